@@ -1,0 +1,67 @@
+// The snapshot on disk: a directory with manifest.json, one raw output file per capture, and optionally intent/.
+//
+//   manifest.json
+//   hosts/<host>/<spec>.out                 host-scoped capture
+//   hosts/<host>/<spec>@<key>.out           scoped capture (bridge, namespace, file path, pid); key made file-safe
+//   hosts/<host>/<spec>@<key>.err           stderr, when there was any
+//   intent/*.json                           Neutron/Nova bodies or `openstack ... -f json` output (optional)
+
+import type {Role} from '../specs.js'
+
+export const SNAPSHOT_FORMAT = 'neutrace-snapshot'
+export const SNAPSHOT_FORMAT_VERSION = 1
+
+export interface CaptureRecord {
+  spec: string
+  /** Bridge, namespace, file path or pid for scoped specs. */
+  key?: string
+  argv: string[]
+  /** Path of the raw stdout, relative to the snapshot root. */
+  file: string
+  stderrFile?: string
+  /** null when the command never ran to an exit (timeout, connection lost). */
+  exitCode: number | null
+  durationMs: number
+  startedAt: string
+  sha256: string
+  /** Why the capture is missing or incomplete (timeout, command not found, ...). */
+  error?: string
+}
+
+export interface HostRecord {
+  name: string
+  roles: Role[]
+  address?: string
+  /** complete: every capture ran; partial: some failed; unreachable: none could run. */
+  status: 'complete' | 'partial' | 'unreachable'
+  error?: string
+  captures: CaptureRecord[]
+}
+
+export interface Manifest {
+  format: typeof SNAPSHOT_FORMAT
+  formatVersion: number
+  toolVersion: string
+  createdAt: string
+  /** How it was made: ssh, local, fixture (hand-transcribed), lab. */
+  source: string
+  description?: string
+  hosts: HostRecord[]
+  /** Files under intent/, relative to the snapshot root. */
+  intent?: string[]
+}
+
+/** A file-safe rendering of a capture key: the path separators and anything unusual become `_`, plus a short hash
+ * when the rendering lost information, so two different keys never share a file. */
+export function keyToFileName(key: string): string {
+  const safe = key.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120)
+  if (safe === key) return safe
+  let h = 0x811c9dc5
+  for (const ch of key) h = Math.imul(h ^ ch.codePointAt(0)!, 0x01000193) >>> 0
+  return `${safe}~${h.toString(16).padStart(8, '0')}`
+}
+
+export function captureFileName(host: string, spec: string, key?: string): string {
+  const base = key === undefined ? spec : `${spec}@${keyToFileName(key)}`
+  return `hosts/${keyToFileName(host)}/${base}.out`
+}
