@@ -34,6 +34,7 @@ export const SPECS: Spec[] = [
   {id: 'ovs_vsctl_list_port', scope: 'host', argv: () => ['ovs-vsctl', '--format=json', 'list', 'Port'], about: 'OVSDB Port table'},
   {id: 'ovs_vsctl_list_interface', scope: 'host', argv: () => ['ovs-vsctl', '--format=json', 'list', 'Interface'], about: 'OVSDB Interface table'},
   {id: 'ovs_ofctl_dump_flows', scope: 'bridge', argv: (br) => ['ovs-ofctl', '--names', 'dump-flows', br!], about: 'OpenFlow table of one bridge'},
+  {id: 'ovs_ofctl_show', scope: 'bridge', argv: (br) => ['ovs-ofctl', 'show', br!], about: 'OpenFlow port numbers of one bridge'},
   {id: 'ip_link', scope: 'host', argv: () => ['ip', '-j', '-d', 'link'], about: 'network devices (root namespace)'},
   {id: 'ip_addr', scope: 'host', argv: () => ['ip', '-j', 'addr'], about: 'addresses (root namespace)'},
   {id: 'ip_netns', scope: 'host', argv: () => ['ip', 'netns', 'list'], about: 'network namespaces'},
