@@ -29,6 +29,7 @@ const AGENT_CONFIG_FILES = [
 export const SPECS: Spec[] = [
   {id: 'hostname', scope: 'host', argv: () => ['hostname'], about: 'the host name'},
   {id: 'ovs_vsctl_show', scope: 'host', argv: () => ['ovs-vsctl', 'show'], about: 'Open vSwitch configuration overview'},
+  {id: 'ovs_vsctl_list_br', scope: 'host', argv: () => ['ovs-vsctl', 'list-br'], about: 'Open vSwitch bridge names, one a line (drives the per-bridge specs)'},
   {id: 'ovs_vsctl_list_open_vswitch', scope: 'host', argv: () => ['ovs-vsctl', '--format=json', 'list', 'Open_vSwitch'], about: 'OVSDB Open_vSwitch table'},
   {id: 'ovs_vsctl_list_bridge', scope: 'host', argv: () => ['ovs-vsctl', '--format=json', 'list', 'Bridge'], about: 'OVSDB Bridge table'},
   {id: 'ovs_vsctl_list_port', scope: 'host', argv: () => ['ovs-vsctl', '--format=json', 'list', 'Port'], about: 'OVSDB Port table'},
@@ -45,6 +46,7 @@ export const SPECS: Spec[] = [
   {id: 'ps', scope: 'host', argv: () => ['ps', '-ww', '-eo', 'pid=,args='], about: 'processes (dnsmasq, agents)'},
   {id: 'netns_of_pid', scope: 'pid', argv: (pid) => ['ip', 'netns', 'identify', pid!], about: 'the namespace a process runs in'},
   {id: 'neutron_dhcp_files', scope: 'host', argv: () => ['find', '/var/lib/neutron/dhcp', '-maxdepth', '3', '-type', 'f'], about: 'DHCP agent state files', optional: true},
+  {id: 'neutron_config_files', scope: 'host', argv: () => ['find', '/etc/neutron', '-maxdepth', '4', '-name', '*.ini', '-type', 'f'], about: 'which agent configuration files exist (drives the file spec)', optional: true},
   {id: 'nova_instance_files', scope: 'host', roles: ['compute'], argv: () => ['find', '/var/lib/nova/instances', '/etc/libvirt/qemu', '-maxdepth', '2', '-name', '*.xml', '-type', 'f'], about: 'libvirt domain definitions', optional: true},
   {id: 'file', scope: 'file', argv: (path) => ['cat', '--', path!], about: 'a file: DHCP host/opts/leases, libvirt XML, agent configuration'},
   {id: 'ethtool_stats', scope: 'file', argv: (dev) => ['ethtool', '-S', dev!], about: 'veth peer index', optional: true},

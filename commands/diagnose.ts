@@ -1,0 +1,43 @@
+import {Command, Flags} from '@oclif/core'
+import {SEVERITY_RANK} from '../src/analyze/codes.js'
+import {diagnose} from '../src/engine.js'
+import {EXIT, InputError, intentFlag, load, snapshotArg} from '../src/cli/common.js'
+import {buildReport, renderReportTable} from '../src/render/findings.js'
+
+export default class Diagnose extends Command {
+  static override summary = 'Compare what the hosts have with what Neutron expects, and name the element at fault.'
+  static override description = `Reads a snapshot (from \`neutrace collect\`, or the shipped seed snapshot when none is given), rebuilds the actual
+topology and the reference model, and reports findings with stable codes.
+
+Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for usage or input errors.`
+  static override examples = [
+    '<%= config.bin %> diagnose',
+    '<%= config.bin %> diagnose ./snap --intent ./intent --format json',
+    '<%= config.bin %> diagnose ./snap --fail-on warning',
+  ]
+  static override args = {snapshot: snapshotArg}
+  static override flags = {
+    intent: intentFlag,
+    format: Flags.string({description: 'output format', options: ['table', 'json'], default: 'table'}),
+    'fail-on': Flags.string({description: 'lowest severity that makes the exit status 1', options: ['error', 'warning', 'never'], default: 'error'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Diagnose)
+    let code: number = EXIT.ok
+    try {
+      const analysis = await load(args.snapshot, flags.intent)
+      const findings = diagnose(analysis)
+      const report = buildReport(analysis, findings, this.config.version)
+      this.log(flags.format === 'json' ? JSON.stringify(report, null, 2) : renderReportTable(report))
+      if (flags['fail-on'] !== 'never') {
+        const threshold = SEVERITY_RANK[flags['fail-on'] as 'error' | 'warning']
+        if (findings.some((f) => SEVERITY_RANK[f.severity] >= threshold)) code = EXIT.problem
+      }
+    } catch (error) {
+      if (error instanceof InputError) this.error(error.message, {exit: EXIT.usage})
+      throw error
+    }
+    if (code !== EXIT.ok) this.exit(code)
+  }
+}

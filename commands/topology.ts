@@ -1,0 +1,35 @@
+import {Command, Flags} from '@oclif/core'
+import {EXIT, InputError, load, snapshotArg} from '../src/cli/common.js'
+import {renderTopologyDot, renderTopologyText, topologyJson, topologyOf} from '../src/render/topology.js'
+
+export default class Topology extends Command {
+  static override summary = 'Show the actual topology of each host: OVS bridges and ports, Linux bridges, namespaces, dnsmasq, VMs.'
+  static override examples = [
+    '<%= config.bin %> topology',
+    '<%= config.bin %> topology ./snap --host compute-1',
+    '<%= config.bin %> topology ./snap --format dot | dot -Tsvg > topology.svg',
+  ]
+  static override args = {snapshot: snapshotArg}
+  static override flags = {
+    host: Flags.string({description: 'only this host'}),
+    format: Flags.string({description: 'output format', options: ['text', 'json', 'dot'], default: 'text'}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Topology)
+    let analysis
+    try {
+      analysis = await load(args.snapshot)
+    } catch (error) {
+      if (error instanceof InputError) this.error(error.message, {exit: EXIT.usage})
+      throw error
+    }
+    const hosts = analysis.actual.hosts.filter((h) => !flags.host || h.name === flags.host)
+    if (flags.host && !hosts.length) {
+      this.error(`no host ${flags.host} in the snapshot; hosts: ${analysis.actual.hosts.map((h) => h.name).join(', ')}`, {exit: EXIT.usage})
+    }
+    if (flags.format === 'json') this.log(JSON.stringify(topologyJson(analysis.actual, flags.host, this.config.version), null, 2))
+    else if (flags.format === 'dot') this.log(renderTopologyDot(analysis.actual, flags.host))
+    else this.log(hosts.map((h) => renderTopologyText(topologyOf(h))).join('\n\n'))
+  }
+}

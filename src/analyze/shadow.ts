@@ -1,0 +1,105 @@
+// FLOW_SHADOWED: a flow no packet can reach because a higher-priority flow in its table matches a superset.
+
+import type {HostModel} from '../model/actual.js'
+import {resolvePort} from '../model/wiring.js'
+import type {Flow, Masked} from '../types.js'
+import {type Analyzer, describeFlow, finding, flowEvidence} from './context.js'
+import type {Finding} from './finding.js'
+
+/** A field value and mask as a bit string (BigInt), or undefined when the spelling is not understood. */
+function bits(field: string, m: Masked): {value: bigint; mask: bigint} | undefined {
+  const mac = /^([0-9a-f]{2}(?::[0-9a-f]{2}){5})$/i
+  const ip4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/
+  const num = (s: string): bigint | undefined => {
+    if (mac.test(s)) return BigInt('0x' + s.replace(/:/g, ''))
+    const q = ip4.exec(s)
+    if (q) return (BigInt(q[1]) << 24n) | (BigInt(q[2]) << 16n) | (BigInt(q[3]) << 8n) | BigInt(q[4])
+    if (/^(0x[0-9a-f]+|\d+)$/i.test(s)) return BigInt(s)
+    return undefined
+  }
+  let valueText = m.value
+  let maskText = m.mask
+  const cidr = /^(.*)\/(\d+)$/.exec(valueText)
+  if (cidr && ip4.test(cidr[1]) && maskText === undefined) {
+    valueText = cidr[1]
+    const n = BigInt(cidr[2])
+    const mask = n === 0n ? 0n : ((1n << 32n) - 1n) ^ ((1n << (32n - n)) - 1n)
+    maskText = '0x' + mask.toString(16)
+  }
+  const value = num(valueText)
+  if (value === undefined) return undefined
+  const width = mac.test(valueText) ? 48n : ip4.test(valueText) ? 32n : field === 'vlan_tci' ? 16n : 64n
+  const full = (1n << width) - 1n
+  const mask = maskText === undefined ? full : num(maskText)
+  if (mask === undefined) return undefined
+  return {value: value & mask, mask}
+}
+
+/** dl_vlan=N is vlan_tci=0x1000|N/0x1fff: compare them as one field. */
+function normalised(flow: Flow): Map<string, Masked> {
+  const out = new Map<string, Masked>()
+  for (const [k, v] of Object.entries(flow.match.fields)) {
+    if (k === 'dl_vlan' || k === 'vlan_vid') {
+      const vid = Number(v.value)
+      out.set('vlan_tci', vid === 0xffff ? {value: '0x0000', mask: '0x1fff'} : {value: '0x' + (0x1000 | (vid & 0xfff)).toString(16), mask: '0x1fff'})
+    } else out.set(k, v)
+  }
+  return out
+}
+
+/** Does `g` match every packet that `f` matches (ignoring priority)? Unknown spellings answer no. */
+export function covers(host: HostModel, bridge: string, g: Flow, f: Flow): boolean {
+  if (g.table !== f.table) return false
+  if (g.match.inPort !== undefined) {
+    if (f.match.inPort === undefined) return false
+    const a = resolvePort(host, bridge, g.match.inPort) ?? String(g.match.inPort)
+    const b = resolvePort(host, bridge, f.match.inPort) ?? String(f.match.inPort)
+    if (a !== b) return false
+  }
+  const gf = normalised(g)
+  const ff = normalised(f)
+  for (const [field, gm] of gf) {
+    const fm = ff.get(field)
+    if (!fm) return false
+    const gb = bits(field, gm)
+    const fb = bits(field, fm)
+    if (!gb || !fb) {
+      if (gm.value !== fm.value || gm.mask !== fm.mask) return false
+      continue
+    }
+    // Every bit g looks at, f must fix to the same value.
+    if ((gb.mask & fb.mask) !== gb.mask) return false
+    if ((fb.value & gb.mask) !== gb.value) return false
+  }
+  return true
+}
+
+const MAX_BUCKET = 20_000
+
+/** Generic shadowing over every table of every bridge; reported as warnings (the expected-flow checks raise errors). */
+export function shadowFindings(hosts: HostModel[]): Finding[] {
+  const out: Finding[] = []
+  for (const host of hosts) {
+    for (const [bridge, table] of host.flows) {
+      const byTable = new Map<number, Flow[]>()
+      for (const f of table.flows) byTable.set(f.table, [...(byTable.get(f.table) ?? []), f])
+      for (const [tableId, flows] of byTable) {
+        if (flows.length > MAX_BUCKET) continue
+        const sorted = [...flows].sort((a, b) => b.priority - a.priority)
+        for (let i = 0; i < sorted.length; i++) {
+          const f = sorted[i]
+          const g = sorted.slice(0, i).find((x) => x.priority > f.priority && covers(host, bridge, x, f))
+          if (!g) continue
+          out.push(finding({code: 'FLOW_SHADOWED', severity: 'warning', host: host.name, element: `${bridge} table ${tableId}: ${describeFlow(f)}`,
+            message: `this flow never matches: the priority ${g.priority} flow above it in table ${tableId} of ${bridge} matches everything it does`,
+            expected: 'a flow that can match', actual: `shadowed by ${describeFlow(g)}`,
+            evidence: [flowEvidence(host, bridge, f), flowEvidence(host, bridge, g)], confidence: 'high',
+            remedy: 'remove the stale flow or the over-broad one; if the agent installed both, restart it to resync'}))
+        }
+      }
+    }
+  }
+  return out
+}
+
+export const shadowAnalyzer: Analyzer = (ctx) => shadowFindings(ctx.actual.hosts)

@@ -1,0 +1,469 @@
+// The live collector: connect to every host (in parallel, bounded), run the read-only specs in two stages, write each
+// raw capture with its metadata, and publish the snapshot directory atomically.
+//
+//   <out>.partial-<pid>/   everything is written here first
+//   <out>/                 appears in one rename(2) once manifest.json is complete
+//
+// A host that cannot be reached, refuses the key or times out is recorded with the reason; the others are collected
+// in full. Names coming back from hosts are validated (plan.ts) before they are used in a command.
+
+import {createHash} from 'node:crypto'
+import {existsSync, readFileSync, rmSync} from 'node:fs'
+import {copyFile, mkdir, readdir, rename, rm, rmdir, stat, writeFile} from 'node:fs/promises'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import pLimit from 'p-limit'
+import type {Logger} from 'pino'
+import {
+  captureFileName,
+  type CaptureRecord,
+  type HostRecord,
+  type Manifest,
+  SNAPSHOT_FORMAT,
+  SNAPSHOT_FORMAT_VERSION,
+} from '../snapshot/manifest.js'
+import {CONFIG_FILES, SPECS, type Spec} from '../specs.js'
+import {type InventoryHost, readSshConfig} from './inventory.js'
+import {silentLogger} from './log.js'
+import {followUps, hostStage, type PlanProblem, type PlannedCapture, SOURCES} from './plan.js'
+import {type RunResult, SshTransport, type Transport, TransportError} from './transport.js'
+
+/** A problem met while collecting that is not one capture's: a host's name rejected, a fan-out cut short. */
+export interface CollectProblem extends PlanProblem {
+  host: string
+}
+
+/** The manifest as the collector writes it: the shared Manifest plus the problems list. */
+export type CollectManifest = Manifest & {problems?: CollectProblem[]}
+
+export interface CollectProgress {
+  host: string
+  event: 'connecting' | 'collecting' | 'done'
+  status?: HostRecord['status']
+  hostsDone: number
+  hostsTotal: number
+  capturesDone: number
+  capturesFailed: number
+}
+
+export interface CollectOptions {
+  hosts: InventoryHost[]
+  /** The snapshot directory to create. It must not exist (an empty directory is allowed). */
+  out: string
+  /** Hosts collected at once. Default 8. */
+  concurrency?: number
+  /** Per command. Default 60 s. */
+  commandTimeoutMs?: number
+  /** Per host, connection included. Default 10 min. */
+  hostTimeoutMs?: number
+  /** TCP + SSH handshake + authentication. Default 15 s. */
+  connectTimeoutMs?: number
+  /** Concurrent exec channels per SSH connection. Default 8 (OpenSSH MaxSessions defaults to 10). */
+  maxChannels?: number
+  /** Append unknown host keys to known_hosts instead of refusing the host. */
+  acceptNew?: boolean
+  logger?: Logger
+  onProgress?: (e: CollectProgress) => void
+  /** Default: SshTransport.connect. */
+  transportFactory?: (host: InventoryHost) => Promise<Transport>
+  /** Directory whose *.json / *.txt files are copied into intent/. */
+  intentDir?: string
+  /** The spec catalog; default SPECS. Tests pass their own. */
+  specs?: Spec[]
+  /** Cancel the whole collection: the partial directory is removed and collect() rejects with CollectAborted. */
+  signal?: AbortSignal
+  /** Treat SIGINT as `signal` (default true); a second SIGINT exits at once after removing the partial directory. */
+  handleSigint?: boolean
+  /** ~/.ssh/config for ProxyJump hops: undefined = ~/.ssh/config when it exists, null = none. */
+  sshConfigPath?: string | null
+  /** ssh-agent socket: default $SSH_AUTH_SOCK, null = none. */
+  agentSocket?: string | null
+  /** Manifest `source`. Default `ssh`, or `custom` with a transportFactory. */
+  source?: string
+  description?: string
+  toolVersion?: string
+  /** Fan-out bound per scoped spec on one host. Default 2000. */
+  maxKeysPerSpec?: number
+}
+
+export interface CollectResult {
+  manifest: CollectManifest
+  /** Every host complete and no name rejected. */
+  complete: boolean
+  dir: string
+}
+
+export class CollectError extends Error {
+  override name = 'CollectError'
+}
+
+export class CollectAborted extends Error {
+  override name = 'CollectAborted'
+}
+
+let cachedVersion: string | undefined
+
+/** This package's version, from the nearest package.json named neutrace. */
+export function toolVersion(): string {
+  if (cachedVersion !== undefined) return cachedVersion
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {name?: string; version?: string}
+      if (pkg.name === 'neutrace' && pkg.version) return (cachedVersion = pkg.version)
+    } catch {
+      // keep looking upwards
+    }
+    dir = dirname(dir)
+  }
+  return (cachedVersion = '0.0.0')
+}
+
+/** The argv actually run: `sudo -n --` and the host's execPrefix before the spec's argv. */
+export function effectiveArgv(host: InventoryHost, argv: string[]): string[] {
+  return [...(host.sudo ? ['sudo', '-n', '--'] : []), ...(host.execPrefix ?? []), ...argv]
+}
+
+function firstLine(buf: Buffer): string {
+  const line = buf.toString('utf8').split('\n').find((l) => l.trim() !== '') ?? ''
+  return line.trim().slice(0, 300)
+}
+
+/** Why a capture is missing or incomplete, or undefined when it ran cleanly. */
+export function captureError(specArgv: string[], r: RunResult): string | undefined {
+  if (r.error !== undefined) return r.error
+  if (r.exitCode === 0) return undefined
+  const detail = firstLine(r.stderr)
+  if (r.exitCode === 127) return `command not found: ${specArgv[0]}${detail ? ` (${detail})` : ''}`
+  return `exit status ${r.exitCode}${detail ? `: ${detail}` : ''}`
+}
+
+/** Does this capture make the host's collection incomplete? Optional specs may exit non-zero (missing tool/file). */
+function failed(spec: Spec, r: RunResult): boolean {
+  return r.error !== undefined || (r.exitCode !== 0 && !spec.optional)
+}
+
+const SECRET_KEY = /(password|passwd|secret|token|transport_url|credential|^\s*connection\s*$)/i
+
+/** Agent configuration files can hold credentials: the values of such keys never reach the snapshot. */
+export function redactIni(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const m = /^(\s*)([^#;=\s][^=]*?)(\s*=\s*)(.*)$/.exec(line)
+      if (!m || !SECRET_KEY.test(m[2]) || m[4].trim() === '') return line
+      return `${m[1]}${m[2]}${m[3]}<redacted by neutrace>`
+    })
+    .join('\n')
+}
+
+function sha256(buf: Buffer): string {
+  return createHash('sha256').update(buf).digest('hex')
+}
+
+async function writeCapture(root: string, host: InventoryHost, planned: PlannedCapture, argv: string[], r: RunResult): Promise<CaptureRecord> {
+  const {spec, key} = planned
+  const file = captureFileName(host.name, spec.id, key)
+  const stdout = spec.id === 'file' && key !== undefined && CONFIG_FILES.includes(key) ? Buffer.from(redactIni(r.stdout.toString('utf8'))) : r.stdout
+  await mkdir(dirname(join(root, file)), {recursive: true})
+  await writeFile(join(root, file), stdout)
+  const record: CaptureRecord = {
+    spec: spec.id,
+    ...(key !== undefined ? {key} : {}),
+    argv,
+    file,
+    exitCode: r.exitCode,
+    durationMs: r.durationMs,
+    startedAt: r.startedAt,
+    sha256: sha256(stdout),
+  }
+  if (r.stderr.length > 0) {
+    const stderrFile = file.replace(/\.out$/, '.err')
+    await writeFile(join(root, stderrFile), r.stderr)
+    record.stderrFile = stderrFile
+  }
+  const error = captureError(spec.argv(key), r)
+  if (error !== undefined) record.error = error
+  return record
+}
+
+interface HostOutcome {
+  record: HostRecord
+  problems: CollectProblem[]
+}
+
+interface HostContext {
+  root: string
+  specs: Spec[]
+  commandTimeoutMs: number
+  hostTimeoutMs: number
+  maxKeysPerSpec: number
+  connect: (host: InventoryHost) => Promise<Transport>
+  logger: Logger
+  signal: AbortSignal
+  progress: (host: string, event: CollectProgress['event'], captures?: {done: number; failed: number}, status?: HostRecord['status']) => void
+}
+
+/** Resolve with `promise`, or reject as soon as `signal` aborts; a late result is handed to `late`. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, late: (value: T) => void): Promise<T> {
+  if (signal.aborted) {
+    promise.then(late, () => {})
+    return Promise.reject(signal.reason)
+  }
+  return new Promise((resolve, reject) => {
+    let done = false
+    const onAbort = () => {
+      done = true
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, {once: true})
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        if (done) late(v)
+        else resolve(v)
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        if (!done) reject(e)
+      },
+    )
+  })
+}
+
+function reasonText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason)
+}
+
+async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostOutcome> {
+  const log = ctx.logger.child({host: host.name})
+  const base = {name: host.name, roles: host.roles, address: host.address}
+  const controller = new AbortController()
+  const onOuterAbort = () => controller.abort(ctx.signal.reason)
+  ctx.signal.addEventListener('abort', onOuterAbort, {once: true})
+  const timer = setTimeout(() => controller.abort(new Error(`host timeout after ${ctx.hostTimeoutMs} ms`)), ctx.hostTimeoutMs)
+  const signal = controller.signal
+  const started = Date.now()
+  let transport: Transport | undefined
+  try {
+    ctx.progress(host.name, 'connecting')
+    try {
+      transport = await raceAbort(ctx.connect(host), signal, (t) => void t.close())
+    } catch (error) {
+      if (ctx.signal.aborted) throw error
+      const message = error instanceof TransportError ? error.message : reasonText(error)
+      log.error({kind: error instanceof TransportError ? error.kind : undefined}, message)
+      return {record: {...base, status: 'unreachable', error: message, captures: []}, problems: []}
+    }
+    log.debug('connected')
+    ctx.progress(host.name, 'collecting')
+    const run = async (planned: PlannedCapture): Promise<{record: CaptureRecord; result: RunResult; failed: boolean}> => {
+      let specArgv: string[]
+      try {
+        specArgv = planned.spec.argv(planned.key)
+      } catch (error) {
+        specArgv = []
+        log.error({spec: planned.spec.id}, `cannot build the command: ${reasonText(error)}`)
+      }
+      const argv = effectiveArgv(host, specArgv)
+      const result: RunResult =
+        specArgv.length === 0
+          ? {stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: null, durationMs: 0, startedAt: new Date().toISOString(), error: 'the spec built no command'}
+          : await transport!.run(argv, {timeoutMs: ctx.commandTimeoutMs, signal})
+      const record = await writeCapture(ctx.root, host, planned, argv, result)
+      const bad = failed(planned.spec, result)
+      if (record.error !== undefined) {
+        log[bad ? 'warn' : 'debug']({spec: planned.spec.id, target: planned.key, exitCode: record.exitCode}, record.error)
+      }
+      ctx.progress(host.name, 'collecting', {done: 1, failed: bad ? 1 : 0})
+      return {record, result, failed: bad}
+    }
+
+    const stage1 = hostStage(ctx.specs, host.roles)
+    const results1 = await Promise.all(stage1.map(run))
+    const outputs = new Map<string, string>()
+    const sources = new Set<string>(Object.values(SOURCES))
+    for (const [i, p] of stage1.entries()) {
+      if (sources.has(p.spec.id)) outputs.set(p.spec.id, results1[i].result.stdout.toString('utf8'))
+    }
+    const plan = followUps(ctx.specs, host.roles, outputs, {maxPerSpec: ctx.maxKeysPerSpec})
+    const problems: CollectProblem[] = plan.problems.map((p) => ({host: host.name, ...p}))
+    for (const p of problems) log.warn({spec: p.spec, line: p.line, text: p.text}, `${p.kind === 'rejected' ? 'rejected a name from the host' : 'cut short'}: ${p.message}`)
+    // After a host timeout, stage 2 would only record a list of commands that never ran.
+    const results2 = signal.aborted ? [] : await Promise.all(plan.captures.map(run))
+
+    const all = [...results1, ...results2]
+    const captures = all.map((r) => r.record)
+    const failures = all.filter((r) => r.failed).length
+    const rejected = problems.filter((p) => p.kind === 'rejected').length
+    const notes: string[] = []
+    if (signal.aborted) notes.push(reasonText(signal.reason))
+    if (failures > 0) notes.push(`${failures} of ${captures.length} captures failed`)
+    if (rejected > 0) notes.push(`${rejected} name${rejected === 1 ? '' : 's'} from the host rejected`)
+    if (problems.some((p) => p.kind === 'truncated')) notes.push('fan-out cut short')
+    const status: HostRecord['status'] = notes.length === 0 ? 'complete' : 'partial'
+    log.info({status, captures: captures.length, failures, ms: Date.now() - started}, 'host done')
+    if (ctx.signal.aborted) throw ctx.signal.reason
+    return {record: {...base, status, ...(notes.length > 0 ? {error: notes.join('; ')} : {}), captures}, problems}
+  } finally {
+    clearTimeout(timer)
+    ctx.signal.removeEventListener('abort', onOuterAbort)
+    await transport?.close().catch(() => {})
+  }
+}
+
+async function checkOut(out: string): Promise<void> {
+  let st
+  try {
+    st = await stat(out)
+  } catch {
+    return
+  }
+  if (!st.isDirectory()) throw new CollectError(`${out} exists and is not a directory; choose a new snapshot directory`)
+  if ((await readdir(out)).length > 0) throw new CollectError(`${out} already exists and is not empty; choose a new snapshot directory`)
+}
+
+async function intentFiles(dir: string): Promise<string[]> {
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch (error) {
+    throw new CollectError(`intent directory ${dir}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+  }
+  const files: string[] = []
+  for (const name of names.sort()) {
+    if (!/\.(json|txt)$/.test(name)) continue
+    if ((await stat(join(dir, name))).isFile()) files.push(name)
+  }
+  return files
+}
+
+function checkHosts(hosts: InventoryHost[]): void {
+  if (hosts.length === 0) throw new CollectError('no hosts to collect from')
+  const seen = new Set<string>()
+  for (const h of hosts) {
+    if (seen.has(h.name)) throw new CollectError(`host ${h.name} is given twice`)
+    seen.add(h.name)
+  }
+}
+
+/** Collect from every host and write the snapshot to `opts.out`. */
+export async function collect(opts: CollectOptions): Promise<CollectResult> {
+  checkHosts(opts.hosts)
+  const out = resolve(opts.out)
+  await checkOut(out)
+  const intent = opts.intentDir !== undefined ? await intentFiles(opts.intentDir) : []
+  const logger = opts.logger ?? silentLogger()
+  const specs = opts.specs ?? SPECS
+  const partial = `${out}.partial-${process.pid}`
+
+  const controller = new AbortController()
+  const onOuterAbort = () => controller.abort(opts.signal?.reason ?? new Error('cancelled'))
+  if (opts.signal?.aborted) throw new CollectAborted(`collection cancelled: ${reasonText(opts.signal.reason)}`)
+  opts.signal?.addEventListener('abort', onOuterAbort, {once: true})
+  let interrupts = 0
+  const onSigint = () => {
+    interrupts++
+    if (interrupts > 1) {
+      rmSync(partial, {recursive: true, force: true})
+      process.exit(130)
+    }
+    logger.warn('interrupted: stopping, removing the partial snapshot (Ctrl-C again to quit at once)')
+    controller.abort(new Error('interrupted'))
+  }
+  const handleSigint = opts.handleSigint ?? true
+  if (handleSigint) process.on('SIGINT', onSigint)
+
+  let sshConfigText: string | undefined
+  if (!opts.transportFactory) sshConfigText = await readSshConfig(opts.sshConfigPath)
+  const connect =
+    opts.transportFactory ??
+    ((host: InventoryHost) =>
+      SshTransport.connect(host, {
+        acceptNew: opts.acceptNew,
+        connectTimeoutMs: opts.connectTimeoutMs,
+        maxChannels: opts.maxChannels,
+        agentSocket: opts.agentSocket,
+        sshConfigText,
+        logger,
+      }))
+
+  const totals = {hostsDone: 0, capturesDone: 0, capturesFailed: 0}
+  const progress: HostContext['progress'] = (host, event, captures, status) => {
+    if (captures) {
+      totals.capturesDone += captures.done
+      totals.capturesFailed += captures.failed
+    }
+    if (event === 'done') totals.hostsDone++
+    opts.onProgress?.({host, event, ...(status ? {status} : {}), hostsTotal: opts.hosts.length, ...totals})
+  }
+
+  try {
+    if (existsSync(partial)) await rm(partial, {recursive: true, force: true})
+    await mkdir(partial, {recursive: true})
+    const ctx: HostContext = {
+      root: partial,
+      specs,
+      commandTimeoutMs: opts.commandTimeoutMs ?? 60_000,
+      hostTimeoutMs: opts.hostTimeoutMs ?? 600_000,
+      maxKeysPerSpec: opts.maxKeysPerSpec ?? 2000,
+      connect,
+      logger,
+      signal: controller.signal,
+      progress,
+    }
+    const limit = pLimit(Math.max(1, opts.concurrency ?? 8))
+    const outcomes = await Promise.all(
+      opts.hosts.map((host) =>
+        limit(async () => {
+          if (controller.signal.aborted) throw controller.signal.reason
+          const outcome = await collectHost(host, ctx)
+          progress(host.name, 'done', undefined, outcome.record.status)
+          return outcome
+        }),
+      ),
+    )
+    if (controller.signal.aborted) throw controller.signal.reason
+
+    const intentList: string[] = []
+    if (intent.length > 0) {
+      await mkdir(join(partial, 'intent'))
+      for (const name of intent) {
+        await copyFile(join(opts.intentDir!, name), join(partial, 'intent', name))
+        intentList.push(`intent/${name}`)
+      }
+    }
+    const problems = outcomes.flatMap((o) => o.problems)
+    const manifest: CollectManifest = {
+      format: SNAPSHOT_FORMAT,
+      formatVersion: SNAPSHOT_FORMAT_VERSION,
+      toolVersion: opts.toolVersion ?? toolVersion(),
+      createdAt: new Date().toISOString(),
+      source: opts.source ?? (opts.transportFactory ? 'custom' : 'ssh'),
+      ...(opts.description !== undefined ? {description: opts.description} : {}),
+      hosts: outcomes.map((o) => o.record),
+      ...(intentList.length > 0 ? {intent: intentList} : {}),
+      ...(problems.length > 0 ? {problems} : {}),
+    }
+    await writeFile(join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+    if (controller.signal.aborted) throw controller.signal.reason
+    try {
+      await checkOut(out)
+      if (existsSync(out)) await rmdir(out)
+      await rename(partial, out)
+    } catch (error) {
+      throw new CollectError(`cannot move the snapshot into place at ${out} (${(error as NodeJS.ErrnoException).code ?? String(error)}); it is complete in ${partial}`)
+    }
+    const complete = manifest.hosts.every((h) => h.status === 'complete') && problems.length === 0
+    logger.info({dir: out, hosts: manifest.hosts.length, complete}, 'snapshot written')
+    return {manifest, complete, dir: out}
+  } catch (error) {
+    if (error instanceof CollectError) throw error
+    await rm(partial, {recursive: true, force: true})
+    if (controller.signal.aborted) throw new CollectAborted(`collection cancelled: ${reasonText(controller.signal.reason)}; nothing was written`)
+    throw error
+  } finally {
+    if (handleSigint) process.removeListener('SIGINT', onSigint)
+    opts.signal?.removeEventListener('abort', onOuterAbort)
+  }
+}

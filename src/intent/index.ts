@@ -1,0 +1,7 @@
+// What Neutron and Nova know: networks, subnets, ports and servers, read from API bodies, `openstack … -f json`
+// output and the legacy neutron/nova CLI tables, merged into one Intent.
+
+export {loadIntentDir} from './load.js'
+export {mergeIntent} from './merge.js'
+export {type IntentKind, classify, unknownOf} from './normalise.js'
+export {parseIntentDocument} from './parse.js'

@@ -1,0 +1,174 @@
+// Reads one intent document, whatever its form, detected by shape:
+//   {"networks": […]} / {"network": {…}} / … / {"servers": […]}   the Neutron and Nova API bodies
+//   {…"id": …}                                                    `openstack network|subnet|port|server show -f json`
+//   [{…}, …]                                                      arrays of those, or `openstack … list [--long] -f json`
+//   | Field | Value | tables, | ID | Name | … | tables             neutron/nova/openstack CLI tables (the seed's era)
+
+import type {Intent, IntentNetwork, IntentPort, IntentServer, IntentSubnet, ParseProblem, ParseResult} from '../types.js'
+import {type IntentKind, type ReadContext, classify, readNetwork, readPort, readServer, readSubnet} from './normalise.js'
+import {readTables} from './tables.js'
+import {type Loose, isLoose} from './values.js'
+
+const MAX_TEXT = 200
+
+const ENVELOPES: {key: string; kind: IntentKind; many: boolean}[] = [
+  {key: 'networks', kind: 'network', many: true},
+  {key: 'network', kind: 'network', many: false},
+  {key: 'subnets', kind: 'subnet', many: true},
+  {key: 'subnet', kind: 'subnet', many: false},
+  {key: 'ports', kind: 'port', many: true},
+  {key: 'port', kind: 'port', many: false},
+  {key: 'servers', kind: 'server', many: true},
+  {key: 'server', kind: 'server', many: false},
+]
+
+/** What one document yields, gathered while reading it. */
+class Gathered {
+  readonly networks: IntentNetwork[] = []
+  readonly subnets: IntentSubnet[] = []
+  readonly ports: IntentPort[] = []
+  readonly servers: IntentServer[] = []
+  readonly unknowns: string[] = []
+  readonly problems: ParseProblem[] = []
+
+  add(kind: IntentKind | undefined, rec: Loose, where: Omit<ReadContext, 'problems' | 'unknowns'>): void {
+    const ctx: ReadContext = {...where, problems: this.problems, unknowns: this.unknowns}
+    switch (kind) {
+      case 'network': push(this.networks, readNetwork(rec, ctx)); break
+      case 'subnet': push(this.subnets, readSubnet(rec, ctx)); break
+      case 'port': push(this.ports, readPort(rec, ctx)); break
+      case 'server': push(this.servers, readServer(rec, ctx)); break
+      default:
+        this.problems.push({
+          ...(where.line !== undefined ? {line: where.line} : {}),
+          text: clip(Object.keys(rec).join(', ')),
+          message: 'cannot tell whether this record is a network, subnet, port or server; skipped',
+        })
+    }
+  }
+
+  result(name: string): ParseResult<Partial<Intent>> {
+    return {
+      value: {
+        networks: this.networks, subnets: this.subnets, ports: this.ports, servers: this.servers,
+        unknowns: [...new Set(this.unknowns)], sources: [name],
+      },
+      problems: this.problems,
+    }
+  }
+}
+
+function push<T>(list: T[], item: T | undefined): void {
+  if (item !== undefined) list.push(item)
+}
+
+function clip(text: string): string {
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1
+  for (let i = 0; i < offset && i < text.length; i++) if (text[i] === '\n') line++
+  return line
+}
+
+/** The line of a JSON record: where its id is written (`"id": "…"`); ids are unique enough to find it. */
+function lineOfId(text: string, rec: Loose): number | undefined {
+  const id = rec.id ?? rec.ID
+  if (typeof id !== 'string' || id === '') return undefined
+  const needle = new RegExp(`"(?:id|ID)"\\s*:\\s*"${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`)
+  const match = needle.exec(text)
+  return match ? lineAt(text, match.index) : undefined
+}
+
+/** Node reports where JSON broke as `position N` (and, since 22, `line L column C`). */
+function jsonErrorLine(text: string, error: Error): number | undefined {
+  const byLine = /line (\d+) column/.exec(error.message)
+  if (byLine) return Number(byLine[1])
+  const byPosition = /position (\d+)/.exec(error.message)
+  return byPosition ? lineAt(text, Number(byPosition[1])) : undefined
+}
+
+/** `{"NeutronError": {"message": …}}`, `{"itemNotFound": {"message": …, "code": 404}}` */
+function apiError(data: Loose): string | undefined {
+  const keys = Object.keys(data)
+  if (keys.length !== 1) return undefined
+  const body = data[keys[0]]
+  return isLoose(body) && typeof body.message === 'string' ? `${keys[0]}: ${body.message}` : undefined
+}
+
+function readJsonRecord(text: string, rec: unknown, kind: IntentKind | undefined, out: Gathered, where: string): void {
+  if (!isLoose(rec)) {
+    out.problems.push({text: clip(JSON.stringify(rec) ?? String(rec)), message: `${where}: expected an object`})
+    return
+  }
+  out.add(kind ?? classify(rec), rec, {line: lineOfId(text, rec), fromTable: false})
+}
+
+function readJson(text: string, out: Gathered): void {
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (error) {
+    const line = jsonErrorLine(text, error as Error)
+    const lineText = line !== undefined ? text.split(/\r?\n/)[line - 1]?.trim() : undefined
+    out.problems.push({
+      ...(line !== undefined ? {line} : {}), ...(lineText ? {text: clip(lineText)} : {}),
+      message: `not valid JSON: ${(error as Error).message}`,
+    })
+    return
+  }
+  if (Array.isArray(data)) {
+    data.forEach((item) => readJsonRecord(text, item, undefined, out, 'list item'))
+    return
+  }
+  if (!isLoose(data)) {
+    out.problems.push({line: 1, text: clip(text.trim()), message: 'expected a JSON object or array'})
+    return
+  }
+  if (data.id !== undefined || data.ID !== undefined) {
+    readJsonRecord(text, data, undefined, out, 'document')
+    return
+  }
+  const error = apiError(data)
+  if (error !== undefined) {
+    out.problems.push({line: 1, text: clip(error), message: 'the document is an API error reply, not intent'})
+    return
+  }
+  let found = false
+  for (const {key, kind, many} of ENVELOPES) {
+    const body = data[key]
+    if (body === undefined) continue
+    found = true
+    if (many && Array.isArray(body)) body.forEach((item) => readJsonRecord(text, item, kind, out, `${key}[]`))
+    else if (!many && isLoose(body)) readJsonRecord(text, body, kind, out, key)
+    else out.problems.push({line: 1, text: clip(key), message: `"${key}" should hold ${many ? 'a list' : 'an object'}`})
+  }
+  if (!found) {
+    out.problems.push({
+      line: 1, text: clip(Object.keys(data).join(', ')),
+      message: 'not a Neutron or Nova document: no networks, subnets, ports or servers',
+    })
+  }
+}
+
+function readTableText(text: string, out: Gathered): void {
+  const tables = readTables(text)
+  out.problems.push(...tables.problems)
+  if (!tables.sawTable) {
+    const first = text.split(/\r?\n/).findIndex((l) => l.trim() !== '')
+    out.problems.push({line: first + 1, text: clip(text.split(/\r?\n/)[first].trim()), message: 'neither JSON nor a CLI table'})
+    return
+  }
+  for (const t of tables.records) out.add(classify(t.record), t.record, {line: t.line, fieldLines: t.fieldLines, fromTable: true})
+}
+
+/** Parses one intent document of any supported form; never throws. `name` is recorded as its source. */
+export function parseIntentDocument(name: string, text: string): ParseResult<Partial<Intent>> {
+  const out = new Gathered()
+  const trimmed = text.replace(/^\uFEFF/, '').trim()
+  if (trimmed === '') out.problems.push({message: 'empty document'})
+  else if (trimmed.startsWith('{') || trimmed.startsWith('[')) readJson(text.replace(/^\uFEFF/, ''), out)
+  else readTableText(text, out)
+  return out.result(name)
+}

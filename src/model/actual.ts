@@ -1,0 +1,444 @@
+// The actual model: what each host really has, rebuilt from the raw captures of a snapshot.
+// Every parse problem is recorded with host, spec, file and line; nothing here throws on bad data.
+
+import {parseBrctlShow} from '../parsers/brctl-show.js'
+import {parseBridgeLink} from '../parsers/bridge-link.js'
+import {parseAddnHosts, parseDhcpHosts, parseDhcpLeases, parseDhcpOpts} from '../parsers/dhcp-files.js'
+import {parseDnsmasqArgv} from '../parsers/dnsmasq.js'
+import {parseEthtoolStats} from '../parsers/ethtool-stats.js'
+import {bridgeMappings, networkVlanRanges, parseIni} from '../parsers/ini.js'
+import {parseIpAddr} from '../parsers/ip-addr.js'
+import {parseIpLink} from '../parsers/ip-link.js'
+import {parseIpNetns} from '../parsers/ip-netns.js'
+import {parseLibvirtXml} from '../parsers/libvirt-xml.js'
+import {parseDumpFlows} from '../parsers/ovs-ofctl-dump-flows.js'
+import {parseOfctlShow} from '../parsers/ovs-ofctl-show.js'
+import {buildOvsConfig, parseOvsdbJson} from '../parsers/ovs-vsctl-json.js'
+import {parseOvsVsctlShow} from '../parsers/ovs-vsctl-show.js'
+import {parsePs} from '../parsers/ps.js'
+import type {Capture, Snapshot} from '../snapshot/read.js'
+import {SPEC_BY_ID, type Role} from '../specs.js'
+import type {
+  DataProblem, DhcpHostEntry, DhcpLease, DhcpOptEntry, DnsmasqProcess, Flow, LinkDevice, LinuxBridge, NetnsEntry,
+  OvsBridge, OvsConfig, OvsInterface, OvsPort, ParseResult, VmDomain,
+} from '../types.js'
+
+/** Where a fact came from: enough to show the operator the line. */
+export interface Evidence {
+  host: string
+  spec: string
+  file?: string
+  line?: number
+  text?: string
+}
+
+export interface FlowTable {
+  bridge: string
+  flows: Flow[]
+  evidence: Evidence
+}
+
+export interface DnsmasqInstance extends DnsmasqProcess {
+  evidence: Evidence
+}
+
+export interface DhcpFiles {
+  networkId: string
+  dir: string
+  hosts?: {entries: DhcpHostEntry[]; evidence: Evidence}
+  opts?: {entries: DhcpOptEntry[]; evidence: Evidence}
+  leases?: {entries: DhcpLease[]; evidence: Evidence}
+  addnHosts?: {entries: {line: number; ip: string; names: string[]}[]; evidence: Evidence}
+  /** Havana's `interface` file: the device name dnsmasq should serve. */
+  interfaceName?: string
+}
+
+export interface VmRecord {
+  domain: VmDomain
+  evidence: Evidence
+}
+
+export interface AgentConfig {
+  bridgeMappings?: Record<string, string>
+  vlanRanges?: Record<string, {min: number; max: number}[]>
+  evidence?: Evidence
+}
+
+export interface HostModel {
+  name: string
+  roles: Role[]
+  address?: string
+  status: 'complete' | 'partial' | 'unreachable'
+  ovs?: OvsConfig
+  /** bridge -> port name -> OpenFlow port number */
+  ofports: Map<string, Map<string, number>>
+  flows: Map<string, FlowTable>
+  /** namespace name -> devices; '' is the host's own (root) namespace. */
+  devices: Map<string, LinkDevice[]>
+  /** undefined when `ip netns list` was not captured. */
+  namespaces?: NetnsEntry[]
+  linuxBridges?: LinuxBridge[]
+  dnsmasq: DnsmasqInstance[]
+  /** Whether the process list was captured at all (no ps = dnsmasq state unknown). */
+  psCaptured: boolean
+  dhcp: Map<string, DhcpFiles>
+  vms: VmRecord[]
+  config: AgentConfig
+  /** spec ids (and spec@key) that produced usable output */
+  captured: Set<string>
+}
+
+export interface ActualModel {
+  hosts: HostModel[]
+  problems: DataProblem[]
+}
+
+const DHCP_FILE = /^\/var\/lib\/neutron\/dhcp\/(?:[^/]+\/)?([0-9a-f-]{36})\/([a-z_]+)$/
+const LIBVIRT_FILE = /\.xml$/
+const INI_FILE = /\.ini$/
+
+class HostBuilder {
+  readonly problems: DataProblem[] = []
+  readonly host: HostModel
+
+  constructor(readonly snapshot: Snapshot, name: string) {
+    const record = snapshot.hosts.find((h) => h.name === name)!
+    this.host = {
+      name, roles: record.roles ?? [], address: record.address, status: record.status ?? 'complete',
+      ofports: new Map(), flows: new Map(), devices: new Map(), dnsmasq: [], psCaptured: false, dhcp: new Map(), vms: [],
+      config: {}, captured: new Set(),
+    }
+  }
+
+  captures(spec: string): Capture[] {
+    return this.snapshot.captures.filter((c) => c.host === this.host.name && c.spec === spec)
+  }
+
+  /** The text of a capture if it ran and produced output; otherwise a recorded problem and undefined. */
+  text(capture: Capture): string | undefined {
+    const {record} = capture
+    const where = {host: capture.host, spec: capture.spec, file: record.file}
+    const optional = SPEC_BY_ID.get(capture.spec)?.optional ?? false
+    if (record.error || (record.exitCode !== 0 && record.exitCode !== undefined)) {
+      if (!optional) {
+        const reason = record.error ?? `exit code ${record.exitCode}`
+        this.problems.push({...where, kind: record.exitCode === null ? 'unreachable' : 'command-failed',
+          message: `${record.argv.join(' ')}: ${reason}`})
+      }
+      return undefined
+    }
+    if (capture.text === undefined) return undefined
+    this.host.captured.add(capture.key === undefined ? capture.spec : `${capture.spec}@${capture.key}`)
+    return capture.text
+  }
+
+  evidence(capture: Capture, line?: number, text?: string): Evidence {
+    return {host: capture.host, spec: capture.spec, file: capture.record.file, line, text}
+  }
+
+  /** Run a parser on a capture, recording its problems against host, spec and file. */
+  parse<T>(capture: Capture, parser: (text: string) => ParseResult<T>): T | undefined {
+    const text = this.text(capture)
+    if (text === undefined) return undefined
+    let result: ParseResult<T>
+    try {
+      result = parser(text)
+    } catch (error) {
+      // A parser must not throw; if one does, the capture is lost but the analysis goes on.
+      this.problems.push({host: capture.host, spec: capture.spec, file: capture.record.file, kind: 'parse',
+        message: `parser failed: ${(error as Error).message}`})
+      return undefined
+    }
+    for (const p of result.problems) {
+      this.problems.push({...p, host: capture.host, spec: capture.spec, file: capture.record.file, kind: 'parse'})
+    }
+    return result.value
+  }
+
+  one<T>(spec: string, parser: (text: string) => ParseResult<T>): {value: T; capture: Capture} | undefined {
+    for (const capture of this.captures(spec)) {
+      const value = this.parse(capture, parser)
+      if (value !== undefined) return {value, capture}
+    }
+    return undefined
+  }
+
+  build(): HostModel {
+    this.buildOvs()
+    this.buildFlows()
+    this.buildDevices()
+    this.buildBridges()
+    this.buildFiles()
+    this.buildProcesses()
+    return this.host
+  }
+
+  buildOvs(): void {
+    const table = (spec: string) => this.one(spec, parseOvsdbJson)?.value
+    const bridge = table('ovs_vsctl_list_bridge')
+    const port = table('ovs_vsctl_list_port')
+    const iface = table('ovs_vsctl_list_interface')
+    const openVswitch = table('ovs_vsctl_list_open_vswitch')
+    let fromJson: OvsConfig | undefined
+    if (bridge && port && iface) {
+      const result = buildOvsConfig({openVswitch, bridge, port, iface})
+      for (const p of result.problems) this.problems.push({...p, host: this.host.name, spec: 'ovs_vsctl_list_bridge', kind: 'parse'})
+      fromJson = result.value
+    }
+    const show = this.one('ovs_vsctl_show', parseOvsVsctlShow)?.value
+    this.host.ovs = fromJson ?? show
+    if (fromJson && show && !fromJson.ovsVersion) fromJson.ovsVersion = show.ovsVersion
+    for (const br of this.host.ovs?.bridges ?? []) {
+      const ports = new Map<string, number>()
+      for (const p of br.ports) for (const i of p.interfaces) if (i.ofport !== undefined && i.ofport >= 0) ports.set(i.name, i.ofport)
+      this.host.ofports.set(br.name, ports)
+    }
+    for (const capture of this.captures('ovs_ofctl_show')) {
+      const value = this.parse(capture, parseOfctlShow)
+      if (!value || !capture.key) continue
+      const ports = this.host.ofports.get(capture.key) ?? new Map<string, number>()
+      for (const p of value.ports) if (typeof p.ofport === 'number' && !ports.has(p.name)) ports.set(p.name, p.ofport)
+      this.host.ofports.set(capture.key, ports)
+    }
+  }
+
+  buildFlows(): void {
+    for (const capture of this.captures('ovs_ofctl_dump_flows')) {
+      if (!capture.key) continue
+      const flows = this.parse(capture, parseDumpFlows)
+      if (flows) this.host.flows.set(capture.key, {bridge: capture.key, flows, evidence: this.evidence(capture)})
+    }
+  }
+
+  buildDevices(): void {
+    const merge = (ns: string, links?: LinkDevice[], addrs?: LinkDevice[]) => {
+      const out = new Map<string, LinkDevice>()
+      for (const d of links ?? []) out.set(d.name, {...d, addresses: [...d.addresses]})
+      for (const d of addrs ?? []) {
+        const have = out.get(d.name)
+        if (have) {
+          if (d.addresses.length) have.addresses = d.addresses
+          have.mac ??= d.mac
+          have.mtu ??= d.mtu
+          have.operState ??= d.operState
+        } else out.set(d.name, d)
+      }
+      if (out.size || links || addrs) this.host.devices.set(ns, [...out.values()])
+    }
+    merge('', this.one('ip_link', parseIpLink)?.value, this.one('ip_addr', parseIpAddr)?.value)
+    const byNs = new Map<string, {links?: LinkDevice[]; addrs?: LinkDevice[]}>()
+    for (const c of this.captures('netns_ip_link')) if (c.key) byNs.set(c.key, {...byNs.get(c.key), links: this.parse(c, parseIpLink)})
+    for (const c of this.captures('netns_ip_addr')) if (c.key) byNs.set(c.key, {...byNs.get(c.key), addrs: this.parse(c, parseIpAddr)})
+    for (const [ns, v] of byNs) merge(ns, v.links, v.addrs)
+    const ns = this.one('ip_netns', parseIpNetns)
+    if (ns) this.host.namespaces = ns.value
+    // ethtool -S peer_ifindex completes veth peers the link listing did not show (the seed's case).
+    for (const c of this.captures('ethtool_stats')) {
+      const stats = c.key ? this.parse(c, parseEthtoolStats) : undefined
+      if (!stats?.peerIfindex || !c.key) continue
+      const dev = this.findDevice(c.key)
+      if (dev) dev.peerIfindex ??= stats.peerIfindex
+      else {
+        const root = this.host.devices.get('') ?? []
+        root.push({ifindex: -1, name: c.key, kind: 'veth', flags: [], adminUp: true, peerIfindex: stats.peerIfindex, addresses: []})
+        this.host.devices.set('', root)
+      }
+    }
+  }
+
+  findDevice(name: string): LinkDevice | undefined {
+    for (const list of this.host.devices.values()) {
+      const d = list.find((x) => x.name === name)
+      if (d) return d
+    }
+    return undefined
+  }
+
+  buildBridges(): void {
+    const brctl = this.one('brctl_show', parseBrctlShow)
+    if (brctl) this.host.linuxBridges = brctl.value
+    const blink = this.one('bridge_link', parseBridgeLink)
+    if (blink && !brctl) {
+      const bridges = new Map<string, LinuxBridge>()
+      for (const l of blink.value) {
+        if (!l.master) continue
+        const br = bridges.get(l.master) ?? {name: l.master, interfaces: []}
+        br.interfaces.push(l.ifname)
+        bridges.set(l.master, br)
+      }
+      this.host.linuxBridges = [...bridges.values()]
+    }
+    // Without brctl/bridge captures, the `master` attribute of ip link still tells membership.
+    if (!this.host.linuxBridges && this.host.devices.has('')) {
+      const root = this.host.devices.get('')!
+      const bridges = root.filter((d) => d.kind === 'bridge').map((d) => ({name: d.name, interfaces: root.filter((m) => m.master === d.name).map((m) => m.name)}))
+      if (root.some((d) => d.kind !== undefined)) this.host.linuxBridges = bridges
+    }
+  }
+
+  buildFiles(): void {
+    for (const capture of this.captures('file')) {
+      const path = capture.key ?? ''
+      const dhcp = DHCP_FILE.exec(path)
+      if (dhcp) {
+        this.dhcpFile(capture, dhcp[1], dhcp[2], path)
+      } else if (LIBVIRT_FILE.test(path)) {
+        const domain = this.parse(capture, parseLibvirtXml)
+        if (domain) this.host.vms.push({domain, evidence: this.evidence(capture)})
+      } else if (INI_FILE.test(path)) {
+        const ini = this.parse(capture, parseIni)
+        if (!ini) continue
+        const mappings = bridgeMappings(ini)
+        const ranges = networkVlanRanges(ini)
+        for (const p of [...mappings.problems, ...ranges.problems]) {
+          this.problems.push({...p, host: this.host.name, spec: 'file', file: capture.record.file, kind: 'parse'})
+        }
+        if (Object.keys(mappings.value).length) {
+          this.host.config.bridgeMappings = {...this.host.config.bridgeMappings, ...mappings.value}
+          this.host.config.evidence = this.evidence(capture)
+        }
+        if (Object.keys(ranges.value).length) this.host.config.vlanRanges = {...this.host.config.vlanRanges, ...ranges.value}
+      }
+    }
+  }
+
+  dhcpFile(capture: Capture, networkId: string, kind: string, path: string): void {
+    const dir = path.slice(0, path.lastIndexOf('/'))
+    const files = this.host.dhcp.get(networkId) ?? {networkId, dir}
+    this.host.dhcp.set(networkId, files)
+    const evidence = this.evidence(capture)
+    switch (kind) {
+      case 'host': {
+        const entries = this.parse(capture, parseDhcpHosts)
+        if (entries) files.hosts = {entries, evidence}
+        break
+      }
+      case 'opts': {
+        const entries = this.parse(capture, parseDhcpOpts)
+        if (entries) files.opts = {entries, evidence}
+        break
+      }
+      case 'leases': {
+        const entries = this.parse(capture, parseDhcpLeases)
+        if (entries) files.leases = {entries, evidence}
+        break
+      }
+      case 'addn_hosts': {
+        const entries = this.parse(capture, parseAddnHosts)
+        if (entries) files.addnHosts = {entries, evidence}
+        break
+      }
+      case 'interface': {
+        const text = this.text(capture)
+        if (text !== undefined && text.trim()) files.interfaceName = text.trim()
+        break
+      }
+      default:
+        this.text(capture)
+    }
+  }
+
+  buildProcesses(): void {
+    const ps = this.one('ps', parsePs)
+    if (!ps) return
+    this.host.psCaptured = true
+    const netnsOfPid = new Map<string, string>()
+    for (const c of this.captures('netns_of_pid')) {
+      const text = c.key ? this.text(c) : undefined
+      if (text?.trim()) netnsOfPid.set(c.key!, text.trim().split(/\s+/)[0])
+    }
+    for (const proc of ps.value) {
+      const dnsmasq = parseDnsmasqArgv(proc.argv)
+      if (!dnsmasq) continue
+      dnsmasq.pid ??= proc.pid
+      if (!dnsmasq.netns && proc.pid !== undefined) dnsmasq.netns = netnsOfPid.get(String(proc.pid))
+      this.host.dnsmasq.push({...dnsmasq, evidence: this.evidence(ps.capture, proc.line, proc.argv.join(' '))})
+    }
+  }
+}
+
+export function buildActualModel(snapshot: Snapshot): ActualModel {
+  const problems: DataProblem[] = [...snapshot.problems]
+  const hosts: HostModel[] = []
+  for (const record of snapshot.hosts) {
+    if (record.status === 'unreachable') {
+      problems.push({host: record.name, spec: 'ssh', kind: 'unreachable', message: record.error ?? 'host could not be reached'})
+    }
+    const builder = new HostBuilder(snapshot, record.name)
+    hosts.push(builder.build())
+    problems.push(...builder.problems)
+  }
+  return {hosts, problems}
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Look-ups used by the analyzers and the tracer.
+
+export interface OvsPortRef {
+  bridge: OvsBridge
+  port: OvsPort
+  iface: OvsInterface
+}
+
+export function findOvsInterface(host: HostModel, name: string): OvsPortRef | undefined {
+  for (const bridge of host.ovs?.bridges ?? []) {
+    for (const port of bridge.ports) {
+      const iface = port.interfaces.find((i) => i.name === name)
+      if (iface) return {bridge, port, iface}
+    }
+  }
+  return undefined
+}
+
+export interface DeviceRef {
+  netns: string
+  device: LinkDevice
+}
+
+export function findDevice(host: HostModel, name: string, netns?: string): DeviceRef | undefined {
+  for (const [ns, list] of host.devices) {
+    if (netns !== undefined && ns !== netns) continue
+    const device = list.find((d) => d.name === name)
+    if (device) return {netns: ns, device}
+  }
+  return undefined
+}
+
+/** The other end of a veth: by name in the same namespace, else by ifindex in the namespace its link-netnsid names.
+ * Returns undefined when the peer is outside what was captured (another host's or an unlisted namespace). */
+export function vethPeer(host: HostModel, ref: DeviceRef): DeviceRef | undefined {
+  const {device} = ref
+  if (device.peerName) {
+    const same = findDevice(host, device.peerName, ref.netns)
+    if (same) return same
+  }
+  if (device.peerIfindex === undefined) return undefined
+  let where: string[]
+  if (device.peerNetns !== undefined) where = [device.peerNetns]
+  else if (device.peerNetnsId !== undefined) {
+    if (ref.netns === '') {
+      const ns = host.namespaces?.find((n) => n.id === device.peerNetnsId)
+      if (!ns) return undefined
+      where = [ns.name]
+    } else where = ['']
+  } else where = [ref.netns]
+  const candidates: DeviceRef[] = []
+  for (const ns of where) {
+    for (const d of host.devices.get(ns) ?? []) if (d.ifindex === device.peerIfindex && d !== device) candidates.push({netns: ns, device: d})
+  }
+  // Prefer a device that points back at us (ifindexes repeat across namespaces).
+  return candidates.find((c) => c.device.peerIfindex === device.ifindex || c.device.peerName === device.name) ?? candidates[0]
+}
+
+export function linuxBridgeOf(host: HostModel, device: string): LinuxBridge | undefined {
+  return host.linuxBridges?.find((b) => b.interfaces.includes(device))
+}
+
+export function hostByName(model: ActualModel, name: string): HostModel | undefined {
+  return model.hosts.find((h) => h.name === name)
+}
+
+/** Is this OVS interface a VIF in Neutron's sense (iface-id and attached-mac)? */
+export function isVif(iface: OvsInterface): boolean {
+  return Boolean(iface.externalIds['iface-id'] && iface.externalIds['attached-mac'])
+}

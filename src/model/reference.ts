@@ -1,0 +1,244 @@
+// The reference model: what each host should have, from Neutron's intent and the agents' conventions
+// (neutron-wiring.md). Without intent, what can be inferred from the hosts themselves is used, marked 'inferred'.
+
+import type {Intent, IntentNetwork, OvsInterface} from '../types.js'
+import {type ActualModel, type HostModel, findDevice, isVif} from './actual.js'
+
+export type Source = 'intent' | 'inferred'
+
+export interface NetworkView {
+  id: string
+  name?: string
+  /** vlan, flat, vxlan, gre, geneve, local; undefined = unknown */
+  type?: string
+  physnet?: string
+  /** undefined = unknown, null = none (flat) */
+  segmentationId?: number | null
+  dhcp?: boolean
+  source: Source
+}
+
+export type Plug = 'hybrid' | 'native' | 'vhostuser' | 'dhcp' | 'unknown'
+
+export interface PortView {
+  /** Full uuid when known; the 11-character device prefix otherwise (e.g. `53903a95-82`). */
+  id: string
+  /** The 11-character prefix Nova/Neutron put into device names. */
+  short: string
+  networkId?: string
+  mac?: string
+  ips: string[]
+  owner?: string
+  host?: string
+  deviceId?: string
+  vmName?: string
+  plug: Plug
+  /** Port status/admin state known and active */
+  active?: boolean
+  source: Source
+}
+
+export interface ReferenceModel {
+  networks: Map<string, NetworkView>
+  ports: PortView[]
+  intentKnown: boolean
+  /** Facts that could not be learned: shown to the user so silence is not mistaken for health. */
+  unknowns: string[]
+}
+
+export const DEAD_VLAN = 4095
+
+export function shortId(id: string): string {
+  return id.slice(0, 11)
+}
+
+export function devicesOf(port: PortView): {tap: string; qbr: string; qvb: string; qvo: string} {
+  return {tap: `tap${port.short}`, qbr: `qbr${port.short}`, qvb: `qvb${port.short}`, qvo: `qvo${port.short}`}
+}
+
+/** The name of the DHCP port's device: `tap` + port id cut to 14 characters. */
+export function dhcpDeviceOf(port: PortView): string {
+  return `tap${port.id}`.slice(0, 14)
+}
+
+export function isComputePort(port: PortView): boolean {
+  return port.owner === undefined ? port.plug !== 'dhcp' : port.owner.startsWith('compute:')
+}
+
+export function isDhcpPort(port: PortView): boolean {
+  return port.owner === 'network:dhcp' || port.plug === 'dhcp'
+}
+
+function plugFromVif(details?: Record<string, unknown>, vifType?: string): Plug {
+  if (vifType === 'vhostuser') return 'vhostuser'
+  if (!details) return 'unknown'
+  const hybrid = details.ovs_hybrid_plug ?? details.port_filter
+  return hybrid === true || hybrid === 'True' || hybrid === 'true' ? 'hybrid' : 'native'
+}
+
+function fromIntent(intent: Intent): ReferenceModel {
+  const networks = new Map<string, NetworkView>()
+  const dhcpNets = new Set(intent.subnets.filter((s) => s.enableDhcp !== false).map((s) => s.networkId))
+  for (const n of intent.networks) {
+    networks.set(n.id, {
+      id: n.id, name: n.name, type: n.networkType, physnet: n.physicalNetwork, segmentationId: n.segmentationId,
+      dhcp: intent.subnets.length ? dhcpNets.has(n.id) : undefined, source: 'intent',
+    })
+  }
+  const ports: PortView[] = intent.ports.map((p) => {
+    const owner = p.deviceOwner
+    const server = intent.servers.find((s) => s.id === p.deviceId)
+    return {
+      id: p.id, short: shortId(p.id), networkId: p.networkId, mac: p.macAddress?.toLowerCase(),
+      ips: p.fixedIps.map((f) => f.ipAddress), owner, host: p.bindingHost || undefined, deviceId: p.deviceId,
+      vmName: server?.name,
+      plug: owner === 'network:dhcp' ? 'dhcp' : plugFromVif(p.vifDetails, p.vifType),
+      active: p.status === undefined ? undefined : p.status === 'ACTIVE' && p.adminStateUp !== false,
+      source: 'intent',
+    }
+  })
+  // Nova may know a VM's port when the port listing was not exported.
+  for (const s of intent.servers) {
+    for (const [netName, addrs] of Object.entries(s.addresses)) {
+      for (const a of addrs) {
+        if (!a.mac || ports.some((p) => p.mac === a.mac!.toLowerCase())) continue
+        const net = intent.networks.find((n) => n.name === netName)
+        ports.push({id: '', short: '', networkId: net?.id, mac: a.mac.toLowerCase(), ips: [a.addr], owner: 'compute:nova',
+          host: s.host, deviceId: s.id, vmName: s.name, plug: 'unknown', source: 'intent'})
+      }
+    }
+  }
+  return {networks, ports, intentKnown: intent.networks.length > 0 || intent.ports.length > 0, unknowns: [...intent.unknowns]}
+}
+
+const QDHCP = /^qdhcp-([0-9a-f-]{36})$/
+const PREFIXED = /^(tap|qvo|qvb|qbr|vhu)([0-9a-f]{8}-[0-9a-f]{2})$/
+
+/** Add to the reference what the hosts themselves say, never overriding intent. */
+function inferFromHosts(ref: ReferenceModel, actual: ActualModel): void {
+  const byShort = (short: string) => ref.ports.find((p) => p.short === short)
+  const byMac = (mac: string) => ref.ports.find((p) => p.mac === mac)
+  const network = (id: string): NetworkView => {
+    let n = ref.networks.get(id)
+    if (!n) {
+      n = {id, source: 'inferred'}
+      ref.networks.set(id, n)
+    }
+    return n
+  }
+  const addPort = (p: PortView): PortView => {
+    const have = (p.mac && byMac(p.mac)) || (p.short && byShort(p.short))
+    if (!have) {
+      ref.ports.push(p)
+      return p
+    }
+    if (have.source === 'inferred') {
+      if (p.id.length > have.id.length) have.id = p.id
+      have.mac ??= p.mac
+      have.networkId ??= p.networkId
+      have.host ??= p.host
+      have.deviceId ??= p.deviceId
+      if (have.plug === 'unknown') have.plug = p.plug
+      if (!have.ips.length) have.ips = p.ips
+    } else if (!have.short && p.short) {
+      have.short = p.short
+      if (!have.id) have.id = p.id
+    }
+    return have
+  }
+
+  for (const host of actual.hosts) {
+    // DHCP namespaces and files name their networks.
+    for (const ns of host.namespaces ?? []) {
+      const m = QDHCP.exec(ns.name)
+      if (m) network(m[1]).dhcp ??= true
+    }
+    for (const id of host.dhcp.keys()) network(id).dhcp ??= true
+    // OVS ports: external_ids and the agent's other_config.
+    for (const bridge of host.ovs?.bridges ?? []) {
+      for (const port of bridge.ports) {
+        for (const iface of port.interfaces) {
+          const inferred = portFromIface(host, iface, port.otherConfig)
+          if (!inferred) continue
+          const view = addPort(inferred)
+          const oc = port.otherConfig
+          if (oc.net_uuid) {
+            view.networkId ??= oc.net_uuid
+            const n = network(oc.net_uuid)
+            if (n.source === 'inferred') {
+              n.type ??= oc.network_type
+              if (oc.physical_network && oc.physical_network !== 'None') n.physnet ??= oc.physical_network
+              if (oc.segmentation_id && /^\d+$/.test(oc.segmentation_id)) n.segmentationId ??= Number(oc.segmentation_id)
+            }
+          }
+        }
+      }
+    }
+    // libvirt: VM MACs and tap names.
+    for (const vm of host.vms) {
+      for (const nic of vm.domain.interfaces) {
+        const dev = nic.targetDev ?? nic.sourceBridge
+        const m = dev ? PREFIXED.exec(dev) : undefined
+        const id = nic.virtualPort?.interfaceId ?? (m ? m[2] : '')
+        if (!id && !nic.mac) continue
+        addPort({id, short: shortId(id), mac: nic.mac?.toLowerCase(), ips: [], host: host.name, deviceId: vm.domain.uuid,
+          vmName: vm.domain.novaName ?? vm.domain.name, owner: 'compute:nova',
+          plug: nic.type === 'vhostuser' ? 'vhostuser' : nic.virtualPort ? 'native' : nic.sourceBridge?.startsWith('qbr') ? 'hybrid' : 'unknown',
+          source: 'inferred'})
+      }
+    }
+  }
+  // Host files tie MACs to networks and IPs.
+  for (const host of actual.hosts) {
+    for (const files of host.dhcp.values()) {
+      for (const e of files.hosts?.entries ?? []) {
+        const p = byMac(e.mac.toLowerCase())
+        if (p && p.source === 'inferred') {
+          p.networkId ??= files.networkId
+          if (!p.ips.length) p.ips = [e.ip]
+        }
+      }
+    }
+  }
+}
+
+function portFromIface(host: HostModel, iface: OvsInterface, otherConfig: Record<string, string>): PortView | undefined {
+  const ids = iface.externalIds
+  const m = PREFIXED.exec(iface.name)
+  const inNs = findDevice(host, iface.name)
+  const qdhcp = inNs ? QDHCP.exec(inNs.netns) : null
+  if (isVif(iface)) {
+    const id = ids['iface-id']
+    const dhcp = iface.type === 'internal' || Boolean(qdhcp)
+    return {id, short: shortId(id), mac: ids['attached-mac'].toLowerCase(), ips: [], host: host.name,
+      deviceId: ids['vm-uuid'] ?? ids['vm-id'], networkId: otherConfig.net_uuid ?? qdhcp?.[1],
+      owner: dhcp ? 'network:dhcp' : 'compute:nova',
+      plug: dhcp ? 'dhcp' : m?.[1] === 'qvo' ? 'hybrid' : m?.[1] === 'vhu' ? 'vhostuser' : 'native', source: 'inferred'}
+  }
+  if (!m) return undefined
+  // No external_ids (the seed's `ovs-vsctl show`): fall back on the naming convention.
+  if (m[1] === 'tap' && (iface.type === 'internal' || qdhcp)) {
+    return {id: m[2], short: m[2], ips: [], host: host.name, networkId: qdhcp?.[1], owner: 'network:dhcp', plug: 'dhcp',
+      mac: inNs?.device.mac?.toLowerCase(), source: 'inferred'}
+  }
+  if (m[1] === 'qvo') return {id: m[2], short: m[2], ips: [], host: host.name, owner: 'compute:nova', plug: 'hybrid', source: 'inferred'}
+  return undefined
+}
+
+export function buildReferenceModel(actual: ActualModel, intent?: Intent): ReferenceModel {
+  const ref: ReferenceModel = intent ? fromIntent(intent) : {networks: new Map(), ports: [], intentKnown: false, unknowns: []}
+  inferFromHosts(ref, actual)
+  for (const n of ref.networks.values()) {
+    if (n.segmentationId === undefined && (n.type === undefined || n.type === 'vlan')) {
+      const what = `segmentation id of network ${n.name ?? n.id}`
+      if (!ref.unknowns.includes(what)) ref.unknowns.push(what)
+    }
+  }
+  if (!ref.intentKnown) ref.unknowns.push('Neutron intent (no intent/ folder or --intent): expectations inferred from the hosts, faults only where the hosts contradict themselves')
+  return ref
+}
+
+export function networkLabel(n: Pick<IntentNetwork, 'id' | 'name'> | undefined, id?: string): string {
+  if (!n) return id ?? '?'
+  return n.name ? `${n.name} (${n.id})` : n.id
+}

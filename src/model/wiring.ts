@@ -1,0 +1,199 @@
+// Joins the reference model to the actual one per host: where each port sits, which physical bridge serves a physnet,
+// which local VLAN a network uses and which translation flows carry it. Analyzers and the tracer share these answers.
+
+import {createHash} from 'node:crypto'
+import type {Flow, OvsBridge} from '../types.js'
+import {type FlowTable, type HostModel, type OvsPortRef, findOvsInterface} from './actual.js'
+import {DEAD_VLAN, type NetworkView, type PortView, type ReferenceModel, devicesOf} from './reference.js'
+
+export const INTEGRATION_BRIDGE = 'br-int'
+
+/** The OVS interface a Neutron port is plugged as on this host: by iface-id first, then by the naming convention. */
+export function ovsPortOf(host: HostModel, port: PortView): OvsPortRef | undefined {
+  if (port.id.length === 36) {
+    for (const bridge of host.ovs?.bridges ?? []) {
+      for (const p of bridge.ports) {
+        const iface = p.interfaces.find((i) => i.externalIds['iface-id'] === port.id)
+        if (iface) return {bridge, port: p, iface}
+      }
+    }
+  }
+  if (!port.short) return undefined
+  const names = port.plug === 'hybrid' ? [devicesOf(port).qvo] : port.plug === 'vhostuser' ? [`vhu${port.short}`]
+    : port.plug === 'unknown' ? [devicesOf(port).qvo, devicesOf(port).tap] : [devicesOf(port).tap]
+  for (const name of names) {
+    const ref = findOvsInterface(host, name)
+    if (ref) return ref
+  }
+  return undefined
+}
+
+/** Where a port lives: the hosts on which its OVS interface exists. */
+export function hostsWithPort(hosts: HostModel[], port: PortView): HostModel[] {
+  return hosts.filter((h) => ovsPortOf(h, port))
+}
+
+/** The ports a host should carry: bound to it by Neutron, or found on it when the binding is unknown. */
+export function portsOnHost(ref: ReferenceModel, host: HostModel): PortView[] {
+  return ref.ports.filter((p) => p.host === host.name || (p.host === undefined && ovsPortOf(host, p)))
+}
+
+export function resolvePort(host: HostModel, bridge: string, ref: number | string | undefined): string | undefined {
+  if (ref === undefined) return undefined
+  if (typeof ref === 'string') return ref
+  for (const [name, n] of host.ofports.get(bridge) ?? []) if (n === ref) return name
+  return undefined
+}
+
+export function ofportOf(host: HostModel, bridge: string, name: string): number | undefined {
+  return host.ofports.get(bridge)?.get(name)
+}
+
+/** The VLAN a flow matches on: a vid, 'untagged', or undefined when it does not constrain the VLAN. */
+export function flowVlan(flow: Flow): number | 'untagged' | 'any-tagged' | undefined {
+  const dl = flow.match.fields.dl_vlan ?? flow.match.fields.vlan_vid
+  if (dl) {
+    const v = Number(dl.value)
+    if (v === 0xffff) return 'untagged'
+    return Number.isFinite(v) ? (v & 0xfff) : undefined
+  }
+  const tci = flow.match.fields.vlan_tci
+  if (!tci) return undefined
+  const value = Number(tci.value)
+  const mask = tci.mask === undefined ? 0xffff : Number(tci.mask)
+  if ((mask & 0x1fff) === 0x1fff) return (value & 0x1000) ? value & 0xfff : 'untagged'
+  if ((mask & 0x1000) && (value & 0x1000) && (mask & 0x0fff) === 0) return 'any-tagged'
+  if ((mask & 0x1000) && !(value & 0x1000)) return 'untagged'
+  return undefined
+}
+
+/** What a flow does to the VLAN before forwarding: a new vid, 'pop', or undefined (unchanged). */
+export function flowVlanRewrite(flow: Flow): number | 'pop' | undefined {
+  let out: number | 'pop' | undefined
+  for (const a of flow.actions) {
+    if (a.type === 'set_vlan_vid') out = a.vid
+    else if (a.type === 'pop_vlan') out = 'pop'
+  }
+  return out
+}
+
+export function flowInPort(host: HostModel, bridge: string, flow: Flow): string | undefined {
+  return resolvePort(host, bridge, flow.match.inPort)
+}
+
+export function isDropFlow(flow: Flow): boolean {
+  return flow.actions.length === 0 || flow.actions.every((a) => a.type === 'drop')
+}
+
+export function tableZero(table: FlowTable | undefined): Flow[] {
+  return table?.flows.filter((f) => f.table === 0) ?? []
+}
+
+export interface PhysLink {
+  physnet?: string
+  bridge: string
+  /** int-<bridge> on br-int, phy-<bridge> on the physical bridge (hashed when long). */
+  intPort: string
+  phyPort: string
+}
+
+/** Neutron's name for the int-/phy- ports of a bridge (neutron_lib get_interface_name, 15-char limit). */
+export function linkPortNames(bridge: string): {intPort: string; phyPort: string} {
+  return {intPort: shorten('int-', bridge), phyPort: shorten('phy-', bridge)}
+}
+
+function shorten(prefix: string, name: string): string {
+  if (prefix.length + name.length <= 15) return prefix + name
+  // sha1 hex digest of the name, first 6 characters.
+  const hash = sha1Hex(name).slice(0, 6)
+  return prefix + name.slice(0, 15 - prefix.length - 6) + hash
+}
+
+function sha1Hex(s: string): string {
+  return createHash('sha1').update(s).digest('hex')
+}
+
+/** The physical bridges of a host: from bridge_mappings when known, else the bridges int-/phy- ports reveal. */
+export function physLinks(host: HostModel): PhysLink[] {
+  const mappings = host.config.bridgeMappings
+  if (mappings && Object.keys(mappings).length) {
+    return Object.entries(mappings).map(([physnet, bridge]) => ({physnet, bridge, ...linkPortNames(bridge)}))
+  }
+  const out: PhysLink[] = []
+  for (const br of host.ovs?.bridges ?? []) {
+    if (br.name === INTEGRATION_BRIDGE) continue
+    const {intPort, phyPort} = linkPortNames(br.name)
+    if (br.ports.some((p) => p.name === phyPort)) out.push({bridge: br.name, intPort, phyPort})
+  }
+  return out
+}
+
+export function physLinkFor(host: HostModel, net: NetworkView): PhysLink | undefined {
+  const links = physLinks(host)
+  if (net.physnet) return links.find((l) => l.physnet === net.physnet)
+  return links.length === 1 ? links[0] : undefined
+}
+
+export function bridgeOf(host: HostModel, name: string): OvsBridge | undefined {
+  return host.ovs?.bridges.find((b) => b.name === name)
+}
+
+export interface Translation {
+  flow: Flow
+  bridge: string
+  /** The VLAN matched (segment for ingress, local VLAN for egress); 'untagged' for flat ingress. */
+  from: number | 'untagged'
+  /** The VLAN written (local for ingress, segment for egress); 'pop' for flat egress. */
+  to: number | 'pop'
+}
+
+/** Translation flows on table 0 of `bridge` for frames arriving on `inPort`. */
+export function translations(host: HostModel, bridge: string, inPort: string): Translation[] {
+  const out: Translation[] = []
+  for (const flow of tableZero(host.flows.get(bridge))) {
+    if (flowInPort(host, bridge, flow) !== inPort) continue
+    const from = flowVlan(flow)
+    const to = flowVlanRewrite(flow)
+    if ((typeof from === 'number' || from === 'untagged') && to !== undefined) out.push({flow, bridge, from, to})
+  }
+  return out
+}
+
+export interface LocalVlan {
+  vlan?: number
+  /** How it was decided, strongest first. */
+  from: 'ingress-flow' | 'egress-flow' | 'port-tags' | 'other_config' | 'unknown'
+  ports: {port: PortView; ovs: OvsPortRef}[]
+  link?: PhysLink
+}
+
+/** The local VLAN of a network on a host, decided from the flows first (they carry the segment), then the tags. */
+export function localVlanOf(host: HostModel, net: NetworkView, ports: PortView[]): LocalVlan {
+  const placed = ports.filter((p) => p.networkId === net.id).map((port) => ({port, ovs: ovsPortOf(host, port)}))
+    .filter((x): x is {port: PortView; ovs: OvsPortRef} => Boolean(x.ovs && x.ovs.bridge.name === INTEGRATION_BRIDGE))
+  const link = physLinkFor(host, net)
+  const seg = net.type === 'flat' ? 'untagged' : net.segmentationId ?? undefined
+  if (link && seg !== undefined) {
+    const ingress = translations(host, INTEGRATION_BRIDGE, link.intPort).filter((t) => t.from === seg && typeof t.to === 'number')
+    const vids = new Set(ingress.map((t) => t.to as number))
+    if (vids.size === 1) return {vlan: [...vids][0], from: 'ingress-flow', ports: placed, link}
+    const want = net.type === 'flat' ? 'pop' : seg
+    const egress = translations(host, link.bridge, link.phyPort).filter((t) => t.to === want && typeof t.from === 'number')
+    const evids = new Set(egress.map((t) => t.from as number))
+    if (evids.size === 1) return {vlan: [...evids][0], from: 'egress-flow', ports: placed, link}
+  }
+  const counts = new Map<number, number>()
+  for (const {ovs} of placed) {
+    const tag = ovs.port.tag
+    if (tag !== undefined && tag !== DEAD_VLAN) counts.set(tag, (counts.get(tag) ?? 0) + 1)
+  }
+  if (counts.size) {
+    const best = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0]
+    return {vlan: best, from: 'port-tags', ports: placed, link}
+  }
+  for (const {ovs} of placed) {
+    const tag = Number(ovs.port.otherConfig.tag)
+    if (Number.isInteger(tag) && tag > 0 && tag < DEAD_VLAN) return {vlan: tag, from: 'other_config', ports: placed, link}
+  }
+  return {from: 'unknown', ports: placed, link}
+}

@@ -1,0 +1,147 @@
+// libvirt domain XML: Nova's libvirt.xml (double quotes, Nova's element order), `virsh dumpxml` and the
+// /etc/libvirt/qemu/ files (single quotes, reordered, with <alias>/<address>), and a bare <interface> fragment such as
+// the seed quotes. xml2js is used synchronously: with its default `async: false`, parseString runs the sax parser and
+// calls its callback before returning (checked in the test).
+
+import {Parser} from 'xml2js'
+
+import type {ParseProblem, ParseResult, VmDomain, VmInterface} from '../types.js'
+
+/** An element as xml2js gives it with default options: attributes under `$`, text under `_`, children as arrays. */
+interface XmlNode {
+  $?: Record<string, string>
+  _?: string
+  [child: string]: unknown
+}
+
+const FRAGMENT_ROOT = 'neutrace-fragment'
+
+/** Parses a libvirt domain definition (or an <interface> fragment); never throws. */
+export function parseLibvirtXml(text: string): ParseResult<VmDomain> {
+  const problems: ParseProblem[] = []
+  const domain: VmDomain = {interfaces: []}
+  const body = text.replace(/^\uFEFF/, '').trim()
+  if (body === '') return {value: domain, problems: [{message: 'empty XML document'}]}
+
+  const firstElement = /<([A-Za-z_][\w:.-]*)/.exec(body.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>/g, ''))?.[1]
+  if (firstElement === undefined) return {value: domain, problems: [{line: 1, text: body.split('\n', 1)[0].slice(0, 200), message: 'not XML: no element found'}]}
+  let xml = body
+  if (firstElement !== 'domain') {
+    problems.push({line: 1, text: body.split('\n', 1)[0].slice(0, 200), message: 'no <domain> element: a fragment, VM uuid and name unknown'})
+    xml = closeFragment(body, problems)
+  }
+
+  const parsed = parseXml(xml)
+  if ('error' in parsed) {
+    problems.push(parsed.error)
+    return {value: domain, problems}
+  }
+  const rootValue = parsed.value[firstElement === 'domain' ? 'domain' : FRAGMENT_ROOT]
+  // xml2js gives the root element itself, not a one-element array like every child.
+  const root = isNode(rootValue) ? rootValue : one(rootValue)
+  if (!root) return {value: domain, problems}
+
+  if (firstElement === 'domain') {
+    const uuid = textOf(one(root.uuid))
+    const name = textOf(one(root.name))
+    const novaName = textOf(one(one(one(root.metadata)?.['nova:instance'])?.['nova:name']))
+    if (uuid) domain.uuid = uuid
+    if (name) domain.name = name
+    if (novaName) domain.novaName = novaName
+  }
+  // A fragment may be the <interface> elements themselves or a <devices> block holding them.
+  const interfaces = [
+    ...(firstElement === 'domain' ? [] : many(root.interface)),
+    ...many(root.devices).flatMap((devices) => many(devices.interface)),
+  ]
+  interfaces.forEach((node, index) => {
+    const vif = readInterface(node)
+    if (!vif.type) problems.push({message: `interface #${index + 1} has no type attribute`})
+    domain.interfaces.push(vif)
+  })
+  return {value: domain, problems}
+}
+
+/** Wraps a fragment in one root, closing <interface> elements that the quote left open (the seed's is). */
+function closeFragment(body: string, problems: ParseProblem[]): string {
+  const opened = body.match(/<interface[\s>]/g)?.length ?? 0
+  const closed = body.match(/<\/interface\s*>/g)?.length ?? 0
+  let closing = ''
+  if (opened > closed) {
+    problems.push({message: `fragment leaves ${opened - closed} <interface> element(s) unclosed: closed at the end`})
+    closing = '</interface>'.repeat(opened - closed)
+  }
+  const withoutDecl = body.replace(/^<\?xml[\s\S]*?\?>/, '')
+  return `<${FRAGMENT_ROOT}>${withoutDecl}${closing}</${FRAGMENT_ROOT}>`
+}
+
+function parseXml(xml: string): {value: Record<string, unknown>} | {error: ParseProblem} {
+  let result: {value: Record<string, unknown>} | {error: ParseProblem} | undefined
+  try {
+    new Parser({async: false}).parseString(xml, (error: Error | null, value: unknown) => {
+      // sax may report more than one error; the first one is the cause.
+      if (result) return
+      if (error) result = {error: xmlProblem(error)}
+      else if (typeof value === 'object' && value !== null) result = {value: value as Record<string, unknown>}
+      else result = {error: {message: 'XML document has no root element'}}
+    })
+  } catch (error) {
+    result ??= {error: xmlProblem(error as Error)}
+  }
+  return result ?? {error: {message: 'XML parser returned nothing'}}
+}
+
+/** sax messages end with `Line: N` (0-based) and `Column: N`. */
+function xmlProblem(error: Error): ParseProblem {
+  const message = String(error.message ?? error)
+  const line = /Line:\s*(\d+)/.exec(message)
+  const first = message.split('\n', 1)[0]
+  return line ? {line: Number(line[1]) + 1, message: `invalid XML: ${first}`} : {message: `invalid XML: ${first}`}
+}
+
+function isNode(value: unknown): value is XmlNode {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function many(value: unknown): XmlNode[] {
+  if (!Array.isArray(value)) return []
+  return value.map((item: unknown) => (typeof item === 'string' ? {_: item} : item)).filter(isNode)
+}
+
+function one(value: unknown): XmlNode | undefined {
+  return many(value)[0]
+}
+
+function textOf(node: XmlNode | undefined): string | undefined {
+  const text = node?._?.trim()
+  return text === '' ? undefined : text
+}
+
+function attr(node: XmlNode | undefined, name: string): string | undefined {
+  const value = node?.$?.[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+function readInterface(node: XmlNode): VmInterface {
+  const vif: VmInterface = {type: attr(node, 'type') ?? ''}
+  const source = one(node.source)
+  const mac = attr(one(node.mac), 'address')
+  if (mac) vif.mac = mac.toLowerCase()
+  const bridge = attr(source, 'bridge')
+  if (bridge) vif.sourceBridge = bridge
+  const target = attr(one(node.target), 'dev')
+  if (target) vif.targetDev = target
+  const model = attr(one(node.model), 'type')
+  if (model) vif.model = model
+  const mtu = attr(one(node.mtu), 'size')
+  if (mtu && /^\d+$/.test(mtu)) vif.mtu = Number(mtu)
+  const virtualPort = one(node.virtualport)
+  if (virtualPort) {
+    const interfaceId = attr(one(virtualPort.parameters), 'interfaceid')
+    vif.virtualPort = {type: attr(virtualPort, 'type') ?? ''}
+    if (interfaceId) vif.virtualPort.interfaceId = interfaceId
+  }
+  const path = attr(source, 'path')
+  if (path && vif.type === 'vhostuser') vif.vhostPath = path
+  return vif
+}

@@ -1,0 +1,40 @@
+// `ps -ww -eo pid=,args=`: a right-aligned pid, a space, then the command line. ps joins a process's argv with
+// single spaces, so the argv is recovered by splitting on whitespace: an argument that itself held spaces, or an
+// empty argument, cannot be told apart from the joins. That is good enough for dnsmasq and the agents, whose
+// arguments carry no spaces. Lines without a pid (a command line copied from elsewhere) are accepted too.
+
+import type {ParseProblem, ParseResult} from '../types.js'
+
+export interface PsEntry {
+  line: number
+  pid?: number
+  argv: string[]
+}
+
+/** Parses `ps -ww -eo pid=,args=` (or bare command lines); never throws. */
+export function parsePs(text: string): ParseResult<PsEntry[]> {
+  const entries: PsEntry[] = []
+  const problems: ParseProblem[] = []
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = i + 1
+    const trimmed = raw.trim()
+    if (trimmed === '') return
+    // A header from a ps run without `=` in its format.
+    if (/^PID\s+(COMMAND|CMD|ARGS)\b/i.test(trimmed)) return
+    if (/[\x00-\x08\x0b-\x1f\x7f]/.test(trimmed)) {
+      problems.push({line, text: trimmed.slice(0, 200), message: 'control characters in a ps line'})
+      return
+    }
+    const words = trimmed.split(/\s+/)
+    if (/^\d+$/.test(words[0])) {
+      if (words.length === 1) {
+        problems.push({line, text: trimmed, message: 'pid without a command line'})
+        return
+      }
+      entries.push({line, pid: Number(words[0]), argv: words.slice(1)})
+      return
+    }
+    entries.push({line, argv: words})
+  })
+  return {value: entries, problems}
+}

@@ -1,0 +1,626 @@
+// One packet through one Open vSwitch bridge, the way ovs-vswitchd translates it (ofproto-dpif-xlate.c): table lookup
+// by priority, actions in order, resubmit/goto_table, VLAN push/pop/rewrite, output, NORMAL. What cannot be modelled
+// (conntrack results, controllers, learn, unknown fields) is reported, never guessed.
+
+import type {Flow, FlowAction, PortRef} from '../types.js'
+import {lookupField, parseFieldValue, parseSubField, readSubField, writeSubField, allOnes, type SubField} from './fields.js'
+import {describeFlow, formatAction} from './format.js'
+import type {MacTable} from './mac-table.js'
+import {matchFlow} from './match.js'
+import {OFPP_LOCAL, type SimBridge, type SimPort} from './model.js'
+import {normalSwitch, portLabel} from './normal.js'
+import {type Packet, type VlanTag, clonePacket, describeVlan, setVlanStack, vlanStack} from './packet.js'
+
+export type {SimBridge, SimPort} from './model.js'
+export {OFPP_LOCAL} from './model.js'
+
+/** OVS: MAX_DEPTH (resubmits to the same or an earlier table nest) and MAX_RESUBMITS = MAX_DEPTH². */
+export const MAX_DEPTH = 64
+export const MAX_RESUBMITS = MAX_DEPTH * MAX_DEPTH
+
+export interface SimOptions {
+  /** Learned MACs NORMAL forwards by (and, unless `learn` is false, learns into). */
+  macTable?: MacTable
+  /** Total table lookups reached through resubmit/goto_table before translation fails (OVS: 4096). */
+  maxResubmits?: number
+  /** Nesting of resubmits to the same or an earlier table before translation fails (OVS: 64). */
+  maxDepth?: number
+  /** NORMAL learns source MACs into `macTable` (default true; `ofproto/trace` itself does not learn). */
+  learn?: boolean
+}
+
+export type OutputVia = 'output' | 'normal' | 'flood'
+
+export interface SimOutput {
+  port: SimPort
+  /** The packet as it leaves through `port` (VLAN headers as on the wire). */
+  packet: Packet
+  via: OutputVia
+  /** The flow whose action sent it. */
+  flow?: Flow
+  /** Index in `steps` of that flow's step. */
+  step: number
+}
+
+export interface StepEvent {
+  action: FlowAction
+  /** What the action did, in words. */
+  notes: string[]
+  /** Index in `steps` of the table lookup this action led to (resubmit, goto_table). */
+  next?: number
+}
+
+export interface SimStep {
+  bridge: string
+  table: number
+  /** Nesting for display: resubmit nests, goto_table continues at the same level. */
+  depth: number
+  /** Index of the step whose resubmit/goto_table led here; undefined for the first lookup. */
+  parent?: number
+  /** The in_port the lookup used (resubmit(port,table) changes it for the lookup only). */
+  lookupInPort: number
+  /** The flow that matched; undefined = table miss. */
+  flow?: Flow
+  /** Other flows of the same, highest priority that match too: OVS would pick one of them, unpredictably. */
+  ambiguousWith: Flow[]
+  /** Flows of higher priority than the chosen one whose match cannot be decided for this packet. */
+  undecided: {flow: Flow; fields: string[]}[]
+  /** The actions executed, in order (the flow's actions up to where translation stopped). */
+  actions: FlowAction[]
+  events: StepEvent[]
+  notes: string[]
+  vlanBefore?: VlanTag
+  /** The packet's outer VLAN when this step's actions were done. */
+  vlanAfter?: VlanTag
+}
+
+export type Verdict = 'forwarded' | 'dropped' | 'unknown'
+
+export interface BridgeResult {
+  bridge: string
+  /** The packet as it entered. */
+  packet: Packet
+  steps: SimStep[]
+  outputs: SimOutput[]
+  verdict: Verdict
+  dropReason?: string
+  dropFlow?: Flow
+  /** Things not modelled. The verdict is 'unknown' only when one of them can change where this packet goes. */
+  unknownReasons: string[]
+  /** Assumptions and remarks worth showing (table-miss default, ambiguity, dead VLAN ...). */
+  notes: string[]
+  /** The packet after the last action (like ofproto/trace's "Final flow"). */
+  finalPacket: Packet
+}
+
+interface Uncertainty {
+  reason: string
+  /** True when it can change this packet's forwarding. */
+  decisive: boolean
+}
+
+interface DropCandidate {
+  reason: string
+  flow?: Flow
+  explicit: boolean
+}
+
+const SPECIAL_PORTS: Record<string, number> = {
+  LOCAL: OFPP_LOCAL,
+  IN_PORT: 0xfff8,
+  TABLE: 0xfff9,
+  NORMAL: 0xfffa,
+  FLOOD: 0xfffb,
+  ALL: 0xfffc,
+  CONTROLLER: 0xfffd,
+  NONE: 0xffff,
+  ANY: 0xffff,
+}
+
+const NO_EFFECT_ACTIONS = new Set(['note', 'sample', 'set_queue', 'pop_queue', 'meter', 'dec_mpls_ttl', 'fin_timeout', 'debug_recirc'])
+const UNMODELLED_DECISIVE = new Set(['group', 'clone', 'conjunction', 'bundle', 'bundle_load', 'multipath', 'enqueue', 'check_pkt_larger', 'encap', 'decap', 'output_trunc', 'recirc'])
+const SET_ALIASES: Record<string, string> = {
+  mod_dl_src: 'dl_src',
+  mod_dl_dst: 'dl_dst',
+  mod_nw_src: 'nw_src',
+  mod_nw_dst: 'nw_dst',
+  mod_nw_tos: 'nw_tos',
+  mod_tp_src: 'tp_src',
+  mod_tp_dst: 'tp_dst',
+}
+
+function actionsKey(actions: FlowAction[]): string {
+  return JSON.stringify(actions, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
+}
+
+class Translation {
+  readonly steps: SimStep[] = []
+  readonly outputs: SimOutput[] = []
+  readonly uncertain: Uncertainty[] = []
+  readonly notes: string[] = []
+  readonly drops: DropCandidate[] = []
+  readonly tainted = new Set<string>()
+  readonly packet: Packet
+  private readonly byNumber = new Map<number, SimPort>()
+  private readonly byName = new Map<string, SimPort>()
+  private readonly tables = new Map<number, Flow[]>()
+  private resubmits = 0
+  private nesting = 0
+  failure?: string
+  private exited = false
+
+  constructor(
+    readonly bridge: SimBridge,
+    private readonly entering: Packet,
+    private readonly opts: Required<Pick<SimOptions, 'maxDepth' | 'maxResubmits' | 'learn'>> & {macTable?: MacTable},
+  ) {
+    this.packet = clonePacket(entering)
+    for (const port of bridge.ports) {
+      this.byNumber.set(port.ofport, port)
+      this.byName.set(port.name, port)
+    }
+    for (const flow of bridge.flows) {
+      const list = this.tables.get(flow.table) ?? []
+      list.push(flow)
+      this.tables.set(flow.table, list)
+    }
+  }
+
+  resolvePort = (ref: PortRef): number | undefined => {
+    if (typeof ref === 'number') return ref
+    const name = ref.replace(/^"|"$/g, '')
+    if (/^\d+$/.test(name)) return Number(name)
+    const special = SPECIAL_PORTS[name.toUpperCase()]
+    if (special !== undefined) return special
+    return this.byName.get(name)?.ofport
+  }
+
+  private portLabel(ofport: number): string {
+    const port = this.byNumber.get(ofport)
+    return port ? `${port.name} (port ${portLabel(port)})` : `port ${ofport}`
+  }
+
+  private uncertainty(reason: string, decisive: boolean): void {
+    if (!this.uncertain.some((u) => u.reason === reason)) this.uncertain.push({reason, decisive})
+    else if (decisive) this.uncertain.forEach((u) => u.reason === reason && (u.decisive = true))
+  }
+
+  private fail(message: string): void {
+    this.failure ??= message
+  }
+
+  /** Looks the packet up in `table` and runs the winning flow's actions. Returns the step index. */
+  lookup(table: number, lookupInPort: number, depth: number, parent?: number): number | undefined {
+    if (this.failure || this.exited) return undefined
+    const deepens = parent !== undefined && table <= (this.steps[parent]?.table ?? 0)
+    if (parent !== undefined) {
+      if (this.nesting >= this.opts.maxDepth) {
+        this.fail(`over max translation depth ${this.opts.maxDepth}`)
+        return undefined
+      }
+      if (this.resubmits >= this.opts.maxResubmits) {
+        this.fail(`over ${this.opts.maxResubmits} resubmit actions`)
+        return undefined
+      }
+      this.resubmits++
+    }
+    const probe: Packet = {...this.packet, in_port: lookupInPort}
+    const step: SimStep = {
+      bridge: this.bridge.name,
+      table,
+      depth,
+      parent,
+      lookupInPort,
+      ambiguousWith: [],
+      undecided: [],
+      actions: [],
+      events: [],
+      notes: [],
+      vlanBefore: this.packet.vlan ? {...this.packet.vlan} : undefined,
+    }
+    const index = this.steps.push(step) - 1
+    this.choose(step, probe)
+    if (!step.flow) {
+      step.notes.push(`no flow in table ${table} matches: table miss, the packet is dropped here`)
+      this.drops.push({reason: `table ${table}: no flow matched (table miss → drop)`, explicit: false})
+      this.noteOnce('A table miss drops the packet: OpenFlow 1.3 default, and Neutron runs its bridges fail_mode=secure with no table-miss controller.')
+    } else {
+      if (deepens) this.nesting++
+      this.execute(step, index, step.flow.actions)
+      if (deepens) this.nesting--
+    }
+    step.vlanAfter = this.packet.vlan ? {...this.packet.vlan} : undefined
+    return index
+  }
+
+  private noteOnce(note: string): void {
+    if (!this.notes.includes(note)) this.notes.push(note)
+  }
+
+  private choose(step: SimStep, probe: Packet): void {
+    const flows = this.tables.get(step.table) ?? []
+    const matched: Flow[] = []
+    const undecided: {flow: Flow; fields: string[]}[] = []
+    for (const flow of flows) {
+      const outcome = matchFlow(flow, probe, this.resolvePort, this.tainted)
+      if (outcome.result === 'match') matched.push(flow)
+      else if (outcome.result === 'undetermined') undecided.push({flow, fields: [...outcome.unknownFields, ...outcome.unsupportedFields]})
+    }
+    const best = matched.reduce<Flow | undefined>((a, f) => (a === undefined || f.priority > a.priority ? f : a), undefined)
+    step.flow = best
+    if (best) {
+      step.ambiguousWith = matched.filter((f) => f !== best && f.priority === best.priority)
+      if (step.ambiguousWith.some((f) => actionsKey(f.actions) !== actionsKey(best.actions))) {
+        this.uncertainty(
+          `table ${step.table}: ${step.ambiguousWith.length + 1} flows of priority ${best.priority} match with different actions; OVS picks one unpredictably`,
+          true,
+        )
+      }
+    }
+    step.undecided = undecided.filter((u) => best === undefined || u.flow.priority > best.priority)
+    for (const u of step.undecided) {
+      this.uncertainty(`table ${step.table}: cannot tell whether ${describeFlow(u.flow)} matches (${u.fields.join(', ')} unknown for this packet)`, true)
+    }
+  }
+
+  private execute(step: SimStep, index: number, actions: FlowAction[]): void {
+    const flow = step.flow
+    if (actions.length === 0 || (actions.length === 1 && actions[0]?.type === 'drop')) {
+      this.drops.push({reason: `dropped by ${flow ? describeFlow(flow) : 'a flow'} (actions=drop)`, flow, explicit: true})
+    }
+    for (const action of actions) {
+      if (this.failure || this.exited) break
+      const event: StepEvent = {action, notes: []}
+      step.actions.push(action)
+      step.events.push(event)
+      this.apply(step, index, action, event)
+    }
+  }
+
+  private emit(port: SimPort, via: OutputVia, step: number, flow: Flow | undefined, packet: Packet = this.packet): void {
+    this.outputs.push({port, packet: clonePacket(packet), via, flow, step})
+  }
+
+  /** output:N, the way xlate_output_action treats a plain port number. */
+  private outputTo(ofport: number, event: StepEvent, step: SimStep, index: number, allowInPort: boolean): void {
+    if (!allowInPort && ofport === this.packet.in_port) {
+      event.notes.push('skipping output to input port')
+      this.drops.push({reason: `output to ${this.portLabel(ofport)} skipped: it is the input port (use in_port to send back)`, flow: step.flow, explicit: false})
+      return
+    }
+    const port = this.byNumber.get(ofport)
+    if (!port) {
+      event.notes.push(`nonexistent output port ${ofport}`)
+      this.drops.push({reason: `output to nonexistent port ${ofport}`, flow: step.flow, explicit: false})
+      return
+    }
+    event.notes.push(`output to ${this.portLabel(ofport)}: ${describeVlan(this.packet.vlan)}`)
+    this.emit(port, 'output', index, step.flow)
+  }
+
+  private flood(all: boolean, event: StepEvent, step: SimStep, index: number): void {
+    let sent = 0
+    for (const port of this.bridge.ports) {
+      if (port.ofport === this.packet.in_port || port.ofport < 0) continue
+      this.emit(port, 'flood', index, step.flow)
+      sent++
+    }
+    event.notes.push(`${all ? 'ALL' : 'FLOOD'}: sent to ${sent} port(s) ${describeVlan(this.packet.vlan)}`)
+    if (sent === 0) this.drops.push({reason: 'FLOOD found no port other than the input port', flow: step.flow, explicit: false})
+  }
+
+  private normal(event: StepEvent, step: SimStep, index: number): void {
+    const result = normalSwitch({
+      bridgeName: this.bridge.name,
+      ports: this.bridge.ports,
+      packet: this.packet,
+      macTable: this.opts.macTable,
+      learn: this.opts.learn,
+    })
+    event.notes.push(...result.notes)
+    if (result.unknown) this.uncertainty(result.unknown, true)
+    if (result.drop) this.drops.push({reason: `NORMAL: ${result.drop}`, flow: step.flow, explicit: false})
+    else if (result.outputs.length === 0 && !result.unknown) {
+      this.drops.push({reason: `NORMAL: no other port carries VLAN ${result.vlan ?? 0}`, flow: step.flow, explicit: false})
+    }
+    for (const out of result.outputs) {
+      const packet = clonePacket(this.packet)
+      setVlanStack(packet, out.vlans)
+      this.emit(out.port, 'normal', index, step.flow, packet)
+      if (out.port.tag === 4095) this.noteOnce(`NORMAL delivered VLAN 4095 traffic to ${out.port.name}: 4095 is Neutron's dead VLAN`)
+    }
+  }
+
+  private resubmit(port: PortRef | undefined, table: number | undefined, event: StepEvent, step: SimStep, index: number): void {
+    let inPort = this.packet.in_port
+    if (port !== undefined) {
+      const resolved = this.resolvePort(port)
+      if (resolved === undefined) {
+        event.notes.push(`unknown port ${String(port)}: resubmit ignored`)
+        this.uncertainty(`resubmit to unknown port ${String(port)}`, true)
+        return
+      }
+      if (resolved !== SPECIAL_PORTS.IN_PORT) inPort = resolved
+    }
+    event.next = this.lookup(table ?? step.table, inPort, step.depth + 1, index)
+  }
+
+  private gotoTable(table: number, event: StepEvent, step: SimStep, index: number): void {
+    if (table <= step.table) {
+      event.notes.push(`goto_table must go forward (from ${step.table} to ${table}); OVS refuses such a flow`)
+      this.uncertainty(`flow ${step.flow ? describeFlow(step.flow) : ''} has goto_table:${table} backwards, which OVS would not install`, true)
+      return
+    }
+    event.next = this.lookup(table, this.packet.in_port, step.depth, index)
+  }
+
+  private setVlanVid(vid: number, event: StepEvent): void {
+    const stack = vlanStack(this.packet)
+    const before = describeVlan(stack[0])
+    if (stack[0]) stack[0] = {vid: vid & 0xfff, pcp: stack[0].pcp}
+    else stack.unshift({vid: vid & 0xfff, pcp: 0})
+    setVlanStack(this.packet, stack)
+    event.notes.push(`${before} → ${describeVlan(stack[0])}`)
+  }
+
+  private setVlanPcp(pcp: number, event: StepEvent): void {
+    const stack = vlanStack(this.packet)
+    if (stack[0]) stack[0] = {vid: stack[0].vid, pcp: pcp & 7}
+    else stack.unshift({vid: 0, pcp: pcp & 7})
+    setVlanStack(this.packet, stack)
+    event.notes.push(`now ${describeVlan(stack[0])}`)
+  }
+
+  /** set_field / load onto a (sub)field; an unmodelled destination becomes an unknown. */
+  private write(sub: SubField | undefined, dstText: string, value: bigint | undefined, event: StepEvent): void {
+    if (!sub?.def?.set) {
+      const name = sub?.text.replace(/\[.*$/, '') ?? dstText
+      this.tainted.add(sub?.def?.name ?? name.toLowerCase())
+      event.notes.push(`writes ${dstText}, which the simulator does not model`)
+      this.uncertainty(`write to ${dstText} is not modelled; later matches on it cannot be decided`, false)
+      return
+    }
+    if (value === undefined) {
+      this.tainted.add(sub.def.name)
+      event.notes.push(`value for ${dstText} unknown`)
+      this.uncertainty(`value written to ${dstText} is not known to the simulator`, false)
+      return
+    }
+    writeSubField(this.packet, sub, value)
+    this.tainted.delete(sub.def.name)
+  }
+
+  private setField(field: string, valueText: string, event: StepEvent): void {
+    const def = lookupField(field)
+    if (!def?.set) {
+      this.write(undefined, field, undefined, event)
+      return
+    }
+    const [v, m] = valueText.split('/')
+    const value = parseFieldValue(def, v ?? '')
+    const mask = m === undefined ? allOnes(def.bits) : parseFieldValue(def, m)
+    if (value === undefined || mask === undefined) {
+      this.write({text: field, def, start: 0, bits: def.bits}, field, undefined, event)
+      return
+    }
+    if (def.name === 'vlan_vid' && mask === allOnes(def.bits) && value & 0x1000n) {
+      this.setVlanVid(Number(value & 0xfffn), event)
+      return
+    }
+    const current = def.get(this.packet) ?? 0n
+    def.set(this.packet, (current & ~mask) | (value & mask))
+    this.tainted.delete(def.name)
+    event.notes.push(`${def.name} = ${valueText}`)
+  }
+
+  private load(valueText: string, dst: string, event: StepEvent): void {
+    const sub = parseSubField(dst)
+    const value = /^\s*(0x[0-9a-f]+|\d+)\s*$/i.test(valueText) ? BigInt(valueText.trim()) : undefined
+    if (value === undefined && sub?.def) {
+      // load of a value written in the field's own syntax (e.g. a MAC)
+      const parsed = parseFieldValue(sub.def, valueText)
+      this.write(sub, dst, parsed, event)
+    } else this.write(sub, dst, value, event)
+    if (sub?.def?.set && !this.tainted.has(sub.def.name)) event.notes.push(`${sub.text} = ${valueText}`)
+  }
+
+  private move(src: string, dst: string, event: StepEvent): void {
+    const from = parseSubField(src)
+    const to = parseSubField(dst)
+    const known = from?.def && !this.tainted.has(from.def.name) ? readSubField(this.packet, from) : undefined
+    this.write(to, dst, known, event)
+    if (known !== undefined && to?.def?.set) event.notes.push(`${to.text} = ${src} (0x${known.toString(16)})`)
+  }
+
+  private other(action: Extract<FlowAction, {type: 'other'}>, event: StepEvent, step: SimStep): void {
+    const name = action.name.toLowerCase()
+    const arg = action.text.replace(/^[^:(]*[:(]?/, '').replace(/\)$/, '')
+    if (name === 'exit') {
+      event.notes.push('exit: no further actions run')
+      this.exited = true
+      return
+    }
+    if (name === 'strip_vlan') return this.popVlan(event)
+    if (name === 'mod_vlan_vid' || name === 'set_vlan_vid') return this.setVlanVid(Number(arg), event)
+    if (name === 'write_metadata') return this.setField('metadata', arg, event)
+    if (name === 'set_tunnel' || name === 'set_tunnel64') return this.setField('tun_id', arg, event)
+    const alias = SET_ALIASES[name]
+    if (alias) return this.setField(alias, arg, event)
+    if (name === 'ct_clear') {
+      for (const f of ['ct_state', 'ct_zone', 'ct_mark', 'ct_label']) this.tainted.delete(f)
+      return
+    }
+    if (name === 'dec_ttl') {
+      const ttl = this.packet.nw_ttl
+      if (ttl === undefined) event.notes.push('TTL not known; assumed above 1')
+      else if (ttl <= 1) {
+        event.notes.push('TTL expired: OVS sends the packet to the controller and stops')
+        this.uncertainty(`dec_ttl on TTL ${ttl} sends the packet to the controller`, true)
+        this.exited = true
+      } else this.packet.nw_ttl = ttl - 1
+      return
+    }
+    if (NO_EFFECT_ACTIONS.has(name)) return
+    if (UNMODELLED_DECISIVE.has(name)) {
+      event.notes.push('not modelled')
+      this.uncertainty(`${action.text || name} in ${step.flow ? describeFlow(step.flow) : 'a flow'} is not modelled`, true)
+      return
+    }
+    event.notes.push('not modelled; assumed not to change forwarding')
+    this.uncertainty(`action ${action.text || name} is not modelled (assumed not to change forwarding)`, false)
+  }
+
+  private popVlan(event: StepEvent): void {
+    const stack = vlanStack(this.packet)
+    if (stack.length === 0) {
+      event.notes.push('no VLAN header to pop')
+      return
+    }
+    setVlanStack(this.packet, stack.slice(1))
+    event.notes.push(`${describeVlan(stack[0])} removed, now ${describeVlan(this.packet.vlan)}`)
+  }
+
+  private apply(step: SimStep, index: number, action: FlowAction, event: StepEvent): void {
+    switch (action.type) {
+      case 'output': {
+        const ofport = this.resolvePort(action.port)
+        if (ofport === undefined) {
+          event.notes.push(`unknown port ${String(action.port)}`)
+          this.uncertainty(`output to port ${String(action.port)}, which is not a port of ${this.bridge.name}`, true)
+        } else if (ofport === SPECIAL_PORTS.NORMAL) this.normal(event, step, index)
+        else if (ofport === SPECIAL_PORTS.FLOOD) this.flood(false, event, step, index)
+        else if (ofport === SPECIAL_PORTS.ALL) this.flood(true, event, step, index)
+        else if (ofport === SPECIAL_PORTS.IN_PORT) this.outputTo(this.packet.in_port, event, step, index, true)
+        else if (ofport === SPECIAL_PORTS.CONTROLLER) this.apply(step, index, {type: 'controller', text: 'CONTROLLER'}, event)
+        else if (ofport === SPECIAL_PORTS.NONE) event.notes.push('output to NONE: nothing sent')
+        else if (ofport === SPECIAL_PORTS.TABLE) {
+          event.notes.push('output:TABLE is only meaningful in packet-out messages')
+          this.uncertainty('output:TABLE is not modelled', true)
+        } else this.outputTo(ofport, event, step, index, false)
+        return
+      }
+      case 'normal':
+        return this.normal(event, step, index)
+      case 'flood':
+        return this.flood(false, event, step, index)
+      case 'all':
+        return this.flood(true, event, step, index)
+      case 'in_port':
+        return this.outputTo(this.packet.in_port, event, step, index, true)
+      case 'local':
+        return this.outputTo(OFPP_LOCAL, event, step, index, false)
+      case 'controller':
+        event.notes.push('sent to the OpenFlow controller (packet-in): what it does next is not modelled')
+        this.uncertainty(`${formatAction(action)} in ${step.flow ? describeFlow(step.flow) : 'a flow'} hands the packet to the controller`, true)
+        return
+      case 'drop':
+        return
+      case 'set_vlan_vid':
+        return this.setVlanVid(action.vid, event)
+      case 'pop_vlan':
+        return this.popVlan(event)
+      case 'push_vlan': {
+        // OFPACT_PUSH_VLAN writes a fresh header with VID 0 and PCP 0 (later set_field fills it in).
+        setVlanStack(this.packet, [{vid: 0, pcp: 0}, ...vlanStack(this.packet)])
+        if (action.ethertype !== 0x8100) event.notes.push(`TPID 0x${action.ethertype.toString(16)} treated like 0x8100`)
+        event.notes.push('new VLAN header (VID 0)')
+        return
+      }
+      case 'set_vlan_pcp':
+        return this.setVlanPcp(action.pcp, event)
+      case 'resubmit':
+        return this.resubmit(action.port, action.table, event, step, index)
+      case 'goto_table':
+        return this.gotoTable(action.table, event, step, index)
+      case 'set_tunnel':
+        this.packet.tun_id = action.id
+        this.tainted.delete('tun_id')
+        event.notes.push(`tun_id = 0x${action.id.toString(16)}`)
+        return
+      case 'set_field':
+        return this.setField(action.field, action.value, event)
+      case 'load':
+        return this.load(action.value, action.dst, event)
+      case 'move':
+        return this.move(action.src, action.dst, event)
+      case 'learn':
+        event.notes.push('learn() installs a flow for later packets; this packet is not affected')
+        this.uncertainty(`${formatAction(action)} is not modelled (it only affects later packets)`, false)
+        return
+      case 'ct':
+        return this.conntrack(action.text, event, step)
+      case 'note':
+        return
+      case 'other':
+        return this.other(action, event, step)
+    }
+  }
+
+  private conntrack(text: string, event: StepEvent, step: SimStep): void {
+    const table = /table=(\d+)/.exec(text)
+    if (/\bnat\b/.test(text)) {
+      for (const f of ['nw_src', 'nw_dst', 'tp_src', 'tp_dst']) this.tainted.add(f)
+    }
+    if (table) {
+      for (const f of ['ct_state', 'ct_zone', 'ct_mark', 'ct_label']) this.tainted.add(f)
+      event.notes.push(`conntrack, then the packet continues in table ${table[1]} with a ct_state the simulator cannot know`)
+      this.uncertainty(`ct(...,table=${table[1]}) in ${step.flow ? describeFlow(step.flow) : 'a flow'}: conntrack state is not modelled`, true)
+      return
+    }
+    event.notes.push('conntrack (commit/zone): does not change where this packet goes')
+    this.uncertainty(`ct() in ${step.flow ? describeFlow(step.flow) : 'a flow'} is not modelled`, false)
+  }
+
+  result(): BridgeResult {
+    const base = {
+      bridge: this.bridge.name,
+      packet: clonePacket(this.entering),
+      steps: this.steps,
+      unknownReasons: this.uncertain.map((u) => u.reason),
+      notes: this.notes,
+      finalPacket: clonePacket(this.packet),
+    }
+    if (this.failure) {
+      // xlate_actions: a translation error replaces all datapath actions with a drop.
+      return {...base, outputs: [], verdict: 'dropped', dropReason: `translation failed (${this.failure}), packet is dropped`}
+    }
+    const decisive = this.uncertain.some((u) => u.decisive)
+    const verdict: Verdict = decisive ? 'unknown' : this.outputs.length > 0 ? 'forwarded' : 'dropped'
+    if (this.outputs.length > 0) return {...base, outputs: this.outputs, verdict}
+    const chosen = this.drops.find((d) => d.explicit) ?? this.drops[this.drops.length - 1]
+    return {
+      ...base,
+      outputs: this.outputs,
+      verdict,
+      dropReason: chosen?.reason ?? 'the actions never output the packet',
+      dropFlow: chosen ? chosen.flow : this.lastFlow(),
+    }
+  }
+
+  private lastFlow(): Flow | undefined {
+    for (let i = this.steps.length - 1; i >= 0; i--) {
+      const flow = this.steps[i]?.flow
+      if (flow) return flow
+    }
+    return undefined
+  }
+}
+
+/**
+ * Simulates `packet` entering `bridge` on `packet.in_port`: table 0 first, then wherever the flows lead. The result
+ * lists every lookup (with the flow chosen and the actions run), every copy of the packet that leaves and on which
+ * port with which VLAN, and a verdict. Output to a patch port is just an output here: follow it with the peer bridge.
+ */
+export function simulateBridge(bridge: SimBridge, packet: Packet, opts: SimOptions = {}): BridgeResult {
+  const run = new Translation(bridge, packet, {
+    maxDepth: opts.maxDepth ?? MAX_DEPTH,
+    maxResubmits: opts.maxResubmits ?? MAX_RESUBMITS,
+    learn: opts.learn ?? true,
+    macTable: opts.macTable,
+  })
+  if (!bridge.ports.some((p) => p.ofport === packet.in_port)) {
+    run.notes.push(`in_port ${packet.in_port} is not a port of ${bridge.name}`)
+  }
+  run.lookup(0, packet.in_port, 0)
+  return run.result()
+}

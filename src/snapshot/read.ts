@@ -1,0 +1,107 @@
+// Reading a snapshot directory: the manifest plus the raw text of every capture, checked against its sha256.
+
+import {createHash} from 'node:crypto'
+import {readFile, readdir} from 'node:fs/promises'
+import {join, resolve, sep} from 'node:path'
+import type {DataProblem} from '../types.js'
+import {type CaptureRecord, type HostRecord, type Manifest, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_VERSION} from './manifest.js'
+
+export interface Capture {
+  host: string
+  spec: string
+  key?: string
+  record: CaptureRecord
+  /** The raw output; undefined when the file is missing or the command never produced output. */
+  text?: string
+}
+
+export interface Snapshot {
+  dir: string
+  manifest: Manifest
+  hosts: HostRecord[]
+  captures: Capture[]
+  /** Intent documents: file name (relative to intent/) and text. */
+  intentFiles: {name: string; text: string}[]
+  problems: DataProblem[]
+}
+
+export class SnapshotError extends Error {}
+
+function checkManifest(value: unknown, path: string): Manifest {
+  const m = value as Partial<Manifest> | null
+  if (!m || typeof m !== 'object') throw new SnapshotError(`${path}: not a JSON object`)
+  if (m.format !== SNAPSHOT_FORMAT) throw new SnapshotError(`${path}: format is ${JSON.stringify(m.format)}, expected "${SNAPSHOT_FORMAT}"`)
+  if (typeof m.formatVersion !== 'number' || m.formatVersion > SNAPSHOT_FORMAT_VERSION) {
+    throw new SnapshotError(`${path}: formatVersion ${m.formatVersion} is newer than this neutrace reads (${SNAPSHOT_FORMAT_VERSION}); upgrade neutrace`)
+  }
+  if (!Array.isArray(m.hosts)) throw new SnapshotError(`${path}: "hosts" is not a list`)
+  for (const [i, h] of m.hosts.entries()) {
+    if (!h || typeof h.name !== 'string' || !Array.isArray(h.captures)) throw new SnapshotError(`${path}: hosts[${i}] lacks a name or captures`)
+  }
+  return m as Manifest
+}
+
+/** Resolve a path from the manifest, refusing anything that escapes the snapshot directory. */
+function inside(root: string, rel: string): string | undefined {
+  const full = resolve(root, rel)
+  return full.startsWith(root + sep) ? full : undefined
+}
+
+export async function readSnapshot(dir: string): Promise<Snapshot> {
+  const root = resolve(dir)
+  const manifestPath = join(root, 'manifest.json')
+  let raw: string
+  try {
+    raw = await readFile(manifestPath, 'utf8')
+  } catch (error) {
+    throw new SnapshotError(`${manifestPath}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)}); is ${dir} a neutrace snapshot?`)
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch (error) {
+    throw new SnapshotError(`${manifestPath}: invalid JSON (${(error as Error).message})`)
+  }
+  const manifest = checkManifest(parsed, manifestPath)
+  const problems: DataProblem[] = []
+  const captures: Capture[] = []
+  await Promise.all(manifest.hosts.flatMap((host) => host.captures.map(async (record) => {
+    const capture: Capture = {host: host.name, spec: record.spec, key: record.key, record}
+    captures.push(capture)
+    const where = {host: host.name, spec: record.spec, file: record.file}
+    const path = typeof record.file === 'string' ? inside(root, record.file) : undefined
+    if (!path) {
+      problems.push({...where, kind: 'missing', message: `capture file path ${JSON.stringify(record.file)} is outside the snapshot`})
+      return
+    }
+    try {
+      const buf = await readFile(path)
+      capture.text = buf.toString('utf8')
+      const sum = createHash('sha256').update(buf).digest('hex')
+      if (record.sha256 && sum !== record.sha256) {
+        problems.push({...where, kind: 'parse', message: `sha256 mismatch: manifest says ${record.sha256.slice(0, 12)}…, file has ${sum.slice(0, 12)}… (edited or truncated)`})
+      }
+    } catch {
+      if (record.exitCode === 0) problems.push({...where, kind: 'missing', message: 'capture file missing from the snapshot'})
+    }
+  })))
+  // Keep manifest order: stable output regardless of read completion order.
+  const order = new Map(manifest.hosts.flatMap((h) => h.captures.map((c, i) => [c, i] as const)))
+  captures.sort((a, b) => a.host.localeCompare(b.host) || order.get(a.record)! - order.get(b.record)!)
+
+  const intentFiles: {name: string; text: string}[] = []
+  const intentDir = join(root, 'intent')
+  let names: string[] = []
+  try {
+    names = (await readdir(intentDir)).filter((n) => /\.(json|txt)$/.test(n)).sort()
+  } catch {
+    // no intent folder: fine
+  }
+  for (const name of names) intentFiles.push({name, text: await readFile(join(intentDir, name), 'utf8')})
+  return {dir: root, manifest, hosts: manifest.hosts, captures, intentFiles, problems}
+}
+
+/** The captures of one host and spec (all keys), in manifest order. */
+export function capturesOf(snapshot: Snapshot, host: string, spec: string): Capture[] {
+  return snapshot.captures.filter((c) => c.host === host && c.spec === spec)
+}

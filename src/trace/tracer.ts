@@ -1,0 +1,354 @@
+// The tracer: walks a VM's frame hop by hop through the actual model — Linux bridges and veth pairs as the kernel
+// forwards, OVS bridges through the OpenFlow simulator — to the uplink NIC, and with `to: 'dhcp'` across the
+// physical network into the qdhcp namespace of its network on another node.
+
+import {type ActualModel, type DnsmasqInstance, type HostModel, findDevice, findOvsInterface, linuxBridgeOf, vethPeer} from '../model/actual.js'
+import {type PortView, type ReferenceModel, isDhcpPort} from '../model/reference.js'
+import {physLinks} from '../model/wiring.js'
+import {formatFlow} from '../parsers/ovs-ofctl-dump-flows.js'
+import type {Packet} from '../sim/packet.js'
+import {simulateBridge} from '../sim/openflow.js'
+import type {Flow, VmInterface} from '../types.js'
+import {simBridgeOf} from './datapath.js'
+
+export type TraceTarget = 'uplink' | 'dhcp'
+export type Verdict = 'delivered' | 'dropped' | 'blackholed' | 'unknown'
+
+export type HopKind =
+  | 'vm' | 'tap' | 'linux-bridge' | 'veth' | 'ovs-port' | 'ovs-bridge' | 'patch' | 'uplink' | 'physical-network'
+  | 'namespace' | 'dhcp-server'
+
+export interface Hop {
+  host: string
+  kind: HopKind
+  element: string
+  /** VLAN the frame carries here: a vid, or null for untagged. */
+  vlan: number | null
+  note?: string
+  flows?: {bridge: string; table: number; line: number; text: string}[]
+}
+
+export interface TraceVm {
+  host: string
+  name?: string
+  uuid?: string
+  mac: string
+  ip?: string
+  portId?: string
+  networkId?: string
+  tap?: string
+}
+
+export interface TraceResult {
+  vm: TraceVm
+  target: TraceTarget
+  verdict: Verdict
+  reason: string
+  hops: Hop[]
+  /** The flow that dropped the frame, when a flow did. */
+  dropFlow?: {host: string; bridge: string; line: number; text: string}
+  /** Where else the flood went (other ports of the same VLAN): short summaries. */
+  elsewhere: string[]
+  dhcp?: {host: string; namespace: string; device: string; server: boolean; knowsMac: boolean; offers?: string}
+  unknowns: string[]
+}
+
+export class TraceError extends Error {}
+
+const BROADCAST = 'ff:ff:ff:ff:ff:ff'
+const MAX_STEPS = 256
+
+interface Branch {
+  hops: Hop[]
+  end?: {kind: 'uplink' | 'namespace' | 'vm' | 'dropped' | 'dead-end' | 'unknown' | 'local'; host: string; element: string; flow?: Flow; bridge?: string; reason: string; netns?: string}
+}
+
+interface Walk {
+  model: ActualModel
+  start: TraceVm
+  target: TraceTarget
+  branches: Branch[]
+  visited: Set<string>
+  unknowns: string[]
+  steps: number
+  crossed: Set<string>
+}
+
+function vlanOf(p: Packet): number | null {
+  return p.vlan ? p.vlan.vid : null
+}
+
+/** A frame leaves through a Linux device (host side): to its veth peer, a VM, the wire, or a namespace's stack. */
+function sendOut(w: Walk, host: HostModel, netns: string, dev: string, packet: Packet, hops: Hop[]): void {
+  const ref = findDevice(host, dev, netns)
+  if (!ref) {
+    w.branches.push({hops, end: {kind: 'dead-end', host: host.name, element: dev, reason: `${dev} does not exist on ${host.name}`}})
+    return
+  }
+  const peer = ref.device.kind === 'veth' || ref.device.peerIfindex !== undefined || ref.device.peerName ? vethPeer(host, ref) : undefined
+  if (peer) {
+    if (!peer.device.adminUp || !ref.device.adminUp) {
+      w.branches.push({hops, end: {kind: 'dead-end', host: host.name, element: ref.device.adminUp ? peer.device.name : dev, reason: `veth ${dev}/${peer.device.name} is down`}})
+      return
+    }
+    arrive(w, host, peer.netns, peer.device.name, packet, [...hops, {host: host.name, kind: 'veth', element: peer.device.name, vlan: vlanOf(packet), note: `veth peer of ${dev}${peer.netns ? ` in ${peer.netns}` : ''}`}])
+    return
+  }
+  if (netns) {
+    w.branches.push({hops, end: {kind: 'namespace', host: host.name, element: dev, netns, reason: `delivered to ${dev} in ${netns}`}})
+    return
+  }
+  w.branches.push({hops, end: {kind: 'dead-end', host: host.name, element: dev, reason: `${dev} leads nowhere known`}})
+}
+
+/** A frame is received by a Linux device: OVS takes it if it is an OVS port, else its Linux bridge, else the stack. */
+function arrive(w: Walk, host: HostModel, netns: string, dev: string, packet: Packet, hops: Hop[]): void {
+  if (++w.steps > MAX_STEPS) {
+    w.branches.push({hops, end: {kind: 'unknown', host: host.name, element: dev, reason: 'trace too long (loop?)'}})
+    return
+  }
+  const key = `${host.name}|dev|${netns}|${dev}|${vlanOf(packet)}`
+  if (w.visited.has(key)) return
+  w.visited.add(key)
+  const ovs = netns === '' ? findOvsInterface(host, dev) : undefined
+  if (ovs) {
+    enterBridge(w, host, ovs.bridge.name, dev, packet, hops)
+    return
+  }
+  const br = netns === '' ? linuxBridgeOf(host, dev) : undefined
+  if (br) {
+    const here = [...hops, {host: host.name, kind: 'linux-bridge' as const, element: br.name, vlan: vlanOf(packet), note: `Linux bridge: ${dev} in, flood to ${br.interfaces.filter((i) => i !== dev).join(', ') || 'nothing'}`}]
+    const others = br.interfaces.filter((i) => i !== dev)
+    if (!others.length) w.branches.push({hops: here, end: {kind: 'dead-end', host: host.name, element: br.name, reason: `${br.name} has no other member than ${dev}`}})
+    for (const m of others) sendOut(w, host, '', m, packet, [...here, {host: host.name, kind: m.startsWith('tap') ? 'tap' : 'veth', element: m, vlan: vlanOf(packet)}])
+    return
+  }
+  if (netns) {
+    w.branches.push({hops, end: {kind: 'namespace', host: host.name, element: dev, netns, reason: `delivered to ${dev} in ${netns}`}})
+    return
+  }
+  w.branches.push({hops, end: {kind: 'dead-end', host: host.name, element: dev, reason: `${dev} is in no bridge on ${host.name}`}})
+}
+
+/** The VLAN a frame belongs to at an OVS port: its tag on the wire, or the access tag of an untagged port. */
+function portVlan(tag: number | undefined, p: Packet): number | null {
+  return p.vlan ? p.vlan.vid : tag ?? null
+}
+
+function enterBridge(w: Walk, host: HostModel, bridge: string, inPort: string, packet: Packet, hops: Hop[]): void {
+  const sim = simBridgeOf(host, bridge)
+  const port = sim.ports.find((p) => p.name === inPort)
+  const inVlan = portVlan(port?.tag, packet)
+  const here: Hop[] = [...hops, {host: host.name, kind: 'ovs-port', element: inPort, vlan: inVlan, note: `into ${bridge}${port ? ` (ofport ${port.ofport}${port.tag !== undefined ? `, access tag ${port.tag}` : ''})` : ''}`}]
+  if (!port) {
+    w.branches.push({hops: here, end: {kind: 'unknown', host: host.name, element: inPort, reason: `no OpenFlow port number known for ${inPort} on ${bridge}`}})
+    return
+  }
+  if (!host.flows.has(bridge)) w.unknowns.push(`flows of ${bridge} on ${host.name} were not captured: NORMAL switching assumed`)
+  const result = simulateBridge(sim, {...packet, in_port: port.ofport})
+  w.unknowns.push(...result.unknownReasons.map((r) => `${host.name} ${bridge}: ${r}`))
+  const flows = result.steps.filter((s) => s.flow).map((s) => ({bridge, table: s.table, line: s.flow!.line, text: formatFlow(s.flow!)}))
+  const bridgeHop: Hop = {host: host.name, kind: 'ovs-bridge', element: bridge, vlan: inVlan, flows,
+    note: flows.map((f) => `table ${f.table} line ${f.line}: ${f.text}`).join('; ')}
+  const next = [...here, bridgeHop]
+  if (result.verdict === 'dropped' || !result.outputs.length) {
+    const kind = result.verdict === 'unknown' ? 'unknown' : 'dropped'
+    w.branches.push({hops: next, end: {kind, host: host.name, element: bridge, bridge, flow: result.dropFlow, reason: result.dropReason ?? (result.unknownReasons[0] ?? `dropped by ${bridge}`)}})
+    return
+  }
+  for (const out of result.outputs) {
+    const name = out.port.name
+    const outVlan = portVlan(out.port.tag, out.packet)
+    const change = outVlan !== inVlan ? `, VLAN ${inVlan ?? 'untagged'} → ${outVlan ?? 'untagged'}` : ''
+    const outHop: Hop = {host: host.name, kind: 'ovs-port', element: name, vlan: outVlan, note: `out of ${bridge} (${out.via}${change})`}
+    leaveBridge(w, host, bridge, name, out.packet, [...next, outHop])
+  }
+}
+
+function leaveBridge(w: Walk, host: HostModel, bridge: string, port: string, packet: Packet, hops: Hop[]): void {
+  const ref = findOvsInterface(host, port)
+  if (!ref) return
+  const {iface} = ref
+  if (iface.type === 'patch') {
+    const peer = iface.options.peer ? findOvsInterface(host, iface.options.peer) : undefined
+    if (!peer || peer.iface.options.peer !== port) {
+      w.branches.push({hops, end: {kind: 'dead-end', host: host.name, element: port, reason: `patch ${port} has no matching peer (${iface.options.peer ?? 'none'})`}})
+      return
+    }
+    const patchHop: Hop = {host: host.name, kind: 'patch', element: peer.iface.name, vlan: vlanOf(packet), note: `patch peer of ${port}`}
+    enterBridge(w, host, peer.bridge.name, peer.iface.name, packet, [...hops, patchHop])
+    return
+  }
+  if (iface.type === 'internal') {
+    const dev = findDevice(host, port)
+    if (dev && dev.netns) {
+      w.branches.push({hops, end: {kind: 'namespace', host: host.name, element: port, netns: dev.netns, reason: `delivered to ${port} in ${dev.netns}`}})
+    } else {
+      w.branches.push({hops, end: {kind: 'local', host: host.name, element: port, reason: `to the host stack through ${port}`}})
+    }
+    return
+  }
+  if (iface.type === 'vxlan' || iface.type === 'gre' || iface.type === 'geneve') {
+    w.unknowns.push(`tunnel port ${port} on ${host.name}: tunnels are not traced yet`)
+    w.branches.push({hops, end: {kind: 'unknown', host: host.name, element: port, reason: `leaves through tunnel ${port} (not traced)`}})
+    return
+  }
+  // A system port: a veth into a Linux bridge or another OVS bridge, or the physical NIC.
+  const dev = findDevice(host, port, '')
+  const isUplink = physLinks(host).some((l) => l.bridge === bridge && l.phyPort !== port) && (!dev || !vethPeer(host, dev))
+  if (isUplink) {
+    const upHop: Hop = {host: host.name, kind: 'uplink', element: port, vlan: vlanOf(packet), note: `physical NIC of ${bridge}`}
+    w.branches.push({hops: [...hops.slice(0, -1), upHop], end: {kind: 'uplink', host: host.name, element: port, bridge, reason: `on the wire of ${port} with ${vlanOf(packet) === null ? 'no VLAN tag' : `VLAN ${vlanOf(packet)}`}`}})
+    if (w.target === 'dhcp') crossPhysical(w, host, bridge, port, packet, [...hops.slice(0, -1), upHop])
+    return
+  }
+  if (dev && (dev.device.kind === 'tun' || (port.startsWith('tap') && !dev.device.peerName && dev.device.peerIfindex === undefined))) {
+    w.branches.push({hops, end: {kind: 'vm', host: host.name, element: port, reason: `to the VM behind ${port}`}})
+    return
+  }
+  sendOut(w, host, '', port, packet, hops)
+}
+
+/** Across the physical network: every other host's uplink on the same physnet receives the frame (a flat L2 switch). */
+function crossPhysical(w: Walk, from: HostModel, bridge: string, nic: string, packet: Packet, hops: Hop[]): void {
+  const physnet = physLinks(from).find((l) => l.bridge === bridge)?.physnet
+  for (const host of w.model.hosts) {
+    if (host === from) continue
+    const link = physLinks(host).find((l) => (physnet === undefined || l.physnet === undefined || l.physnet === physnet))
+    if (!link) continue
+    const br = host.ovs?.bridges.find((b) => b.name === link.bridge)
+    const uplinks = br?.ports.filter((p) => p.name !== link.phyPort && p.name !== br.name && p.interfaces.some((i) => i.type === '' || i.type === 'system')) ?? []
+    for (const up of uplinks) {
+      const key = `${host.name}|wire|${up.name}|${vlanOf(packet)}`
+      if (w.crossed.has(key)) continue
+      w.crossed.add(key)
+      const wire: Hop = {host: host.name, kind: 'physical-network', element: `${from.name}:${nic} → ${host.name}:${up.name}`, vlan: vlanOf(packet), note: physnet ? `physical network ${physnet}` : 'physical network'}
+      const upHop: Hop = {host: host.name, kind: 'uplink', element: up.name, vlan: vlanOf(packet), note: `physical NIC of ${link.bridge}`}
+      enterBridge(w, host, link.bridge, up.name, packet, [...hops, wire, upHop])
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Finding the VM and choosing the path
+
+function macOk(s: string): boolean {
+  return /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(s)
+}
+
+/** Resolve `--vm` (uuid, name, MAC, port id or IP) to one VM NIC on one host. */
+export function findVm(model: ActualModel, ref: ReferenceModel, query: string): TraceVm[] {
+  const q = query.trim().toLowerCase()
+  const out: TraceVm[] = []
+  const ports = ref.ports.filter((p) => !isDhcpPort(p))
+  const portFor = (mac?: string) => mac ? ports.find((p) => p.mac === mac.toLowerCase()) : undefined
+  for (const host of model.hosts) {
+    for (const vm of host.vms) {
+      for (const nic of vm.domain.interfaces) {
+        const port = portFor(nic.mac)
+        const names = [vm.domain.uuid, vm.domain.name, vm.domain.novaName, nic.mac, nic.targetDev, port?.id, port?.vmName, ...(port?.ips ?? [])]
+          .filter((x): x is string => Boolean(x)).map((x) => x.toLowerCase())
+        const idMatch = port?.id && q.length >= 8 && port.id.startsWith(q)
+        if (names.includes(q) || idMatch) out.push(vmOf(host, vm.domain.uuid, vm.domain.novaName ?? vm.domain.name, nic, port))
+      }
+    }
+  }
+  if (out.length) return out
+  // No libvirt definition captured: fall back on Neutron's port and the OVS interface.
+  for (const port of ports) {
+    const names = [port.id, port.mac, port.vmName, port.deviceId, ...port.ips].filter(Boolean).map((x) => x!.toLowerCase())
+    if (!names.includes(q) && !(q.length >= 8 && port.id.startsWith(q))) continue
+    const host = model.hosts.find((h) => h.name === port.host) ?? model.hosts.find((h) => findOvsInterface(h, `qvo${port.short}`) || findOvsInterface(h, `tap${port.short}`))
+    if (!host || !port.mac) continue
+    out.push({host: host.name, name: port.vmName, uuid: port.deviceId, mac: port.mac, ip: port.ips[0], portId: port.id, networkId: port.networkId,
+      tap: `tap${port.short}`})
+  }
+  return out
+}
+
+function vmOf(host: HostModel, uuid: string | undefined, name: string | undefined, nic: VmInterface, port?: PortView): TraceVm {
+  return {host: host.name, uuid, name, mac: (nic.mac ?? port?.mac ?? '').toLowerCase(), ip: port?.ips[0], portId: port?.id || undefined,
+    networkId: port?.networkId, tap: nic.targetDev ?? (port?.short ? `tap${port.short}` : undefined)}
+}
+
+function dhcpRequest(mac: string): Packet {
+  return {in_port: 0, dl_src: mac, dl_dst: BROADCAST, dl_type: 0x0800, nw_src: '0.0.0.0', nw_dst: '255.255.255.255', nw_proto: 17, tp_src: 68, tp_dst: 67}
+}
+
+function dnsmasqFor(host: HostModel, netns: string): DnsmasqInstance | undefined {
+  const net = /^qdhcp-(.+)$/.exec(netns)?.[1]
+  return host.dnsmasq.find((d) => d.netns === netns || (net !== undefined && (d.networkId === net || [d.hostsFile, d.pidFile].some((f) => f?.includes(`/${net}/`)))))
+}
+
+export function trace(model: ActualModel, ref: ReferenceModel, vm: TraceVm, target: TraceTarget): TraceResult {
+  if (!macOk(vm.mac)) throw new TraceError(`the VM's MAC address is unknown (${vm.mac || 'none'}); cannot build its frame`)
+  const host = model.hosts.find((h) => h.name === vm.host)!
+  const w: Walk = {model, start: vm, target, branches: [], visited: new Set(), unknowns: [], steps: 0, crossed: new Set()}
+  const packet = dhcpRequest(vm.mac)
+  const first: Hop = {host: host.name, kind: 'vm', element: vm.name ?? vm.uuid ?? vm.mac, vlan: null, note: `${vm.mac}${vm.ip ? ` (${vm.ip})` : ''}: DHCPDISCOVER broadcast`}
+  if (!vm.tap) throw new TraceError(`no device is known for ${vm.mac} on ${vm.host}`)
+  const tapHop: Hop = {host: host.name, kind: 'tap', element: vm.tap, vlan: null}
+  const tapDev = findDevice(host, vm.tap, '')
+  if (!tapDev && !findOvsInterface(host, vm.tap)) {
+    w.branches.push({hops: [first, tapHop], end: {kind: 'dead-end', host: host.name, element: vm.tap, reason: `${vm.tap} does not exist on ${host.name}`}})
+  } else arrive(w, host, '', vm.tap, packet, [first, tapHop])
+
+  const result: TraceResult = {vm, target, verdict: 'unknown', reason: '', hops: [], elsewhere: [], unknowns: [...new Set(w.unknowns)]}
+  const uplinks = w.branches.filter((b) => b.end?.kind === 'uplink' && b.end.host === vm.host)
+  if (target === 'uplink') {
+    const hit = uplinks[0]
+    if (hit) return finish(result, hit, 'delivered', hit.end!.reason, w)
+    return finish(result, worst(w.branches), undefined, undefined, w)
+  }
+  // DHCP: a qdhcp namespace of the VM's network (or any, when the network is unknown) reached by the frame.
+  const wanted = vm.networkId ? `qdhcp-${vm.networkId}` : undefined
+  const reached = w.branches.filter((b) => b.end?.kind === 'namespace' && b.end.netns?.startsWith('qdhcp-') && (!wanted || b.end.netns === wanted))
+  for (const b of reached) {
+    const h = model.hosts.find((x) => x.name === b.end!.host)!
+    const server = dnsmasqFor(h, b.end!.netns!)
+    const files = h.dhcp.get(b.end!.netns!.slice('qdhcp-'.length))
+    const entry = files?.hosts?.entries.find((e) => e.mac.toLowerCase() === vm.mac)
+    result.dhcp = {host: h.name, namespace: b.end!.netns!, device: b.end!.element, server: Boolean(server) || !h.psCaptured, knowsMac: Boolean(entry), offers: entry?.ip}
+    const serverHop: Hop = {host: h.name, kind: 'dhcp-server', element: server ? `dnsmasq pid ${server.pid ?? '?'}` : 'dnsmasq', vlan: null,
+      note: entry ? `knows ${vm.mac} → ${entry.ip}` : server ? `does not know ${vm.mac}` : 'not running'}
+    b.hops = [...b.hops, {host: h.name, kind: 'namespace', element: b.end!.netns!, vlan: null, note: `${b.end!.element}`}, serverHop]
+    if (server || !h.psCaptured) {
+      if (entry) return finish(result, b, 'delivered', `reaches ${b.end!.element} in ${b.end!.netns} on ${h.name}; dnsmasq offers ${entry.ip}`, w)
+    }
+  }
+  if (reached.length) {
+    const b = reached[0]
+    const why = result.dhcp!.server ? `dnsmasq in ${b.end!.netns} on ${b.end!.host} has no entry for ${vm.mac}` : `no dnsmasq runs in ${b.end!.netns} on ${b.end!.host}`
+    return finish(result, b, 'blackholed', `the frame reaches ${b.end!.netns}, but ${why}`, w)
+  }
+  return finish(result, worst(w.branches, uplinks), undefined, undefined, w)
+}
+
+/** The most telling failed branch: a drop by a flow beats a dead end, the furthest one wins. */
+function worst(branches: Branch[], prefer: Branch[] = []): Branch | undefined {
+  const score = (b: Branch) => (b.end?.kind === 'dropped' ? 1000 : b.end?.kind === 'unknown' ? 500 : b.end?.kind === 'dead-end' ? 100 : 0) + b.hops.length
+  const failed = branches.filter((b) => b.end && !['local', 'vm'].includes(b.end.kind) && !(b.end.kind === 'namespace' && !b.end.netns?.startsWith('qdhcp-')))
+  const pool = failed.filter((b) => b.end!.kind !== 'uplink')
+  return [...pool].sort((a, b) => score(b) - score(a))[0] ?? prefer[0] ?? branches[0]
+}
+
+function finish(result: TraceResult, branch: Branch | undefined, verdict: Verdict | undefined, reason: string | undefined, w: Walk): TraceResult {
+  result.unknowns = [...new Set(w.unknowns)]
+  if (!branch) {
+    result.verdict = 'unknown'
+    result.reason = 'the frame went nowhere that could be followed'
+    return result
+  }
+  result.hops = branch.hops
+  const end = branch.end!
+  if (verdict) {
+    result.verdict = verdict
+    result.reason = reason!
+  } else {
+    result.verdict = end.kind === 'dropped' ? 'dropped' : end.kind === 'unknown' ? 'unknown' : 'blackholed'
+    result.reason = end.kind === 'uplink' ? `reaches the uplink ${end.element} on ${end.host} but no DHCP namespace of its network beyond it` : end.reason
+    if (end.flow && end.bridge) result.dropFlow = {host: end.host, bridge: end.bridge, line: end.flow.line, text: formatFlow(end.flow)}
+  }
+  result.elsewhere = w.branches.filter((b) => b !== branch && b.end).map((b) => `${b.end!.host}: ${b.end!.reason}`)
+  return result
+}
