@@ -53,8 +53,12 @@ export function readIntent(files: {name: string; text: string}[]): Intent | unde
 
 export async function loadAnalysis(snapshotDir: string, opts: {intentDir?: string} = {}): Promise<Analysis> {
   const snapshot = await readSnapshot(snapshotDir)
-  const files = [...snapshot.intentFiles, ...(opts.intentDir ? await intentFromDir(opts.intentDir) : [])]
-  const intent = readIntent(files)
+  return analysisOf(snapshot, opts.intentDir ? await intentFromDir(opts.intentDir) : [])
+}
+
+/** The models of a snapshot already in memory (tests mutate captures and call this). */
+export function analysisOf(snapshot: Snapshot, extraIntent: {name: string; text: string}[] = []): Analysis {
+  const intent = readIntent([...snapshot.intentFiles, ...extraIntent])
   const actual = buildActualModel(snapshot)
   if (intent) actual.problems.push(...intent.problems)
   const reference = buildReferenceModel(actual, intent)

@@ -215,7 +215,7 @@ function parseYamlInventory(text: string, file: string): {drafts: HostDraft[]; d
   const doc = parseDocument(text, {lineCounter: lc, prettyErrors: false})
   if (doc.errors.length > 0) {
     const e = doc.errors[0]
-    throw new InventoryError(file, e.linePos?.[0].line, e.message.split('\n')[0])
+    throw new InventoryError(file, e.linePos?.[0].line ?? lc.linePos(e.pos[0]).line, e.message.split('\n')[0])
   }
   const root = doc.contents
   if (!isMap(root)) throw new InventoryError(file, 1, 'expected a mapping with `hosts:` (and optionally `defaults:`)')

@@ -438,7 +438,10 @@ export class SshTransport implements Transport {
         }
         channel.close()
       }
-      const state = new RunState(opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT, stopChannel, resolve)
+      const state = new RunState(opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT, () => {
+        stopChannel()
+        finish()
+      }, resolve)
       const finish = () => {
         clearTimeout(timer)
         opts.signal?.removeEventListener('abort', onAbort)

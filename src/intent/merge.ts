@@ -92,6 +92,14 @@ function complete(intent: Intent): void {
       network.segmentationId = null
     }
   }
+  // Nova binds an instance's ports to the instance's host, so a bound port tells where its server runs.
+  for (const server of intent.servers) {
+    if (server.host !== undefined) continue
+    const hosts = new Set(intent.ports
+      .filter((p) => p.deviceId === server.id && p.deviceOwner?.startsWith('compute:') && p.bindingHost)
+      .map((p) => p.bindingHost))
+    if (hosts.size === 1) server.host = [...hosts][0]
+  }
 }
 
 /** Documents that disagree about where a port is: its network against the network of its addresses' subnets. */

@@ -52,7 +52,8 @@ const OWNER = ['device_owner', 'Device Owner']
 const DEVICE = ['device_id']
 const BINDING_HOST = ['binding:host_id', 'binding_host_id']
 const VIF_TYPE = ['binding:vif_type', 'binding_vif_type']
-const VIF_DETAILS = ['binding:vif_details', 'binding_vif_details']
+// Havana's binding:capabilities ({port_filter}) became binding:vif_details in Icehouse.
+const VIF_DETAILS = ['binding:vif_details', 'binding_vif_details', 'binding:capabilities']
 const PORT_ADMIN = ['admin_state_up', 'is_admin_state_up']
 const PORT_SECURITY = ['port_security_enabled', 'is_port_security_enabled']
 

@@ -111,5 +111,7 @@ export function asMapping(value: unknown): Record<string, unknown> | undefined {
   const json = jsonInText(value)
   if (isLoose(json)) return json
   const [first] = keyValueRecords(value)
-  return first
+  if (first === undefined) return undefined
+  // OSC prints Python booleans in this form: `ovs_hybrid_plug='True'`.
+  return Object.fromEntries(Object.entries(first).map(([k, v]) => [k, v === 'True' ? true : v === 'False' ? false : v]))
 }

@@ -412,7 +412,7 @@ export function vethPeer(host: HostModel, ref: DeviceRef): DeviceRef | undefined
     const same = findDevice(host, device.peerName, ref.netns)
     if (same) return same
   }
-  if (device.peerIfindex === undefined) return undefined
+  if (device.peerIfindex === undefined) return reversePeer(host, ref)
   let where: string[]
   if (device.peerNetns !== undefined) where = [device.peerNetns]
   else if (device.peerNetnsId !== undefined) {
@@ -428,6 +428,18 @@ export function vethPeer(host: HostModel, ref: DeviceRef): DeviceRef | undefined
   }
   // Prefer a device that points back at us (ifindexes repeat across namespaces).
   return candidates.find((c) => c.device.peerIfindex === device.ifindex || c.device.peerName === device.name) ?? candidates[0]
+}
+
+/** A device that names this one as its peer (the seed's `ethtool -S int-br-eth2` knows phy-br-eth2; not vice versa). */
+function reversePeer(host: HostModel, ref: DeviceRef): DeviceRef | undefined {
+  if (ref.device.ifindex < 0) return undefined
+  for (const [ns, list] of host.devices) {
+    if (ns !== ref.netns && ref.netns !== '' && ns !== '') continue
+    const d = list.find((x) => x !== ref.device && (x.peerName === ref.device.name && ns === ref.netns ||
+      x.peerIfindex === ref.device.ifindex && (ns === ref.netns ? x.peerNetnsId === undefined && x.peerNetns === undefined : true)))
+    if (d) return {netns: ns, device: d}
+  }
+  return undefined
 }
 
 export function linuxBridgeOf(host: HostModel, device: string): LinuxBridge | undefined {

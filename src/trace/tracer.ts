@@ -85,7 +85,7 @@ function sendOut(w: Walk, host: HostModel, netns: string, dev: string, packet: P
     w.branches.push({hops, end: {kind: 'dead-end', host: host.name, element: dev, reason: `${dev} does not exist on ${host.name}`}})
     return
   }
-  const peer = ref.device.kind === 'veth' || ref.device.peerIfindex !== undefined || ref.device.peerName ? vethPeer(host, ref) : undefined
+  const peer = vethPeer(host, ref)
   if (peer) {
     if (!peer.device.adminUp || !ref.device.adminUp) {
       w.branches.push({hops, end: {kind: 'dead-end', host: host.name, element: ref.device.adminUp ? peer.device.name : dev, reason: `veth ${dev}/${peer.device.name} is down`}})
@@ -209,10 +209,20 @@ function leaveBridge(w: Walk, host: HostModel, bridge: string, port: string, pac
   sendOut(w, host, '', port, packet, hops)
 }
 
+/** The hosts worth following the broadcast into: those that serve DHCP for the VM's network when it is known (the
+ * frame floods everywhere, but only they can answer), else all. */
+function dhcpCandidates(w: Walk): HostModel[] {
+  const net = w.start.networkId
+  if (!net) return w.model.hosts
+  const ns = `qdhcp-${net}`
+  const serving = w.model.hosts.filter((h) => h.dhcp.has(net) || h.namespaces?.some((n) => n.name === ns) || h.dnsmasq.some((d) => d.netns === ns || d.networkId === net))
+  return serving.length ? serving : w.model.hosts
+}
+
 /** Across the physical network: every other host's uplink on the same physnet receives the frame (a flat L2 switch). */
 function crossPhysical(w: Walk, from: HostModel, bridge: string, nic: string, packet: Packet, hops: Hop[]): void {
   const physnet = physLinks(from).find((l) => l.bridge === bridge)?.physnet
-  for (const host of w.model.hosts) {
+  for (const host of dhcpCandidates(w)) {
     if (host === from) continue
     const link = physLinks(host).find((l) => (physnet === undefined || l.physnet === undefined || l.physnet === physnet))
     if (!link) continue
