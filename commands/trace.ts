@@ -19,7 +19,7 @@ Exit status: 0 when every trace is delivered, 1 when one is not, 2 for usage or 
   static override args = {snapshot: snapshotArg}
   static override flags = {
     vm: Flags.string({description: 'the VM: instance uuid or name, MAC, Neutron port id or IP', required: true}),
-    to: Flags.string({description: 'where to follow the frame', options: ['uplink', 'dhcp'], default: 'dhcp'}),
+    to: Flags.string({description: 'where to follow the frame', options: ['uplink', 'dhcp'], default: 'uplink'}),
     intent: intentFlag,
     format: Flags.string({description: 'output format', options: ['text', 'json', 'dot'], default: 'text'}),
   }

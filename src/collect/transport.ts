@@ -324,6 +324,8 @@ async function connectClient(host: InventoryHost, opts: SshConnectOptions, sock?
   }
 
   const client = new Client()
+  // ssh2 may emit more than one error (a reset after a refused key); an unheard one would crash the process.
+  client.on('error', (e: Error) => opts.logger?.debug({host: host.name, err: e.message}, 'ssh connection error'))
   const config: ConnectConfig = {
     host: host.address,
     port: host.port,
@@ -349,9 +351,8 @@ async function connectClient(host: InventoryHost, opts: SshConnectOptions, sock?
       reject(connectErrorMessage(host, error))
     }
     const onReady = () => {
+      // Later errors (connection lost) surface through the channels.
       client.removeListener('error', onError)
-      // Later errors (connection lost) surface through the channels; keep one listener so they never throw.
-      client.on('error', (e: Error) => opts.logger?.debug({host: host.name, err: e.message}, 'ssh connection error'))
       resolve(client)
     }
     client.once('ready', onReady)

@@ -28,7 +28,7 @@ export async function loadIntentDir(dir: string): Promise<Intent> {
     try {
       text = await readFile(file, 'utf8')
     } catch (error) {
-      parts.push({sources: [name], problems: [{host: 'intent', spec: name, file, kind: 'missing', message: `cannot read: ${(error as Error).message}`}]})
+      parts.push({problems: [{host: 'intent', spec: name, file, kind: 'missing', message: `cannot read: ${(error as Error).message}`}]})
       continue
     }
     const parsed = parseIntentDocument(name, text)

@@ -19,7 +19,7 @@ export function renderTraceText(r: TraceResult): string {
   out.push(`Trace of ${vm.name ?? vm.uuid ?? vm.mac} (${vm.mac}${vm.ip ? `, ${vm.ip}` : ''}) on ${vm.host} → ${r.target === 'dhcp' ? 'its DHCP server' : 'the uplink'}`)
   out.push('')
   out.push(renderTable(['#', 'Host', 'Hop', 'Element', 'VLAN', 'Detail'],
-    r.hops.map((h, i) => [String(i + 1), h.host, h.kind, h.element, vlanText(h.vlan), h.note ?? '']), [3, 12, 16, 40, 9, 70]))
+    r.hops.map((h, i) => [String(i + 1), h.host, h.kind, h.element, vlanText(h.vlan), h.note ?? '']), [3, 12, 16, 42, 9, 70]))
   out.push('')
   out.push(`Path: ${compactPath(r)}`)
   out.push(`Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`)

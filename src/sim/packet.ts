@@ -182,6 +182,14 @@ export function isReservedMac(mac: string): boolean {
 
 // ---------------------------------------------------------------------------------------------------------------------
 
+const L4_NAMES: Record<number, [string, string]> = {
+  1: ['icmp_type', 'icmp_code'],
+  6: ['tcp_src', 'tcp_dst'],
+  17: ['udp_src', 'udp_dst'],
+  58: ['icmpv6_type', 'icmpv6_code'],
+  132: ['sctp_src', 'sctp_dst'],
+}
+
 /**
  * The packet in `ovs-appctl ofproto/trace` flow syntax, so the same packet can be given to OVS and to the simulator.
  * Only fields the packet carries are written.
@@ -211,9 +219,12 @@ export function packetToTraceFlow(packet: Packet): string {
     put('nw_tos', packet.nw_tos)
   }
   if (packet.nw_ttl !== undefined && !isArp) put('nw_ttl', packet.nw_ttl)
-  const icmp = packet.nw_proto === 1 || packet.nw_proto === 58
-  put(icmp ? 'icmp_type' : 'tp_src', packet.tp_src)
-  put(icmp ? 'icmp_code' : 'tp_dst', packet.tp_dst)
+  // ofproto/trace wants the L4 field names of the protocol (it refuses tp_src on an IP packet).
+  const l4 = L4_NAMES[packet.nw_proto ?? -1]
+  if (l4 && !isArp) {
+    put(l4[0], packet.tp_src)
+    put(l4[1], packet.tp_dst)
+  }
   put('nd_target', packet.nd_target)
   if (packet.tun_id) put('tun_id', packet.tun_id)
   if (packet.metadata) put('metadata', packet.metadata)

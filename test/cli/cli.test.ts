@@ -1,0 +1,115 @@
+// The CLI as a user runs it (bin/run.js on the built dist/): outputs checked against golden files, JSON against the
+// published schemas, exit codes as documented. Regenerate the golden files with `UPDATE_GOLDEN=1 npx vitest run test/cli`.
+
+import {execFile} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {readFile, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
+import {Ajv} from 'ajv'
+import {describe, expect, it} from 'vitest'
+
+const run = promisify(execFile)
+const ROOT = join(import.meta.dirname, '..', '..')
+const BIN = join(ROOT, 'bin', 'run.js')
+const GOLDEN = join(ROOT, 'test', 'golden')
+const SEED = join(ROOT, 'fixtures', 'snapshots', 'seed')
+
+async function cli(...args: string[]): Promise<{stdout: string; stderr: string; code: number}> {
+  try {
+    const {stdout, stderr} = await run(process.execPath, [BIN, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}})
+    return {stdout, stderr, code: 0}
+  } catch (error) {
+    const e = error as {stdout: string; stderr: string; code: number}
+    return {stdout: e.stdout, stderr: e.stderr, code: e.code}
+  }
+}
+
+/** Paths differ between machines: golden files hold <ROOT>. */
+function portable(text: string): string {
+  return text.split(ROOT).join('<ROOT>')
+}
+
+async function golden(name: string, actual: string): Promise<void> {
+  const file = join(GOLDEN, name)
+  if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
+    await writeFile(file, portable(actual))
+    if (!process.env.UPDATE_GOLDEN) throw new Error(`golden file ${name} was missing and has been written; check it and run again`)
+  }
+  expect(portable(actual)).toBe(await readFile(file, 'utf8'))
+}
+
+async function schema(name: string) {
+  const ajv = new Ajv({allErrors: true, strict: false})
+  return ajv.compile(JSON.parse(await readFile(join(ROOT, 'schemas', name), 'utf8')))
+}
+
+describe.skipIf(!existsSync(join(ROOT, 'dist', 'commands')))('neutrace CLI on the seed snapshot', () => {
+  it('diagnose (default snapshot) reports no finding and exits 0', async () => {
+    const r = await cli('diagnose')
+    expect(r.code).toBe(0)
+    await golden('seed-diagnose.txt', r.stdout)
+  })
+
+  it('diagnose --format json matches its schema', async () => {
+    const r = await cli('diagnose', SEED, '--format', 'json')
+    expect(r.code).toBe(0)
+    const report = JSON.parse(r.stdout)
+    const validate = await schema('diagnose.schema.json')
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true)
+    expect(report.summary).toEqual({error: 0, warning: 0, info: 0})
+  })
+
+  it('trace --to dhcp walks the seed path to the DHCP namespace', async () => {
+    const r = await cli('trace', SEED, '--vm', 'fa:16:3e:fe:c7:87', '--to', 'dhcp')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('Path: tap53903a95-82 → qbr53903a95-82 → qvb53903a95-82 → qvo53903a95-82 (VLAN 3) → br-int → int-br-eth2 → phy-br-eth2 → br-eth2 (VLAN 3→1000) → eth2 (VLAN 1000) → [physical network] → eth2 → br-eth2 → phy-br-eth2 → int-br-eth2 → br-int (VLAN 1000→1) → tap26c9b807-7c (VLAN 1) → in qdhcp-5f833617-6179-4797-b7c0-7d420d84040c')
+    expect(r.stdout).toContain('Verdict: DELIVERED')
+    await golden('seed-trace-dhcp.txt', r.stdout)
+  })
+
+  it('trace defaults to the uplink and finds the VM by name, uuid, port id and IP', async () => {
+    for (const vm of ['Oracle Linux', '3707ac87-4f5d-4349-b7ed-3a673f55e5e1', '53903a95-82', '198.19.0.3']) {
+      const r = await cli('trace', SEED, '--vm', vm)
+      expect(r.code, vm).toBe(0)
+      expect(r.stdout).toMatch(/Path: tap53903a95-82 .* → br-eth2 \(VLAN 3→1000\) → eth2 \(VLAN 1000\)\n/)
+    }
+  })
+
+  it('trace --format json matches its schema; --format dot is a digraph', async () => {
+    const r = await cli('trace', SEED, '--vm', 'Oracle Linux', '--to', 'dhcp', '--format', 'json')
+    const validate = await schema('trace.schema.json')
+    const body = JSON.parse(r.stdout)
+    expect(validate(body), JSON.stringify(validate.errors)).toBe(true)
+    expect(body.traces[0].verdict).toBe('delivered')
+    expect(body.traces[0].dhcp).toMatchObject({host: 'control', namespace: 'qdhcp-5f833617-6179-4797-b7c0-7d420d84040c', knowsMac: true, offers: '198.19.0.3'})
+    const dot = await cli('trace', SEED, '--vm', 'Oracle Linux', '--format', 'dot')
+    expect(dot.stdout).toMatch(/^digraph neutrace_trace \{/)
+  })
+
+  it('topology text, json (schema) and dot', async () => {
+    const text = await cli('topology', SEED)
+    expect(text.code).toBe(0)
+    await golden('seed-topology.txt', text.stdout)
+    const json = await cli('topology', SEED, '--format', 'json', '--host', 'compute-1')
+    const validate = await schema('topology.schema.json')
+    const body = JSON.parse(json.stdout)
+    expect(validate(body), JSON.stringify(validate.errors)).toBe(true)
+    expect(body.hosts.map((h: {name: string}) => h.name)).toEqual(['compute-1'])
+    const dot = await cli('topology', SEED, '--format', 'dot')
+    expect(dot.stdout).toMatch(/^graph neutrace_topology \{/)
+  })
+
+  it('exit code 2 with a clear message for a missing snapshot, an unknown VM, an unknown host', async () => {
+    const missing = await cli('diagnose', '/nonexistent/snap')
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain('/nonexistent/snap/manifest.json: cannot read')
+    const vm = await cli('trace', SEED, '--vm', 'nosuchvm')
+    expect(vm.code).toBe(2)
+    expect(vm.stderr).toContain('no VM matches "nosuchvm"; known VMs: Oracle Linux')
+    const host = await cli('topology', SEED, '--host', 'nosuch')
+    expect(host.code).toBe(2)
+    const flag = await cli('diagnose', '--format', 'yaml')
+    expect(flag.code).toBe(2)
+  })
+})
