@@ -2,6 +2,7 @@ import {Command, Flags} from '@oclif/core'
 import {SEVERITY_RANK} from '../src/analyze/codes.js'
 import {diagnose} from '../src/engine.js'
 import {EXIT, InputError, intentFlag, load, snapshotArg} from '../src/cli/common.js'
+import {collectLive, liveFlags} from '../src/cli/live.js'
 import {buildReport, renderReportTable} from '../src/render/findings.js'
 
 export default class Diagnose extends Command {
@@ -14,9 +15,12 @@ Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for usage o
     '<%= config.bin %> diagnose',
     '<%= config.bin %> diagnose ./snap --intent ./intent --format json',
     '<%= config.bin %> diagnose ./snap --fail-on warning',
+    '<%= config.bin %> diagnose --inventory inventory.yaml --intent ./intent   # collect over SSH, then diagnose',
   ]
   static override args = {snapshot: snapshotArg}
   static override flags = {
+    ...liveFlags,
+    out: Flags.string({description: 'with --inventory/--host: keep the snapshot in this directory', helpValue: 'DIR'}),
     intent: intentFlag,
     format: Flags.string({description: 'output format', options: ['table', 'json'], default: 'table'}),
     'fail-on': Flags.string({description: 'lowest severity that makes the exit status 1', options: ['error', 'warning', 'never'], default: 'error'}),
@@ -26,7 +30,14 @@ Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for usage o
     const {args, flags} = await this.parse(Diagnose)
     let code: number = EXIT.ok
     try {
-      const analysis = await load(args.snapshot, flags.intent)
+      let snapshot = args.snapshot
+      if (flags.inventory || flags.host?.length) {
+        if (snapshot) throw new InputError('give either a SNAPSHOT or --inventory/--host, not both')
+        const collected = await collectLive(flags, flags.out, flags.intent)
+        if (!collected.complete) this.warn(`the snapshot in ${collected.dir} is incomplete: see DATA_MISSING findings`)
+        snapshot = collected.dir
+      }
+      const analysis = await load(snapshot, flags.intent)
       const findings = diagnose(analysis)
       const report = buildReport(analysis, findings, this.config.version)
       this.log(flags.format === 'json' ? JSON.stringify(report, null, 2) : renderReportTable(report))

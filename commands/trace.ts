@@ -1,6 +1,7 @@
 import {Command, Flags} from '@oclif/core'
 import {traceVm, TraceError} from '../src/engine.js'
 import {EXIT, InputError, intentFlag, load, snapshotArg} from '../src/cli/common.js'
+import {collectLive, liveFlags} from '../src/cli/live.js'
 import {renderTraceDot, renderTraceText, traceJson} from '../src/render/trace.js'
 import type {TraceTarget} from '../src/trace/tracer.js'
 
@@ -14,10 +15,13 @@ Exit status: 0 when every trace is delivered, 1 when one is not, 2 for usage or 
   static override examples = [
     '<%= config.bin %> trace --vm fa:16:3e:fe:c7:87',
     '<%= config.bin %> trace ./snap --vm "Oracle Linux" --to dhcp',
+    '<%= config.bin %> trace --inventory inventory.yaml --vm vm-1 --to dhcp   # collect over SSH, then trace',
     '<%= config.bin %> trace ./snap --vm 3707ac87-4f5d-4349-b7ed-3a673f55e5e1 --format dot | dot -Tsvg > trace.svg',
   ]
   static override args = {snapshot: snapshotArg}
   static override flags = {
+    ...liveFlags,
+    out: Flags.string({description: 'with --inventory/--host: keep the snapshot in this directory', helpValue: 'DIR'}),
     vm: Flags.string({description: 'the VM: instance uuid or name, MAC, Neutron port id or IP', required: true}),
     to: Flags.string({description: 'where to follow the frame', options: ['uplink', 'dhcp'], default: 'uplink'}),
     intent: intentFlag,
@@ -28,7 +32,14 @@ Exit status: 0 when every trace is delivered, 1 when one is not, 2 for usage or 
     const {args, flags} = await this.parse(Trace)
     let results
     try {
-      const analysis = await load(args.snapshot, flags.intent)
+      let snapshot = args.snapshot
+      if (flags.inventory || flags.host?.length) {
+        if (snapshot) throw new InputError('give either a SNAPSHOT or --inventory/--host, not both')
+        const collected = await collectLive(flags, flags.out, flags.intent)
+        if (!collected.complete) this.warn(`the snapshot in ${collected.dir} is incomplete: see DATA_MISSING findings`)
+        snapshot = collected.dir
+      }
+      const analysis = await load(snapshot, flags.intent)
       results = traceVm(analysis, flags.vm, flags.to as TraceTarget)
     } catch (error) {
       if (error instanceof InputError || error instanceof TraceError) this.error(error.message, {exit: EXIT.usage})

@@ -1,0 +1,73 @@
+// Live collection for the commands: inventory or --host one-offs -> collect() -> a snapshot directory.
+
+import {mkdtemp} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {Flags} from '@oclif/core'
+import {collect, CollectError, createLogger, type CollectResult, InventoryError, loadInventory, progressLine, resolveHostArgs} from '../collect/index.js'
+import type {InventoryHost} from '../collect/index.js'
+import {InputError} from './common.js'
+
+export const liveFlags = {
+  inventory: Flags.string({description: 'inventory: YAML (defaults/hosts) or Ansible INI', helpValue: 'FILE'}),
+  host: Flags.string({description: 'a host to collect from, NAME=[user@]address[:port] (repeatable)', multiple: true, helpValue: 'SPEC'}),
+  concurrency: Flags.integer({description: 'hosts collected at once', default: 8, min: 1}),
+  'command-timeout': Flags.integer({description: 'seconds one command may take', default: 60, min: 1}),
+  'host-timeout': Flags.integer({description: 'seconds one host may take, connection included', default: 600, min: 1}),
+  'accept-new': Flags.boolean({description: 'add unknown host keys to known_hosts (changed keys are still refused)', default: false}),
+  'ssh-config': Flags.string({description: 'ssh_config file for HostName/User/Port/IdentityFile/ProxyJump (default ~/.ssh/config)', helpValue: 'FILE'}),
+  'log-level': Flags.string({description: 'log level (logs go to stderr: pretty on a terminal, JSON otherwise)', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'warn'}),
+}
+
+export interface LiveOptions {
+  inventory?: string
+  host?: string[]
+  concurrency: number
+  'command-timeout': number
+  'host-timeout': number
+  'accept-new': boolean
+  'ssh-config'?: string
+  'log-level': string
+}
+
+export async function hostsOf(flags: LiveOptions): Promise<InventoryHost[]> {
+  try {
+    const hosts: InventoryHost[] = []
+    if (flags.inventory) hosts.push(...(await loadInventory(flags.inventory, {sshConfigPath: flags['ssh-config']})).hosts)
+    if (flags.host?.length) hosts.push(...await resolveHostArgs(flags.host, {sshConfigPath: flags['ssh-config']}))
+    if (!hosts.length) throw new InputError('no hosts: give --inventory FILE or --host NAME=[user@]address[:port]')
+    return hosts
+  } catch (error) {
+    if (error instanceof InventoryError) throw new InputError(error.message)
+    throw error
+  }
+}
+
+export async function collectLive(flags: LiveOptions, out?: string, intentDir?: string): Promise<CollectResult> {
+  const hosts = await hostsOf(flags)
+  const dir = out ?? join(await mkdtemp(join(tmpdir(), 'neutrace-')), 'snapshot')
+  const progress = progressLine()
+  try {
+    return await collect({
+      hosts, out: dir, intentDir, concurrency: flags.concurrency, commandTimeoutMs: flags['command-timeout'] * 1000,
+      hostTimeoutMs: flags['host-timeout'] * 1000, acceptNew: flags['accept-new'], sshConfigPath: flags['ssh-config'],
+      logger: createLogger({level: flags['log-level']}), onProgress: progress.onProgress,
+    })
+  } catch (error) {
+    if (error instanceof CollectError) throw new InputError(error.message)
+    throw error
+  } finally {
+    progress.done()
+  }
+}
+
+/** One line per host: what the snapshot holds and why anything is missing. */
+export function collectSummary(result: CollectResult): string {
+  const lines = [`Snapshot written to ${result.dir} (${result.complete ? 'complete' : 'INCOMPLETE'})`]
+  for (const h of result.manifest.hosts) {
+    const failed = h.captures.filter((c) => c.error || c.exitCode !== 0)
+    lines.push(`  ${h.name.padEnd(16)} ${h.status.padEnd(11)} ${h.captures.length} captures${failed.length ? `, ${failed.length} failed` : ''}${h.error ? ` — ${h.error}` : ''}`)
+  }
+  for (const p of result.manifest.problems ?? []) lines.push(`  ${p.host}: ${p.spec}: ${p.message}`)
+  return lines.join('\n')
+}
