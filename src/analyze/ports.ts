@@ -84,12 +84,10 @@ function hybridChecks(ctx: AnalysisContext, host: HostModel, port: PortView): Fi
           evidence: [devEvidence(host, qvb)], remedy: 'hard-reboot the instance so os-vif replugs it'}))
       }
       for (const end of downEnds([qvb, qvo])) {
-        {
-          out.push(finding({code: 'LINK_BROKEN', severity: 'error', host: host.name, element: end.device.name, impact, confidence: conf,
-            message: `${end.device.name} is down (${end.device.adminUp ? `state ${end.device.operState}` : 'administratively'}): the veth between ${d.qbr} and br-int carries nothing`,
-            expected: 'UP', actual: end.device.adminUp ? String(end.device.operState) : 'admin down', evidence: [devEvidence(host, end)],
-            remedy: `ip link set ${end.device.name} up`}))
-        }
+        out.push(finding({code: 'LINK_BROKEN', severity: 'error', host: host.name, element: end.device.name, impact, confidence: conf,
+          message: `${end.device.name} is down (${end.device.adminUp ? `state ${end.device.operState}` : 'administratively'}): the veth between ${d.qbr} and br-int carries nothing`,
+          expected: 'UP', actual: end.device.adminUp ? String(end.device.operState) : 'admin down', evidence: [devEvidence(host, end)],
+          remedy: `ip link set ${end.device.name} up`}))
       }
     }
   }
@@ -202,11 +200,9 @@ function linkChecks(ctx: AnalysisContext, host: HostModel, link: PhysLink): Find
     }
   }
   for (const dev of downEnds([intDev, phyDev])) {
-    {
-      out.push(finding({code: 'LINK_BROKEN', severity: 'error', host: host.name, element: dev.device.name, impact, evidence: [devEvidence(host, dev)],
-        message: `${dev.device.name} is down: the veth between br-int and ${link.bridge} carries nothing`, expected: 'UP',
-        actual: dev.device.adminUp ? String(dev.device.operState) : 'admin down', remedy: `ip link set ${dev.device.name} up`}))
-    }
+    out.push(finding({code: 'LINK_BROKEN', severity: 'error', host: host.name, element: dev.device.name, impact, evidence: [devEvidence(host, dev)],
+      message: `${dev.device.name} is down: the veth between br-int and ${link.bridge} carries nothing`, expected: 'UP',
+      actual: dev.device.adminUp ? String(dev.device.operState) : 'admin down', remedy: `ip link set ${dev.device.name} up`}))
   }
   return out
 }

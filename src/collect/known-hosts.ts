@@ -146,7 +146,7 @@ export function hostKeyAlgorithmsFor(entries: KnownHostEntry[], host: string, po
   const types = new Set(entries.filter((e) => e.marker === undefined && entryMatches(e, name)).map((e) => e.keyType))
   const order = Object.keys(ALGORITHMS_OF_TYPE).filter((t) => types.has(t))
   const algos = order.flatMap((t) => ALGORITHMS_OF_TYPE[t])
-  return undefined
+  return algos.length > 0 ? algos : undefined
 }
 
 /** A known_hosts line for a newly accepted key. */

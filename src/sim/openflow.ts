@@ -181,8 +181,9 @@ class Translation {
   }
 
   private uncertainty(reason: string, decisive: boolean): void {
-    if (!this.uncertain.some((u) => u.reason === reason)) this.uncertain.push({reason, decisive})
-    else if (decisive) this.uncertain.forEach((u) => u.reason === reason && (u.decisive = true))
+    const known = this.uncertain.find((u) => u.reason === reason)
+    if (!known) this.uncertain.push({reason, decisive})
+    else known.decisive ||= decisive
   }
 
   private fail(message: string): void {

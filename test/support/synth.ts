@@ -18,6 +18,8 @@ export interface SynthOptions {
   computes: number
   networks: number
   vmsPerHost: number
+  /** Modern agent flows (OF1.3 spelling, random cookies, tables 0/24/25/30/31/58/59/60, dead-VLAN drop) instead of Havana's. */
+  modern?: boolean
   /** Mutations for tests: host -> spec@key -> text transform */
   mutate?: (host: string, spec: string, key: string | undefined, text: string) => string
 }
@@ -130,6 +132,43 @@ function libvirtXml(vm: SynthVm, short: string): string {
 `
 }
 
+function havanaFlows(used: Set<SynthNetwork>, networks: SynthNetwork[]): {intFlows: string[]; physFlows: string[]} {
+  const intFlows = ['NXST_FLOW reply (xid=0x4):', flowLine(0, 1, '', 'NORMAL'), flowLine(0, 2, 'in_port=1', 'drop')]
+  const physFlows = ['NXST_FLOW reply (xid=0x4):', flowLine(0, 1, '', 'NORMAL'), flowLine(0, 2, 'in_port=2', 'drop')]
+  for (const net of used) {
+    const local = networks.indexOf(net) + 1
+    intFlows.push(flowLine(0, 3, `in_port=1,dl_vlan=${net.segmentationId}`, `mod_vlan_vid:${local},NORMAL`))
+    physFlows.push(flowLine(0, 4, `in_port=2,dl_vlan=${local}`, `mod_vlan_vid:${net.segmentationId},NORMAL`))
+  }
+  return {intFlows, physFlows}
+}
+
+/** What a 2025.1 agent installs, as `ovs-ofctl -O OpenFlow13 --names dump-flows` prints it. */
+function modernFlows(host: string, used: Set<SynthNetwork>, networks: SynthNetwork[], vms: SynthVm[]): {intFlows: string[]; physFlows: string[]} {
+  const cookie = '0x' + createHash('sha1').update(host).digest('hex').slice(0, 16)
+  const line = (table: number, priority: number, match: string, actions: string) =>
+    ` cookie=${cookie}, duration=812.4s, table=${table}, n_packets=0, n_bytes=0, priority=${priority}${match ? `,${match}` : ''} actions=${actions}`
+  const intFlows = ['OFPST_FLOW reply (OF1.3) (xid=0x2):', line(0, 65535, 'dl_vlan=4095', 'drop'), line(0, 2, 'in_port="int-br-eth2"', 'drop')]
+  for (const net of used) {
+    const local = networks.indexOf(net) + 1
+    intFlows.push(line(0, 3, `in_port="int-br-eth2",dl_vlan=${net.segmentationId}`, `set_field:${4096 + local}->vlan_vid,goto_table:58`))
+  }
+  for (const vm of vms) {
+    const qvo = `"qvo${vm.portId.slice(0, 11)}"`
+    intFlows.push(line(0, 10, `arp,in_port=${qvo}`, 'goto_table:24'), line(0, 9, `in_port=${qvo}`, 'goto_table:25'),
+      line(24, 2, `arp,in_port=${qvo},arp_spa=${vm.ip}`, 'goto_table:25'),
+      line(25, 2, `in_port=${qvo},dl_src=${vm.mac}`, 'goto_table:30'))
+  }
+  intFlows.push(line(0, 0, '', 'goto_table:58'), line(23, 0, '', 'drop'), line(24, 0, '', 'drop'), line(30, 0, '', 'goto_table:31'),
+    line(31, 0, '', 'goto_table:58'), line(58, 0, '', 'goto_table:59'), line(59, 0, '', 'goto_table:60'), line(60, 1, '', 'NORMAL'))
+  const physFlows = ['OFPST_FLOW reply (OF1.3) (xid=0x2):', line(0, 2, 'in_port="phy-br-eth2"', 'drop'), line(0, 0, '', 'NORMAL')]
+  for (const net of used) {
+    const local = networks.indexOf(net) + 1
+    physFlows.push(line(0, 4, `in_port="phy-br-eth2",dl_vlan=${local}`, `set_field:${4096 + net.segmentationId}->vlan_vid,NORMAL`))
+  }
+  return {intFlows, physFlows}
+}
+
 const PHYS = 'br-eth2'
 const NIC = 'eth2'
 
@@ -188,13 +227,7 @@ export async function writeSynthSnapshot(dir: string, opts: SynthOptions): Promi
     captures.push(write(host, 'ovs_ofctl_show', 'br-int', ['ovs-ofctl', 'show', 'br-int'], ofctlShow(intNames, 'br-int')))
     captures.push(write(host, 'ovs_ofctl_show', PHYS, ['ovs-ofctl', 'show', PHYS], ofctlShow(physNames, PHYS)))
     const used = new Set([...mine.map((v) => v.network), ...(control ? networks : [])])
-    const intFlows = ['NXST_FLOW reply (xid=0x4):', flowLine(0, 1, '', 'NORMAL'), flowLine(0, 2, 'in_port=1', 'drop')]
-    const physFlows = ['NXST_FLOW reply (xid=0x4):', flowLine(0, 1, '', 'NORMAL'), flowLine(0, 2, 'in_port=2', 'drop')]
-    for (const net of used) {
-      const local = networks.indexOf(net) + 1
-      intFlows.push(flowLine(0, 3, `in_port=1,dl_vlan=${net.segmentationId}`, `mod_vlan_vid:${local},NORMAL`))
-      physFlows.push(flowLine(0, 4, `in_port=2,dl_vlan=${local}`, `mod_vlan_vid:${net.segmentationId},NORMAL`))
-    }
+    const {intFlows, physFlows} = opts.modern ? modernFlows(host, used, networks, mine) : havanaFlows(used, networks)
     captures.push(write(host, 'ovs_ofctl_dump_flows', 'br-int', ['ovs-ofctl', 'dump-flows', 'br-int'], intFlows.join('\n') + '\n'))
     captures.push(write(host, 'ovs_ofctl_dump_flows', PHYS, ['ovs-ofctl', 'dump-flows', PHYS], physFlows.join('\n') + '\n'))
     captures.push(write(host, 'ip_link', undefined, ['ip', '-j', '-d', 'link'], ipLinkJson(links)))
