@@ -145,7 +145,9 @@ function enterBridge(w: Walk, host: HostModel, bridge: string, inPort: string, p
     return
   }
   if (!host.flows.has(bridge)) w.unknowns.push(`flows of ${bridge} on ${host.name} were not captured: NORMAL switching assumed`)
-  const result = simulateBridge(sim, {...packet, in_port: port.ofport})
+  // Entering a bridge (through a patch port or from a device) starts with registers, metadata and tunnel id cleared.
+  const {regs: _regs, metadata: _metadata, tun_id: _tun, ...headers} = packet
+  const result = simulateBridge(sim, {...headers, in_port: port.ofport})
   w.unknowns.push(...result.unknownReasons.map((r) => `${host.name} ${bridge}: ${r}`))
   const flows = result.steps.filter((s) => s.flow).map((s) => ({bridge, table: s.table, line: s.flow!.line, text: formatFlow(s.flow!)}))
   const bridgeHop: Hop = {host: host.name, kind: 'ovs-bridge', element: bridge, vlan: inVlan, flows,
