@@ -49,6 +49,17 @@ export interface Manifest {
   hosts: HostRecord[]
   /** Files under intent/, relative to the snapshot root. */
   intent?: string[]
+  /** Names a host returned that the collector refused to use (hostile, malformed) and fan-outs it cut short. */
+  problems?: ManifestProblem[]
+}
+
+export interface ManifestProblem {
+  host: string
+  spec: string
+  kind: 'rejected' | 'truncated'
+  line?: number
+  text?: string
+  message: string
 }
 
 /** A file-safe rendering of a capture key: the path separators and anything unusual become `_`, plus a short hash

@@ -86,8 +86,7 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
     }
   })))
   // Names the collector refused to use (hostile or malformed) and fan-outs it cut short.
-  const refused = (manifest as {problems?: {host: string; spec: string; line?: number; text?: string; message: string}[]}).problems ?? []
-  for (const p of refused) problems.push({host: p.host, spec: p.spec, line: p.line, text: p.text, kind: 'parse', message: p.message})
+  for (const p of manifest.problems ?? []) problems.push({host: p.host, spec: p.spec, line: p.line, text: p.text, kind: 'parse', message: p.message})
   // Keep manifest order: stable output regardless of read completion order.
   const order = new Map(manifest.hosts.flatMap((h) => h.captures.map((c, i) => [c, i] as const)))
   captures.sort((a, b) => a.host.localeCompare(b.host) || order.get(a.record)! - order.get(b.record)!)
