@@ -1,8 +1,8 @@
 import {Command, Flags} from '@oclif/core'
 import {SEVERITY_RANK} from '../src/analyze/codes.js'
 import {diagnose} from '../src/engine.js'
-import {EXIT, InputError, intentFlag, load, snapshotArg} from '../src/cli/common.js'
-import {collectLive, liveFlags} from '../src/cli/live.js'
+import {EXIT, InputError, intentFlag, snapshotArg} from '../src/cli/common.js'
+import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {buildReport, renderReportTable} from '../src/render/findings.js'
 
 export default class Diagnose extends Command {
@@ -30,14 +30,7 @@ Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for usage o
     const {args, flags} = await this.parse(Diagnose)
     let code: number = EXIT.ok
     try {
-      let snapshot = args.snapshot
-      if (flags.inventory || flags.host?.length) {
-        if (snapshot) throw new InputError('give either a SNAPSHOT or --inventory/--host, not both')
-        const collected = await collectLive(flags, flags.out, flags.intent)
-        if (!collected.complete) this.warn(`the snapshot in ${collected.dir} is incomplete: see DATA_MISSING findings`)
-        snapshot = collected.dir
-      }
-      const analysis = await load(snapshot, flags.intent)
+      const analysis = await loadOrCollect(args.snapshot, flags, (m) => this.warn(m))
       const findings = diagnose(analysis)
       const report = buildReport(analysis, findings, this.config.version)
       this.log(flags.format === 'json' ? JSON.stringify(report, null, 2) : renderReportTable(report))

@@ -1,7 +1,7 @@
 import {Command, Flags} from '@oclif/core'
 import {traceVm, TraceError} from '../src/engine.js'
-import {EXIT, InputError, intentFlag, load, snapshotArg} from '../src/cli/common.js'
-import {collectLive, liveFlags} from '../src/cli/live.js'
+import {EXIT, InputError, intentFlag, snapshotArg} from '../src/cli/common.js'
+import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {renderTraceDot, renderTraceText, traceJson} from '../src/render/trace.js'
 import type {TraceTarget} from '../src/trace/tracer.js'
 
@@ -32,14 +32,7 @@ Exit status: 0 when every trace is delivered, 1 when one is not, 2 for usage or 
     const {args, flags} = await this.parse(Trace)
     let results
     try {
-      let snapshot = args.snapshot
-      if (flags.inventory || flags.host?.length) {
-        if (snapshot) throw new InputError('give either a SNAPSHOT or --inventory/--host, not both')
-        const collected = await collectLive(flags, flags.out, flags.intent)
-        if (!collected.complete) this.warn(`the snapshot in ${collected.dir} is incomplete: see DATA_MISSING findings`)
-        snapshot = collected.dir
-      }
-      const analysis = await load(snapshot, flags.intent)
+      const analysis = await loadOrCollect(args.snapshot, flags, (m) => this.warn(m))
       results = traceVm(analysis, flags.vm, flags.to as TraceTarget)
     } catch (error) {
       if (error instanceof InputError || error instanceof TraceError) this.error(error.message, {exit: EXIT.usage})

@@ -6,7 +6,8 @@ import {join} from 'node:path'
 import {Flags} from '@oclif/core'
 import {collect, CollectError, createLogger, type CollectResult, InventoryError, loadInventory, progressLine, resolveHostArgs} from '../collect/index.js'
 import type {InventoryHost} from '../collect/index.js'
-import {InputError} from './common.js'
+import type {Analysis} from '../engine.js'
+import {InputError, load} from './common.js'
 
 export const liveFlags = {
   inventory: Flags.string({description: 'inventory: YAML (defaults/hosts) or Ansible INI', helpValue: 'FILE'}),
@@ -70,4 +71,16 @@ export function collectSummary(result: CollectResult): string {
   }
   for (const p of result.manifest.problems ?? []) lines.push(`  ${p.host}: ${p.spec}: ${p.message}`)
   return lines.join('\n')
+}
+
+/** The analysis a command works on: the SNAPSHOT given, or one collected now from --inventory/--host. */
+export async function loadOrCollect(snapshot: string | undefined, flags: LiveOptions & {out?: string; intent?: string}, warn: (m: string) => void): Promise<Analysis> {
+  if (flags.inventory || flags.host?.length) {
+    if (snapshot) throw new InputError('give either a SNAPSHOT or --inventory/--host, not both')
+    const collected = await collectLive(flags, flags.out, flags.intent)
+    if (!collected.complete) warn(`the snapshot in ${collected.dir} is incomplete: see DATA_MISSING findings`)
+    // The intent was copied into the snapshot's intent/ folder.
+    return load(collected.dir)
+  }
+  return load(snapshot, flags.intent)
 }

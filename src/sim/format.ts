@@ -1,70 +1,16 @@
 // Text for people: flows, actions and a whole simulated bridge pass, laid out like `ovs-appctl ofproto/trace`.
 
-import type {Flow, FlowAction, FlowMatch, PortRef} from '../types.js'
+import {formatAction, formatMatch as formatDumpMatch} from '../parsers/ovs-ofctl-dump-flows.js'
+import type {Flow, FlowMatch} from '../types.js'
 import type {BridgeResult, SimStep} from './openflow.js'
 import {describeVlan} from './packet.js'
 
-function portRef(ref: PortRef): string {
-  return typeof ref === 'number' ? String(ref) : /^[A-Za-z][A-Za-z0-9]*$/.test(ref) ? ref : `"${ref}"`
-}
-
+/** Matches and actions are written the way the dump parser writes them, so evidence and traces read alike. */
 export function formatMatch(match: FlowMatch): string {
-  const parts: string[] = []
-  if (match.inPort !== undefined) parts.push(`in_port=${portRef(match.inPort)}`)
-  for (const [name, m] of Object.entries(match.fields)) {
-    parts.push(m.value === '' && m.mask === undefined ? name : `${name}=${m.value}${m.mask !== undefined ? `/${m.mask}` : ''}`)
-  }
-  return parts.length > 0 ? parts.join(',') : '(any packet)'
+  return formatDumpMatch(match) || '(any packet)'
 }
 
-export function formatAction(action: FlowAction): string {
-  switch (action.type) {
-    case 'output':
-      return `output:${portRef(action.port)}`
-    case 'normal':
-      return 'NORMAL'
-    case 'flood':
-      return 'FLOOD'
-    case 'all':
-      return 'ALL'
-    case 'in_port':
-      return 'IN_PORT'
-    case 'local':
-      return 'LOCAL'
-    case 'controller':
-      return action.text || 'CONTROLLER'
-    case 'drop':
-      return 'drop'
-    case 'set_vlan_vid':
-      return `mod_vlan_vid:${action.vid}`
-    case 'pop_vlan':
-      return 'pop_vlan'
-    case 'push_vlan':
-      return `push_vlan:0x${action.ethertype.toString(16)}`
-    case 'set_vlan_pcp':
-      return `mod_vlan_pcp:${action.pcp}`
-    case 'resubmit':
-      return `resubmit(${action.port === undefined ? '' : portRef(action.port)},${action.table ?? ''})`
-    case 'goto_table':
-      return `goto_table:${action.table}`
-    case 'set_tunnel':
-      return `set_tunnel:0x${action.id.toString(16)}`
-    case 'set_field':
-      return `set_field:${action.value}->${action.field}`
-    case 'load':
-      return `load:${action.value}->${action.dst}`
-    case 'move':
-      return `move:${action.src}->${action.dst}`
-    case 'learn':
-      return action.text.startsWith('learn') ? action.text : `learn(${action.text})`
-    case 'ct':
-      return action.text.startsWith('ct') ? action.text : `ct(${action.text})`
-    case 'note':
-      return action.text.startsWith('note') ? action.text : `note:${action.text}`
-    case 'other':
-      return action.text || action.name
-  }
-}
+export {formatAction}
 
 /** `table=0, priority=3, in_port=1,dl_vlan=1000` — enough to find the flow in a dump. */
 export function describeFlow(flow: Flow): string {
