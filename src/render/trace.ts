@@ -24,6 +24,7 @@ export function renderTraceText(r: TraceResult): string {
   out.push(`Path: ${compactPath(r)}`)
   out.push(`Verdict: ${r.verdict.toUpperCase()} — ${r.reason}`)
   if (r.dropFlow) out.push(`Dropped by: ${r.dropFlow.host} ${r.dropFlow.bridge} line ${r.dropFlow.line}: ${r.dropFlow.text}`)
+  if (r.reply) out.push(`Reply: ${compactPath(r.reply)} — ${r.reply.verdict.toUpperCase()}: ${r.reply.reason}`)
   if (r.dhcp) out.push(`DHCP: ${r.dhcp.namespace} on ${r.dhcp.host} via ${r.dhcp.device}: dnsmasq ${r.dhcp.server ? 'running' : 'NOT running'}, ${r.dhcp.knowsMac ? `knows ${vm.mac} → ${r.dhcp.offers}` : `has no entry for ${vm.mac}`}`)
   if (r.unknowns.length) {
     out.push('Unknown:')
@@ -34,7 +35,7 @@ export function renderTraceText(r: TraceResult): string {
 
 /** tap53903a95-82 → qbr53903a95-82 → … → br-eth2 (VLAN 3→1000) → eth2 (VLAN 1000): the arrow path the seed draws.
  * Consecutive hops on one element collapse into one; a VLAN is written where it changes. */
-export function compactPath(r: TraceResult): string {
+export function compactPath(r: Pick<TraceResult, 'hops'>): string {
   const parts: {element: string; vlanIn: number | null; vlanOut: number | null; bridge: boolean}[] = []
   for (const h of r.hops) {
     if (h.kind === 'vm' || h.kind === 'dhcp-server') continue

@@ -7,6 +7,7 @@ import {type PortView, type ReferenceModel, isDhcpPort} from '../model/reference
 import {physLinks} from '../model/wiring.js'
 import {formatFlow} from '../parsers/ovs-ofctl-dump-flows.js'
 import type {Packet} from '../sim/packet.js'
+import {MacTable} from '../sim/mac-table.js'
 import {simulateBridge} from '../sim/openflow.js'
 import type {Flow, VmInterface} from '../types.js'
 import {simBridgeOf} from './datapath.js'
@@ -50,6 +51,8 @@ export interface TraceResult {
   /** Where else the flood went (other ports of the same VLAN): short summaries. */
   elsewhere: string[]
   dhcp?: {host: string; namespace: string; device: string; server: boolean; knowsMac: boolean; offers?: string}
+  /** With `to: 'dhcp'`: dnsmasq's offer on its way back to the VM. */
+  reply?: {verdict: Verdict; reason: string; hops: Hop[]; dropFlow?: {host: string; bridge: string; line: number; text: string}}
   unknowns: string[]
 }
 
@@ -72,6 +75,23 @@ interface Walk {
   unknowns: string[]
   steps: number
   crossed: Set<string>
+  /** What NORMAL learned on each host's bridges, shared by the request and the reply (so the reply is unicast). */
+  macs: Map<string, MacTable>
+  /** For the reply: the VM's own device, where the walk ends. */
+  replyTo?: {host: string; dev: string}
+}
+
+function macsOf(w: Walk, host: HostModel): MacTable {
+  let table = w.macs.get(host.name)
+  if (!table) {
+    table = new MacTable()
+    w.macs.set(host.name, table)
+  }
+  return table
+}
+
+function isReplyTarget(w: Walk, host: HostModel, dev: string): boolean {
+  return w.replyTo !== undefined && w.replyTo.host === host.name && w.replyTo.dev === dev
 }
 
 function vlanOf(p: Packet): number | null {
@@ -80,6 +100,10 @@ function vlanOf(p: Packet): number | null {
 
 /** A frame leaves through a Linux device (host side): to its veth peer, a VM, the wire, or a namespace's stack. */
 function sendOut(w: Walk, host: HostModel, netns: string, dev: string, packet: Packet, hops: Hop[]): void {
+  if (netns === '' && isReplyTarget(w, host, dev)) {
+    w.branches.push({hops, end: {kind: 'vm', host: host.name, element: dev, reason: `to the VM through ${dev}`}})
+    return
+  }
   const ref = findDevice(host, dev, netns)
   if (!ref) {
     w.branches.push({hops, end: {kind: 'dead-end', host: host.name, element: dev, reason: `${dev} does not exist on ${host.name}`}})
@@ -147,7 +171,7 @@ function enterBridge(w: Walk, host: HostModel, bridge: string, inPort: string, p
   if (!host.flows.has(bridge)) w.unknowns.push(`flows of ${bridge} on ${host.name} were not captured: NORMAL switching assumed`)
   // Entering a bridge (through a patch port or from a device) starts with registers, metadata and tunnel id cleared.
   const {regs: _regs, metadata: _metadata, tun_id: _tun, ...headers} = packet
-  const result = simulateBridge(sim, {...headers, in_port: port.ofport})
+  const result = simulateBridge(sim, {...headers, in_port: port.ofport}, {macTable: macsOf(w, host), learn: true})
   w.unknowns.push(...result.unknownReasons.map((r) => `${host.name} ${bridge}: ${r}`))
   const flows = result.steps.filter((s) => s.flow).map((s) => ({bridge, table: s.table, line: s.flow!.line, text: formatFlow(s.flow!)}))
   const bridgeHop: Hop = {host: host.name, kind: 'ovs-bridge', element: bridge, vlan: inVlan, flows,
@@ -171,6 +195,10 @@ function leaveBridge(w: Walk, host: HostModel, bridge: string, port: string, pac
   const ref = findOvsInterface(host, port)
   if (!ref) return
   const {iface} = ref
+  if (isReplyTarget(w, host, port)) {
+    w.branches.push({hops, end: {kind: 'vm', host: host.name, element: port, reason: `to the VM through ${port}`}})
+    return
+  }
   if (iface.type === 'patch') {
     const peer = iface.options.peer ? findOvsInterface(host, iface.options.peer) : undefined
     if (!peer || peer.iface.options.peer !== port) {
@@ -211,9 +239,10 @@ function leaveBridge(w: Walk, host: HostModel, bridge: string, port: string, pac
   sendOut(w, host, '', port, packet, hops)
 }
 
-/** The hosts worth following the broadcast into: those that serve DHCP for the VM's network when it is known (the
- * frame floods everywhere, but only they can answer), else all. */
+/** The hosts worth following a frame into: for the reply, the VM's; for the request, those that serve DHCP for the
+ * VM's network when it is known (the broadcast floods everywhere, but only they can answer), else all. */
 function dhcpCandidates(w: Walk): HostModel[] {
+  if (w.replyTo) return w.model.hosts.filter((h) => h.name === w.replyTo!.host)
   const net = w.start.networkId
   if (!net) return w.model.hosts
   const ns = `qdhcp-${net}`
@@ -295,7 +324,7 @@ function dnsmasqFor(host: HostModel, netns: string): DnsmasqInstance | undefined
 export function trace(model: ActualModel, ref: ReferenceModel, vm: TraceVm, target: TraceTarget): TraceResult {
   if (!macOk(vm.mac)) throw new TraceError(`the VM's MAC address is unknown (${vm.mac || 'none'}); cannot build its frame`)
   const host = model.hosts.find((h) => h.name === vm.host)!
-  const w: Walk = {model, start: vm, target, branches: [], visited: new Set(), unknowns: [], steps: 0, crossed: new Set()}
+  const w = newWalk(model, vm, target, new Map())
   const packet = dhcpRequest(vm.mac)
   const first: Hop = {host: host.name, kind: 'vm', element: vm.name ?? vm.uuid ?? vm.mac, vlan: null, note: `${vm.mac}${vm.ip ? ` (${vm.ip})` : ''}: DHCPDISCOVER broadcast`}
   if (!vm.tap) throw new TraceError(`no device is known for ${vm.mac} on ${vm.host}`)
@@ -324,8 +353,15 @@ export function trace(model: ActualModel, ref: ReferenceModel, vm: TraceVm, targ
     const serverHop: Hop = {host: h.name, kind: 'dhcp-server', element: server ? `dnsmasq pid ${server.pid ?? '?'}` : 'dnsmasq', vlan: null,
       note: entry ? `knows ${vm.mac} → ${entry.ip}` : server ? `does not know ${vm.mac}` : 'not running'}
     b.hops = [...b.hops, {host: h.name, kind: 'namespace', element: b.end!.netns!, vlan: null, note: `${b.end!.element}`}, serverHop]
-    if (server || !h.psCaptured) {
-      if (entry) return finish(result, b, 'delivered', `reaches ${b.end!.element} in ${b.end!.netns} on ${h.name}; dnsmasq offers ${entry.ip}`, w)
+    if ((server || !h.psCaptured) && entry) {
+      finish(result, b, 'delivered', `reaches ${b.end!.element} in ${b.end!.netns} on ${h.name}; dnsmasq offers ${entry.ip}`, w)
+      result.reply = traceReply(model, vm, h, b.end!.netns!, b.end!.element, entry.ip, w.macs, result)
+      if (result.reply && result.reply.verdict !== 'delivered') {
+        result.verdict = result.reply.verdict
+        result.reason = `dnsmasq offers ${entry.ip}, but the offer does not get back to the VM: ${result.reply.reason}`
+        result.dropFlow = result.reply.dropFlow
+      }
+      return result
     }
   }
   if (reached.length) {
@@ -334,6 +370,39 @@ export function trace(model: ActualModel, ref: ReferenceModel, vm: TraceVm, targ
     return finish(result, b, 'blackholed', `the frame reaches ${b.end!.netns}, but ${why}`, w)
   }
   return finish(result, worst(w.branches, uplinks), undefined, undefined, w)
+}
+
+function newWalk(model: ActualModel, start: TraceVm, target: TraceTarget, macs: Map<string, MacTable>): Walk {
+  return {model, start, target, branches: [], visited: new Set(), unknowns: [], steps: 0, crossed: new Set(), macs}
+}
+
+/** dnsmasq's DHCPOFFER, unicast to the VM's MAC (udhcpc does not ask for broadcast), from the DHCP port's device. */
+function traceReply(model: ActualModel, vm: TraceVm, host: HostModel, netns: string, dev: string, offered: string, macs: Map<string, MacTable>,
+  result: TraceResult): TraceResult['reply'] {
+  const device = findDevice(host, dev, netns)?.device
+  const mac = device?.mac
+  if (!mac || !macOk(mac) || !vm.tap) {
+    result.unknowns.push(`the MAC of ${dev} in ${netns} on ${host.name} is unknown: the reply was not traced`)
+    return undefined
+  }
+  const w = newWalk(model, vm, 'dhcp', macs)
+  w.replyTo = {host: vm.host, dev: vm.tap}
+  const serverIp = device.addresses.find((a) => a.family === 'inet')?.address
+  const packet: Packet = {in_port: 0, dl_src: mac, dl_dst: vm.mac, dl_type: 0x0800, nw_src: serverIp ?? '0.0.0.0', nw_dst: offered, nw_proto: 17, tp_src: 67, tp_dst: 68}
+  const start: Hop = {host: host.name, kind: 'namespace', element: netns, vlan: null, note: `DHCPOFFER ${offered} from ${dev} (${mac}) to ${vm.mac}`}
+  const ovs = findOvsInterface(host, dev)
+  if (ovs) enterBridge(w, host, ovs.bridge.name, dev, packet, [start])
+  else sendOut(w, host, netns, dev, packet, [start])
+  result.unknowns.push(...w.unknowns.filter((u) => !result.unknowns.includes(u)))
+  const hit = w.branches.find((b) => b.end?.kind === 'vm')
+  if (hit) return {verdict: 'delivered', reason: `the offer reaches ${vm.tap} on ${vm.host}`, hops: [...hit.hops, {host: vm.host, kind: 'vm', element: vm.name ?? vm.uuid ?? vm.mac, vlan: null}]}
+  const b = worst(w.branches)
+  if (!b?.end) return {verdict: 'unknown', reason: 'the offer went nowhere that could be followed', hops: []}
+  const end = b.end
+  return {
+    verdict: end.kind === 'dropped' ? 'dropped' : end.kind === 'unknown' ? 'unknown' : 'blackholed', reason: end.reason, hops: b.hops,
+    dropFlow: end.flow && end.bridge ? {host: end.host, bridge: end.bridge, line: end.flow.line, text: formatFlow(end.flow)} : undefined,
+  }
 }
 
 /** The most telling failed branch: a drop by a flow beats a dead end, the furthest one wins. */

@@ -10,6 +10,7 @@ import {collect, loadInventory} from '../../src/collect/index.js'
 import {type Analysis, diagnose, loadAnalysis, traceVm} from '../../src/engine.js'
 import {findOvsInterface, hostByName} from '../../src/model/actual.js'
 import {simulateBridge} from '../../src/sim/openflow.js'
+import {type Packet, packetToTraceFlow} from '../../src/sim/packet.js'
 import {simBridgeOf} from '../../src/trace/datapath.js'
 import {type Lab, labUnavailableReason, startLab} from '../lab/lab.js'
 import {parseDpifShow, parseTraceOutput} from '../support/ovs-sandbox.js'
@@ -88,14 +89,15 @@ describe.skipIf(Boolean(unavailable))('healthy lab: 2 compute nodes, 2 VLAN netw
         const sim = simBridgeOf(host, bridge)
         const inPort = sim.ports.find((p) => p.name === entry.element)!
         const wireVlan = inPort.tag !== undefined ? undefined : entry.vlan ?? undefined
-        const flowText = `in_port=${inPort.ofport},dl_src=${vm.mac},dl_dst=ff:ff:ff:ff:ff:ff,dl_type=0x0800,nw_src=0.0.0.0,nw_dst=255.255.255.255,nw_proto=17,tp_src=68,tp_dst=67${wireVlan !== undefined ? `,dl_vlan=${wireVlan}` : ''}`
+        const packet: Packet = {in_port: inPort.ofport, dl_src: vm.mac, dl_dst: 'ff:ff:ff:ff:ff:ff', dl_type: 0x0800, nw_src: '0.0.0.0',
+          nw_dst: '255.255.255.255', nw_proto: 17, tp_src: 68, tp_dst: 67, ...(wireVlan !== undefined ? {vlan: {vid: wireVlan, pcp: 0}} : {})}
+        const flowText = packetToTraceFlow(packet)
         const traced = await lab.exec(entry.host, ['ovs-appctl', 'ofproto/trace', bridge, flowText])
         expect(traced.code, traced.stderr).toBe(0)
         const oracle = parseTraceOutput(traced.stdout)
         const dpif = parseDpifShow((await lab.exec(entry.host, ['ovs-appctl', 'dpif/show'])).stdout)
         const oracleOut = oracle.outputs.map((o) => `${dpif.find((p) => p.odpPort === o.odpPort)?.name ?? o.odpPort}@${o.vlans.map((v) => v.vid).join('.') || 'untagged'}`).sort()
-        const simulated = simulateBridge(sim, {in_port: inPort.ofport, dl_src: vm.mac, dl_dst: 'ff:ff:ff:ff:ff:ff', dl_type: 0x0800, nw_src: '0.0.0.0',
-          nw_dst: '255.255.255.255', nw_proto: 17, tp_src: 68, tp_dst: 67, ...(wireVlan !== undefined ? {vlan: {vid: wireVlan, pcp: 0}} : {})}, {learn: false})
+        const simulated = simulateBridge(sim, packet, {learn: false})
         const simOut = simulated.outputs.map((o) => `${o.port.name}@${o.packet.vlan ? o.packet.vlan.vid : 'untagged'}`).sort()
         // ofproto/trace follows patch ports into the next bridge: compare port by port where it stayed on this one.
         if (new Set(oracle.bridges).size === 1) expect(simOut, `${vm.name} ${entry.host} ${bridge} from ${entry.element}: ${traced.stdout}`).toEqual(oracleOut)
