@@ -7,6 +7,7 @@ import {Flags} from '@oclif/core'
 import {collect, CollectError, createLogger, type CollectResult, InventoryError, loadInventory, progressLine, resolveHostArgs} from '../collect/index.js'
 import type {InventoryHost} from '../collect/index.js'
 import type {Analysis} from '../engine.js'
+import {SPEC_BY_ID} from '../specs.js'
 import {InputError, load} from './common.js'
 
 export const liveFlags = {
@@ -66,8 +67,11 @@ export async function collectLive(flags: LiveOptions, out?: string, intentDir?: 
 export function collectSummary(result: CollectResult): string {
   const lines = [`Snapshot written to ${result.dir} (${result.complete ? 'complete' : 'INCOMPLETE'})`]
   for (const h of result.manifest.hosts) {
-    const failed = h.captures.filter((c) => c.error || c.exitCode !== 0)
-    lines.push(`  ${h.name.padEnd(16)} ${h.status.padEnd(11)} ${h.captures.length} captures${failed.length ? `, ${failed.length} failed` : ''}${h.error ? ` — ${h.error}` : ''}`)
+    const bad = h.captures.filter((c) => c.error || c.exitCode !== 0)
+    const absent = bad.filter((c) => SPEC_BY_ID.get(c.spec)?.optional).length
+    const failed = bad.length - absent
+    const notes = [failed ? `${failed} failed` : '', absent ? `${absent} optional absent` : ''].filter(Boolean).join(', ')
+    lines.push(`  ${h.name.padEnd(16)} ${h.status.padEnd(11)} ${h.captures.length} captures${notes ? `, ${notes}` : ''}${h.error ? ` — ${h.error}` : ''}`)
   }
   for (const p of result.manifest.problems ?? []) lines.push(`  ${p.host}: ${p.spec}: ${p.message}`)
   return lines.join('\n')

@@ -27,6 +27,9 @@ import {shellQuote} from './quote.js'
 const {Client, utils} = ssh2
 type SshClient = InstanceType<typeof Client>
 
+const CHANNEL_REFUSED = 'cannot open a channel'
+const CHANNEL_ATTEMPTS = 6
+
 export interface RunResult {
   stdout: Buffer
   stderr: Buffer
@@ -420,8 +423,14 @@ export class SshTransport implements Transport {
     return new SshTransport(host.name, clients, pLimit(Math.max(1, opts.maxChannels ?? 8)))
   }
 
-  run(argv: string[], opts: RunOptions): Promise<RunResult> {
-    return this.limit(() => this.exec(argv, opts))
+  /** OpenSSH frees a session slot a moment after the client sees the channel close, so a channel opened right then
+   * can be refused (MaxSessions). Such a refusal is retried with backoff; any other failure is final. */
+  async run(argv: string[], opts: RunOptions): Promise<RunResult> {
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.limit(() => this.exec(argv, opts))
+      if (!result.error?.startsWith(CHANNEL_REFUSED) || attempt >= CHANNEL_ATTEMPTS || this.closed || opts.signal?.aborted) return result
+      await new Promise((r) => setTimeout(r, 25 * 2 ** attempt))
+    }
   }
 
   private exec(argv: string[], opts: RunOptions): Promise<RunResult> {
@@ -477,7 +486,7 @@ export class SshTransport implements Transport {
       const target = this.clients[this.clients.length - 1]
       target.exec(command, (err, stream) => {
         if (err) {
-          state.fail(`cannot open a channel: ${err.message}`)
+          state.fail(`${CHANNEL_REFUSED}: ${err.message}`)
           return finish()
         }
         channel = stream

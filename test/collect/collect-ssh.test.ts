@@ -60,6 +60,19 @@ function read(dir: string, rel: string): Buffer {
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 
+describe('channels on one connection', () => {
+  it('many short commands at the MaxSessions limit all succeed (refused channel opens are retried)', async () => {
+    const transport = await SshTransport.connect(host(), {maxChannels: 10, agentSocket: null})
+    try {
+      const results = await Promise.all(Array.from({length: 120}, (_, i) => transport.run(['echo', String(i)], {timeoutMs: 20_000})))
+      expect(results.filter((r) => r.exitCode !== 0).map((r) => r.error)).toEqual([])
+      expect(results.map((r) => r.stdout.toString().trim())).toEqual(Array.from({length: 120}, (_, i) => String(i)))
+    } finally {
+      await transport.close()
+    }
+  })
+})
+
 describe('collect over ssh', () => {
   it('writes captures with exit codes, stderr and sha256, and quotes every argument', async () => {
     const marker = join(work, 'quoted-marker')

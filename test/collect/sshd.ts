@@ -119,7 +119,15 @@ export async function startSshd(opts: {extraConfig?: string; hostKeyTypes?: stri
       opts.extraConfig ?? '',
     ].join('\n') + '\n',
   )
-  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], {stdio: ['ignore', 'ignore', process.env.NT_SSHD_DEBUG ? 'inherit' : 'pipe']})
+  // As root, sshd gets a mount namespace with an empty home over /root: root's own ~/.bashrc (pyenv init and its
+  // rehash lock, here) must not run in every test session. unshare and sh exec, so child.pid is sshd's.
+  const home = join(dir, 'home')
+  mkdirSync(home, {mode: 0o700})
+  const sshdArgv = ['/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'sshd_config')]
+  const argv = process.getuid?.() === 0
+    ? ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /root && shift && exec "$@"', 'sh', home, ...sshdArgv]
+    : sshdArgv
+  const child: ChildProcess = spawn(argv[0], argv.slice(1), {stdio: ['ignore', 'ignore', process.env.NT_SSHD_DEBUG ? 'inherit' : 'pipe']})
   let stderr = ''
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
   let exited = false

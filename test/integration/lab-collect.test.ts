@@ -1,7 +1,9 @@
 // The real thing: a lab of real nodes (OVS userspace, Linux bridges, veth, namespaces, dnsmasq, sshd), collected over
 // real SSH, diagnosed, traced — and the tracer's answers checked against a real DHCP lease and ovs-appctl ofproto/trace.
 
+import {execFile} from 'node:child_process'
 import {mkdtemp, rm} from 'node:fs/promises'
+import {promisify} from 'node:util'
 import {existsSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -19,6 +21,8 @@ const unavailable = labUnavailableReason()
 if (unavailable) console.warn(`lab integration tests skipped: ${unavailable}`)
 
 const work: string[] = []
+const run = promisify(execFile)
+const ROOT = join(import.meta.dirname, '..', '..')
 
 async function snapshotOf(lab: Lab, opts: {commandTimeoutMs?: number} = {}): Promise<{dir: string; complete: boolean; analysis: Analysis}> {
   const base = await mkdtemp(join(tmpdir(), 'neutrace-it-'))
@@ -76,6 +80,20 @@ describe.skipIf(Boolean(unavailable))('healthy lab: 2 compute nodes, 2 VLAN netw
       expect(got, `${vm.name}: ${lease.stdout}${lease.stderr}`).toBe(r.dhcp?.offers)
       expect(got).toBe(vm.ip)
     }
+  })
+
+  it('the CLI collects and analyses in one go: collect, diagnose --inventory, trace --inventory (exit codes 0)', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'neutrace-it-cli-'))
+    work.push(base)
+    const cli = (...args: string[]) => run(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {cwd: ROOT, env: {...process.env, SSH_AUTH_SOCK: ''}})
+    const collected = await cli('collect', '--inventory', lab.inventoryPath, '--intent', lab.intentDir, '--out', join(base, 'snap'))
+    expect(collected.stdout).toMatch(/\(complete\)/)
+    const diag = await cli('diagnose', '--inventory', lab.inventoryPath, '--intent', lab.intentDir, '--format', 'json')
+    expect(JSON.parse(diag.stdout).summary).toEqual({error: 0, warning: 0, info: 0})
+    const vm = lab.vms[0]
+    const traced = await cli('trace', '--inventory', lab.inventoryPath, '--intent', lab.intentDir, '--vm', vm.name, '--to', 'dhcp')
+    expect(traced.stdout).toContain('Verdict: DELIVERED')
+    expect(traced.stdout).toContain(`dnsmasq offers ${vm.ip}`)
   })
 
   it('at every OVS hop of every VM path, the simulator agrees with ovs-appctl ofproto/trace on the same bridge', async () => {

@@ -15,6 +15,8 @@ export const NODE_PATHS = {
   neutronEtc: '/etc/neutron',
   sshRun: '/run/sshd',
   sshEtc: '/etc/ssh',
+  // Each host has its own home: root's real ~/.bashrc (pyenv init, rehash locks) must not run in every SSH session.
+  home: '/root',
 } as const
 
 export type NodeDirKey = keyof typeof NODE_PATHS
