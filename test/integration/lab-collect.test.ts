@@ -2,7 +2,7 @@
 // real SSH, diagnosed, traced — and the tracer's answers checked against a real DHCP lease and ovs-appctl ofproto/trace.
 
 import {execFile} from 'node:child_process'
-import {mkdtemp, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {promisify} from 'node:util'
 import {existsSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -177,6 +177,32 @@ describe.skipIf(Boolean(unavailable))('collection faults', () => {
       expect(findings.some((f) => f.code === 'DATA_MISSING' && f.host === injected.host)).toBe(true)
       expect(findings.filter((f) => f.severity === 'error')).toEqual([])
       expect(existsSync(join(dir, 'manifest.json'))).toBe(true)
+    } finally {
+      await lab.stop()
+    }
+  })
+
+  it("a node whose host key does not match known_hosts is refused with a clear error; the others are collected", async () => {
+    const lab = await startLab({computeNodes: 1})
+    try {
+      const base = await mkdtemp(join(tmpdir(), 'neutrace-it-'))
+      work.push(base)
+      // known_hosts that pins compute-1's key for the control node's address: what a re-installed or spoofed host looks like.
+      const lines = (await readFile(lab.knownHostsPath, 'utf8')).split('\n').filter(Boolean)
+      const control = lab.nodes.find((n) => n.name === 'control')!
+      const compute = lab.nodes.find((n) => n.name === 'compute-1')!
+      const computeKey = lines.find((l) => l.startsWith(`${compute.address} `) || l.startsWith(`[${compute.address}]`))!.split(' ').slice(1).join(' ')
+      const forged = lines.map((l) => l.startsWith(`${control.address} `) || l.startsWith(`[${control.address}]`) ? `${control.address} ${computeKey}` : l)
+      const knownHosts = join(base, 'known_hosts')
+      await writeFile(knownHosts, forged.join('\n') + '\n')
+      const inventory = await loadInventory(lab.inventoryPath, {sshConfigPath: null})
+      const hosts = inventory.hosts.map((h) => ({...h, knownHostsFile: knownHosts}))
+      const result = await collect({hosts, out: join(base, 'snap'), handleSigint: false, agentSocket: null, sshConfigPath: null, acceptNew: true})
+      const refused = result.manifest.hosts.find((h) => h.name === 'control')!
+      expect(refused.status).toBe('unreachable')
+      expect(refused.error).toMatch(/host key/i)
+      expect(result.manifest.hosts.find((h) => h.name === 'compute-1')!.status).toBe('complete')
+      expect(await readFile(knownHosts, 'utf8')).toBe(forged.join('\n') + '\n')
     } finally {
       await lab.stop()
     }
