@@ -2,7 +2,6 @@ import type {ActualModel, Evidence, HostModel} from '../model/actual.js'
 import type {PortView, ReferenceModel} from '../model/reference.js'
 import {formatFlow} from '../parsers/ovs-ofctl-dump-flows.js'
 import type {Flow} from '../types.js'
-import type {FindingCode, Severity} from './codes.js'
 import {type Finding, type Impact, emptyImpact} from './finding.js'
 
 export interface AnalysisContext {
@@ -12,18 +11,11 @@ export interface AnalysisContext {
 
 export type Analyzer = (ctx: AnalysisContext) => Finding[]
 
-export interface FindingInput {
-  code: FindingCode
-  severity: Severity
-  host?: string
-  element: string
-  message: string
-  expected?: string
-  actual?: string
+/** A finding as an analyzer states it: evidence, impact and confidence may be left out. */
+export type FindingInput = Omit<Finding, 'evidence' | 'impact' | 'confidence'> & {
   evidence?: Evidence[]
-  remedy?: string
   impact?: Partial<Impact>
-  confidence?: 'high' | 'low'
+  confidence?: Finding['confidence']
 }
 
 export function finding(input: FindingInput): Finding {
