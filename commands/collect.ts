@@ -1,4 +1,5 @@
 import {Command, Flags} from '@oclif/core'
+import {terminalSafe} from '../src/render/safe.js'
 import {EXIT, InputError, intentFlag} from '../src/cli/common.js'
 import {collectLive, collectSummary, liveFlags} from '../src/cli/live.js'
 
@@ -30,7 +31,7 @@ Exit status: 0 complete, 1 written but incomplete (see the manifest), 2 usage or
       if (error instanceof InputError) this.error(error.message, {exit: EXIT.usage})
       throw error
     }
-    this.log(collectSummary(result))
+    this.log(terminalSafe(collectSummary(result)))
     if (!result.complete) this.exit(EXIT.problem)
   }
 }

@@ -1,5 +1,6 @@
 import {Command, Flags} from '@oclif/core'
 import {traceVm, TraceError} from '../src/engine.js'
+import {terminalSafe} from '../src/render/safe.js'
 import {EXIT, InputError, intentFlag, snapshotArg} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {renderTraceDot, renderTraceText, traceJson} from '../src/render/trace.js'
@@ -39,8 +40,8 @@ Exit status: 0 when every trace is delivered, 1 when one is not, 2 for usage or 
       throw error
     }
     if (flags.format === 'json') this.log(JSON.stringify(traceJson(results, this.config.version), null, 2))
-    else if (flags.format === 'dot') this.log(renderTraceDot(results))
-    else this.log(results.map(renderTraceText).join('\n\n'))
+    else if (flags.format === 'dot') this.log(terminalSafe(renderTraceDot(results)))
+    else this.log(terminalSafe(results.map(renderTraceText).join('\n\n')))
     if (results.some((r) => r.verdict !== 'delivered')) this.exit(EXIT.problem)
   }
 }
