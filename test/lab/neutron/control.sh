@@ -1,0 +1,793 @@
+#!/usr/bin/env bash
+# A real OpenStack Neutron control plane (Debian's Zed packages) programming lab nodes — groundwork for issue 4.
+#
+#   control.sh up       start the nodes; in the control node MariaDB, RabbitMQ, Keystone (uwsgi), neutron-server,
+#                       the DHCP agent and an OVS agent; in every compute node its own OVS agent
+#   control.sh demo     through the API: two VLAN networks and a flat one, two VMs each (compute ports bound to a
+#                       node, plugged with os_vif.plug VIFBridge, a VM namespace behind the tap), a DHCP lease
+#                       (busybox udhcpc) = the port's IP, VM-to-VM ping
+#   control.sh down     stop everything by PID, remove links, namespaces and the lab directory; verify
+#   control.sh status   the recorded daemons, alive or not, memory per node, timings
+#   control.sh exec NODE CMD...   run CMD inside NODE (nsenter -m -n -u -p; absolute paths only)
+#   control.sh openstack ARGS...  the openstack CLI as the lab's admin, from the root namespace
+#   control.sh env      print export OS_*=... (with the password) for a shell: eval "$(control.sh env)"
+#   control.sh agent stop|start NODE ovs|dhcp     stop (SIGTERM by PID) or start one agent; start waits until alive
+#   control.sh vm NODE NETWORK NETNS [nowait]     one more VM (port, os-vif plug, namespace; nowait: no tag/lease wait)
+#   control.sh sql 'STATEMENT'                    run SQL on the neutron database (behind the API's back)
+#
+# Environment: NLAB_SLOT (default 200): the lab's management /24 is 198.18.<slot>.0/24 (root side .1, control
+# node .11, compute node i .11+i); NLAB_COMPUTES (default 0): compute nodes nlab-cmp1..N besides the control node;
+# NLAB_DIR (default /tmp/neutrace-nlab<slot>). Needs root and test/lab/neutron/install.sh run first.
+# Every daemon listens on its node's address or on the node's own loopback, inside the node's network namespace.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+slot=${NLAB_SLOT:-200}
+dir=${NLAB_DIR:-/tmp/neutrace-nlab$slot}
+computes=${NLAB_COMPUTES:-0}
+ctl=nlab-ctl
+ctl_addr=198.18.$slot.11
+root_addr=198.18.$slot.1
+mgmt_br=nlab${slot}mg
+switch_br=nlab${slot}sw
+physnet=default
+phys_bridge=br-eth2
+uplink=eth2
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export LANG=C.UTF-8 LC_ALL=C.UTF-8
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY no_proxy NO_PROXY
+
+log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+now_ms() { date +%s%3N; }
+
+# ---- nodes -----------------------------------------------------------------------------------------------------
+all_nodes() {
+  echo "$ctl"
+  local i
+  for ((i = 1; i <= computes; i++)); do echo "nlab-cmp$i"; done
+}
+node_index() { if [ "$1" = "$ctl" ]; then echo 0; else echo "${1#nlab-cmp}"; fi; }
+node_addr() { echo "198.18.$slot.$((11 + $(node_index "$1")))"; }
+ndir() { echo "$dir/nodes/$1"; }
+
+# ---- timings ---------------------------------------------------------------------------------------------------
+t_start=0
+step() { t_start=$(now_ms); log "… $*"; }
+done_step() {
+  local ms=$(( $(now_ms) - t_start ))
+  printf '%-44s %6d ms\n' "$1" "$ms" >> "$dir/timings"
+  log "✓ $1 ($ms ms)"
+}
+
+# ---- processes -------------------------------------------------------------------------------------------------
+init_pid() { cat "$(ndir "$1")/init.pid"; }
+in_node() { # NODE CMD...
+  local n=$1
+  shift
+  nsenter -t "$(init_pid "$n")" -m -n -u -p -- env -i PATH="$PATH" HOME=/root LANG=C.UTF-8 LC_ALL=C.UTF-8 "$@"
+}
+start_time_of() { awk '{sub(/.*\) /, ""); print $20}' "/proc/$1/stat" 2>/dev/null; }
+alive() { # PID STARTTIME
+  [ -d "/proc/$1" ] || return 1
+  [ "$(start_time_of "$1")" = "$2" ] || return 1
+  ! grep -q '^State:.*[ZX]' "/proc/$1/status" 2>/dev/null
+}
+# Root-namespace PIDs of every process in NODE's PID namespace (its init included).
+node_pids() {
+  local ns d
+  ns=$(readlink "/proc/$(init_pid "$1")/ns/pid") || return 0
+  for d in /proc/[0-9]*; do
+    [ "$(readlink "$d/ns/pid" 2>/dev/null)" = "$ns" ] && echo "${d#/proc/}"
+  done
+  return 0
+}
+root_pid_of() { # NODE NSPID
+  local pid
+  for pid in $(node_pids "$1"); do
+    [ "$(awk '/^NSpid:/{print $NF}' "/proc/$pid/status" 2>/dev/null)" = "$2" ] && { echo "$pid"; return 0; }
+  done
+  return 1
+}
+
+# Start a daemon in the background inside NODE, detached (its parent becomes the node's PID 1), output to LOG
+# (a path inside the node). Records "<root pid> <start time>" in <node>/pids/NAME.
+launch() { # NODE NAME LOG CMD...
+  local n=$1 name=$2 logf=$3 pids nspid pid
+  shift 3
+  pids=$(ndir "$n")/pids
+  rm -f "$pids/$name.nspid"
+  in_node "$n" setsid -f /bin/sh -c 'echo $$ > "$0"; log=$1; shift; exec "$@" >>"$log" 2>&1 </dev/null' \
+    "$pids/$name.nspid" "$logf" "$@"
+  for _ in $(seq 1 100); do [ -s "$pids/$name.nspid" ] && break; sleep 0.05; done
+  nspid=$(cat "$pids/$name.nspid")
+  pid=$(root_pid_of "$n" "$nspid") || die "$n/$name: started as $nspid in the node but not found"
+  echo "$pid $(start_time_of "$pid")" > "$pids/$name"
+  echo "$name" >> "$pids/order"
+  log "  $n/$name: pid $pid (node pid $nspid)"
+}
+
+wait_for() { # SECONDS WHAT CMD...
+  local secs=$1 what=$2 deadline
+  shift 2
+  deadline=$(( $(date +%s) + secs ))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || die "timed out after ${secs}s waiting for $what"
+    sleep 0.5
+  done
+}
+
+# ---- secrets and the admin environment ------------------------------------------------------------------------
+secret() { # NAME: a per-lab random password, kept in $dir/secrets (mode 600), never printed by up/demo
+  local f=$dir/secrets/$1
+  if [ ! -s "$f" ]; then
+    head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$f"
+    chmod 600 "$f"
+  fi
+  cat "$f"
+}
+os_env() {
+  echo "OS_AUTH_URL=http://$ctl_addr:5000/v3"
+  echo "OS_IDENTITY_API_VERSION=3"
+  echo "OS_USERNAME=admin"
+  echo "OS_PASSWORD=$(secret admin)"
+  echo "OS_PROJECT_NAME=admin"
+  echo "OS_USER_DOMAIN_NAME=Default"
+  echo "OS_PROJECT_DOMAIN_NAME=Default"
+  echo "OS_REGION_NAME=RegionOne"
+  echo "OS_INTERFACE=public"
+}
+os() { env -i PATH="$PATH" HOME=/root LANG=C.UTF-8 $(os_env) openstack "$@"; }
+
+# ---- configuration files (written from the root side into the nodes' private copies) ---------------------------
+auth_section() { # SECTION
+  cat <<EOF
+[$1]
+auth_url = http://$ctl_addr:5000
+auth_type = password
+project_domain_name = Default
+user_domain_name = Default
+region_name = RegionOne
+project_name = service
+username = neutron
+password = $(secret neutron)
+EOF
+}
+
+neutron_conf() { # NODE
+  local server=0
+  [ "$1" = "$ctl" ] && server=1
+  cat <<EOF
+[DEFAULT]
+host = $1
+core_plugin = ml2
+service_plugins =
+auth_strategy = keystone
+transport_url = rabbit://openstack:$(secret rabbit)@$ctl_addr:5672/
+state_path = /var/lib/neutron
+log_dir = /var/log/neutron
+EOF
+  # Only the control node runs neutron-server: its API, database, Keystone and Nova/Placement sections.
+  [ $server = 0 ] || cat <<EOF
+bind_host = $ctl_addr
+bind_port = 9696
+api_workers = 1
+rpc_workers = 1
+rpc_state_report_workers = 1
+notify_nova_on_port_status_changes = false
+notify_nova_on_port_data_changes = false
+dhcp_agents_per_network = 1
+EOF
+  cat <<EOF
+[agent]
+root_helper = sudo neutron-rootwrap /etc/neutron/rootwrap.conf
+report_interval = 10
+[oslo_concurrency]
+lock_path = /var/lib/neutron/lock
+[oslo_policy]
+policy_dirs = /etc/neutron/policy.d
+EOF
+  [ $server = 1 ] || return 0
+  cat <<EOF
+[database]
+connection = mysql+pymysql://neutron:$(secret neutron_db)@$ctl_addr/neutron
+[keystone_authtoken]
+www_authenticate_uri = http://$ctl_addr:5000
+EOF
+  auth_section keystone_authtoken | tail -n +2
+  auth_section nova
+  auth_section placement
+}
+
+render_node_configs() { # NODE
+  local n=$1 r
+  r=$(ndir "$1")/root
+  {
+    printf '127.0.0.1\tlocalhost\n'
+    local m
+    for m in $(all_nodes); do printf '%s\t%s\n' "$(node_addr "$m")" "$m"; done
+  } > "$r/hosts"
+  neutron_conf "$n" > "$r/etc-neutron/neutron.conf"
+  rm -f "$r/etc-neutron/server.conf.d/"* 2>/dev/null || true
+  cat > "$r/etc-neutron/plugins/ml2/openvswitch_agent.ini" <<EOF
+[DEFAULT]
+host = $n
+[agent]
+tunnel_types =
+polling_interval = 2
+[ovs]
+integration_bridge = br-int
+bridge_mappings = $physnet:$phys_bridge
+datapath_type = netdev
+of_listen_address = 127.0.0.1
+[securitygroup]
+firewall_driver = iptables_hybrid
+enable_security_group = true
+enable_ipset = true
+EOF
+  cat > "$r/etc-neutron/plugins/ml2/ml2_conf.ini" <<EOF
+[ml2]
+type_drivers = flat,vlan,vxlan
+tenant_network_types = vlan
+mechanism_drivers = openvswitch
+extension_drivers = port_security
+[ml2_type_flat]
+flat_networks = *
+[ml2_type_vlan]
+network_vlan_ranges = $physnet:1000:1999
+[ml2_type_vxlan]
+vni_ranges = 1:1000
+[securitygroup]
+enable_security_group = true
+enable_ipset = true
+EOF
+  cat > "$r/etc-neutron/dhcp_agent.ini" <<EOF
+[DEFAULT]
+host = $n
+interface_driver = openvswitch
+dhcp_driver = neutron.agent.linux.dhcp.Dnsmasq
+enable_isolated_metadata = false
+force_metadata = false
+[ovs]
+integration_bridge = br-int
+EOF
+  if [ "$n" != "$ctl" ]; then
+    # A compute node runs only the OVS agent: no DHCP or L3 agent configuration on it.
+    rm -f "$r/etc-neutron/dhcp_agent.ini" "$r/etc-neutron/l3_agent.ini"
+    return 0
+  fi
+
+  cat > "$r/etc-rabbitmq/rabbitmq-env.conf" <<EOF
+NODENAME=rabbit@$ctl
+NODE_IP_ADDRESS=$ctl_addr
+NODE_PORT=5672
+ERL_EPMD_ADDRESS=$ctl_addr
+SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {${ctl_addr//./,}}"
+EOF
+  chown -R rabbitmq:rabbitmq "$r/etc-rabbitmq"
+
+  cat > "$r/etc-keystone/keystone.conf" <<EOF
+[DEFAULT]
+log_dir = /var/log/keystone
+log_file = keystone.log
+[database]
+connection = mysql+pymysql://keystone:$(secret keystone_db)@$ctl_addr/keystone
+[token]
+provider = fernet
+[oslo_policy]
+policy_dirs = /etc/keystone/policy.d
+EOF
+  cat > "$r/etc-keystone/nlab-uwsgi.ini" <<EOF
+[uwsgi]
+plugins = python3
+http-socket = $ctl_addr:5000
+master = true
+processes = 2
+threads = 1
+lazy-apps = true
+die-on-term = true
+enable-threads = true
+buffer-size = 65535
+; http-socket closes the connection after each response without saying so: a client reusing its pooled connection
+; then gets "Connection reset by peer" on a POST. Saying it makes the client open a new connection each time.
+add-header = Connection: close
+name = keystone-api
+uid = keystone
+gid = keystone
+chdir = /var/lib/keystone
+wsgi-file = /usr/bin/keystone-wsgi-public
+EOF
+  chown -R keystone:keystone "$r/etc-keystone"
+}
+
+# Node-private directories: SRC (under <node>/root) = DST (inside the node).
+binds() { # NODE
+  local r
+  r=$(ndir "$1")/root
+  printf '%s\n' \
+    "$r/etc-openvswitch=/etc/openvswitch" "$r/run-openvswitch=/var/run/openvswitch" \
+    "$r/log-openvswitch=/var/log/openvswitch" \
+    "$r/etc-neutron=/etc/neutron" "$r/lib-neutron=/var/lib/neutron" "$r/log-neutron=/var/log/neutron" \
+    "$r/hosts=/etc/hosts"
+  [ "$1" = "$ctl" ] || return 0
+  printf '%s\n' \
+    "$r/lib-mysql=/var/lib/mysql" "$r/run-mysqld=/run/mysqld" "$r/log-mysql=/var/log/mysql" \
+    "$r/etc-rabbitmq=/etc/rabbitmq" "$r/lib-rabbitmq=/var/lib/rabbitmq" "$r/log-rabbitmq=/var/log/rabbitmq" \
+    "$r/etc-keystone=/etc/keystone" "$r/lib-keystone=/var/lib/keystone" "$r/log-keystone=/var/log/keystone"
+}
+
+prepare_node_dirs() { # NODE
+  local d r b
+  d=$(ndir "$1")
+  r=$d/root
+  mkdir -p "$d/pids" "$r/etc-openvswitch" "$r/run-openvswitch" "$r/log-openvswitch"
+  cp -a /etc/neutron "$r/etc-neutron"
+  cp -a /var/lib/neutron "$r/lib-neutron"
+  install -d -o neutron -g neutron "$r/lib-neutron/lock" "$r/log-neutron"
+  touch "$r/hosts"
+  if [ "$1" = "$ctl" ]; then
+    cp -a /var/lib/mysql "$r/lib-mysql"
+    install -d -o mysql -g mysql "$r/run-mysqld" "$r/log-mysql"
+    cp -a /etc/rabbitmq "$r/etc-rabbitmq"
+    install -d -o rabbitmq -g rabbitmq -m 750 "$r/lib-rabbitmq" "$r/log-rabbitmq"
+    cp -a /etc/keystone "$r/etc-keystone"
+    cp -a /var/lib/keystone "$r/lib-keystone"
+    install -d -o keystone -g keystone "$r/log-keystone"
+  fi
+  # Mount points in the root filesystem (empty directories; the packages create most of them).
+  while read -r b; do
+    [ -e "${b#*=}" ] || mkdir -p "${b#*=}"
+  done < <(binds "$1")
+}
+
+start_node() { # NODE
+  local n=$1 d unshare_pid child
+  d=$(ndir "$n")
+  rm -f "$d/ready"
+  local bind_list
+  mapfile -t bind_list < <(binds "$n")
+  # setsid: the node outlives this script; `down` ends it by PID.
+  setsid unshare --mount --net --uts --pid --fork --mount-proc \
+    "$here/node-init.sh" "$d" "$n" "${bind_list[@]}" >>"$d/node.log" 2>&1 </dev/null &
+  unshare_pid=$!
+  echo "$unshare_pid" > "$d/unshare.pid"
+  for _ in $(seq 1 200); do
+    [ -e "$d/ready" ] && break
+    kill -0 "$unshare_pid" 2>/dev/null || die "node $n exited: $(tail -5 "$d/node.log")"
+    sleep 0.05
+  done
+  [ -e "$d/ready" ] || die "node $n not ready: $(tail -5 "$d/node.log")"
+  child=$(cat "/proc/$unshare_pid/task/$unshare_pid/children")
+  echo "${child%% *}" > "$d/init.pid"
+  echo "$(init_pid "$n") $(start_time_of "$(init_pid "$n")")" > "$d/init.ref"
+  log "  node $n: unshare $unshare_pid, init $(init_pid "$n")"
+}
+
+# Root side: a management bridge (198.18.<slot>.1) and a "physical switch" bridge (no address, carries the VLANs).
+wire_root() {
+  ip link add "$mgmt_br" type bridge
+  ip addr add "$root_addr/24" dev "$mgmt_br"
+  ip link set "$mgmt_br" up
+  ip link add "$switch_br" type bridge
+  ip link set "$switch_br" up
+}
+wire_node() { # NODE
+  local n=$1 i netns
+  i=$(node_index "$n")
+  netns=/proc/$(init_pid "$n")/ns/net
+  ip link add "nl${slot}m$i" type veth peer name mgmt0 netns "$netns"
+  ip link set "nl${slot}m$i" master "$mgmt_br" up
+  in_node "$n" ip addr add "$(node_addr "$n")/24" dev mgmt0
+  in_node "$n" ip link set mgmt0 up
+  ip link add "nl${slot}p$i" type veth peer name "$uplink" netns "$netns"
+  ip link set "nl${slot}p$i" master "$switch_br" up
+  in_node "$n" ip link set "$uplink" up
+  in_node "$n" ovs-vsctl --may-exist add-br "$phys_bridge" -- set bridge "$phys_bridge" datapath_type=netdev \
+    -- --may-exist add-port "$phys_bridge" "$uplink"
+}
+
+# ---- services (control node) ----------------------------------------------------------------------------------
+mysql_in_ctl() { in_node "$ctl" mysql --protocol=socket --socket=/run/mysqld/mysqld.sock -u root "$@"; }
+rabbitmqctl_in_ctl() {
+  in_node "$ctl" setpriv --reuid rabbitmq --regid rabbitmq --init-groups env HOME=/var/lib/rabbitmq \
+    /usr/lib/rabbitmq/bin/rabbitmqctl "$@"
+}
+
+start_mariadb() {
+  launch "$ctl" mariadb /var/log/mysql/daemon.log /usr/sbin/mariadbd --user=mysql --bind-address="$ctl_addr" \
+    --skip-name-resolve --socket=/run/mysqld/mysqld.sock --pid-file=/run/mysqld/mysqld.pid \
+    --log-error=/var/log/mysql/error.log --innodb-buffer-pool-size=64M --performance-schema=OFF
+  wait_for 60 "MariaDB" in_node "$ctl" mysqladmin --socket=/run/mysqld/mysqld.sock ping
+  local db
+  for db in keystone neutron; do
+    mysql_in_ctl -e "CREATE DATABASE IF NOT EXISTS $db;
+      CREATE USER IF NOT EXISTS '$db'@'%' IDENTIFIED BY '$(secret "${db}_db")';
+      GRANT ALL PRIVILEGES ON $db.* TO '$db'@'%';"
+  done
+}
+
+start_rabbitmq() {
+  # RUNNING_UNDER_SYSTEMD: the script execs erl directly, so the recorded PID is beam.smp itself.
+  launch "$ctl" rabbitmq /var/log/rabbitmq/daemon.log setpriv --reuid rabbitmq --regid rabbitmq --init-groups \
+    env HOME=/var/lib/rabbitmq RUNNING_UNDER_SYSTEMD=true /usr/lib/rabbitmq/bin/rabbitmq-server
+  wait_for 120 "RabbitMQ" rabbitmqctl_in_ctl -q await_startup
+  rabbitmqctl_in_ctl -q add_user openstack "$(secret rabbit)" >/dev/null 2>&1 ||
+    rabbitmqctl_in_ctl -q change_password openstack "$(secret rabbit)"
+  rabbitmqctl_in_ctl -q set_permissions openstack '.*' '.*' '.*'
+}
+
+start_keystone() {
+  # keystone-manage prints eventlet "Exception ignored ... getcurrent" noise at exit: keep it in a log.
+  local kl=$dir/keystone-manage.log
+  {
+    in_node "$ctl" keystone-manage fernet_setup --keystone-user keystone --keystone-group keystone
+    in_node "$ctl" keystone-manage credential_setup --keystone-user keystone --keystone-group keystone
+    # keystone-manage run as root just created keystone.log as root; uwsgi and db_sync run as keystone.
+    in_node "$ctl" chown -R keystone:keystone /var/log/keystone
+    in_node "$ctl" setpriv --reuid keystone --regid keystone --init-groups keystone-manage db_sync
+    in_node "$ctl" setpriv --reuid keystone --regid keystone --init-groups keystone-manage bootstrap \
+      --bootstrap-password "$(secret admin)" --bootstrap-admin-url "http://$ctl_addr:5000/v3/" \
+      --bootstrap-internal-url "http://$ctl_addr:5000/v3/" --bootstrap-public-url "http://$ctl_addr:5000/v3/" \
+      --bootstrap-region-id RegionOne
+  } >>"$kl" 2>&1 ||
+    die "keystone-manage failed: $(grep -v '^ \|Exception ignored\|Traceback\|AttributeError' "$kl" | tail -5)"
+  launch "$ctl" keystone /var/log/keystone/uwsgi.log uwsgi --ini /etc/keystone/nlab-uwsgi.ini
+  wait_for 60 "Keystone" curl -sf --noproxy '*' "http://$ctl_addr:5000/v3"
+}
+
+register_neutron() {
+  os project create --domain Default --description 'Service project' service -f value -c id >/dev/null
+  os user create --domain Default --password "$(secret neutron)" neutron -f value -c id >/dev/null
+  os role add --project service --user neutron admin
+  os service create --name neutron --description 'OpenStack Networking' network -f value -c id >/dev/null
+  local iface
+  for iface in public internal admin; do
+    os endpoint create --region RegionOne network "$iface" "http://$ctl_addr:9696" -f value -c id >/dev/null
+  done
+}
+
+server_conf_args=(--config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini)
+
+start_neutron_server() {
+  launch "$ctl" neutron-server /var/log/neutron/server.out /usr/bin/neutron-server "${server_conf_args[@]}" \
+    --log-file /var/log/neutron/server.log
+  wait_for 120 "neutron-server" os network list
+}
+
+start_ovs_agent() { # NODE
+  launch "$1" neutron-openvswitch-agent /var/log/neutron/openvswitch-agent.out /usr/bin/neutron-openvswitch-agent \
+    --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/openvswitch_agent.ini \
+    --log-file /var/log/neutron/openvswitch-agent.log
+}
+start_dhcp_agent() {
+  launch "$ctl" neutron-dhcp-agent /var/log/neutron/dhcp-agent.out /usr/bin/neutron-dhcp-agent \
+    --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/dhcp_agent.ini \
+    --log-file /var/log/neutron/dhcp-agent.log
+}
+agents_alive() {
+  local out n
+  out=$(os network agent list -f value -c 'Agent Type' -c Host -c Alive) || return 1
+  grep -qx "DHCP agent $ctl True" <<<"$out" || return 1
+  for n in $(all_nodes); do grep -qx "Open vSwitch agent $n True" <<<"$out" || return 1; done
+}
+
+# ---- memory ----------------------------------------------------------------------------------------------------
+# PSS adds up without counting shared pages twice; RSS summed counts them once per process.
+memory_report() {
+  local n pid name pss rss total_pss=0 total_rss=0 node_pss
+  declare -A by_name=()
+  for n in $(all_nodes); do
+    node_pss=0
+    for pid in $(node_pids "$n"); do
+      name=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+      pss=$(awk '/^Pss:/{print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null) || continue
+      rss=$(awk '/^VmRSS:/{print $2}' "/proc/$pid/status" 2>/dev/null) || continue
+      [ -n "$pss" ] || continue
+      node_pss=$((node_pss + pss)); total_pss=$((total_pss + pss)); total_rss=$((total_rss + ${rss:-0}))
+      by_name[$name]=$(( ${by_name[$name]:-0} + pss ))
+    done
+    printf '  node %-14s %7d MB PSS\n' "$n" $((node_pss / 1024))
+  done
+  for name in "${!by_name[@]}"; do
+    if [ $(( by_name[$name] / 1024 )) -gt 0 ]; then printf '  %-19s %7d MB PSS\n' "$name" $(( by_name[$name] / 1024 )); fi
+  done | sort -k2 -n -r
+  printf '  %-19s %7d MB PSS (%d MB RSS summed)\n' TOTAL $((total_pss / 1024)) $((total_rss / 1024))
+}
+
+# ---- demo: network, subnet, ports, os-vif plug, VM namespaces, DHCP -------------------------------------------
+# The issue-4 shape: two VLAN networks and a flat one on physnet "default", two VMs per network; with compute
+# nodes the two VMs of a network sit on different computes (so DHCP and VM-to-VM traffic cross the VLAN switch),
+# without them both sit on the control node. Each VM must get the port's fixed IP by DHCP and ping its peer.
+demo_networks=(
+  "nlab-net1 vlan 1000 198.19.201.0/24"
+  "nlab-net2 vlan 1001 198.19.202.0/24"
+  "nlab-net3 flat - 198.19.203.0/24"
+)
+vm_node() { # NETWORK_INDEX VM_INDEX (0-based)
+  if [ "$computes" -eq 0 ]; then echo "$ctl"; return; fi
+  echo "nlab-cmp$(( (($1 + $2) % computes) + 1 ))"
+}
+demo() {
+  : > "$dir/vms"
+  local i j name type seg cidr net_id first second
+  for i in "${!demo_networks[@]}"; do
+    read -r name type seg cidr <<<"${demo_networks[$i]}"
+    step "$name: $type network + subnet $cidr"
+    local provider=(--provider-network-type "$type" --provider-physical-network "$physnet")
+    [ "$type" = vlan ] && provider+=(--provider-segment "$seg")
+    net_id=$(os network create "${provider[@]}" "$name" -f value -c id)
+    os subnet create --network "$net_id" --subnet-range "$cidr" --dhcp "${name}-subnet" -f value -c id >/dev/null
+    done_step "$name: network+subnet created (API)"
+    step "$name: DHCP agent makes qdhcp namespace + dnsmasq"
+    wait_for 120 "qdhcp-$net_id with dnsmasq" dhcp_ready "$net_id"
+    done_step "$name: qdhcp-<net> + dnsmasq up"
+    for j in 0 1; do demo_vm "$(vm_node "$i" "$j")" "$net_id" "$name" "vm-${name#nlab-}-$((j + 1))"; done
+    first=$(awk -v net="$name" '$2 == net' "$dir/vms" | head -1)
+    second=$(awk -v net="$name" '$2 == net' "$dir/vms" | sed -n 2p)
+    step "$name: $(cut -d' ' -f6 <<<"$first") on $(cut -d' ' -f1 <<<"$first") pings $(cut -d' ' -f5 <<<"$second") on $(cut -d' ' -f1 <<<"$second")"
+    in_node "$(cut -d' ' -f1 <<<"$first")" ip netns exec "$(cut -d' ' -f6 <<<"$first")" \
+      busybox ping -c 2 -W 2 "$(cut -d' ' -f5 <<<"$second")" >/dev/null ||
+      die "$name: no ping from $first to $second"
+    done_step "$name: VM-to-VM ping"
+  done
+  log "VMs (node network port mac ip netns instance): $dir/vms"
+  cat "$dir/vms" >&2
+  log "memory:"
+  memory_report | tee "$dir/memory-demo" >&2
+}
+
+# With MODE=nowait (an agent stopped on purpose): create, bind, plug and put the VM namespace behind the tap, but
+# wait for no tag, no ACTIVE and no lease.
+demo_vm() { # NODE NET_ID NET_NAME VM_NETNS [MODE]
+  local n=$1 net_id=$2 net=$3 vm_ns=$4 mode=${5:-wait} port_id mac ip vif_type tag dev11 json instance
+  instance=$(cat /proc/sys/kernel/random/uuid)
+  step "$n/$vm_ns: compute port bound to $n"
+  # device_id = the instance, as Nova sets it; os-vif writes the same uuid as the qvo's vm-uuid.
+  json=$(os port create --network "$net_id" --device-owner compute:nova --device "$instance" --host "$n" "$vm_ns" -f json \
+    -c id -c mac_address -c fixed_ips -c binding_vif_type)
+  read -r port_id mac ip vif_type < <(/usr/bin/python3 -c 'import json,sys; p=json.load(sys.stdin)
+print(p["id"], p["mac_address"], p["fixed_ips"][0]["ip_address"], p["binding_vif_type"])' <<<"$json")
+  log "  port $port_id mac $mac ip $ip vif_type $vif_type"
+  [ "$vif_type" = ovs ] || die "port $port_id not bound to $n (vif_type $vif_type)"
+  done_step "$n/$vm_ns: port created + bound (API)"
+
+  step "$n/$vm_ns: os_vif.plug VIFBridge"
+  dev11=${port_id:0:11}
+  in_node "$n" /usr/bin/python3 "$here/plug.py" plug "$port_id" "$mac" "$net_id" "$instance" >/dev/null
+  done_step "$n/$vm_ns: os_vif.plug"
+
+  if [ "$mode" = nowait ]; then
+    vm_netns "$n" "$vm_ns" "$dev11" "$mac"
+    in_node "$n" ip netns exec "$vm_ns" ip addr add "$ip/24" dev eth0
+    echo "$n $net $port_id $mac $ip $vm_ns $instance" >> "$dir/vms"
+    log "  $n/$vm_ns: plugged; not waiting (tag now: $(in_node "$n" ovs-vsctl get Port "qvo$dev11" tag))"
+    return 0
+  fi
+  step "$n/$vm_ns: agent tags the port, port ACTIVE"
+  wait_for 120 "qvo$dev11 tagged on $n" port_tagged "$n" "qvo$dev11"
+  tag=$(in_node "$n" ovs-vsctl get Port "qvo$dev11" tag)
+  wait_for 120 "port ACTIVE" port_active "$port_id"
+  done_step "$n/$vm_ns: local VLAN tag $tag + ACTIVE"
+
+  step "$n/$vm_ns: VM namespace behind tap$dev11, DHCP lease"
+  vm_netns "$n" "$vm_ns" "$dev11" "$mac"
+  local script=$dir/udhcpc.sh lease
+  printf '#!/bin/sh\n[ "$1" = bound ] && echo "lease ip=$ip mask=$mask router=$router"\nexit 0\n' > "$script"
+  chmod +x "$script"
+  lease=$(in_node "$n" ip netns exec "$vm_ns" busybox udhcpc -i eth0 -n -q -f -t 10 -T 2 -s "$script" 2>&1 |
+    grep '^lease' || true)
+  [ -n "$lease" ] || die "no DHCP lease in $n/$vm_ns"
+  log "  $lease (Neutron says $ip)"
+  grep -q "ip=$ip " <<<"$lease" || die "lease $lease is not the port's address $ip"
+  in_node "$n" ip netns exec "$vm_ns" ip addr add "$ip/24" dev eth0
+  echo "$n $net $port_id $mac $ip $vm_ns $instance" >> "$dir/vms"
+  done_step "$n/$vm_ns: udhcpc lease = port IP"
+}
+# The guest: a namespace whose eth0 (the port's MAC) is the peer of tap<dev11> in qbr<dev11>, as libvirt's tap.
+vm_netns() { # NODE NETNS DEV11 MAC
+  local n=$1 vm_ns=$2 dev11=$3 mac=$4
+  in_node "$n" ip netns add "$vm_ns"
+  in_node "$n" ip link add "tap$dev11" type veth peer name vmeth0 netns "$vm_ns"
+  in_node "$n" ip link set "tap$dev11" master "qbr$dev11" up
+  in_node "$n" ip netns exec "$vm_ns" ip link set vmeth0 address "$mac" name eth0
+  in_node "$n" ip netns exec "$vm_ns" ip link set lo up
+  in_node "$n" ip netns exec "$vm_ns" ip link set eth0 up
+}
+dhcp_ready() {
+  in_node "$ctl" ip netns list | grep -q "qdhcp-$1" && in_node "$ctl" pgrep -f "dnsmasq.*$1" >/dev/null
+}
+port_tagged() { # NODE PORT
+  local t
+  t=$(in_node "$1" ovs-vsctl get Port "$2" tag 2>/dev/null) || return 1
+  [[ "$t" =~ ^[0-9]+$ ]] && [ "$t" != 4095 ]
+}
+port_active() { [ "$(os port show "$1" -f value -c status)" = ACTIVE ]; }
+
+# ---- fault making: agents stopped/started by PID, a VM added on demand, SQL behind the API's back --------------
+agent_name() { case "$1" in ovs) echo neutron-openvswitch-agent ;; dhcp) echo neutron-dhcp-agent ;; *) die "agent: ovs or dhcp" ;; esac; }
+agent() { # stop|start NODE ovs|dhcp
+  local action=$1 n=$2 name pid st
+  name=$(agent_name "$3")
+  case "$action" in
+    stop)
+      read -r pid st < "$(ndir "$n")/pids/$name" || die "$n/$name never started"
+      alive "$pid" "$st" || { log "$n/$name is not running"; return 0; }
+      kill -TERM "$pid"
+      stop_wait "$pid" "$st" 45 || { log "$n/$name did not exit in 45 s: SIGKILL"; kill -KILL "$pid"; }
+      log "$n/$name stopped ($pid)"
+      ;;
+    start)
+      if [ -s "$(ndir "$n")/pids/$name" ]; then
+        read -r pid st < "$(ndir "$n")/pids/$name"
+        ! alive "$pid" "$st" || die "$n/$name is running ($pid)"
+      fi
+      if [ "$3" = ovs ]; then start_ovs_agent "$n"; else start_dhcp_agent; fi
+      wait_for 120 "$n/$name alive" agent_alive "$n" "$3"
+      ;;
+    *) die "agent stop|start NODE ovs|dhcp" ;;
+  esac
+}
+agent_alive() { # NODE ovs|dhcp
+  local type
+  if [ "$2" = ovs ]; then type='Open vSwitch agent'; else type='DHCP agent'; fi
+  os network agent list --host "$1" -f value -c 'Agent Type' -c Alive | grep -qx "$type True"
+}
+vm_add() { # NODE NETWORK_NAME VM_NETNS [nowait]
+  local net_id
+  net_id=$(os network show "$2" -f value -c id)
+  demo_vm "$1" "$net_id" "$2" "$3" "${4:-wait}"
+}
+
+# ---- up / down / status ---------------------------------------------------------------------------------------
+up() {
+  [ "$(id -u)" = 0 ] || die "must run as root"
+  [ ! -e "$dir" ] || die "$dir exists (a lab is up, or a failed one left its logs): run \`$0 down\` first"
+  command -v neutron-server >/dev/null || die "neutron-server missing: run test/lab/neutron/install.sh"
+  local t0 n
+  mkdir -p "$dir/secrets"
+  chmod 700 "$dir/secrets"
+  echo "$computes" > "$dir/computes"
+  : > "$dir/timings"
+  t0=$(now_ms)
+  step "prepare node directories and configs"
+  for n in $(all_nodes); do prepare_node_dirs "$n"; render_node_configs "$n"; done
+  done_step "prepare dirs+configs"
+  step "start nodes"
+  wire_root
+  for n in $(all_nodes); do start_node "$n"; wire_node "$n"; done
+  done_step "nodes + OVS + links"
+  step "MariaDB"; start_mariadb; done_step "MariaDB up + DBs"
+  step "RabbitMQ"; start_rabbitmq; done_step "RabbitMQ up + user"
+  step "Keystone"; start_keystone; done_step "Keystone db_sync+bootstrap+uwsgi"
+  step "register neutron in Keystone"; register_neutron; done_step "Keystone: service user+endpoints"
+  step "neutron-db-manage upgrade heads"
+  in_node "$ctl" neutron-db-manage "${server_conf_args[@]}" upgrade heads >"$dir/db-manage.log" 2>&1 ||
+    die "neutron-db-manage failed: $(tail -5 "$dir/db-manage.log")"
+  done_step "neutron-db-manage upgrade heads"
+  step "neutron-server"; start_neutron_server; done_step "neutron-server answering"
+  step "agents"
+  start_dhcp_agent
+  for n in $(all_nodes); do start_ovs_agent "$n"; done
+  wait_for 180 "all agents alive" agents_alive
+  done_step "agents alive"
+  printf '%-44s %6d ms\n' "up total" $(( $(now_ms) - t0 )) >> "$dir/timings"
+  log "up: done; memory:"
+  memory_report | tee "$dir/memory-up" >&2
+}
+
+# SIGTERM every recorded daemon (of every node) whose name matches PATTERN at once, wait, SIGKILL the slow ones.
+stop_daemons() { # PATTERN SECONDS
+  local pattern=$1 secs=$2 n f name pid st refs=()
+  for n in $(all_nodes); do
+    f=$(ndir "$n")/pids/order
+    [ -s "$f" ] || continue
+    for name in $(tac "$f"); do
+      [[ "$name" =~ $pattern ]] || continue
+      read -r pid st < "$(ndir "$n")/pids/$name" || continue
+      alive "$pid" "$st" || continue
+      log "  stopping $n/$name ($pid)"
+      kill -TERM "$pid" 2>/dev/null || true
+      refs+=("$pid:$st:$n/$name")
+    done
+  done
+  local ref
+  for ref in "${refs[@]}"; do
+    IFS=: read -r pid st name <<<"$ref"
+    stop_wait "$pid" "$st" "$secs" || { log "  $name did not exit in $secs s: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; }
+  done
+}
+
+# Stop the recorded daemons (agents, then API services, then queue and database), then whatever they left in the
+# node (dnsmasq, privsep helpers, epmd, OVS ...) by PID, then each node's PID 1, then the root-side links.
+down() {
+  [ -d "$dir" ] || { log "nothing at $dir"; return 0; }
+  [ -s "$dir/computes" ] && computes=$(cat "$dir/computes")
+  local t0 n d pid st live=()
+  t0=$(now_ms)
+  for n in $(all_nodes); do
+    d=$(ndir "$n")
+    [ -s "$d/init.ref" ] && alive $(cat "$d/init.ref") && live+=("$n")
+  done
+  if [ ${#live[@]} -gt 0 ]; then
+    stop_daemons 'agent$' 45
+    stop_daemons '^(neutron-server|keystone)$' 30
+    stop_daemons '^(rabbitmq|mariadb)$' 30
+    for n in "${live[@]}"; do
+      local left=()
+      for pid in $(node_pids "$n"); do
+        [ "$pid" = "$(init_pid "$n")" ] && continue
+        left+=("$pid")
+        log "  $n: also ending $pid $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-90)"
+      done
+      [ ${#left[@]} -eq 0 ] || kill -KILL "${left[@]}" 2>/dev/null || true
+      kill -KILL "$(init_pid "$n")" 2>/dev/null || true
+    done
+    for n in "${live[@]}"; do
+      read -r pid st < "$(ndir "$n")/init.ref"
+      stop_wait "$pid" "$st" 10 || die "node $n: init $pid did not end"
+    done
+  fi
+  for n in $(all_nodes); do
+    d=$(ndir "$n")
+    [ -s "$d/unshare.pid" ] || continue
+    pid=$(cat "$d/unshare.pid")
+    for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.05; done
+  done
+  # The veths went with the nodes' network namespaces; the bridges are ours to delete.
+  ip link del "$mgmt_br" 2>/dev/null || true
+  ip link del "$switch_br" 2>/dev/null || true
+  rm -rf "$dir"
+  log "down: $(( $(now_ms) - t0 )) ms"
+  verify_clean
+}
+stop_wait() { # PID STARTTIME SECONDS
+  local deadline=$(( $(date +%s) + $3 ))
+  while alive "$1" "$2"; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+verify_clean() {
+  local bad=0
+  if ip -o link show | grep -Eq ": (nl${slot}[mp][0-9]+|$mgmt_br|$switch_br)[@:]"; then
+    log "leftover links: $(ip -o link show | grep -Eo ": (nl${slot}[mp][0-9]+|$mgmt_br|$switch_br)[@:]" | tr '\n' ' ')"
+    bad=1
+  fi
+  if ip -o addr show | grep -q "198\.18\.$slot\."; then log "leftover address 198.18.$slot.x"; bad=1; fi
+  if [ -e "$dir" ]; then log "leftover $dir"; bad=1; fi
+  if grep -q "$dir" /proc/mounts; then log "leftover mounts under $dir"; bad=1; fi
+  if ps -eo args | grep -v grep | grep -q -- "$dir"; then log "leftover process naming $dir"; bad=1; fi
+  [ $bad = 0 ] && log "down: verified clean (no link, address, mount, process or directory left)"
+  return $bad
+}
+
+status() {
+  [ -d "$dir" ] || { echo "no lab at $dir"; return 1; }
+  [ -s "$dir/computes" ] && computes=$(cat "$dir/computes")
+  local n name pid st
+  for n in $(all_nodes); do
+    for name in $(cat "$(ndir "$n")/pids/order" 2>/dev/null); do
+      read -r pid st < "$(ndir "$n")/pids/$name"
+      if alive "$pid" "$st"; then echo "$n/$name $pid alive"; else echo "$n/$name $pid DEAD"; fi
+    done
+  done
+  memory_report
+  cat "$dir/timings"
+}
+
+[ -s "$dir/computes" ] && computes=$(cat "$dir/computes")
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  up) up ;;
+  demo) demo ;;
+  down) down ;;
+  status) status ;;
+  exec) n=${1:?node}; shift; in_node "$n" "$@" ;;
+  openstack) os "$@" ;;
+  agent) agent "$@" ;;
+  vm) vm_add "$@" ;;
+  sql) mysql_in_ctl neutron -e "$*" ;;
+  env) os_env | sed 's/^/export /' ;;
+  *) sed -n '2,21p' "$0"; exit 2 ;;
+esac

@@ -1,0 +1,145 @@
+// TypeScript handle on the Neutron lab of control.sh (issue 4 groundwork), for tests: bring it up, build the demo
+// topology, run commands in a node, capture, tear down. All the work is in control.sh; this file only runs it and
+// reads what it records ($NLAB_DIR/vms, nodes/<node>/init.pid).
+
+import {spawn} from 'node:child_process'
+import {existsSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const CONTROL_SH = fileURLToPath(new URL('./control.sh', import.meta.url))
+export const INSTALL_SH = fileURLToPath(new URL('./install.sh', import.meta.url))
+export const CAPTURE_TS = fileURLToPath(new URL('./capture.ts', import.meta.url))
+
+const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+/** `node --import tsx` resolves tsx from the working directory. */
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+
+export interface NeutronLabOptions {
+  /** Management subnet 198.18.<slot>.0/24 and link names. Default 200. */
+  slot?: number
+  /** Compute nodes nlab-cmp1..N besides nlab-ctl. Default 0. */
+  computes?: number
+  /** Default /tmp/neutrace-nlab<slot>. */
+  dir?: string
+}
+
+export interface RunResult {
+  stdout: string
+  stderr: string
+  /** null when killed (timeout). */
+  code: number | null
+}
+
+export interface NeutronLabVm {
+  node: string
+  network: string
+  portId: string
+  mac: string
+  ip: string
+  /** The VM namespace inside `node` (`ip netns exec` there). */
+  netns: string
+  instance: string
+}
+
+export interface NeutronLabNode {
+  name: string
+  address: string
+  /** PID 1 of the node in the root PID namespace: `nsenter -t PID -m -n -u -p`. */
+  initPid: number
+}
+
+export interface NeutronLab {
+  readonly slot: number
+  readonly computes: number
+  readonly dir: string
+  up(): Promise<void>
+  /** Two VLAN networks + a flat one, two VMs each, DHCP checked, VM-to-VM ping; returns the VMs. */
+  demo(): Promise<NeutronLabVm[]>
+  down(): Promise<void>
+  nodes(): NeutronLabNode[]
+  vms(): NeutronLabVm[]
+  exec(node: string, argv: string[], timeoutMs?: number): Promise<RunResult>
+  /** The openstack CLI as the lab's admin (stdout). Throws on a non-zero exit. */
+  openstack(args: string[]): Promise<string>
+  /** A snapshot of the lab with the real collector (capture.ts); `out` must not exist. */
+  capture(out: string): Promise<void>
+}
+
+/** Run argv with a clean environment plus `env`; never throws for a non-zero exit. */
+export function runArgv(argv: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 600_000, cwd = REPO_ROOT): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd,
+      env: {PATH: CLEAN_PATH, HOME: '/root', LANG: 'C.UTF-8', ...env},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.stdout.on('data', (b: Buffer) => out.push(b))
+    child.stderr.on('data', (b: Buffer) => err.push(b))
+    child.on('error', (e) => {
+      clearTimeout(timer)
+      resolve({stdout: '', stderr: e.message, code: null})
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code})
+    })
+  })
+}
+
+/** Parse $NLAB_DIR/vms: `node network port mac ip netns instance`, one VM a line. */
+export function parseVms(text: string): NeutronLabVm[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length === 7)
+    .map(([node, network, portId, mac, ip, netns, instance]) => ({node: node!, network: network!, portId: portId!, mac: mac!, ip: ip!, netns: netns!, instance: instance!}))
+}
+
+/** Why the Neutron lab cannot run here, or undefined when it can (root, packages installed). */
+export function neutronLabUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root'
+  if (!existsSync('/usr/bin/neutron-server')) return `Neutron packages missing: run ${INSTALL_SH}`
+  return undefined
+}
+
+export function neutronLab(opts: NeutronLabOptions = {}): NeutronLab {
+  const slot = opts.slot ?? 200
+  const computes = opts.computes ?? 0
+  const dir = opts.dir ?? `/tmp/neutrace-nlab${slot}`
+  const env = {NLAB_SLOT: String(slot), NLAB_COMPUTES: String(computes), NLAB_DIR: dir}
+  const control = async (args: string[], what: string): Promise<string> => {
+    const r = await runArgv([CONTROL_SH, ...args], env)
+    if (r.code !== 0) throw new Error(`neutron lab: ${what} failed (${r.code}): ${r.stderr.trim().split('\n').slice(-8).join('\n')}`)
+    return r.stdout
+  }
+  const nodeNames = (): string[] => ['nlab-ctl', ...Array.from({length: computes}, (_, i) => `nlab-cmp${i + 1}`)]
+  const lab: NeutronLab = {
+    slot,
+    computes,
+    dir,
+    up: async () => void (await control(['up'], 'up')),
+    demo: async () => {
+      await control(['demo'], 'demo')
+      return lab.vms()
+    },
+    down: async () => void (await control(['down'], 'down')),
+    nodes: () =>
+      nodeNames().map((name, i) => ({
+        name,
+        address: `198.18.${slot}.${11 + i}`,
+        initPid: Number(readFileSync(join(dir, 'nodes', name, 'init.pid'), 'utf8').trim()),
+      })),
+    vms: () => (existsSync(join(dir, 'vms')) ? parseVms(readFileSync(join(dir, 'vms'), 'utf8')) : []),
+    exec: (node, argv, timeoutMs) => runArgv([CONTROL_SH, 'exec', node, ...argv], env, timeoutMs ?? 60_000),
+    openstack: (args) => control(['openstack', ...args], `openstack ${args.join(' ')}`),
+    capture: async (out) => {
+      const r = await runArgv([process.execPath, '--import', 'tsx', CAPTURE_TS, out], env)
+      if (r.code !== 0) throw new Error(`neutron lab: capture failed (${r.code}): ${r.stderr.trim().slice(-2000)}`)
+    },
+  }
+  return lab
+}
