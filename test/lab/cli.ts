@@ -4,10 +4,13 @@
 import {parseArgs} from 'node:util'
 import {FAULT_ABOUT, FAULT_NAMES, openLab, startLab, stopAllLabs, stopLab, type Lab, type LabOptions} from './lab.js'
 import {defaultRootDir, listLabs, labInUse} from './state.js'
+import {CONTROL_SH, neutronLab, neutronLabUnavailable} from './neutron/control.js'
+import {existsSync} from 'node:fs'
 
 const USAGE = `usage:
   lab:up [--computes N] [--vms N] [--networks N] [--flat] [--plug hybrid|native] [--link veth|patch] [--seed S]
-  lab:down
+  lab:up --neutron [--computes N]     a real Neutron control plane programs the nodes (test/lab/neutron/README.md)
+  lab:down                            every lab, the Neutron one included
   lab:fault NAME [--host H] [--vm V] [--network N] [--command C] [--tag T]
   (node --import tsx test/lab/cli.ts status)
 faults:
@@ -62,8 +65,10 @@ async function up(args: string[]): Promise<void> {
       plug: {type: 'string'},
       link: {type: 'string'},
       seed: {type: 'string'},
+      neutron: {type: 'boolean'},
     },
   })
+  if (values.neutron) return neutronUp(intFlag(values.computes, 'computes') ?? 2)
   const opts: Partial<LabOptions> = {slot: 0, persistent: true}
   const computes = intFlag(values.computes, 'computes')
   if (computes !== undefined) opts.computeNodes = computes
@@ -97,7 +102,22 @@ async function up(args: string[]): Promise<void> {
   process.stdout.write(`${describe(lab)}\n`)
 }
 
+/** The --neutron mode: control.sh brings up MariaDB, RabbitMQ, Keystone, neutron-server and the agents, then builds the
+ * demo networks and VMs through the API (2 VLAN networks, 1 flat, 2 VMs each). */
+async function neutronUp(computes: number): Promise<void> {
+  const lab = neutronLab({computes})
+  const unavailable = neutronLabUnavailable()
+  if (unavailable) throw new Error(`lab:up --neutron: ${unavailable}`)
+  say(`lab: Neutron lab in ${lab.dir} (about a minute, then the demo topology)`)
+  await lab.up()
+  const vms = await lab.demo()
+  process.stdout.write(`Neutron lab up in ${lab.dir}\n${vms.map((v) => `  ${v.instance}  ${v.node.padEnd(10)} ${v.network.padEnd(10)} ${v.ip.padEnd(16)} ${v.mac}  port ${v.portId}`).join('\n')}\n` +
+    `try:  ${CONTROL_SH} openstack port list --long\n      ${CONTROL_SH} exec nlab-cmp1 ovs-ofctl dump-flows br-int\n      node --import tsx test/lab/neutron/capture.ts /tmp/snap && ./bin/run.js diagnose /tmp/snap\n`)
+}
+
 async function down(): Promise<void> {
+  const running = existsSync(neutronLab().dir)
+  if (running) await neutronLab().down()
   const problems = await stopAllLabs(say)
   if (problems.length > 0) {
     say(`lab: left behind: ${problems.join('; ')}`)
