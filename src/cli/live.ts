@@ -5,6 +5,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Flags} from '@oclif/core'
 import {collect, CollectError, createLogger, type CollectResult, InventoryError, loadInventory, progressLine, resolveHostArgs} from '../collect/index.js'
+import {type IntentSource} from '../collect/collector.js'
+import {OpenStackError, openstackIntentSource, resolveCloudConfig} from '../collect/openstack.js'
 import type {InventoryHost} from '../collect/index.js'
 import type {Analysis} from '../engine.js'
 import {SPEC_BY_ID} from '../specs.js'
@@ -19,6 +21,14 @@ export const liveFlags = {
   'accept-new': Flags.boolean({description: 'add unknown host keys to known_hosts (changed keys are still refused)', default: false}),
   'ssh-config': Flags.string({description: 'ssh_config file for HostName/User/Port/IdentityFile/ProxyJump (default ~/.ssh/config)', helpValue: 'FILE'}),
   'log-level': Flags.string({description: 'log level (logs go to stderr: pretty on a terminal, JSON otherwise)', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'warn'}),
+  openstack: Flags.boolean({description: 'read intent from the Neutron/Nova APIs (clouds.yaml, OS_CLOUD, OS_*); on by default when --os-cloud, OS_CLOUD or OS_AUTH_URL is set', allowNo: true}),
+  'os-cloud': Flags.string({description: 'cloud in clouds.yaml (default $OS_CLOUD)', helpValue: 'NAME'}),
+  'os-region-name': Flags.string({description: 'region of the service catalog', helpValue: 'REGION'}),
+  'os-interface': Flags.string({description: 'endpoint interface', options: ['public', 'internal', 'admin']}),
+  'os-cacert': Flags.string({description: 'CA bundle to verify the APIs\' TLS certificates', helpValue: 'FILE'}),
+  insecure: Flags.boolean({description: 'do not verify the APIs\' TLS certificates (a warning is logged)', default: false}),
+  'api-timeout': Flags.integer({description: 'seconds one API request may take', default: 30, min: 1}),
+  'no-servers': Flags.boolean({description: 'do not read servers from Nova', default: false}),
 }
 
 export interface LiveOptions {
@@ -30,6 +40,30 @@ export interface LiveOptions {
   'accept-new': boolean
   'ssh-config'?: string
   'log-level': string
+  openstack?: boolean
+  'os-cloud'?: string
+  'os-region-name'?: string
+  'os-interface'?: string
+  'os-cacert'?: string
+  insecure: boolean
+  'api-timeout': number
+  'no-servers': boolean
+}
+
+/** Intent from the APIs: asked for with --openstack/--os-cloud, or implied by OS_CLOUD / OS_AUTH_URL unless --no-openstack. */
+export function intentSourceOf(flags: LiveOptions, env: NodeJS.ProcessEnv = process.env): IntentSource | undefined {
+  const wanted = flags.openstack ?? Boolean(flags['os-cloud'] || env.OS_CLOUD || env.OS_AUTH_URL)
+  if (!wanted) return undefined
+  try {
+    const config = resolveCloudConfig({cloud: flags['os-cloud'], env, overrides: {
+      regionName: flags['os-region-name'], interface: flags['os-interface'], cacert: flags['os-cacert'],
+      insecure: flags.insecure || undefined, timeoutMs: flags['api-timeout'] * 1000,
+    }})
+    return openstackIntentSource(config, {servers: !flags['no-servers']})
+  } catch (error) {
+    if (error instanceof OpenStackError) throw new InputError(`OpenStack API: ${error.message}`)
+    throw error
+  }
 }
 
 export async function hostsOf(flags: LiveOptions): Promise<InventoryHost[]> {
@@ -53,7 +87,7 @@ export async function collectLive(flags: LiveOptions, out?: string, intentDir?: 
     return await collect({
       hosts, out: dir, intentDir, concurrency: flags.concurrency, commandTimeoutMs: flags['command-timeout'] * 1000,
       hostTimeoutMs: flags['host-timeout'] * 1000, acceptNew: flags['accept-new'], sshConfigPath: flags['ssh-config'],
-      logger: createLogger({level: flags['log-level']}), onProgress: progress.onProgress,
+      logger: createLogger({level: flags['log-level']}), onProgress: progress.onProgress, intent: intentSourceOf(flags),
     })
   } catch (error) {
     if (error instanceof CollectError) throw new InputError(error.message)

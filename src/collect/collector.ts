@@ -33,8 +33,15 @@ export interface CollectProblem extends PlanProblem {
   host: string
 }
 
-/** The manifest as the collector writes it: the shared Manifest plus the problems list. */
-export type CollectManifest = Manifest & {problems?: CollectProblem[]}
+/** The manifest as the collector writes it: the shared Manifest plus the problems list and the intent's origin. */
+export type CollectManifest = Manifest & {problems?: CollectProblem[]; intentSource?: object}
+
+/** Intent fetched while collecting (the Neutron/Nova APIs): documents for intent/, a record for the manifest. */
+export interface IntentSource {
+  /** For messages: where the intent comes from. */
+  label: string
+  fetch(ctx: {logger: Logger; signal?: AbortSignal}): Promise<{documents: {name: string; text: string}[]; record: object}>
+}
 
 export interface CollectProgress {
   host: string
@@ -68,6 +75,8 @@ export interface CollectOptions {
   transportFactory?: (host: InventoryHost) => Promise<Transport>
   /** Directory whose *.json / *.txt files are copied into intent/. */
   intentDir?: string
+  /** Fetched before any host is contacted; a failure stops the collection with nothing written. */
+  intent?: IntentSource
   /** The spec catalog; default SPECS. Tests pass their own. */
   specs?: Spec[]
   /** Cancel the whole collection: the partial directory is removed and collect() rejects with CollectAborted. */
@@ -338,6 +347,21 @@ async function intentFiles(dir: string): Promise<string[]> {
   return files
 }
 
+/** Run the intent source; its documents must be plain names not already taken by --intent files. */
+async function fetchIntent(source: IntentSource, taken: string[], logger: Logger, signal?: AbortSignal): Promise<Awaited<ReturnType<IntentSource['fetch']>>> {
+  let fetched
+  try {
+    fetched = await source.fetch({logger, ...(signal ? {signal} : {})})
+  } catch (error) {
+    throw new CollectError(`intent from ${source.label}: ${reasonText(error)}`)
+  }
+  for (const doc of fetched.documents) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*\.(json|txt)$/.test(doc.name)) throw new CollectError(`intent from ${source.label}: bad document name ${JSON.stringify(doc.name)}`)
+    if (taken.includes(doc.name)) throw new CollectError(`intent/${doc.name} comes both from the intent directory and from ${source.label}`)
+  }
+  return fetched
+}
+
 function checkHosts(hosts: InventoryHost[]): void {
   if (hosts.length === 0) throw new CollectError('no hosts to collect from')
   const seen = new Set<string>()
@@ -354,6 +378,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   await checkOut(out)
   const intent = opts.intentDir !== undefined ? await intentFiles(opts.intentDir) : []
   const logger = opts.logger ?? silentLogger()
+  const fetched = opts.intent !== undefined ? await fetchIntent(opts.intent, intent, logger, opts.signal) : undefined
   const specs = opts.specs ?? SPECS
   const partial = `${out}.partial-${process.pid}`
 
@@ -426,11 +451,15 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     if (controller.signal.aborted) throw controller.signal.reason
 
     const intentList: string[] = []
-    if (intent.length > 0) {
+    if (intent.length > 0 || fetched) {
       await mkdir(join(partial, 'intent'))
       for (const name of intent) {
         await copyFile(join(opts.intentDir!, name), join(partial, 'intent', name))
         intentList.push(`intent/${name}`)
+      }
+      for (const doc of fetched?.documents ?? []) {
+        await writeFile(join(partial, 'intent', doc.name), doc.text)
+        intentList.push(`intent/${doc.name}`)
       }
     }
     const problems = outcomes.flatMap((o) => o.problems)
@@ -442,7 +471,8 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       source: opts.source ?? (opts.transportFactory ? 'custom' : 'ssh'),
       ...(opts.description !== undefined ? {description: opts.description} : {}),
       hosts: outcomes.map((o) => o.record),
-      ...(intentList.length > 0 ? {intent: intentList} : {}),
+      ...(intentList.length > 0 ? {intent: intentList.sort()} : {}),
+      ...(fetched ? {intentSource: fetched.record} : {}),
       ...(problems.length > 0 ? {problems} : {}),
     }
     await writeFile(join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)

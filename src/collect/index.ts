@@ -1,6 +1,6 @@
 // The live collector's public surface.
 export {collect, CollectAborted, CollectError, effectiveArgv, captureError, redactIni, toolVersion} from './collector.js'
-export type {CollectManifest, CollectOptions, CollectProblem, CollectProgress, CollectResult} from './collector.js'
+export type {CollectManifest, CollectOptions, CollectProblem, CollectProgress, CollectResult, IntentSource} from './collector.js'
 export {InventoryError, loadInventory, parseHostArg, parseInventory, resolveHostArgs, readSshConfig, ROLES} from './inventory.js'
 export type {Inventory, InventoryHost} from './inventory.js'
 export {LocalTransport, SshTransport, TransportError} from './transport.js'
@@ -15,3 +15,51 @@ export type {KnownHostEntry, HostKeyVerdict} from './known-hosts.js'
 export {createLogger, silentLogger} from './log.js'
 export {progressLine, formatProgress} from './progress.js'
 export type {ProgressLine} from './progress.js'
+export {
+  authenticate,
+  authRequestBody,
+  configSearchPath,
+  describeUser,
+  fetchOpenStackIntent,
+  joinUrl,
+  keystoneV3Url,
+  listAll,
+  mergeConfig,
+  neutronBase,
+  nodeHttpClient,
+  novaBase,
+  OpenStackError,
+  openstackIntentSource,
+  readCatalog,
+  resolveCloudConfig,
+  safeUrl,
+  scrub,
+  Secret,
+  selectAuthType,
+  selectEndpoint,
+  serverMessage,
+  transportErrorMessage,
+} from './openstack.js'
+export type {
+  ApiSession,
+  ApplicationCredentialAuth,
+  CatalogEndpoint,
+  CatalogService,
+  CloudConfig,
+  CloudConfigOptions,
+  CloudOverrides,
+  EndpointChoice,
+  EndpointInterface,
+  HttpClient,
+  HttpRequest,
+  HttpResponse,
+  IntentDocument,
+  ListResult,
+  OpenStackErrorKind,
+  OpenStackIntent,
+  OpenStackIntentOptions,
+  OpenStackIntentRecord,
+  PasswordAuth,
+  TlsOptions,
+  Token,
+} from './openstack.js'
