@@ -7,6 +7,7 @@
 // A host that cannot be reached, refuses the key or times out is recorded with the reason; the others are collected
 // in full. Names coming back from hosts are validated (plan.ts) before they are used in a command.
 
+import {setMaxListeners} from 'node:events'
 import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, rmSync} from 'node:fs'
 import {copyFile, mkdir, readdir, rename, rm, rmdir, stat, writeFile} from 'node:fs/promises'
@@ -248,6 +249,8 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
   const log = ctx.logger.child({host: host.name})
   const base = {name: host.name, roles: host.roles, address: host.address}
   const controller = new AbortController()
+  // Every running command listens on this one signal: hundreds at once are expected, not a leak.
+  setMaxListeners(0, controller.signal)
   const onOuterAbort = () => controller.abort(ctx.signal.reason)
   ctx.signal.addEventListener('abort', onOuterAbort, {once: true})
   const timer = setTimeout(() => controller.abort(new Error(`host timeout after ${ctx.hostTimeoutMs} ms`)), ctx.hostTimeoutMs)
