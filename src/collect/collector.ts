@@ -386,6 +386,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const partial = `${out}.partial-${process.pid}`
 
   const controller = new AbortController()
+  setMaxListeners(0, controller.signal) // one listener per host being collected
   const onOuterAbort = () => controller.abort(opts.signal?.reason ?? new Error('cancelled'))
   if (opts.signal?.aborted) throw new CollectAborted(`collection cancelled: ${reasonText(opts.signal.reason)}`)
   opts.signal?.addEventListener('abort', onOuterAbort, {once: true})
