@@ -12,7 +12,7 @@ export const FINDING_CODES = {
   LOCAL_VLAN_CONFLICT: 'Two networks share one local VLAN on the same host: their traffic is not isolated.',
   PORT_MISSING: 'A device or OVS port the wiring requires (tap, qbr, qvb, qvo, DHCP tap) is absent or not attached where it belongs.',
   LINK_BROKEN: 'A link between two elements is broken: a veth or patch peer missing or mismatched, or an end administratively down.',
-  UPLINK_MISSING: 'The physical bridge named in bridge_mappings is missing or has no physical NIC.',
+  UPLINK_MISSING: 'The physical bridge named in bridge_mappings is missing or has no physical NIC, or bridge_mappings names no bridge for a physical network the host needs.',
   NAMESPACE_MISSING: 'The qdhcp namespace of a DHCP-enabled network is absent on the host that should serve it.',
   DHCP_SERVER_DOWN: 'No dnsmasq serves a network whose DHCP namespace or files exist.',
   DHCP_HOST_MISSING: "A port's MAC address is not in its network's dnsmasq host file: the VM gets no lease.",

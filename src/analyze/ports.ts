@@ -207,9 +207,34 @@ function linkChecks(ctx: AnalysisContext, host: HostModel, link: PhysLink): Find
   return out
 }
 
+/** A physical network this host's ports need but its bridge_mappings leave out: the agent cannot provision it ("Cannot
+ * provision VLAN network … no bridge for physical_network …") and drops the translation flows it had for it. */
+function mappingChecks(ctx: AnalysisContext, host: HostModel): Finding[] {
+  const mappings = host.config.bridgeMappings
+  if (!mappings || !Object.keys(mappings).length) return []
+  const unmapped = new Map<string, PortView[]>()
+  for (const port of portsOnHost(ctx.reference, host)) {
+    const net = port.networkId ? ctx.reference.networks.get(port.networkId) : undefined
+    if (!net?.physnet || !(net.type === undefined || net.type === 'vlan' || net.type === 'flat') || net.physnet in mappings) continue
+    unmapped.set(net.physnet, [...(unmapped.get(net.physnet) ?? []), port])
+  }
+  const current = Object.entries(mappings).map(([k, v]) => `${k}:${v}`).join(',')
+  return [...unmapped].map(([physnet, ports]) => {
+    const elsewhere = ctx.actual.hosts.filter((h) => h !== host && h.config.bridgeMappings?.[physnet])
+    const bridge = elsewhere[0]?.config.bridgeMappings?.[physnet]
+    const nets = [...new Set(ports.map((p) => p.networkId!))].map((id) => ctx.reference.networks.get(id)?.name ?? id).sort()
+    return finding({code: 'UPLINK_MISSING', severity: 'error', host: host.name, element: `bridge_mappings: ${physnet}`,
+      impact: impactOf(ctx, ports), confidence: confidenceOf(...ports.map((p) => ctx.reference.networks.get(p.networkId!)?.source)),
+      message: `bridge_mappings = ${current} on ${host.name} has no bridge for physical network ${physnet}, which ${nets.join(', ')} use${nets.length === 1 ? 's' : ''} here: the OVS agent cannot provision ${nets.length === 1 ? 'it' : 'them'} and installs no VLAN translation for ${nets.length === 1 ? 'it' : 'them'}`,
+      expected: `bridge_mappings with ${physnet}:${bridge ?? '<bridge>'}${bridge ? ` (as on ${elsewhere.map((h) => h.name).join(', ')})` : ''}`, actual: `bridge_mappings = ${current}`,
+      evidence: host.config.evidence ? [{...host.config.evidence, text: `bridge_mappings = ${current}`}] : [],
+      remedy: `add ${physnet}:${bridge ?? '<bridge>'} to [ovs] bridge_mappings in openvswitch_agent.ini on ${host.name} and restart neutron-openvswitch-agent (its log says "no bridge for physical_network ${physnet}")`})
+  })
+}
+
 export const portAnalyzer: Analyzer = (ctx) => ctx.actual.hosts.flatMap((h) => portChecks(ctx, h))
 
 export const linkAnalyzer: Analyzer = (ctx) => ctx.actual.hosts.flatMap((host) => {
   if (!host.ovs || !bridgeOf(host, INTEGRATION_BRIDGE) || !needsPhysical(ctx, host)) return []
-  return physLinks(host).flatMap((link) => linkChecks(ctx, host, link))
+  return [...mappingChecks(ctx, host), ...physLinks(host).flatMap((link) => linkChecks(ctx, host, link))]
 })

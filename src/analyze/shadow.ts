@@ -1,7 +1,8 @@
 // FLOW_SHADOWED: a flow no packet can reach because a higher-priority flow in its table matches a superset.
 
 import type {HostModel} from '../model/actual.js'
-import {resolvePort} from '../model/wiring.js'
+import {DEAD_VLAN} from '../model/reference.js'
+import {isDropFlow, resolvePort} from '../model/wiring.js'
 import type {Flow, Masked} from '../types.js'
 import {type Analyzer, describeFlow, finding, flowEvidence} from './context.js'
 import type {Finding} from './finding.js'
@@ -76,6 +77,16 @@ export function covers(host: HostModel, bridge: string, g: Flow, f: Flow): boole
 
 const MAX_BUCKET = 20_000
 
+/** The OVS agent's `port_dead`: it tags the port 4095 and adds `priority=2,in_port=<port> actions=drop`, but leaves the
+ * port's `priority=9 … resubmit(,25)` above it. That shadowed drop is the agent's normal state for a dead port (the
+ * dead VLAN isolates it anyway), not a stale flow: a drop matching only the in_port of a port tagged 4095. */
+function isDeadPortDrop(host: HostModel, bridge: string, flow: Flow): boolean {
+  if (flow.match.inPort === undefined || Object.keys(flow.match.fields).length || !isDropFlow(flow)) return false
+  const name = resolvePort(host, bridge, flow.match.inPort)
+  const port = host.ovs?.bridges.find((b) => b.name === bridge)?.ports.find((p) => p.name === name)
+  return port?.tag === DEAD_VLAN
+}
+
 /** Generic shadowing over every table of every bridge; reported as warnings (the expected-flow checks raise errors). */
 export function shadowFindings(hosts: HostModel[]): Finding[] {
   const out: Finding[] = []
@@ -89,7 +100,7 @@ export function shadowFindings(hosts: HostModel[]): Finding[] {
         for (let i = 0; i < sorted.length; i++) {
           const f = sorted[i]
           const g = sorted.slice(0, i).find((x) => x.priority > f.priority && covers(host, bridge, x, f))
-          if (!g) continue
+          if (!g || isDeadPortDrop(host, bridge, f)) continue
           out.push(finding({code: 'FLOW_SHADOWED', severity: 'warning', host: host.name, element: `${bridge} table ${tableId}: ${describeFlow(f)}`,
             message: `this flow never matches: the priority ${g.priority} flow above it in table ${tableId} of ${bridge} matches everything it does`,
             expected: 'a flow that can match', actual: `shadowed by ${describeFlow(g)}`,

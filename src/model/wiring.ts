@@ -128,6 +128,18 @@ export function physLinks(host: HostModel): PhysLink[] {
   return out
 }
 
+/** The physical bridges frames really cross: those of bridge_mappings, and any other bridge still joined to br-int by
+ * the agent's phy-/int- ports (left behind when bridge_mappings changed: its flows and NIC still carry traffic). */
+export function wiredLinks(host: HostModel): PhysLink[] {
+  const out = physLinks(host)
+  for (const br of host.ovs?.bridges ?? []) {
+    if (br.name === INTEGRATION_BRIDGE || out.some((l) => l.bridge === br.name)) continue
+    const {intPort, phyPort} = linkPortNames(br.name)
+    if (br.ports.some((p) => p.name === phyPort)) out.push({bridge: br.name, intPort, phyPort})
+  }
+  return out
+}
+
 export function physLinkFor(host: HostModel, net: NetworkView): PhysLink | undefined {
   const links = physLinks(host)
   if (net.physnet) return links.find((l) => l.physnet === net.physnet)

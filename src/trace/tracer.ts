@@ -4,7 +4,7 @@
 
 import {type ActualModel, type DnsmasqInstance, type HostModel, findDevice, findOvsInterface, linuxBridgeOf, vethPeer} from '../model/actual.js'
 import {type PortView, type ReferenceModel, isDhcpPort} from '../model/reference.js'
-import {physLinks} from '../model/wiring.js'
+import {type PhysLink, wiredLinks} from '../model/wiring.js'
 import {formatFlow} from '../parsers/ovs-ofctl-dump-flows.js'
 import type {Packet} from '../sim/packet.js'
 import {MacTable} from '../sim/mac-table.js'
@@ -225,7 +225,7 @@ function leaveBridge(w: Walk, host: HostModel, bridge: string, port: string, pac
   }
   // A system port: a veth into a Linux bridge or another OVS bridge, or the physical NIC.
   const dev = findDevice(host, port, '')
-  const isUplink = physLinks(host).some((l) => l.bridge === bridge && l.phyPort !== port) && (!dev || !vethPeer(host, dev))
+  const isUplink = wiredLinks(host).some((l) => l.bridge === bridge && l.phyPort !== port) && (!dev || !vethPeer(host, dev))
   if (isUplink) {
     const upHop: Hop = {host: host.name, kind: 'uplink', element: port, vlan: vlanOf(packet), note: `physical NIC of ${bridge}`}
     w.branches.push({hops: [...hops.slice(0, -1), upHop], end: {kind: 'uplink', host: host.name, element: port, bridge, reason: `on the wire of ${port} with ${vlanOf(packet) === null ? 'no VLAN tag' : `VLAN ${vlanOf(packet)}`}`}})
@@ -252,21 +252,26 @@ function dhcpCandidates(w: Walk): HostModel[] {
 
 /** Across the physical network: every other host's uplink on the same physnet receives the frame (a flat L2 switch). */
 function crossPhysical(w: Walk, from: HostModel, bridge: string, nic: string, packet: Packet, hops: Hop[]): void {
-  const physnet = physLinks(from).find((l) => l.bridge === bridge)?.physnet
+  const physnet = wiredLinks(from).find((l) => l.bridge === bridge)?.physnet
   for (const host of dhcpCandidates(w)) {
     if (host === from) continue
-    const link = physLinks(host).find((l) => (physnet === undefined || l.physnet === undefined || l.physnet === physnet))
-    if (!link) continue
-    const br = host.ovs?.bridges.find((b) => b.name === link.bridge)
-    const uplinks = br?.ports.filter((p) => p.name !== link.phyPort && p.name !== br.name && p.interfaces.some((i) => i.type === '' || i.type === 'system')) ?? []
-    for (const up of uplinks) {
-      const key = `${host.name}|wire|${up.name}|${vlanOf(packet)}`
-      if (w.crossed.has(key)) continue
-      w.crossed.add(key)
-      const wire: Hop = {host: host.name, kind: 'physical-network', element: `${from.name}:${nic} → ${host.name}:${up.name}`, vlan: vlanOf(packet), note: physnet ? `physical network ${physnet}` : 'physical network'}
-      const upHop: Hop = {host: host.name, kind: 'uplink', element: up.name, vlan: vlanOf(packet), note: `physical NIC of ${link.bridge}`}
-      enterBridge(w, host, link.bridge, up.name, packet, [...hops, wire, upHop])
+    for (const link of wiredLinks(host).filter((l) => physnet === undefined || l.physnet === undefined || l.physnet === physnet)) {
+      crossInto(w, from, nic, host, link, physnet, packet, hops)
     }
+  }
+}
+
+/** The frame arrives on every NIC of `link`'s bridge on `host`. */
+function crossInto(w: Walk, from: HostModel, nic: string, host: HostModel, link: PhysLink, physnet: string | undefined, packet: Packet, hops: Hop[]): void {
+  const br = host.ovs?.bridges.find((b) => b.name === link.bridge)
+  const uplinks = br?.ports.filter((p) => p.name !== link.phyPort && p.name !== br.name && p.interfaces.some((i) => i.type === '' || i.type === 'system')) ?? []
+  for (const up of uplinks) {
+    const key = `${host.name}|wire|${up.name}|${vlanOf(packet)}`
+    if (w.crossed.has(key)) continue
+    w.crossed.add(key)
+    const wire: Hop = {host: host.name, kind: 'physical-network', element: `${from.name}:${nic} → ${host.name}:${up.name}`, vlan: vlanOf(packet), note: physnet ? `physical network ${physnet}` : 'physical network'}
+    const upHop: Hop = {host: host.name, kind: 'uplink', element: up.name, vlan: vlanOf(packet), note: `physical NIC of ${link.bridge}`}
+    enterBridge(w, host, link.bridge, up.name, packet, [...hops, wire, upHop])
   }
 }
 

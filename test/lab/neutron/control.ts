@@ -64,6 +64,12 @@ export interface NeutronLab {
   openstack(args: string[]): Promise<string>
   /** A snapshot of the lab with the real collector (capture.ts); `out` must not exist. */
   capture(out: string): Promise<void>
+  /** `control.sh agent stop|start NODE ovs|dhcp`: stop by PID (waits for the exit), or start and wait until alive. */
+  agent(action: 'stop' | 'start', node: string, kind: 'ovs' | 'dhcp'): Promise<void>
+  /** `control.sh vm NODE NETWORK NETNS [nowait]`: one more VM; returns it as recorded in $NLAB_DIR/vms. */
+  vm(node: string, network: string, netns: string, opts?: {wait?: boolean}): Promise<NeutronLabVm>
+  /** `control.sh sql STATEMENT` on the neutron database, behind the API's back (stdout). */
+  sql(statement: string): Promise<string>
 }
 
 /** Run argv with a clean environment plus `env`; never throws for a non-zero exit. */
@@ -140,6 +146,14 @@ export function neutronLab(opts: NeutronLabOptions = {}): NeutronLab {
       const r = await runArgv([process.execPath, '--import', 'tsx', CAPTURE_TS, out], env)
       if (r.code !== 0) throw new Error(`neutron lab: capture failed (${r.code}): ${r.stderr.trim().slice(-2000)}`)
     },
+    agent: async (action, node, kind) => void (await control(['agent', action, node, kind], `agent ${action} ${node} ${kind}`)),
+    vm: async (node, network, netns, opts = {}) => {
+      await control(['vm', node, network, netns, ...(opts.wait === false ? ['nowait'] : [])], `vm ${node} ${network} ${netns}`)
+      const vm = lab.vms().find((v) => v.node === node && v.netns === netns)
+      if (!vm) throw new Error(`neutron lab: vm ${netns} on ${node} not recorded in ${join(dir, 'vms')}`)
+      return vm
+    },
+    sql: (statement) => control(['sql', statement], 'sql'),
   }
   return lab
 }
