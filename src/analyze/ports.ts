@@ -1,7 +1,7 @@
 // The wiring of each port and of each host's bridges: PORT_MISSING, LINK_BROKEN, UPLINK_MISSING, VIF_MISMATCH.
 
 import {type DeviceRef, type Evidence, type HostModel, findDevice, findOvsInterface, linuxBridgeOf, vethPeer} from '../model/actual.js'
-import {type PortView, devicesOf, isDhcpPort} from '../model/reference.js'
+import {type PortView, devicesOf, isComputePort} from '../model/reference.js'
 import {INTEGRATION_BRIDGE, type PhysLink, bridgeOf, ovsPortOf, physLinks, portsOnHost} from '../model/wiring.js'
 import type {LinkDevice} from '../types.js'
 import {type AnalysisContext, type Analyzer, confidenceOf, finding, impactOf} from './context.js'
@@ -62,7 +62,8 @@ function hybridChecks(ctx: AnalysisContext, host: HostModel, port: PortView): Fi
         missing(d.qvb, `${d.qvb} is not attached to ${d.qbr}${elsewhere ? ` (it is on ${elsewhere.name})` : ''}: the VM's frames stop at the Linux bridge`,
           `brctl addif ${d.qbr} ${d.qvb}`, [{host: host.name, spec: 'brctl_show', text: `${d.qbr}: ${qbr.interfaces.join(' ') || '(no interfaces)'}`}])
       }
-      if (vmHere && !qbr.interfaces.includes(d.tap)) {
+      // A stopped instance has no tap: only a port Neutron reports active must have one.
+      if (vmHere && port.active !== false && !qbr.interfaces.includes(d.tap)) {
         missing(d.tap, `the VM's ${d.tap} is not attached to ${d.qbr}`, `brctl addif ${d.qbr} ${d.tap}  (or hard-reboot the instance)`,
           [{host: host.name, spec: 'brctl_show', text: `${d.qbr}: ${qbr.interfaces.join(' ') || '(no interfaces)'}`}])
       }
@@ -108,7 +109,9 @@ function portChecks(ctx: AnalysisContext, host: HostModel): Finding[] {
   const out: Finding[] = []
   if (!host.ovs) return out
   for (const port of portsOnHost(ctx.reference, host)) {
-    if (isDhcpPort(port)) continue
+    // Instance ports only: DHCP ports are checked with their namespace, router ports (qr-/qg- in qrouter namespaces)
+    // are wired by the L3 agent, which neutrace does not model yet.
+    if (!isComputePort(port)) continue
     const moved = misboundTo(ctx, host, port)
     if (moved) {
       out.push(finding({code: 'VIF_MISMATCH', severity: 'error', host: host.name, element: port.id, impact: impactOf(ctx, [port]), confidence: 'high',

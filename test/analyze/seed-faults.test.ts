@@ -137,3 +137,31 @@ describe('what could not be known is said, never called a fault', () => {
     }
   })
 })
+
+describe('what is not a fault', () => {
+  const routerPort = {ports: [{id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', network_id: NET, mac_address: 'fa:16:3e:aa:bb:01',
+    fixed_ips: [{subnet_id: '2d7a0a58-0674-439a-ad23-d6471aaae9bc', ip_address: '198.19.0.1'}], device_owner: 'network:router_interface',
+    device_id: 'f0e1d2c3-b4a5-4968-8776-655443322110', 'binding:host_id': 'control', 'binding:vif_type': 'ovs',
+    'binding:vif_details': {ovs_hybrid_plug: false}, status: 'ACTIVE', admin_state_up: true}]}
+
+  it('a router interface port (wired by the L3 agent, not modelled) raises no PORT_MISSING', () => {
+    const snapshot: Snapshot = structuredClone(healthy)
+    const hostFile = snapshot.captures.find((c) => c.key === `/var/lib/neutron/dhcp/${NET}/host`)!
+    hostFile.text += 'fa:16:3e:aa:bb:01,host-198-19-0-1.openstacklocal,198.19.0.1\n'
+    const findings = diagnose(analysisOf(snapshot, [{name: 'router-port.json', text: JSON.stringify(routerPort)}]))
+    expect(findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.element}`)).toEqual([])
+  })
+
+  it("a stopped instance's missing tap is not PORT_MISSING, an active one's is", () => {
+    const noTap = {host: 'compute-1', spec: 'brctl_show', edit: (t: string) => t.replace(/\n\s+tap53903a95-82/, '')}
+    const down = (t: string) => t.replace(/"status": "ACTIVE"/, '"status": "DOWN"')
+    expect(errors(withFaults(noTap)).map((f) => [f.code, f.element])).toEqual([['PORT_MISSING', 'tap53903a95-82']])
+    const snapshot: Snapshot = structuredClone(healthy)
+    const ports = snapshot.intentFiles.find((f) => f.name === 'ports.json')!
+    expect(ports.text).toMatch(/"status": "ACTIVE"/)
+    ports.text = down(ports.text)
+    const brctl = snapshot.captures.find((c) => c.host === 'compute-1' && c.spec === 'brctl_show')!
+    brctl.text = noTap.edit(brctl.text!)
+    expect(errors(diagnose(analysisOf(snapshot)))).toEqual([])
+  })
+})
