@@ -8,13 +8,13 @@
 // One lab (slot 221, 2 computes) for all of them. Needs root and test/lab/neutron/install.sh; skipped when
 // NEUTRACE_NEUTRON_LAB=0. About 4.5 minutes.
 
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
 import type {Finding} from '../../../src/analyze/index.js'
 import {type Analysis, diagnose, loadAnalysis, traceVm} from '../../../src/engine.js'
-import {neutronLab, neutronLabUnavailable, type NeutronLabVm} from './control.js'
+import {neutronLabUnavailable, type NeutronLabVm} from './control.js'
+import {useDemoLab} from './suite.js'
 
 const unavailable = neutronLabUnavailable()
 const wanted = process.env.NEUTRACE_NEUTRON_LAB !== '0'
@@ -43,10 +43,15 @@ function isExactly(findings: Finding[], wants: Want[]): boolean {
 }
 
 describe.skipIf(!wanted || unavailable !== undefined)('Neutron lab faults made the real way are found (slot 221, 2 computes)', () => {
-  const lab = neutronLab({slot: SLOT, computes: 2})
+  const demo = useDemoLab({slot: SLOT, computes: 2}, 'nlab-faults-')
+  const lab = demo.lab
   let vms: NeutronLabVm[] = []
   let scratch = ''
   let captures = 0
+  beforeAll(() => {
+    vms = demo.vms()
+    scratch = demo.scratch()
+  })
 
   /** A capture of the lab; one taken while an agent rewrites a namespace or file can come out incomplete: retried. */
   const snapshot = async (): Promise<Analysis> => {
@@ -133,18 +138,6 @@ describe.skipIf(!wanted || unavailable !== undefined)('Neutron lab faults made t
     if (!vm) throw new Error(`no VM ${netns}`)
     return vm
   }
-
-  beforeAll(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'nlab-faults-'))
-    await lab.down() // a lab left by an interrupted run
-    await lab.up()
-    vms = await lab.demo()
-  }, 900_000)
-
-  afterAll(async () => {
-    await lab.down()
-    if (scratch) rmSync(scratch, {recursive: true, force: true})
-  }, 300_000)
 
   it('starts clean', async () => {
     expect(vms).toHaveLength(6)

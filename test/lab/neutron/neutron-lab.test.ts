@@ -4,11 +4,11 @@
 // Slow (about 3 minutes) and needs root plus the packages of install.sh (npm pretest installs them): NEUTRACE_NEUTRON_LAB=0
 // skips it.
 
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {neutronLab, neutronLabUnavailable, parseVms, runArgv, type NeutronLabVm} from './control.js'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {neutronLabUnavailable, parseVms, runArgv, type NeutronLabVm} from './control.js'
+import {useDemoLab} from './suite.js'
 
 const wanted = process.env.NEUTRACE_NEUTRON_LAB !== '0'
 const unavailable = neutronLabUnavailable()
@@ -23,21 +23,14 @@ describe('parseVms', () => {
 })
 
 describe.skipIf(!wanted || unavailable !== undefined)('Neutron lab (real neutron-server, 2 compute nodes)', () => {
-  const lab = neutronLab({slot: 201, computes: 2})
+  const demo = useDemoLab({slot: 201, computes: 2}, 'nlab-test-')
+  const lab = demo.lab
   let vms: NeutronLabVm[] = []
   let scratch = ''
-
-  beforeAll(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'nlab-test-'))
-    await lab.down() // a lab left by an interrupted run
-    await lab.up()
-    vms = await lab.demo()
-  }, 900_000)
-
-  afterAll(async () => {
-    await lab.down()
-    if (scratch) rmSync(scratch, {recursive: true, force: true})
-  }, 300_000)
+  beforeAll(() => {
+    vms = demo.vms()
+    scratch = demo.scratch()
+  })
 
   it('has two VMs per network, on different compute nodes, each with its port ACTIVE', async () => {
     expect(vms).toHaveLength(6)
