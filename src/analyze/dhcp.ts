@@ -1,7 +1,7 @@
 // DHCP: the qdhcp namespace, dnsmasq, its interface and its host file. NAMESPACE_MISSING, DHCP_SERVER_DOWN,
 // DHCP_INTERFACE_MISMATCH, DHCP_HOST_MISSING, DHCP_HOST_MISMATCH, and PORT_MISSING for the DHCP port's device.
 
-import {type DhcpFiles, type DnsmasqInstance, type Evidence, type HostModel, findDevice} from '../model/actual.js'
+import {type DhcpFiles, type Evidence, type HostModel, dnsmasqServes, findDevice, showsDhcpFor} from '../model/actual.js'
 import {type NetworkView, type PortView, dhcpDeviceOf, isDhcpPort} from '../model/reference.js'
 import {type AnalysisContext, type Analyzer, confidenceOf, finding, impactOf} from './context.js'
 import type {Finding} from './finding.js'
@@ -12,16 +12,9 @@ function servingHosts(ctx: AnalysisContext, net: NetworkView): {host: HostModel;
   const out: {host: HostModel; port?: PortView}[] = []
   for (const host of ctx.actual.hosts) {
     const port = dhcpPorts.find((p) => p.host === host.name)
-    const traces = host.dhcp.has(net.id) || host.namespaces?.some((n) => n.name === `qdhcp-${net.id}`) ||
-      host.dnsmasq.some((d) => dnsmasqServes(d, net.id))
-    if (port || traces) out.push({host, port})
+    if (port || showsDhcpFor(host, net.id)) out.push({host, port})
   }
   return out
-}
-
-function dnsmasqServes(d: DnsmasqInstance, networkId: string): boolean {
-  if (d.networkId === networkId) return true
-  return [d.hostsFile, d.pidFile, d.optsFile].some((f) => f?.includes(`/${networkId}/`))
 }
 
 function hostFileChecks(ctx: AnalysisContext, host: HostModel, net: NetworkView, files: DhcpFiles | undefined): Finding[] {

@@ -442,6 +442,19 @@ function reversePeer(host: HostModel, ref: DeviceRef): DeviceRef | undefined {
   return undefined
 }
 
+/** Does this dnsmasq serve the network: by its NEUTRON_NETWORK_ID, its qdhcp namespace, or its files under
+ * /var/lib/neutron/dhcp/<network id>/? */
+export function dnsmasqServes(d: DnsmasqInstance, networkId: string): boolean {
+  return d.networkId === networkId || d.netns === `qdhcp-${networkId}` ||
+    [d.hostsFile, d.pidFile, d.optsFile].some((f) => f?.includes(`/${networkId}/`))
+}
+
+/** Does the host show that it serves DHCP for the network: its files, its qdhcp namespace or a dnsmasq for it? */
+export function showsDhcpFor(host: HostModel, networkId: string): boolean {
+  return host.dhcp.has(networkId) || Boolean(host.namespaces?.some((n) => n.name === `qdhcp-${networkId}`)) ||
+    host.dnsmasq.some((d) => dnsmasqServes(d, networkId))
+}
+
 export function linuxBridgeOf(host: HostModel, device: string): LinuxBridge | undefined {
   return host.linuxBridges?.find((b) => b.interfaces.includes(device))
 }

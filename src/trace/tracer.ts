@@ -2,7 +2,7 @@
 // forwards, OVS bridges through the OpenFlow simulator — to the uplink NIC, and with `to: 'dhcp'` across the
 // physical network into the qdhcp namespace of its network on another node.
 
-import {type ActualModel, type DnsmasqInstance, type HostModel, findDevice, findOvsInterface, linuxBridgeOf, vethPeer} from '../model/actual.js'
+import {type ActualModel, type DnsmasqInstance, type HostModel, findDevice, dnsmasqServes, findOvsInterface, linuxBridgeOf, showsDhcpFor, vethPeer} from '../model/actual.js'
 import {type PortView, type ReferenceModel, isDhcpPort} from '../model/reference.js'
 import {type PhysLink, wiredLinks} from '../model/wiring.js'
 import {formatFlow} from '../parsers/ovs-ofctl-dump-flows.js'
@@ -245,8 +245,7 @@ function dhcpCandidates(w: Walk): HostModel[] {
   if (w.replyTo) return w.model.hosts.filter((h) => h.name === w.replyTo!.host)
   const net = w.start.networkId
   if (!net) return w.model.hosts
-  const ns = `qdhcp-${net}`
-  const serving = w.model.hosts.filter((h) => h.dhcp.has(net) || h.namespaces?.some((n) => n.name === ns) || h.dnsmasq.some((d) => d.netns === ns || d.networkId === net))
+  const serving = w.model.hosts.filter((h) => showsDhcpFor(h, net))
   return serving.length ? serving : w.model.hosts
 }
 
@@ -321,9 +320,9 @@ function dhcpRequest(mac: string): Packet {
   return {in_port: 0, dl_src: mac, dl_dst: BROADCAST, dl_type: 0x0800, nw_src: '0.0.0.0', nw_dst: '255.255.255.255', nw_proto: 17, tp_src: 68, tp_dst: 67}
 }
 
+/** The dnsmasq of a qdhcp namespace. */
 function dnsmasqFor(host: HostModel, netns: string): DnsmasqInstance | undefined {
-  const net = /^qdhcp-(.+)$/.exec(netns)?.[1]
-  return host.dnsmasq.find((d) => d.netns === netns || (net !== undefined && (d.networkId === net || [d.hostsFile, d.pidFile].some((f) => f?.includes(`/${net}/`)))))
+  return host.dnsmasq.find((d) => dnsmasqServes(d, netns.slice('qdhcp-'.length)))
 }
 
 export function trace(model: ActualModel, ref: ReferenceModel, vm: TraceVm, target: TraceTarget): TraceResult {
