@@ -6,6 +6,7 @@ import type {Flow, FlowAction, PortRef} from '../types.js'
 import {lookupField, parseFieldValue, parseSubField, readSubField, writeSubField, allOnes, type SubField} from './fields.js'
 import {describeFlow, formatAction} from './format.js'
 import type {MacTable} from './mac-table.js'
+import {installLearnt, learnFlow} from './learn.js'
 import {matchFlow} from './match.js'
 import {OFPP_LOCAL, type SimBridge, type SimPort} from './model.js'
 import {normalSwitch, portLabel} from './normal.js'
@@ -27,6 +28,9 @@ export interface SimOptions {
   maxDepth?: number
   /** NORMAL learns source MACs into `macTable` (default true; `ofproto/trace` itself does not learn). */
   learn?: boolean
+  /** Flows learn() installed on this bridge earlier in the same trace: looked up with the bridge's own, and
+   * learn() adds to them. Without it learn() is noted and has no effect. */
+  learned?: Flow[]
 }
 
 export type OutputVia = 'output' | 'normal' | 'flood'
@@ -152,7 +156,7 @@ class Translation {
   constructor(
     readonly bridge: SimBridge,
     private readonly entering: Packet,
-    private readonly opts: Required<Pick<SimOptions, 'maxDepth' | 'maxResubmits' | 'learn'>> & {macTable?: MacTable},
+    private readonly opts: Required<Pick<SimOptions, 'maxDepth' | 'maxResubmits' | 'learn'>> & {macTable?: MacTable; learned?: Flow[]},
   ) {
     this.packet = clonePacket(entering)
     for (const port of bridge.ports) {
@@ -239,7 +243,7 @@ class Translation {
   }
 
   private choose(step: SimStep, probe: Packet): void {
-    const flows = this.tables.get(step.table) ?? []
+    const flows = [...(this.tables.get(step.table) ?? []), ...(this.opts.learned?.filter((f) => f.table === step.table) ?? [])]
     const matched: Flow[] = []
     const undecided: {flow: Flow; fields: string[]}[] = []
     for (const flow of flows) {
@@ -544,10 +548,22 @@ class Translation {
         return this.load(action.value, action.dst, event)
       case 'move':
         return this.move(action.src, action.dst, event)
-      case 'learn':
-        event.notes.push('learn() installs a flow for later packets; this packet is not affected')
-        this.uncertainty(`${formatAction(action)} is not modelled (it only affects later packets)`, false)
+      case 'learn': {
+        if (!this.opts.learned) {
+          event.notes.push('learn() installs a flow for later packets; this packet is not affected')
+          this.uncertainty(`${formatAction(action)} is not modelled (it only affects later packets)`, false)
+          return
+        }
+        const learnt = learnFlow(action.text, this.packet, step.flow)
+        if (learnt.flow) {
+          installLearnt(this.opts.learned, learnt.flow)
+          event.notes.push(`learned into table ${learnt.flow.table}: ${describeFlow(learnt.flow)}`)
+        } else {
+          event.notes.push(learnt.problem ?? 'learn() not modelled')
+          this.uncertainty(`${learnt.problem ?? 'learn() not modelled'} (later packets may go elsewhere)`, false)
+        }
         return
+      }
       case 'ct':
         return this.conntrack(action.text, event, step)
       case 'note':
@@ -618,6 +634,7 @@ export function simulateBridge(bridge: SimBridge, packet: Packet, opts: SimOptio
     maxResubmits: opts.maxResubmits ?? MAX_RESUBMITS,
     learn: opts.learn ?? true,
     macTable: opts.macTable,
+    learned: opts.learned,
   })
   if (!bridge.ports.some((p) => p.ofport === packet.in_port)) {
     run.notes.push(`in_port ${packet.in_port} is not a port of ${bridge.name}`)
