@@ -6,7 +6,7 @@ import {parseBridgeLink} from '../parsers/bridge-link.js'
 import {parseAddnHosts, parseDhcpHosts, parseDhcpLeases, parseDhcpOpts} from '../parsers/dhcp-files.js'
 import {parseDnsmasqArgv} from '../parsers/dnsmasq.js'
 import {parseEthtoolStats} from '../parsers/ethtool-stats.js'
-import {bridgeMappings, networkVlanRanges, parseIni} from '../parsers/ini.js'
+import {bridgeMappings, networkVlanRanges, parseIni, type TunnelSettings, tunnelSettings} from '../parsers/ini.js'
 import {parseIpAddr} from '../parsers/ip-addr.js'
 import {parseIpLink} from '../parsers/ip-link.js'
 import {parseIpNetns} from '../parsers/ip-netns.js'
@@ -62,6 +62,8 @@ export interface AgentConfig {
   bridgeMappings?: Record<string, string>
   vlanRanges?: Record<string, {min: number; max: number}[]>
   evidence?: Evidence
+  /** The OVS agent's tunnel settings (local_ip, tunnel_types, l2_population ...), when a config file names any. */
+  tunnel?: TunnelSettings & {evidence: Evidence}
 }
 
 export interface HostModel {
@@ -290,7 +292,8 @@ class HostBuilder {
         if (!ini) continue
         const mappings = bridgeMappings(ini)
         const ranges = networkVlanRanges(ini)
-        for (const p of [...mappings.problems, ...ranges.problems]) {
+        const tunnel = tunnelSettings(ini)
+        for (const p of [...mappings.problems, ...ranges.problems, ...tunnel.problems]) {
           this.problems.push({...p, host: this.host.name, spec: 'file', file: capture.record.file, kind: 'parse'})
         }
         if (Object.keys(mappings.value).length) {
@@ -298,6 +301,9 @@ class HostBuilder {
           this.host.config.evidence = this.evidence(capture)
         }
         if (Object.keys(ranges.value).length) this.host.config.vlanRanges = {...this.host.config.vlanRanges, ...ranges.value}
+        if (Object.keys(tunnel.value).length) {
+          this.host.config.tunnel = {...this.host.config.tunnel, ...tunnel.value, evidence: this.host.config.tunnel?.evidence ?? this.evidence(capture)}
+        }
       }
     }
   }

@@ -124,3 +124,45 @@ export function networkVlanRanges(ini: Ini): ParseResult<Record<string, VlanRang
   }
   return {value: ranges, problems}
 }
+
+/** The OVS agent's tunnel settings: `[ovs] local_ip, tunnel_bridge`, `[agent] tunnel_types, l2_population,
+ * arp_responder, vxlan_udp_port` (Havana's plugin ini spells the sections `[OVS]` and `[AGENT]`). */
+export interface TunnelSettings {
+  localIp?: string
+  tunnelTypes?: string[]
+  l2Population?: boolean
+  arpResponder?: boolean
+  tunnelBridge?: string
+  vxlanUdpPort?: number
+}
+
+export function tunnelSettings(ini: Ini): ParseResult<TunnelSettings> {
+  const value: TunnelSettings = {}
+  const problems: ParseProblem[] = []
+  const bool = (key: string): boolean | undefined => {
+    const found = lookup(ini, ['agent', 'ovs'], key)
+    if (!found) return undefined
+    const v = found.value.toLowerCase()
+    if (['true', '1', 'yes', 'on'].includes(v)) return true
+    if (['false', '0', 'no', 'off'].includes(v)) return false
+    problems.push({text: found.value, message: `[${found.section}] ${key}: "${found.value}" is not a boolean`})
+    return undefined
+  }
+  const localIp = lookup(ini, ['ovs'], 'local_ip')
+  if (localIp && localIp.value !== '') value.localIp = localIp.value
+  const types = lookup(ini, ['agent', 'ovs'], 'tunnel_types')
+  if (types) value.tunnelTypes = listItems(types.value).map((t) => t.toLowerCase())
+  const l2pop = bool('l2_population')
+  if (l2pop !== undefined) value.l2Population = l2pop
+  const responder = bool('arp_responder')
+  if (responder !== undefined) value.arpResponder = responder
+  const bridge = lookup(ini, ['ovs'], 'tunnel_bridge')
+  if (bridge && bridge.value !== '') value.tunnelBridge = bridge.value
+  const port = lookup(ini, ['agent'], 'vxlan_udp_port')
+  if (port) {
+    const n = Number(port.value)
+    if (Number.isInteger(n) && n > 0 && n < 65536) value.vxlanUdpPort = n
+    else problems.push({text: port.value, message: `[${port.section}] vxlan_udp_port: "${port.value}" is not a UDP port`})
+  }
+  return {value, problems}
+}

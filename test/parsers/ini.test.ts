@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {bridgeMappings, networkVlanRanges, parseIni} from '../../src/parsers/ini.js'
+import {bridgeMappings, networkVlanRanges, parseIni, tunnelSettings} from '../../src/parsers/ini.js'
 
 // No OpenStack here to write these: the Havana file is the layout of ovs_neutron_plugin.ini (2013.2), the modern
 // ones that of openvswitch_agent.ini and ml2_conf.ini as their sample configs spell them.
@@ -100,5 +100,33 @@ describe('networkVlanRanges', () => {
     const {value, problems} = networkVlanRanges(parseIni('[ml2_type_vlan]\nnetwork_vlan_ranges = a:10:5,b:1:4095,c:x:y,d:1:4094\n').value)
     expect(value).toEqual({d: [{min: 1, max: 4094}]})
     expect(problems).toHaveLength(3)
+  })
+})
+
+describe('tunnelSettings', () => {
+  // As the Neutron lab writes it with NLAB_TUNNELS=vxlan (test/lab/neutron/control.sh).
+  const LAB = `[agent]\ntunnel_types = vxlan\npolling_interval = 2\nl2_population = True\narp_responder = True\n[ovs]\n` +
+    `integration_bridge = br-int\nbridge_mappings = default:br-eth2\ndatapath_type = netdev\nlocal_ip = 198.19.230.12\n`
+
+  it('reads local_ip, tunnel_types, l2_population and arp_responder', () => {
+    expect(tunnelSettings(parseIni(LAB).value)).toEqual({
+      value: {localIp: '198.19.230.12', tunnelTypes: ['vxlan'], l2Population: true, arpResponder: true},
+      problems: [],
+    })
+  })
+
+  it('reads the Havana plugin ini ([OVS] local_ip, tunnel_bridge; [AGENT] tunnel_types)', () => {
+    const ini = '[OVS]\nlocal_ip = 10.0.0.1\ntunnel_bridge = br-tun\n[AGENT]\ntunnel_types = gre, vxlan\nl2_population = false\n'
+    expect(tunnelSettings(parseIni(ini).value).value).toEqual({localIp: '10.0.0.1', tunnelBridge: 'br-tun', tunnelTypes: ['gre', 'vxlan'], l2Population: false})
+  })
+
+  it('reads a VLAN-only agent as no tunnel types, and reports values that are not booleans or ports', () => {
+    expect(tunnelSettings(parseIni('[agent]\ntunnel_types =\n').value).value).toEqual({tunnelTypes: []})
+    const {value, problems} = tunnelSettings(parseIni('[agent]\nl2_population = maybe\nvxlan_udp_port = 99999\n').value)
+    expect(value).toEqual({})
+    expect(problems.map((p) => p.message)).toEqual([
+      '[agent] l2_population: "maybe" is not a boolean',
+      '[agent] vxlan_udp_port: "99999" is not a UDP port',
+    ])
   })
 })
