@@ -39,7 +39,7 @@ export {
   selectEndpoint,
   serverMessage,
   transportErrorMessage,
-} from './openstack.js'
+} from './openstack/index.js'
 export type {
   ApiSession,
   ApplicationCredentialAuth,
@@ -62,4 +62,4 @@ export type {
   PasswordAuth,
   TlsOptions,
   Token,
-} from './openstack.js'
+} from './openstack/index.js'

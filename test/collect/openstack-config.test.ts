@@ -29,8 +29,9 @@ import {
   selectEndpoint,
   serverMessage,
   transportErrorMessage,
-} from '../../src/collect/openstack.js'
+} from '../../src/collect/openstack/index.js'
 import {parseIntentDocument} from '../../src/intent/index.js'
+import {failure} from './openstack-support.js'
 
 let dir = ''
 beforeEach(() => {
@@ -385,17 +386,6 @@ function capturingLogger(): {logger: pino.Logger; lines: string[]} {
     },
   })
   return {logger: pino({level: 'debug'}, stream), lines}
-}
-
-/** The OpenStackError `p` rejects with. */
-async function failure(p: Promise<unknown>): Promise<OpenStackError> {
-  try {
-    await p
-  } catch (error) {
-    expect(error).toBeInstanceOf(OpenStackError)
-    return error as OpenStackError
-  }
-  throw new Error('expected a rejection')
 }
 
 const ids = (prefix: string, n: number) => Array.from({length: n}, (_, i) => ({id: `${prefix}-${i}`}))

@@ -28,7 +28,7 @@ import {
   type OpenStackIntentRecord,
   openstackIntentSource,
   resolveCloudConfig,
-} from '../../../src/collect/openstack.js'
+} from '../../../src/collect/openstack/index.js'
 import {LocalTransport} from '../../../src/collect/transport.js'
 import {loadIntentDir, parseIntentDocument} from '../../../src/intent/index.js'
 import {CONTROL_SH, neutronLab, neutronLabUnavailable, runArgv, type NeutronLabVm} from './control.js'
