@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core'
-import {terminalSafe} from '../src/render/safe.js'
+import {terminalSafe} from '../src/render/escape.js'
 import {EXIT, InputError, intentFlag} from '../src/cli/common.js'
 import {collectLive, collectSummary, liveFlags} from '../src/cli/live.js'
 

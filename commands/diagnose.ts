@@ -1,7 +1,7 @@
 import {Command, Flags} from '@oclif/core'
 import {SEVERITY_RANK} from '../src/analyze/codes.js'
 import {diagnose} from '../src/engine.js'
-import {terminalSafe} from '../src/render/safe.js'
+import {renderJson, terminalSafe} from '../src/render/escape.js'
 import {EXIT, InputError, intentFlag, snapshotArg} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {buildReport, renderReportTable} from '../src/render/findings.js'
@@ -34,7 +34,7 @@ Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for usage o
       const analysis = await loadOrCollect(args.snapshot, flags, (m) => this.warn(m))
       const findings = diagnose(analysis)
       const report = buildReport(analysis, findings, this.config.version)
-      this.log(flags.format === 'json' ? JSON.stringify(report, null, 2) : terminalSafe(renderReportTable(report)))
+      this.log(flags.format === 'json' ? renderJson(report) : terminalSafe(renderReportTable(report)))
       if (flags['fail-on'] !== 'never') {
         const threshold = SEVERITY_RANK[flags['fail-on'] as 'error' | 'warning']
         if (findings.some((f) => SEVERITY_RANK[f.severity] >= threshold)) code = EXIT.problem

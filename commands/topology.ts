@@ -1,5 +1,5 @@
 import {Command, Flags} from '@oclif/core'
-import {terminalSafe} from '../src/render/safe.js'
+import {renderJson, terminalSafe} from '../src/render/escape.js'
 import {EXIT, InputError, load, snapshotArg} from '../src/cli/common.js'
 import {renderTopologyDot, renderTopologyText, topologyJson, topologyOf} from '../src/render/topology.js'
 
@@ -29,7 +29,7 @@ export default class Topology extends Command {
     if (flags.host && !hosts.length) {
       this.error(`no host ${flags.host} in the snapshot; hosts: ${analysis.actual.hosts.map((h) => h.name).join(', ')}`, {exit: EXIT.usage})
     }
-    if (flags.format === 'json') this.log(JSON.stringify(topologyJson(analysis.actual, flags.host, this.config.version), null, 2))
+    if (flags.format === 'json') this.log(renderJson(topologyJson(analysis.actual, flags.host, this.config.version)))
     else if (flags.format === 'dot') this.log(terminalSafe(renderTopologyDot(analysis.actual, flags.host)))
     else this.log(terminalSafe(hosts.map((h) => renderTopologyText(topologyOf(h))).join('\n\n')))
   }

@@ -1,6 +1,6 @@
 import {Command, Flags} from '@oclif/core'
 import {traceVm, TraceError} from '../src/engine.js'
-import {terminalSafe} from '../src/render/safe.js'
+import {renderJson, terminalSafe} from '../src/render/escape.js'
 import {EXIT, InputError, intentFlag, snapshotArg} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {renderTraceDot, renderTraceText, traceJson} from '../src/render/trace.js'
@@ -39,7 +39,7 @@ Exit status: 0 when every trace is delivered, 1 when one is not, 2 for usage or 
       if (error instanceof InputError || error instanceof TraceError) this.error(error.message, {exit: EXIT.usage})
       throw error
     }
-    if (flags.format === 'json') this.log(JSON.stringify(traceJson(results, this.config.version), null, 2))
+    if (flags.format === 'json') this.log(renderJson(traceJson(results, this.config.version)))
     else if (flags.format === 'dot') this.log(terminalSafe(renderTraceDot(results)))
     else this.log(terminalSafe(results.map(renderTraceText).join('\n\n')))
     if (results.some((r) => r.verdict !== 'delivered')) this.exit(EXIT.problem)

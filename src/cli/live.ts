@@ -10,6 +10,7 @@ import {OpenStackError, openstackIntentSource, resolveCloudConfig} from '../coll
 import type {InventoryHost} from '../collect/index.js'
 import type {Analysis} from '../engine.js'
 import {SPEC_BY_ID} from '../specs.js'
+import {escapeTerminal} from '../render/escape.js'
 import {InputError, load} from './common.js'
 
 export const liveFlags = {
@@ -97,17 +98,18 @@ export async function collectLive(flags: LiveOptions, out?: string, intentDir?: 
   }
 }
 
-/** One line per host: what the snapshot holds and why anything is missing. */
+/** One line per host: what the snapshot holds and why anything is missing. Terminal text: fields escaped. */
 export function collectSummary(result: CollectResult): string {
-  const lines = [`Snapshot written to ${result.dir} (${result.complete ? 'complete' : 'INCOMPLETE'})`]
+  const t = escapeTerminal
+  const lines = [`Snapshot written to ${t(result.dir)} (${result.complete ? 'complete' : 'INCOMPLETE'})`]
   for (const h of result.manifest.hosts) {
     const bad = h.captures.filter((c) => c.error || c.exitCode !== 0)
     const absent = bad.filter((c) => SPEC_BY_ID.get(c.spec)?.optional).length
     const failed = bad.length - absent
     const notes = [failed ? `${failed} failed` : '', absent ? `${absent} optional absent` : ''].filter(Boolean).join(', ')
-    lines.push(`  ${h.name.padEnd(16)} ${h.status.padEnd(11)} ${h.captures.length} captures${notes ? `, ${notes}` : ''}${h.error ? ` — ${h.error}` : ''}`)
+    lines.push(`  ${t(h.name).padEnd(16)} ${t(h.status).padEnd(11)} ${h.captures.length} captures${notes ? `, ${notes}` : ''}${h.error ? ` — ${t(h.error)}` : ''}`)
   }
-  for (const p of result.manifest.problems ?? []) lines.push(`  ${p.host}: ${p.spec}: ${p.message}`)
+  for (const p of result.manifest.problems ?? []) lines.push(`  ${t(p.host)}: ${t(p.spec)}: ${t(p.message)}`)
   return lines.join('\n')
 }
 

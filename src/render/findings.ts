@@ -1,7 +1,9 @@
-// diagnose output: the JSON report (a versioned contract, schemas/diagnose.schema.json) and the human table.
+// diagnose output: the JSON report (a versioned contract, schemas/diagnose.schema.json) and the human table, every
+// field of which is escaped for the terminal (names come from hosts and tenants).
 
 import type {Finding} from '../analyze/index.js'
 import type {Analysis} from '../engine.js'
+import {escapeTerminal} from './escape.js'
 import {renderTable} from './table.js'
 
 export const REPORT_SCHEMA_VERSION = 1
@@ -33,11 +35,12 @@ export function buildReport(analysis: Analysis, findings: Finding[], version: st
 }
 
 export function renderReportTable(report: DiagnoseReport): string {
+  const t = escapeTerminal
   const out: string[] = []
-  const hosts = report.snapshot.hosts.map((h) => `${h.name} (${h.roles.join(',') || '?'}${h.status === 'complete' ? '' : `, ${h.status}`})`).join(', ')
-  out.push(`Snapshot ${report.snapshot.dir}${report.snapshot.createdAt ? ` taken ${report.snapshot.createdAt}` : ''}`)
+  const hosts = report.snapshot.hosts.map((h) => `${t(h.name)} (${t(h.roles.join(',')) || '?'}${h.status === 'complete' ? '' : `, ${t(h.status)}`})`).join(', ')
+  out.push(`Snapshot ${t(report.snapshot.dir)}${report.snapshot.createdAt ? ` taken ${t(report.snapshot.createdAt)}` : ''}`)
   out.push(`Hosts: ${hosts}`)
-  out.push(`Intent: ${report.intent.known ? report.intent.sources.join(', ') : 'none (inferred from the hosts)'}`)
+  out.push(`Intent: ${report.intent.known ? report.intent.sources.map(t).join(', ') : 'none (inferred from the hosts)'}`)
   out.push('')
   if (!report.findings.length) {
     out.push('No findings: the hosts match what Neutron expects.')
@@ -47,23 +50,25 @@ export function renderReportTable(report: DiagnoseReport): string {
     const detailed = report.findings.filter((f) => f.severity !== 'info')
     if (detailed.length) out.push('')
     for (const [i, f] of detailed.entries()) {
-      out.push(`[${i + 1}] ${f.code} on ${f.host ?? '-'}: ${f.element}${f.confidence === 'low' ? '  (inferred, low confidence)' : ''}`)
-      if (f.expected) out.push(`    expected: ${f.expected}`)
-      if (f.actual) out.push(`    actual:   ${f.actual}`)
+      out.push(`[${i + 1}] ${f.code} on ${t(f.host ?? '-')}: ${t(f.element)}${f.confidence === 'low' ? '  (inferred, low confidence)' : ''}`)
+      if (f.expected) out.push(`    expected: ${t(f.expected)}`)
+      if (f.actual) out.push(`    actual:   ${t(f.actual)}`)
       for (const e of f.evidence) {
         const where = [e.file ?? e.spec, e.line ? `line ${e.line}` : ''].filter(Boolean).join(' ')
-        out.push(`    evidence: ${e.host} ${where}${e.text ? `: ${e.text}` : ''}`)
+        out.push(`    evidence: ${t(e.host)} ${t(where)}${e.text ? `: ${t(e.text)}` : ''}`)
       }
       if (f.impact.vms.length || f.impact.networks.length) {
-        out.push(`    impact:   ${[f.impact.vms.length ? `VMs ${f.impact.vms.join(', ')}` : '', f.impact.networks.length ? `networks ${f.impact.networks.join(', ')}` : ''].filter(Boolean).join('; ')}`)
+        const vms = f.impact.vms.length ? `VMs ${f.impact.vms.map(t).join(', ')}` : ''
+        const networks = f.impact.networks.length ? `networks ${f.impact.networks.map(t).join(', ')}` : ''
+        out.push(`    impact:   ${[vms, networks].filter(Boolean).join('; ')}`)
       }
-      if (f.remedy) out.push(`    remedy:   ${f.remedy}`)
+      if (f.remedy) out.push(`    remedy:   ${t(f.remedy)}`)
     }
   }
   if (report.unknowns.length) {
     out.push('')
     out.push('Not known (checks depending on these were skipped or ran with low confidence):')
-    for (const u of report.unknowns) out.push(`  - ${u}`)
+    for (const u of report.unknowns) out.push(`  - ${t(u)}`)
   }
   out.push('')
   out.push(`${report.summary.error} error(s), ${report.summary.warning} warning(s), ${report.summary.info} info`)

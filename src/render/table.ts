@@ -1,29 +1,31 @@
-// Tables in the style of the OpenStack client (prettytable): +----+ borders, cells wrapped to a width.
+// Tables in the style of the OpenStack client (prettytable): +----+ borders, cells wrapped to a width. Every cell is
+// terminal text escaped here, so no caller can forget it: a newline in a name cannot add a row.
+
+import {escapeTerminal} from './escape.js'
 
 function wrap(text: string, width: number): string[] {
   const out: string[] = []
-  for (const para of text.split('\n')) {
-    let line = ''
-    for (const word of para.split(' ')) {
-      if (!line) line = word
-      else if (line.length + 1 + word.length <= width) line += ' ' + word
-      else {
-        out.push(line)
-        line = word
-      }
-      while (line.length > width) {
-        out.push(line.slice(0, width))
-        line = line.slice(width)
-      }
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (!line) line = word
+    else if (line.length + 1 + word.length <= width) line += ' ' + word
+    else {
+      out.push(line)
+      line = word
     }
-    out.push(line)
+    while (line.length > width) {
+      out.push(line.slice(0, width))
+      line = line.slice(width)
+    }
   }
+  out.push(line)
   return out
 }
 
-export function renderTable(headers: string[], rows: string[][], maxWidths: number[] = []): string {
+export function renderTable(headers: string[], rawRows: string[][], maxWidths: number[] = []): string {
+  const rows = rawRows.map((r) => r.map((c) => escapeTerminal(c ?? '')))
   const widths = headers.map((h, i) => {
-    const natural = Math.max(h.length, ...rows.map((r) => Math.max(...(r[i] ?? '').split('\n').map((l) => l.length))))
+    const natural = Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))
     return Math.max(h.length, Math.min(natural, maxWidths[i] ?? natural))
   })
   const rule = '+' + widths.map((w) => '-'.repeat(w + 2)).join('+') + '+'
@@ -35,9 +37,4 @@ export function renderTable(headers: string[], rows: string[][], maxWidths: numb
     return out
   }
   return [rule, ...line(headers), rule, ...rows.flatMap(line), rule].join('\n')
-}
-
-/** DOT identifiers and labels, quoted and escaped: names from remote hosts never break the graph. */
-export function dotId(s: string): string {
-  return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') + '"'
 }

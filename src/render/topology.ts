@@ -1,8 +1,8 @@
 // topology output: an indented picture per host (OVS bridges and ports with tags and peers, Linux bridges, namespaces,
-// dnsmasq, VMs), JSON, and DOT.
+// dnsmasq, VMs), JSON, and DOT. Names are escaped for each medium where they are written (./escape.ts).
 
 import {type ActualModel, type HostModel, findOvsInterface, vethPeer, findDevice} from '../model/actual.js'
-import {dotId} from './table.js'
+import {dotLabel, dotString, escapeTerminal as t} from './escape.js'
 
 export const TOPOLOGY_SCHEMA_VERSION = 1
 
@@ -50,42 +50,44 @@ export function topologyJson(model: ActualModel, hostFilter: string | undefined,
     hosts: model.hosts.filter((h) => !hostFilter || h.name === hostFilter).map(topologyOf)}
 }
 
-export function renderTopologyText(t: TopologyHost): string {
-  const out: string[] = [`${t.name} [${t.roles.join(', ')}]`]
-  for (const vm of t.vms) {
-    out.push(`  VM ${vm.name ?? '?'} ${vm.uuid ?? ''}`.trimEnd())
-    for (const i of vm.interfaces) out.push(`    nic ${i.mac ?? '?'} ${i.type}${i.bridge ? ` bridge=${i.bridge}` : ''}${i.dev ? ` dev=${i.dev}` : ''}`)
+export function renderTopologyText(topo: TopologyHost): string {
+  const out: string[] = [`${t(topo.name)} [${topo.roles.map(t).join(', ')}]`]
+  for (const vm of topo.vms) {
+    out.push(`  VM ${t(vm.name ?? '?')} ${t(vm.uuid ?? '')}`.trimEnd())
+    for (const i of vm.interfaces) out.push(`    nic ${t(i.mac ?? '?')} ${t(i.type)}${i.bridge ? ` bridge=${t(i.bridge)}` : ''}${i.dev ? ` dev=${t(i.dev)}` : ''}`)
   }
-  for (const b of t.linuxBridges) out.push(`  Linux bridge ${b.name}: ${b.interfaces.join(', ') || '(no interfaces)'}`)
-  for (const b of t.ovsBridges) {
-    out.push(`  OVS bridge ${b.name} (${b.flows} flows)`)
+  for (const b of topo.linuxBridges) out.push(`  Linux bridge ${t(b.name)}: ${b.interfaces.map(t).join(', ') || '(no interfaces)'}`)
+  for (const b of topo.ovsBridges) {
+    out.push(`  OVS bridge ${t(b.name)} (${b.flows} flows)`)
     for (const p of b.ports) {
-      const attrs = [p.ofport !== undefined ? `ofport ${p.ofport}` : '', p.type !== 'system' ? p.type : '', p.tag !== undefined ? `tag ${p.tag}` : '',
-        p.trunks.length ? `trunks [${p.trunks.join(',')}]` : '', p.peer ? `peer ${p.peer}` : '', p.namespace ? `in ${p.namespace}` : '',
-        p.error ? `ERROR ${p.error}` : ''].filter(Boolean)
-      out.push(`    ${p.name}${attrs.length ? `  ${attrs.join(', ')}` : ''}`)
+      const attrs = [p.ofport !== undefined ? `ofport ${p.ofport}` : '', p.type !== 'system' ? t(p.type) : '', p.tag !== undefined ? `tag ${p.tag}` : '',
+        p.trunks.length ? `trunks [${p.trunks.join(',')}]` : '', p.peer ? `peer ${t(p.peer)}` : '', p.namespace ? `in ${t(p.namespace)}` : '',
+        p.error ? `ERROR ${t(p.error)}` : ''].filter(Boolean)
+      out.push(`    ${t(p.name)}${attrs.length ? `  ${attrs.join(', ')}` : ''}`)
     }
   }
-  for (const n of t.namespaces) {
-    out.push(`  netns ${n.name}`)
-    for (const d of n.devices) if (d.name !== 'lo') out.push(`    ${d.name}${d.up ? '' : ' (down)'} ${d.addresses.join(' ')}`.trimEnd())
+  for (const n of topo.namespaces) {
+    out.push(`  netns ${t(n.name)}`)
+    for (const d of n.devices) if (d.name !== 'lo') out.push(`    ${t(d.name)}${d.up ? '' : ' (down)'} ${d.addresses.map(t).join(' ')}`.trimEnd())
   }
-  for (const d of t.dnsmasq) out.push(`  dnsmasq pid ${d.pid ?? '?'} network ${d.networkId ?? '?'}${d.namespace ? ` in ${d.namespace}` : ''}${d.interface ? ` on ${d.interface}` : ''}`)
+  for (const d of topo.dnsmasq) {
+    out.push(`  dnsmasq pid ${d.pid ?? '?'} network ${t(d.networkId ?? '?')}${d.namespace ? ` in ${t(d.namespace)}` : ''}${d.interface ? ` on ${t(d.interface)}` : ''}`)
+  }
   return out.join('\n')
 }
 
 export function renderTopologyDot(model: ActualModel, hostFilter?: string): string {
   const out = ['graph neutrace_topology {', '  compound=true;', '  node [shape=box, fontname="monospace"];']
-  const id = (host: string, name: string) => dotId(`${host}/${name}`)
+  const id = (host: string, name: string) => dotString(`${host}/${name}`)
   const edges = new Set<string>()
   for (const host of model.hosts.filter((h) => !hostFilter || h.name === hostFilter)) {
-    const t = topologyOf(host)
-    out.push(`  subgraph ${dotId(`cluster_${host.name}`)} {`, `    label=${dotId(host.name)};`)
-    for (const b of t.ovsBridges) {
-      out.push(`    ${id(host.name, b.name)} [shape=component, label=${dotId(b.name)}];`)
+    const topo = topologyOf(host)
+    out.push(`  subgraph ${dotString(`cluster_${host.name}`)} {`, `    label=${dotString(host.name)};`)
+    for (const b of topo.ovsBridges) {
+      out.push(`    ${id(host.name, b.name)} [shape=component, label=${dotString(b.name)}];`)
       for (const p of b.ports) {
         if (p.name === b.name) continue
-        out.push(`    ${id(host.name, p.name)} [label=${dotId(`${p.name}${p.tag !== undefined ? `\ntag ${p.tag}` : ''}`)}];`)
+        out.push(`    ${id(host.name, p.name)} [label=${p.tag !== undefined ? dotLabel(p.name, `tag ${p.tag}`) : dotString(p.name)}];`)
         edges.add(`  ${id(host.name, b.name)} -- ${id(host.name, p.name)};`)
         if (p.peer) {
           const peer = p.peer.split('@')[0]
@@ -94,10 +96,10 @@ export function renderTopologyDot(model: ActualModel, hostFilter?: string): stri
         }
       }
     }
-    for (const b of t.linuxBridges) {
-      out.push(`    ${id(host.name, b.name)} [shape=component, label=${dotId(b.name)}];`)
+    for (const b of topo.linuxBridges) {
+      out.push(`    ${id(host.name, b.name)} [shape=component, label=${dotString(b.name)}];`)
       for (const i of b.interfaces) {
-        out.push(`    ${id(host.name, i)} [label=${dotId(i)}];`)
+        out.push(`    ${id(host.name, i)} [label=${dotString(i)}];`)
         edges.add(`  ${id(host.name, b.name)} -- ${id(host.name, i)};`)
         const dev = findDevice(host, i, '')
         const peer = dev ? vethPeer(host, dev) : undefined
@@ -107,12 +109,12 @@ export function renderTopologyDot(model: ActualModel, hostFilter?: string): stri
         }
       }
     }
-    for (const vm of t.vms) {
-      out.push(`    ${id(host.name, `vm:${vm.uuid ?? vm.name}`)} [shape=box3d, label=${dotId(vm.name ?? vm.uuid ?? 'VM')}];`)
+    for (const vm of topo.vms) {
+      out.push(`    ${id(host.name, `vm:${vm.uuid ?? vm.name}`)} [shape=box3d, label=${dotString(vm.name ?? vm.uuid ?? 'VM')}];`)
       for (const i of vm.interfaces) if (i.dev) edges.add(`  ${id(host.name, `vm:${vm.uuid ?? vm.name}`)} -- ${id(host.name, i.dev)};`)
     }
-    for (const n of t.namespaces) out.push(`    ${id(host.name, `ns:${n.name}`)} [shape=folder, label=${dotId(n.name)}];`)
-    for (const b of t.ovsBridges) for (const p of b.ports) if (p.namespace) edges.add(`  ${id(host.name, p.name)} -- ${id(host.name, `ns:${p.namespace}`)};`)
+    for (const n of topo.namespaces) out.push(`    ${id(host.name, `ns:${n.name}`)} [shape=folder, label=${dotString(n.name)}];`)
+    for (const b of topo.ovsBridges) for (const p of b.ports) if (p.namespace) edges.add(`  ${id(host.name, p.name)} -- ${id(host.name, `ns:${p.namespace}`)};`)
     out.push('  }')
   }
   out.push(...edges, '}')

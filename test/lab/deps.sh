@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the neutrace test lab needs (Debian packages), only when something is missing and only as root.
 # Quiet when everything is present. Never starts the distro's services.
+# graphviz: the DOT outputs are checked by rendering them with the real `dot`.
 set -euo pipefail
 
-packages=(openvswitch-switch dnsmasq-base iproute2 bridge-utils openssh-server busybox ethtool procps util-linux)
+packages=(openvswitch-switch dnsmasq-base iproute2 bridge-utils openssh-server busybox ethtool procps util-linux graphviz)
 
 missing=()
 for p in "${packages[@]}"; do
