@@ -1,27 +1,13 @@
-import type {Evidence} from '../model/actual.js'
-import type {FindingCode, Severity} from './codes.js'
+import type {Finding as PublicFinding} from '../contracts/generated/diagnose.js'
+import type {FindingCode} from './codes.js'
 
-export interface Impact {
-  vms: string[]
-  ports: string[]
-  networks: string[]
-}
-
-export interface Finding {
+/** A finding is the public contract's (schemas/diagnose.schema.json → src/contracts/generated/diagnose.ts), with its
+ * code typed by the catalog; test/cli/contracts.test.ts checks the schema's enum is the catalog's. */
+export interface Finding extends PublicFinding {
   code: FindingCode
-  severity: Severity
-  host?: string
-  /** The element at fault, as the operator names it: `br-eth2`, `qvo53903a95-82`, `qdhcp-5f83…`, a flow. */
-  element: string
-  message: string
-  expected?: string
-  actual?: string
-  evidence: Evidence[]
-  remedy?: string
-  impact: Impact
-  /** low when the expectation was inferred rather than read from Neutron. */
-  confidence: 'high' | 'low'
 }
+
+export type Impact = Finding['impact']
 
 export function emptyImpact(): Impact {
   return {vms: [], ports: [], networks: []}

@@ -1,6 +1,7 @@
 // The actual model: what each host really has, rebuilt from the raw captures of a snapshot.
 // Every parse problem is recorded with host, spec, file and line; nothing here throws on bad data.
 
+import type {Evidence} from '../contracts/generated/diagnose.js'
 import {parseBrctlShow} from '../parsers/brctl-show.js'
 import {parseBridgeLink} from '../parsers/bridge-link.js'
 import {parseAddnHosts, parseDhcpHosts, parseDhcpLeases, parseDhcpOpts} from '../parsers/dhcp-files.js'
@@ -24,13 +25,8 @@ import type {
 } from '../types.js'
 
 /** Where a fact came from: enough to show the operator the line. */
-export interface Evidence {
-  host: string
-  spec: string
-  file?: string
-  line?: number
-  text?: string
-}
+/** Where a fact came from: the public contract's evidence (schemas/diagnose.schema.json). */
+export type {Evidence}
 
 export interface FlowTable {
   bridge: string

@@ -2,21 +2,14 @@
 // field of which is escaped for the terminal (names come from hosts and tenants).
 
 import type {Finding} from '../analyze/index.js'
+import {type DiagnoseReport, publicFinding} from '../contracts/index.js'
 import type {Analysis} from '../engine.js'
 import {escapeTerminal} from './escape.js'
 import {renderTable} from './table.js'
 
-export const REPORT_SCHEMA_VERSION = 1
+export const REPORT_SCHEMA_VERSION: DiagnoseReport['schemaVersion'] = 1
 
-export interface DiagnoseReport {
-  schemaVersion: number
-  tool: {name: 'neutrace'; version: string}
-  snapshot: {dir: string; createdAt?: string; source?: string; hosts: {name: string; roles: string[]; status: string}[]}
-  intent: {known: boolean; sources: string[]}
-  summary: {error: number; warning: number; info: number}
-  unknowns: string[]
-  findings: Finding[]
-}
+export type {DiagnoseReport}
 
 export function buildReport(analysis: Analysis, findings: Finding[], version: string): DiagnoseReport {
   const count = (s: string) => findings.filter((f) => f.severity === s).length
@@ -30,7 +23,7 @@ export function buildReport(analysis: Analysis, findings: Finding[], version: st
     intent: {known: analysis.reference.intentKnown, sources: analysis.intent?.sources ?? []},
     summary: {error: count('error'), warning: count('warning'), info: count('info')},
     unknowns: analysis.reference.unknowns,
-    findings,
+    findings: findings.map(publicFinding),
   }
 }
 

@@ -1,20 +1,13 @@
 // topology output: an indented picture per host (OVS bridges and ports with tags and peers, Linux bridges, namespaces,
 // dnsmasq, VMs), JSON, and DOT. Names are escaped for each medium where they are written (./escape.ts).
 
+import type {TopologyHost, TopologyReport} from '../contracts/index.js'
 import {type ActualModel, type HostModel, findOvsInterface, vethPeer, findDevice} from '../model/actual.js'
 import {dotLabel, dotString, escapeTerminal as t} from './escape.js'
 
-export const TOPOLOGY_SCHEMA_VERSION = 1
+export const TOPOLOGY_SCHEMA_VERSION: TopologyReport['schemaVersion'] = 1
 
-export interface TopologyHost {
-  name: string
-  roles: string[]
-  ovsBridges: {name: string; ports: {name: string; ofport?: number; tag?: number; trunks: number[]; type: string; peer?: string; error?: string; ifaceId?: string; namespace?: string}[]; flows: number}[]
-  linuxBridges: {name: string; interfaces: string[]}[]
-  namespaces: {name: string; devices: {name: string; addresses: string[]; up: boolean}[]}[]
-  dnsmasq: {pid?: number; networkId?: string; namespace?: string; interface?: string}[]
-  vms: {uuid?: string; name?: string; interfaces: {mac?: string; bridge?: string; dev?: string; type: string}[]}[]
-}
+export type {TopologyHost}
 
 function peerOf(host: HostModel, name: string, type: string, options: Record<string, string>): string | undefined {
   if (type === 'patch') return options.peer
@@ -45,7 +38,7 @@ export function topologyOf(host: HostModel): TopologyHost {
   }
 }
 
-export function topologyJson(model: ActualModel, hostFilter: string | undefined, version: string): unknown {
+export function topologyJson(model: ActualModel, hostFilter: string | undefined, version: string): TopologyReport {
   return {schemaVersion: TOPOLOGY_SCHEMA_VERSION, tool: {name: 'neutrace', version},
     hosts: model.hosts.filter((h) => !hostFilter || h.name === hostFilter).map(topologyOf)}
 }

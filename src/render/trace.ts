@@ -1,14 +1,16 @@
 // trace output: text (one hop a line, the VLAN the frame carries), JSON, and DOT. Names are escaped for each medium
 // where they are written (./escape.ts).
 
+import {publicTrace, type TraceReport} from '../contracts/index.js'
 import type {TraceResult} from '../trace/tracer.js'
 import {dotLabel, escapeTerminal as t} from './escape.js'
 import {renderTable} from './table.js'
 
-export const TRACE_SCHEMA_VERSION = 1
+export const TRACE_SCHEMA_VERSION: TraceReport['schemaVersion'] = 1
 
-export function traceJson(results: TraceResult[], version: string): unknown {
-  return {schemaVersion: TRACE_SCHEMA_VERSION, tool: {name: 'neutrace', version}, traces: results}
+/** `trace --format json`: the public shape of schemas/trace.schema.json, not the tracer's internal records. */
+export function traceJson(results: TraceResult[], version: string): TraceReport {
+  return {schemaVersion: TRACE_SCHEMA_VERSION, tool: {name: 'neutrace', version}, traces: results.map(publicTrace)}
 }
 
 function vlanText(v: number | null): string {

@@ -2,6 +2,7 @@
 // forwards, OVS bridges through the OpenFlow simulator — to the uplink NIC, and with `to: 'dhcp'` across the
 // physical network into the qdhcp namespace of its network on another node.
 
+import type {Hop, HopKind, Trace, TraceVm, Verdict} from '../contracts/generated/trace.js'
 import {type ActualModel, type DnsmasqInstance, type HostModel, findDevice, dnsmasqServes, findOvsInterface, linuxBridgeOf, showsDhcpFor, vethPeer} from '../model/actual.js'
 import {type PortView, type ReferenceModel, isDhcpPort} from '../model/reference.js'
 import {type PhysLink, wiredLinks} from '../model/wiring.js'
@@ -13,48 +14,10 @@ import type {Flow, VmInterface} from '../types.js'
 import {simBridgeOf} from './datapath.js'
 
 export type TraceTarget = 'uplink' | 'dhcp'
-export type Verdict = 'delivered' | 'dropped' | 'blackholed' | 'unknown'
-
-export type HopKind =
-  | 'vm' | 'tap' | 'linux-bridge' | 'veth' | 'ovs-port' | 'ovs-bridge' | 'patch' | 'uplink' | 'physical-network'
-  | 'namespace' | 'dhcp-server'
-
-export interface Hop {
-  host: string
-  kind: HopKind
-  element: string
-  /** VLAN the frame carries here: a vid, or null for untagged. */
-  vlan: number | null
-  note?: string
-  flows?: {bridge: string; table: number; line: number; text: string}[]
-}
-
-export interface TraceVm {
-  host: string
-  name?: string
-  uuid?: string
-  mac: string
-  ip?: string
-  portId?: string
-  networkId?: string
-  tap?: string
-}
-
-export interface TraceResult {
-  vm: TraceVm
-  target: TraceTarget
-  verdict: Verdict
-  reason: string
-  hops: Hop[]
-  /** The flow that dropped the frame, when a flow did. */
-  dropFlow?: {host: string; bridge: string; line: number; text: string}
-  /** Where else the flood went (other ports of the same VLAN): short summaries. */
-  elsewhere: string[]
-  dhcp?: {host: string; namespace: string; device: string; server: boolean; knowsMac: boolean; offers?: string}
-  /** With `to: 'dhcp'`: dnsmasq's offer on its way back to the VM. */
-  reply?: {verdict: Verdict; reason: string; hops: Hop[]; dropFlow?: {host: string; bridge: string; line: number; text: string}}
-  unknowns: string[]
-}
+// The trace's records are the public contract's (schemas/trace.schema.json → src/contracts/generated/trace.ts), so they
+// have one definition; `trace --format json` still copies them field by field (src/contracts/index.ts).
+export type {Hop, HopKind, TraceVm, Verdict}
+export type TraceResult = Trace
 
 export class TraceError extends Error {}
 

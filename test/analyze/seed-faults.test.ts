@@ -7,7 +7,9 @@ import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {analysisOf, diagnose, SEED_SNAPSHOT} from '../../src/engine.js'
 import type {Finding} from '../../src/analyze/index.js'
+import {buildReport} from '../../src/render/findings.js'
 import {readSnapshot, type Snapshot} from '../../src/snapshot/read.js'
+import {expectMatchesSchema} from '../support/schemas.js'
 
 const NET = '5f833617-6179-4797-b7c0-7d420d84040c'
 let healthy: Snapshot
@@ -27,7 +29,10 @@ function withFaults(...edits: Edit[]): Finding[] {
     capture.text = e.edit(before)
     if (capture.text === before) throw new Error(`edit of ${e.host} ${e.spec} ${e.key ?? ''} changed nothing`)
   }
-  return diagnose(analysisOf(snapshot))
+  const analysis = analysisOf(snapshot)
+  const findings = diagnose(analysis)
+  expectMatchesSchema('diagnose', buildReport(analysis, findings, 'test')) // what `diagnose --format json` prints
+  return findings
 }
 
 function errors(findings: Finding[]): Finding[] {

@@ -1,0 +1,84 @@
+// Generated from schemas/diagnose.schema.json by `npm run contracts`: do not edit, change the schema.
+
+export interface DiagnoseReport {
+  schemaVersion: 1
+  tool: Tool
+  snapshot: {
+    dir: string
+    createdAt?: string
+    source?: string
+    hosts: {
+      name: string
+      roles: ('control' | 'network' | 'compute')[]
+      status: 'complete' | 'partial' | 'unreachable'
+    }[]
+  }
+  intent: {
+    known: boolean
+    sources: string[]
+  }
+  summary: {
+    error: number
+    warning: number
+    info: number
+  }
+  unknowns: string[]
+  findings: Finding[]
+}
+/**
+ * This interface was referenced by `DiagnoseReport`'s JSON-Schema
+ * via the `definition` "tool".
+ */
+export interface Tool {
+  name: 'neutrace'
+  version: string
+}
+/**
+ * This interface was referenced by `DiagnoseReport`'s JSON-Schema
+ * via the `definition` "finding".
+ */
+export interface Finding {
+  code:
+    | 'FLOW_MISSING'
+    | 'FLOW_SHADOWED'
+    | 'SEGMENT_MISMATCH'
+    | 'VLAN_TAG_MISMATCH'
+    | 'DEAD_VLAN'
+    | 'LOCAL_VLAN_CONFLICT'
+    | 'PORT_MISSING'
+    | 'LINK_BROKEN'
+    | 'UPLINK_MISSING'
+    | 'NAMESPACE_MISSING'
+    | 'DHCP_SERVER_DOWN'
+    | 'DHCP_HOST_MISSING'
+    | 'DHCP_HOST_MISMATCH'
+    | 'DHCP_INTERFACE_MISMATCH'
+    | 'VIF_MISMATCH'
+    | 'DATA_MISSING'
+    | 'PARSE_ERROR'
+  severity: 'error' | 'warning' | 'info'
+  host?: string
+  element: string
+  message: string
+  expected?: string
+  actual?: string
+  evidence: Evidence[]
+  remedy?: string
+  impact: {
+    vms: string[]
+    ports: string[]
+    networks: string[]
+  }
+  confidence: 'high' | 'low'
+}
+/**
+ * This interface was referenced by `DiagnoseReport`'s JSON-Schema
+ * via the `definition` "evidence".
+ */
+export interface Evidence {
+  host: string
+  spec: string
+  file?: string
+  line?: number
+  text?: string
+}
