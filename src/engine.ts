@@ -2,19 +2,17 @@
 // Commands call these; so do the live collect-and-analyse paths.
 
 import {readFile, readdir} from 'node:fs/promises'
-import {dirname, join, resolve, sep} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
 import {analyze, type Finding} from './analyze/index.js'
 import {mergeIntent, parseIntentDocument} from './intent/index.js'
 import {type ActualModel, buildActualModel} from './model/actual.js'
 import {buildReferenceModel, type ReferenceModel} from './model/reference.js'
 import {readSnapshot, type Snapshot, SnapshotError} from './snapshot/read.js'
+import {PACKAGE_ROOT} from './package-root.js'
 import {findVm, trace, TraceError, type TraceResult, type TraceTarget} from './trace/tracer.js'
 import type {DataProblem, Intent} from './types.js'
 
-const HERE = dirname(fileURLToPath(import.meta.url))
-/** The package root: two levels above dist/src/engine.js when compiled, one above src/engine.ts from source. */
-export const PACKAGE_ROOT = HERE.split(sep).includes('dist') ? resolve(HERE, '..', '..') : resolve(HERE, '..')
+export {PACKAGE_ROOT}
 
 /** The snapshot shipped with neutrace: the seed document's deployment. */
 export const SEED_SNAPSHOT = join(PACKAGE_ROOT, 'fixtures', 'snapshots', 'seed')

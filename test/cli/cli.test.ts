@@ -6,8 +6,9 @@ import {existsSync} from 'node:fs'
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
-import {Ajv} from 'ajv'
-import {describe, expect, it} from 'vitest'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {validatorOf} from '../support/schemas.js'
+import {requireBuild} from './built.js'
 
 const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..', '..')
@@ -39,12 +40,10 @@ async function golden(name: string, actual: string): Promise<void> {
   expect(portable(actual)).toBe(await readFile(file, 'utf8'))
 }
 
-async function schema(name: string) {
-  const ajv = new Ajv({allErrors: true, strict: false})
-  return ajv.compile(JSON.parse(await readFile(join(ROOT, 'schemas', name), 'utf8')))
-}
 
-describe.skipIf(!existsSync(join(ROOT, 'dist', 'commands')))('neutrace CLI on the seed snapshot', () => {
+describe('neutrace CLI on the seed snapshot', () => {
+  beforeAll(requireBuild)
+
   it('diagnose (default snapshot) reports no finding and exits 0', async () => {
     const r = await cli('diagnose')
     expect(r.code).toBe(0)
@@ -55,7 +54,7 @@ describe.skipIf(!existsSync(join(ROOT, 'dist', 'commands')))('neutrace CLI on th
     const r = await cli('diagnose', SEED, '--format', 'json')
     expect(r.code).toBe(0)
     const report = JSON.parse(r.stdout)
-    const validate = await schema('diagnose.schema.json')
+    const validate = validatorOf('diagnose')
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true)
     expect(report.summary).toEqual({error: 0, warning: 0, info: 0})
   })
@@ -78,7 +77,7 @@ describe.skipIf(!existsSync(join(ROOT, 'dist', 'commands')))('neutrace CLI on th
 
   it('trace --format json matches its schema; --format dot is a digraph', async () => {
     const r = await cli('trace', SEED, '--vm', 'Oracle Linux', '--to', 'dhcp', '--format', 'json')
-    const validate = await schema('trace.schema.json')
+    const validate = validatorOf('trace')
     const body = JSON.parse(r.stdout)
     expect(validate(body), JSON.stringify(validate.errors)).toBe(true)
     expect(body.traces[0].verdict).toBe('delivered')
@@ -92,7 +91,7 @@ describe.skipIf(!existsSync(join(ROOT, 'dist', 'commands')))('neutrace CLI on th
     expect(text.code).toBe(0)
     await golden('seed-topology.txt', text.stdout)
     const json = await cli('topology', SEED, '--format', 'json', '--host', 'compute-1')
-    const validate = await schema('topology.schema.json')
+    const validate = validatorOf('topology')
     const body = JSON.parse(json.stdout)
     expect(validate(body), JSON.stringify(validate.errors)).toBe(true)
     expect(body.hosts.map((h: {name: string}) => h.name)).toEqual(['compute-1'])
