@@ -14,10 +14,18 @@
 #   control.sh agent stop|start NODE ovs|dhcp     stop (SIGTERM by PID) or start one agent; start waits until alive
 #   control.sh vm NODE NETWORK NETNS [nowait]     one more VM (port, os-vif plug, namespace; nowait: no tag/lease wait)
 #   control.sh sql 'STATEMENT'                    run SQL on the neutron database (behind the API's back)
+#   control.sh ini NODE FILE SECTION KEY [VALUE]  set (or, without VALUE, delete) an option in a node's config file
+#                                                 (a path under /etc/neutron), e.g. before `agent stop/start`
 #
 # Environment: NLAB_SLOT (default 200): the lab's management /24 is 198.18.<slot>.0/24 (root side .1, control
 # node .11, compute node i .11+i); NLAB_COMPUTES (default 0): compute nodes nlab-cmp1..N besides the control node;
 # NLAB_DIR (default /tmp/neutrace-nlab<slot>). Needs root and test/lab/neutron/install.sh run first.
+# NLAB_TUNNELS (default empty): vxlan or gre makes the tenant networks tunnel networks (issue 9): every node gets an
+# underlay veth eth1 on a root bridge nlab<slot>ul, held by an OVS bridge br-tunnel (netdev) whose internal port
+# carries the node's local_ip 198.19.<slot>.<11+i>/24 (userspace tunnelling: OVS routes and ARPs the outer packet
+# itself, out of br-tunnel), the agents run tunnel_types=<type> with arp_responder, and `demo` builds two tunnel
+# networks instead of the VLAN/flat ones. NLAB_L2POP (default 1 with tunnels): the l2population mechanism driver
+# and the agents' l2_population. Without NLAB_TUNNELS nothing of this exists and the lab is the VLAN/flat one.
 # Every daemon listens on its node's address or on the node's own loopback, inside the node's network namespace.
 set -euo pipefail
 
@@ -25,11 +33,16 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 slot=${NLAB_SLOT:-200}
 dir=${NLAB_DIR:-/tmp/neutrace-nlab$slot}
 computes=${NLAB_COMPUTES:-0}
+tunnels=${NLAB_TUNNELS:-}
+l2pop=${NLAB_L2POP:-1}
 ctl=nlab-ctl
 ctl_addr=198.18.$slot.11
 root_addr=198.18.$slot.1
 mgmt_br=nlab${slot}mg
 switch_br=nlab${slot}sw
+underlay_br=nlab${slot}ul
+tunnel_bridge=br-tunnel
+underlay=eth1
 physnet=default
 phys_bridge=br-eth2
 uplink=eth2
@@ -49,6 +62,8 @@ all_nodes() {
 }
 node_index() { if [ "$1" = "$ctl" ]; then echo 0; else echo "${1#nlab-cmp}"; fi; }
 node_addr() { echo "198.18.$slot.$((11 + $(node_index "$1")))"; }
+# The tunnel endpoint (local_ip) of a node, on its br-tunnel internal port (NLAB_TUNNELS only).
+node_tunnel_addr() { echo "198.19.$slot.$((11 + $(node_index "$1")))"; }
 ndir() { echo "$dir/nodes/$1"; }
 
 # ---- timings ---------------------------------------------------------------------------------------------------
@@ -213,23 +228,30 @@ render_node_configs() { # NODE
 [DEFAULT]
 host = $n
 [agent]
-tunnel_types =
+tunnel_types = $tunnels
 polling_interval = 2
+$([ -z "$tunnels" ] || printf 'l2_population = %s\narp_responder = True\n' "$([ "$l2pop" = 1 ] && echo True || echo False)")
 [ovs]
 integration_bridge = br-int
 bridge_mappings = $physnet:$phys_bridge
 datapath_type = netdev
 of_listen_address = 127.0.0.1
+$([ -z "$tunnels" ] || echo "local_ip = $(node_tunnel_addr "$n")")
 [securitygroup]
 firewall_driver = iptables_hybrid
 enable_security_group = true
 enable_ipset = true
 EOF
+  local tenant_types=vlan mechanisms=openvswitch
+  if [ -n "$tunnels" ]; then
+    tenant_types=$tunnels
+    [ "$l2pop" != 1 ] || mechanisms=openvswitch,l2population
+  fi
   cat > "$r/etc-neutron/plugins/ml2/ml2_conf.ini" <<EOF
 [ml2]
-type_drivers = flat,vlan,vxlan
-tenant_network_types = vlan
-mechanism_drivers = openvswitch
+type_drivers = flat,vlan,vxlan$([ -z "$tunnels" ] || echo ,gre)
+tenant_network_types = $tenant_types
+mechanism_drivers = $mechanisms
 extension_drivers = port_security
 [ml2_type_flat]
 flat_networks = *
@@ -237,6 +259,7 @@ flat_networks = *
 network_vlan_ranges = $physnet:1000:1999
 [ml2_type_vxlan]
 vni_ranges = 1:1000
+$([ -z "$tunnels" ] || printf '[ml2_type_gre]\ntunnel_id_ranges = 1:1000\n')
 [securitygroup]
 enable_security_group = true
 enable_ipset = true
@@ -338,6 +361,8 @@ prepare_node_dirs() { # NODE
   while read -r b; do
     [ -e "${b#*=}" ] || mkdir -p "${b#*=}"
   done < <(binds "$1")
+  # node-init.sh mounts a private tmpfs on /run/netns: after a reboot (/run is a tmpfs) nobody has made it yet.
+  [ -d /run/netns ] || mkdir -p /run/netns
 }
 
 start_node() { # NODE
@@ -370,6 +395,9 @@ wire_root() {
   ip link set "$mgmt_br" up
   ip link add "$switch_br" type bridge
   ip link set "$switch_br" up
+  [ -z "$tunnels" ] && return 0
+  ip link add "$underlay_br" type bridge
+  ip link set "$underlay_br" up
 }
 wire_node() { # NODE
   local n=$1 i netns
@@ -384,6 +412,16 @@ wire_node() { # NODE
   in_node "$n" ip link set "$uplink" up
   in_node "$n" ovs-vsctl --may-exist add-br "$phys_bridge" -- set bridge "$phys_bridge" datapath_type=netdev \
     -- --may-exist add-port "$phys_bridge" "$uplink"
+  [ -z "$tunnels" ] && return 0
+  # Userspace tunnelling: the endpoint address sits on an OVS bridge's internal port, the underlay NIC in that
+  # bridge; ovs-vswitchd routes (ovs/route/show, from the kernel's table) and ARPs (tnl/arp/show) the outer packet.
+  ip link add "nl${slot}u$i" type veth peer name "$underlay" netns "$netns"
+  ip link set "nl${slot}u$i" master "$underlay_br" up
+  in_node "$n" ip link set "$underlay" up
+  in_node "$n" ovs-vsctl --may-exist add-br "$tunnel_bridge" -- set bridge "$tunnel_bridge" datapath_type=netdev \
+    -- --may-exist add-port "$tunnel_bridge" "$underlay"
+  in_node "$n" ip addr add "$(node_tunnel_addr "$n")/24" dev "$tunnel_bridge"
+  in_node "$n" ip link set "$tunnel_bridge" up
 }
 
 # ---- services (control node) ----------------------------------------------------------------------------------
@@ -503,18 +541,30 @@ demo_networks=(
   "nlab-net2 vlan 1001 198.19.202.0/24"
   "nlab-net3 flat - 198.19.203.0/24"
 )
+# NLAB_TUNNELS: two tunnel networks (VNI / GRE key 101 and 102), two VMs each (on different computes).
+tunnel_networks() {
+  demo_networks=(
+    "nlab-tun1 $tunnels 101 198.19.211.0/24"
+    "nlab-tun2 $tunnels 102 198.19.212.0/24"
+  )
+}
 vm_node() { # NETWORK_INDEX VM_INDEX (0-based)
   if [ "$computes" -eq 0 ]; then echo "$ctl"; return; fi
   echo "nlab-cmp$(( (($1 + $2) % computes) + 1 ))"
 }
 demo() {
   : > "$dir/vms"
+  [ -z "$tunnels" ] || tunnel_networks
   local i j name type seg cidr net_id first second
   for i in "${!demo_networks[@]}"; do
     read -r name type seg cidr <<<"${demo_networks[$i]}"
     step "$name: $type network + subnet $cidr"
-    local provider=(--provider-network-type "$type" --provider-physical-network "$physnet")
-    [ "$type" = vlan ] && provider+=(--provider-segment "$seg")
+    local provider=(--provider-network-type "$type")
+    case "$type" in
+      vlan) provider+=(--provider-physical-network "$physnet" --provider-segment "$seg") ;;
+      flat) provider+=(--provider-physical-network "$physnet") ;;
+      *) provider+=(--provider-segment "$seg") ;;
+    esac
     net_id=$(os network create "${provider[@]}" "$name" -f value -c id)
     os subnet create --network "$net_id" --subnet-range "$cidr" --dhcp "${name}-subnet" -f value -c id >/dev/null
     done_step "$name: network+subnet created (API)"
@@ -572,7 +622,7 @@ print(p["id"], p["mac_address"], p["fixed_ips"][0]["ip_address"], p["binding_vif
   step "$n/$vm_ns: VM namespace behind tap$dev11, DHCP lease"
   vm_netns "$n" "$vm_ns" "$dev11" "$mac"
   local script=$dir/udhcpc.sh lease
-  printf '#!/bin/sh\n[ "$1" = bound ] && echo "lease ip=$ip mask=$mask router=$router"\nexit 0\n' > "$script"
+  printf '#!/bin/sh\n[ "$1" = bound ] && echo "lease ip=$ip mask=$mask router=$router mtu=$mtu"\nexit 0\n' > "$script"
   chmod +x "$script"
   lease=$(in_node "$n" ip netns exec "$vm_ns" busybox udhcpc -i eth0 -n -q -f -t 10 -T 2 -s "$script" 2>&1 |
     grep '^lease' || true)
@@ -580,6 +630,10 @@ print(p["id"], p["mac_address"], p["fixed_ips"][0]["ip_address"], p["binding_vif
   log "  $lease (Neutron says $ip)"
   grep -q "ip=$ip " <<<"$lease" || die "lease $lease is not the port's address $ip"
   in_node "$n" ip netns exec "$vm_ns" ip addr add "$ip/24" dev eth0
+  # On a tunnel network the guest takes the MTU DHCP option 26 gives it (1450 for VXLAN), as cloud images do.
+  local mtu
+  mtu=$(sed -n 's/.* mtu=\([0-9][0-9]*\).*/\1/p' <<<"$lease")
+  [ -z "$tunnels" ] || [ -z "$mtu" ] || in_node "$n" ip netns exec "$vm_ns" ip link set eth0 mtu "$mtu"
   echo "$n $net $port_id $mac $ip $vm_ns $instance" >> "$dir/vms"
   done_step "$n/$vm_ns: udhcpc lease = port IP"
 }
@@ -632,6 +686,13 @@ agent_alive() { # NODE ovs|dhcp
   if [ "$2" = ovs ]; then type='Open vSwitch agent'; else type='DHCP agent'; fi
   os network agent list --host "$1" -f value -c 'Agent Type' -c Alive | grep -qx "$type True"
 }
+ini_set() { # NODE FILE SECTION KEY [VALUE]: FILE relative to /etc/neutron in the node
+  local f
+  [ $# -ge 4 ] || die "ini NODE FILE SECTION KEY [VALUE]"
+  f=$(ndir "$1")/root/etc-neutron/${2#/etc/neutron/}
+  [ -f "$f" ] || die "no $2 on $1"
+  if [ $# -ge 5 ]; then crudini --set "$f" "$3" "$4" "$5"; else crudini --del "$f" "$3" "$4"; fi
+}
 vm_add() { # NODE NETWORK_NAME VM_NETNS [nowait]
   local net_id
   net_id=$(os network show "$2" -f value -c id)
@@ -647,6 +708,7 @@ up() {
   mkdir -p "$dir/secrets"
   chmod 700 "$dir/secrets"
   echo "$computes" > "$dir/computes"
+  echo "${tunnels:--} $l2pop" > "$dir/tunnels"
   : > "$dir/timings"
   t0=$(now_ms)
   step "prepare node directories and configs"
@@ -736,6 +798,7 @@ down() {
   # The veths went with the nodes' network namespaces; the bridges are ours to delete.
   ip link del "$mgmt_br" 2>/dev/null || true
   ip link del "$switch_br" 2>/dev/null || true
+  ip link del "$underlay_br" 2>/dev/null || true
   rm -rf "$dir"
   log "down: $(( $(now_ms) - t0 )) ms"
   verify_clean
@@ -749,8 +812,8 @@ stop_wait() { # PID STARTTIME SECONDS
 }
 verify_clean() {
   local bad=0
-  if ip -o link show | grep -Eq ": (nl${slot}[mp][0-9]+|$mgmt_br|$switch_br)[@:]"; then
-    log "leftover links: $(ip -o link show | grep -Eo ": (nl${slot}[mp][0-9]+|$mgmt_br|$switch_br)[@:]" | tr '\n' ' ')"
+  if ip -o link show | grep -Eq ": (nl${slot}[mpu][0-9]+|$mgmt_br|$switch_br|$underlay_br)[@:]"; then
+    log "leftover links: $(ip -o link show | grep -Eo ": (nl${slot}[mpu][0-9]+|$mgmt_br|$switch_br|$underlay_br)[@:]" | tr '\n' ' ')"
     bad=1
   fi
   if ip -o addr show | grep -q "198\.18\.$slot\."; then log "leftover address 198.18.$slot.x"; bad=1; fi
@@ -776,6 +839,10 @@ status() {
 }
 
 [ -s "$dir/computes" ] && computes=$(cat "$dir/computes")
+if [ -s "$dir/tunnels" ]; then
+  read -r tunnels l2pop < "$dir/tunnels"
+  [ "$tunnels" != - ] || tunnels=
+fi
 cmd=${1:-}
 shift || true
 case "$cmd" in
@@ -788,6 +855,7 @@ case "$cmd" in
   agent) agent "$@" ;;
   vm) vm_add "$@" ;;
   sql) mysql_in_ctl neutron -e "$*" ;;
+  ini) ini_set "$@" ;;
   env) os_env | sed 's/^/export /' ;;
-  *) sed -n '2,21p' "$0"; exit 2 ;;
+  *) sed -n '2,30p' "$0"; exit 2 ;;
 esac

@@ -22,6 +22,10 @@ export interface NeutronLabOptions {
   computes?: number
   /** Default /tmp/neutrace-nlab<slot>. */
   dir?: string
+  /** Tenant networks over tunnels (issue 9): `vxlan` or `gre` (NLAB_TUNNELS); default none (VLAN/flat). */
+  tunnels?: 'vxlan' | 'gre'
+  /** With tunnels: the l2population driver and the agents' l2_population (NLAB_L2POP). Default true. */
+  l2pop?: boolean
 }
 
 export interface RunResult {
@@ -70,6 +74,9 @@ export interface NeutronLab {
   vm(node: string, network: string, netns: string, opts?: {wait?: boolean}): Promise<NeutronLabVm>
   /** `control.sh sql STATEMENT` on the neutron database, behind the API's back (stdout). */
   sql(statement: string): Promise<string>
+  /** `control.sh ini NODE FILE SECTION KEY [VALUE]`: set (or delete, without value) a node's config option (FILE
+   * relative to /etc/neutron); takes effect when the agent restarts. */
+  ini(node: string, file: string, section: string, key: string, value?: string): Promise<void>
 }
 
 /** Run argv with a clean environment plus `env`; never throws for a non-zero exit. */
@@ -116,7 +123,7 @@ export function neutronLab(opts: NeutronLabOptions = {}): NeutronLab {
   const slot = opts.slot ?? 200
   const computes = opts.computes ?? 0
   const dir = opts.dir ?? `/tmp/neutrace-nlab${slot}`
-  const env = {NLAB_SLOT: String(slot), NLAB_COMPUTES: String(computes), NLAB_DIR: dir}
+  const env = {NLAB_SLOT: String(slot), NLAB_COMPUTES: String(computes), NLAB_DIR: dir, NLAB_TUNNELS: opts.tunnels ?? '', NLAB_L2POP: opts.l2pop === false ? '0' : '1'}
   const control = async (args: string[], what: string): Promise<string> => {
     const r = await runArgv([CONTROL_SH, ...args], env)
     if (r.code !== 0) throw new Error(`neutron lab: ${what} failed (${r.code}): ${r.stderr.trim().split('\n').slice(-8).join('\n')}`)
@@ -154,6 +161,8 @@ export function neutronLab(opts: NeutronLabOptions = {}): NeutronLab {
       return vm
     },
     sql: (statement) => control(['sql', statement], 'sql'),
+    ini: async (node, file, section, key, value) =>
+      void (await control(['ini', node, file, section, key, ...(value === undefined ? [] : [value])], `ini ${node} ${file} ${section} ${key}`)),
   }
   return lab
 }
