@@ -25,7 +25,7 @@ export function publicFinding(f: InternalFinding): Finding {
 
 function publicHop(h: InternalHop): Hop {
   return {
-    host: h.host, kind: h.kind, element: h.element, vlan: h.vlan, note: h.note,
+    host: h.host, kind: h.kind, element: h.element, vlan: h.vlan, vni: h.vni, note: h.note,
     flows: h.flows?.map((f) => ({bridge: f.bridge, table: f.table, line: f.line, text: f.text})),
   }
 }

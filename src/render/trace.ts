@@ -13,7 +13,8 @@ export function traceJson(results: TraceResult[], version: string): TraceReport 
   return {schemaVersion: TRACE_SCHEMA_VERSION, tool: {name: 'neutrace', version}, traces: results.map(publicTrace)}
 }
 
-function vlanText(v: number | null): string {
+function vlanText(v: number | null, vni?: number): string {
+  if (v === null && vni !== undefined) return `VNI ${vni}`
   return v === null ? 'untagged' : `VLAN ${v}`
 }
 
@@ -23,7 +24,7 @@ export function renderTraceText(r: TraceResult): string {
   out.push(`Trace of ${t(vm.name ?? vm.uuid ?? vm.mac)} (${t(vm.mac)}${vm.ip ? `, ${t(vm.ip)}` : ''}) on ${t(vm.host)} → ${r.target === 'dhcp' ? 'its DHCP server' : 'the uplink'}`)
   out.push('')
   out.push(renderTable(['#', 'Host', 'Hop', 'Element', 'VLAN', 'Detail'],
-    r.hops.map((h, i) => [String(i + 1), h.host, h.kind, h.element, vlanText(h.vlan), h.note ?? '']), [3, 12, 16, 42, 9, 70]))
+    r.hops.map((h, i) => [String(i + 1), h.host, h.kind, h.element, vlanText(h.vlan, h.vni), h.note ?? '']), [3, 12, 16, 42, 9, 70]))
   out.push('')
   out.push(`Path: ${compactPath(r)}`)
   out.push(`Verdict: ${r.verdict.toUpperCase()} — ${t(r.reason)}`)
@@ -46,7 +47,8 @@ export function compactPath(r: Pick<TraceResult, 'hops'>): string {
   const parts: {element: string; vlanIn: number | null; vlanOut: number | null; bridge: boolean}[] = []
   for (const h of r.hops) {
     if (h.kind === 'vm' || h.kind === 'dhcp-server') continue
-    const element = h.kind === 'physical-network' ? '[physical network]' : h.kind === 'namespace' ? `in ${t(h.element)}` : t(h.element)
+    const element = h.kind === 'physical-network' ? '[physical network]' : h.kind === 'underlay' ? `[underlay, VNI ${h.vni ?? '?'}]`
+      : h.kind === 'namespace' ? `in ${t(h.element)}` : t(h.element)
     const last = parts[parts.length - 1]
     if (last && last.element === element) {
       last.vlanOut = h.vlan

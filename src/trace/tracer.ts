@@ -5,6 +5,7 @@
 import type {Hop, HopKind, Trace, TraceVm, Verdict} from '../contracts/generated/trace.js'
 import {type ActualModel, type DnsmasqInstance, type HostModel, findDevice, dnsmasqServes, findOvsInterface, linuxBridgeOf, showsDhcpFor, vethPeer} from '../model/actual.js'
 import {type PortView, type ReferenceModel, isDhcpPort} from '../model/reference.js'
+import {ENCAP_OVERHEAD, endpointOf, hostOfEndpoint, isTunnelType, tunnelPortTo} from '../model/tunnels.js'
 import {type PhysLink, wiredLinks} from '../model/wiring.js'
 import {formatFlow} from '../parsers/ovs-ofctl-dump-flows.js'
 import type {Packet} from '../sim/packet.js'
@@ -26,7 +27,9 @@ const MAX_STEPS = 256
 
 interface Branch {
   hops: Hop[]
-  end?: {kind: 'uplink' | 'namespace' | 'vm' | 'dropped' | 'dead-end' | 'unknown' | 'local'; host: string; element: string; flow?: Flow; bridge?: string; reason: string; netns?: string}
+  end?: {kind: 'uplink' | 'namespace' | 'vm' | 'dropped' | 'dead-end' | 'unknown' | 'local'; host: string; element: string; flow?: Flow; bridge?: string; reason: string; netns?: string
+    /** The frame as it arrives (VM ends). */
+    packet?: Packet}
 }
 
 interface Walk {
@@ -40,8 +43,24 @@ interface Walk {
   crossed: Set<string>
   /** What NORMAL learned on each host's bridges, shared by the request and the reply (so the reply is unicast). */
   macs: Map<string, MacTable>
+  /** What learn() installed (br-tun table 10 → 20), by `host|bridge`; shared like `macs`. */
+  learned: Map<string, Flow[]>
   /** For the reply: the VM's own device, where the walk ends. */
   replyTo?: {host: string; dev: string}
+  /** Further VM devices where the walk ends (VM to VM: the source VM, for an ARP reply). */
+  alsoTo?: {host: string; dev: string}[]
+  /** The inner IP packet's size in bytes, when it matters (MTU on a tunnel's underlay). */
+  ipSize?: number
+}
+
+function learnedOf(w: Walk, host: HostModel, bridge: string): Flow[] {
+  const key = `${host.name}|${bridge}`
+  let flows = w.learned.get(key)
+  if (!flows) {
+    flows = []
+    w.learned.set(key, flows)
+  }
+  return flows
 }
 
 function macsOf(w: Walk, host: HostModel): MacTable {
@@ -54,7 +73,7 @@ function macsOf(w: Walk, host: HostModel): MacTable {
 }
 
 function isReplyTarget(w: Walk, host: HostModel, dev: string): boolean {
-  return w.replyTo !== undefined && w.replyTo.host === host.name && w.replyTo.dev === dev
+  return [w.replyTo, ...(w.alsoTo ?? [])].some((t) => t !== undefined && t.host === host.name && t.dev === dev)
 }
 
 function vlanOf(p: Packet): number | null {
@@ -64,7 +83,7 @@ function vlanOf(p: Packet): number | null {
 /** A frame leaves through a Linux device (host side): to its veth peer, a VM, the wire, or a namespace's stack. */
 function sendOut(w: Walk, host: HostModel, netns: string, dev: string, packet: Packet, hops: Hop[]): void {
   if (netns === '' && isReplyTarget(w, host, dev)) {
-    w.branches.push({hops, end: {kind: 'vm', host: host.name, element: dev, reason: `to the VM through ${dev}`}})
+    w.branches.push({hops, end: {kind: 'vm', host: host.name, element: dev, reason: `to the VM through ${dev}`, packet}})
     return
   }
   const ref = findDevice(host, dev, netns)
@@ -122,19 +141,22 @@ function portVlan(tag: number | undefined, p: Packet): number | null {
   return p.vlan ? p.vlan.vid : tag ?? null
 }
 
-function enterBridge(w: Walk, host: HostModel, bridge: string, inPort: string, packet: Packet, hops: Hop[]): void {
+function enterBridge(w: Walk, host: HostModel, bridge: string, inPort: string, packet: Packet, hops: Hop[], tunId?: bigint): void {
   const sim = simBridgeOf(host, bridge)
   const port = sim.ports.find((p) => p.name === inPort)
   const inVlan = portVlan(port?.tag, packet)
-  const here: Hop[] = [...hops, {host: host.name, kind: 'ovs-port', element: inPort, vlan: inVlan, note: `into ${bridge}${port ? ` (ofport ${port.ofport}${port.tag !== undefined ? `, access tag ${port.tag}` : ''})` : ''}`}]
+  const here: Hop[] = [...hops, {host: host.name, kind: 'ovs-port', element: inPort, vlan: inVlan, ...(tunId !== undefined ? {vni: Number(tunId)} : {}),
+    note: `into ${bridge}${port ? ` (ofport ${port.ofport}${port.tag !== undefined ? `, access tag ${port.tag}` : ''})` : ''}`}]
   if (!port) {
     w.branches.push({hops: here, end: {kind: 'unknown', host: host.name, element: inPort, reason: `no OpenFlow port number known for ${inPort} on ${bridge}`}})
     return
   }
   if (!host.flows.has(bridge)) w.unknowns.push(`flows of ${bridge} on ${host.name} were not captured: NORMAL switching assumed`)
   // Entering a bridge (through a patch port or from a device) starts with registers, metadata and tunnel id cleared.
+  // A frame decapsulated on a tunnel port carries the tunnel id as metadata.
   const {regs: _regs, metadata: _metadata, tun_id: _tun, ...headers} = packet
-  const result = simulateBridge(sim, {...headers, in_port: port.ofport}, {macTable: macsOf(w, host), learn: true})
+  const entering: Packet = tunId === undefined ? {...headers, in_port: port.ofport} : {...headers, in_port: port.ofport, tun_id: tunId}
+  const result = simulateBridge(sim, entering, {macTable: macsOf(w, host), learn: true, learned: learnedOf(w, host, bridge)})
   w.unknowns.push(...result.unknownReasons.map((r) => `${host.name} ${bridge}: ${r}`))
   const flows = result.steps.filter((s) => s.flow).map((s) => ({bridge, table: s.table, line: s.flow!.line, text: formatFlow(s.flow!)}))
   const bridgeHop: Hop = {host: host.name, kind: 'ovs-bridge', element: bridge, vlan: inVlan, flows,
@@ -159,7 +181,7 @@ function leaveBridge(w: Walk, host: HostModel, bridge: string, port: string, pac
   if (!ref) return
   const {iface} = ref
   if (isReplyTarget(w, host, port)) {
-    w.branches.push({hops, end: {kind: 'vm', host: host.name, element: port, reason: `to the VM through ${port}`}})
+    w.branches.push({hops, end: {kind: 'vm', host: host.name, element: port, reason: `to the VM through ${port}`, packet}})
     return
   }
   if (iface.type === 'patch') {
@@ -181,9 +203,8 @@ function leaveBridge(w: Walk, host: HostModel, bridge: string, port: string, pac
     }
     return
   }
-  if (iface.type === 'vxlan' || iface.type === 'gre' || iface.type === 'geneve') {
-    w.unknowns.push(`tunnel port ${port} on ${host.name}: tunnels are not traced yet`)
-    w.branches.push({hops, end: {kind: 'unknown', host: host.name, element: port, reason: `leaves through tunnel ${port} (not traced)`}})
+  if (isTunnelType(iface.type)) {
+    crossTunnel(w, host, bridge, port, iface.type, iface.options, packet, hops)
     return
   }
   // A system port: a veth into a Linux bridge or another OVS bridge, or the physical NIC.
@@ -205,7 +226,7 @@ function leaveBridge(w: Walk, host: HostModel, bridge: string, port: string, pac
 /** The hosts worth following a frame into: for the reply, the VM's; for the request, those that serve DHCP for the
  * VM's network when it is known (the broadcast floods everywhere, but only they can answer), else all. */
 function dhcpCandidates(w: Walk): HostModel[] {
-  if (w.replyTo) return w.model.hosts.filter((h) => h.name === w.replyTo!.host)
+  if (w.replyTo) return w.model.hosts.filter((h) => h.name === w.replyTo!.host || w.alsoTo?.some((t) => t.host === h.name))
   const net = w.start.networkId
   if (!net) return w.model.hosts
   const serving = w.model.hosts.filter((h) => showsDhcpFor(h, net))
@@ -235,6 +256,81 @@ function crossInto(w: Walk, from: HostModel, nic: string, host: HostModel, link:
     const upHop: Hop = {host: host.name, kind: 'uplink', element: up.name, vlan: vlanOf(packet), note: `physical NIC of ${link.bridge}`}
     enterBridge(w, host, link.bridge, up.name, packet, [...hops, wire, upHop])
   }
+}
+
+/** Output to a tunnel port: encapsulation. The frame leaves with the tunnel id and remote_ip, crosses the underlay
+ * (out of the NIC behind the endpoint address, within its MTU) and enters the host whose local_ip is that remote_ip,
+ * on its tunnel port of the same type whose remote_ip is this host's local_ip, with the tunnel id as metadata. */
+function crossTunnel(w: Walk, host: HostModel, bridge: string, port: string, type: 'vxlan' | 'gre' | 'geneve', options: Record<string, string>,
+  packet: Packet, hops: Hop[]): void {
+  const vni = packet.tun_id === undefined ? 0 : Number(packet.tun_id)
+  const remoteIp = options.remote_ip?.replace(/^"|"$/g, '')
+  const ep = endpointOf(host)
+  const localIp = options.local_ip?.replace(/^"|"$/g, '') ?? ep?.localIp
+  const nic = ep?.underlay.map((d) => d.name).join(', ')
+  const via = ep?.holderBridge ? ` via ${ep.holderBridge.name}` : ''
+  const tunHop: Hop = {host: host.name, kind: 'tunnel', element: port, vlan: null, vni,
+    note: `${type} ${type === 'gre' ? 'key' : 'VNI'} ${vni}: ${localIp ?? '?'} → ${remoteIp ?? '?'}${nic ? `, out of ${nic}${via}` : ''}`}
+  // The tunnel hop stands for the output port's hop.
+  const out = [...(hops.at(-1)?.element === port ? hops.slice(0, -1) : hops), tunHop]
+  const end = (kind: 'dropped' | 'dead-end' | 'unknown', element: string, reason: string): void => {
+    w.branches.push({hops: out, end: {kind, host: host.name, element, reason}})
+  }
+  if (!remoteIp || remoteIp === 'flow') return end('unknown', port, `${port} takes its remote_ip from the flow, which is not modelled`)
+  if (!localIp) return end('unknown', port, `the tunnel endpoint (local_ip) of ${host.name} is not known`)
+  if (ep && !ep.holder) return end('dead-end', port, `no interface of ${host.name} holds local_ip ${localIp}: ${port} cannot send`)
+  if (ep?.holder && !ep.holderBridge && host.ovs?.bridges.some((b) => b.datapathType === 'netdev')) {
+    return end('dead-end', port, `local_ip ${localIp} is on ${ep.holder.name}, not on an OVS internal port: the userspace datapath cannot route ${port}'s packets`)
+  }
+  if (w.target === 'uplink' && host.name === w.start.host) {
+    const element = ep?.underlay[0]?.name ?? ep?.holder?.name ?? port
+    const upHop: Hop = {host: host.name, kind: 'uplink', element, vlan: null, vni, note: `underlay of ${localIp}${via}`}
+    w.branches.push({hops: [...out, upHop], end: {kind: 'uplink', host: host.name, element, bridge,
+      reason: `encapsulated in ${type} ${type === 'gre' ? 'key' : 'VNI'} ${vni} to ${remoteIp}, on the wire of ${element}`}})
+    return
+  }
+  const mtuEnd = mtuProblem(w, ep?.underlayMtu, type, host.name, element(ep))
+  if (mtuEnd) return end('dropped', element(ep) ?? port, mtuEnd)
+  const peer = hostOfEndpoint(w.model, remoteIp)
+  if (!peer) return end('dead-end', port, `no host's local_ip is ${remoteIp}: ${port} on ${host.name} leads nowhere (stale tunnel port?)`)
+  if (!dhcpCandidates(w).includes(peer)) return
+  const key = `${host.name}|tunnel|${port}|${vni}|${packet.dl_dst}`
+  if (w.crossed.has(key)) return
+  w.crossed.add(key)
+  const peerEp = endpointOf(peer)
+  const wire: Hop = {host: peer.name, kind: 'underlay', element: `${host.name}:${localIp} → ${peer.name}:${remoteIp}`, vlan: null, vni,
+    note: `${type}${type === 'vxlan' ? ` UDP ${options.dst_port ?? '4789'}` : ''} over the underlay`}
+  if (peerEp && !peerEp.holder) {
+    w.branches.push({hops: [...out, wire], end: {kind: 'dead-end', host: peer.name, element: remoteIp, reason: `no interface of ${peer.name} holds ${remoteIp}: the encapsulated frame is not received`}})
+    return
+  }
+  const peerMtu = mtuProblem(w, peerEp?.underlayMtu, type, peer.name, element(peerEp))
+  if (peerMtu) {
+    w.branches.push({hops: [...out, wire], end: {kind: 'dropped', host: peer.name, element: element(peerEp) ?? remoteIp, reason: peerMtu}})
+    return
+  }
+  const back = tunnelPortTo(peer, type, localIp)
+  if (!back) {
+    w.branches.push({hops: [...out, wire], end: {kind: 'dropped', host: peer.name, element: `${type} from ${localIp}`,
+      reason: `${peer.name} has no ${type} port with remote_ip ${localIp}: it does not accept the encapsulated frame`}})
+    return
+  }
+  enterBridge(w, peer, back.bridge, back.name, packet, [...out, wire], BigInt(vni))
+}
+
+function element(ep: ReturnType<typeof endpointOf>): string | undefined {
+  return ep?.underlay[0]?.name ?? ep?.holder?.name
+}
+
+/** The encapsulated frame is larger than the underlay carries: it is dropped there (the DHCP still works, big
+ * packets die). Only checked when the trace knows the frame's size. */
+function mtuProblem(w: Walk, mtu: number | undefined, type: 'vxlan' | 'gre' | 'geneve', host: string, nic: string | undefined): string | undefined {
+  if (w.ipSize === undefined || mtu === undefined) return undefined
+  // Neutron's overheads count the outer IP header, UDP/GRE/Geneve and the inner Ethernet header (VXLAN 50 = 20 + 8 +
+  // 8 + 14): the outer IP packet is the inner IP packet plus that, and the underlay MTU bounds it.
+  const outer = w.ipSize + ENCAP_OVERHEAD[type]
+  if (outer <= mtu) return undefined
+  return `the ${w.ipSize}-byte packet encapsulated in ${type} is a ${outer}-byte outer packet, more than the ${mtu}-byte MTU of ${nic ?? 'the underlay'} on ${host}: dropped`
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -322,7 +418,7 @@ export function trace(model: ActualModel, ref: ReferenceModel, vm: TraceVm, targ
     b.hops = [...b.hops, {host: h.name, kind: 'namespace', element: b.end!.netns!, vlan: null, note: `${b.end!.element}`}, serverHop]
     if ((server || !h.psCaptured) && entry) {
       finish(result, b, 'delivered', `reaches ${b.end!.element} in ${b.end!.netns} on ${h.name}; dnsmasq offers ${entry.ip}`, w)
-      result.reply = traceReply(model, vm, h, b.end!.netns!, b.end!.element, entry.ip, w.macs, result)
+      result.reply = traceReply(model, vm, h, b.end!.netns!, b.end!.element, entry.ip, w, result)
       if (result.reply && result.reply.verdict !== 'delivered') {
         result.verdict = result.reply.verdict
         result.reason = `dnsmasq offers ${entry.ip}, but the offer does not get back to the VM: ${result.reply.reason}`
@@ -339,12 +435,12 @@ export function trace(model: ActualModel, ref: ReferenceModel, vm: TraceVm, targ
   return finish(result, worst(w.branches, uplinks), undefined, undefined, w)
 }
 
-function newWalk(model: ActualModel, start: TraceVm, target: TraceTarget, macs: Map<string, MacTable>): Walk {
-  return {model, start, target, branches: [], visited: new Set(), unknowns: [], steps: 0, crossed: new Set(), macs}
+function newWalk(model: ActualModel, start: TraceVm, target: TraceTarget, macs: Map<string, MacTable>, learned = new Map<string, Flow[]>()): Walk {
+  return {model, start, target, branches: [], visited: new Set(), unknowns: [], steps: 0, crossed: new Set(), macs, learned}
 }
 
 /** dnsmasq's DHCPOFFER, unicast to the VM's MAC (udhcpc does not ask for broadcast), from the DHCP port's device. */
-function traceReply(model: ActualModel, vm: TraceVm, host: HostModel, netns: string, dev: string, offered: string, macs: Map<string, MacTable>,
+function traceReply(model: ActualModel, vm: TraceVm, host: HostModel, netns: string, dev: string, offered: string, request: Walk,
   result: TraceResult): TraceResult['reply'] {
   const device = findDevice(host, dev, netns)?.device
   const mac = device?.mac
@@ -352,7 +448,7 @@ function traceReply(model: ActualModel, vm: TraceVm, host: HostModel, netns: str
     result.unknowns.push(`the MAC of ${dev} in ${netns} on ${host.name} is unknown: the reply was not traced`)
     return undefined
   }
-  const w = newWalk(model, vm, 'dhcp', macs)
+  const w = newWalk(model, vm, 'dhcp', request.macs, request.learned)
   w.replyTo = {host: vm.host, dev: vm.tap}
   const serverIp = device.addresses.find((a) => a.family === 'inet')?.address
   const packet: Packet = {in_port: 0, dl_src: mac, dl_dst: vm.mac, dl_type: 0x0800, nw_src: serverIp ?? '0.0.0.0', nw_dst: offered, nw_proto: 17, tp_src: 67, tp_dst: 68}

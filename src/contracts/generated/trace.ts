@@ -21,6 +21,8 @@ export type HopKind =
   | 'physical-network'
   | 'namespace'
   | 'dhcp-server'
+  | 'tunnel'
+  | 'underlay'
 
 export interface TraceReport {
   schemaVersion: 1
@@ -80,6 +82,10 @@ export interface Hop {
    * The VLAN the frame carries here; null when untagged.
    */
   vlan: number | null
+  /**
+   * On a tunnel and across the underlay: the tunnel id (VXLAN VNI, GRE key) the frame is encapsulated with.
+   */
+  vni?: number
   note?: string
   flows?: HopFlow[]
 }
