@@ -16,7 +16,7 @@ import {InputError, load} from './common.js'
 export const liveFlags = {
   inventory: Flags.string({description: 'inventory: YAML (defaults/hosts) or Ansible INI', helpValue: 'FILE'}),
   host: Flags.string({description: 'a host to collect from, NAME=[user@]address[:port] (repeatable)', multiple: true, helpValue: 'SPEC'}),
-  concurrency: Flags.integer({description: 'hosts collected at once', default: 8, min: 1}),
+  concurrency: Flags.integer({description: 'hosts collected at once', default: 32, min: 1}),
   'command-timeout': Flags.integer({description: 'seconds one command may take', default: 60, min: 1}),
   'host-timeout': Flags.integer({description: 'seconds one host may take, connection included', default: 600, min: 1}),
   'accept-new': Flags.boolean({description: 'add unknown host keys to known_hosts (changed keys are still refused)', default: false}),
@@ -80,10 +80,11 @@ export async function hostsOf(flags: LiveOptions): Promise<InventoryHost[]> {
   }
 }
 
-export async function collectLive(flags: LiveOptions, out?: string, intentDir?: string): Promise<CollectResult> {
+/** `quiet`: no progress bars (the command's output is JSON). */
+export async function collectLive(flags: LiveOptions, out?: string, intentDir?: string, quiet = false): Promise<CollectResult> {
   const hosts = await hostsOf(flags)
   const dir = out ?? join(await mkdtemp(join(tmpdir(), 'neutrace-')), 'snapshot')
-  const progress = progressLine()
+  const progress = progressLine(process.stderr, {enabled: !quiet})
   try {
     return await collect({
       hosts, out: dir, intentDir, concurrency: flags.concurrency, commandTimeoutMs: flags['command-timeout'] * 1000,
@@ -114,10 +115,10 @@ export function collectSummary(result: CollectResult): string {
 }
 
 /** The analysis a command works on: the SNAPSHOT given, or one collected now from --inventory/--host. */
-export async function loadOrCollect(snapshot: string | undefined, flags: LiveOptions & {out?: string; intent?: string}, warn: (m: string) => void): Promise<Analysis> {
+export async function loadOrCollect(snapshot: string | undefined, flags: LiveOptions & {out?: string; intent?: string; format?: string}, warn: (m: string) => void): Promise<Analysis> {
   if (flags.inventory || flags.host?.length) {
     if (snapshot) throw new InputError('give either a SNAPSHOT or --inventory/--host, not both')
-    const collected = await collectLive(flags, flags.out, flags.intent)
+    const collected = await collectLive(flags, flags.out, flags.intent, flags.format === 'json')
     if (!collected.complete) warn(`the snapshot in ${collected.dir} is incomplete: see DATA_MISSING findings`)
     // The intent was copied into the snapshot's intent/ folder.
     return load(collected.dir)

@@ -27,6 +27,7 @@ import {CONFIG_FILES, SPECS, type Spec} from '../specs.js'
 import {type InventoryHost, readSshConfig} from './inventory.js'
 import {silentLogger} from './log.js'
 import {followUps, hostStage, type PlanProblem, type PlannedCapture, SOURCES} from './plan.js'
+import {runBatch} from './batch.js'
 import {type RunResult, SshTransport, type Transport, TransportError} from './transport.js'
 
 /** A problem met while collecting that is not one capture's: a host's name rejected, a fan-out cut short. */
@@ -48,6 +49,11 @@ export interface CollectProgress {
   host: string
   event: 'connecting' | 'collecting' | 'done'
   status?: HostRecord['status']
+  /** While collecting: the host-wide stage (1) or the per bridge / namespace / file / pid one (2). */
+  stage?: 1 | 2
+  /** This host's captures in the current stage. */
+  stageDone?: number
+  stageTotal?: number
   hostsDone: number
   hostsTotal: number
   capturesDone: number
@@ -58,7 +64,7 @@ export interface CollectOptions {
   hosts: InventoryHost[]
   /** The snapshot directory to create. It must not exist (an empty directory is allowed). */
   out: string
-  /** Hosts collected at once. Default 8. */
+  /** Hosts collected at once. Default 32 (each is one SSH connection and, batched, two scripts). */
   concurrency?: number
   /** Per command. Default 60 s. */
   commandTimeoutMs?: number
@@ -66,8 +72,12 @@ export interface CollectOptions {
   hostTimeoutMs?: number
   /** TCP + SSH handshake + authentication. Default 15 s. */
   connectTimeoutMs?: number
-  /** Concurrent exec channels per SSH connection. Default 8 (OpenSSH MaxSessions defaults to 10). */
+  /** Concurrent exec channels per SSH connection, and commands at once on a host in a batch. Default 8 (OpenSSH
+   * MaxSessions defaults to 10). */
   maxChannels?: number
+  /** 'batch' (default): each stage is one script on one channel (batch.ts); 'per-command': one channel per command.
+   * A transport without runScript, or a host where the script cannot start, is collected per command. */
+  execution?: 'batch' | 'per-command'
   /** Append unknown host keys to known_hosts instead of refusing the host. */
   acceptNew?: boolean
   logger?: Logger
@@ -205,13 +215,25 @@ interface HostOutcome {
 interface HostContext {
   root: string
   specs: Spec[]
+  execution: 'batch' | 'per-command'
+  workers: number
   commandTimeoutMs: number
   hostTimeoutMs: number
   maxKeysPerSpec: number
   connect: (host: InventoryHost) => Promise<Transport>
   logger: Logger
   signal: AbortSignal
-  progress: (host: string, event: CollectProgress['event'], captures?: {done: number; failed: number}, status?: HostRecord['status']) => void
+  progress: (host: string, event: CollectProgress['event'], detail?: ProgressDetail) => void
+}
+
+interface ProgressDetail {
+  /** Captures finished by this event. */
+  done?: number
+  failed?: number
+  stage?: 1 | 2
+  stageDone?: number
+  stageTotal?: number
+  status?: HostRecord['status']
 }
 
 /** Resolve with `promise`, or reject as soon as `signal` aborts; a late result is handed to `late`. */
@@ -269,30 +291,61 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
     }
     log.debug('connected')
     ctx.progress(host.name, 'collecting')
-    const run = async (planned: PlannedCapture): Promise<{record: CaptureRecord; result: RunResult; failed: boolean}> => {
-      let specArgv: string[]
-      try {
-        specArgv = planned.spec.argv(planned.key)
-      } catch (error) {
-        specArgv = []
-        log.error({spec: planned.spec.id}, `cannot build the command: ${reasonText(error)}`)
+    interface Ran {
+      record: CaptureRecord
+      result: RunResult
+      failed: boolean
+    }
+    const notRun = (error: string): RunResult => ({stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: null, durationMs: 0, startedAt: new Date().toISOString(), error})
+    /** Run one stage: as one batch script when the transport can, else one channel per command. */
+    const runStage = async (stage: 1 | 2, planned: PlannedCapture[]): Promise<Ran[]> => {
+      const argvs = planned.map((p) => {
+        try {
+          return effectiveArgv(host, p.spec.argv(p.key))
+        } catch (error) {
+          log.error({spec: p.spec.id}, `cannot build the command: ${reasonText(error)}`)
+          return undefined
+        }
+      })
+      let done = 0
+      const finished = (p: PlannedCapture, r: RunResult) => {
+        const bad = failed(p.spec, r)
+        ctx.progress(host.name, 'collecting', {done: 1, failed: bad ? 1 : 0, stage, stageDone: ++done, stageTotal: planned.length})
       }
-      const argv = effectiveArgv(host, specArgv)
-      const result: RunResult =
-        specArgv.length === 0
-          ? {stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: null, durationMs: 0, startedAt: new Date().toISOString(), error: 'the spec built no command'}
-          : await transport!.run(argv, {timeoutMs: ctx.commandTimeoutMs, signal})
-      const record = await writeCapture(ctx.root, host, planned, argv, result)
-      const bad = failed(planned.spec, result)
-      if (record.error !== undefined) {
-        log[bad ? 'warn' : 'debug']({spec: planned.spec.id, target: planned.key, exitCode: record.exitCode}, record.error)
+      ctx.progress(host.name, 'collecting', {stage, stageDone: 0, stageTotal: planned.length})
+      const results: (RunResult | undefined)[] = argvs.map((a) => (a === undefined || a.length === 0 ? notRun('the spec built no command') : undefined))
+      const todo = planned.flatMap((p, i) => (results[i] === undefined ? [i] : []))
+      let batched: RunResult[] | undefined
+      if (ctx.execution === 'batch' && transport!.runScript && todo.length > 0) {
+        batched = await runBatch({runScript: transport!.runScript.bind(transport)}, todo.map((i) => ({argv: argvs[i]!, timeoutMs: ctx.commandTimeoutMs})), {
+          workers: ctx.workers,
+          signal,
+          onResult: (j, r) => finished(planned[todo[j]], r),
+        })
+        if (batched === undefined) log.warn({stage}, 'the batch script did not start (no /bin/sh or no temporary directory?): running the commands one by one')
       }
-      ctx.progress(host.name, 'collecting', {done: 1, failed: bad ? 1 : 0})
-      return {record, result, failed: bad}
+      if (batched !== undefined) todo.forEach((i, j) => (results[i] = batched![j]))
+      else {
+        await Promise.all(
+          todo.map(async (i) => {
+            results[i] = await transport!.run(argvs[i]!, {timeoutMs: ctx.commandTimeoutMs, signal})
+            finished(planned[i], results[i]!)
+          }),
+        )
+      }
+      return Promise.all(
+        planned.map(async (p, i) => {
+          const result = results[i]!
+          const record = await writeCapture(ctx.root, host, p, argvs[i] ?? effectiveArgv(host, []), result)
+          const bad = failed(p.spec, result)
+          if (record.error !== undefined) log[bad ? 'warn' : 'debug']({spec: p.spec.id, target: p.key, exitCode: record.exitCode}, record.error)
+          return {record, result, failed: bad}
+        }),
+      )
     }
 
     const stage1 = hostStage(ctx.specs, host.roles)
-    const results1 = await Promise.all(stage1.map(run))
+    const results1 = await runStage(1, stage1)
     const outputs = new Map<string, string>()
     const sources = new Set<string>(Object.values(SOURCES))
     for (const [i, p] of stage1.entries()) {
@@ -302,7 +355,7 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
     const problems: CollectProblem[] = plan.problems.map((p) => ({host: host.name, ...p}))
     for (const p of problems) log.warn({spec: p.spec, line: p.line, text: p.text}, `${p.kind === 'rejected' ? 'rejected a name from the host' : 'cut short'}: ${p.message}`)
     // After a host timeout, stage 2 would only record a list of commands that never ran.
-    const results2 = signal.aborted ? [] : await Promise.all(plan.captures.map(run))
+    const results2 = signal.aborted ? [] : await runStage(2, plan.captures)
 
     const all = [...results1, ...results2]
     const captures = all.map((r) => r.record)
@@ -418,13 +471,12 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       }))
 
   const totals = {hostsDone: 0, capturesDone: 0, capturesFailed: 0}
-  const progress: HostContext['progress'] = (host, event, captures, status) => {
-    if (captures) {
-      totals.capturesDone += captures.done
-      totals.capturesFailed += captures.failed
-    }
+  const progress: HostContext['progress'] = (host, event, d = {}) => {
+    totals.capturesDone += d.done ?? 0
+    totals.capturesFailed += d.failed ?? 0
     if (event === 'done') totals.hostsDone++
-    opts.onProgress?.({host, event, ...(status ? {status} : {}), hostsTotal: opts.hosts.length, ...totals})
+    const stage = d.stage !== undefined ? {stage: d.stage, stageDone: d.stageDone ?? 0, stageTotal: d.stageTotal ?? 0} : {}
+    opts.onProgress?.({host, event, ...(d.status ? {status: d.status} : {}), ...stage, hostsTotal: opts.hosts.length, ...totals})
   }
 
   try {
@@ -433,6 +485,8 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     const ctx: HostContext = {
       root: partial,
       specs,
+      execution: opts.execution ?? 'batch',
+      workers: Math.max(1, opts.maxChannels ?? 8),
       commandTimeoutMs: opts.commandTimeoutMs ?? 60_000,
       hostTimeoutMs: opts.hostTimeoutMs ?? 600_000,
       maxKeysPerSpec: opts.maxKeysPerSpec ?? 2000,
@@ -441,13 +495,13 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       signal: controller.signal,
       progress,
     }
-    const limit = pLimit(Math.max(1, opts.concurrency ?? 8))
+    const limit = pLimit(Math.max(1, opts.concurrency ?? 32))
     const outcomes = await Promise.all(
       opts.hosts.map((host) =>
         limit(async () => {
           if (controller.signal.aborted) throw controller.signal.reason
           const outcome = await collectHost(host, ctx)
-          progress(host.name, 'done', undefined, outcome.record.status)
+          progress(host.name, 'done', {status: outcome.record.status})
           return outcome
         }),
       ),

@@ -1,37 +1,80 @@
-// One self-overwriting progress line on a terminal; nothing at all in pipes or CI.
+// Progress on a terminal (cli-progress): one bar for the whole collection and one per host being collected, with its
+// stage (connecting, host-wide commands, per bridge / namespace / file / pid commands). Nothing at all in pipes, in
+// CI, or when the command's output is JSON.
 
 import type {WriteStream} from 'node:tty'
+import cliProgress from 'cli-progress'
+import {escapeTerminal} from '../render/escape.js'
 import type {CollectProgress} from './collector.js'
 
 export interface ProgressLine {
   onProgress: (e: CollectProgress) => void
-  /** Clear the line (call before printing the final result). */
+  /** Clear the bars (call before printing the final result). */
   done: () => void
 }
 
+/** One line in words, for logs and tests. */
 export function formatProgress(e: CollectProgress): string {
   const failed = e.capturesFailed > 0 ? `, ${e.capturesFailed} failed` : ''
   return `collecting: ${e.hostsDone}/${e.hostsTotal} hosts, ${e.capturesDone} captures${failed} — ${e.host} ${e.event}`
 }
 
-export function progressLine(stream: NodeJS.WriteStream | WriteStream = process.stderr): ProgressLine {
-  const active = stream.isTTY === true && !process.env.CI
-  let last = 0
-  let shown = false
+/** What a host is doing, in a few words. */
+export function stageLabel(e: CollectProgress): string {
+  if (e.event === 'connecting') return 'connecting'
+  if (e.event === 'done') return e.status ?? 'done'
+  return e.stage === 2 ? 'per bridge/netns/file/pid' : 'host-wide commands'
+}
+
+/** Host bars shown at once; the others still count in the total. */
+const MAX_HOST_BARS = 8
+
+export function progressLine(stream: NodeJS.WriteStream | WriteStream = process.stderr, opts: {enabled?: boolean} = {}): ProgressLine {
+  const active = (opts.enabled ?? true) && stream.isTTY === true && !process.env.CI
+  if (!active) return {onProgress: () => {}, done: () => {}}
+  const bars = new cliProgress.MultiBar(
+    {
+      stream,
+      format: '{name} {bar} {value}/{total} {what}',
+      barsize: 24,
+      hideCursor: true,
+      clearOnComplete: true,
+      autopadding: true,
+      fps: 10,
+      formatValue: (v, _o, type) => (type === 'value' || type === 'total' ? String(v).padStart(4) : String(v)),
+    },
+    cliProgress.Presets.shades_classic,
+  )
+  let total: cliProgress.SingleBar | undefined
+  const hosts = new Map<string, cliProgress.SingleBar>()
+  // Names come from inventories: escaped for the terminal, never wider than their column.
+  const label = (name: string) => {
+    const safe = escapeTerminal(name)
+    return safe.length > 20 ? `${safe.slice(0, 19)}…` : safe.padEnd(20)
+  }
   return {
     onProgress(e) {
-      if (!active) return
-      const now = Date.now()
-      // Repaint at most ten times a second, but always show a host finishing.
-      if (e.event !== 'done' && now - last < 100) return
-      last = now
-      const width = Math.max(20, (stream.columns ?? 80) - 1)
-      stream.write(`\r\x1b[K${formatProgress(e).slice(0, width)}`)
-      shown = true
+      total ??= bars.create(e.hostsTotal, 0, {name: label('all hosts'), what: ''})
+      const failed = e.capturesFailed > 0 ? `, ${e.capturesFailed} failed` : ''
+      total.update(e.hostsDone, {what: `hosts — ${e.capturesDone} captures${failed}`})
+      let bar = hosts.get(e.host)
+      if (e.event === 'done') {
+        if (bar) {
+          bars.remove(bar)
+          hosts.delete(e.host)
+        }
+        return
+      }
+      if (!bar) {
+        if (hosts.size >= MAX_HOST_BARS) return
+        bar = bars.create(1, 0, {name: label(e.host), what: ''})
+        hosts.set(e.host, bar)
+      }
+      if (e.stageTotal !== undefined) bar.setTotal(Math.max(1, e.stageTotal))
+      bar.update(e.stageDone ?? 0, {what: stageLabel(e)})
     },
     done() {
-      if (active && shown) stream.write('\r\x1b[K')
-      shown = false
+      bars.stop()
     },
   }
 }

@@ -49,9 +49,16 @@ export interface RunOptions {
   maxOutputBytes?: number
 }
 
+/** Options of runScript: stdout goes to `onStdout` as it arrives (and is not kept in the result). */
+export interface ScriptOptions extends RunOptions {
+  onStdout: (chunk: Buffer) => void
+}
+
 export interface Transport {
   host: string
   run(argv: string[], opts: RunOptions): Promise<RunResult>
+  /** Feed `script` to `/bin/sh -s` (batch.ts); a transport without it is used one command at a time. */
+  runScript?(script: string, opts: ScriptOptions): Promise<RunResult>
   close(): Promise<void>
 }
 
@@ -92,6 +99,7 @@ class RunState {
     private readonly limit: number,
     private readonly onOverflow: () => void,
     private readonly resolve: (r: RunResult) => void,
+    private readonly onStdout?: (chunk: Buffer) => void,
   ) {}
 
   add(which: 'out' | 'err', chunk: Buffer): void {
@@ -102,7 +110,8 @@ class RunState {
       this.onOverflow()
       return
     }
-    ;(which === 'out' ? this.out : this.err).push(chunk)
+    if (which === 'out' && this.onStdout) this.onStdout(chunk)
+    else (which === 'out' ? this.out : this.err).push(chunk)
   }
 
   fail(reason: string): void {
@@ -136,23 +145,54 @@ function abortReason(signal: AbortSignal): string {
 // ---------------------------------------------------------------------------------------------------------------------
 // Local
 
-/** Runs argv on this machine with child_process.spawn (no shell). */
+function signalGroup(group: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(group, signal)
+  } catch {
+    // already gone
+  }
+}
+
+/** Runs argv on this machine with child_process.spawn (no shell); scripts with `[...prefix, '/bin/sh', '-s']`. */
 export class LocalTransport implements Transport {
-  constructor(readonly host = 'localhost') {}
+  /** `prefix`: argv put before the script's shell, e.g. nsenter into a lab node. */
+  constructor(
+    readonly host = 'localhost',
+    private readonly prefix: string[] = [],
+  ) {}
 
   run(argv: string[], opts: RunOptions): Promise<RunResult> {
+    return this.spawn(argv, opts)
+  }
+
+  runScript(script: string, opts: ScriptOptions): Promise<RunResult> {
+    return this.spawn([...this.prefix, '/bin/sh', '-s'], opts, script)
+  }
+
+  private spawn(argv: string[], opts: RunOptions & {onStdout?: (chunk: Buffer) => void}, input?: string): Promise<RunResult> {
     return new Promise((resolve) => {
       let child: ReturnType<typeof spawn> | undefined
-      const state = new RunState(opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT, () => child?.kill('SIGKILL'), resolve)
+      const state = new RunState(opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT, () => child?.kill('SIGKILL'), resolve, opts.onStdout)
       if (opts.signal?.aborted) {
         state.fail(abortReason(opts.signal))
         state.finish()
         return
       }
-      child = spawn(argv[0], argv.slice(1), {shell: false, stdio: ['ignore', 'pipe', 'pipe']})
+      // A script runs in a process group of its own, so that stopping it stops its workers and their commands too:
+      // TERM first (the script removes its temporary directory), KILL if it is still there 2 s later.
+      const script = input !== undefined
+      child = spawn(argv[0], argv.slice(1), {shell: false, detached: script, stdio: [script ? 'pipe' : 'ignore', 'pipe', 'pipe']})
+      if (script) {
+        child.stdin!.on('error', () => {}) // the shell may exit before reading it all; its exit status says why
+        child.stdin!.end(input)
+      }
+      let killer: NodeJS.Timeout | undefined
       const stop = (reason: string) => {
         state.fail(reason)
-        child?.kill('SIGKILL')
+        if (!script || child?.pid === undefined) return void child?.kill('SIGKILL')
+        const group = -child.pid
+        signalGroup(group, 'SIGTERM')
+        killer = setTimeout(() => signalGroup(group, 'SIGKILL'), 2000)
       }
       const timer = setTimeout(() => stop(`timeout after ${opts.timeoutMs} ms`), opts.timeoutMs)
       const onAbort = () => stop(abortReason(opts.signal!))
@@ -164,6 +204,7 @@ export class LocalTransport implements Transport {
       })
       child.on('close', (code, sig) => {
         clearTimeout(timer)
+        clearTimeout(killer)
         opts.signal?.removeEventListener('abort', onAbort)
         state.exitCode = code
         if (code === null && sig) state.fail(`killed by signal ${sig}`)
@@ -426,14 +467,23 @@ export class SshTransport implements Transport {
   /** OpenSSH frees a session slot a moment after the client sees the channel close, so a channel opened right then
    * can be refused (MaxSessions). Such a refusal is retried with backoff; any other failure is final. */
   async run(argv: string[], opts: RunOptions): Promise<RunResult> {
+    return this.retrying(() => this.exec(() => shellQuote(argv), opts), opts.signal)
+  }
+
+  /** One channel running `/bin/sh -s` with `script` on its stdin (no pty; the login shell only execs sh). */
+  async runScript(script: string, opts: ScriptOptions): Promise<RunResult> {
+    return this.retrying(() => this.exec(() => 'exec /bin/sh -s', opts, script), opts.signal)
+  }
+
+  private async retrying(once: () => Promise<RunResult>, signal?: AbortSignal): Promise<RunResult> {
     for (let attempt = 1; ; attempt++) {
-      const result = await this.limit(() => this.exec(argv, opts))
-      if (!result.error?.startsWith(CHANNEL_REFUSED) || attempt >= CHANNEL_ATTEMPTS || this.closed || opts.signal?.aborted) return result
+      const result = await this.limit(once)
+      if (!result.error?.startsWith(CHANNEL_REFUSED) || attempt >= CHANNEL_ATTEMPTS || this.closed || signal?.aborted) return result
       await new Promise((r) => setTimeout(r, 25 * 2 ** attempt))
     }
   }
 
-  private exec(argv: string[], opts: RunOptions): Promise<RunResult> {
+  private exec(commandOf: () => string, opts: RunOptions & {onStdout?: (chunk: Buffer) => void}, input?: string): Promise<RunResult> {
     return new Promise((resolve) => {
       let channel: ClientChannel | undefined
       // Ask the server to kill the command, then stop waiting for it. OpenSSH honours `signal` requests only for
@@ -442,7 +492,8 @@ export class SshTransport implements Transport {
       const stopChannel = () => {
         if (!channel) return
         try {
-          channel.signal('KILL')
+          // A script is asked to stop (TERM: it removes its temporary directory and stops its workers).
+          channel.signal(input === undefined ? 'KILL' : 'TERM')
         } catch {
           // the channel may already be gone
         }
@@ -451,7 +502,7 @@ export class SshTransport implements Transport {
       const state = new RunState(opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT, () => {
         stopChannel()
         finish()
-      }, resolve)
+      }, resolve, opts.onStdout)
       const finish = () => {
         clearTimeout(timer)
         opts.signal?.removeEventListener('abort', onAbort)
@@ -478,7 +529,7 @@ export class SshTransport implements Transport {
       this.running.add(onLost)
       let command: string
       try {
-        command = shellQuote(argv)
+        command = commandOf()
       } catch (error) {
         state.fail((error as Error).message)
         return finish()
@@ -501,6 +552,7 @@ export class SshTransport implements Transport {
           else if (signal) state.fail(`killed by signal ${signal}`)
         })
         stream.on('close', finish)
+        if (input !== undefined) stream.end(input)
       })
     })
   }

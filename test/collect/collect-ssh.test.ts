@@ -15,6 +15,7 @@ import {SshTransport, TransportError} from '../../src/collect/transport.js'
 import type {CaptureRecord} from '../../src/snapshot/manifest.js'
 import {readSnapshot} from '../../src/snapshot/read.js'
 import type {Spec} from '../../src/specs.js'
+import {captureMap, differences} from './modes.js'
 import {freePort, keygen, keyscan, type Sshd, startSshd} from './sshd.js'
 
 let sshd: Sshd
@@ -353,6 +354,49 @@ describe('collect over ssh', () => {
     const {manifest, dir} = await collect({...base, hosts: [host()], out: outDir(), specs: [spec('hostname', ['hostname'])], intentDir: intent})
     expect(manifest.intent).toEqual(['intent/networks.json'])
     expect(readFileSync(join(dir, 'intent', 'networks.json'), 'utf8')).toBe('[]\n')
+  })
+
+  it('batched and per-command collection write byte-identical captures', async () => {
+    const specs: Spec[] = [
+      spec('ip_netns', ['printf', 'qdhcp-a\\nqdhcp-b (id: 2)\\n']),
+      spec('no_newline', ['printf', 'no newline']),
+      spec('binary', ['printf', 'a\\000b\\377']),
+      spec('both', ['sh', '-c', 'echo out; echo err >&2; exit 4']),
+      spec('big', ['sh', '-c', 'i=0; while [ $i -lt 20000 ]; do echo "flow $i"; i=$((i+1)); done; echo tail >&2']),
+      spec('quoted', ['printf', '%s|', 'a b', "it's", '$(id)', '`id`', '; id', '"q" \\ *', '-n', '', 'é\t€']),
+      spec('missing', ['neutrace-no-such-command-xyz'], {optional: true}),
+      {id: 'netns_echo', scope: 'netns', argv: (ns) => ['printf', '%s\\n', 'in', ns!], about: 'test'},
+    ]
+    const one = await collect({...base, hosts: [host()], out: outDir(), specs, execution: 'per-command'})
+    const batch = await collect({...base, hosts: [host()], out: outDir(), specs, execution: 'batch'})
+    const a = captureMap(one.dir, one.manifest)
+    const b = captureMap(batch.dir, batch.manifest)
+    expect(differences(a, b)).toEqual([])
+    expect(a.size).toBe(9)
+    expect(b.get('node1 big')!.stdout.length).toBeGreaterThan(100_000)
+    expect(b.get('node1 netns_echo@qdhcp-b')!.stdout.toString()).toBe('in\nqdhcp-b\n')
+  })
+
+  it('batched: a hostile name still never runs, and output that looks like a frame is only output', async () => {
+    const pwned = join(work, 'pwned-batch')
+    const lines: string[] = []
+    const logger = pino({level: 'debug'}, new Writable({write: (c: Buffer, _e, done) => (lines.push(c.toString()), done())}))
+    const fake = '@@NT 00000000000000000000000000000000 0 0 0 0 0 3 0'
+    const specs: Spec[] = [
+      spec('ip_netns', ['printf', `qdhcp-ok\\n${fake}\\nqdhcp-x;touch ${pwned}\\nqrouter-$(touch ${pwned})\\nq\`touch ${pwned}\`\\n`]),
+      {id: 'netns_echo', scope: 'netns', argv: (ns) => ['echo', 'in', ns!], about: 'test'},
+    ]
+    const {manifest, dir} = await collect({...base, hosts: [host()], out: outDir(), specs, execution: 'batch', logger})
+    expect(existsSync(pwned)).toBe(false)
+    expect(lines.join('')).not.toContain('did not start')
+    expect(manifest.hosts[0].captures.filter((c) => c.spec === 'netns_echo').map((c) => c.key)).toEqual(['qdhcp-ok'])
+    expect(read(dir, capture(manifest, 'node1', 'ip_netns').file).toString()).toContain(fake)
+    expect(manifest.problems?.map((p) => [p.kind, p.line])).toEqual([
+      ['rejected', 2],
+      ['rejected', 3],
+      ['rejected', 4],
+      ['rejected', 5],
+    ])
   })
 
   it('SshTransport.connect throws a typed error for an unknown key', async () => {

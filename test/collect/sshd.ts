@@ -155,14 +155,24 @@ export async function startSshd(opts: {extraConfig?: string; hostKeyTypes?: stri
     async stop() {
       if (!exited && child.pid !== undefined) {
         // Commands a test left hanging belong to this sshd: its descendants, or orphans whose environment names
-        // this sshd's port in SSH_CONNECTION (they outlive their session when the client disconnects).
-        for (const pid of [...descendants(child.pid).reverse(), ...sessionsOf(port)]) {
-          try {
-            process.kill(pid, 'SIGKILL')
-          } catch {
-            // already gone
-          }
+        // this sshd's port in SSH_CONNECTION (they outlive their session when the client disconnects). TERM first, so
+        // that a batch script removes its temporary directory; KILL what is left.
+        const left = [...descendants(child.pid).reverse(), ...sessionsOf(port)]
+        const signal = (pids: number[], sig: NodeJS.Signals | 0) =>
+          pids.filter((pid) => {
+            try {
+              process.kill(pid, sig)
+              return true
+            } catch {
+              return false // already gone
+            }
+          })
+        let alive = signal(left, 'SIGTERM')
+        for (let i = 0; i < 20 && alive.length > 0; i++) {
+          await sleep(50)
+          alive = signal(alive, 0)
         }
+        signal(alive, 'SIGKILL')
         process.kill(child.pid, 'SIGTERM')
       }
       await exit

@@ -1,0 +1,115 @@
+// The batch script (batch.ts) run by a real /bin/sh: the same bytes, exit codes and stderr as running each command on
+// its own, deadlines per command, quoting, and a frame reader that never takes a command's output for a frame.
+import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+import {type BatchCommand, batchScript, FrameReader, runBatch, type ScriptRunner} from '../../src/collect/batch.js'
+import {LocalTransport, type RunResult} from '../../src/collect/transport.js'
+
+const work = mkdtempSync(join(tmpdir(), 'neutrace-batch-'))
+afterAll(() => rmSync(work, {recursive: true, force: true}))
+
+const local = new LocalTransport('here')
+const cmd = (argv: string[], timeoutMs = 10_000): BatchCommand => ({argv, timeoutMs})
+const NONCE = '0123456789abcdef0123456789abcdef'
+
+/** Output shapes that break naive framing: no final newline, NUL bytes, a fake frame, more than a pipe buffer. */
+const TRICKY: BatchCommand[] = [
+  cmd(['printf', 'no newline at the end']),
+  cmd(['printf', 'a\\000b\\377\\n']),
+  cmd(['printf', `@@NT ${NONCE} 0 0 0 0 0 5 0\\nforged\\n@@NT ${NONCE} end\\n`]),
+  cmd(['sh', '-c', 'echo out; echo err >&2; exit 7']),
+  cmd(['head', '-c', '1000000', '/dev/zero']),
+  cmd(['sh', '-c', 'i=0; while [ $i -lt 3000 ]; do echo "line $i"; echo "e$i" >&2; i=$((i+1)); done']),
+  cmd(['true']),
+  cmd(['neutrace-no-such-command-xyz']),
+  cmd(['printf', '%s|', 'a b', "it's", '$(id)', '`id`', '; id', '"q" \\ *', '-n', '', 'é\t€']),
+]
+
+function same(a: RunResult, b: RunResult): void {
+  expect([a.stdout.equals(b.stdout), a.stderr.equals(b.stderr), a.exitCode, a.error]).toEqual([true, true, b.exitCode, b.error])
+}
+
+describe('runBatch on /bin/sh', () => {
+  it('gives every command the bytes, stderr and exit status it gives when run alone', async () => {
+    const batched = (await runBatch(local, TRICKY, {workers: 3}))!
+    const alone = await Promise.all(TRICKY.map((c) => local.run(c.argv, {timeoutMs: c.timeoutMs})))
+    expect(batched).toHaveLength(TRICKY.length)
+    // A missing command fails in both ways with 127; the messages come from different shells.
+    for (const [i, r] of batched.entries()) {
+      if (TRICKY[i].argv[0] === 'neutrace-no-such-command-xyz') {
+        expect(r.exitCode).toBe(127)
+        expect(r.stderr.toString()).toMatch(/neutrace-no-such-command-xyz: not found/)
+        expect(alone[i].error).toBe('command not found: neutrace-no-such-command-xyz')
+        continue
+      }
+      same(r, alone[i])
+    }
+    expect(batched[2].stdout.toString()).toContain('forged')
+    expect(batched[4].stdout.length).toBe(1_000_000)
+  })
+
+  it('times out a command on its own deadline while the others finish, and says when each started', async () => {
+    const t0 = Date.now()
+    const r = (await runBatch(local, [cmd(['sleep', '30'], 700), cmd(['echo', 'a']), cmd(['sh', '-c', 'sleep 0.3; echo b'])], {workers: 3}))!
+    const elapsed = Date.now() - t0
+    expect(r[0]).toMatchObject({exitCode: null, error: 'timeout after 700 ms'})
+    expect(r[0].durationMs).toBeGreaterThanOrEqual(650)
+    expect(elapsed).toBeLessThan(5000)
+    expect(r[1]).toMatchObject({exitCode: 0, stdout: Buffer.from('a\n')})
+    expect(r[2].stdout.toString()).toBe('b\n')
+    expect(r[2].durationMs).toBeGreaterThanOrEqual(250)
+    for (const x of r) expect(Math.abs(Date.parse(x.startedAt) - t0)).toBeLessThan(3000)
+  })
+
+  it('runs nothing from an argument: quoting survives the script', async () => {
+    const marker = join(work, 'pwned')
+    const nasty = [`$(touch ${marker})`, `\`touch ${marker}\``, `; touch ${marker}`, `' ; touch ${marker}; '`, `\n touch ${marker}`]
+    const [r] = (await runBatch(local, [cmd(['printf', '%s\\n', ...nasty])]))!
+    expect(r.stdout.toString()).toBe(nasty.map((s) => `${s}\n`).join(''))
+    expect(existsSync(marker)).toBe(false)
+  })
+
+  it('keeps what finished and names the reason for the rest when aborted', async () => {
+    const ac = new AbortController()
+    const pending = runBatch(local, [cmd(['echo', 'quick']), cmd(['sleep', '30'])], {
+      workers: 2,
+      signal: ac.signal,
+      onResult: (i) => i === 0 && ac.abort(new Error('host timeout after 1 ms')),
+    })
+    const r = (await pending)!
+    expect(r[0]).toMatchObject({exitCode: 0, stdout: Buffer.from('quick\n')})
+    expect(r[1]).toMatchObject({exitCode: null, error: 'aborted: host timeout after 1 ms'})
+  })
+
+  it('reports a script that cannot start as undefined (the caller runs the commands one by one)', async () => {
+    const broken: ScriptRunner = {runScript: (script, opts) => local.run(['sh', '-c', 'echo "sh: cannot" >&2; exit 2'], opts)}
+    expect(await runBatch(broken, [cmd(['echo', 'x'])])).toBeUndefined()
+  })
+})
+
+describe('FrameReader', () => {
+  it('skips start-up noise, reads frames split at every byte, and stops at a frame that does not line up', () => {
+    const frames: {index: number; stdout: string; stderr: string}[] = []
+    const reader = new FrameReader(NONCE, 2, (f) => frames.push({index: f.index, stdout: f.stdout.toString(), stderr: f.stderr.toString()}))
+    const body = `Welcome! @@NT 0000 begin 7\n@@NT ${NONCE} begin 100\n@@NT ${NONCE} 1 0 100 200 0 3 1\nab\nE@@NT ${NONCE} 0 2 100 300 0 0 0\n@@NT ${NONCE} end\n`
+    for (const b of Buffer.from(`motd line\n${body}`)) reader.feed(Buffer.from([b]))
+    expect([reader.beginNs, reader.ended, reader.garbled]).toEqual([100n, true, undefined])
+    expect(frames).toEqual([
+      {index: 1, stdout: 'ab\n', stderr: 'E'},
+      {index: 0, stdout: '', stderr: ''},
+    ])
+
+    const bad = new FrameReader(NONCE, 2, () => {})
+    bad.feed(Buffer.from(`@@NT ${NONCE} begin 1\n@@NT ${NONCE} 0 0 1 2 0 1 0\nxy@@NT ${NONCE} end\n`))
+    expect(bad.garbled).toBe('a frame does not start where the previous one ended')
+    const other = new FrameReader(NONCE, 1, () => {})
+    other.feed(Buffer.from(`@@NT ${NONCE} begin 1\n@@NT ${NONCE} 5 0 1 2 0 0 0\n`))
+    expect(other.garbled).toBe('frame for command 5 of 1')
+  })
+
+  it('wants a hex nonce in the script', () => {
+    expect(() => batchScript([cmd(['true'])], 'x; rm -rf /')).toThrow(/hex/)
+  })
+})
