@@ -1,6 +1,6 @@
 import type {ActualModel, Evidence, HostModel} from '../model/actual.js'
 import type {PortView, ReferenceModel} from '../model/reference.js'
-import {formatFlow} from '../parsers/ovs-ofctl-dump-flows.js'
+import {formatFlow} from '../openflow/format.js'
 import type {Flow} from '../types.js'
 import {type Finding, type Impact, emptyImpact} from './finding.js'
 

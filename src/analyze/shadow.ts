@@ -3,48 +3,19 @@
 import type {HostModel} from '../model/actual.js'
 import {DEAD_VLAN} from '../model/reference.js'
 import {isDropFlow, resolvePort} from '../model/wiring.js'
+import {VLAN_FIELDS, formatTci, matchTci, parseMaskedField} from '../openflow/index.js'
 import type {Flow, Masked} from '../types.js'
 import {type Analyzer, describeFlow, finding, flowEvidence} from './context.js'
 import type {Finding} from './finding.js'
 
-/** A field value and mask as a bit string (BigInt), or undefined when the spelling is not understood. */
-function bits(field: string, m: Masked): {value: bigint; mask: bigint} | undefined {
-  const mac = /^([0-9a-f]{2}(?::[0-9a-f]{2}){5})$/i
-  const ip4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/
-  const num = (s: string): bigint | undefined => {
-    if (mac.test(s)) return BigInt('0x' + s.replace(/:/g, ''))
-    const q = ip4.exec(s)
-    if (q) return (BigInt(q[1]) << 24n) | (BigInt(q[2]) << 16n) | (BigInt(q[3]) << 8n) | BigInt(q[4])
-    if (/^(0x[0-9a-f]+|\d+)$/i.test(s)) return BigInt(s)
-    return undefined
-  }
-  let valueText = m.value
-  let maskText = m.mask
-  const cidr = /^(.*)\/(\d+)$/.exec(valueText)
-  if (cidr && ip4.test(cidr[1]) && maskText === undefined) {
-    valueText = cidr[1]
-    const n = BigInt(cidr[2])
-    const mask = n === 0n ? 0n : ((1n << 32n) - 1n) ^ ((1n << (32n - n)) - 1n)
-    maskText = '0x' + mask.toString(16)
-  }
-  const value = num(valueText)
-  if (value === undefined) return undefined
-  const width = mac.test(valueText) ? 48n : ip4.test(valueText) ? 32n : field === 'vlan_tci' ? 16n : 64n
-  const full = (1n << width) - 1n
-  const mask = maskText === undefined ? full : num(maskText)
-  if (mask === undefined) return undefined
-  return {value: value & mask, mask}
-}
-
-/** dl_vlan=N is vlan_tci=0x1000|N/0x1fff: compare them as one field. */
+/** dl_vlan=N is vlan_tci=0x1000|N/0x1fff: all the VLAN fields are compared as one TCI field. */
 function normalised(flow: Flow): Map<string, Masked> {
   const out = new Map<string, Masked>()
+  const tci = matchTci(flow.match.fields)
   for (const [k, v] of Object.entries(flow.match.fields)) {
-    if (k === 'dl_vlan' || k === 'vlan_vid') {
-      const vid = Number(v.value)
-      out.set('vlan_tci', vid === 0xffff ? {value: '0x0000', mask: '0x1fff'} : {value: '0x' + (0x1000 | (vid & 0xfff)).toString(16), mask: '0x1fff'})
-    } else out.set(k, v)
+    if (!tci || !VLAN_FIELDS.has(k)) out.set(k, v)
   }
+  if (tci) out.set('vlan_tci', formatTci(tci))
   return out
 }
 
@@ -62,8 +33,8 @@ export function covers(host: HostModel, bridge: string, g: Flow, f: Flow): boole
   for (const [field, gm] of gf) {
     const fm = ff.get(field)
     if (!fm) return false
-    const gb = bits(field, gm)
-    const fb = bits(field, fm)
+    const gb = parseMaskedField(field, gm)
+    const fb = parseMaskedField(field, fm)
     if (!gb || !fb) {
       if (gm.value !== fm.value || gm.mask !== fm.mask) return false
       continue

@@ -2,6 +2,7 @@
 // which local VLAN a network uses and which translation flows carry it. Analyzers and the tracer share these answers.
 
 import {createHash} from 'node:crypto'
+import {matchTci, tciVlan} from '../openflow/vlan.js'
 import type {Flow, OvsBridge} from '../types.js'
 import {type FlowTable, type HostModel, type OvsPortRef, findOvsInterface} from './actual.js'
 import {DEAD_VLAN, type NetworkView, type PortView, type ReferenceModel, devicesOf} from './reference.js'
@@ -51,20 +52,8 @@ export function ofportOf(host: HostModel, bridge: string, name: string): number 
 
 /** The VLAN a flow matches on: a vid, 'untagged', or undefined when it does not constrain the VLAN. */
 export function flowVlan(flow: Flow): number | 'untagged' | 'any-tagged' | undefined {
-  const dl = flow.match.fields.dl_vlan ?? flow.match.fields.vlan_vid
-  if (dl) {
-    const v = Number(dl.value)
-    if (v === 0xffff) return 'untagged'
-    return Number.isFinite(v) ? (v & 0xfff) : undefined
-  }
-  const tci = flow.match.fields.vlan_tci
-  if (!tci) return undefined
-  const value = Number(tci.value)
-  const mask = tci.mask === undefined ? 0xffff : Number(tci.mask)
-  if ((mask & 0x1fff) === 0x1fff) return (value & 0x1000) ? value & 0xfff : 'untagged'
-  if ((mask & 0x1000) && (value & 0x1000) && (mask & 0x0fff) === 0) return 'any-tagged'
-  if ((mask & 0x1000) && !(value & 0x1000)) return 'untagged'
-  return undefined
+  const tci = matchTci(flow.match.fields)
+  return tci ? tciVlan(tci) : undefined
 }
 
 /** What a flow does to the VLAN before forwarding: a new vid, 'pop', or undefined (unchanged). */

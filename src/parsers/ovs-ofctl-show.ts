@@ -2,7 +2,7 @@
 // ` LOCAL(br-int): addr:...`), in OF1.0 (features reply) and OF1.3 (port-desc reply) alike.
 
 import type {ParseProblem, ParseResult} from '../types.js'
-import {unquoteOvs} from './ovs-ofctl-dump-flows.js'
+import {MAX_OFPORT, unquoteOvs} from '../openflow/index.js'
 
 export interface OfctlShowPort {
   ofport: number | 'LOCAL'
@@ -19,6 +19,8 @@ const PORT_LINE = /^\s*(\d+|LOCAL)\((.*)\): addr:([0-9a-fA-F:]*)\s*$/
 const KNOWN_LINES = [/^OFPT_\w+/, /^OFPST_\w+/, /^n_tables:/, /^capabilities:/, /^actions:/]
 const ERROR_LINE = /^(ovs-ofctl|ovs-vsctl|ovs-vswitchd): /
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/
+/** A port line is short; a longer line is damage and is not matched against the patterns above. */
+const MAX_LINE = 4096
 
 export function parseOfctlShow(text: string): ParseResult<OfctlShow> {
   const ports: OfctlShowPort[] = []
@@ -31,9 +33,17 @@ export function parseOfctlShow(text: string): ParseResult<OfctlShow> {
     const problem = (message: string): void => {
       problems.push({line: index + 1, text: trimmed.slice(0, 200), message})
     }
+    if (line.length > MAX_LINE) {
+      problem(`line of ${line.length} characters is too long (over ${MAX_LINE})`)
+      return
+    }
     const port = PORT_LINE.exec(line)
     if (port) {
       const ofport = port[1] === 'LOCAL' ? 'LOCAL' : Number(port[1])
+      if (ofport !== 'LOCAL' && ofport > MAX_OFPORT) {
+        problem(`ofport ${port[1]!.slice(0, 40)} out of range (1–${MAX_OFPORT})`)
+        return
+      }
       const entry: OfctlShowPort = {ofport, name: unquoteOvs(port[2]!)}
       const mac = port[3]!.toLowerCase()
       if (MAC.test(mac)) entry.mac = mac

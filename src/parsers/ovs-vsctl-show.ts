@@ -2,7 +2,7 @@
 // quoted names such as `Bridge "br-eth2"`) and the modern one (UUID line, Manager, datapath_type, options maps).
 
 import type {OvsBridge, OvsConfig, OvsInterface, OvsPort, ParseProblem, ParseResult, VlanMode} from '../types.js'
-import {splitTopLevel, unquoteOvs} from './ovs-ofctl-dump-flows.js'
+import {splitTopLevel, unquoteOvs} from '../openflow/lexer.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const VLAN_MODES: readonly string[] = ['access', 'native-tagged', 'native-untagged', 'trunk', 'dot1q-tunnel']

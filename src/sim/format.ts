@@ -1,22 +1,16 @@
 // Text for people: flows, actions and a whole simulated bridge pass, laid out like `ovs-appctl ofproto/trace`.
 
-import {formatAction, formatMatch as formatDumpMatch} from '../parsers/ovs-ofctl-dump-flows.js'
-import type {Flow, FlowMatch} from '../types.js'
-import type {BridgeResult, SimStep} from './openflow.js'
+import {describeFlow, formatAction, formatMatch as formatFlowMatch} from '../openflow/format.js'
+import type {FlowMatch} from '../types.js'
+import type {BridgeResult, SimStep} from './model.js'
 import {describeVlan} from './packet.js'
 
-/** Matches and actions are written the way the dump parser writes them, so evidence and traces read alike. */
+/** Matches and actions are written the way evidence writes them (src/openflow/format.ts), so both read alike. */
 export function formatMatch(match: FlowMatch): string {
-  return formatDumpMatch(match) || '(any packet)'
+  return formatFlowMatch(match) || '(any packet)'
 }
 
-export {formatAction}
-
-/** `table=0, priority=3, in_port=1,dl_vlan=1000` — enough to find the flow in a dump. */
-export function describeFlow(flow: Flow): string {
-  const cookie = flow.cookie && flow.cookie !== '0x0' ? ` cookie=${flow.cookie}` : ''
-  return `table=${flow.table} priority=${flow.priority} ${formatMatch(flow.match)}${cookie}`
-}
+export {describeFlow, formatAction}
 
 function stepHeader(step: SimStep): string {
   const label = `${step.table}.`.padStart(3)

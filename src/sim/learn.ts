@@ -5,7 +5,7 @@
 // The learnt flow (as OVS dumps it): table=20, hard_timeout=300, priority=1,vlan_tci=0x0001/0x0fff,
 // dl_dst=fa:16:3e:11:22:33 actions=load:0->NXM_OF_VLAN_TCI[],load:0x3e9->NXM_NX_TUN_ID[],output:"vxlan-0a000002".
 
-import {splitTopLevel} from '../parsers/ovs-ofctl-dump-flows.js'
+import {splitTopLevel} from '../openflow/lexer.js'
 import type {Flow, FlowAction, Masked} from '../types.js'
 import {type FieldDef, type SubField, allOnes, parseFieldValue, parseSubField, readSubField} from './fields.js'
 import {type Packet, bigIntToIpv4, bigIntToMac} from './packet.js'

@@ -1,9 +1,10 @@
 // Does a flow's match cover a packet? Three answers: yes, no, or "cannot tell" (the flow tests a field the packet
 // does not carry, a field the simulator lost track of, or a field it does not model).
 
+import {parseInteger, shorthand, unquoteOvs, vlanFieldTci} from '../openflow/index.js'
 import type {Flow, Masked, PortRef} from '../types.js'
 import {lookupField, parseMasked} from './fields.js'
-import {ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP, type Packet, vlanTci} from './packet.js'
+import {type Packet, vlanTci} from './packet.js'
 
 export interface MatchOutcome {
   result: 'match' | 'no-match' | 'undetermined'
@@ -13,48 +14,14 @@ export interface MatchOutcome {
   unsupportedFields: string[]
 }
 
-/** Protocol shorthands, in case a match still carries them unexpanded. */
-const SHORTHANDS: Record<string, {dlType: number; nwProto?: number}> = {
-  ip: {dlType: ETH_TYPE_IP},
-  icmp: {dlType: ETH_TYPE_IP, nwProto: 1},
-  tcp: {dlType: ETH_TYPE_IP, nwProto: 6},
-  udp: {dlType: ETH_TYPE_IP, nwProto: 17},
-  sctp: {dlType: ETH_TYPE_IP, nwProto: 132},
-  igmp: {dlType: ETH_TYPE_IP, nwProto: 2},
-  arp: {dlType: ETH_TYPE_ARP},
-  rarp: {dlType: ETH_TYPE_RARP},
-  ipv6: {dlType: ETH_TYPE_IPV6},
-  icmp6: {dlType: ETH_TYPE_IPV6, nwProto: 58},
-  tcp6: {dlType: ETH_TYPE_IPV6, nwProto: 6},
-  udp6: {dlType: ETH_TYPE_IPV6, nwProto: 17},
-  sctp6: {dlType: ETH_TYPE_IPV6, nwProto: 132},
-}
-
 type FieldTest = 'match' | 'no-match' | 'unknown' | 'unsupported'
-
-function parseNumber(text: string): number | undefined {
-  const t = text.trim()
-  if (/^0x[0-9a-f]+$/i.test(t)) return parseInt(t, 16)
-  if (/^\d+$/.test(t)) return Number(t)
-  return undefined
-}
-
-function tciTest(packet: Packet, value: number, mask: number): FieldTest {
-  return (vlanTci(packet) & mask) === (value & mask) ? 'match' : 'no-match'
-}
 
 /** The OF1.0 VLAN fields are shorthands for vlan_tci value/mask pairs (as ovs-ofctl documents them). */
 function vlanFieldTest(name: string, masked: Masked, packet: Packet): FieldTest | undefined {
-  const value = parseNumber(masked.value.split('/')[0] ?? '')
-  if (name === 'dl_vlan') {
-    if (value === undefined) return 'unsupported'
-    return value === 0xffff ? tciTest(packet, 0, 0xffff) : tciTest(packet, 0x1000 | (value & 0xfff), 0x1fff)
-  }
-  if (name === 'dl_vlan_pcp' || name === 'vlan_pcp') {
-    if (value === undefined) return 'unsupported'
-    return tciTest(packet, 0x1000 | ((value & 7) << 13), 0xf000)
-  }
-  return undefined
+  if (name !== 'dl_vlan' && name !== 'dl_vlan_pcp' && name !== 'vlan_pcp') return undefined
+  const tci = vlanFieldTci(name, {value: masked.value.split('/')[0] ?? ''})
+  if (!tci) return 'unsupported'
+  return (vlanTci(packet) & tci.mask) === tci.value ? 'match' : 'no-match'
 }
 
 function fragTest(masked: Masked): FieldTest {
@@ -70,12 +37,13 @@ function testField(name: string, masked: Masked, packet: Packet, tainted: Readon
   const vlan = vlanFieldTest(key, masked, packet)
   if (vlan) return vlan
   if (key === 'nw_frag' || key === 'ip_frag') return fragTest(masked)
-  const shorthand = SHORTHANDS[key]
-  if (shorthand) {
-    if (packet.dl_type !== shorthand.dlType) return 'no-match'
-    if (shorthand.nwProto === undefined) return 'match'
+  // Protocol shorthands, in case a match still carries them unexpanded.
+  const proto = shorthand(key)
+  if (proto) {
+    if (packet.dl_type !== proto.dlType) return 'no-match'
+    if (proto.nwProto === undefined) return 'match'
     if (packet.nw_proto === undefined) return 'unknown'
-    return packet.nw_proto === shorthand.nwProto ? 'match' : 'no-match'
+    return packet.nw_proto === proto.nwProto ? 'match' : 'no-match'
   }
   const def = lookupField(key)
   if (!def) return 'unsupported'
@@ -107,7 +75,7 @@ export function matchFlow(
   }
   for (const [name, masked] of Object.entries(flow.match.fields)) {
     if (name.toLowerCase() === 'in_port') {
-      const ref = parseNumber(masked.value) ?? masked.value.replace(/^"|"$/g, '')
+      const ref = parseInteger(masked.value.trim()) ?? unquoteOvs(masked.value)
       if (resolvePort(ref) !== packet.in_port) return noMatch()
       continue
     }

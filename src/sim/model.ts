@@ -1,6 +1,8 @@
 // What the simulator needs to know about a bridge: its ports (with their VLAN configuration) and its flows.
 
-import type {Flow, VlanMode} from '../types.js'
+import type {Flow, FlowAction, VlanMode} from '../types.js'
+import type {MacTable} from './mac-table.js'
+import type {Packet, VlanTag} from './packet.js'
 
 export interface SimPort {
   ofport: number
@@ -24,4 +26,82 @@ export interface SimBridge {
   ports: SimPort[]
 }
 
-export const OFPP_LOCAL = 65534
+export {OFPP_LOCAL} from '../openflow/actions.js'
+
+export interface SimOptions {
+  /** Learned MACs NORMAL forwards by (and, unless `learn` is false, learns into). */
+  macTable?: MacTable
+  /** Total table lookups reached through resubmit/goto_table before translation fails (OVS: 4096). */
+  maxResubmits?: number
+  /** Nesting of resubmits to the same or an earlier table before translation fails (OVS: 64). */
+  maxDepth?: number
+  /** NORMAL learns source MACs into `macTable` (default true; `ofproto/trace` itself does not learn). */
+  learn?: boolean
+  /** Flows learn() installed on this bridge earlier in the same trace: looked up with the bridge's own, and
+   * learn() adds to them. Without it learn() is noted and has no effect. */
+  learned?: Flow[]
+}
+
+export type OutputVia = 'output' | 'normal' | 'flood'
+
+export interface SimOutput {
+  port: SimPort
+  /** The packet as it leaves through `port` (VLAN headers as on the wire). */
+  packet: Packet
+  via: OutputVia
+  /** The flow whose action sent it. */
+  flow?: Flow
+  /** Index in `steps` of that flow's step. */
+  step: number
+}
+
+export interface StepEvent {
+  action: FlowAction
+  /** What the action did, in words. */
+  notes: string[]
+  /** Index in `steps` of the table lookup this action led to (resubmit, goto_table). */
+  next?: number
+}
+
+export interface SimStep {
+  bridge: string
+  table: number
+  /** Nesting for display: resubmit nests, goto_table continues at the same level. */
+  depth: number
+  /** Index of the step whose resubmit/goto_table led here; undefined for the first lookup. */
+  parent?: number
+  /** The in_port the lookup used (resubmit(port,table) changes it for the lookup only). */
+  lookupInPort: number
+  /** The flow that matched; undefined = table miss. */
+  flow?: Flow
+  /** Other flows of the same, highest priority that match too: OVS would pick one of them, unpredictably. */
+  ambiguousWith: Flow[]
+  /** Flows of higher priority than the chosen one whose match cannot be decided for this packet. */
+  undecided: {flow: Flow; fields: string[]}[]
+  /** The actions executed, in order (the flow's actions up to where translation stopped). */
+  actions: FlowAction[]
+  events: StepEvent[]
+  notes: string[]
+  vlanBefore?: VlanTag
+  /** The packet's outer VLAN when this step's actions were done. */
+  vlanAfter?: VlanTag
+}
+
+export type Verdict = 'forwarded' | 'dropped' | 'unknown'
+
+export interface BridgeResult {
+  bridge: string
+  /** The packet as it entered. */
+  packet: Packet
+  steps: SimStep[]
+  outputs: SimOutput[]
+  verdict: Verdict
+  dropReason?: string
+  dropFlow?: Flow
+  /** Things not modelled. The verdict is 'unknown' only when one of them can change where this packet goes. */
+  unknownReasons: string[]
+  /** Assumptions and remarks worth showing (table-miss default, ambiguity, dead VLAN ...). */
+  notes: string[]
+  /** The packet after the last action (like ofproto/trace's "Final flow"). */
+  finalPacket: Packet
+}

@@ -2,100 +2,33 @@
 // by priority, actions in order, resubmit/goto_table, VLAN push/pop/rewrite, output, NORMAL. What cannot be modelled
 // (conntrack results, controllers, learn, unknown fields) is reported, never guessed.
 
+import {RESERVED_PORTS, describeFlow, formatAction, normaliseAction, parseInteger, unquoteOvs} from '../openflow/index.js'
 import type {Flow, FlowAction, PortRef} from '../types.js'
 import {lookupField, parseFieldValue, parseSubField, readSubField, writeSubField, allOnes, type SubField} from './fields.js'
-import {describeFlow, formatAction} from './format.js'
 import type {MacTable} from './mac-table.js'
 import {installLearnt, learnFlow} from './learn.js'
 import {matchFlow} from './match.js'
-import {OFPP_LOCAL, type SimBridge, type SimPort} from './model.js'
+import {
+  type BridgeResult,
+  OFPP_LOCAL,
+  type OutputVia,
+  type SimBridge,
+  type SimOptions,
+  type SimOutput,
+  type SimPort,
+  type SimStep,
+  type StepEvent,
+  type Verdict,
+} from './model.js'
 import {normalSwitch, portLabel} from './normal.js'
-import {type Packet, type VlanTag, clonePacket, describeVlan, setVlanStack, vlanStack} from './packet.js'
+import {type Packet, clonePacket, describeVlan, setVlanStack, vlanStack} from './packet.js'
 
-export type {SimBridge, SimPort} from './model.js'
+export type {BridgeResult, OutputVia, SimBridge, SimOptions, SimOutput, SimPort, SimStep, StepEvent, Verdict} from './model.js'
 export {OFPP_LOCAL} from './model.js'
 
 /** OVS: MAX_DEPTH (resubmits to the same or an earlier table nest) and MAX_RESUBMITS = MAX_DEPTH². */
 export const MAX_DEPTH = 64
 export const MAX_RESUBMITS = MAX_DEPTH * MAX_DEPTH
-
-export interface SimOptions {
-  /** Learned MACs NORMAL forwards by (and, unless `learn` is false, learns into). */
-  macTable?: MacTable
-  /** Total table lookups reached through resubmit/goto_table before translation fails (OVS: 4096). */
-  maxResubmits?: number
-  /** Nesting of resubmits to the same or an earlier table before translation fails (OVS: 64). */
-  maxDepth?: number
-  /** NORMAL learns source MACs into `macTable` (default true; `ofproto/trace` itself does not learn). */
-  learn?: boolean
-  /** Flows learn() installed on this bridge earlier in the same trace: looked up with the bridge's own, and
-   * learn() adds to them. Without it learn() is noted and has no effect. */
-  learned?: Flow[]
-}
-
-export type OutputVia = 'output' | 'normal' | 'flood'
-
-export interface SimOutput {
-  port: SimPort
-  /** The packet as it leaves through `port` (VLAN headers as on the wire). */
-  packet: Packet
-  via: OutputVia
-  /** The flow whose action sent it. */
-  flow?: Flow
-  /** Index in `steps` of that flow's step. */
-  step: number
-}
-
-export interface StepEvent {
-  action: FlowAction
-  /** What the action did, in words. */
-  notes: string[]
-  /** Index in `steps` of the table lookup this action led to (resubmit, goto_table). */
-  next?: number
-}
-
-export interface SimStep {
-  bridge: string
-  table: number
-  /** Nesting for display: resubmit nests, goto_table continues at the same level. */
-  depth: number
-  /** Index of the step whose resubmit/goto_table led here; undefined for the first lookup. */
-  parent?: number
-  /** The in_port the lookup used (resubmit(port,table) changes it for the lookup only). */
-  lookupInPort: number
-  /** The flow that matched; undefined = table miss. */
-  flow?: Flow
-  /** Other flows of the same, highest priority that match too: OVS would pick one of them, unpredictably. */
-  ambiguousWith: Flow[]
-  /** Flows of higher priority than the chosen one whose match cannot be decided for this packet. */
-  undecided: {flow: Flow; fields: string[]}[]
-  /** The actions executed, in order (the flow's actions up to where translation stopped). */
-  actions: FlowAction[]
-  events: StepEvent[]
-  notes: string[]
-  vlanBefore?: VlanTag
-  /** The packet's outer VLAN when this step's actions were done. */
-  vlanAfter?: VlanTag
-}
-
-export type Verdict = 'forwarded' | 'dropped' | 'unknown'
-
-export interface BridgeResult {
-  bridge: string
-  /** The packet as it entered. */
-  packet: Packet
-  steps: SimStep[]
-  outputs: SimOutput[]
-  verdict: Verdict
-  dropReason?: string
-  dropFlow?: Flow
-  /** Things not modelled. The verdict is 'unknown' only when one of them can change where this packet goes. */
-  unknownReasons: string[]
-  /** Assumptions and remarks worth showing (table-miss default, ambiguity, dead VLAN ...). */
-  notes: string[]
-  /** The packet after the last action (like ofproto/trace's "Final flow"). */
-  finalPacket: Packet
-}
 
 interface Uncertainty {
   reason: string
@@ -109,29 +42,10 @@ interface DropCandidate {
   explicit: boolean
 }
 
-const SPECIAL_PORTS: Record<string, number> = {
-  LOCAL: OFPP_LOCAL,
-  IN_PORT: 0xfff8,
-  TABLE: 0xfff9,
-  NORMAL: 0xfffa,
-  FLOOD: 0xfffb,
-  ALL: 0xfffc,
-  CONTROLLER: 0xfffd,
-  NONE: 0xffff,
-  ANY: 0xffff,
-}
+const SPECIAL_PORTS = RESERVED_PORTS
 
 const NO_EFFECT_ACTIONS = new Set(['note', 'sample', 'set_queue', 'pop_queue', 'meter', 'dec_mpls_ttl', 'fin_timeout', 'debug_recirc'])
 const UNMODELLED_DECISIVE = new Set(['group', 'clone', 'conjunction', 'bundle', 'bundle_load', 'multipath', 'enqueue', 'check_pkt_larger', 'encap', 'decap', 'output_trunc', 'recirc'])
-const SET_ALIASES: Record<string, string> = {
-  mod_dl_src: 'dl_src',
-  mod_dl_dst: 'dl_dst',
-  mod_nw_src: 'nw_src',
-  mod_nw_dst: 'nw_dst',
-  mod_nw_tos: 'nw_tos',
-  mod_tp_src: 'tp_src',
-  mod_tp_dst: 'tp_dst',
-}
 
 function actionsKey(actions: FlowAction[]): string {
   return JSON.stringify(actions, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
@@ -172,9 +86,10 @@ class Translation {
 
   resolvePort = (ref: PortRef): number | undefined => {
     if (typeof ref === 'number') return ref
-    const name = ref.replace(/^"|"$/g, '')
-    if (/^\d+$/.test(name)) return Number(name)
-    const special = SPECIAL_PORTS[name.toUpperCase()]
+    const name = unquoteOvs(ref)
+    const n = /^\d+$/.test(name) ? parseInteger(name) : undefined
+    if (n !== undefined) return n
+    const special = Object.hasOwn(SPECIAL_PORTS, name.toUpperCase()) ? SPECIAL_PORTS[name.toUpperCase()] : undefined
     if (special !== undefined) return special
     return this.byName.get(name)?.ofport
   }
@@ -439,18 +354,11 @@ class Translation {
 
   private other(action: Extract<FlowAction, {type: 'other'}>, event: StepEvent, step: SimStep): void {
     const name = action.name.toLowerCase()
-    const arg = action.text.replace(/^[^:(]*[:(]?/, '').replace(/\)$/, '')
     if (name === 'exit') {
       event.notes.push('exit: no further actions run')
       this.exited = true
       return
     }
-    if (name === 'strip_vlan') return this.popVlan(event)
-    if (name === 'mod_vlan_vid' || name === 'set_vlan_vid') return this.setVlanVid(Number(arg), event)
-    if (name === 'write_metadata') return this.setField('metadata', arg, event)
-    if (name === 'set_tunnel' || name === 'set_tunnel64') return this.setField('tun_id', arg, event)
-    const alias = SET_ALIASES[name]
-    if (alias) return this.setField(alias, arg, event)
     if (name === 'ct_clear') {
       for (const f of ['ct_state', 'ct_zone', 'ct_mark', 'ct_label']) this.tainted.delete(f)
       return
@@ -568,8 +476,11 @@ class Translation {
         return this.conntrack(action.text, event, step)
       case 'note':
         return
-      case 'other':
-        return this.other(action, event, step)
+      case 'other': {
+        // A spelling the action model knows (a hand-built flow may carry one as 'other'): run what it normalises to.
+        const normalised = normaliseAction(action)
+        return normalised.type === 'other' ? this.other(normalised, event, step) : this.apply(step, index, normalised, event)
+      }
     }
   }
 

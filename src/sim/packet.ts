@@ -1,6 +1,9 @@
 // The packet the simulator moves through a bridge: plain data, the same fields OVS's `struct flow` carries for the
 // protocols Neutron's flows look at. Field names follow ovs-ofctl (in_port, dl_src, nw_src, tp_dst, ...).
 
+import {ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP} from '../openflow/fields.js'
+import {macToBigInt} from '../openflow/values.js'
+
 /** One 802.1Q header. `vid` 0 with the header present is a priority tag. */
 export interface VlanTag {
   vid: number
@@ -42,11 +45,7 @@ export interface Packet {
   pkt_mark?: number
 }
 
-export const ETH_TYPE_IP = 0x0800
-export const ETH_TYPE_ARP = 0x0806
-export const ETH_TYPE_RARP = 0x8035
-export const ETH_TYPE_IPV6 = 0x86dd
-export const ETH_TYPE_VLAN = 0x8100
+export {ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP, ETH_TYPE_VLAN} from '../openflow/fields.js'
 export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff'
 
 export function clonePacket(packet: Packet): Packet {
@@ -87,83 +86,9 @@ export function describeVlan(tag: VlanTag | undefined): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Addresses as integers, so that masked matches and bit-slice loads work the same for every field.
+// Addresses as integers (src/openflow/values.ts), so that masked matches and bit-slice loads work the same for every field.
 
-export function macToBigInt(mac: string): bigint | undefined {
-  const parts = mac.trim().split(/[:-]/)
-  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p))) return undefined
-  return parts.reduce((acc, p) => (acc << 8n) | BigInt(parseInt(p, 16)), 0n)
-}
-
-export function bigIntToMac(value: bigint): string {
-  const bytes: string[] = []
-  for (let i = 5; i >= 0; i--) bytes.push(((value >> BigInt(i * 8)) & 0xffn).toString(16).padStart(2, '0'))
-  return bytes.join(':')
-}
-
-export function ipv4ToBigInt(ip: string): bigint | undefined {
-  const parts = ip.trim().split('.')
-  if (parts.length !== 4) return undefined
-  let acc = 0n
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined
-    acc = (acc << 8n) | BigInt(Number(p))
-  }
-  return acc
-}
-
-export function bigIntToIpv4(value: bigint): string {
-  return [24, 16, 8, 0].map((shift) => Number((value >> BigInt(shift)) & 0xffn)).join('.')
-}
-
-export function ipv6ToBigInt(ip: string): bigint | undefined {
-  let text = ip.trim()
-  // An embedded IPv4 tail (::ffff:10.0.0.1) becomes two hex groups.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)
-  if (v4) {
-    const n = ipv4ToBigInt(v4[1] as string)
-    if (n === undefined) return undefined
-    text = `${text.slice(0, v4.index)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`
-  }
-  const halves = text.split('::')
-  if (halves.length > 2) return undefined
-  const parse = (s: string): bigint[] | undefined => {
-    if (s === '') return []
-    const groups = s.split(':')
-    if (!groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return undefined
-    return groups.map((g) => BigInt(parseInt(g, 16)))
-  }
-  const head = parse(halves[0] as string)
-  const rest = halves.length === 2 ? parse(halves[1] as string) : []
-  if (!head || !rest) return undefined
-  const known = head.length + rest.length
-  if (halves.length === 1 ? known !== 8 : known > 7) return undefined
-  const groups = [...head, ...Array<bigint>(8 - known).fill(0n), ...rest]
-  return groups.reduce((acc, g) => (acc << 16n) | g, 0n)
-}
-
-export function bigIntToIpv6(value: bigint): string {
-  const groups: string[] = []
-  for (let i = 7; i >= 0; i--) groups.push(((value >> BigInt(i * 16)) & 0xffffn).toString(16))
-  // Compress the longest run of zero groups, as inet_ntop does.
-  let best = -1
-  let bestLen = 0
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++
-      continue
-    }
-    let j = i
-    while (j < 8 && groups[j] === '0') j++
-    if (j - i > bestLen && j - i > 1) {
-      best = i
-      bestLen = j - i
-    }
-    i = j
-  }
-  if (best < 0) return groups.join(':')
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`
-}
+export {bigIntToIpv4, bigIntToIpv6, bigIntToMac, ipv4ToBigInt, ipv6ToBigInt, macToBigInt} from '../openflow/values.js'
 
 export function isMulticastMac(mac: string): boolean {
   const n = macToBigInt(mac)

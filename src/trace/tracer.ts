@@ -7,7 +7,7 @@ import {type ActualModel, type DnsmasqInstance, type HostModel, findDevice, dnsm
 import {type PortView, type ReferenceModel, isDhcpPort} from '../model/reference.js'
 import {ENCAP_OVERHEAD, endpointOf, hostOfEndpoint, isTunnelType, tunnelPortTo} from '../model/tunnels.js'
 import {type PhysLink, wiredLinks} from '../model/wiring.js'
-import {formatFlow} from '../parsers/ovs-ofctl-dump-flows.js'
+import {formatFlow} from '../openflow/format.js'
 import type {Packet} from '../sim/packet.js'
 import {MacTable} from '../sim/mac-table.js'
 import {simulateBridge} from '../sim/openflow.js'

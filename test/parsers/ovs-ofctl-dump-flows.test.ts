@@ -1,9 +1,11 @@
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
-import {canonicalActions, formatFlow, parseActions, parseDumpFlows} from '../../src/parsers/ovs-ofctl-dump-flows.js'
+import {canonicalActions, formatFlow, parseActions} from '../../src/openflow/index.js'
+import {parseDumpFlows} from '../../src/parsers/ovs-ofctl-dump-flows.js'
 import {parseOfctlShow} from '../../src/parsers/ovs-ofctl-show.js'
 import type {Flow, FlowAction} from '../../src/types.js'
+import {bestTimeMs} from '../support/best-time.js'
 
 const SAMPLES = fileURLToPath(new URL('../../fixtures/samples/ovs/', import.meta.url))
 const sample = (path: string): string => readFileSync(SAMPLES + path, 'utf8')
@@ -365,5 +367,75 @@ describe('parseDumpFlows on empty, error and garbled input', () => {
     expect(value[0]!.match.fields).toMatchObject({frobnicate: {value: ''}, dl_type: {value: '0x0800'}})
     expect(problems).toHaveLength(1)
     expect(problems[0]).toMatchObject({line: 1, message: "unknown match keyword 'frobnicate'"})
+  })
+})
+
+describe('parseDumpFlows on hostile and out-of-range input (linear time, values range-checked)', () => {
+  it('reads a line with 60k or 100k spaces before actions= in linear time (the old trailing [,\\s]+$ was quadratic)', () => {
+    const line = ` priority=1,${' '.repeat(60_000)}x actions=drop`
+    expect(bestTimeMs(() => parseDumpFlows(line))).toBeLessThan(200)
+    const {value, problems} = parseDumpFlows(line)
+    expect(value).toHaveLength(1)
+    expect(problems[0]!.message).toBe("unknown match keyword 'x'")
+    const longer = ` priority=1,${' '.repeat(100_000)}x actions=drop`
+    expect(bestTimeMs(() => parseDumpFlows(longer))).toBeLessThan(200)
+    expect(parseDumpFlows(longer).problems[0]!.message).toMatch(/too long to be a flow/)
+  })
+
+  it('reads 1 MB lines of hostile text in under 200 ms, reporting each as a problem', () => {
+    const mb = 1 << 20
+    for (const unit of [' ', ',', 'table=1(', 'actions=', '"', '(', 'resubmit(,', ' priority=1,dl_vlan=1']) {
+      const line = unit.repeat(Math.ceil(mb / unit.length))
+      expect(bestTimeMs(() => parseDumpFlows(line)), unit).toBeLessThan(200)
+      const {value, problems} = parseDumpFlows(`${line}\n priority=1 actions=drop`)
+      expect(value, unit).toHaveLength(1)
+      expect(problems.length, unit).toBeLessThanOrEqual(1)
+    }
+    const long = parseDumpFlows(` priority=1,${'dl_vlan=1,'.repeat(10_000)} actions=drop`)
+    expect(long.value).toEqual([])
+    expect(long.problems[0]!.message).toMatch(/too long/)
+  })
+
+  it('records values out of range as problems instead of accepting them', () => {
+    const cases: [string, RegExp][] = [
+      [' priority=1,dl_vlan=99999 actions=drop', /dl_vlan 99999 out of range/],
+      [' priority=1,dl_vlan=4096 actions=drop', /dl_vlan 4096 out of range/],
+      [' table=18446744073709551616, priority=1 actions=drop', /table 18446744073709551616 out of range/],
+      [' table=255, priority=1 actions=drop', /table 255 out of range/],
+      [' table=300(big), priority=1 actions=drop', /table 300\(big\) out of range/],
+      [' priority=65536 actions=drop', /bad priority/],
+      [' priority=1,in_port=4294967296 actions=drop', /in_port 4294967296 out of range/],
+      [' priority=1,vlan_tci=0x10000 actions=drop', /bad vlan_tci/],
+      [' priority=1,nw_proto=256 actions=drop', /nw_proto 256 out of range/],
+      [' priority=1 actions=mod_vlan_vid:5000,NORMAL', /VLAN id 5000 out of range/],
+      [' priority=1 actions=output:4294967296', /port 4294967296 out of range/],
+      [' priority=1 actions=resubmit(,255)', /table 255 out of range/],
+      [' priority=1 actions=goto_table:18446744073709551616', /table 18446744073709551616 out of range/],
+    ]
+    for (const [line, message] of cases) {
+      const {value, problems} = parseDumpFlows(line)
+      expect(value, line).toEqual([])
+      expect(problems, line).toHaveLength(1)
+      expect(problems[0]!.message, line).toMatch(message)
+    }
+    // The limits themselves are fine.
+    const ok = parseDumpFlows(' table=254, priority=65535,dl_vlan=4095,in_port=4294967039 actions=mod_vlan_vid:4095,output:65279')
+    expect(ok.problems).toEqual([])
+    expect(ok.value[0]).toMatchObject({table: 254, priority: 65535, match: {inPort: 4294967039, fields: {dl_vlan: {value: '4095'}}}})
+  })
+
+  it('resolves a table name printed before the table that defines it', () => {
+    const {value, problems} = parseDumpFlows(
+      [' table=0, priority=1 actions=resubmit(,later),goto_table:"later"', ' table=5(later), priority=1 actions=drop'].join('\n'),
+    )
+    expect(problems).toEqual([])
+    expect(value[0]!.actions).toEqual([{type: 'resubmit', table: 5}, {type: 'goto_table', table: 5}])
+  })
+
+  it('gives each flow its own action objects even when the dump repeats an action list', () => {
+    const {value} = parseDumpFlows(' priority=1 actions=mod_vlan_vid:3,NORMAL\n priority=2 actions=mod_vlan_vid:3,NORMAL')
+    expect(value[0]!.actions).toEqual(value[1]!.actions)
+    expect(value[0]!.actions).not.toBe(value[1]!.actions)
+    expect(value[0]!.actions[0]).not.toBe(value[1]!.actions[0])
   })
 })

@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import {performance} from 'node:perf_hooks'
 import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
 import {parseOfctlShow} from '../../src/parsers/ovs-ofctl-show.js'
@@ -75,5 +76,23 @@ describe('parseOfctlShow on empty, error and garbled input', () => {
       {ofport: 'LOCAL', name: 'br-int', mac: 'da:17:66:19:b3:45'},
     ])
     expect(problems.map((p) => p.line)).toEqual([4, 5])
+  })
+})
+
+describe('parseOfctlShow on hostile and out-of-range input', () => {
+  it('records an ofport out of range as a problem, not a port', () => {
+    const {value, problems} = parseOfctlShow(' 4294967296(qvo1): addr:fa:16:3e:00:00:01\n 3(qvo2): addr:fa:16:3e:00:00:02')
+    expect(value.ports).toEqual([{ofport: 3, name: 'qvo2', mac: 'fa:16:3e:00:00:02'}])
+    expect(problems).toHaveLength(1)
+    expect(problems[0]!.message).toMatch(/ofport 4294967296 out of range/)
+  })
+
+  it('reads a 1 MB line in under 200 ms and reports it', () => {
+    const line = ` 1(${'): addr:a'.repeat(100_000)}!`
+    const t0 = performance.now()
+    const {value, problems} = parseOfctlShow(line)
+    expect(performance.now() - t0).toBeLessThan(200)
+    expect(value.ports).toEqual([])
+    expect(problems[0]!.message).toMatch(/too long/)
   })
 })
