@@ -77,7 +77,7 @@ describe('NORMAL ingress', () => {
 
   it('trunk: the VLAN must be in trunks; untagged is VLAN 0', () => {
     expect(run(5, {vid: 30, pcp: 0}).notes[0]).toBe('dropping VLAN 30 packet received on port trunk-10-20 not configured for trunking VLAN 30')
-    expect(run(5).drop).toBeDefined()
+    expect(run(5).drop).toBe('disallowed VLAN VID for this input port, dropping')
     const r = run(5, {vid: 20, pcp: 0})
     expect(outs(r)).toEqual(['acc20:-', 'nat-tagged-30:20', 'nat-untagged-20:-', 'trunk-all:20'])
   })
@@ -90,7 +90,7 @@ describe('NORMAL ingress', () => {
   it('native-untagged: untagged enters the native VLAN; tagged ones must be trunked', () => {
     expect(run(6).vlan).toBe(20)
     expect(run(6, {vid: 10, pcp: 0}).vlan).toBe(10)
-    expect(run(6, {vid: 30, pcp: 0}).drop).toBeDefined()
+    expect(run(6, {vid: 30, pcp: 0}).drop).toBe('disallowed VLAN VID for this input port, dropping')
   })
 
   it('native-tagged: untagged enters the native VLAN, leaves other ports tagged', () => {
