@@ -78,6 +78,8 @@ export interface OvsConfig {
   uuid?: string
   ovsVersion?: string
   bridges: OvsBridge[]
+  /** The capture each table was read from (findings cite it): the JSON tables, or ovs-vsctl show for all three. */
+  sources?: Record<'bridge' | 'port' | 'interface', {spec: string; file?: string}>
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import type {ActualModel, Evidence, HostModel} from '../model/actual.js'
 import type {PortView, ReferenceModel} from '../model/reference.js'
 import {formatFlow} from '../openflow/format.js'
 import type {Flow} from '../types.js'
+import {type CaseOf, type FactsOf, type FindingCode, wordsOf} from './codes.js'
 import {type Finding, type Impact, emptyImpact} from './finding.js'
 
 export interface AnalysisContext {
@@ -11,21 +12,34 @@ export interface AnalysisContext {
 
 export type Analyzer = (ctx: AnalysisContext) => Finding[]
 
-/** A finding as an analyzer states it: evidence, impact and confidence may be left out. */
-export type FindingInput = Omit<Finding, 'evidence' | 'impact' | 'confidence'> & {
+/** What an analyzer says besides the facts the catalog words: where, what was expected and seen, the evidence and who
+ * suffers. Evidence, impact and confidence may be left out. */
+export interface FindingFields {
+  host?: string
+  element: string
+  expected?: string
+  actual?: string
   evidence?: Evidence[]
   impact?: Partial<Impact>
   confidence?: Finding['confidence']
 }
 
-export function finding(input: FindingInput): Finding {
-  const impact = {...emptyImpact(), ...input.impact}
-  return {
-    ...input,
-    evidence: input.evidence ?? [],
-    impact: {vms: uniq(impact.vms), ports: uniq(impact.ports), networks: uniq(impact.networks)},
-    confidence: input.confidence ?? 'high',
-  }
+/** A finding: the analyzer names the code, its case and the facts; severity, message and remedy come from the catalog. */
+export function finding<C extends FindingCode, K extends CaseOf<C>>(code: C, kind: K, facts: FactsOf<C, K>, fields: FindingFields): Finding {
+  const {severity, message, remedy} = wordsOf(code, kind, facts)
+  const impact = {...emptyImpact(), ...fields.impact}
+  const out: Finding = {code, severity, host: fields.host, element: fields.element, message, expected: fields.expected, actual: fields.actual,
+    evidence: fields.evidence ?? [], remedy, impact: {vms: uniq(impact.vms), ports: uniq(impact.ports), networks: uniq(impact.networks)},
+    confidence: fields.confidence ?? 'high'}
+  for (const k of ['host', 'expected', 'actual', 'remedy'] as const) if (out[k] === undefined) delete out[k]
+  return out
+}
+
+/** Evidence for a fact of OVS's configuration, citing the capture it was really read from: the JSON table
+ * (ovs_vsctl_list_bridge|port|interface) when the model was built from them, else ovs_vsctl_show. */
+export function ovsEvidence(host: HostModel, table: 'bridge' | 'port' | 'interface', text?: string): Evidence {
+  const source = host.ovs?.sources?.[table]
+  return {host: host.name, spec: source?.spec ?? 'ovs_vsctl_show', file: source?.file, text}
 }
 
 function uniq(xs: string[]): string[] {

@@ -30,14 +30,12 @@ function hostFileChecks(ctx: AnalysisContext, host: HostModel, net: NetworkView,
     if (!entry) {
       // Without intent we only know the clients the hosts reveal; a MAC nobody assigned an IP is not a DHCP client yet.
       if (port.source !== 'intent' && !port.ips.length && !port.vmName) continue
-      out.push(finding({code: 'DHCP_HOST_MISSING', severity: 'error', host: host.name, element: file, impact, evidence, confidence: confidenceOf(port.source),
-        message: `dnsmasq for ${net.name ?? net.id} does not know ${port.mac}${port.vmName ? ` (${port.vmName})` : ''}: its DHCP requests get no answer`,
-        expected: `${port.mac},host-${(port.ips[0] ?? 'x').replace(/[.:]/g, '-')}.openstacklocal,${port.ips[0] ?? '<ip>'}`, actual: 'no entry',
-        remedy: `restart neutron-dhcp-agent on ${host.name} (or: neutron-dhcp-agent resync); check the agent's log for errors reloading ${file}`}))
+      out.push(finding('DHCP_HOST_MISSING', 'noEntry', {network: net.name ?? net.id, mac: port.mac!, vm: port.vmName, host: host.name, file}, {host: host.name,
+        element: file, impact, evidence, confidence: confidenceOf(port.source),
+        expected: `${port.mac},host-${(port.ips[0] ?? 'x').replace(/[.:]/g, '-')}.openstacklocal,${port.ips[0] ?? '<ip>'}`, actual: 'no entry'}))
     } else if (port.source === 'intent' && port.ips.length && !port.ips.some((ip) => sameIp(ip, entry.ip))) {
-      out.push(finding({code: 'DHCP_HOST_MISMATCH', severity: 'error', host: host.name, element: file, impact, evidence,
-        message: `dnsmasq for ${net.name ?? net.id} offers ${entry.ip} to ${port.mac}, but Neutron assigned ${port.ips.join(', ')}`,
-        expected: port.ips.join(', '), actual: entry.ip, remedy: `restart neutron-dhcp-agent on ${host.name} to rewrite ${file}`}))
+      out.push(finding('DHCP_HOST_MISMATCH', 'otherAddress', {network: net.name ?? net.id, offered: entry.ip, mac: port.mac!, assigned: port.ips, host: host.name, file}, {
+        host: host.name, element: file, impact, evidence, expected: port.ips.join(', '), actual: entry.ip}))
     }
   }
   return out
@@ -53,46 +51,42 @@ function networkChecks(ctx: AnalysisContext, net: NetworkView): Finding[] {
   const ns = `qdhcp-${net.id}`
   const netPorts = ctx.reference.ports.filter((p) => p.networkId === net.id && !isDhcpPort(p))
   const impact = impactOf(ctx, netPorts, [net.id])
+  const network = net.name ?? net.id
   for (const {host, port} of servingHosts(ctx, net)) {
     const files = host.dhcp.get(net.id)
     if (host.namespaces && !host.namespaces.some((n) => n.name === ns)) {
-      out.push(finding({code: 'NAMESPACE_MISSING', severity: 'error', host: host.name, element: ns, impact, confidence: confidenceOf(net.source, port?.source),
-        message: `${host.name} should serve DHCP for ${net.name ?? net.id} but has no namespace ${ns}`, expected: ns, actual: 'absent',
-        evidence: [{host: host.name, spec: 'ip_netns', text: host.namespaces.map((n) => n.name).join(' ') || '(none)'}],
-        remedy: `restart neutron-dhcp-agent on ${host.name}; it recreates ${ns} and dnsmasq`}))
+      out.push(finding('NAMESPACE_MISSING', 'absent', {host: host.name, network, namespace: ns}, {host: host.name, element: ns, impact,
+        confidence: confidenceOf(net.source, port?.source), expected: ns, actual: 'absent',
+        evidence: [{host: host.name, spec: 'ip_netns', text: host.namespaces.map((n) => n.name).join(' ') || '(none)'}]}))
       continue
     }
     const servers = host.dnsmasq.filter((d) => dnsmasqServes(d, net.id))
     if (host.psCaptured && !servers.length) {
-      out.push(finding({code: 'DHCP_SERVER_DOWN', severity: 'error', host: host.name, element: `dnsmasq ${ns}`, impact, confidence: confidenceOf(net.source, port?.source),
-        message: `no dnsmasq runs for ${net.name ?? net.id} on ${host.name}: VMs on it get no address`, expected: `dnsmasq in ${ns}`, actual: 'no process',
-        evidence: [{host: host.name, spec: 'ps'}, ...(files?.hosts ? [files.hosts.evidence] : [])],
-        remedy: `restart neutron-dhcp-agent on ${host.name}; if it keeps dying, look for "dnsmasq" in its log`}))
+      out.push(finding('DHCP_SERVER_DOWN', 'noProcess', {host: host.name, network}, {host: host.name, element: `dnsmasq ${ns}`, impact,
+        confidence: confidenceOf(net.source, port?.source), expected: `dnsmasq in ${ns}`, actual: 'no process',
+        evidence: [{host: host.name, spec: 'ps'}, ...(files?.hosts ? [files.hosts.evidence] : [])]}))
     }
     const nsDevices = host.devices.get(ns)
     const expectedDev = port?.short ? dhcpDeviceOf(port) : files?.interfaceName
     if (nsDevices && expectedDev && !nsDevices.some((d) => d.name === expectedDev) && !findDevice(host, expectedDev, ns)) {
       const ovs = host.ovs?.bridges.flatMap((b) => b.ports).find((p) => p.name === expectedDev)
-      out.push(finding({code: 'PORT_MISSING', severity: 'error', host: host.name, element: expectedDev, impact,
-        message: `the DHCP port device ${expectedDev} is not in ${ns}${ovs ? ' (OVS still has the port)' : ''}`, expected: `${expectedDev} in ${ns}`,
-        actual: nsDevices.map((d) => d.name).join(', ') || '(no devices)', evidence: [{host: host.name, spec: 'netns_ip_link', text: nsDevices.map((d) => d.name).join(' ')}],
-        remedy: `restart neutron-dhcp-agent on ${host.name}`}))
+      out.push(finding('PORT_MISSING', 'dhcpDevice', {device: expectedDev, namespace: ns, ovsHasIt: Boolean(ovs), host: host.name}, {host: host.name,
+        element: expectedDev, impact, expected: `${expectedDev} in ${ns}`, actual: nsDevices.map((d) => d.name).join(', ') || '(no devices)',
+        evidence: [{host: host.name, spec: 'netns_ip_link', text: nsDevices.map((d) => d.name).join(' ')}]}))
     }
     for (const d of servers) {
       if (d.netns && d.netns !== ns) {
-        out.push(finding({code: 'DHCP_INTERFACE_MISMATCH', severity: 'error', host: host.name, element: `dnsmasq pid ${d.pid ?? '?'}`, impact, evidence: [d.evidence],
-          message: `dnsmasq for ${net.name ?? net.id} runs in namespace ${d.netns}, not ${ns}`, expected: ns, actual: d.netns,
-          remedy: `kill ${d.pid ?? '<pid>'} and restart neutron-dhcp-agent on ${host.name}`}))
+        out.push(finding('DHCP_INTERFACE_MISMATCH', 'otherNamespace', {network, netns: d.netns, namespace: ns, host: host.name, pid: d.pid}, {host: host.name,
+          element: `dnsmasq pid ${d.pid ?? '?'}`, impact, evidence: [d.evidence], expected: ns, actual: d.netns}))
         continue
       }
       if (!d.interface) continue
       const wrongName = expectedDev && d.interface !== expectedDev
       const absent = nsDevices && !nsDevices.some((x) => x.name === d.interface)
       if (wrongName || absent) {
-        out.push(finding({code: 'DHCP_INTERFACE_MISMATCH', severity: 'error', host: host.name, element: `dnsmasq --interface=${d.interface}`, impact, evidence: [d.evidence],
-          message: `dnsmasq for ${net.name ?? net.id} listens on ${d.interface}${absent ? `, which does not exist in ${ns}` : ''}${wrongName ? `; the DHCP port's device is ${expectedDev}` : ''}`,
-          expected: `--interface=${expectedDev ?? '<DHCP tap in ' + ns + '>'}`, actual: `--interface=${d.interface}`,
-          remedy: `restart neutron-dhcp-agent on ${host.name} so it respawns dnsmasq on the right device`}))
+        out.push(finding('DHCP_INTERFACE_MISMATCH', 'otherInterface', {network, iface: d.interface, absentFrom: absent ? ns : undefined,
+          device: wrongName ? expectedDev : undefined, host: host.name}, {host: host.name, element: `dnsmasq --interface=${d.interface}`, impact,
+          evidence: [d.evidence], expected: `--interface=${expectedDev ?? '<DHCP tap in ' + ns + '>'}`, actual: `--interface=${d.interface}`}))
       }
     }
     out.push(...hostFileChecks(ctx, host, net, files))

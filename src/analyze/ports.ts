@@ -3,8 +3,8 @@
 import {type DeviceRef, type Evidence, type HostModel, findDevice, findOvsInterface, linuxBridgeOf, vethPeer} from '../model/actual.js'
 import {type PortView, devicesOf, isComputePort} from '../model/reference.js'
 import {INTEGRATION_BRIDGE, type PhysLink, bridgeOf, ovsPortOf, physLinks, portsOnHost} from '../model/wiring.js'
-import type {LinkDevice} from '../types.js'
-import {type AnalysisContext, type Analyzer, confidenceOf, finding, impactOf} from './context.js'
+import type {LinkDevice, OvsBridge, OvsPort} from '../types.js'
+import {type AnalysisContext, type Analyzer, type FindingFields, confidenceOf, finding, impactOf, ovsEvidence} from './context.js'
 import type {Finding} from './finding.js'
 
 function devEvidence(host: HostModel, ref?: DeviceRef): Evidence {
@@ -38,34 +38,31 @@ function hybridChecks(ctx: AnalysisContext, host: HostModel, port: PortView): Fi
   const impact = impactOf(ctx, [port])
   const conf = confidenceOf(port.source)
   const vmHere = host.vms.some((vm) => vm.domain.interfaces.some((i) => i.mac?.toLowerCase() === port.mac || i.targetDev === d.tap))
-  const missing = (element: string, message: string, remedy: string, evidence: Evidence[] = []) =>
-    out.push(finding({code: 'PORT_MISSING', severity: 'error', host: host.name, element, message, impact, confidence: conf, remedy, evidence,
-      expected: `${element} present`, actual: 'absent'}))
+  const absent = (element: string, evidence: Evidence[]): FindingFields =>
+    ({host: host.name, element, impact, confidence: conf, evidence, expected: `${element} present`, actual: 'absent'})
+  const plug = {qvo: d.qvo, portId: port.id || d.qvo, mac: port.mac, vmId: port.deviceId}
 
   const ovs = findOvsInterface(host, d.qvo)
   if (!ovs || ovs.bridge.name !== INTEGRATION_BRIDGE) {
-    missing(d.qvo, ovs ? `${d.qvo} is on ${ovs.bridge.name}, not on br-int` : `${d.qvo} is not a port of br-int: ${port.id || d.qvo} is cut off from the integration bridge`,
-      `ovs-vsctl --may-exist add-port br-int ${d.qvo} -- set Interface ${d.qvo} external-ids:iface-id=${port.id} external-ids:attached-mac=${port.mac ?? '<mac>'} external-ids:iface-status=active${port.deviceId ? ` external-ids:vm-uuid=${port.deviceId}` : ''}  (or hard-reboot the instance so Nova replugs it)`,
-      [{host: host.name, spec: 'ovs_vsctl_show'}])
+    const evidence = [ovsEvidence(host, 'port')]
+    out.push(ovs ? finding('PORT_MISSING', 'qvoElsewhere', {...plug, bridge: ovs.bridge.name}, absent(d.qvo, evidence))
+      : finding('PORT_MISSING', 'qvoAbsent', plug, absent(d.qvo, evidence)))
   } else if (ovs.iface.error || (ovs.iface.ofport !== undefined && ovs.iface.ofport < 0)) {
-    missing(d.qvo, `OVS has port ${d.qvo} but cannot open its device: ${ovs.iface.error ?? 'ofport -1'}`,
-      `recreate the veth pair ${d.qvb}/${d.qvo} (hard-reboot the instance) or remove the stale port`, [{host: host.name, spec: 'ovs_vsctl_list_interface', text: ovs.iface.error}])
+    out.push(finding('PORT_MISSING', 'qvoBroken', {qvo: d.qvo, qvb: d.qvb, error: ovs.iface.error ?? 'ofport -1'},
+      absent(d.qvo, [ovsEvidence(host, 'interface', ovs.iface.error)])))
   }
   if (host.linuxBridges) {
     const qbr = host.linuxBridges.find((b) => b.name === d.qbr)
     if (!qbr) {
-      missing(d.qbr, `Linux bridge ${d.qbr} does not exist: ${d.tap} and ${d.qvb} have nothing joining them`, `hard-reboot the instance so Nova/os-vif recreates ${d.qbr}`,
-        [{host: host.name, spec: 'brctl_show'}])
+      out.push(finding('PORT_MISSING', 'qbrAbsent', {qbr: d.qbr, tap: d.tap, qvb: d.qvb}, absent(d.qbr, [{host: host.name, spec: 'brctl_show'}])))
     } else {
+      const members = [{host: host.name, spec: 'brctl_show', text: `${d.qbr}: ${qbr.interfaces.join(' ') || '(no interfaces)'}`}]
       if (!qbr.interfaces.includes(d.qvb)) {
-        const elsewhere = linuxBridgeOf(host, d.qvb)
-        missing(d.qvb, `${d.qvb} is not attached to ${d.qbr}${elsewhere ? ` (it is on ${elsewhere.name})` : ''}: the VM's frames stop at the Linux bridge`,
-          `brctl addif ${d.qbr} ${d.qvb}`, [{host: host.name, spec: 'brctl_show', text: `${d.qbr}: ${qbr.interfaces.join(' ') || '(no interfaces)'}`}])
+        out.push(finding('PORT_MISSING', 'qvbDetached', {qvb: d.qvb, qbr: d.qbr, elsewhere: linuxBridgeOf(host, d.qvb)?.name}, absent(d.qvb, members)))
       }
       // A stopped instance has no tap: only a port Neutron reports active must have one.
       if (vmHere && port.active !== false && !qbr.interfaces.includes(d.tap)) {
-        missing(d.tap, `the VM's ${d.tap} is not attached to ${d.qbr}`, `brctl addif ${d.qbr} ${d.tap}  (or hard-reboot the instance)`,
-          [{host: host.name, spec: 'brctl_show', text: `${d.qbr}: ${qbr.interfaces.join(' ') || '(no interfaces)'}`}])
+        out.push(finding('PORT_MISSING', 'tapDetached', {tap: d.tap, qbr: d.qbr}, absent(d.tap, members)))
       }
     }
   }
@@ -74,21 +71,18 @@ function hybridChecks(ctx: AnalysisContext, host: HostModel, port: PortView): Fi
     const qvb = findDevice(host, d.qvb)
     const qvo = findDevice(host, d.qvo)
     if (!qvb && qvo) {
-      out.push(finding({code: 'LINK_BROKEN', severity: 'error', host: host.name, element: d.qvb, impact, confidence: conf,
-        message: `${d.qvo} exists but its veth peer ${d.qvb} does not`, expected: `veth ${d.qvb} <-> ${d.qvo}`, actual: `${d.qvb} absent`,
-        evidence: [devEvidence(host, qvo)], remedy: `recreate the veth pair: hard-reboot the instance so os-vif replugs it`}))
+      out.push(finding('LINK_BROKEN', 'peerAbsent', {present: d.qvo, absent: d.qvb}, {host: host.name, element: d.qvb, impact, confidence: conf,
+        expected: `veth ${d.qvb} <-> ${d.qvo}`, actual: `${d.qvb} absent`, evidence: [devEvidence(host, qvo)]}))
     } else if (qvb && qvo) {
       const peer = vethPeer(host, qvb)
       if (peer && peer.device.name !== d.qvo) {
-        out.push(finding({code: 'LINK_BROKEN', severity: 'error', host: host.name, element: d.qvb, impact, confidence: conf,
-          message: `${d.qvb}'s veth peer is ${peer.device.name}, not ${d.qvo}`, expected: `veth ${d.qvb} <-> ${d.qvo}`, actual: `veth ${d.qvb} <-> ${peer.device.name}`,
-          evidence: [devEvidence(host, qvb)], remedy: 'hard-reboot the instance so os-vif replugs it'}))
+        out.push(finding('LINK_BROKEN', 'vifPeerOther', {device: d.qvb, peer: peer.device.name, expected: d.qvo}, {host: host.name, element: d.qvb, impact,
+          confidence: conf, expected: `veth ${d.qvb} <-> ${d.qvo}`, actual: `veth ${d.qvb} <-> ${peer.device.name}`, evidence: [devEvidence(host, qvb)]}))
       }
       for (const end of downEnds([qvb, qvo])) {
-        out.push(finding({code: 'LINK_BROKEN', severity: 'error', host: host.name, element: end.device.name, impact, confidence: conf,
-          message: `${end.device.name} is down (${end.device.adminUp ? `state ${end.device.operState}` : 'administratively'}): the veth between ${d.qbr} and br-int carries nothing`,
-          expected: 'UP', actual: end.device.adminUp ? String(end.device.operState) : 'admin down', evidence: [devEvidence(host, end)],
-          remedy: `ip link set ${end.device.name} up`}))
+        out.push(finding('LINK_BROKEN', 'vifEndDown', {device: end.device.name, how: end.device.adminUp ? `state ${end.device.operState}` : 'administratively', qbr: d.qbr}, {
+          host: host.name, element: end.device.name, impact, confidence: conf, expected: 'UP', actual: end.device.adminUp ? String(end.device.operState) : 'admin down',
+          evidence: [devEvidence(host, end)]}))
       }
     }
   }
@@ -99,10 +93,9 @@ function nativeChecks(ctx: AnalysisContext, host: HostModel, port: PortView): Fi
   const ref = ovsPortOf(host, port)
   if (ref && ref.bridge.name === INTEGRATION_BRIDGE) return []
   const name = port.plug === 'vhostuser' ? `vhu${port.short}` : `tap${port.short}`
-  return [finding({code: 'PORT_MISSING', severity: 'error', host: host.name, element: name, impact: impactOf(ctx, [port]), confidence: confidenceOf(port.source),
-    message: `${name} (port ${port.id}) is not a port of br-int`, expected: `${name} on br-int with external_ids:iface-id=${port.id}`,
-    actual: ref ? `on ${ref.bridge.name}` : 'absent', evidence: [{host: host.name, spec: 'ovs_vsctl_show'}],
-    remedy: 'hard-reboot the instance so Nova replugs the VIF'})]
+  return [finding('PORT_MISSING', 'notOnIntegration', {device: name, portId: port.id}, {host: host.name, element: name, impact: impactOf(ctx, [port]),
+    confidence: confidenceOf(port.source), expected: `${name} on br-int with external_ids:iface-id=${port.id}`, actual: ref ? `on ${ref.bridge.name}` : 'absent',
+    evidence: [ovsEvidence(host, 'port')]})]
 }
 
 function portChecks(ctx: AnalysisContext, host: HostModel): Finding[] {
@@ -114,11 +107,9 @@ function portChecks(ctx: AnalysisContext, host: HostModel): Finding[] {
     if (!isComputePort(port)) continue
     const moved = misboundTo(ctx, host, port)
     if (moved) {
-      out.push(finding({code: 'VIF_MISMATCH', severity: 'error', host: host.name, element: port.id, impact: impactOf(ctx, [port]), confidence: 'high',
-        message: `Neutron binds port ${port.id} to ${host.name}, but its VIF is plugged on ${moved.name}: the agent on ${moved.name} will not wire it and ${host.name} has nothing to wire`,
-        expected: `binding:host_id=${moved.name} (where the VIF is)`, actual: `binding:host_id=${host.name}`,
-        evidence: [{host: 'intent', spec: 'ports', text: `${port.id} binding:host_id=${host.name}`}],
-        remedy: `openstack port set --host ${moved.name} ${port.id}  (or migrate the instance back)`}))
+      out.push(finding('VIF_MISMATCH', 'bindingHost', {portId: port.id, host: host.name, pluggedOn: moved.name}, {host: host.name, element: port.id,
+        impact: impactOf(ctx, [port]), confidence: 'high', expected: `binding:host_id=${moved.name} (where the VIF is)`, actual: `binding:host_id=${host.name}`,
+        evidence: [{host: 'intent', spec: 'ports', text: `${port.id} binding:host_id=${host.name}`}]}))
       continue
     }
     if (!port.short) continue
@@ -139,6 +130,45 @@ function needsPhysical(ctx: AnalysisContext, host: HostModel): boolean {
   })
 }
 
+/** The NIC ports of a physical bridge: system (or DPDK) ports other than the bridge's own and its phy- link. */
+function nicPorts(br: OvsBridge, link: PhysLink): OvsPort[] {
+  return br.ports.filter((p) => p.name !== link.phyPort && p.name !== br.name &&
+    p.interfaces.some((i) => i.type === '' || i.type === 'system' || i.type === 'dpdk'))
+}
+
+const NOT_A_NIC = new Set(['veth', 'bridge', 'openvswitch', 'tun', 'tap', 'vxlan', 'geneve', 'gretap', 'ip6gretap', 'dummy', 'loopback', 'macvtap'])
+
+/** A device of the host's own namespace that could be an uplink and is nobody's: not virtual, not a port of OVS or of
+ * a Linux bridge, not a bond's slave. */
+function isFreeNic(host: HostModel, name: string): boolean {
+  const ref = findDevice(host, name, '')
+  if (!ref) return false
+  const d = ref.device
+  if (d.name === 'lo' || (d.kind && NOT_A_NIC.has(d.kind)) || d.peerName || d.peerIfindex !== undefined) return false
+  if (findOvsInterface(host, name) || linuxBridgeOf(host, name) || host.linuxBridges?.some((b) => b.name === name)) return false
+  if (host.ovs?.bridges.some((b) => b.name === name) || name === 'ovs-system') return false
+  return !d.master || d.master === 'ovs-system'
+}
+
+/** The NIC that should be on `link`'s bridge, when the host shows one: the NIC the other hosts' bridges use for the same
+ * physical network, present and free here; else the host's only free physical device without an IPv4 address. */
+function nicFor(ctx: AnalysisContext, host: HostModel, link: PhysLink): {nic: string; from: string} | undefined {
+  const used = new Map<string, string[]>()
+  for (const other of ctx.actual.hosts) {
+    if (other === host) continue
+    for (const l of physLinks(other)) {
+      if (link.physnet && l.physnet ? l.physnet !== link.physnet : l.bridge !== link.bridge) continue
+      const br = bridgeOf(other, l.bridge)
+      for (const p of br ? nicPorts(br, l) : []) used.set(p.name, [...(used.get(p.name) ?? []), other.name])
+    }
+  }
+  const shared = [...used].filter(([name]) => isFreeNic(host, name))
+  if (shared.length === 1) return {nic: shared[0][0], from: `the NIC of ${link.physnet ?? link.bridge} on ${shared[0][1].join(', ')}`}
+  if (shared.length) return undefined
+  const free = (host.devices.get('') ?? []).filter((d) => isFreeNic(host, d.name) && !d.addresses.some((a) => a.family === 'inet'))
+  return free.length === 1 ? {nic: free[0].name, from: `the only physical device of ${host.name} in no bridge`} : undefined
+}
+
 function linkChecks(ctx: AnalysisContext, host: HostModel, link: PhysLink): Finding[] {
   const out: Finding[] = []
   const ports = portsOnHost(ctx.reference, host).filter((p) => {
@@ -149,24 +179,23 @@ function linkChecks(ctx: AnalysisContext, host: HostModel, link: PhysLink): Find
   const evidence: Evidence[] = host.config.evidence ? [{...host.config.evidence, text: `bridge_mappings = ${Object.entries(host.config.bridgeMappings ?? {}).map(([k, v]) => `${k}:${v}`).join(',')}`}] : []
   const br = bridgeOf(host, link.bridge)
   if (!br) {
-    out.push(finding({code: 'UPLINK_MISSING', severity: 'error', host: host.name, element: link.bridge, impact, evidence,
-      message: `bridge_mappings names ${link.bridge}${link.physnet ? ` for ${link.physnet}` : ''}, but ${host.name} has no such OVS bridge`,
-      expected: `${link.bridge} with a physical NIC`, actual: 'no bridge', remedy: `ovs-vsctl add-br ${link.bridge} && ovs-vsctl add-port ${link.bridge} <nic>, then restart neutron-openvswitch-agent`}))
+    const nic = nicFor(ctx, host, link)
+    out.push(finding('UPLINK_MISSING', 'noBridge', {host: host.name, bridge: link.bridge, physnet: link.physnet, nic: nic?.nic}, {host: host.name,
+      element: link.bridge, impact, evidence, expected: `${link.bridge} with a physical NIC${nic ? ` (${nic.nic}, ${nic.from})` : ''}`, actual: 'no bridge'}))
     return out
   }
-  const nics = br.ports.filter((p) => p.name !== link.phyPort && p.name !== br.name &&
-    p.interfaces.some((i) => i.type === '' || i.type === 'system' || i.type === 'dpdk'))
+  const nics = nicPorts(br, link)
   if (!nics.length) {
-    out.push(finding({code: 'UPLINK_MISSING', severity: 'error', host: host.name, element: link.bridge, impact, evidence: [{host: host.name, spec: 'ovs_vsctl_show', text: `Bridge ${br.name}: ${br.ports.map((p) => p.name).join(', ')}`}],
-      message: `${link.bridge} has no physical NIC: frames for ${link.physnet ?? 'its physical network'} go nowhere`,
-      expected: `a NIC port on ${link.bridge}`, actual: `ports: ${br.ports.map((p) => p.name).join(', ')}`, remedy: `ovs-vsctl add-port ${link.bridge} <nic>`}))
+    const nic = nicFor(ctx, host, link)
+    out.push(finding('UPLINK_MISSING', 'noNic', {bridge: link.bridge, physnet: link.physnet, nic: nic?.nic, nicFrom: nic?.from}, {host: host.name,
+      element: link.bridge, impact, evidence: [ovsEvidence(host, 'bridge', `Bridge ${br.name}: ${br.ports.map((p) => p.name).join(', ')}`)],
+      expected: nic ? `${nic.nic} on ${link.bridge} (${nic.from})` : `a NIC port on ${link.bridge}`, actual: `ports: ${br.ports.map((p) => p.name).join(', ')}`}))
   }
   for (const nic of nics) {
     const dev = findDevice(host, nic.name, '')
     if (dev && isDown(dev.device)) {
-      out.push(finding({code: 'LINK_BROKEN', severity: 'error', host: host.name, element: nic.name, impact, evidence: [devEvidence(host, dev)],
-        message: `uplink NIC ${nic.name} of ${link.bridge} is down`, expected: 'UP', actual: dev.device.adminUp ? String(dev.device.operState) : 'admin down',
-        remedy: `ip link set ${nic.name} up; check the cable/switch port`}))
+      out.push(finding('LINK_BROKEN', 'uplinkDown', {nic: nic.name, bridge: link.bridge}, {host: host.name, element: nic.name, impact, evidence: [devEvidence(host, dev)],
+        expected: 'UP', actual: dev.device.adminUp ? String(dev.device.operState) : 'admin down'}))
     }
   }
   // The int-/phy- link: patch ports or a veth pair.
@@ -174,19 +203,17 @@ function linkChecks(ctx: AnalysisContext, host: HostModel, link: PhysLink): Find
   const phyRef = findOvsInterface(host, link.phyPort)
   for (const [name, ref, bridge] of [[link.intPort, intRef, INTEGRATION_BRIDGE], [link.phyPort, phyRef, link.bridge]] as const) {
     if (!ref || ref.bridge.name !== bridge) {
-      out.push(finding({code: 'LINK_BROKEN', severity: 'error', host: host.name, element: name, impact, evidence: [{host: host.name, spec: 'ovs_vsctl_show'}],
-        message: `${name} is missing from ${bridge}: br-int and ${link.bridge} are not connected`, expected: `${name} on ${bridge}`, actual: ref ? `on ${ref.bridge.name}` : 'absent',
-        remedy: `restart neutron-openvswitch-agent on ${host.name}: it recreates the ${link.intPort}/${link.phyPort} link`}))
+      out.push(finding('LINK_BROKEN', 'bridgePortAbsent', {port: name, bridge, physBridge: link.bridge, host: host.name, intPort: link.intPort, phyPort: link.phyPort}, {
+        host: host.name, element: name, impact, evidence: [ovsEvidence(host, 'port')], expected: `${name} on ${bridge}`, actual: ref ? `on ${ref.bridge.name}` : 'absent'}))
     }
   }
   if (!intRef || !phyRef) return out
   if (intRef.iface.type === 'patch' || phyRef.iface.type === 'patch') {
     for (const [a, b] of [[intRef, phyRef], [phyRef, intRef]] as const) {
       if (a.iface.options.peer !== b.iface.name) {
-        out.push(finding({code: 'LINK_BROKEN', severity: 'error', host: host.name, element: a.iface.name, impact,
-          message: `patch port ${a.iface.name} points at peer ${a.iface.options.peer ?? '(none)'}, not ${b.iface.name}`, expected: `options:peer=${b.iface.name}`,
-          actual: `options:peer=${a.iface.options.peer ?? ''}`, evidence: [{host: host.name, spec: 'ovs_vsctl_list_interface', text: `${a.iface.name} type=patch options:peer=${a.iface.options.peer ?? ''}`}],
-          remedy: `ovs-vsctl set Interface ${a.iface.name} options:peer=${b.iface.name}`}))
+        out.push(finding('LINK_BROKEN', 'patchPeerOther', {port: a.iface.name, peer: a.iface.options.peer, expected: b.iface.name}, {host: host.name,
+          element: a.iface.name, impact, expected: `options:peer=${b.iface.name}`, actual: `options:peer=${a.iface.options.peer ?? ''}`,
+          evidence: [ovsEvidence(host, 'interface', `${a.iface.name} type=patch options:peer=${a.iface.options.peer ?? ''}`)]}))
       }
     }
     return out
@@ -197,15 +224,14 @@ function linkChecks(ctx: AnalysisContext, host: HostModel, link: PhysLink): Find
   if (intDev && phyDev) {
     const peer = vethPeer(host, intDev)
     if (peer && peer.device.name !== link.phyPort) {
-      out.push(finding({code: 'LINK_BROKEN', severity: 'error', host: host.name, element: link.intPort, impact, evidence: [devEvidence(host, intDev)],
-        message: `${link.intPort}'s veth peer is ${peer.device.name}, not ${link.phyPort}`, expected: `veth ${link.intPort} <-> ${link.phyPort}`,
-        actual: `veth ${link.intPort} <-> ${peer.device.name}`, remedy: `restart neutron-openvswitch-agent on ${host.name}`}))
+      out.push(finding('LINK_BROKEN', 'bridgePeerOther', {port: link.intPort, peer: peer.device.name, expected: link.phyPort, host: host.name}, {host: host.name,
+        element: link.intPort, impact, evidence: [devEvidence(host, intDev)], expected: `veth ${link.intPort} <-> ${link.phyPort}`,
+        actual: `veth ${link.intPort} <-> ${peer.device.name}`}))
     }
   }
   for (const dev of downEnds([intDev, phyDev])) {
-    out.push(finding({code: 'LINK_BROKEN', severity: 'error', host: host.name, element: dev.device.name, impact, evidence: [devEvidence(host, dev)],
-      message: `${dev.device.name} is down: the veth between br-int and ${link.bridge} carries nothing`, expected: 'UP',
-      actual: dev.device.adminUp ? String(dev.device.operState) : 'admin down', remedy: `ip link set ${dev.device.name} up`}))
+    out.push(finding('LINK_BROKEN', 'bridgeEndDown', {device: dev.device.name, bridge: link.bridge}, {host: host.name, element: dev.device.name, impact,
+      evidence: [devEvidence(host, dev)], expected: 'UP', actual: dev.device.adminUp ? String(dev.device.operState) : 'admin down'}))
   }
   return out
 }
@@ -226,12 +252,10 @@ function mappingChecks(ctx: AnalysisContext, host: HostModel): Finding[] {
     const elsewhere = ctx.actual.hosts.filter((h) => h !== host && h.config.bridgeMappings?.[physnet])
     const bridge = elsewhere[0]?.config.bridgeMappings?.[physnet]
     const nets = [...new Set(ports.map((p) => p.networkId!))].map((id) => ctx.reference.networks.get(id)?.name ?? id).sort()
-    return finding({code: 'UPLINK_MISSING', severity: 'error', host: host.name, element: `bridge_mappings: ${physnet}`,
+    return finding('UPLINK_MISSING', 'unmapped', {host: host.name, physnet, current, networks: nets, bridge}, {host: host.name, element: `bridge_mappings: ${physnet}`,
       impact: impactOf(ctx, ports), confidence: confidenceOf(...ports.map((p) => ctx.reference.networks.get(p.networkId!)?.source)),
-      message: `bridge_mappings = ${current} on ${host.name} has no bridge for physical network ${physnet}, which ${nets.join(', ')} use${nets.length === 1 ? 's' : ''} here: the OVS agent cannot provision ${nets.length === 1 ? 'it' : 'them'} and installs no VLAN translation for ${nets.length === 1 ? 'it' : 'them'}`,
       expected: `bridge_mappings with ${physnet}:${bridge ?? '<bridge>'}${bridge ? ` (as on ${elsewhere.map((h) => h.name).join(', ')})` : ''}`, actual: `bridge_mappings = ${current}`,
-      evidence: host.config.evidence ? [{...host.config.evidence, text: `bridge_mappings = ${current}`}] : [],
-      remedy: `add ${physnet}:${bridge ?? '<bridge>'} to [ovs] bridge_mappings in openvswitch_agent.ini on ${host.name} and restart neutron-openvswitch-agent (its log says "no bridge for physical_network ${physnet}")`})
+      evidence: host.config.evidence ? [{...host.config.evidence, text: `bridge_mappings = ${current}`}] : []})
   })
 }
 

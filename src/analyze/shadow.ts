@@ -58,7 +58,12 @@ function isDeadPortDrop(host: HostModel, bridge: string, flow: Flow): boolean {
   return port?.tag === DEAD_VLAN
 }
 
-/** Generic shadowing over every table of every bridge; reported as warnings (the expected-flow checks raise errors). */
+/** A shadowed flow that would do exactly what its shadow does is redundant, not wrong: no frame goes elsewhere. */
+function sameActions(f: Flow, g: Flow): boolean {
+  return JSON.stringify(f.actions) === JSON.stringify(g.actions)
+}
+
+/** Generic shadowing over every table of every bridge (the expected-flow checks in vlans.ts say more about their own). */
 export function shadowFindings(hosts: HostModel[]): Finding[] {
   const out: Finding[] = []
   for (const host of hosts) {
@@ -71,12 +76,10 @@ export function shadowFindings(hosts: HostModel[]): Finding[] {
         for (let i = 0; i < sorted.length; i++) {
           const f = sorted[i]
           const g = sorted.slice(0, i).find((x) => x.priority > f.priority && covers(host, bridge, x, f))
-          if (!g || isDeadPortDrop(host, bridge, f)) continue
-          out.push(finding({code: 'FLOW_SHADOWED', severity: 'warning', host: host.name, element: `${bridge} table ${tableId}: ${describeFlow(f)}`,
-            message: `this flow never matches: the priority ${g.priority} flow above it in table ${tableId} of ${bridge} matches everything it does`,
-            expected: 'a flow that can match', actual: `shadowed by ${describeFlow(g)}`,
-            evidence: [flowEvidence(host, bridge, f), flowEvidence(host, bridge, g)], confidence: 'high',
-            remedy: 'remove the stale flow or the over-broad one; if the agent installed both, restart it to resync'}))
+          if (!g || isDeadPortDrop(host, bridge, f) || sameActions(f, g)) continue
+          out.push(finding('FLOW_SHADOWED', 'any', {bridge, table: tableId, priority: g.priority}, {host: host.name,
+            element: `${bridge} table ${tableId}: ${describeFlow(f)}`, expected: 'a flow that can match', actual: `shadowed by ${describeFlow(g)}`,
+            evidence: [flowEvidence(host, bridge, f), flowEvidence(host, bridge, g)], confidence: 'high'}))
         }
       }
     }

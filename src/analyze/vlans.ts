@@ -8,7 +8,7 @@ import {
   tableZero, translations,
 } from '../model/wiring.js'
 import type {Flow} from '../types.js'
-import {type AnalysisContext, type Analyzer, confidenceOf, describeFlow, finding, flowEvidence, impactOf} from './context.js'
+import {type AnalysisContext, type Analyzer, confidenceOf, describeFlow, finding, flowEvidence, impactOf, ovsEvidence} from './context.js'
 import type {Finding} from './finding.js'
 import {covers} from './shadow.js'
 
@@ -44,27 +44,22 @@ function tagChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost): Finding
   const {local, net} = n
   for (const {port, ovs} of local.ports) {
     const tag = ovs.port.tag
-    const evidence = [{host: host.name, spec: 'ovs_vsctl_list_port', text: `Port ${ovs.port.name} tag=${tag ?? '[]'}`}]
+    const evidence = [ovsEvidence(host, 'port', `Port ${ovs.port.name} tag=${tag ?? '[]'}`)]
     const impact = impactOf(ctx, [port])
+    const at = {host: host.name, element: ovs.port.name, evidence, impact}
     if (tag === DEAD_VLAN) {
-      // DHCP/L3 ports sit in 4095 until bound (Rocky+); a VIF Neutron says is ACTIVE must not.
-      const expectedUp = port.active !== false
-      out.push(finding({code: 'DEAD_VLAN', severity: expectedUp ? 'error' : 'warning', host: host.name, element: ovs.port.name,
-        message: `${ovs.port.name} on ${ovs.bridge.name} is in the dead VLAN ${DEAD_VLAN}: the OVS agent marked it dead or has not bound it, so it drops all its traffic`,
+      // The agent parks ports it has not bound, and ports Neutron holds down, in 4095 (DHCP/L3 ports until bound,
+      // Rocky+): that is their expected state. A port Neutron says is in service must not be there.
+      if (port.active === false) continue
+      out.push(finding('DEAD_VLAN', 'dead', {port: ovs.port.name, bridge: ovs.bridge.name, vlan: DEAD_VLAN, host: host.name, portId: port.id}, {...at,
         expected: local.vlan !== undefined ? `tag ${local.vlan} (local VLAN of ${net.name ?? net.id})` : 'a local VLAN', actual: `tag ${DEAD_VLAN}`,
-        evidence, impact, confidence: confidenceOf(port.source),
-        remedy: `check the port's status and binding (openstack port show ${port.id}); check that neutron-openvswitch-agent on ${host.name} runs and is alive, then let it resync (restart the agent)`}))
+        confidence: confidenceOf(port.source)}))
     } else if (tag === undefined) {
-      out.push(finding({code: 'VLAN_TAG_MISMATCH', severity: 'error', host: host.name, element: ovs.port.name,
-        message: `${ovs.port.name} on ${ovs.bridge.name} has no VLAN tag: the OVS agent never wired it, so its frames are switched untagged`,
-        expected: local.vlan !== undefined ? `tag ${local.vlan}` : 'a local VLAN', actual: 'no tag', evidence, impact,
-        confidence: confidenceOf(port.source),
-        remedy: `check that neutron-openvswitch-agent on ${host.name} runs; it tags the port when it processes it`}))
+      out.push(finding('VLAN_TAG_MISMATCH', 'untagged', {host: host.name, port: ovs.port.name, bridge: ovs.bridge.name}, {...at,
+        expected: local.vlan !== undefined ? `tag ${local.vlan}` : 'a local VLAN', actual: 'no tag', confidence: confidenceOf(port.source)}))
     } else if (local.vlan !== undefined && tag !== local.vlan) {
-      out.push(finding({code: 'VLAN_TAG_MISMATCH', severity: 'error', host: host.name, element: ovs.port.name,
-        message: `${ovs.port.name} carries tag ${tag}, but ${net.name ?? net.id} uses local VLAN ${local.vlan} on ${host.name} (${local.from.replace('-', ' ')})`,
-        expected: `tag ${local.vlan}`, actual: `tag ${tag}`, evidence, impact, confidence: confidenceOf(port.source, net.source),
-        remedy: `ovs-vsctl set Port ${ovs.port.name} tag=${local.vlan}  (or restart neutron-openvswitch-agent on ${host.name} to resync)`}))
+      out.push(finding('VLAN_TAG_MISMATCH', 'otherTag', {host: host.name, port: ovs.port.name, tag, network: net.name ?? net.id, vlan: local.vlan,
+        from: local.from.replace('-', ' ')}, {...at, expected: `tag ${local.vlan}`, actual: `tag ${tag}`, confidence: confidenceOf(port.source, net.source)}))
     }
   }
   return out
@@ -97,28 +92,24 @@ function flowChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost, link: P
   const egress = translations(host, link.bridge, link.phyPort).filter((t) => t.from === L)
   const egressWant = flat ? `strip_vlan` : `mod_vlan_vid:${seg ?? '<segment>'}`
   const egressExpected = `priority=4,in_port=${link.phyPort},dl_vlan=${L} actions=${egressWant},NORMAL`
+  const network = net.name ?? net.id
   if (!egress.length) {
     const hit = winner(host, link.bridge, link.phyPort, L)
-    out.push(finding({code: 'FLOW_MISSING', severity: 'error', host: host.name, element: `${link.bridge} table 0: in_port=${link.phyPort},dl_vlan=${L}`,
-      message: `${link.bridge} has no flow translating local VLAN ${L} of ${net.name ?? net.id} to ${segmentLabel(net)}: frames from ${host.name}'s ports ${hit && isDropFlow(hit) ? 'are dropped' : 'leave untranslated'}`,
+    out.push(finding('FLOW_MISSING', 'egress', {host: host.name, bridge: link.bridge, vlan: L, network, segment: segmentLabel(net),
+      dropped: Boolean(hit && isDropFlow(hit)), flow: egressExpected}, {host: host.name, element: `${link.bridge} table 0: in_port=${link.phyPort},dl_vlan=${L}`,
       expected: egressExpected, actual: hit ? `falls to: ${describeFlow(hit)}` : 'no matching flow', impact, confidence: conf,
-      evidence: hit ? [flowEvidence(host, link.bridge, hit)] : [host.flows.get(link.bridge)!.evidence],
-      remedy: `restart neutron-openvswitch-agent on ${host.name} to reinstall its flows, or: ovs-ofctl add-flow ${link.bridge} "${egressExpected}"`}))
+      evidence: hit ? [flowEvidence(host, link.bridge, hit)] : [host.flows.get(link.bridge)!.evidence]}))
   } else {
     const t = egress.sort((a, b) => b.flow.priority - a.flow.priority)[0]
     const shadow = tableZero(host.flows.get(link.bridge)).find((g) => g !== t.flow && g.priority > t.flow.priority && covers(host, link.bridge, g, t.flow))
     if (shadow) {
-      out.push(finding({code: 'FLOW_SHADOWED', severity: 'error', host: host.name, element: `${link.bridge} table 0: ${describeFlow(t.flow)}`,
-        message: `the egress translation for local VLAN ${L} on ${link.bridge} never matches: a priority ${shadow.priority} flow takes its frames first`,
-        expected: describeFlow(t.flow), actual: `shadowed by ${describeFlow(shadow)}`, impact, confidence: conf,
-        evidence: [flowEvidence(host, link.bridge, t.flow), flowEvidence(host, link.bridge, shadow)],
-        remedy: `remove the shadowing flow: ovs-ofctl del-flows ${link.bridge} --strict "${describeFlow(shadow).replace(/ actions=.*$/, '')}"`}))
+      out.push(finding('FLOW_SHADOWED', 'egress', {bridge: link.bridge, vlan: L, priority: shadow.priority, shadowing: matchOf(shadow)}, {host: host.name,
+        element: `${link.bridge} table 0: ${describeFlow(t.flow)}`, expected: describeFlow(t.flow), actual: `shadowed by ${describeFlow(shadow)}`, impact, confidence: conf,
+        evidence: [flowEvidence(host, link.bridge, t.flow), flowEvidence(host, link.bridge, shadow)]}))
     } else if (seg !== undefined && t.to !== seg) {
-      out.push(finding({code: 'SEGMENT_MISMATCH', severity: 'error', host: host.name, element: `${link.bridge} table 0: ${describeFlow(t.flow)}`,
-        message: `${link.bridge} sends local VLAN ${L} of ${net.name ?? net.id} out as ${t.to === 'pop' ? 'untagged' : `VLAN ${t.to}`}, but Neutron's segment is ${segmentLabel(net)}`,
-        expected: egressExpected, actual: describeFlow(t.flow), impact, confidence: conf,
-        evidence: [flowEvidence(host, link.bridge, t.flow)],
-        remedy: `restart neutron-openvswitch-agent on ${host.name} so it reprograms ${link.bridge} from the server's segmentation id`}))
+      out.push(finding('SEGMENT_MISMATCH', 'egress', {host: host.name, bridge: link.bridge, vlan: L, network, sentAs: t.to === 'pop' ? 'untagged' : `VLAN ${t.to}`,
+        segment: segmentLabel(net)}, {host: host.name, element: `${link.bridge} table 0: ${describeFlow(t.flow)}`, expected: egressExpected,
+        actual: describeFlow(t.flow), impact, confidence: conf, evidence: [flowEvidence(host, link.bridge, t.flow)]}))
     }
   }
 
@@ -132,30 +123,31 @@ function flowChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost, link: P
     const hit = winner(host, INTEGRATION_BRIDGE, link.intPort, from)
     const mapsElsewhere = translations(host, INTEGRATION_BRIDGE, link.intPort).find((t) => t.to === L)
     if (mapsElsewhere) {
-      out.push(finding({code: 'SEGMENT_MISMATCH', severity: 'error', host: host.name, element: `${INTEGRATION_BRIDGE} table 0: ${describeFlow(mapsElsewhere.flow)}`,
-        message: `br-int maps ${mapsElsewhere.from === 'untagged' ? 'untagged frames' : `VLAN ${mapsElsewhere.from}`} to local VLAN ${L} of ${net.name ?? net.id}, but Neutron's segment is ${segmentLabel(net)}`,
-        expected: ingressExpected, actual: describeFlow(mapsElsewhere.flow), impact, confidence: conf,
-        evidence: [flowEvidence(host, INTEGRATION_BRIDGE, mapsElsewhere.flow)],
-        remedy: `restart neutron-openvswitch-agent on ${host.name} so it reprograms br-int from the server's segmentation id`}))
+      out.push(finding('SEGMENT_MISMATCH', 'ingress', {host: host.name, bridge: INTEGRATION_BRIDGE,
+        from: mapsElsewhere.from === 'untagged' ? 'untagged frames' : `VLAN ${mapsElsewhere.from}`, vlan: L, network, segment: segmentLabel(net)}, {host: host.name,
+        element: `${INTEGRATION_BRIDGE} table 0: ${describeFlow(mapsElsewhere.flow)}`, expected: ingressExpected, actual: describeFlow(mapsElsewhere.flow), impact,
+        confidence: conf, evidence: [flowEvidence(host, INTEGRATION_BRIDGE, mapsElsewhere.flow)]}))
     } else {
-      out.push(finding({code: 'FLOW_MISSING', severity: 'error', host: host.name, element: `${INTEGRATION_BRIDGE} table 0: in_port=${link.intPort},${ingressMatch}`,
-        message: `br-int has no flow translating ${segmentLabel(net)} from ${link.intPort} to local VLAN ${L} of ${net.name ?? net.id}: frames from the physical network ${hit && isDropFlow(hit) ? 'are dropped' : 'are not delivered to its ports'}`,
+      out.push(finding('FLOW_MISSING', 'ingress', {host: host.name, bridge: INTEGRATION_BRIDGE, port: link.intPort, vlan: L, network, segment: segmentLabel(net),
+        dropped: Boolean(hit && isDropFlow(hit)), flow: ingressExpected}, {host: host.name, element: `${INTEGRATION_BRIDGE} table 0: in_port=${link.intPort},${ingressMatch}`,
         expected: ingressExpected, actual: hit ? `falls to: ${describeFlow(hit)}` : 'no matching flow', impact, confidence: conf,
-        evidence: hit ? [flowEvidence(host, INTEGRATION_BRIDGE, hit)] : [host.flows.get(INTEGRATION_BRIDGE)!.evidence],
-        remedy: `restart neutron-openvswitch-agent on ${host.name} to reinstall its flows, or: ovs-ofctl add-flow br-int "${ingressExpected}"`}))
+        evidence: hit ? [flowEvidence(host, INTEGRATION_BRIDGE, hit)] : [host.flows.get(INTEGRATION_BRIDGE)!.evidence]}))
     }
   } else {
     const t = ingress.sort((a, b) => b.flow.priority - a.flow.priority)[0]
     const shadow = tableZero(host.flows.get(INTEGRATION_BRIDGE)).find((g) => g !== t.flow && g.priority > t.flow.priority && covers(host, INTEGRATION_BRIDGE, g, t.flow))
     if (shadow) {
-      out.push(finding({code: 'FLOW_SHADOWED', severity: 'error', host: host.name, element: `${INTEGRATION_BRIDGE} table 0: ${describeFlow(t.flow)}`,
-        message: `the ingress translation of ${segmentLabel(net)} on br-int never matches: a priority ${shadow.priority} flow takes its frames first`,
-        expected: describeFlow(t.flow), actual: `shadowed by ${describeFlow(shadow)}`, impact, confidence: conf,
-        evidence: [flowEvidence(host, INTEGRATION_BRIDGE, t.flow), flowEvidence(host, INTEGRATION_BRIDGE, shadow)],
-        remedy: `remove the shadowing flow: ovs-ofctl del-flows br-int --strict "${describeFlow(shadow).replace(/ actions=.*$/, '')}"`}))
+      out.push(finding('FLOW_SHADOWED', 'ingress', {bridge: INTEGRATION_BRIDGE, segment: segmentLabel(net), priority: shadow.priority, shadowing: matchOf(shadow)}, {
+        host: host.name, element: `${INTEGRATION_BRIDGE} table 0: ${describeFlow(t.flow)}`, expected: describeFlow(t.flow), actual: `shadowed by ${describeFlow(shadow)}`,
+        impact, confidence: conf, evidence: [flowEvidence(host, INTEGRATION_BRIDGE, t.flow), flowEvidence(host, INTEGRATION_BRIDGE, shadow)]}))
     }
   }
   return out
+}
+
+/** A flow's match as ovs-ofctl --strict del-flows takes it: the flow as printed, without its actions. */
+function matchOf(flow: Flow): string {
+  return describeFlow(flow).replace(/ actions=.*$/, '')
 }
 
 /** Without a known segment, the hosts must at least agree with each other on where a network's VLAN goes. */
@@ -175,11 +167,10 @@ function crossHostSegments(ctx: AnalysisContext, perHost: Map<HostModel, NetOnHo
     if (counts.size < 2) continue
     const majority = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0]
     for (const s of seen.filter((x) => x.seg !== majority)) {
-      out.push(finding({code: 'SEGMENT_MISMATCH', severity: 'error', host: s.host.name, element: `${s.bridge} table 0: ${describeFlow(s.flow)}`,
-        message: `${s.host.name} puts ${net.name ?? net.id} on VLAN ${s.seg} while the other hosts use VLAN ${majority}`,
-        expected: `VLAN ${majority} (as on the other hosts)`, actual: `VLAN ${s.seg}`, confidence: 'low',
-        evidence: [flowEvidence(s.host, s.bridge, s.flow)], impact: impactOf(ctx, ctx.reference.ports.filter((p) => p.networkId === net.id && p.host === s.host.name)),
-        remedy: `compare with openstack network show ${net.id} -c provider:segmentation_id; restart neutron-openvswitch-agent on ${s.host.name}`}))
+      out.push(finding('SEGMENT_MISMATCH', 'hosts', {host: s.host.name, network: net.name ?? net.id, segment: s.seg, majority, networkId: net.id}, {
+        host: s.host.name, element: `${s.bridge} table 0: ${describeFlow(s.flow)}`, expected: `VLAN ${majority} (as on the other hosts)`, actual: `VLAN ${s.seg}`,
+        confidence: 'low', evidence: [flowEvidence(s.host, s.bridge, s.flow)],
+        impact: impactOf(ctx, ctx.reference.ports.filter((p) => p.networkId === net.id && p.host === s.host.name))}))
     }
   }
   return out
@@ -192,12 +183,10 @@ function conflicts(ctx: AnalysisContext, host: HostModel, nets: NetOnHost[]): Fi
   for (const [vlan, list] of byVlan) {
     if (list.length < 2) continue
     const names = list.map((n) => n.net.name ?? n.net.id)
-    out.push(finding({code: 'LOCAL_VLAN_CONFLICT', severity: 'error', host: host.name, element: `br-int local VLAN ${vlan}`,
-      message: `networks ${names.join(' and ')} share local VLAN ${vlan} on ${host.name}: their traffic mixes`,
+    out.push(finding('LOCAL_VLAN_CONFLICT', 'shared', {host: host.name, vlan, networks: names}, {host: host.name, element: `br-int local VLAN ${vlan}`,
       expected: 'one local VLAN per network per host', actual: `VLAN ${vlan}: ${names.join(', ')}`,
       impact: impactOf(ctx, list.flatMap((n) => n.ports)), confidence: confidenceOf(...list.map((n) => n.net.source)),
-      evidence: list.flatMap((n) => n.local.ports.map(({ovs}) => ({host: host.name, spec: 'ovs_vsctl_list_port', text: `Port ${ovs.port.name} tag=${ovs.port.tag}`}))),
-      remedy: `restart neutron-openvswitch-agent on ${host.name}: it reallocates local VLANs`}))
+      evidence: list.flatMap((n) => n.local.ports.map(({ovs}) => ovsEvidence(host, 'port', `Port ${ovs.port.name} tag=${ovs.port.tag}`)))}))
   }
   return out
 }

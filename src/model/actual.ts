@@ -172,18 +172,25 @@ class HostBuilder {
   }
 
   buildOvs(): void {
-    const table = (spec: string) => this.one(spec, parseOvsdbJson)?.value
+    const table = (spec: string) => this.one(spec, parseOvsdbJson)
     const bridge = table('ovs_vsctl_list_bridge')
     const port = table('ovs_vsctl_list_port')
     const iface = table('ovs_vsctl_list_interface')
-    const openVswitch = table('ovs_vsctl_list_open_vswitch')
+    const openVswitch = table('ovs_vsctl_list_open_vswitch')?.value
     let fromJson: OvsConfig | undefined
     if (bridge && port && iface) {
-      const result = buildOvsConfig({openVswitch, bridge, port, iface})
+      const result = buildOvsConfig({openVswitch, bridge: bridge.value, port: port.value, iface: iface.value})
       for (const p of result.problems) this.problems.push({...p, host: this.host.name, spec: 'ovs_vsctl_list_bridge', kind: 'parse'})
       fromJson = result.value
+      const source = (c: Capture) => ({spec: c.spec, file: c.record.file})
+      fromJson.sources = {bridge: source(bridge.capture), port: source(port.capture), interface: source(iface.capture)}
     }
-    const show = this.one('ovs_vsctl_show', parseOvsVsctlShow)?.value
+    const showCapture = this.one('ovs_vsctl_show', parseOvsVsctlShow)
+    const show = showCapture?.value
+    if (show && showCapture) {
+      const source = {spec: showCapture.capture.spec, file: showCapture.capture.record.file}
+      show.sources = {bridge: source, port: source, interface: source}
+    }
     this.host.ovs = fromJson ?? show
     if (fromJson && show && !fromJson.ovsVersion) fromJson.ovsVersion = show.ovsVersion
     for (const br of this.host.ovs?.bridges ?? []) {

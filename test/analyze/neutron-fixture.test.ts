@@ -101,9 +101,10 @@ describe('a binding moved away: the agent marks the old VIF dead (tag 4095 + a d
     expect(loud(diagnose(analysisOf(snap)))).toEqual([`error VIF_MISMATCH nlab-cmp2 ${PORT}`])
   })
 
-  it('still warns about the same shadowed drop when the port is not dead (tag 1): the rule is that narrow', () => {
+  it('still reports the same shadowed drop when the port is not dead (tag 1): the rule is that narrow', () => {
+    // FLOW_SHADOWED has one severity, error (src/analyze/codes.ts); this was a warning when the code had two.
     const snap = edited({host: 'nlab-cmp1', spec: 'ovs_ofctl_dump_flows', key: 'br-int', edit: deadDrop})
-    expect(loud(diagnose(analysisOf(snap)))).toEqual([`warning FLOW_SHADOWED nlab-cmp1 br-int table 0: table=0 priority=2 cookie=0xfb6b60fd9ed4bab2 in_port="${QVO}" actions=drop`])
+    expect(loud(diagnose(analysisOf(snap)))).toEqual([`error FLOW_SHADOWED nlab-cmp1 br-int table 0: table=0 priority=2 cookie=0xfb6b60fd9ed4bab2 in_port="${QVO}" actions=drop`])
   })
 })
 
