@@ -3,6 +3,7 @@
 // columns are split on any whitespace and a continuation is recognised by its leading whitespace.
 
 import type {LinuxBridge, ParseProblem, ParseResult} from '../types.js'
+import {eachLine} from './bounds.js'
 
 const BRIDGE_ID = /^[0-9a-fA-F]{4}\.[0-9a-fA-F]{12}$/
 
@@ -12,7 +13,7 @@ export function parseBrctlShow(text: string): ParseResult<LinuxBridge[]> {
   const problems: ParseProblem[] = []
   let current: LinuxBridge | undefined
 
-  text.split(/\r?\n/).forEach((raw, i) => {
+  eachLine(text, problems, (raw, i) => {
     const line = i + 1
     const trimmed = raw.trim()
     if (trimmed === '') return

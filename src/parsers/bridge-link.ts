@@ -3,6 +3,7 @@
 // only the part before `@` is the port's name.
 
 import type {ParseProblem, ParseResult} from '../types.js'
+import {eachLine} from './bounds.js'
 
 export interface BridgePort {
   ifindex?: number
@@ -50,7 +51,7 @@ function parseJson(text: string): ParseResult<BridgePort[]> {
 function parseText(text: string): ParseResult<BridgePort[]> {
   const ports: BridgePort[] = []
   const problems: ParseProblem[] = []
-  text.split(/\r?\n/).forEach((raw, i) => {
+  eachLine(text, problems, (raw, i) => {
     const trimmed = raw.trim()
     if (trimmed === '') return
     const match = TEXT_LINE.exec(trimmed)

@@ -4,6 +4,7 @@
 import {isIPv4, isIPv6} from 'node:net'
 
 import type {DhcpHostEntry, DhcpLease, DhcpOptEntry, ParseProblem, ParseResult} from '../types.js'
+import {eachLine, MAX_FIELDS} from './bounds.js'
 
 export interface AddnHostEntry {
   line: number
@@ -39,9 +40,9 @@ interface Line {
 }
 
 /** Non-blank, non-comment lines with their 1-based numbers. */
-function contentLines(text: string): Line[] {
+function contentLines(text: string, problems: ParseProblem[]): Line[] {
   const out: Line[] = []
-  text.split(/\r?\n/).forEach((raw, i) => {
+  eachLine(text, problems, (raw, i) => {
     const trimmed = raw.trim()
     if (trimmed !== '' && !trimmed.startsWith('#')) out.push({line: i + 1, text: trimmed})
   })
@@ -61,8 +62,12 @@ function problem(line: Line, message: string): ParseProblem {
 export function parseDhcpHosts(text: string): ParseResult<DhcpHostEntry[]> {
   const entries: DhcpHostEntry[] = []
   const problems: ParseProblem[] = []
-  for (const line of contentLines(text)) {
-    const fields = line.text.split(',').map((field) => field.trim())
+  for (const line of contentLines(text, problems)) {
+    const fields = line.text.split(',', MAX_FIELDS + 1).map((field) => field.trim())
+    if (fields.length > MAX_FIELDS) {
+      problems.push(problem(line, `more than ${MAX_FIELDS} fields`))
+      continue
+    }
     if (!isMac(fields[0])) {
       problems.push(problem(line, `invalid MAC address "${fields[0]}"`))
       continue
@@ -105,7 +110,7 @@ export function parseDhcpHosts(text: string): ParseResult<DhcpHostEntry[]> {
 export function parseDhcpOpts(text: string): ParseResult<DhcpOptEntry[]> {
   const entries: DhcpOptEntry[] = []
   const problems: ParseProblem[] = []
-  for (const line of contentLines(text)) {
+  for (const line of contentLines(text, problems)) {
     const fields = line.text.split(',')
     let i = 0
     let tag: string | undefined
@@ -130,7 +135,7 @@ export function parseDhcpOpts(text: string): ParseResult<DhcpOptEntry[]> {
 export function parseAddnHosts(text: string): ParseResult<AddnHostEntry[]> {
   const entries: AddnHostEntry[] = []
   const problems: ParseProblem[] = []
-  for (const line of contentLines(text)) {
+  for (const line of contentLines(text, problems)) {
     const [ip, ...names] = line.text.replace(/\s#.*$/, '').split(/\s+/)
     if (!isIPv4(ip) && !isIPv6(ip)) {
       problems.push(problem(line, `invalid IP address "${ip}"`))
@@ -153,7 +158,7 @@ export function parseAddnHosts(text: string): ParseResult<AddnHostEntry[]> {
 export function parseDhcpLeases(text: string): ParseResult<DhcpLease[]> {
   const leases: DhcpLease[] = []
   const problems: ParseProblem[] = []
-  for (const line of contentLines(text)) {
+  for (const line of contentLines(text, problems)) {
     const words = line.text.split(/\s+/)
     if (words[0] === 'duid') continue
     const [expiry, hw, ip, hostname, clientId] = words

@@ -4,6 +4,7 @@
 // (anything else there — `grep dnsmasq`, `tail …/dnsmasq` — is not dnsmasq) and the network id also comes from the state file paths (/var/lib/neutron/dhcp/<net-id>/…).
 
 import type {DnsmasqProcess} from '../types.js'
+import {MAX_FIELDS} from './bounds.js'
 
 type DhcpRange = DnsmasqProcess['ranges'][number]
 
@@ -137,7 +138,8 @@ function isNetmask(word: string): boolean {
  * (modern), `set:subnet-<uuid>,2001:db8::,static,64,86400s` (IPv6 takes a prefix length).
  */
 export function parseDhcpRange(value: string): DhcpRange {
-  const fields = value.split(',')
+  // A real range has at most six fields; a runaway value is not split past the bound.
+  const fields = value.split(',', MAX_FIELDS)
   let i = 0
   let tag: string | undefined
   for (; i < fields.length; i++) {

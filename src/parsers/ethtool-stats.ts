@@ -2,6 +2,7 @@
 // other end (in the peer's namespace). Devices without statistics make ethtool print `no stats available`.
 
 import type {ParseProblem, ParseResult} from '../types.js'
+import {eachLine} from './bounds.js'
 
 export interface EthtoolStats {
   peerIfindex?: number
@@ -16,7 +17,7 @@ export function parseEthtoolStats(text: string): ParseResult<EthtoolStats> {
   const stats = Object.create(null) as Record<string, number>
   const problems: ParseProblem[] = []
   let sawHeader = false
-  text.split(/\r?\n/).forEach((raw, i) => {
+  eachLine(text, problems, (raw, i) => {
     const trimmed = raw.trim()
     if (trimmed === '') return
     if (/^NIC statistics:$/.test(trimmed)) {

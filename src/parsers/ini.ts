@@ -4,6 +4,7 @@
 // that one knows neither continuation lines nor oslo's rule that `#` inside a value is not a comment.
 
 import type {ParseProblem, ParseResult} from '../types.js'
+import {eachLine} from './bounds.js'
 
 export type Ini = Record<string, Record<string, string>>
 
@@ -20,7 +21,7 @@ export function parseIni(text: string): ParseResult<Ini> {
   let section: Record<string, string> | undefined
   let lastKey: string | undefined
 
-  text.split(/\r?\n/).forEach((raw, i) => {
+  eachLine(text, problems, (raw, i) => {
     const line = i + 1
     const trimmed = raw.trim()
     if (trimmed === '') {
@@ -44,7 +45,7 @@ export function parseIni(text: string): ParseResult<Ini> {
       section = ini[name] ??= Object.create(null) as Record<string, string>
       return
     }
-    const pair = /^([^=:\s][^=:]*?)\s*[=:]\s*(.*)$/.exec(trimmed)
+    const pair = keyValue(trimmed)
     if (!pair) {
       problems.push({line, text: trimmed.slice(0, 200), message: 'not a section, key = value, or comment'})
       return
@@ -53,10 +54,21 @@ export function parseIni(text: string): ParseResult<Ini> {
       problems.push({line, text: trimmed.slice(0, 200), message: 'key outside any [section]'})
       return
     }
-    section[pair[1]] = unquote(pair[2])
-    lastKey = pair[1]
+    section[pair.key] = unquote(pair.value)
+    lastKey = pair.key
   })
   return {value: ini, problems}
+}
+
+/** `key = value` or `key: value` split at the first `=` or `:` (by index, not by a backtracking regex: one long line
+ * of spaces must not take quadratic time). */
+function keyValue(line: string): {key: string; value: string} | undefined {
+  const eq = line.indexOf('=')
+  const colon = line.indexOf(':')
+  const at = eq < 0 ? colon : colon < 0 ? eq : Math.min(eq, colon)
+  if (at <= 0) return undefined
+  const key = line.slice(0, at).trimEnd()
+  return {key, value: line.slice(at + 1).trimStart()}
 }
 
 function unquote(value: string): string {

@@ -5,6 +5,7 @@
 import {isIPv4, isIPv6} from 'node:net'
 
 import type {LinkDevice, ParseProblem, ParseResult} from '../types.js'
+import {eachLine} from './bounds.js'
 
 type Address = LinkDevice['addresses'][number]
 
@@ -133,10 +134,14 @@ interface TextLine {
 }
 
 /** `ip -o` puts a device on one line and joins what would be its further lines with `\`: split them back. */
-function splitLines(text: string): TextLine[] {
+function splitLines(text: string, problems: ParseProblem[]): TextLine[] {
   const out: TextLine[] = []
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const parts = raw.split(/\s*\\\s*/)
+  eachLine(text, problems, (raw, i) => {
+    // Split on the backslash itself and trim around it: `split(/\s*\\\s*/)` is quadratic on a long run of spaces.
+    const parts = raw.split('\\').map((part, j, all) => {
+      const left = j > 0 ? part.trimStart() : part
+      return j < all.length - 1 ? left.trimEnd() : left
+    })
     parts.forEach((part, j) => {
       if (part.trim() === '') return
       out.push({line: i + 1, text: part, indented: j > 0 || /^\s/.test(part)})
@@ -155,7 +160,7 @@ function parseText(text: string): ParseResult<LinkDevice[]> {
   /** -d output for an Ethernet device: no kind line there means a real NIC, as in the JSON. */
   const detailedEther = new Set<LinkDevice>()
 
-  for (const {line, text: raw, indented} of splitLines(text)) {
+  for (const {line, text: raw, indented} of splitLines(text, problems)) {
     const trimmed = raw.trim()
     if (!indented) {
       const header = LINK_HEADER.exec(trimmed)

@@ -1,6 +1,7 @@
 // `ip netns list`: `qdhcp-… (id: 1)`, or the bare name when the namespace has no id assigned (yet).
 
 import type {NetnsEntry, ParseProblem, ParseResult} from '../types.js'
+import {eachLine} from './bounds.js'
 
 const ENTRY = /^([^\s()/]+)(?:\s+\(id:\s*(\d+)\))?$/
 
@@ -8,7 +9,7 @@ const ENTRY = /^([^\s()/]+)(?:\s+\(id:\s*(\d+)\))?$/
 export function parseIpNetns(text: string): ParseResult<NetnsEntry[]> {
   const entries: NetnsEntry[] = []
   const problems: ParseProblem[] = []
-  text.split(/\r?\n/).forEach((raw, i) => {
+  eachLine(text, problems, (raw, i) => {
     const trimmed = raw.trim()
     if (trimmed === '') return
     const match = ENTRY.exec(trimmed)

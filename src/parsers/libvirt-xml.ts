@@ -6,6 +6,7 @@
 import {Parser} from 'xml2js'
 
 import type {ParseProblem, ParseResult, VmDomain, VmInterface} from '../types.js'
+import {excerpt} from './bounds.js'
 
 /** An element as xml2js gives it with default options: attributes under `$`, text under `_`, children as arrays. */
 interface XmlNode {
@@ -15,6 +16,8 @@ interface XmlNode {
 }
 
 const FRAGMENT_ROOT = 'neutrace-fragment'
+/** The largest domain definition read (real ones are 5–30 KB). */
+const MAX_XML = 256 * 1024
 
 /** Parses a libvirt domain definition (or an <interface> fragment); never throws. */
 export function parseLibvirtXml(text: string): ParseResult<VmDomain> {
@@ -22,8 +25,10 @@ export function parseLibvirtXml(text: string): ParseResult<VmDomain> {
   const domain: VmDomain = {interfaces: []}
   const body = text.replace(/^\uFEFF/, '').trim()
   if (body === '') return {value: domain, problems: [{message: 'empty XML document'}]}
+  // A domain definition is a few KB; the XML parser is not fast enough to read a runaway megabyte in bounded time.
+  if (body.length > MAX_XML) return {value: domain, problems: [{line: 1, text: excerpt(body), message: `XML document of ${body.length} characters (more than ${MAX_XML}): not read`}]}
 
-  const firstElement = /<([A-Za-z_][\w:.-]*)/.exec(body.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>/g, ''))?.[1]
+  const firstElement = firstElementName(body)
   if (firstElement === undefined) return {value: domain, problems: [{line: 1, text: body.split('\n', 1)[0].slice(0, 200), message: 'not XML: no element found'}]}
   let xml = body
   if (firstElement !== 'domain') {
@@ -60,6 +65,35 @@ export function parseLibvirtXml(text: string): ParseResult<VmDomain> {
     domain.interfaces.push(vif)
   })
   return {value: domain, problems}
+}
+
+const NAME = /[A-Za-z_][\w:.-]*/y
+
+/** The name of the first element, past declarations, comments and DOCTYPE. A scan with indexOf, linear on any input:
+ * a regex that strips `<!--[\s\S]*?-->` is quadratic on a long run of unclosed `<!--`. An unclosed construct is
+ * skipped over like the regex left it, so the element search goes on after it. */
+function firstElementName(body: string): string | undefined {
+  /** Closers known to be absent from some point on: absent from every later point too (no search twice). */
+  const absent = new Set<string>()
+  let i = body.indexOf('<')
+  while (i >= 0) {
+    const [open, close] = body.startsWith('<?', i) ? ['<?', '?>'] : body.startsWith('<!--', i) ? ['<!--', '-->']
+      : body.startsWith('<!DOCTYPE', i) ? ['<!DOCTYPE', '>'] : []
+    if (open && close) {
+      const end = absent.has(close) ? -1 : body.indexOf(close, i + open.length)
+      if (end < 0) absent.add(close)
+      else {
+        i = body.indexOf('<', end + close.length)
+        continue
+      }
+    } else {
+      NAME.lastIndex = i + 1
+      const name = NAME.exec(body)?.[0]
+      if (name) return name
+    }
+    i = body.indexOf('<', i + 1)
+  }
+  return undefined
 }
 
 /** Wraps a fragment in one root, closing <interface> elements that the quote left open (the seed's is). */

@@ -3,6 +3,7 @@
 
 import type {OvsBridge, OvsConfig, OvsInterface, OvsPort, ParseProblem, ParseResult, VlanMode} from '../types.js'
 import {splitTopLevel, unquoteOvs} from '../openflow/lexer.js'
+import {eachLine} from './bounds.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const VLAN_MODES: readonly string[] = ['access', 'native-tagged', 'native-untagged', 'trunk', 'dot1q-tunnel']
@@ -174,7 +175,7 @@ function unwind(state: ShowState, indent: number): void {
 export function parseOvsVsctlShow(text: string): ParseResult<OvsConfig> {
   const state: ShowState = {config: {bridges: []}, problems: [], stack: []}
   let sawAnything = false
-  text.split('\n').forEach((rawLine, index) => {
+  eachLine(text, state.problems, (rawLine, index) => {
     const lineNo = index + 1
     const line = rawLine.replace(/\r$/, '')
     const trimmed = line.trim()

@@ -4,6 +4,7 @@
 // arguments carry no spaces. Lines without a pid (a command line copied from elsewhere) are accepted too.
 
 import type {ParseProblem, ParseResult} from '../types.js'
+import {eachLine} from './bounds.js'
 
 export interface PsEntry {
   line: number
@@ -15,7 +16,7 @@ export interface PsEntry {
 export function parsePs(text: string): ParseResult<PsEntry[]> {
   const entries: PsEntry[] = []
   const problems: ParseProblem[] = []
-  text.split(/\r?\n/).forEach((raw, i) => {
+  eachLine(text, problems, (raw, i) => {
     const line = i + 1
     const trimmed = raw.trim()
     if (trimmed === '') return
