@@ -16,8 +16,8 @@ interface XmlNode {
 }
 
 const FRAGMENT_ROOT = 'neutrace-fragment'
-/** The largest domain definition read (real ones are 5–30 KB). */
-const MAX_XML = 256 * 1024
+/** The largest domain definition read (real ones are 5–30 KB; sax takes ~1 ms per KB on a busy machine). */
+const MAX_XML = 128 * 1024
 
 /** Parses a libvirt domain definition (or an <interface> fragment); never throws. */
 export function parseLibvirtXml(text: string): ParseResult<VmDomain> {

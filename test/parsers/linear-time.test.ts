@@ -48,7 +48,7 @@ describe('parsers on one long hostile line', () => {
     expect(parseLibvirtXml(text).problems[0]?.message).toMatch(/not XML/)
   })
 
-  it('libvirt XML: a document past 256 KiB is not read (the XML parser is not linear enough for a megabyte)', () => {
+  it('libvirt XML: a document past 128 KiB is not read (the XML parser is not linear enough for a megabyte)', () => {
     const text = `<domain><name>${'a'.repeat(MB)}</name></domain>`
     expect(bestMs(() => parseLibvirtXml(text))).toBeLessThan(200)
     expect(parseLibvirtXml(text).problems[0]?.message).toMatch(/not read/)
