@@ -72,13 +72,28 @@ function lineAt(text: string, offset: number): number {
   return line
 }
 
+/** Where each id of one text is first written (`"id": "…"`), by line: built in one pass, then looked up. */
+let idLines: {text: string; lines: Map<string, number>} | undefined
+
+function indexIds(text: string): Map<string, number> {
+  const lines = new Map<string, number>()
+  const re = /"(?:id|ID)"\s*:\s*"([^"\\]*)"/g
+  let line = 1
+  let at = 0
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    for (; at < m.index; at++) if (text.charCodeAt(at) === 10) line++
+    if (!lines.has(m[1])) lines.set(m[1], line)
+  }
+  return lines
+}
+
 /** The line of a JSON record: where its id is written (`"id": "…"`); ids are unique enough to find it. */
 function lineOfId(text: string, rec: Loose): number | undefined {
   const id = rec.id ?? rec.ID
   if (typeof id !== 'string' || id === '') return undefined
-  const needle = new RegExp(`"(?:id|ID)"\\s*:\\s*"${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`)
-  const match = needle.exec(text)
-  return match ? lineAt(text, match.index) : undefined
+  // One index per text: a body of 20,000 ports is scanned once, not once per port.
+  if (idLines?.text !== text) idLines = {text, lines: indexIds(text)}
+  return idLines.lines.get(id)
 }
 
 /** Node reports where JSON broke as `position N` (and, since 22, `line L column C`). */

@@ -341,22 +341,66 @@ function macOk(s: string): boolean {
 }
 
 /** Resolve `--vm` (uuid, name, MAC, port id or IP) to one VM NIC on one host. */
-export function findVm(model: ActualModel, ref: ReferenceModel, query: string): TraceVm[] {
-  const q = query.trim().toLowerCase()
-  const out: TraceVm[] = []
+/** Every VM NIC of a model with the names it answers to, built once per (model, intent) and reused by each query:
+ * tracing every VM of a 500-host cloud must not scan every port for every NIC of every VM. */
+interface VmIndex {
+  /** Rebuilt when the model or the intent has grown or shrunk since. */
+  size: string
+  vms: TraceVm[]
+  byName: Map<string, number[]>
+  /** Port ids (lower case) with their entry, sorted: a prefix query is a binary search. */
+  portIds: [string, number][]
+}
+
+const vmIndexes = new WeakMap<ActualModel, WeakMap<ReferenceModel, VmIndex>>()
+
+function vmIndex(model: ActualModel, ref: ReferenceModel): VmIndex {
+  const size = `${model.hosts.length}/${model.hosts.reduce((n, h) => n + h.vms.length, 0)}/${ref.ports.length}`
+  const cached = vmIndexes.get(model)?.get(ref)
+  if (cached?.size === size) return cached
   const ports = ref.ports.filter((p) => !isDhcpPort(p))
-  const portFor = (mac?: string) => mac ? ports.find((p) => p.mac === mac.toLowerCase()) : undefined
+  const byMac = new Map<string, PortView>()
+  for (const p of ports) if (p.mac && !byMac.has(p.mac)) byMac.set(p.mac, p)
+  const index: VmIndex = {size, vms: [], byName: new Map(), portIds: []}
   for (const host of model.hosts) {
     for (const vm of host.vms) {
       for (const nic of vm.domain.interfaces) {
-        const port = portFor(nic.mac)
+        const port = nic.mac ? byMac.get(nic.mac.toLowerCase()) : undefined
+        const i = index.vms.push(vmOf(host, vm.domain.uuid, vm.domain.novaName ?? vm.domain.name, nic, port)) - 1
         const names = [vm.domain.uuid, vm.domain.name, vm.domain.novaName, nic.mac, nic.targetDev, port?.id, port?.vmName, ...(port?.ips ?? [])]
-          .filter((x): x is string => Boolean(x)).map((x) => x.toLowerCase())
-        const idMatch = port?.id && q.length >= 8 && port.id.startsWith(q)
-        if (names.includes(q) || idMatch) out.push(vmOf(host, vm.domain.uuid, vm.domain.novaName ?? vm.domain.name, nic, port))
+        for (const name of new Set(names.filter((x): x is string => Boolean(x)).map((x) => x.toLowerCase()))) {
+          const list = index.byName.get(name)
+          if (list) list.push(i)
+          else index.byName.set(name, [i])
+        }
+        if (port?.id) index.portIds.push([port.id, i])
       }
     }
   }
+  index.portIds.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]))
+  const inner = vmIndexes.get(model) ?? new WeakMap<ReferenceModel, VmIndex>()
+  inner.set(ref, index)
+  vmIndexes.set(model, inner)
+  return index
+}
+
+export function findVm(model: ActualModel, ref: ReferenceModel, query: string): TraceVm[] {
+  const q = query.trim().toLowerCase()
+  const index = vmIndex(model, ref)
+  const hits = new Set(index.byName.get(q) ?? [])
+  if (q.length >= 8) {
+    // Port ids starting with q: the first id >= q, then on while the prefix holds.
+    let lo = 0
+    let hi = index.portIds.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (index.portIds[mid][0] < q) lo = mid + 1
+      else hi = mid
+    }
+    for (let i = lo; i < index.portIds.length && index.portIds[i][0].startsWith(q); i++) hits.add(index.portIds[i][1])
+  }
+  const out = [...hits].sort((a, b) => a - b).map((i) => ({...index.vms[i]}))
+  const ports = ref.ports.filter((p) => !isDhcpPort(p))
   if (out.length) return out
   // No libvirt definition captured: fall back on Neutron's port and the OVS interface.
   for (const port of ports) {

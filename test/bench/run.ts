@@ -1,76 +1,167 @@
-// npm run bench: how fast neutrace is on big inputs. Prints times; passes or fails on nothing.
-//  1. parse a generated dump of 1,000,000 flows (OF1.0 spelling with stats, the shape of a large br-int)
-//  2. load, diagnose and trace every VM of a generated 200-host snapshot
+// npm run bench — neutrace beside what an operator would use instead, measured in the same run; prints tables with
+// the ratios and writes the same numbers as JSON (--out). Passes or fails on nothing.
+//
+//   npm run bench                                         everything, default sizes
+//   npm run bench -- --only parse --flows 10000,100000   one part, other sizes
+//
+// Parts: collect (the lab: needs root; 3, 6 and 11 nodes are the first N nodes of one 11-node lab), parse, analysis
+// (generated snapshots), trace (rides on the analysis snapshots; ofproto/trace on the lab's bridges).
+// What the baselines need (openssh-client, python3-openvswitch) is installed by test/lab/deps.sh.
 
+import {writeFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {cpus, loadavg, tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {performance} from 'node:perf_hooks'
-import {diagnose, loadAnalysis} from '../../src/engine.js'
-import {parseDumpFlows} from '../../src/parsers/ovs-ofctl-dump-flows.js'
-import {trace} from '../../src/trace/tracer.js'
-import {findVm} from '../../src/trace/tracer.js'
-import {writeSynthSnapshot} from '../support/synth.js'
+import {parseArgs} from 'node:util'
+import {type Lab, labUnavailableReason, startLab} from '../lab/lab.js'
+import {type AnalysisRow, benchAnalysis} from './analysis.js'
+import {benchCollection, benchOfprotoTrace, type CollectionRow} from './collect.js'
+import {type ParseTimes, timeParse, writeFlowDump} from './parse.js'
 
-const FLOWS = Number(process.env.BENCH_FLOWS ?? 1_000_000)
-const HOSTS = Number(process.env.BENCH_HOSTS ?? 200)
+const {values: flags} = parseArgs({
+  options: {
+    only: {type: 'string', default: 'collect,parse,analysis,trace'},
+    nodes: {type: 'string', default: '3,6,11'},
+    flows: {type: 'string', default: '10000,100000,1000000'},
+    'ofp-max': {type: 'string', default: '100000'},
+    hosts: {type: 'string', default: '50,200,500'},
+    vms: {type: 'string', default: '40'},
+    'ofproto-calls': {type: 'string', default: '40'},
+    out: {type: 'string', default: 'bench-result.json'},
+  },
+})
 
-function time<T>(label: string, fn: () => T): T {
-  const t0 = performance.now()
-  const out = fn()
-  const ms = performance.now() - t0
-  console.log(`${label.padEnd(48)} ${ms.toFixed(0).padStart(8)} ms`)
-  return out
+const list = (s: string) => s.split(',').map((x) => Number(x.trim())).filter((n) => Number.isFinite(n) && n > 0)
+const parts = new Set(flags.only.split(',').map((s) => s.trim()))
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`)
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '—')
+
+function table(title: string, head: string[], rows: (string | number)[][]): void {
+  const cells = [head, ...rows.map((r) => r.map(String))]
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)))
+  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`
+  console.log(`\n${title}\n${line(head)}\n|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`)
+  for (const r of cells.slice(1)) console.log(line(r))
 }
 
-async function timeAsync<T>(label: string, fn: () => Promise<T>): Promise<T> {
-  const t0 = performance.now()
-  const out = await fn()
-  console.log(`${label.padEnd(48)} ${(performance.now() - t0).toFixed(0).padStart(8)} ms`)
-  return out
-}
-
-function flowDump(n: number): string {
-  const lines = ['NXST_FLOW reply (xid=0x4):']
-  for (let i = 0; i < n; i++) {
-    const port = 1 + (i % 4000)
-    const vid = 1 + (i % 4000)
-    switch (i % 5) {
-      case 0: lines.push(` cookie=0x9f1c2b3a4d5e6f70, duration=${i % 90000}.123s, table=0, n_packets=${i}, n_bytes=${i * 64}, idle_age=${i % 600}, hard_age=65534, priority=3,in_port=${port},dl_vlan=${1000 + (i % 999)} actions=mod_vlan_vid:${vid},resubmit(,60)`); break
-      case 1: lines.push(` cookie=0x9f1c2b3a4d5e6f70, duration=${i % 90000}.5s, table=24, n_packets=0, n_bytes=0, idle_age=${i % 600}, priority=2,arp,in_port=${port},arp_spa=198.19.${(i >> 8) & 255}.${i & 255} actions=resubmit(,25)`); break
-      case 2: lines.push(` cookie=0x9f1c2b3a4d5e6f70, duration=${i % 90000}.5s, table=25, n_packets=12, n_bytes=840, idle_age=3, priority=2,in_port=${port},dl_src=fa:16:3e:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')} actions=resubmit(,60)`); break
-      case 3: lines.push(` cookie=0x9f1c2b3a4d5e6f70, duration=${i % 90000}.5s, table=20, n_packets=0, n_bytes=0, idle_age=5, hard_age=5, priority=2,dl_vlan=${vid},dl_dst=fa:16:3e:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')} actions=strip_vlan,load:0x${(0x3e8 + vid).toString(16)}->NXM_NX_TUN_ID[],output:${port}`); break
-      default: lines.push(` cookie=0x9f1c2b3a4d5e6f70, duration=${i % 90000}.5s, table=10, n_packets=7, n_bytes=490, idle_age=1, priority=1 actions=learn(table=20,hard_timeout=300,priority=1,cookie=0x9f1c2b3a4d5e6f70,NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:1`)
-    }
-  }
-  return lines.join('\n') + '\n'
+interface Result {
+  startedAt: string
+  machine: {cpus: number; model: string; node: string; loadavg: number[]}
+  collection?: (CollectionRow & {vsFloorPlusHandshakes: number; controlPersistOverNeutrace: number; runbookOverNeutrace: number})[]
+  parsing?: {flows: number; bytes: number; neutrace: ParseTimes; ofp: ParseTimes; split: ParseTimes; usPerFlow: {neutrace: number; ofp: number; split: number}; ofpOverNeutrace: number; neutraceOverSplit: number}[]
+  analysis?: (AnalysisRow & {growthFromPrevious?: number})[]
+  tracing?: {msPerVm: {hosts: number; ms: number}[]; meanMsPerVm: number; ofprotoTraceMsPerCall?: number; callsReplaced: number; ratio?: number; bridges?: string[]}
+  notes: string[]
 }
 
 async function main(): Promise<void> {
-  console.log(`neutrace bench — node ${process.version}, ${FLOWS.toLocaleString('en')} flows, ${HOSTS} hosts`)
-  const text = time(`generate ${FLOWS.toLocaleString('en')}-flow dump`, () => flowDump(FLOWS))
-  console.log(`${'  dump size'.padEnd(48)} ${(text.length / 1e6).toFixed(1).padStart(8)} MB`)
-  const parsed = time(`parse ${FLOWS.toLocaleString('en')} flows`, () => parseDumpFlows(text))
-  console.log(`${'  flows parsed / problems'.padEnd(48)} ${String(parsed.value.length).padStart(8)} / ${parsed.problems.length}`)
-
-  const dir = await mkdtemp(join(tmpdir(), 'neutrace-bench-'))
-  try {
-    const computes = HOSTS - 1
-    const synth = await timeAsync(`generate ${HOSTS}-host snapshot (${computes * 4} VMs)`, () => writeSynthSnapshot(dir, {computes, networks: 8, vmsPerHost: 4}))
-    const analysis = await timeAsync('read snapshot + build models', () => loadAnalysis(dir))
-    const findings = time('diagnose', () => diagnose(analysis))
-    console.log(`${'  findings (error)'.padEnd(48)} ${String(findings.filter((f) => f.severity === 'error').length).padStart(8)}`)
-    let delivered = 0
-    time(`trace all ${synth.vms.length} VMs to DHCP`, () => {
-      for (const vm of synth.vms) {
-        const [target] = findVm(analysis.actual, analysis.reference, vm.uuid)
-        if (trace(analysis.actual, analysis.reference, target, 'dhcp').verdict === 'delivered') delivered++
-      }
-    })
-    console.log(`${'  traces delivered'.padEnd(48)} ${String(delivered).padStart(8)} / ${synth.vms.length}`)
-  } finally {
-    await rm(dir, {recursive: true, force: true})
+  const result: Result = {
+    startedAt: new Date().toISOString(),
+    machine: {cpus: cpus().length, model: cpus()[0]?.model ?? '?', node: process.version, loadavg: loadavg()},
+    notes: [],
   }
+  console.log(`neutrace bench — ${result.machine.cpus} × ${result.machine.model}, node ${result.machine.node}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+  let lab: Lab | undefined
+  const work = await mkdtemp(join(tmpdir(), 'neutrace-bench-'))
+  try {
+    const needLab = parts.has('collect') || parts.has('trace')
+    const why = needLab ? labUnavailableReason() : undefined
+    if (why) result.notes.push(`no lab: ${why}; collection and ofproto/trace skipped`)
+    else if (needLab) {
+      const nodes = parts.has('collect') ? Math.max(...list(flags.nodes)) : 3
+      log(`starting a lab of ${nodes} nodes`)
+      lab = await startLab({computeNodes: nodes - 1}, {log})
+    }
+
+    if (parts.has('collect') && lab) {
+      const rows = await benchCollection(lab, list(flags.nodes), log)
+      result.collection = rows.map((r) => ({
+        ...r,
+        vsFloorPlusHandshakes: r.neutrace / (r.floor + r.handshakes),
+        controlPersistOverNeutrace: r.controlPersist / r.neutrace,
+        runbookOverNeutrace: r.runbook / r.neutrace,
+      }))
+      table(
+        'Collection (seconds; lab nodes over SSH)',
+        ['nodes', 'captures', 'neutrace', 'per-command', 'floor', 'handshakes', 'runbook', 'ControlPersist', 'neutrace/(floor+hs)', 'CP/neutrace', 'runbook/neutrace'],
+        result.collection.map((r) => [r.nodes, r.captures, fmt(r.neutrace), fmt(r.perCommand), fmt(r.floor), fmt(r.handshakes), fmt(r.runbook), fmt(r.controlPersist),
+          fmt(r.vsFloorPlusHandshakes), fmt(r.controlPersistOverNeutrace, 1), fmt(r.runbookOverNeutrace, 1)]),
+      )
+    }
+
+    if (parts.has('parse')) {
+      result.parsing = []
+      const ofpMax = Number(flags['ofp-max'])
+      for (const n of list(flags.flows)) {
+        const file = join(work, `flows-${n}.txt`)
+        log(`parsing: generating ${n} flows`)
+        const {bytes} = writeFlowDump(file, n)
+        log(`parsing: ${n} flows: neutrace, read+split, ovs.flow.ofp (at most ${ofpMax})`)
+        const neutrace = timeParse('neutrace', file, n)
+        const split = timeParse('split', file, n)
+        const ofp = timeParse('ofp', file, Math.min(n, ofpMax))
+        const us = (t: ParseTimes) => (t.seconds / t.flows) * 1e6
+        result.parsing.push({flows: n, bytes, neutrace, ofp, split, usPerFlow: {neutrace: us(neutrace), ofp: us(ofp), split: us(split)},
+          ofpOverNeutrace: us(ofp) / us(neutrace), neutraceOverSplit: us(neutrace) / us(split)})
+        await rm(file, {force: true})
+      }
+      if (list(flags.flows).some((n) => n > ofpMax)) result.notes.push(`ovs.flow.ofp parses at most ${ofpMax} flows of a dump; its µs/flow there is used for the ratio`)
+      table(
+        'Parsing (µs per flow; read + parse, each tool in its own process)',
+        ['flows', 'MB', 'neutrace', 'ovs.flow.ofp', 'read+split', 'ofp/neutrace', 'neutrace/split', 'neutrace s', 'ofp errors'],
+        result.parsing.map((r) => [r.flows, fmt(r.bytes / 1e6, 1), fmt(r.usPerFlow.neutrace), fmt(r.usPerFlow.ofp, 1), fmt(r.usPerFlow.split, 3),
+          fmt(r.ofpOverNeutrace, 1), fmt(r.neutraceOverSplit, 1), fmt(r.neutrace.seconds), `${r.ofp.errors}/${r.ofp.flows}`]),
+      )
+    }
+
+    if (parts.has('analysis') || parts.has('trace')) {
+      result.analysis = []
+      const vms = Number(flags.vms)
+      for (const hosts of list(flags.hosts)) {
+        log(`analysis: ${hosts} hosts × ${vms} VMs: generating, then measuring`)
+        const row = benchAnalysis(join(work, `synth-${hosts}`), hosts, vms)
+        const prev = result.analysis.at(-1)
+        result.analysis.push({...row, ...(prev ? {growthFromPrevious: row.totalS / prev.totalS} : {})})
+        await rm(join(work, `synth-${hosts}`), {recursive: true, force: true})
+      }
+      table(
+        'Analysis (generated snapshots: read + model + diagnose)',
+        ['hosts', 'VMs', 'flows', 'read+model s', 'diagnose s', 'total s', 'peak RSS MiB', 'growth', 'findings'],
+        result.analysis.map((r) => [r.hosts, r.vms, r.flows, fmt(r.readModelS), fmt(r.diagnoseS), fmt(r.totalS), fmt(r.peakRssMiB, 0),
+          r.growthFromPrevious === undefined ? '' : `×${fmt(r.growthFromPrevious)}`, r.findings]),
+      )
+    }
+
+    if (parts.has('trace') && result.analysis?.length) {
+      const rows = result.analysis
+      const traces = rows.reduce((s, r) => s + r.traces, 0)
+      const meanMsPerVm = rows.reduce((s, r) => s + r.traceTotalS * 1000, 0) / traces
+      const callsReplaced = 4
+      let ofproto: Awaited<ReturnType<typeof benchOfprotoTrace>> | undefined
+      if (lab) {
+        log('tracing: ovs-appctl ofproto/trace on the lab')
+        ofproto = await benchOfprotoTrace(lab, Number(flags['ofproto-calls']))
+      }
+      result.tracing = {
+        msPerVm: rows.map((r) => ({hosts: r.hosts, ms: r.traceMsPerVm})),
+        meanMsPerVm,
+        callsReplaced,
+        ...(ofproto ? {ofprotoTraceMsPerCall: ofproto.seconds * 1000, ratio: (callsReplaced * ofproto.seconds * 1000) / meanMsPerVm, bridges: ofproto.bridges} : {}),
+      }
+      table(
+        'Tracing (every VM to its DHCP server and back)',
+        ['hosts', 'VMs', 'delivered', 'ms per VM', `${callsReplaced} × ofproto/trace ms`, 'ratio'],
+        rows.map((r) => [r.hosts, r.traces, r.delivered, fmt(r.traceMsPerVm, 3), ofproto ? fmt(callsReplaced * ofproto.seconds * 1000, 1) : '—',
+          ofproto ? fmt((callsReplaced * ofproto.seconds * 1000) / r.traceMsPerVm, 1) : '—']),
+      )
+    }
+  } finally {
+    await lab?.stop()
+    await rm(work, {recursive: true, force: true})
+  }
+  for (const n of result.notes) console.log(`note: ${n}`)
+  writeFileSync(flags.out, `${JSON.stringify(result, null, 2)}\n`)
+  console.log(`\nresults: ${flags.out}`)
 }
 
 await main()

@@ -2,9 +2,11 @@
 # Installs what the neutrace test lab needs (Debian packages), only when something is missing and only as root.
 # Quiet when everything is present. Never starts the distro's services.
 # graphviz: the DOT outputs are checked by rendering them with the real `dot`.
+# openssh-client and python3-openvswitch: the baselines of `npm run bench` (ssh runbook, ControlPersist, ovs.flow.ofp).
 set -euo pipefail
 
-packages=(openvswitch-switch dnsmasq-base iproute2 bridge-utils openssh-server busybox ethtool procps util-linux graphviz)
+packages=(openvswitch-switch dnsmasq-base iproute2 bridge-utils openssh-server openssh-client busybox ethtool procps util-linux graphviz
+  python3-openvswitch)
 
 missing=()
 for p in "${packages[@]}"; do
