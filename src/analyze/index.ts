@@ -9,6 +9,7 @@ import {dhcpAnalyzer} from './dhcp.js'
 import {type Finding, sortFindings} from './finding.js'
 import {linkAnalyzer, portAnalyzer} from './ports.js'
 import {shadowAnalyzer} from './shadow.js'
+import {tableMissAnalyzer} from './table-miss.js'
 import {vifAnalyzer} from './vif.js'
 import {vlanAnalyzer} from './vlans.js'
 
@@ -17,6 +18,7 @@ export const ANALYZERS: {name: string; run: Analyzer}[] = [
   {name: 'ports', run: portAnalyzer},
   {name: 'links', run: linkAnalyzer},
   {name: 'vlans', run: vlanAnalyzer},
+  {name: 'table-miss', run: tableMissAnalyzer},
   {name: 'dhcp', run: dhcpAnalyzer},
   {name: 'vif', run: vifAnalyzer},
   {name: 'shadow', run: shadowAnalyzer},

@@ -17,9 +17,14 @@ export function refusedName(value: string | number): string | undefined {
   return undefined
 }
 
+/** Characters no POSIX shell treats specially in a word (Python's shlex.quote uses the same set): such words stay bare,
+ * so `table=0,priority=1,actions=NORMAL` reads as written rather than as shell-quote's `table\=0\,priority…`. */
+const PLAIN = /^[\w@%+=:,./-]+$/
+
 /** One shell word: the value quoted so the shell reads it back unchanged ($(...), `;`, spaces and quotes included). */
 export function shellWord(value: string | number): string {
-  return quote([String(value)])
+  const text = String(value)
+  return PLAIN.test(text) ? text : quote([text])
 }
 
 /** A command for an operator to paste: the template's text as written, each interpolated value quoted as one shell
