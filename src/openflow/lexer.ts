@@ -165,3 +165,89 @@ export function isKeyword(text: string): boolean {
   }
   return true
 }
+
+/**
+ * The tokens of a flow's match as positions, without cutting the text into strings first: separated by spaces, tabs
+ * and commas outside quotes and brackets (what splitTopLevel(text, ', \t') returns, for the parser's hot loop).
+ */
+export class MatchTokens {
+  private text = ''
+  private pos = 0
+  private end = 0
+  private readonly closers = new Uint8Array(MAX_NESTING)
+  /** The current token is text[start, stop); eq is its first '=' (-1 when it has none). */
+  start = 0
+  stop = 0
+  eq = -1
+
+  reset(text: string, from: number, to: number): this {
+    this.text = text
+    this.pos = from
+    this.end = to
+    return this
+  }
+
+  /** Moves to the next token: false when there is none, undefined when its quotes or brackets do not balance. */
+  next(): boolean | undefined {
+    const text = this.text
+    const end = this.end
+    let i = this.pos
+    while (i < end) {
+      const c = text.charCodeAt(i)
+      if (c !== 32 && c !== 44 && c !== 9) break
+      i++
+    }
+    if (i >= end) return false
+    this.start = i
+    this.eq = -1
+    let depth = 0
+    for (; i < end; i++) {
+      const c = text.charCodeAt(i)
+      if (c === QUOTE) {
+        i = closingQuote(text, i)
+        if (i < 0 || i >= end) return undefined
+      } else if (c === 61) {
+        if (this.eq < 0) this.eq = i
+      } else if (c === 40 || c === 91 || c === 123) {
+        if (depth === MAX_NESTING) return undefined
+        this.closers[depth++] = OPENERS[c]!
+      } else if (c === 41 || c === 93 || c === 125) {
+        if (depth === 0 || this.closers[--depth] !== c) return undefined
+      } else if (depth === 0 && (c === 32 || c === 44 || c === 9)) break
+    }
+    if (depth > 0) return undefined
+    this.stop = i
+    this.pos = i
+    return true
+  }
+
+  /** Is the current token's key (before '=') exactly `word`? */
+  keyIs(word: string): boolean {
+    return this.eq - this.start === word.length && this.text.startsWith(word, this.start)
+  }
+}
+
+/** JavaScript's trim() set: a character String.prototype.trim removes. */
+export function isTrimmed(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+}
+
+/** A non-negative decimal integer in text[from, to), or undefined; exact like Number() for the digits OVS prints. */
+export function decimalAt(text: string, from: number, to: number): number | undefined {
+  if (from >= to) return undefined
+  if (to - from > 15) {
+    for (let i = from; i < to; i++) {
+      const c = text.charCodeAt(i)
+      if (c < 48 || c > 57) return undefined
+    }
+    return Number(text.slice(from, to))
+  }
+  let value = 0
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 48 || c > 57) return undefined
+    value = value * 10 + (c - 48)
+  }
+  return value
+}

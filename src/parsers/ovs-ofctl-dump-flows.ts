@@ -10,13 +10,15 @@ import {
   MAX_TABLE,
   addMatchField,
   addShorthand,
+  MatchTokens,
+  decimalAt,
   findKeyword,
   isKeyword,
+  isTrimmed,
   newActionContext,
   parseActions,
   parseDecimal,
   parseInteger,
-  splitTopLevel,
   unquoteOvs,
 } from '../openflow/index.js'
 import type {ParseProblem, ParseResult} from '../types.js'
@@ -55,9 +57,17 @@ function isDecimal(text: string): boolean {
   return true
 }
 
-function isCookie(text: string): boolean {
-  if (text.length < 3 || text.charCodeAt(0) !== 48 || (text.charCodeAt(1) | 32) !== 120) return false
-  for (let i = 2; i < text.length; i++) {
+function hasUpper(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 65 && c <= 90) return true
+  }
+  return false
+}
+
+function isCookie(text: string, from: number, to: number): boolean {
+  if (to - from < 3 || text.charCodeAt(from) !== 48 || (text.charCodeAt(from + 1) | 32) !== 120) return false
+  for (let i = from + 2; i < to; i++) {
     const c = text.charCodeAt(i) | 32
     if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false
   }
@@ -88,110 +98,149 @@ function parseTableToken(value: string, ctx: DumpContext): {table: number; name?
   return {table: known ?? -1, name}
 }
 
-function cachedActions(text: string, ctx: DumpContext): FlowAction[] | string {
+/**
+ * The actions of a line, read once per distinct text: real dumps repeat a few hundred action lists over thousands of
+ * flows. Flows with the same text share one frozen list (nothing may change a parsed flow).
+ */
+function cachedActions(text: string, ctx: DumpContext): readonly FlowAction[] | string {
   const hit = ctx.cache.get(text)
-  if (hit) return hit.map((a) => ({...a}))
+  if (hit) return hit
   ctx.problem = undefined
   const unresolvedBefore = ctx.unresolvedName
   ctx.unresolvedName = false
   const actions = parseActions(text, ctx)
   if (!actions) return 'unbalanced quotes or brackets in the actions'
   if (ctx.problem !== undefined) return ctx.problem
+  for (const action of actions) Object.freeze(action)
+  Object.freeze(actions)
   if (!ctx.unresolvedName) {
     if (ctx.cache.size >= ACTION_CACHE) ctx.cache.clear()
-    ctx.cache.set(text, actions.map((a) => ({...a})))
+    ctx.cache.set(text, actions)
   }
   ctx.unresolvedName ||= unresolvedBefore
   return actions
 }
 
+const tokens = new MatchTokens()
+
 function parseFlowLine(line: string, lineNo: number, ctx: DumpContext): LineResult {
   const at = findKeyword(line, 'actions=')
   if (at < 0) return {error: 'not a flow: no actions='}
-  const tokens = splitTopLevel(line.slice(0, at), ', \t')
-  if (!tokens) return {error: 'unbalanced quotes or brackets in the match'}
   const actions = cachedActions(line.slice(at + 8), ctx)
   if (typeof actions === 'string') return {error: actions}
 
-  const flow: Flow = {line: lineNo, raw: line, table: 0, priority: DEFAULT_PRIORITY, cookie: '0x0', match: {fields: {}}, actions}
+  const flow: Flow = {line: lineNo, raw: line, table: 0, priority: DEFAULT_PRIORITY, cookie: '0x0', match: {fields: {}}, actions: actions as FlowAction[]}
   let problems: ParseProblem[] | undefined
-  for (const token of tokens) {
-    const eq = token.indexOf('=')
+  const tok = tokens.reset(line, 0, at)
+  for (let more = tok.next(); more !== false; more = tok.next()) {
+    if (more === undefined) return {error: 'unbalanced quotes or brackets in the match'}
+    const {start, stop, eq} = tok
     if (eq < 0) {
-      if (FLOW_FLAGS.has(token) || addShorthand(flow.match, token)) continue
-      if (!isKeyword(token)) return {error: `garbled token '${clip(token)}'`}
-      flow.match.fields[token] = {value: ''}
-      ;(problems ??= []).push({line: lineNo, text: clip(line), message: `unknown match keyword '${token}'`})
+      const word = line.slice(start, stop)
+      if (FLOW_FLAGS.has(word) || addShorthand(flow.match, word)) continue
+      if (!isKeyword(word)) return {error: `garbled token '${clip(word)}'`}
+      flow.match.fields[word] = {value: ''}
+      ;(problems ??= []).push({line: lineNo, text: clip(line), message: `unknown match keyword '${word}'`})
       continue
     }
-    const key = token.slice(0, eq)
-    const value = token.slice(eq + 1)
-    switch (key) {
-      case 'cookie':
-        if (!isCookie(value)) return {error: `bad cookie '${clip(value)}'`}
-        flow.cookie = value.toLowerCase()
-        break
-      case 'priority': {
-        const p = parseInteger(value)
-        if (p === undefined || p > MAX_PRIORITY) return {error: `bad priority '${clip(value)}'`}
-        flow.priority = p
-        break
-      }
-      case 'table': {
-        const table = parseTableToken(value, ctx)
-        if (typeof table === 'string') return {error: table}
-        flow.table = table.table
-        if (table.name !== undefined) flow.tableName = table.name
-        break
-      }
-      case 'duration': {
-        const d = parseDecimal(value.endsWith('s') ? value.slice(0, -1) : value)
-        if (d === undefined) return {error: `bad duration '${clip(value)}'`}
-        flow.durationS = d
-        break
-      }
-      case 'n_packets':
-      case 'n_bytes':
-      case 'idle_age':
-      case 'hard_age': {
-        const n = isDecimal(value) ? Number(value) : undefined
-        if (n === undefined) return {error: `bad ${key} '${clip(value)}'`}
-        if (key === 'n_packets') flow.nPackets = n
-        else if (key === 'n_bytes') flow.nBytes = n
-        else if (key === 'idle_age') flow.idleAge = n
-        else flow.hardAge = n
-        break
-      }
-      default: {
-        if (IGNORED_KEYS.has(key)) break
-        if (!isKeyword(key)) return {error: `garbled token '${clip(token)}'`}
-        const err = addMatchField(flow.match, key, value)
-        if (err) return {error: err}
-      }
-    }
+    const error = statField(flow, tok, line, ctx)
+    if (error === undefined) continue
+    if (error !== NOT_A_STAT) return {error}
+    const key = line.slice(start, eq)
+    if (IGNORED_KEYS.has(key)) continue
+    if (!isKeyword(key)) return {error: `garbled token '${clip(line.slice(start, stop))}'`}
+    const err = addMatchField(flow.match, key, line.slice(eq + 1, stop))
+    if (err) return {error: err}
   }
   return problems ? {flow, problems} : {flow}
+}
+
+const NOT_A_STAT = '\0'
+
+/**
+ * The flow's own fields among the match tokens (cookie, table, priority and the counters), read in place. Returns
+ * undefined when read, an error message when the value is bad, NOT_A_STAT for every other token.
+ */
+function statField(flow: Flow, tok: MatchTokens, line: string, ctx: DumpContext): string | undefined {
+  const from = tok.eq + 1
+  const to = tok.stop
+  switch (line.charCodeAt(tok.start)) {
+    case 99: // c
+      if (!tok.keyIs('cookie')) break
+      if (!isCookie(line, from, to)) return `bad cookie '${clip(line.slice(from, to))}'`
+      flow.cookie = hasUpper(line, from, to) ? line.slice(from, to).toLowerCase() : line.slice(from, to)
+      return undefined
+    case 112: {
+      // p
+      if (!tok.keyIs('priority')) break
+      const p = parseInteger(line.slice(from, to))
+      if (p === undefined || p > MAX_PRIORITY) return `bad priority '${clip(line.slice(from, to))}'`
+      flow.priority = p
+      return undefined
+    }
+    case 116: {
+      // t
+      if (!tok.keyIs('table')) break
+      const table = parseTableToken(line.slice(from, to), ctx)
+      if (typeof table === 'string') return table
+      flow.table = table.table
+      if (table.name !== undefined) flow.tableName = table.name
+      return undefined
+    }
+    case 100: {
+      // d
+      if (!tok.keyIs('duration')) break
+      const d = parseDecimal(line.slice(from, line.charCodeAt(to - 1) === 115 ? to - 1 : to))
+      if (d === undefined) return `bad duration '${clip(line.slice(from, to))}'`
+      flow.durationS = d
+      return undefined
+    }
+    case 110: // n
+      if (tok.keyIs('n_packets')) {
+        flow.nPackets = decimalAt(line, from, to)
+        return flow.nPackets === undefined ? `bad n_packets '${clip(line.slice(from, to))}'` : undefined
+      }
+      if (tok.keyIs('n_bytes')) {
+        flow.nBytes = decimalAt(line, from, to)
+        return flow.nBytes === undefined ? `bad n_bytes '${clip(line.slice(from, to))}'` : undefined
+      }
+      break
+    case 105: // i
+      if (!tok.keyIs('idle_age')) break
+      flow.idleAge = decimalAt(line, from, to)
+      return flow.idleAge === undefined ? `bad idle_age '${clip(line.slice(from, to))}'` : undefined
+    case 104: // h
+      if (!tok.keyIs('hard_age')) break
+      flow.hardAge = decimalAt(line, from, to)
+      return flow.hardAge === undefined ? `bad hard_age '${clip(line.slice(from, to))}'` : undefined
+  }
+  return NOT_A_STAT
 }
 
 export function parseDumpFlows(text: string, options: DumpFlowsOptions = {}): ParseResult<Flow[]> {
   const flows: Flow[] = []
   const problems: ParseProblem[] = []
-  const lines = text.split('\n')
   const ctx: DumpContext = {...newActionContext(new Map(Object.entries(options.tableNames ?? {}))), cache: new Map()}
-  // One pass; lines that named a table not yet seen (`resubmit(,name)` before `table=N(name)`) are read again once
-  // all the names are known.
-  const results: (ReadLine | undefined)[] = new Array(lines.length)
-  const again: number[] = []
-  for (let index = 0; index < lines.length; index++) {
-    const result = readLine(lines[index]!, index + 1, ctx)
-    results[index] = result
-    if (result !== undefined && 'flow' in result && result.unresolved) again.push(index)
+  // One pass over the lines, each cut from the text once; lines that named a table not yet seen (`resubmit(,name)`
+  // before `table=N(name)`) are read again once all the names are known.
+  const results: ReadLine[] = []
+  const again: {at: number; lineNo: number; from: number; to: number}[] = []
+  let lineNo = 0
+  for (let from = 0; from <= text.length; ) {
+    let to = text.indexOf('\n', from)
+    if (to < 0) to = text.length
+    lineNo++
+    const result = readLine(text, from, to, lineNo, ctx)
+    if (result !== undefined) {
+      if ('flow' in result && result.unresolved) again.push({at: results.length, lineNo, from, to})
+      results.push(result)
+    }
+    from = to + 1
   }
-  for (const index of again) results[index] = readLine(lines[index]!, index + 1, ctx)
+  for (const {at, lineNo, from, to} of again) results[at] = readLine(text, from, to, lineNo, ctx)!
 
   const unresolved = new Set<string>()
   for (const result of results) {
-    if (result === undefined) continue
     if (!('flow' in result)) {
       problems.push(result)
       continue
@@ -214,21 +263,24 @@ export function parseDumpFlows(text: string, options: DumpFlowsOptions = {}): Pa
 /** One line: a flow, a problem, or undefined for lines with nothing to say (blank, the reply header). */
 type ReadLine = {flow: Flow; problems?: ParseProblem[]; unresolved?: boolean} | ParseProblem
 
-function readLine(rawLine: string, lineNo: number, ctx: DumpContext): ReadLine | undefined {
-  const line = rawLine.charCodeAt(rawLine.length - 1) === 13 ? rawLine.slice(0, -1) : rawLine
-  if (line.length > MAX_LINE) {
-    return {line: lineNo, text: clip(line.trim()), message: `line of ${line.length} characters is too long to be a flow (over ${MAX_LINE})`}
+function readLine(text: string, from: number, to: number, lineNo: number, ctx: DumpContext): ReadLine | undefined {
+  if (to > from && text.charCodeAt(to - 1) === 13) to--
+  if (to - from > MAX_LINE) {
+    const head = text.slice(from, from + 2 * MAX_TEXT).trim()
+    return {line: lineNo, text: clip(head), message: `line of ${to - from} characters is too long to be a flow (over ${MAX_LINE})`}
   }
-  const trimmed = line.trim()
-  if (trimmed === '') return undefined
-  const c0 = trimmed.charCodeAt(0)
-  if ((c0 === 78 || c0 === 79) && HEADER.test(trimmed)) return undefined
-  if ((c0 === 111 && ERROR_LINE.test(trimmed)) || (c0 >= 48 && c0 <= 57 && LOG_LINE.test(trimmed))) {
-    return {line: lineNo, text: clip(trimmed), message: `command reported: ${clip(trimmed)}`}
+  while (from < to && isTrimmed(text.charCodeAt(from))) from++
+  while (to > from && isTrimmed(text.charCodeAt(to - 1))) to--
+  if (from === to) return undefined
+  const line = text.slice(from, to)
+  const c0 = line.charCodeAt(0)
+  if ((c0 === 78 || c0 === 79) && HEADER.test(line)) return undefined
+  if ((c0 === 111 && ERROR_LINE.test(line)) || (c0 >= 48 && c0 <= 57 && LOG_LINE.test(line))) {
+    return {line: lineNo, text: clip(line), message: `command reported: ${clip(line)}`}
   }
   ctx.unresolvedName = false
-  const result = parseFlowLine(trimmed, lineNo, ctx)
-  if ('error' in result) return {line: lineNo, text: clip(trimmed), message: result.error}
+  const result = parseFlowLine(line, lineNo, ctx)
+  if ('error' in result) return {line: lineNo, text: clip(line), message: result.error}
   if (ctx.unresolvedName) result.unresolved = true
   return result
 }

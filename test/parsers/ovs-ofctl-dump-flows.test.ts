@@ -432,10 +432,12 @@ describe('parseDumpFlows on hostile and out-of-range input (linear time, values 
     expect(value[0]!.actions).toEqual([{type: 'resubmit', table: 5}, {type: 'goto_table', table: 5}])
   })
 
-  it('gives each flow its own action objects even when the dump repeats an action list', () => {
+  it('reads a repeated action list once: the flows share it, frozen, so no consumer can change another flow', () => {
     const {value} = parseDumpFlows(' priority=1 actions=mod_vlan_vid:3,NORMAL\n priority=2 actions=mod_vlan_vid:3,NORMAL')
-    expect(value[0]!.actions).toEqual(value[1]!.actions)
-    expect(value[0]!.actions).not.toBe(value[1]!.actions)
-    expect(value[0]!.actions[0]).not.toBe(value[1]!.actions[0])
+    expect(value[0]!.actions).toEqual([{type: 'set_vlan_vid', vid: 3}, {type: 'normal'}])
+    expect(value[1]!.actions).toBe(value[0]!.actions)
+    expect(Object.isFrozen(value[0]!.actions)).toBe(true)
+    expect(Object.isFrozen(value[0]!.actions[0])).toBe(true)
+    expect(() => (value[0]!.actions[0] as {vid: number}).vid = 4).toThrow(TypeError)
   })
 })
