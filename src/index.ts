@@ -17,7 +17,9 @@ import type {TopologyReport, TraceReport} from './contracts/index.js'
 import type {TraceTarget} from './trace/tracer.js'
 
 /** The version of this neutrace, as the JSON reports' `tool.version` gives it. */
-export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {version: string}).version
+export const VERSION: string = (
+  JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {version: string}
+).version
 
 /** What is wrong in the analysed snapshot, most severe first. */
 export function diagnose(analysis: Analysis): Finding[] {

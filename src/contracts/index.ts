@@ -9,13 +9,28 @@ import type {DropFlow, Hop, Trace, TraceReply} from './generated/trace.js'
 
 export type {DiagnoseReport, Evidence, Finding} from './generated/diagnose.js'
 export type {TopologyReport, TopologyHost} from './generated/topology.js'
-export type {DropFlow, Hop, HopKind, Trace, TraceDhcp, TraceReply, TraceReport, TraceVm, Verdict} from './generated/trace.js'
+export type {
+  DropFlow,
+  Hop,
+  HopKind,
+  Trace,
+  TraceDhcp,
+  TraceReply,
+  TraceReport,
+  TraceVm,
+  Verdict,
+} from './generated/trace.js'
 
 /** The finding as the JSON report publishes it. */
 export function publicFinding(f: InternalFinding): Finding {
   return {
-    code: f.code, severity: f.severity, host: f.host, element: f.element, message: f.message,
-    expected: f.expected, actual: f.actual,
+    code: f.code,
+    severity: f.severity,
+    host: f.host,
+    element: f.element,
+    message: f.message,
+    expected: f.expected,
+    actual: f.actual,
     evidence: f.evidence.map((e): Evidence => ({host: e.host, spec: e.spec, file: e.file, line: e.line, text: e.text})),
     remedy: f.remedy,
     impact: {vms: [...f.impact.vms], ports: [...f.impact.ports], networks: [...f.impact.networks]},
@@ -25,7 +40,12 @@ export function publicFinding(f: InternalFinding): Finding {
 
 function publicHop(h: InternalHop): Hop {
   return {
-    host: h.host, kind: h.kind, element: h.element, vlan: h.vlan, vni: h.vni, note: h.note,
+    host: h.host,
+    kind: h.kind,
+    element: h.element,
+    vlan: h.vlan,
+    vni: h.vni,
+    note: h.note,
     flows: h.flows?.map((f) => ({bridge: f.bridge, table: f.table, line: f.line, text: f.text})),
   }
 }
@@ -42,16 +62,30 @@ function publicReply(r: NonNullable<TraceResult['reply']>): TraceReply {
 export function publicTrace(r: TraceResult): Trace {
   const {vm, dhcp, reply} = r
   return {
-    vm: {host: vm.host, name: vm.name, uuid: vm.uuid, mac: vm.mac, ip: vm.ip, portId: vm.portId, networkId: vm.networkId,
-      tap: vm.tap},
+    vm: {
+      host: vm.host,
+      name: vm.name,
+      uuid: vm.uuid,
+      mac: vm.mac,
+      ip: vm.ip,
+      portId: vm.portId,
+      networkId: vm.networkId,
+      tap: vm.tap,
+    },
     target: r.target,
     verdict: r.verdict,
     reason: r.reason,
     hops: r.hops.map(publicHop),
     dropFlow: publicDropFlow(r.dropFlow),
     elsewhere: [...r.elsewhere],
-    dhcp: dhcp && {host: dhcp.host, namespace: dhcp.namespace, device: dhcp.device, server: dhcp.server,
-      knowsMac: dhcp.knowsMac, offers: dhcp.offers},
+    dhcp: dhcp && {
+      host: dhcp.host,
+      namespace: dhcp.namespace,
+      device: dhcp.device,
+      server: dhcp.server,
+      knowsMac: dhcp.knowsMac,
+      offers: dhcp.offers,
+    },
     reply: reply && publicReply(reply),
     unknowns: [...r.unknowns],
   }

@@ -19,7 +19,8 @@ export function buildProblem(root = ROOT): string | undefined {
   if (!existsSync(join(root, 'dist', 'src', 'index.js'))) return `dist/ is not built: ${fix}`
   for (const file of [...sources(join(root, 'src')), ...sources(join(root, 'commands'))]) {
     const built = join(root, 'dist', relative(root, file)).replace(/\.ts$/, '.js')
-    if (!existsSync(built)) return `dist/ is stale: ${relative(root, built)} is missing for ${relative(root, file)}; ${fix}`
+    if (!existsSync(built))
+      return `dist/ is stale: ${relative(root, built)} is missing for ${relative(root, file)}; ${fix}`
     if (statSync(built).mtimeMs < statSync(file).mtimeMs) {
       return `dist/ is stale: ${relative(root, file)} changed after it was built; ${fix}`
     }

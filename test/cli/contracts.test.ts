@@ -15,7 +15,9 @@ import {expectMatchesSchema, schemaOf} from '../support/schemas.js'
 describe('schemas/ is the one source of the JSON types', () => {
   for (const name of Object.keys(CONTRACTS) as (keyof typeof CONTRACTS)[]) {
     it(`src/contracts/generated/${name}.ts is what schemas/${name}.schema.json gives (npm run contracts)`, async () => {
-      expect(await readFile(generatedFile(name), 'utf8'), 'stale: run `npm run contracts` and commit').toBe(await generate(name))
+      expect(await readFile(generatedFile(name), 'utf8'), 'stale: run `npm run contracts` and commit').toBe(
+        await generate(name),
+      )
     })
   }
 
@@ -41,7 +43,11 @@ describe('JSON of faulty snapshots validates against the schemas', () => {
     return snapshot
   }
 
-  const dropLine = (re: RegExp) => (t: string) => t.split('\n').filter((l) => !re.test(l)).join('\n')
+  const dropLine = (re: RegExp) => (t: string) =>
+    t
+      .split('\n')
+      .filter((l) => !re.test(l))
+      .join('\n')
 
   it('an egress flow deleted: the findings and the dropped trace (with its drop flow)', () => {
     const analysis = analysisOf(faulty('compute-1', 'ovs_ofctl_dump_flows', 'br-eth2', dropLine(/mod_vlan_vid:1000/)))

@@ -34,35 +34,64 @@ describe("the package's library entry", () => {
   })
 
   it("a runbook imports {loadAnalysis, diagnose, trace} from 'neutrace' and gets the public shapes", async () => {
-    await writeFile(join(dir, 'runbook.mjs'), `
+    await writeFile(
+      join(dir, 'runbook.mjs'),
+      `
 import {loadAnalysis, diagnose, trace, diagnoseReport, SEED_SNAPSHOT, VERSION, FINDING_CODES} from 'neutrace'
 const analysis = await loadAnalysis(SEED_SNAPSHOT)
 const [t] = trace(analysis, 'fa:16:3e:fe:c7:87', 'dhcp')
 console.log(JSON.stringify({findings: diagnose(analysis).length, verdict: t.verdict, hops: t.hops.length,
   schemaVersion: diagnoseReport(analysis).schemaVersion, version: VERSION, codes: Object.keys(FINDING_CODES).length,
   seed: SEED_SNAPSHOT}))
-`)
+`,
+    )
     const {stdout} = await run(process.execPath, ['runbook.mjs'], {cwd: dir})
     const out = JSON.parse(stdout)
     const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'))
-    expect(out).toEqual({findings: 0, verdict: 'delivered', hops: expect.any(Number), schemaVersion: 1, version: pkg.version,
-      codes: expect.any(Number), seed: join(ROOT, 'fixtures', 'snapshots', 'seed')})
+    expect(out).toEqual({
+      findings: 0,
+      verdict: 'delivered',
+      hops: expect.any(Number),
+      schemaVersion: 1,
+      version: pkg.version,
+      codes: expect.any(Number),
+      seed: join(ROOT, 'fixtures', 'snapshots', 'seed'),
+    })
     expect(out.hops).toBeGreaterThan(10)
   })
 
   it('its declarations type-check in a TypeScript runbook', async () => {
-    await writeFile(join(dir, 'runbook.ts'), `
+    await writeFile(
+      join(dir, 'runbook.ts'),
+      `
 import {loadAnalysis, diagnose, trace, type Finding, type Trace} from 'neutrace'
 const analysis = await loadAnalysis('./snap')
 const findings: Finding[] = diagnose(analysis)
 const traces: Trace[] = trace(analysis, 'vm-1', 'dhcp')
 const codes: string[] = findings.map((f) => f.code)
 console.log(codes, traces.map((t) => t.verdict))
-`)
-    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({compilerOptions: {target: 'ES2022', module: 'NodeNext',
-      moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: []}, files: ['runbook.ts']}))
+`,
+    )
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ['runbook.ts'],
+      }),
+    )
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
-    const result = await run(process.execPath, [tsc, '-p', dir]).then(() => '', (e: {stdout: string}) => e.stdout)
+    const result = await run(process.execPath, [tsc, '-p', dir]).then(
+      () => '',
+      (e: {stdout: string}) => e.stdout,
+    )
     expect(result).toBe('')
   }, 60_000)
 })

@@ -210,7 +210,7 @@ function removeMountpointsIfLast(rootDir: string, exceptDir: string, log: (m: st
   // Deepest first, and only when empty and unused: never remove something the lab did not create, that has content,
   // or that some mount namespace still mounts on.
   for (const d of readRegistry(rootDir).sort((a, b) => b.length - a.length)) {
-    let real = d
+    let real: string
     try {
       real = realpathSync(d)
     } catch {

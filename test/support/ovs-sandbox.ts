@@ -103,7 +103,7 @@ export class OvsSandbox {
     } catch (error) {
       const logs = sandbox.logs()
       await sandbox.stop()
-      throw new Error(`${(error as Error).message}\n${logs}`)
+      throw new Error(`${(error as Error).message}\n${logs}`, {cause: error})
     }
   }
 

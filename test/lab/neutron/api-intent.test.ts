@@ -86,7 +86,7 @@ describe.skipIf(unavailable !== undefined || disabled)(`Neutron API intent (real
   const authUrl = `http://198.18.${SLOT}.11:5000/v3`
   let scratch = ''
   let vms: NeutronLabVm[] = []
-  let osEnv: Record<string, string> = {}
+  const osEnv: Record<string, string> = {}
   let password = ''
   const secrets: string[] = []
   const tokens: string[] = []

@@ -1,0 +1,33 @@
+// `npm run lint`: ESLint, then Prettier's check. The Prettier check waits for the one-time `npm run format` of the
+// whole tree (made once, at the end of the parallel work, so no branch reformats files another is editing): until
+// then it runs only with NEUTRACE_FORMAT_CHECK=on. After that commit, FORMAT_CHECK_DEFAULT becomes 'on' and
+// NEUTRACE_FORMAT_CHECK=off skips it.
+
+import {spawnSync} from 'node:child_process'
+import {join} from 'node:path'
+import {pathToFileURL} from 'node:url'
+
+const ROOT = join(import.meta.dirname, '..')
+export const FORMAT_CHECK_DEFAULT: 'on' | 'off' = 'off'
+
+export function formatCheckOn(env: NodeJS.ProcessEnv = process.env): boolean {
+  return (env.NEUTRACE_FORMAT_CHECK ?? FORMAT_CHECK_DEFAULT) === 'on'
+}
+
+function tool(bin: string, args: string[]): number {
+  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules', ...bin.split('/')), ...args], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  })
+  return result.status ?? 1
+}
+
+export function lint(): number {
+  const eslint = tool('eslint/bin/eslint.js', ['.'])
+  const prettier = formatCheckOn() ? tool('prettier/bin/prettier.cjs', ['--check', '.']) : 0
+  if (!formatCheckOn())
+    console.log('prettier --check skipped until the one-time `npm run format` (NEUTRACE_FORMAT_CHECK=on runs it)')
+  return eslint || prettier
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exit(lint())
