@@ -1,7 +1,7 @@
 // The packet the simulator moves through a bridge: plain data, the same fields OVS's `struct flow` carries for the
 // protocols Neutron's flows look at. Field names follow ovs-ofctl (in_port, dl_src, nw_src, tp_dst, ...).
 
-import {ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP} from '../openflow/fields.js'
+import {ETH_TYPE_ARP, ETH_TYPE_IPV6, ETH_TYPE_RARP} from '../openflow/fields.js'
 import {macToBigInt} from '../openflow/values.js'
 
 /** One 802.1Q header. `vid` 0 with the header present is a priority tag. */
