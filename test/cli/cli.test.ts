@@ -1,7 +1,7 @@
 // The CLI as a user runs it (bin/run.js on the built dist/): outputs checked against golden files, JSON against the
 // published schemas, exit codes as documented. Regenerate the golden files with `UPDATE_GOLDEN=1 npx vitest run test/cli`.
 
-import {execFile} from 'node:child_process'
+import {execFile, execFileSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
@@ -41,6 +41,29 @@ async function golden(name: string, actual: string): Promise<void> {
 }
 
 
+/** A DOT text as the real Graphviz reads it (`dot -Tjson`): clusters, nodes in order, edges by node name. */
+function graphviz(dot: string): {
+  clusters: string[]
+  nodes: {name: string; label: string}[]
+  edges: {tail: string; head: string; style?: string}[]
+} {
+  const json = JSON.parse(execFileSync('dot', ['-Tjson'], {input: dot}).toString()) as {
+    objects: {_gvid: number; name: string; label: string; nodes?: number[]}[]
+    edges?: {tail: number; head: number; style?: string}[]
+  }
+  const byId = new Map(json.objects.map((o) => [o._gvid, o]))
+  const name = (id: number) => byId.get(id)?.name ?? `?${id}`
+  return {
+    clusters: json.objects.filter((o) => o.nodes).map((o) => o.name),
+    nodes: json.objects.filter((o) => !o.nodes).map((o) => ({name: o.name, label: o.label})),
+    edges: (json.edges ?? []).map((e) => ({tail: name(e.tail), head: name(e.head), style: e.style})),
+  }
+}
+
+function escapeRe(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
 describe('neutrace CLI on the seed snapshot', () => {
   beforeAll(requireBuild)
 
@@ -75,18 +98,28 @@ describe('neutrace CLI on the seed snapshot', () => {
     }
   })
 
-  it('trace --format json matches its schema; --format dot is a digraph', async () => {
+  it('trace --format json matches its schema; --format dot draws every hop, in order, to the verdict', async () => {
     const r = await cli('trace', SEED, '--vm', 'Oracle Linux', '--to', 'dhcp', '--format', 'json')
     const validate = validatorOf('trace')
     const body = JSON.parse(r.stdout)
     expect(validate(body), JSON.stringify(validate.errors)).toBe(true)
     expect(body.traces[0].verdict).toBe('delivered')
     expect(body.traces[0].dhcp).toMatchObject({host: 'control', namespace: 'qdhcp-5f833617-6179-4797-b7c0-7d420d84040c', knowsMac: true, offers: '198.19.0.3'})
-    const dot = await cli('trace', SEED, '--vm', 'Oracle Linux', '--format', 'dot')
+    // The picture Graphviz draws: one node per hop, labelled host / element / kind, chained in order, then the verdict.
+    const dot = await cli('trace', SEED, '--vm', 'Oracle Linux', '--to', 'dhcp', '--format', 'dot')
     expect(dot.stdout).toMatch(/^digraph neutrace_trace \{/)
+    const graph = graphviz(dot.stdout)
+    const hops: {host: string; element: string; kind: string}[] = body.traces[0].hops
+    expect(graph.nodes.map((n) => n.label)).toEqual([
+      ...hops.map((h) => expect.stringMatching(new RegExp(`^${escapeRe(`${h.host}\\n${h.element}\\n${h.kind}`)}`))),
+      expect.stringMatching(/^delivered: /),
+    ])
+    const chain = graph.nodes.slice(1).map((n, i) => `${graph.nodes[i].name} -> ${n.name}`)
+    expect(graph.edges.map((e) => `${e.tail} -> ${e.head}`)).toEqual(chain)
+    expect(graph.edges.at(-1)?.style).toBe('dashed')
   })
 
-  it('topology text, json (schema) and dot', async () => {
+  it('topology text, json (schema) and dot (every port on its bridge, the veth, patch, VM and namespace links)', async () => {
     const text = await cli('topology', SEED)
     expect(text.code).toBe(0)
     await golden('seed-topology.txt', text.stdout)
@@ -97,6 +130,27 @@ describe('neutrace CLI on the seed snapshot', () => {
     expect(body.hosts.map((h: {name: string}) => h.name)).toEqual(['compute-1'])
     const dot = await cli('topology', SEED, '--format', 'dot')
     expect(dot.stdout).toMatch(/^graph neutrace_topology \{/)
+    // What Graphviz reads: every OVS port of compute-1 linked to its bridge; the veth, patch and VM wiring of the seed.
+    const graph = graphviz(dot.stdout)
+    const names = new Set(graph.nodes.map((n) => n.name))
+    const edges = new Set(graph.edges.map((e) => [e.tail, e.head].sort().join(' -- ')))
+    const edge = (a: string, b: string) => [a, b].sort().join(' -- ')
+    for (const b of body.hosts[0].ovsBridges as {name: string; ports: {name: string}[]}[]) {
+      expect(names).toContain(`compute-1/${b.name}`)
+      for (const p of b.ports.filter((p) => p.name !== b.name)) expect(edges).toContain(edge(`compute-1/${b.name}`, `compute-1/${p.name}`))
+    }
+    for (const [a, b] of [
+      ['compute-1/qbr53903a95-82', 'compute-1/tap53903a95-82'], // Linux bridge port
+      ['compute-1/qbr53903a95-82', 'compute-1/qvb53903a95-82'],
+      ['compute-1/qvb53903a95-82', 'compute-1/qvo53903a95-82'], // veth pair
+      ['compute-1/int-br-eth2', 'compute-1/phy-br-eth2'], // br-int ↔ br-eth2
+      ['compute-1/tap53903a95-82', 'compute-1/vm:3707ac87-4f5d-4349-b7ed-3a673f55e5e1'], // the VM's NIC
+      ['control/br-int', 'control/tap26c9b807-7c'],
+      ['control/ns:qdhcp-5f833617-6179-4797-b7c0-7d420d84040c', 'control/tap26c9b807-7c'], // DHCP port in its namespace
+    ]) {
+      expect(edges, `${a} -- ${b}`).toContain(edge(a, b))
+    }
+    expect(graph.clusters).toEqual(['cluster_control', 'cluster_compute-1'])
   })
 
   it('exit code 2 with a clear message for a missing snapshot, an unknown VM, an unknown host', async () => {
