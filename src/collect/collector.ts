@@ -26,7 +26,7 @@ import {
 import {CONFIG_FILES, SPECS, type Spec} from '../specs.js'
 import {type InventoryHost, readSshConfig} from './inventory.js'
 import {silentLogger} from './log.js'
-import {followUps, hostStage, type PlanProblem, type PlannedCapture, SOURCES} from './plan.js'
+import {followUps, hostStage, keySourceIds, type PlanProblem, type PlannedCapture} from './plan.js'
 import {runBatch} from './batch.js'
 import {type RunResult, SshTransport, type Transport, TransportError} from './transport.js'
 
@@ -347,7 +347,7 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
     const stage1 = hostStage(ctx.specs, host.roles)
     const results1 = await runStage(1, stage1)
     const outputs = new Map<string, string>()
-    const sources = new Set<string>(Object.values(SOURCES))
+    const sources = keySourceIds(ctx.specs)
     for (const [i, p] of stage1.entries()) {
       if (sources.has(p.spec.id)) outputs.set(p.spec.id, results1[i].result.stdout.toString('utf8'))
     }

@@ -8,7 +8,7 @@ export type {RunOptions, RunResult, SshConnectOptions, Transport, TransportError
 export {shellQuote, quoteArg} from './quote.js'
 export {checkBridgeName, checkFilePath, checkIfName, checkNetnsName, checkPid} from './validate.js'
 export type {Checked} from './validate.js'
-export {followUps, hostStage, appliesTo, bridgesFrom, namespacesFrom, dnsmasqPidsFrom, filesFrom, vethsFrom, configFilesFrom} from './plan.js'
+export {followUps, hostStage, appliesTo, bridgesFrom, namespacesFrom, dnsmasqPidsFrom, filesFrom, vethsFrom, configFilesFrom, keysFrom, keySourceIds} from './plan.js'
 export type {FollowUpPlan, PlannedCapture, PlanProblem} from './plan.js'
 export {parseKnownHosts, verifyHostKey, knownHostName, fingerprint, formatKnownHostsLine, hostKeyAlgorithmsFor} from './known-hosts.js'
 export type {KnownHostEntry, HostKeyVerdict} from './known-hosts.js'

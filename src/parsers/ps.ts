@@ -28,6 +28,11 @@ export function parsePs(text: string): ParseResult<PsEntry[]> {
     }
     const words = trimmed.split(/\s+/)
     if (/^\d+$/.test(words[0])) {
+      // ps prints pids without leading zeros; a pid beyond 10 digits is no pid.
+      if (!/^[1-9]\d{0,9}$/.test(words[0])) {
+        problems.push({line, text: trimmed.slice(0, 200), message: `${words[0].slice(0, 20)} is not a pid`})
+        return
+      }
       if (words.length === 1) {
         problems.push({line, text: trimmed, message: 'pid without a command line'})
         return

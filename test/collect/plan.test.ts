@@ -9,10 +9,11 @@ import {
   filesFrom,
   followUps,
   hostStage,
+  keySourceIds,
   namespacesFrom,
   vethsFrom,
 } from '../../src/collect/plan.js'
-import {SPECS, type Spec} from '../../src/specs.js'
+import {keySourcesOf, SPEC_BY_ID, SPECS, type Spec} from '../../src/specs.js'
 
 const NET = '5f833617-6179-4797-b7c0-7d420d84040c'
 
@@ -62,8 +63,8 @@ describe('names from stage 1', () => {
 
   it('finds veths in `ip -j -d link`', () => {
     expect(vethsFrom(real.links)).toEqual({value: ['qvb3f7e5d8a-1b', 'qvo3f7e5d8a-1b'], problems: []})
-    expect(vethsFrom('{garbled').problems[0].message).toMatch(/^not JSON/)
-    expect(vethsFrom('[{"ifname":"a;b","linkinfo":{"info_kind":"veth"}}]').problems[0].text).toBe('a;b')
+    expect(vethsFrom('{garbled').problems[0].message).toMatch(/^not valid JSON/)
+    expect(vethsFrom('[{"ifindex":5,"ifname":"a;b","linkinfo":{"info_kind":"veth"}}]').problems[0].text).toBe('a;b')
   })
 
   it('finds dnsmasq pids in ps output', () => {
@@ -126,5 +127,23 @@ describe('stages', () => {
     const plan = followUps([spec], [], new Map([['ovs_vsctl_list_br', 'a\nb\nc\n']]), {maxPerSpec: 2})
     expect(plan.captures.map((c) => c.key)).toEqual(['a', 'b'])
     expect(plan.problems).toEqual([expect.objectContaining({spec: 'per_br', kind: 'truncated', text: 'c'})])
+  })
+})
+
+describe('where the keys come from is spec data', () => {
+  it('every scoped spec has key sources, each read from a host-scoped spec of the catalog', () => {
+    for (const spec of SPECS.filter((s) => s.scope !== 'host')) {
+      const sources = keySourcesOf(spec)
+      expect(sources.length, spec.id).toBeGreaterThan(0)
+      for (const source of sources) expect(SPEC_BY_ID.get(source.from)?.scope, `${spec.id} <- ${source.from}`).toBe('host')
+    }
+    expect(keySourcesOf(SPEC_BY_ID.get('ethtool_stats')!)).toEqual([{from: 'ip_link', take: 'veths'}])
+  })
+
+  it('a spec can name its own key source instead of its scope\'s', () => {
+    const spec: Spec = {id: 'per_dhcp_ns', scope: 'netns', keys: [{from: 'ip_netns', take: 'namespaces'}], argv: (ns) => ['echo', ns!], about: 't'}
+    const plan = followUps([spec], [], new Map([['ip_netns', 'qdhcp-1 (id: 0)\nqrouter-2\n']]))
+    expect(plan.captures.map((c) => c.key)).toEqual(['qdhcp-1', 'qrouter-2'])
+    expect([...keySourceIds([spec])]).toEqual(['ip_netns'])
   })
 })
