@@ -1,16 +1,16 @@
 // The offline pipeline in one place: snapshot -> actual model; intent -> reference model; analyzers; tracer.
 // Commands call these; so do the live collect-and-analyse paths.
 
-import {readFile, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import {analyze, type Finding} from './analyze/index.js'
-import {mergeIntent, parseIntentDocument} from './intent/index.js'
+import {type IntentDocument, IntentFolderError, intentOf, readIntentDocuments} from './intent/index.js'
 import {type ActualModel, buildActualModel} from './model/actual.js'
 import {buildReferenceModel, type ReferenceModel} from './model/reference.js'
 import {readSnapshot, type Snapshot, SnapshotError} from './snapshot/read.js'
 import {PACKAGE_ROOT} from './package-root.js'
 import {findVm, trace, TraceError, type TraceResult, type TraceTarget} from './trace/tracer.js'
-import type {DataProblem, Intent} from './types.js'
+import type {IntentDocumentName} from './specs.js'
+import type {Intent} from './types.js'
 
 export {PACKAGE_ROOT}
 
@@ -24,39 +24,29 @@ export interface Analysis {
   reference: ReferenceModel
 }
 
-async function intentFromDir(dir: string): Promise<{name: string; text: string}[]> {
-  let names: string[]
-  try {
-    names = (await readdir(dir)).filter((n) => /\.(json|txt)$/.test(n)).sort()
-  } catch (error) {
-    throw new SnapshotError(`--intent ${dir}: cannot read the folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
-  }
-  return Promise.all(names.map(async (name) => ({name, text: await readFile(join(dir, name), 'utf8')})))
-}
-
-/** Read the intent documents: those in the snapshot, and those of --intent (which come last and so fill gaps). */
-export function readIntent(files: {name: string; text: string}[]): Intent | undefined {
-  if (!files.length) return undefined
-  const problems: DataProblem[] = []
-  const parts = files.map(({name, text}) => {
-    const result = parseIntentDocument(name, text)
-    for (const p of result.problems) problems.push({...p, host: 'intent', spec: name, file: `intent/${name}`, kind: 'parse'})
-    return result.value
-  })
-  const intent = mergeIntent(parts)
-  intent.problems.push(...problems)
-  intent.sources = files.map((f) => f.name)
-  return intent
+/** The intent of an analysis: the snapshot's documents, then those of --intent (which come last and so fill gaps). */
+export function readIntent(documents: readonly IntentDocument[]): Intent | undefined {
+  return intentOf(documents)
 }
 
 export async function loadAnalysis(snapshotDir: string, opts: {intentDir?: string} = {}): Promise<Analysis> {
   const snapshot = await readSnapshot(snapshotDir)
-  return analysisOf(snapshot, opts.intentDir ? await intentFromDir(opts.intentDir) : [])
+  if (opts.intentDir === undefined) return analysisOf(snapshot)
+  let extra: Awaited<ReturnType<typeof readIntentDocuments>>
+  try {
+    extra = await readIntentDocuments(opts.intentDir, {required: true})
+  } catch (error) {
+    if (error instanceof IntentFolderError) throw new SnapshotError(`--intent ${opts.intentDir}: ${error.message}`)
+    throw error
+  }
+  const analysis = analysisOf(snapshot, extra.documents)
+  analysis.actual.problems.push(...extra.problems)
+  return analysis
 }
 
 /** The models of a snapshot already in memory (tests mutate captures and call this). */
-export function analysisOf(snapshot: Snapshot, extraIntent: {name: string; text: string}[] = []): Analysis {
-  const intent = readIntent([...snapshot.intentFiles, ...extraIntent])
+export function analysisOf(snapshot: Snapshot, extraIntent: {name: IntentDocumentName; text: string; file?: string}[] = []): Analysis {
+  const intent = readIntent([...snapshot.intentFiles, ...extraIntent.map((d) => ({...d, file: d.file ?? d.name}))])
   const actual = buildActualModel(snapshot)
   if (intent) actual.problems.push(...intent.problems)
   const reference = buildReferenceModel(actual, intent)

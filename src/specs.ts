@@ -222,6 +222,11 @@ export function isSpecId(id: unknown): id is SpecId {
   return typeof id === 'string' && SPEC_BY_ID.has(id)
 }
 
+/** A capture's spec id as a source of facts and problems: a spec this neutrace does not know is the collection's. */
+export function sourceOf(id: string): SourceId {
+  return isSpecId(id) ? id : 'collect'
+}
+
 /** The argv that runs a spec inside a container. */
 export function containerArgv(runtime: ContainerRuntime, container: string, argv: string[]): string[] {
   return [runtime, 'exec', container, ...argv]

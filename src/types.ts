@@ -1,6 +1,8 @@
 // The shared vocabulary of neutrace: what parsers return, what the models hold, what analyzers emit.
 // Data flows one way: captures -> parsers -> actual model -> analyzers/tracer -> renderers.
 
+import type {SourceId} from './specs.js'
+
 /** A problem found while reading data: never thrown through the pipeline, always recorded and carried on. */
 export interface ParseProblem {
   /** 1-based line in the capture, when the problem has one. */
@@ -19,7 +21,7 @@ export interface ParseResult<T> {
 /** A problem attached to the place it came from. */
 export interface DataProblem extends ParseProblem {
   host: string
-  spec: string
+  spec: SourceId
   file?: string
   kind: 'parse' | 'missing' | 'command-failed' | 'unreachable'
 }
@@ -79,7 +81,7 @@ export interface OvsConfig {
   ovsVersion?: string
   bridges: OvsBridge[]
   /** The capture each table was read from (findings cite it): the JSON tables, or ovs-vsctl show for all three. */
-  sources?: Record<'bridge' | 'port' | 'interface', {spec: string; file?: string}>
+  sources?: Record<'bridge' | 'port' | 'interface', {spec: SourceId; file?: string}>
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

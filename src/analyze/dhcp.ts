@@ -1,7 +1,7 @@
 // DHCP: the qdhcp namespace, dnsmasq, its interface and its host file. NAMESPACE_MISSING, DHCP_SERVER_DOWN,
 // DHCP_INTERFACE_MISMATCH, DHCP_HOST_MISSING, DHCP_HOST_MISMATCH, and PORT_MISSING for the DHCP port's device.
 
-import {type DhcpFiles, type Evidence, type HostModel, dnsmasqServes, findDevice, showsDhcpFor} from '../model/actual.js'
+import {type DhcpFiles, type Evidence, type HostModel, dnsmasqServes, findDevice, isMet, showsDhcpFor} from '../model/actual.js'
 import {type NetworkView, type PortView, dhcpDeviceOf, isDhcpPort} from '../model/reference.js'
 import {type AnalysisContext, type Analyzer, confidenceOf, finding, impactOf} from './context.js'
 import type {Finding} from './finding.js'
@@ -54,14 +54,14 @@ function networkChecks(ctx: AnalysisContext, net: NetworkView): Finding[] {
   const network = net.name ?? net.id
   for (const {host, port} of servingHosts(ctx, net)) {
     const files = host.dhcp.get(net.id)
-    if (host.namespaces && !host.namespaces.some((n) => n.name === ns)) {
+    if (isMet(host, 'ip_netns') && !host.namespaces.some((n) => n.name === ns)) {
       out.push(finding('NAMESPACE_MISSING', 'absent', {host: host.name, network, namespace: ns}, {host: host.name, element: ns, impact,
         confidence: confidenceOf(net.source, port?.source), expected: ns, actual: 'absent',
         evidence: [{host: host.name, spec: 'ip_netns', text: host.namespaces.map((n) => n.name).join(' ') || '(none)'}]}))
       continue
     }
     const servers = host.dnsmasq.filter((d) => dnsmasqServes(d, net.id))
-    if (host.psCaptured && !servers.length) {
+    if (isMet(host, 'ps') && !servers.length) {
       out.push(finding('DHCP_SERVER_DOWN', 'noProcess', {host: host.name, network}, {host: host.name, element: `dnsmasq ${ns}`, impact,
         confidence: confidenceOf(net.source, port?.source), expected: `dnsmasq in ${ns}`, actual: 'no process',
         evidence: [{host: host.name, spec: 'ps'}, ...(files?.hosts ? [files.hosts.evidence] : [])]}))

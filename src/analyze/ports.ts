@@ -1,6 +1,9 @@
 // The wiring of each port and of each host's bridges: PORT_MISSING, LINK_BROKEN, UPLINK_MISSING, VIF_MISMATCH.
 
-import {type DeviceRef, type Evidence, type HostModel, findDevice, findOvsInterface, linuxBridgeOf, vethPeer} from '../model/actual.js'
+import {
+  type DeviceRef, DEVICES_NEED, type Evidence, findDevice, findOvsInterface, type HostModel, isMet, LINUX_BRIDGES_NEED, linuxBridgeOf, OVS_NEED,
+  vethPeer,
+} from '../model/actual.js'
 import {type PortView, devicesOf, isComputePort} from '../model/reference.js'
 import {INTEGRATION_BRIDGE, type PhysLink, bridgeOf, ovsPortOf, physLinks, portsOnHost} from '../model/wiring.js'
 import type {LinkDevice, OvsBridge, OvsPort} from '../types.js'
@@ -51,12 +54,12 @@ function hybridChecks(ctx: AnalysisContext, host: HostModel, port: PortView): Fi
     out.push(finding('PORT_MISSING', 'qvoBroken', {qvo: d.qvo, qvb: d.qvb, error: ovs.iface.error ?? 'ofport -1'},
       absent(d.qvo, [ovsEvidence(host, 'interface', ovs.iface.error)])))
   }
-  if (host.linuxBridges) {
+  if (isMet(host, LINUX_BRIDGES_NEED)) {
     const qbr = host.linuxBridges.find((b) => b.name === d.qbr)
     if (!qbr) {
       out.push(finding('PORT_MISSING', 'qbrAbsent', {qbr: d.qbr, tap: d.tap, qvb: d.qvb}, absent(d.qbr, [{host: host.name, spec: 'brctl_show'}])))
     } else {
-      const members = [{host: host.name, spec: 'brctl_show', text: `${d.qbr}: ${qbr.interfaces.join(' ') || '(no interfaces)'}`}]
+      const members = [{host: host.name, spec: 'brctl_show' as const, text: `${d.qbr}: ${qbr.interfaces.join(' ') || '(no interfaces)'}`}]
       if (!qbr.interfaces.includes(d.qvb)) {
         out.push(finding('PORT_MISSING', 'qvbDetached', {qvb: d.qvb, qbr: d.qbr, elsewhere: linuxBridgeOf(host, d.qvb)?.name}, absent(d.qvb, members)))
       }
@@ -67,7 +70,7 @@ function hybridChecks(ctx: AnalysisContext, host: HostModel, port: PortView): Fi
     }
   }
   // The qvb/qvo veth pair.
-  if (host.devices.size) {
+  if (isMet(host, DEVICES_NEED)) {
     const qvb = findDevice(host, d.qvb)
     const qvo = findDevice(host, d.qvo)
     if (!qvb && qvo) {
@@ -100,7 +103,7 @@ function nativeChecks(ctx: AnalysisContext, host: HostModel, port: PortView): Fi
 
 function portChecks(ctx: AnalysisContext, host: HostModel): Finding[] {
   const out: Finding[] = []
-  if (!host.ovs) return out
+  if (!isMet(host, OVS_NEED)) return out
   for (const port of portsOnHost(ctx.reference, host)) {
     // Instance ports only: DHCP ports are checked with their namespace, router ports (qr-/qg- in qrouter namespaces)
     // are wired by the L3 agent, which neutrace does not model yet.
@@ -109,7 +112,7 @@ function portChecks(ctx: AnalysisContext, host: HostModel): Finding[] {
     if (moved) {
       out.push(finding('VIF_MISMATCH', 'bindingHost', {portId: port.id, host: host.name, pluggedOn: moved.name}, {host: host.name, element: port.id,
         impact: impactOf(ctx, [port]), confidence: 'high', expected: `binding:host_id=${moved.name} (where the VIF is)`, actual: `binding:host_id=${host.name}`,
-        evidence: [{host: 'intent', spec: 'ports', text: `${port.id} binding:host_id=${host.name}`}]}))
+        evidence: [{host: 'intent', spec: 'intent', text: `${port.id} binding:host_id=${host.name}`}]}))
       continue
     }
     if (!port.short) continue
@@ -218,7 +221,7 @@ function linkChecks(ctx: AnalysisContext, host: HostModel, link: PhysLink): Find
     }
     return out
   }
-  if (!host.devices.size) return out
+  if (!isMet(host, DEVICES_NEED)) return out
   const intDev = findDevice(host, link.intPort, '')
   const phyDev = findDevice(host, link.phyPort, '')
   if (intDev && phyDev) {
@@ -262,6 +265,6 @@ function mappingChecks(ctx: AnalysisContext, host: HostModel): Finding[] {
 export const portAnalyzer: Analyzer = (ctx) => ctx.actual.hosts.flatMap((h) => portChecks(ctx, h))
 
 export const linkAnalyzer: Analyzer = (ctx) => ctx.actual.hosts.flatMap((host) => {
-  if (!host.ovs || !bridgeOf(host, INTEGRATION_BRIDGE) || !needsPhysical(ctx, host)) return []
+  if (!isMet(host, OVS_NEED) || !bridgeOf(host, INTEGRATION_BRIDGE) || !needsPhysical(ctx, host)) return []
   return [...mappingChecks(ctx, host), ...physLinks(host).flatMap((link) => linkChecks(ctx, host, link))]
 })

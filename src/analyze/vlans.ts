@@ -1,7 +1,7 @@
 // Local VLANs, port tags and the VLAN translation flows: FLOW_MISSING, FLOW_SHADOWED (for expected flows),
 // SEGMENT_MISMATCH, VLAN_TAG_MISMATCH, DEAD_VLAN, LOCAL_VLAN_CONFLICT.
 
-import type {HostModel} from '../model/actual.js'
+import {type HostModel, isMet, OVS_NEED} from '../model/actual.js'
 import {DEAD_VLAN, type NetworkView, type PortView, isDhcpPort} from '../model/reference.js'
 import {
   INTEGRATION_BRIDGE, type LocalVlan, type PhysLink, flowInPort, flowVlan, isDropFlow, localVlanOf, portsOnHost,
@@ -195,7 +195,7 @@ export const vlanAnalyzer: Analyzer = (ctx) => {
   const out: Finding[] = []
   const perHost = new Map<HostModel, NetOnHost[]>()
   for (const host of ctx.actual.hosts) {
-    if (!host.ovs) continue
+    if (!isMet(host, OVS_NEED)) continue
     const nets = networksOnHost(ctx, host)
     perHost.set(host, nets)
     for (const n of nets) {

@@ -23,6 +23,7 @@ import {
   SNAPSHOT_FORMAT,
   SNAPSHOT_FORMAT_VERSION,
 } from '../snapshot/manifest.js'
+import {IntentFolderError, listIntentDocuments} from '../intent/load.js'
 import {CONFIG_FILES, SPECS, type Spec} from '../specs.js'
 import {type InventoryHost, readSshConfig} from './inventory.js'
 import {silentLogger} from './log.js'
@@ -388,19 +389,14 @@ async function checkOut(out: string): Promise<void> {
   if ((await readdir(out)).length > 0) throw new CollectError(`${out} already exists and is not empty; choose a new snapshot directory`)
 }
 
+/** The intent documents to copy, listed by the one intent reader. */
 async function intentFiles(dir: string): Promise<string[]> {
-  let names: string[]
   try {
-    names = await readdir(dir)
+    return (await listIntentDocuments(dir, {required: true})) ?? []
   } catch (error) {
-    throw new CollectError(`intent directory ${dir}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+    if (error instanceof IntentFolderError) throw new CollectError(error.message)
+    throw error
   }
-  const files: string[] = []
-  for (const name of names.sort()) {
-    if (!/\.(json|txt)$/.test(name)) continue
-    if ((await stat(join(dir, name))).isFile()) files.push(name)
-  }
-  return files
 }
 
 /** Run the intent source; its documents must be plain names not already taken by --intent files. */

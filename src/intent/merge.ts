@@ -2,6 +2,7 @@
 // what is still unknown (undefined, or an empty id/MAC) and never erases what is known; where two documents disagree
 // the first is kept and the disagreement is recorded. Lists (subnets, fixed IPs, addresses) are united.
 
+import type {IntentDocumentName} from '../specs.js'
 import type {DataProblem, Intent, IntentNetwork, IntentPort, IntentServer, IntentSubnet} from '../types.js'
 import type {IntentKind} from './normalise.js'
 
@@ -177,7 +178,8 @@ export function mergeIntent(parts: Partial<Intent>[]): Intent {
   const sources: string[] = []
 
   for (const part of parts) {
-    const source = part.sources?.[0] ?? 'intent'
+    // A document's problems name it by its file name (the intent reader only reads *.json and *.txt).
+    const source = (part.sources?.[0] as IntentDocumentName | undefined) ?? 'intent'
     const conflict: Conflict = (message) => problems.push({host: 'intent', spec: source, kind: 'parse', message})
     problems.push(...(part.problems ?? []))
     for (const n of part.networks ?? []) upsert(networks, n, 'network', conflict)

@@ -1,7 +1,7 @@
 // The actual model: what each host really has, rebuilt from the raw captures of a snapshot.
 // Every parse problem is recorded with host, spec, file and line; nothing here throws on bad data.
 
-import type {Evidence} from '../contracts/generated/diagnose.js'
+import type {Evidence as ContractEvidence} from '../contracts/generated/diagnose.js'
 import {parseBrctlShow} from '../parsers/brctl-show.js'
 import {parseBridgeLink} from '../parsers/bridge-link.js'
 import {parseAddnHosts, parseDhcpHosts, parseDhcpLeases, parseDhcpOpts} from '../parsers/dhcp-files.js'
@@ -11,6 +11,7 @@ import {bridgeMappings, networkVlanRanges, parseIni, type TunnelSettings, tunnel
 import {parseIpAddr} from '../parsers/ip-addr.js'
 import {parseIpLink} from '../parsers/ip-link.js'
 import {parseIpNetns} from '../parsers/ip-netns.js'
+import {parseIpRoute, type Route} from '../parsers/ip-route.js'
 import {parseLibvirtXml} from '../parsers/libvirt-xml.js'
 import {parseDumpFlows} from '../parsers/ovs-ofctl-dump-flows.js'
 import {parseOfctlShow} from '../parsers/ovs-ofctl-show.js'
@@ -18,15 +19,15 @@ import {buildOvsConfig, parseOvsdbJson} from '../parsers/ovs-vsctl-json.js'
 import {parseOvsVsctlShow} from '../parsers/ovs-vsctl-show.js'
 import {parsePs} from '../parsers/ps.js'
 import type {Capture, Snapshot} from '../snapshot/read.js'
-import {SPEC_BY_ID, type Role} from '../specs.js'
+import {isSpecId, type Role, type SourceId, sourceOf, SPEC_BY_ID, type SpecId} from '../specs.js'
 import type {
   DataProblem, DhcpHostEntry, DhcpLease, DhcpOptEntry, DnsmasqProcess, Flow, LinkDevice, LinuxBridge, NetnsEntry,
-  OvsBridge, OvsConfig, OvsInterface, OvsPort, ParseResult, VmDomain,
+  OvsBridge, OvsConfig, OvsInterface, OvsPort, ParseProblem, ParseResult, VmDomain,
 } from '../types.js'
 
 /** Where a fact came from: enough to show the operator the line. */
-/** Where a fact came from: the public contract's evidence (schemas/diagnose.schema.json). */
-export type {Evidence}
+/** Where a fact came from: the public contract's evidence (schemas/diagnose.schema.json), its spec a known source. */
+export type Evidence = Omit<ContractEvidence, 'spec'> & {spec: SourceId}
 
 export interface FlowTable {
   bridge: string
@@ -62,28 +63,46 @@ export interface AgentConfig {
   tunnel?: TunnelSettings & {evidence: Evidence}
 }
 
+/**
+ * What became of one capture. `complete`: it ran, exited 0 and its parser read all of it. `problems`: it was read,
+ * but some lines could not be (the rest is usable). `missing`: the snapshot has no such capture (never collected, or
+ * its file is gone). `failed`: the command failed, timed out or the host was unreachable. `unparseable`: its parser
+ * could read nothing of it. `damaged`: its file is not what the collector wrote (sha256 mismatch).
+ */
+export type CaptureState = 'complete' | 'problems' | 'missing' | 'failed' | 'unparseable' | 'damaged'
+
+export interface CaptureStatus {
+  spec: SpecId
+  key?: string
+  state: CaptureState
+  /** The capture's file, relative to the snapshot root, when there is one. */
+  file?: string
+  /** Why it is not complete: the command's error, the first parse problem, the mismatch. */
+  reason?: string
+}
+
 export interface HostModel {
   name: string
   roles: Role[]
   address?: string
   status: 'complete' | 'partial' | 'unreachable'
-  ovs?: OvsConfig
+  /** Empty when neither `ovs-vsctl show` nor the OVSDB tables were captured: ask `isMet(host, OVS_NEED)`. */
+  ovs: OvsConfig
   /** bridge -> port name -> OpenFlow port number */
   ofports: Map<string, Map<string, number>>
   flows: Map<string, FlowTable>
   /** namespace name -> devices; '' is the host's own (root) namespace. */
   devices: Map<string, LinkDevice[]>
-  /** undefined when `ip netns list` was not captured. */
-  namespaces?: NetnsEntry[]
-  linuxBridges?: LinuxBridge[]
+  namespaces: NetnsEntry[]
+  /** Routes of the root namespace, every table (`ip -j route show table all`). */
+  routes: Route[]
+  linuxBridges: LinuxBridge[]
   dnsmasq: DnsmasqInstance[]
-  /** Whether the process list was captured at all (no ps = dnsmasq state unknown). */
-  psCaptured: boolean
   dhcp: Map<string, DhcpFiles>
   vms: VmRecord[]
   config: AgentConfig
-  /** spec ids (and spec@key) that produced usable output */
-  captured: Set<string>
+  /** What became of each capture, by `spec` or `spec@key`: ask with captureOf / isMet / unmet, not directly. */
+  captures: Map<string, CaptureStatus>
 }
 
 export interface ActualModel {
@@ -103,19 +122,40 @@ class HostBuilder {
     const record = snapshot.hosts.find((h) => h.name === name)!
     this.host = {
       name, roles: record.roles ?? [], address: record.address, status: record.status ?? 'complete',
-      ofports: new Map(), flows: new Map(), devices: new Map(), dnsmasq: [], psCaptured: false, dhcp: new Map(), vms: [],
-      config: {}, captured: new Set(),
+      ovs: {bridges: []}, ofports: new Map(), flows: new Map(), devices: new Map(), namespaces: [], routes: [], linuxBridges: [], dnsmasq: [],
+      dhcp: new Map(), vms: [], config: {}, captures: new Map(),
     }
+    for (const capture of snapshot.captures) if (capture.host === name) this.record(capture, initialState(capture))
   }
 
-  captures(spec: string): Capture[] {
+  /** Record what became of a capture; a usable capture of a host-scoped spec is not overwritten by a later copy. */
+  record(capture: Capture, state: {state: CaptureState; reason?: string}): void {
+    if (!isSpecId(capture.spec)) return
+    const id = statusKey(capture.spec, capture.key)
+    const have = this.host.captures.get(id)
+    if (have && have.file !== capture.record.file && usable(have)) return
+    this.host.captures.set(id, {spec: capture.spec, ...(capture.key === undefined ? {} : {key: capture.key}), ...state,
+      ...(typeof capture.record.file === 'string' ? {file: capture.record.file} : {})})
+  }
+
+  /** After parsing: a complete capture whose parser met problems has `problems`, or is `unparseable` if nothing was read. */
+  parsed(capture: Capture, value: unknown, problems: readonly ParseProblem[]): void {
+    if (!isSpecId(capture.spec)) return
+    const status = this.host.captures.get(statusKey(capture.spec, capture.key))
+    if (!status || status.file !== capture.record.file || status.state !== 'complete' || !problems.length) return
+    const nothing = value === undefined || (Array.isArray(value) && value.length === 0)
+    status.state = nothing ? 'unparseable' : 'problems'
+    status.reason = `${problems[0].line ? `line ${problems[0].line}: ` : ''}${problems[0].message}`
+  }
+
+  captures(spec: SpecId): Capture[] {
     return this.snapshot.captures.filter((c) => c.host === this.host.name && c.spec === spec)
   }
 
   /** The text of a capture if it ran and produced output; otherwise a recorded problem and undefined. */
   text(capture: Capture): string | undefined {
     const {record} = capture
-    const where = {host: capture.host, spec: capture.spec, file: record.file}
+    const where = {host: capture.host, spec: sourceOf(capture.spec), file: record.file}
     const optional = SPEC_BY_ID.get(capture.spec)?.optional ?? false
     if (record.error || (record.exitCode !== 0 && record.exitCode !== undefined)) {
       if (!optional) {
@@ -126,12 +166,11 @@ class HostBuilder {
       return undefined
     }
     if (capture.text === undefined) return undefined
-    this.host.captured.add(capture.key === undefined ? capture.spec : `${capture.spec}@${capture.key}`)
     return capture.text
   }
 
   evidence(capture: Capture, line?: number, text?: string): Evidence {
-    return {host: capture.host, spec: capture.spec, file: capture.record.file, line, text}
+    return {host: capture.host, spec: sourceOf(capture.spec), file: capture.record.file, line, text}
   }
 
   /** Run a parser on a capture, recording its problems against host, spec and file. */
@@ -143,17 +182,19 @@ class HostBuilder {
       result = parser(text)
     } catch (error) {
       // A parser must not throw; if one does, the capture is lost but the analysis goes on.
-      this.problems.push({host: capture.host, spec: capture.spec, file: capture.record.file, kind: 'parse',
-        message: `parser failed: ${(error as Error).message}`})
+      const message = `parser failed: ${(error as Error).message}`
+      this.problems.push({host: capture.host, spec: sourceOf(capture.spec), file: capture.record.file, kind: 'parse', message})
+      this.parsed(capture, undefined, [{message}])
       return undefined
     }
+    this.parsed(capture, result.value, result.problems)
     for (const p of result.problems) {
-      this.problems.push({...p, host: capture.host, spec: capture.spec, file: capture.record.file, kind: 'parse'})
+      this.problems.push({...p, host: capture.host, spec: sourceOf(capture.spec), file: capture.record.file, kind: 'parse'})
     }
     return result.value
   }
 
-  one<T>(spec: string, parser: (text: string) => ParseResult<T>): {value: T; capture: Capture} | undefined {
+  one<T>(spec: SpecId, parser: (text: string) => ParseResult<T>): {value: T; capture: Capture} | undefined {
     for (const capture of this.captures(spec)) {
       const value = this.parse(capture, parser)
       if (value !== undefined) return {value, capture}
@@ -172,7 +213,7 @@ class HostBuilder {
   }
 
   buildOvs(): void {
-    const table = (spec: string) => this.one(spec, parseOvsdbJson)
+    const table = (spec: SpecId) => this.one(spec, parseOvsdbJson)
     const bridge = table('ovs_vsctl_list_bridge')
     const port = table('ovs_vsctl_list_port')
     const iface = table('ovs_vsctl_list_interface')
@@ -182,18 +223,18 @@ class HostBuilder {
       const result = buildOvsConfig({openVswitch, bridge: bridge.value, port: port.value, iface: iface.value})
       for (const p of result.problems) this.problems.push({...p, host: this.host.name, spec: 'ovs_vsctl_list_bridge', kind: 'parse'})
       fromJson = result.value
-      const source = (c: Capture) => ({spec: c.spec, file: c.record.file})
+      const source = (c: Capture) => ({spec: sourceOf(c.spec), file: c.record.file})
       fromJson.sources = {bridge: source(bridge.capture), port: source(port.capture), interface: source(iface.capture)}
     }
     const showCapture = this.one('ovs_vsctl_show', parseOvsVsctlShow)
     const show = showCapture?.value
     if (show && showCapture) {
-      const source = {spec: showCapture.capture.spec, file: showCapture.capture.record.file}
+      const source = {spec: sourceOf(showCapture.capture.spec), file: showCapture.capture.record.file}
       show.sources = {bridge: source, port: source, interface: source}
     }
-    this.host.ovs = fromJson ?? show
+    this.host.ovs = fromJson ?? show ?? {bridges: []}
     if (fromJson && show && !fromJson.ovsVersion) fromJson.ovsVersion = show.ovsVersion
-    for (const br of this.host.ovs?.bridges ?? []) {
+    for (const br of this.host.ovs.bridges) {
       const ports = new Map<string, number>()
       for (const p of br.ports) for (const i of p.interfaces) if (i.ofport !== undefined && i.ofport >= 0) ports.set(i.name, i.ofport)
       this.host.ofports.set(br.name, ports)
@@ -237,6 +278,7 @@ class HostBuilder {
     for (const [ns, v] of byNs) merge(ns, v.links, v.addrs)
     const ns = this.one('ip_netns', parseIpNetns)
     if (ns) this.host.namespaces = ns.value
+    this.host.routes = this.one('ip_route', parseIpRoute)?.value ?? []
     // ethtool -S peer_ifindex completes veth peers the link listing did not show (the seed's case).
     for (const c of this.captures('ethtool_stats')) {
       const stats = c.key ? this.parse(c, parseEthtoolStats) : undefined
@@ -274,7 +316,7 @@ class HostBuilder {
       this.host.linuxBridges = [...bridges.values()]
     }
     // Without brctl/bridge captures, the `master` attribute of ip link still tells membership.
-    if (!this.host.linuxBridges && this.host.devices.has('')) {
+    if (!brctl && !blink && this.host.devices.has('')) {
       const root = this.host.devices.get('')!
       const bridges = root.filter((d) => d.kind === 'bridge').map((d) => ({name: d.name, interfaces: root.filter((m) => m.master === d.name).map((m) => m.name)}))
       if (root.some((d) => d.kind !== undefined)) this.host.linuxBridges = bridges
@@ -350,7 +392,6 @@ class HostBuilder {
   buildProcesses(): void {
     const ps = this.one('ps', parsePs)
     if (!ps) return
-    this.host.psCaptured = true
     const netnsOfPid = new Map<string, string>()
     for (const c of this.captures('netns_of_pid')) {
       const text = c.key ? this.text(c) : undefined
@@ -366,6 +407,21 @@ class HostBuilder {
   }
 }
 
+function statusKey(spec: SpecId, key?: string): string {
+  return key === undefined ? spec : `${spec}@${key}`
+}
+
+/** What the snapshot says of a capture before any parser saw it. */
+function initialState(capture: Capture): {state: CaptureState; reason?: string} {
+  const {record} = capture
+  if (record.error || (record.exitCode !== 0 && record.exitCode !== undefined)) {
+    return {state: 'failed', reason: record.error ?? `exit code ${record.exitCode}`}
+  }
+  if (capture.text === undefined) return {state: 'missing', reason: 'capture file missing from the snapshot'}
+  if (capture.damage) return {state: 'damaged', reason: capture.damage}
+  return {state: 'complete'}
+}
+
 export function buildActualModel(snapshot: Snapshot): ActualModel {
   const problems: DataProblem[] = [...snapshot.problems]
   const hosts: HostModel[] = []
@@ -378,6 +434,55 @@ export function buildActualModel(snapshot: Snapshot): ActualModel {
     problems.push(...builder.problems)
   }
   return {hosts, problems}
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// What was captured: the one way to ask. A check declares the captures it rests on as a Need and asks isMet (or
+// unmet, for the reasons); a need that is not met makes the check unknown, never a fault.
+
+/** A capture a check rests on: a spec (any key of a scoped spec), one key of it, or a combination. */
+export type Need = SpecId | {spec: SpecId; key?: string} | {anyOf: readonly Need[]} | {allOf: readonly Need[]}
+
+/** How strict to be: `usable` accepts a capture with unreadable lines or a checksum mismatch (what was read is used);
+ * `complete` accepts only a capture read whole. */
+export type Strictness = 'usable' | 'complete'
+
+/** The Open vSwitch configuration: `ovs-vsctl show`, or the three OVSDB tables together. */
+export const OVS_NEED: Need = {anyOf: ['ovs_vsctl_show', {allOf: ['ovs_vsctl_list_bridge', 'ovs_vsctl_list_port', 'ovs_vsctl_list_interface']}]}
+/** The devices of the root namespace. */
+export const DEVICES_NEED: Need = {anyOf: ['ip_link', 'ip_addr']}
+/** Linux bridge membership: brctl, bridge link, or the `master` of `ip -d link`. */
+export const LINUX_BRIDGES_NEED: Need = {anyOf: ['brctl_show', 'bridge_link', 'ip_link']}
+
+export function usable(status: CaptureStatus, strictness: Strictness = 'usable'): boolean {
+  if (strictness === 'complete') return status.state === 'complete'
+  return status.state === 'complete' || status.state === 'problems' || status.state === 'damaged'
+}
+
+/** Was spec X (key K) captured, and how completely? Without a key, a scoped spec's best capture (usable first). */
+export function captureOf(host: HostModel, spec: SpecId, key?: string): CaptureStatus {
+  const exact = host.captures.get(statusKey(spec, key))
+  if (exact || key !== undefined) return exact ?? {spec, key, state: 'missing', reason: 'not in the snapshot'}
+  const keyed = [...host.captures.values()].filter((c) => c.spec === spec)
+  return keyed.find((c) => usable(c, 'complete')) ?? keyed.find((c) => usable(c)) ?? keyed[0] ??
+    {spec, state: 'missing', reason: 'not in the snapshot'}
+}
+
+/** The captures behind a need that are not there (or not complete enough); empty when the need is met. For anyOf,
+ * the reasons of every alternative. */
+export function unmet(host: HostModel, need: Need, strictness: Strictness = 'usable'): CaptureStatus[] {
+  if (typeof need === 'string') need = {spec: need}
+  if ('spec' in need) {
+    const status = captureOf(host, need.spec, need.key)
+    return usable(status, strictness) ? [] : [status]
+  }
+  if ('allOf' in need) return need.allOf.flatMap((n) => unmet(host, n, strictness))
+  const each = need.anyOf.map((n) => unmet(host, n, strictness))
+  return each.some((u) => u.length === 0) ? [] : each.flat()
+}
+
+export function isMet(host: HostModel, need: Need, strictness: Strictness = 'usable'): boolean {
+  return unmet(host, need, strictness).length === 0
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -1,9 +1,12 @@
 // Reading a snapshot directory: the manifest plus the raw text of every capture, checked against its sha256.
 
 import {createHash} from 'node:crypto'
-import {readFile, readdir} from 'node:fs/promises'
+import {realpath} from 'node:fs/promises'
 import {join, resolve, sep} from 'node:path'
+import {type IntentDocument, readIntentDocuments} from '../intent/load.js'
+import {sourceOf} from '../specs.js'
 import type {DataProblem} from '../types.js'
+import {readRegularFile} from './files.js'
 import {type CaptureRecord, type HostRecord, type Manifest, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_VERSION} from './manifest.js'
 
 export interface Capture {
@@ -13,6 +16,8 @@ export interface Capture {
   record: CaptureRecord
   /** The raw output; undefined when the file is missing or the command never produced output. */
   text?: string
+  /** Why the file is not what the collector wrote (sha256 mismatch), when it is not. */
+  damage?: string
 }
 
 export interface Snapshot {
@@ -20,8 +25,8 @@ export interface Snapshot {
   manifest: Manifest
   hosts: HostRecord[]
   captures: Capture[]
-  /** Intent documents: file name (relative to intent/) and text. */
-  intentFiles: {name: string; text: string}[]
+  /** Intent documents: file name (relative to intent/), text, and `intent/<name>` for problems. */
+  intentFiles: IntentDocument[]
   problems: DataProblem[]
 }
 
@@ -47,18 +52,20 @@ function inside(root: string, rel: string): string | undefined {
   return full.startsWith(root + sep) ? full : undefined
 }
 
+/** A capture file larger than this is refused (a million-flow dump is ~300 MB). */
+export const MAX_CAPTURE_BYTES = 1024 * 1024 * 1024
+
 export async function readSnapshot(dir: string): Promise<Snapshot> {
   const root = resolve(dir)
   const manifestPath = join(root, 'manifest.json')
-  let raw: string
-  try {
-    raw = await readFile(manifestPath, 'utf8')
-  } catch (error) {
-    throw new SnapshotError(`${manifestPath}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)}); is ${dir} a neutrace snapshot?`)
-  }
+  const realRoot = await realpath(root).catch((error: NodeJS.ErrnoException) => {
+    throw new SnapshotError(`${manifestPath}: cannot read (${error.code ?? String(error)}); is ${dir} a neutrace snapshot?`)
+  })
+  const read = await readRegularFile(manifestPath, MAX_CAPTURE_BYTES, {within: realRoot})
+  if ('error' in read) throw new SnapshotError(`${manifestPath}: cannot read (${read.error}); is ${dir} a neutrace snapshot?`)
   let parsed: unknown
   try {
-    parsed = JSON.parse(raw)
+    parsed = JSON.parse(read.text)
   } catch (error) {
     throw new SnapshotError(`${manifestPath}: invalid JSON (${(error as Error).message})`)
   }
@@ -68,39 +75,36 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
   await Promise.all(manifest.hosts.flatMap((host) => host.captures.map(async (record) => {
     const capture: Capture = {host: host.name, spec: record.spec, key: record.key, record}
     captures.push(capture)
-    const where = {host: host.name, spec: record.spec, file: record.file}
+    const where = {host: host.name, spec: sourceOf(record.spec), file: record.file}
     const path = typeof record.file === 'string' ? inside(root, record.file) : undefined
     if (!path) {
       problems.push({...where, kind: 'missing', message: `capture file path ${JSON.stringify(record.file)} is outside the snapshot`})
       return
     }
-    try {
-      const buf = await readFile(path)
-      capture.text = buf.toString('utf8')
-      const sum = createHash('sha256').update(buf).digest('hex')
-      if (record.sha256 && sum !== record.sha256) {
-        problems.push({...where, kind: 'parse', message: `sha256 mismatch: manifest says ${record.sha256.slice(0, 12)}…, file has ${sum.slice(0, 12)}… (edited or truncated)`})
-      }
-    } catch {
-      if (record.exitCode === 0) problems.push({...where, kind: 'missing', message: 'capture file missing from the snapshot'})
+    const file = await readRegularFile(path, MAX_CAPTURE_BYTES, {within: realRoot})
+    if ('error' in file) {
+      if (file.error !== 'ENOENT') problems.push({...where, kind: 'missing', message: `capture file refused: ${file.error}`})
+      else if (record.exitCode === 0) problems.push({...where, kind: 'missing', message: 'capture file missing from the snapshot'})
+      return
+    }
+    capture.text = file.text
+    const sum = createHash('sha256').update(file.buffer).digest('hex')
+    if (record.sha256 && sum !== record.sha256) {
+      capture.damage = `sha256 mismatch: manifest says ${record.sha256.slice(0, 12)}…, file has ${sum.slice(0, 12)}… (edited or truncated)`
+      problems.push({...where, kind: 'parse', message: capture.damage})
     }
   })))
   // Names the collector refused to use (hostile or malformed) and fan-outs it cut short.
-  for (const p of manifest.problems ?? []) problems.push({host: p.host, spec: p.spec, line: p.line, text: p.text, kind: 'parse', message: p.message})
+  for (const p of manifest.problems ?? []) {
+    problems.push({host: p.host, spec: sourceOf(p.spec), line: p.line, text: p.text, kind: 'parse', message: p.message})
+  }
   // Keep manifest order: stable output regardless of read completion order.
   const order = new Map(manifest.hosts.flatMap((h) => h.captures.map((c, i) => [c, i] as const)))
   captures.sort((a, b) => a.host.localeCompare(b.host) || order.get(a.record)! - order.get(b.record)!)
 
-  const intentFiles: {name: string; text: string}[] = []
-  const intentDir = join(root, 'intent')
-  let names: string[] = []
-  try {
-    names = (await readdir(intentDir)).filter((n) => /\.(json|txt)$/.test(n)).sort()
-  } catch {
-    // no intent folder: fine
-  }
-  for (const name of names) intentFiles.push({name, text: await readFile(join(intentDir, name), 'utf8')})
-  return {dir: root, manifest, hosts: manifest.hosts, captures, intentFiles, problems}
+  const intent = await readIntentDocuments(join(root, 'intent'), {fileName: (name) => `intent/${name}`})
+  problems.push(...intent.problems)
+  return {dir: root, manifest, hosts: manifest.hosts, captures, intentFiles: intent.documents, problems}
 }
 
 /** The captures of one host and spec (all keys), in manifest order. */

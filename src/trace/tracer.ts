@@ -3,7 +3,7 @@
 // physical network into the qdhcp namespace of its network on another node.
 
 import type {Hop, HopKind, Trace, TraceVm, Verdict} from '../contracts/generated/trace.js'
-import {type ActualModel, type DnsmasqInstance, type HostModel, findDevice, dnsmasqServes, findOvsInterface, linuxBridgeOf, showsDhcpFor, vethPeer} from '../model/actual.js'
+import {type ActualModel, type DnsmasqInstance, type HostModel, findDevice, dnsmasqServes, findOvsInterface, linuxBridgeOf, isMet, showsDhcpFor, vethPeer} from '../model/actual.js'
 import {type PortView, type ReferenceModel, isDhcpPort} from '../model/reference.js'
 import {ENCAP_OVERHEAD, endpointOf, hostOfEndpoint, isTunnelType, tunnelPortTo} from '../model/tunnels.js'
 import {type PhysLink, wiredLinks} from '../model/wiring.js'
@@ -456,11 +456,11 @@ export function trace(model: ActualModel, ref: ReferenceModel, vm: TraceVm, targ
     const server = dnsmasqFor(h, b.end!.netns!)
     const files = h.dhcp.get(b.end!.netns!.slice('qdhcp-'.length))
     const entry = files?.hosts?.entries.find((e) => e.mac.toLowerCase() === vm.mac)
-    result.dhcp = {host: h.name, namespace: b.end!.netns!, device: b.end!.element, server: Boolean(server) || !h.psCaptured, knowsMac: Boolean(entry), offers: entry?.ip}
+    result.dhcp = {host: h.name, namespace: b.end!.netns!, device: b.end!.element, server: Boolean(server) || !isMet(h, 'ps'), knowsMac: Boolean(entry), offers: entry?.ip}
     const serverHop: Hop = {host: h.name, kind: 'dhcp-server', element: server ? `dnsmasq pid ${server.pid ?? '?'}` : 'dnsmasq', vlan: null,
       note: entry ? `knows ${vm.mac} → ${entry.ip}` : server ? `does not know ${vm.mac}` : 'not running'}
     b.hops = [...b.hops, {host: h.name, kind: 'namespace', element: b.end!.netns!, vlan: null, note: `${b.end!.element}`}, serverHop]
-    if ((server || !h.psCaptured) && entry) {
+    if ((server || !isMet(h, 'ps')) && entry) {
       finish(result, b, 'delivered', `reaches ${b.end!.element} in ${b.end!.netns} on ${h.name}; dnsmasq offers ${entry.ip}`, w)
       result.reply = traceReply(model, vm, h, b.end!.netns!, b.end!.element, entry.ip, w, result)
       if (result.reply && result.reply.verdict !== 'delivered') {
