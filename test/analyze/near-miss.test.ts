@@ -1,0 +1,104 @@
+// Every finding code has a near miss that must stay quiet: a situation close to its fault that is healthy. Each case
+// edits the seed snapshot the way the healthy variant would look, and asserts that neither this code nor any other
+// error or warning is raised. (The fault side of each code: seed-faults.test.ts.)
+
+import {beforeAll, describe, expect, it} from 'vitest'
+import {FINDING_CODES, type FindingCode} from '../../src/analyze/codes.js'
+import {analysisOf, diagnose, SEED_SNAPSHOT} from '../../src/engine.js'
+import {readSnapshot, type Snapshot} from '../../src/snapshot/read.js'
+
+const NET = '5f833617-6179-4797-b7c0-7d420d84040c'
+const HOST_FILE = `/var/lib/neutron/dhcp/${NET}/host`
+const LIBVIRT = '/var/lib/nova/instances/3707ac87-4f5d-4349-b7ed-3a673f55e5e1/libvirt.xml'
+
+let seed: Snapshot
+beforeAll(async () => {
+  seed = await readSnapshot(SEED_SNAPSHOT)
+})
+
+type Edit =
+  | {host: string; spec: string; key?: string; text: (t: string) => string}
+  | {intent: string; text: (t: string) => string}
+  | {host: string; spec: string; key?: string; record: (r: Snapshot['captures'][number]['record']) => void}
+
+function apply(edits: Edit[]): Snapshot {
+  const snap: Snapshot = structuredClone(seed)
+  for (const e of edits) {
+    if ('intent' in e) {
+      const f = snap.intentFiles.find((x) => x.name === e.intent)!
+      const before = f.text
+      f.text = e.text(before)
+      if (f.text === before) throw new Error(`edit of intent/${e.intent} changed nothing`)
+      continue
+    }
+    const c = snap.captures.find((x) => x.host === e.host && x.spec === e.spec && (e.key === undefined || x.key === e.key))
+    if (!c) throw new Error(`no capture ${e.host} ${e.spec} ${e.key ?? ''}`)
+    if ('record' in e) {
+      e.record(c.record)
+      continue
+    }
+    const before = c.text!
+    c.text = e.text(before)
+    if (c.text === before) throw new Error(`edit of ${e.host} ${e.spec} ${e.key ?? ''} changed nothing`)
+  }
+  return snap
+}
+
+const flows = (host: string, bridge: string, text: (t: string) => string): Edit => ({host, spec: 'ovs_ofctl_dump_flows', key: bridge, text})
+
+const NEAR_MISSES: Record<FindingCode, {what: string; edits: Edit[]}> = {
+  FLOW_MISSING: {what: 'the egress translation at another priority and the default NORMAL flow at priority 0 (modern spelling)',
+    edits: [flows('compute-1', 'br-eth2', (t) => t.replace('priority=4,in_port=2,dl_vlan=3', 'priority=5,in_port=2,dl_vlan=3').replace('priority=1 actions=NORMAL', 'priority=0 actions=NORMAL'))]},
+  FLOW_SHADOWED: {what: 'a higher-priority drop that overlaps the egress translation but matches another VLAN',
+    edits: [flows('compute-1', 'br-eth2', (t) => t + ' cookie=0x0, duration=1.0s, table=0, n_packets=0, n_bytes=0, idle_age=1, priority=10,in_port=2,dl_vlan=4 actions=drop\n')]},
+  SEGMENT_MISMATCH: {what: 'the segmentation id changed everywhere at once (Neutron and both hosts say 1001)',
+    edits: [{intent: 'net-create.txt', text: (t) => t.replace('| provider:segmentation_id  | 1000 ', '| provider:segmentation_id  | 1001 ')},
+      ...['compute-1', 'control'].flatMap((h) => ['br-eth2', 'br-int'].map((b) => flows(h, b, (t) => t.replace(/mod_vlan_vid:1000|dl_vlan=1000/g, (m) => m.replace('1000', '1001')))))]},
+  VLAN_TAG_MISMATCH: {what: "compute-1's local VLAN renumbered from 3 to 7 consistently: port tag and both translations",
+    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', text: (t) => t.replace('tag: 3', 'tag: 7')},
+      flows('compute-1', 'br-eth2', (t) => t.replace('dl_vlan=3 ', 'dl_vlan=7 ')), flows('compute-1', 'br-int', (t) => t.replace('mod_vlan_vid:3,', 'mod_vlan_vid:7,'))]},
+  DEAD_VLAN: {what: 'a port in the dead VLAN 4095 that Neutron holds DOWN (the agent parks it there)',
+    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', text: (t) => t.replace('tag: 3', 'tag: 4095')},
+      {intent: 'ports.json', text: (t) => t.replace(/("device_id": "3707ac87[^]*?"status": )"ACTIVE"/, '$1"DOWN"')}]},
+  LOCAL_VLAN_CONFLICT: {what: 'the same local VLAN number (3) for net1 on two hosts: local VLANs are per host',
+    edits: [{host: 'control', spec: 'ovs_vsctl_show', text: (t) => t.replace('tag: 1', 'tag: 3')},
+      flows('control', 'br-eth2', (t) => t.replace('dl_vlan=1 ', 'dl_vlan=3 ')), flows('control', 'br-int', (t) => t.replace('mod_vlan_vid:1,', 'mod_vlan_vid:3,'))]},
+  PORT_MISSING: {what: 'the qvo, qbr, qvb and tap all present, the OVS names written without quotes',
+    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', text: (t) => t.replace(/"(qvo53903a95-82)"/g, '$1')}]},
+  LINK_BROKEN: {what: 'a veth end whose operstate is UNKNOWN (admin up): not down',
+    edits: [{host: 'compute-1', spec: 'ip_link', text: (t) => t.replace(/(int-br-eth2: <BROADCAST,MULTICAST,UP,LOWER_UP>.*state) UP/, '$1 UNKNOWN')}]},
+  UPLINK_MISSING: {what: 'the physical bridge has its NIC under another name (ens3, a system port)',
+    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', text: (t) => t.replace('Port "eth2"\n            Interface "eth2"', 'Port "ens3"\n            Interface "ens3"')}]},
+  NAMESPACE_MISSING: {what: 'no qdhcp namespace for a network whose subnet has DHCP disabled',
+    edits: [{intent: 'subnet-create.txt', text: (t) => t.replace('| enable_dhcp      | True ', '| enable_dhcp      | False')},
+      {host: 'control', spec: 'ip_netns', text: () => ''}]},
+  DHCP_SERVER_DOWN: {what: 'dnsmasq running from another path (/usr/local/sbin), its command line otherwise the agent\'s',
+    edits: [{host: 'control', spec: 'ps', text: (t) => t.replace(' dnsmasq --no-hosts', ' /usr/local/sbin/dnsmasq --no-hosts')}]},
+  DHCP_HOST_MISSING: {what: "the VM's MAC in the host file in upper case",
+    edits: [{host: 'control', spec: 'file', key: HOST_FILE, text: (t) => t.replace('fa:16:3e:fe:c7:87', 'FA:16:3E:FE:C7:87')}]},
+  DHCP_HOST_MISMATCH: {what: 'the right address under another host name (host-198-19-0-3.novalocal)',
+    edits: [{host: 'control', spec: 'file', key: HOST_FILE, text: (t) => t.replace('host-198-19-0-3.openstacklocal', 'host-198-19-0-3.novalocal')}]},
+  DHCP_INTERFACE_MISMATCH: {what: 'dnsmasq without --interface (bound by its namespace, as modern agents start it)',
+    edits: [{host: 'control', spec: 'ps', text: (t) => t.replace(' --interface=tap26c9b807-7c', '')}]},
+  VIF_MISMATCH: {what: "the VM definition's MAC in upper case",
+    edits: [{host: 'compute-1', spec: 'file', key: LIBVIRT, text: (t) => t.replace(/fa:16:3e:fe:c7:87/g, 'FA:16:3E:FE:C7:87')}]},
+  DATA_MISSING: {what: 'a capture that succeeded and also wrote to stderr',
+    edits: [{host: 'control', spec: 'ps', record: (r) => {
+      r.stderrFile = 'hosts/control/ps.err'
+    }}]},
+  PARSE_ERROR: {what: 'a flow dump with the OF1.3 reply header and trailing blank lines',
+    edits: [flows('compute-1', 'br-eth2', (t) => t.replace('NXST_FLOW reply (xid=0x4):', 'OFPST_FLOW reply (OF1.3) (xid=0x2):') + '\n\n')]},
+}
+
+describe('near misses stay quiet: close to each fault, healthy', () => {
+  it('covers every code of the catalog', () => {
+    expect(Object.keys(NEAR_MISSES).sort()).toEqual(Object.keys(FINDING_CODES).sort())
+  })
+
+  for (const [code, {what, edits}] of Object.entries(NEAR_MISSES)) {
+    it(`${code}: ${what}`, () => {
+      const findings = diagnose(analysisOf(apply(edits)))
+      expect(findings.filter((f) => f.code === code || f.severity !== 'info').map((f) => `${f.severity} ${f.code} ${f.host} ${f.element}: ${f.message}`)).toEqual([])
+    })
+  }
+})
