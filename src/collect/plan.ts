@@ -8,7 +8,7 @@ import {parseFindListLines, parseList} from '../parsers/find-list.js'
 import {parseIpLink} from '../parsers/ip-link.js'
 import {parseIpNetnsLines} from '../parsers/ip-netns.js'
 import {parsePs} from '../parsers/ps.js'
-import {type KeySource, keySourcesOf, KEY_SOURCES, type Role, type Spec, type SpecId} from '../specs.js'
+import {type KeySource, keySourcesOf, KEY_SOURCES, type Role, type Spec} from '../specs.js'
 import type {ParseProblem, ParseResult} from '../types.js'
 import {type Checked, checkBridgeName, checkFilePath, checkIfName, checkNetnsName, checkPid} from './validate.js'
 
