@@ -1,6 +1,8 @@
 import {Command, Flags} from '@oclif/core'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
 import {EXIT, InputError, load, snapshotArg} from '../src/cli/common.js'
+import {diagnose} from '../src/engine.js'
+import {dotToSvg} from '../src/render/svg.js'
 import {renderTopologyDot, renderTopologyText, topologyJson, topologyOf} from '../src/render/topology.js'
 
 export default class Topology extends Command {
@@ -8,12 +10,12 @@ export default class Topology extends Command {
   static override examples = [
     '<%= config.bin %> topology',
     '<%= config.bin %> topology ./snap --host compute-1',
-    '<%= config.bin %> topology ./snap --format dot | dot -Tsvg > topology.svg',
+    '<%= config.bin %> topology ./snap --format svg > topology.svg',
   ]
   static override args = {snapshot: snapshotArg}
   static override flags = {
     host: Flags.string({description: 'only this host'}),
-    format: Flags.string({description: 'output format', options: ['text', 'json', 'dot'], default: 'text'}),
+    format: Flags.string({description: 'output format', options: ['text', 'json', 'dot', 'svg'], default: 'text'}),
   }
 
   async run(): Promise<void> {
@@ -30,7 +32,8 @@ export default class Topology extends Command {
       this.error(`no host ${flags.host} in the snapshot; hosts: ${analysis.actual.hosts.map((h) => h.name).join(', ')}`, {exit: EXIT.usage})
     }
     if (flags.format === 'json') this.log(renderJson(topologyJson(analysis.actual, flags.host, this.config.version)))
-    else if (flags.format === 'dot') this.log(terminalSafe(renderTopologyDot(analysis.actual, flags.host)))
+    else if (flags.format === 'dot') this.log(terminalSafe(renderTopologyDot(analysis.actual, flags.host, diagnose(analysis))))
+    else if (flags.format === 'svg') this.log(await dotToSvg(renderTopologyDot(analysis.actual, flags.host, diagnose(analysis))))
     else this.log(terminalSafe(hosts.map((h) => renderTopologyText(topologyOf(h))).join('\n\n')))
   }
 }

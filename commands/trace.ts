@@ -1,8 +1,9 @@
 import {Command, Flags} from '@oclif/core'
-import {traceVm, TraceError} from '../src/engine.js'
+import {diagnose, traceVm, TraceError} from '../src/engine.js'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
 import {EXIT, InputError, intentFlag, snapshotArg} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
+import {dotToSvg} from '../src/render/svg.js'
 import {renderTraceDot, renderTraceText, traceJson} from '../src/render/trace.js'
 import type {TraceTarget} from '../src/trace/tracer.js'
 
@@ -17,7 +18,7 @@ Exit status: 0 when every trace is delivered, 1 when one is not, 2 for usage or 
     '<%= config.bin %> trace --vm fa:16:3e:fe:c7:87',
     '<%= config.bin %> trace ./snap --vm "Oracle Linux" --to dhcp',
     '<%= config.bin %> trace --inventory inventory.yaml --vm vm-1 --to dhcp   # collect over SSH, then trace',
-    '<%= config.bin %> trace ./snap --vm 3707ac87-4f5d-4349-b7ed-3a673f55e5e1 --format dot | dot -Tsvg > trace.svg',
+    '<%= config.bin %> trace ./snap --vm 3707ac87-4f5d-4349-b7ed-3a673f55e5e1 --format svg > trace.svg',
   ]
   static override args = {snapshot: snapshotArg}
   static override flags = {
@@ -26,21 +27,24 @@ Exit status: 0 when every trace is delivered, 1 when one is not, 2 for usage or 
     vm: Flags.string({description: 'the VM: instance uuid or name, MAC, Neutron port id or IP', required: true}),
     to: Flags.string({description: 'where to follow the frame', options: ['uplink', 'dhcp'], default: 'uplink'}),
     intent: intentFlag,
-    format: Flags.string({description: 'output format', options: ['text', 'json', 'dot'], default: 'text'}),
+    format: Flags.string({description: 'output format (svg: drawn by the bundled Graphviz)', options: ['text', 'json', 'dot', 'svg'], default: 'text'}),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Trace)
     let results
+    let findings
     try {
       const analysis = await loadOrCollect(args.snapshot, flags, (m) => this.warn(m))
       results = traceVm(analysis, flags.vm, flags.to as TraceTarget)
+      findings = flags.format === 'dot' || flags.format === 'svg' ? diagnose(analysis) : []
     } catch (error) {
       if (error instanceof InputError || error instanceof TraceError) this.error(error.message, {exit: EXIT.usage})
       throw error
     }
     if (flags.format === 'json') this.log(renderJson(traceJson(results, this.config.version)))
-    else if (flags.format === 'dot') this.log(terminalSafe(renderTraceDot(results)))
+    else if (flags.format === 'dot') this.log(terminalSafe(renderTraceDot(results, findings)))
+    else if (flags.format === 'svg') this.log(await dotToSvg(renderTraceDot(results, findings)))
     else this.log(terminalSafe(results.map(renderTraceText).join('\n\n')))
     if (results.some((r) => r.verdict !== 'delivered')) this.exit(EXIT.problem)
   }

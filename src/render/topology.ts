@@ -3,7 +3,10 @@
 
 import type {TopologyHost, TopologyReport} from '../contracts/index.js'
 import {type ActualModel, type HostModel, findOvsInterface, vethPeer, findDevice} from '../model/actual.js'
+import type {Finding} from '../analyze/index.js'
+import {physLinks} from '../model/wiring.js'
 import {dotLabel, dotString, escapeTerminal as t} from './escape.js'
+import {findingsAt, wrapLabel} from './trace.js'
 
 export const TOPOLOGY_SCHEMA_VERSION: TopologyReport['schemaVersion'] = 1
 
@@ -69,46 +72,93 @@ export function renderTopologyText(topo: TopologyHost): string {
   return out.join('\n')
 }
 
-export function renderTopologyDot(model: ActualModel, hostFilter?: string): string {
-  const out = ['graph neutrace_topology {', '  compound=true;', '  node [shape=box, fontname="monospace"];']
+const RED = '#c62828'
+
+/**
+ * Each host drawn the way the seed draws a node: VMs on top, then taps and qbr Linux bridges, the qvb/qvo veth, br-int
+ * with the DHCP namespaces beside its ports, the int-/phy- links, the physical bridges, their NICs at the bottom; with
+ * several hosts, the physical networks join the NICs underneath. Elements a finding names are red.
+ */
+export function renderTopologyDot(model: ActualModel, hostFilter?: string, findings: readonly Finding[] = []): string {
+  const out = ['graph neutrace_topology {', '  rankdir=TB; newrank=true; nodesep=0.3; ranksep=0.35;',
+    '  graph [fontname="Courier", fontsize=13, labeljust=l];',
+    '  node [shape=box, style=filled, fillcolor=white, fontname="Courier", fontsize=11, margin="0.1,0.04"];',
+    '  edge [color="#555555"];']
   const id = (host: string, name: string) => dotString(`${host}/${name}`)
   const edges = new Set<string>()
-  for (const host of model.hosts.filter((h) => !hostFilter || h.name === hostFilter)) {
+  const hosts = model.hosts.filter((h) => !hostFilter || h.name === hostFilter)
+  const uplinks: {host: string; nic: string; physnet: string}[] = []
+  for (const host of hosts) {
     const topo = topologyOf(host)
-    out.push(`  subgraph ${dotString(`cluster_${host.name}`)} {`, `    label=${dotString(host.name)};`)
+    const red = (name: string) => findingsAt(findings, host.name, name).length > 0
+    const node = (name: string, lines: string[], attrs: string, key = name) => {
+      const faulty = red(name)
+      const redStyle = faulty ? `, color="${RED}", fontcolor="${RED}", penwidth=2.5, fillcolor="#fdecea"` : ''
+      const text = faulty ? [...lines, findingsAt(findings, host.name, name).map((f) => f.code).join(', ')] : lines
+      return `    ${id(host.name, key)} [label=${dotLabel(...text)}${attrs ? `, ${attrs}` : ''}${redStyle}];`
+    }
+    const faultyHost = findings.some((f) => f.host === host.name && f.severity === 'error')
+    out.push(`  subgraph ${dotString(`cluster_${host.name}`)} {`,
+      `    label=${dotString(`${host.name} [${topo.roles.join(', ')}]`)}; style="rounded"; color="${faultyHost ? RED : '#777777'}";`)
+    const bridgeNames = new Set(topo.ovsBridges.map((b) => b.name))
+    const portBridge = new Map(topo.ovsBridges.flatMap((b) => b.ports.map((p) => [p.name, b.name] as const)))
+    const vmDevs = new Set(topo.vms.flatMap((v) => v.interfaces.map((i) => i.dev).filter((d): d is string => Boolean(d))))
+    const links = physLinks(host)
     for (const b of topo.ovsBridges) {
-      out.push(`    ${id(host.name, b.name)} [shape=component, label=${dotString(b.name)}];`)
+      const integration = b.name === 'br-int'
+      out.push(node(b.name, [b.name, `OVS bridge, ${b.flows} flows`], 'shape=component, fillcolor="#dcecfb"'))
       for (const p of b.ports) {
         if (p.name === b.name) continue
-        out.push(`    ${id(host.name, p.name)} [label=${p.tag !== undefined ? dotLabel(p.name, `tag ${p.tag}`) : dotString(p.name)}];`)
-        edges.add(`  ${id(host.name, b.name)} -- ${id(host.name, p.name)};`)
-        if (p.peer) {
-          const peer = p.peer.split('@')[0]
-          const key = [p.name, peer].sort().join('|')
-          edges.add(`  ${id(host.name, key.split('|')[0])} -- ${id(host.name, key.split('|')[1])} [style=dashed];`)
+        const peer = p.peer?.split('@')[0]
+        const toBridge = peer !== undefined && portBridge.has(peer) && portBridge.get(peer) !== b.name
+        const nic = !integration && !toBridge && p.type === 'system'
+        const attrs = [p.tag !== undefined ? `tag ${p.tag}` : '', p.type !== 'system' && p.type !== 'internal' ? p.type : '',
+          p.error ? `error: ${p.error}` : ''].filter(Boolean).join(', ')
+        out.push(node(p.name, attrs ? [p.name, attrs] : [p.name], nic ? 'fillcolor="#eeeeee", penwidth=2' : ''))
+        // VIFs and namespace ports sit above br-int; links to other bridges below it; above a physical bridge, NICs below.
+        const above = integration ? !toBridge : toBridge
+        edges.add(above ? `  ${id(host.name, p.name)} -- ${id(host.name, b.name)};` : `  ${id(host.name, b.name)} -- ${id(host.name, p.name)};`)
+        if (peer && toBridge && integration) edges.add(`  ${id(host.name, p.name)} -- ${id(host.name, peer)} [style=dashed];`)
+        if (nic) {
+          const link = links.find((l) => l.bridge === b.name)
+          uplinks.push({host: host.name, nic: p.name, physnet: link?.physnet ?? 'physical network'})
         }
       }
     }
     for (const b of topo.linuxBridges) {
-      out.push(`    ${id(host.name, b.name)} [shape=component, label=${dotString(b.name)}];`)
+      out.push(node(b.name, [b.name, 'Linux bridge'], 'fillcolor="#fff4d6"'))
       for (const i of b.interfaces) {
-        out.push(`    ${id(host.name, i)} [label=${dotString(i)}];`)
-        edges.add(`  ${id(host.name, b.name)} -- ${id(host.name, i)};`)
+        if (!portBridge.has(i)) out.push(node(i, [i], ''))
+        edges.add(vmDevs.has(i) ? `  ${id(host.name, i)} -- ${id(host.name, b.name)};` : `  ${id(host.name, b.name)} -- ${id(host.name, i)};`)
         const dev = findDevice(host, i, '')
         const peer = dev ? vethPeer(host, dev) : undefined
-        if (peer && findOvsInterface(host, peer.device.name)) {
-          const key = [i, peer.device.name].sort()
-          edges.add(`  ${id(host.name, key[0])} -- ${id(host.name, key[1])} [style=dashed];`)
-        }
+        if (peer && findOvsInterface(host, peer.device.name)) edges.add(`  ${id(host.name, i)} -- ${id(host.name, peer.device.name)} [style=dashed];`)
       }
     }
     for (const vm of topo.vms) {
-      out.push(`    ${id(host.name, `vm:${vm.uuid ?? vm.name}`)} [shape=box3d, label=${dotString(vm.name ?? vm.uuid ?? 'VM')}];`)
-      for (const i of vm.interfaces) if (i.dev) edges.add(`  ${id(host.name, `vm:${vm.uuid ?? vm.name}`)} -- ${id(host.name, i.dev)};`)
+      const vmId = `vm:${vm.uuid ?? vm.name}`
+      out.push(node(vmId, [vm.name ?? vm.uuid ?? 'VM', 'VM'], 'shape=box3d, fillcolor="#e3f2e1"'))
+      for (const i of vm.interfaces) {
+        if (!i.dev) continue
+        if (!portBridge.has(i.dev) && !topo.linuxBridges.some((b) => b.interfaces.includes(i.dev!))) out.push(node(i.dev, [i.dev, 'missing'], ''))
+        edges.add(`  ${id(host.name, vmId)} -- ${id(host.name, i.dev)};`)
+      }
     }
-    for (const n of topo.namespaces) out.push(`    ${id(host.name, `ns:${n.name}`)} [shape=folder, label=${dotString(n.name)}];`)
-    for (const b of topo.ovsBridges) for (const p of b.ports) if (p.namespace) edges.add(`  ${id(host.name, p.name)} -- ${id(host.name, `ns:${p.namespace}`)};`)
+    for (const n of topo.namespaces) {
+      const servers = topo.dnsmasq.filter((d) => d.namespace === n.name).map((d) => `dnsmasq pid ${d.pid ?? '?'}`)
+      out.push(node(n.name, [...wrapLabel(n.name, 48).split('\n'), ...(servers.length ? [servers.join(', ')] : [])], 'shape=folder, fillcolor="#efe6f7"', `ns:${n.name}`))
+    }
+    for (const b of topo.ovsBridges) for (const p of b.ports) if (p.namespace) edges.add(`  ${id(host.name, `ns:${p.namespace}`)} -- ${id(host.name, p.name)};`)
+    void bridgeNames
     out.push('  }')
+  }
+  // The physical networks under the hosts, joined to each NIC that carries them.
+  if (hosts.length > 1) {
+    for (const physnet of [...new Set(uplinks.map((u) => u.physnet))]) {
+      const net = dotString(`physnet:${physnet}`)
+      out.push(`  ${net} [label=${dotLabel('physical network', physnet)}, shape=ellipse, fillcolor="#f4f4f4", penwidth=2];`)
+      for (const u of uplinks.filter((x) => x.physnet === physnet)) edges.add(`  ${id(u.host, u.nic)} -- ${net} [penwidth=2];`)
+    }
   }
   out.push(...edges, '}')
   return out.join('\n')

@@ -98,7 +98,7 @@ describe('neutrace CLI on the seed snapshot', () => {
     }
   })
 
-  it('trace --format json matches its schema; --format dot draws every hop, in order, to the verdict', async () => {
+  it('trace --format json matches its schema; --format dot draws every element in order, a box per host, top to bottom; svg', async () => {
     const r = await cli('trace', SEED, '--vm', 'Oracle Linux', '--to', 'dhcp', '--format', 'json')
     const validate = validatorOf('trace')
     const body = JSON.parse(r.stdout)
@@ -108,18 +108,24 @@ describe('neutrace CLI on the seed snapshot', () => {
     // The picture Graphviz draws: one node per hop, labelled host / element / kind, chained in order, then the verdict.
     const dot = await cli('trace', SEED, '--vm', 'Oracle Linux', '--to', 'dhcp', '--format', 'dot')
     expect(dot.stdout).toMatch(/^digraph neutrace_trace \{/)
+    expect(dot.stdout).toContain('rankdir=TB')
     const graph = graphviz(dot.stdout)
     const hops: {host: string; element: string; kind: string}[] = body.traces[0].hops
-    expect(graph.nodes.map((n) => n.label)).toEqual([
-      ...hops.map((h) => expect.stringMatching(new RegExp(`^${escapeRe(`${h.host}\\n${h.element}\\n${h.kind}`)}`))),
-      expect.stringMatching(/^delivered: /),
-    ])
-    const chain = graph.nodes.slice(1).map((n, i) => `${graph.nodes[i].name} -> ${n.name}`)
-    expect(graph.edges.map((e) => `${e.tail} -> ${e.head}`)).toEqual(chain)
-    expect(graph.edges.at(-1)?.style).toBe('dashed')
+    // One node per element (consecutive hops on one element, a veth end that is an OVS port, are one), chained in order.
+    const elements = hops.filter((h, i) => i === 0 || h.host !== hops[i - 1].host || h.element !== hops[i - 1].element)
+    const path = graph.nodes.filter((n) => /^t0_\d+$/.test(n.name)).sort((a, b) => Number(a.name.slice(3)) - Number(b.name.slice(3)))
+    expect(path.map((n) => n.label.split('\\n')[0])).toEqual(elements.map((h) => h.kind === 'physical-network' ? 'physical network default' : h.element))
+    const links = new Set(graph.edges.map((e) => [e.tail, e.head].sort().join(' -- ')))
+    for (let i = 1; i < path.length; i++) expect(links).toContain([path[i - 1].name, path[i].name].sort().join(' -- '))
+    expect(graph.clusters).toEqual(['cluster_t0_compute-1', 'cluster_t0_control'])
+    expect(graph.nodes.find((n) => n.name === 't0_verdict')?.label).toMatch(/^DELIVERED: /)
+    const svg = await cli('trace', SEED, '--vm', 'Oracle Linux', '--to', 'dhcp', '--format', 'svg')
+    expect(svg.code).toBe(0)
+    expect(svg.stdout).toMatch(/<svg width="\d+pt" height="\d+pt"/)
+    expect(svg.stdout).toContain('>VLAN 3 → VLAN 1000</text>')
   })
 
-  it('topology text, json (schema) and dot (every port on its bridge, the veth, patch, VM and namespace links)', async () => {
+  it('topology text, json (schema), dot (every port on its bridge, the veth, patch, VM and namespace links) and svg', async () => {
     const text = await cli('topology', SEED)
     expect(text.code).toBe(0)
     await golden('seed-topology.txt', text.stdout)
@@ -151,6 +157,9 @@ describe('neutrace CLI on the seed snapshot', () => {
       expect(edges, `${a} -- ${b}`).toContain(edge(a, b))
     }
     expect(graph.clusters).toEqual(['cluster_control', 'cluster_compute-1'])
+    const svg = await cli('topology', SEED, '--format', 'svg')
+    expect(svg.stdout).toContain('>physical network</text>')
+    expect(svg.stdout).toContain('>qvo53903a95&#45;82</text>')
   })
 
   it('exit code 2 with a clear message for a missing snapshot, an unknown VM, an unknown host', async () => {
