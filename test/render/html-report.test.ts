@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 // The HTML report in a real browser: Debian's chromium, headless, driven by playwright-core. What a person would
 // check: every host and VM present, the faulty element red, no label clipped or overlapping, text readable at 100%,
 // nothing fetched, no JavaScript error; hostile names shown as text. Screenshots of the seed and of one fault are kept
