@@ -69,7 +69,10 @@ describe('hostile network and VM names', () => {
     const dot = renderTraceDot(traces)
     expect(dot).not.toMatch(RAW)
     const plain = execFileSync('dot', ['-Tplain'], {input: dot}).toString()
-    expect(plain.split('\n').filter((l) => l.startsWith('node '))).toHaveLength(traces[0].hops.length + 1)
+    // One node per element on the path (consecutive hops on one element, a veth end that is an OVS port, are one), the
+    // verdict, and the note on the element that dropped the frame.
+    const elements = traces[0].hops.filter((h, i, all) => i === 0 || h.host !== all[i - 1].host || h.element !== all[i - 1].element)
+    expect(plain.split('\n').filter((l) => l.startsWith('node '))).toHaveLength(elements.length + 1 + (traces[0].dropFlow ? 1 : 0))
     const topo = renderTopologyDot(analysis.actual)
     expect(topo).not.toMatch(RAW)
     execFileSync('dot', ['-Tplain'], {input: topo})
