@@ -27,7 +27,10 @@ export function reportInput(analysis: Analysis, version: string): ReportInput {
   const untraced: {vm: string; reason: string}[] = []
   const seen = new Set<string>()
   const macs = analysis.actual.hosts.flatMap((h) => h.vms.flatMap((v) => v.domain.interfaces.map((i) => ({mac: i.mac, vm: v.domain.novaName ?? v.domain.name ?? v.domain.uuid ?? '?'}))))
-  for (const p of analysis.reference.ports) if (p.vmName && p.mac && !macs.some((m) => m.mac?.toLowerCase() === p.mac)) macs.push({mac: p.mac, vm: p.vmName})
+  // Instances Neutron knows whose libvirt definition was not captured (or that are not libvirt's: the Neutron lab).
+  for (const p of analysis.reference.ports) {
+    if ((p.vmName || p.owner?.startsWith('compute:')) && p.mac && !macs.some((m) => m.mac?.toLowerCase() === p.mac)) macs.push({mac: p.mac, vm: p.vmName ?? p.deviceId ?? p.id})
+  }
   for (const {mac, vm} of macs) {
     if (!mac) {
       untraced.push({vm, reason: 'its interface has no MAC address'})

@@ -102,6 +102,7 @@ export function wrapLabel(text: string, width = 44): string {
 const KIND_LABEL: Record<string, string> = {
   'vm': 'VM', 'tap': 'tap device', 'linux-bridge': 'Linux bridge', 'veth': 'veth', 'ovs-port': 'OVS port',
   'ovs-bridge': 'OVS bridge', 'patch': 'patch port', 'uplink': 'physical NIC', 'physical-network': 'physical network',
+  'tunnel': 'tunnel port',
   'namespace': 'namespace', 'dhcp-server': 'DHCP server',
 }
 
@@ -147,6 +148,8 @@ function pathNodes(prefix: string, hops: Hop[]): PathNode[] {
 }
 
 const RED = '#c62828'
+/** Hops between hosts: drawn under the hosts' boxes, where the chain turns from going down to climbing up. */
+const WIRES = new Set(['physical-network', 'underlay'])
 
 function impactless(f: Finding): boolean {
   return !f.impact.vms.length && !f.impact.ports.length && !f.impact.networks.length
@@ -178,15 +181,15 @@ export function renderTraceDot(results: TraceResult[], findings: readonly Findin
     let segment = 0
     const segmentOf = new Map<PathNode, number>()
     for (const n of nodes) {
-      if (n.kind === 'physical-network') segment++
-      segmentOf.set(n, n.kind === 'physical-network' ? -1 : segment)
+      if (WIRES.has(n.kind)) segment++
+      segmentOf.set(n, WIRES.has(n.kind) ? -1 : segment)
     }
     const dropAt = r.dropFlow ? nodes.find((n) => n.host === r.dropFlow!.host && n.element === r.dropFlow!.bridge) : undefined
-    const hosts = [...new Set(nodes.filter((n) => n.kind !== 'physical-network').map((n) => n.host))]
+    const hosts = [...new Set(nodes.filter((n) => !WIRES.has(n.kind)).map((n) => n.host))]
     if (results.length > 1) out.push(`  subgraph ${dotString(`cluster_trace_${k}`)} {`, `    label=${dotString(`${r.vm.name ?? r.vm.mac} (${r.vm.mac})`)};`)
     for (const host of hosts) {
       out.push(`  subgraph ${dotString(`cluster_t${k}_${host}`)} {`, `    label=${dotString(host)}; style="rounded"; color="#777777"; fontsize=13;`)
-      for (const n of nodes.filter((x) => x.host === host && x.kind !== 'physical-network')) {
+      for (const n of nodes.filter((x) => x.host === host && !WIRES.has(x.kind))) {
         const faults = findingsAt(mine, n.host, n.element)
         const red = faults.length > 0 || n === dropAt
         const lines = [n.element]
@@ -207,14 +210,17 @@ export function renderTraceDot(results: TraceResult[], findings: readonly Findin
       }
       out.push('  }')
     }
-    for (const n of nodes.filter((x) => x.kind === 'physical-network')) {
+    for (const n of nodes.filter((x) => WIRES.has(x.kind))) {
       const physnet = n.hops[0].note?.replace(/^physical network /, '')
-      out.push(`  ${n.id} [label=${dotLabel(`physical network${physnet ? ` ${physnet}` : ''}`, vlanShort(n.vlanIn))}, ${NODE_STYLE['physical-network']}];`)
+      const label = n.kind === 'underlay' ? dotLabel('underlay', n.element, `VNI ${n.hops[0].vni ?? '?'}`)
+        : dotLabel(`physical network${physnet ? ` ${physnet}` : ''}`, vlanShort(n.vlanIn))
+      out.push(`  ${n.id} [label=${label}, ${NODE_STYLE['physical-network']}];`)
     }
     for (let i = 1; i < nodes.length; i++) {
       const a = nodes[i - 1]
       const b = nodes[i]
-      const label = `label=${dotString(` ${vlanShort(b.vlanIn)} `)}`
+      const carried = b.vlanIn === null && b.hops[0].vni !== undefined ? `VNI ${b.hops[0].vni}` : vlanShort(b.vlanIn)
+      const label = `label=${dotString(` ${carried} `)}`
       // Climbing segments are written bottom-up with the arrow turned back, so the chain reads upwards.
       const climbing = (segmentOf.get(b) ?? 0) % 2 === 1
       if (climbing) out.push(`  ${b.id} -> ${a.id} [dir=back, ${label}];`)
