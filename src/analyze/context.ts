@@ -1,6 +1,5 @@
 import type {ActualModel, Evidence, HostModel} from '../model/actual.js'
 import type {PortView, ReferenceModel} from '../model/reference.js'
-import {formatFlow} from '../openflow/format.js'
 import type {Flow} from '../types.js'
 import {type CaseOf, type FactsOf, type FindingCode, wordsOf} from './codes.js'
 import {type Finding, type Impact, emptyImpact} from './finding.js'
@@ -66,10 +65,6 @@ export function impactOf(ctx: AnalysisContext, ports: PortView[], networks: stri
 export function flowEvidence(host: HostModel, bridge: string, flow: Flow): Evidence {
   const table = host.flows.get(bridge)
   return {...(table?.evidence ?? {host: host.name, spec: 'ovs_ofctl_dump_flows'}), line: flow.line, text: flow.raw.trim()}
-}
-
-export function describeFlow(flow: Flow): string {
-  return formatFlow(flow)
 }
 
 export function confidenceOf(...sources: ('intent' | 'inferred' | undefined)[]): 'high' | 'low' {

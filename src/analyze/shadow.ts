@@ -2,10 +2,10 @@
 
 import type {HostModel} from '../model/actual.js'
 import {DEAD_VLAN} from '../model/reference.js'
-import {isDropFlow, resolvePort} from '../model/wiring.js'
-import {VLAN_FIELDS, formatTci, matchTci, parseMaskedField} from '../openflow/index.js'
+import {isDropFlow, portNameOf} from '../model/wiring.js'
+import {formatFlow, formatTci, matchTci, parseMaskedField, VLAN_FIELDS} from '../openflow/index.js'
 import type {Flow, Masked} from '../types.js'
-import {type Analyzer, describeFlow, finding, flowEvidence} from './context.js'
+import {type Analyzer, finding, flowEvidence} from './context.js'
 import type {Finding} from './finding.js'
 
 /** dl_vlan=N is vlan_tci=0x1000|N/0x1fff: all the VLAN fields are compared as one TCI field. */
@@ -24,8 +24,8 @@ export function covers(host: HostModel, bridge: string, g: Flow, f: Flow): boole
   if (g.table !== f.table) return false
   if (g.match.inPort !== undefined) {
     if (f.match.inPort === undefined) return false
-    const a = resolvePort(host, bridge, g.match.inPort) ?? String(g.match.inPort)
-    const b = resolvePort(host, bridge, f.match.inPort) ?? String(f.match.inPort)
+    const a = portNameOf(host, bridge, g.match.inPort) ?? String(g.match.inPort)
+    const b = portNameOf(host, bridge, f.match.inPort) ?? String(f.match.inPort)
     if (a !== b) return false
   }
   const gf = normalised(g)
@@ -53,7 +53,7 @@ const MAX_BUCKET = 20_000
  * dead VLAN isolates it anyway), not a stale flow: a drop matching only the in_port of a port tagged 4095. */
 function isDeadPortDrop(host: HostModel, bridge: string, flow: Flow): boolean {
   if (flow.match.inPort === undefined || Object.keys(flow.match.fields).length || !isDropFlow(flow)) return false
-  const name = resolvePort(host, bridge, flow.match.inPort)
+  const name = portNameOf(host, bridge, flow.match.inPort)
   const port = host.ovs?.bridges.find((b) => b.name === bridge)?.ports.find((p) => p.name === name)
   return port?.tag === DEAD_VLAN
 }
@@ -78,7 +78,7 @@ export function shadowFindings(hosts: HostModel[]): Finding[] {
           const g = sorted.slice(0, i).find((x) => x.priority > f.priority && covers(host, bridge, x, f))
           if (!g || isDeadPortDrop(host, bridge, f) || sameActions(f, g)) continue
           out.push(finding('FLOW_SHADOWED', 'any', {bridge, table: tableId, priority: g.priority}, {host: host.name,
-            element: `${bridge} table ${tableId}: ${describeFlow(f)}`, expected: 'a flow that can match', actual: `shadowed by ${describeFlow(g)}`,
+            element: `${bridge} table ${tableId}: ${formatFlow(f)}`, expected: 'a flow that can match', actual: `shadowed by ${formatFlow(g)}`,
             evidence: [flowEvidence(host, bridge, f), flowEvidence(host, bridge, g)], confidence: 'high'}))
         }
       }

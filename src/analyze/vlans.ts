@@ -8,7 +8,8 @@ import {
   tableZero, translations,
 } from '../model/wiring.js'
 import type {Flow} from '../types.js'
-import {type AnalysisContext, type Analyzer, confidenceOf, describeFlow, finding, flowEvidence, impactOf, ovsEvidence} from './context.js'
+import {formatFlow} from '../openflow/format.js'
+import {type AnalysisContext, type Analyzer, confidenceOf, finding, flowEvidence, impactOf, ovsEvidence} from './context.js'
 import type {Finding} from './finding.js'
 import {covers} from './shadow.js'
 
@@ -97,19 +98,19 @@ function flowChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost, link: P
     const hit = winner(host, link.bridge, link.phyPort, L)
     out.push(finding('FLOW_MISSING', 'egress', {host: host.name, bridge: link.bridge, vlan: L, network, segment: segmentLabel(net),
       dropped: Boolean(hit && isDropFlow(hit)), flow: egressExpected}, {host: host.name, element: `${link.bridge} table 0: in_port=${link.phyPort},dl_vlan=${L}`,
-      expected: egressExpected, actual: hit ? `falls to: ${describeFlow(hit)}` : 'no matching flow', impact, confidence: conf,
+      expected: egressExpected, actual: hit ? `falls to: ${formatFlow(hit)}` : 'no matching flow', impact, confidence: conf,
       evidence: hit ? [flowEvidence(host, link.bridge, hit)] : [host.flows.get(link.bridge)!.evidence]}))
   } else {
     const t = egress.sort((a, b) => b.flow.priority - a.flow.priority)[0]
     const shadow = tableZero(host.flows.get(link.bridge)).find((g) => g !== t.flow && g.priority > t.flow.priority && covers(host, link.bridge, g, t.flow))
     if (shadow) {
       out.push(finding('FLOW_SHADOWED', 'egress', {bridge: link.bridge, vlan: L, priority: shadow.priority, shadowing: matchOf(shadow)}, {host: host.name,
-        element: `${link.bridge} table 0: ${describeFlow(t.flow)}`, expected: describeFlow(t.flow), actual: `shadowed by ${describeFlow(shadow)}`, impact, confidence: conf,
+        element: `${link.bridge} table 0: ${formatFlow(t.flow)}`, expected: formatFlow(t.flow), actual: `shadowed by ${formatFlow(shadow)}`, impact, confidence: conf,
         evidence: [flowEvidence(host, link.bridge, t.flow), flowEvidence(host, link.bridge, shadow)]}))
     } else if (seg !== undefined && t.to !== seg) {
       out.push(finding('SEGMENT_MISMATCH', 'egress', {host: host.name, bridge: link.bridge, vlan: L, network, sentAs: t.to === 'pop' ? 'untagged' : `VLAN ${t.to}`,
-        segment: segmentLabel(net)}, {host: host.name, element: `${link.bridge} table 0: ${describeFlow(t.flow)}`, expected: egressExpected,
-        actual: describeFlow(t.flow), impact, confidence: conf, evidence: [flowEvidence(host, link.bridge, t.flow)]}))
+        segment: segmentLabel(net)}, {host: host.name, element: `${link.bridge} table 0: ${formatFlow(t.flow)}`, expected: egressExpected,
+        actual: formatFlow(t.flow), impact, confidence: conf, evidence: [flowEvidence(host, link.bridge, t.flow)]}))
     }
   }
 
@@ -125,12 +126,12 @@ function flowChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost, link: P
     if (mapsElsewhere) {
       out.push(finding('SEGMENT_MISMATCH', 'ingress', {host: host.name, bridge: INTEGRATION_BRIDGE,
         from: mapsElsewhere.from === 'untagged' ? 'untagged frames' : `VLAN ${mapsElsewhere.from}`, vlan: L, network, segment: segmentLabel(net)}, {host: host.name,
-        element: `${INTEGRATION_BRIDGE} table 0: ${describeFlow(mapsElsewhere.flow)}`, expected: ingressExpected, actual: describeFlow(mapsElsewhere.flow), impact,
+        element: `${INTEGRATION_BRIDGE} table 0: ${formatFlow(mapsElsewhere.flow)}`, expected: ingressExpected, actual: formatFlow(mapsElsewhere.flow), impact,
         confidence: conf, evidence: [flowEvidence(host, INTEGRATION_BRIDGE, mapsElsewhere.flow)]}))
     } else {
       out.push(finding('FLOW_MISSING', 'ingress', {host: host.name, bridge: INTEGRATION_BRIDGE, port: link.intPort, vlan: L, network, segment: segmentLabel(net),
         dropped: Boolean(hit && isDropFlow(hit)), flow: ingressExpected}, {host: host.name, element: `${INTEGRATION_BRIDGE} table 0: in_port=${link.intPort},${ingressMatch}`,
-        expected: ingressExpected, actual: hit ? `falls to: ${describeFlow(hit)}` : 'no matching flow', impact, confidence: conf,
+        expected: ingressExpected, actual: hit ? `falls to: ${formatFlow(hit)}` : 'no matching flow', impact, confidence: conf,
         evidence: hit ? [flowEvidence(host, INTEGRATION_BRIDGE, hit)] : [host.flows.get(INTEGRATION_BRIDGE)!.evidence]}))
     }
   } else {
@@ -138,7 +139,7 @@ function flowChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost, link: P
     const shadow = tableZero(host.flows.get(INTEGRATION_BRIDGE)).find((g) => g !== t.flow && g.priority > t.flow.priority && covers(host, INTEGRATION_BRIDGE, g, t.flow))
     if (shadow) {
       out.push(finding('FLOW_SHADOWED', 'ingress', {bridge: INTEGRATION_BRIDGE, segment: segmentLabel(net), priority: shadow.priority, shadowing: matchOf(shadow)}, {
-        host: host.name, element: `${INTEGRATION_BRIDGE} table 0: ${describeFlow(t.flow)}`, expected: describeFlow(t.flow), actual: `shadowed by ${describeFlow(shadow)}`,
+        host: host.name, element: `${INTEGRATION_BRIDGE} table 0: ${formatFlow(t.flow)}`, expected: formatFlow(t.flow), actual: `shadowed by ${formatFlow(shadow)}`,
         impact, confidence: conf, evidence: [flowEvidence(host, INTEGRATION_BRIDGE, t.flow), flowEvidence(host, INTEGRATION_BRIDGE, shadow)]}))
     }
   }
@@ -147,7 +148,7 @@ function flowChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost, link: P
 
 /** A flow's match as ovs-ofctl --strict del-flows takes it: the flow as printed, without its actions. */
 function matchOf(flow: Flow): string {
-  return describeFlow(flow).replace(/ actions=.*$/, '')
+  return formatFlow(flow).replace(/ actions=.*$/, '')
 }
 
 /** Without a known segment, the hosts must at least agree with each other on where a network's VLAN goes. */
@@ -168,7 +169,7 @@ function crossHostSegments(ctx: AnalysisContext, perHost: Map<HostModel, NetOnHo
     const majority = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0]
     for (const s of seen.filter((x) => x.seg !== majority)) {
       out.push(finding('SEGMENT_MISMATCH', 'hosts', {host: s.host.name, network: net.name ?? net.id, segment: s.seg, majority, networkId: net.id}, {
-        host: s.host.name, element: `${s.bridge} table 0: ${describeFlow(s.flow)}`, expected: `VLAN ${majority} (as on the other hosts)`, actual: `VLAN ${s.seg}`,
+        host: s.host.name, element: `${s.bridge} table 0: ${formatFlow(s.flow)}`, expected: `VLAN ${majority} (as on the other hosts)`, actual: `VLAN ${s.seg}`,
         confidence: 'low', evidence: [flowEvidence(s.host, s.bridge, s.flow)],
         impact: impactOf(ctx, ctx.reference.ports.filter((p) => p.networkId === net.id && p.host === s.host.name))}))
     }

@@ -307,7 +307,7 @@ function keyValue(word: string, file: string, line: number): [string, string] {
   return [word.slice(0, eq), word.slice(eq + 1)]
 }
 
-function parseIni(text: string, file: string): {groups: Map<string, IniGroup>; hosts: Map<string, IniHost>} {
+function parseIniInventory(text: string, file: string): {groups: Map<string, IniGroup>; hosts: Map<string, IniHost>} {
   const groups = new Map<string, IniGroup>()
   const hosts = new Map<string, IniHost>()
   const group = (name: string): IniGroup => {
@@ -395,7 +395,7 @@ function jumpFromArgs(args: string | undefined): string | undefined {
 }
 
 function iniDrafts(text: string, file: string): {drafts: HostDraft[]; ignored: string[]} {
-  const {groups, hosts} = parseIni(text, file)
+  const {groups, hosts} = parseIniInventory(text, file)
   const roleGroupsDefined = ROLES.some((r) => groups.has(r))
   const drafts: HostDraft[] = []
   const ignored: string[] = []

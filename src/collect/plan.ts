@@ -10,6 +10,7 @@ import {parseIpNetnsLines} from '../parsers/ip-netns.js'
 import {parsePs} from '../parsers/ps.js'
 import {type KeySource, keySourcesOf, KEY_SOURCES, type Role, type Spec} from '../specs.js'
 import type {ParseProblem, ParseResult} from '../types.js'
+import {clip} from '../text.js'
 import {type Checked, checkBridgeName, checkFilePath, checkIfName, checkNetnsName, checkPid} from './validate.js'
 
 export interface PlannedCapture {
@@ -42,10 +43,6 @@ export function hostStage(specs: readonly Spec[], roles: readonly Role[]): Plann
 /** The host-scoped specs whose output names the keys of these specs' scopes: what stage 2 needs from stage 1. */
 export function keySourceIds(specs: readonly Spec[]): ReadonlySet<string> {
   return new Set(specs.flatMap((s) => keySourcesOf(s).map((k) => k.from)))
-}
-
-function clip(text: string): string {
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text
 }
 
 interface Candidate {

@@ -18,7 +18,7 @@ export type {
   TraceReply,
   TraceReport,
   TraceVm,
-  Verdict,
+  TraceVerdict,
 } from './generated/trace.js'
 
 /** The finding as the JSON report publishes it. */

@@ -12,6 +12,7 @@ import {
   type Loose, asBool, asMapping, asStringList, asText, firstWord, has, isLoose, isNoneText, jsonInText,
   keyValueRecords, pick, readInt,
 } from './values.js'
+import {clip} from '../text.js'
 
 export type IntentKind = 'network' | 'subnet' | 'port' | 'server'
 
@@ -25,8 +26,6 @@ export interface ReadContext {
   problems: ParseProblem[]
   unknowns: string[]
 }
-
-const MAX_TEXT = 200
 
 const ID = ['id', 'ID']
 const NAME = ['name', 'Name']
@@ -85,10 +84,6 @@ export function classify(rec: Loose): IntentKind | undefined {
 /** The wording of an unknown; mergeIntent reads it back to drop the ones a later document answered. */
 export function unknownOf(field: string, kind: IntentKind, id: string): string {
   return `${field} of ${kind} ${id}`
-}
-
-function clip(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text
 }
 
 function show(value: unknown): string {

@@ -5,11 +5,10 @@
 //   | Field | Value | tables, | ID | Name | … | tables             neutron/nova/openstack CLI tables (the seed's era)
 
 import type {Intent, IntentNetwork, IntentPort, IntentServer, IntentSubnet, ParseProblem, ParseResult} from '../types.js'
+import {clip} from '../text.js'
 import {type IntentKind, type ReadContext, classify, readNetwork, readPort, readServer, readSubnet} from './normalise.js'
 import {readTables} from './tables.js'
 import {type Loose, isLoose} from './values.js'
-
-const MAX_TEXT = 200
 
 const ENVELOPES: {key: string; kind: IntentKind; many: boolean}[] = [
   {key: 'networks', kind: 'network', many: true},
@@ -60,10 +59,6 @@ class Gathered {
 
 function push<T>(list: T[], item: T | undefined): void {
   if (item !== undefined) list.push(item)
-}
-
-function clip(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text
 }
 
 function lineAt(text: string, offset: number): number {

@@ -13,6 +13,7 @@
 // table is a run of `|` rows; it ends at a line of prose (`Created a new network:`) or at a new `| Field | Value |`.
 
 import type {ParseProblem} from '../types.js'
+import {clip} from '../text.js'
 import type {Loose} from './values.js'
 
 /** One record read from a table, with the line of each field for evidence. */
@@ -31,15 +32,9 @@ export interface TablesResult {
 }
 
 const BORDER = /^\+[-+=]*\+?$/
-const MAX_TEXT = 200
-
 interface Row {
   line: number
   cells: string[]
-}
-
-function clip(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text
 }
 
 function splitRow(trimmed: string): string[] {

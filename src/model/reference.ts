@@ -1,7 +1,7 @@
 // The reference model: what each host should have, from Neutron's intent and the agents' conventions
-// (neutron-wiring.md). Without intent, what can be inferred from the hosts themselves is used, marked 'inferred'.
+// (shared/reference/neutron-wiring.md). Without intent, what can be inferred from the hosts themselves is used, marked 'inferred'.
 
-import type {Intent, IntentNetwork, OvsInterface} from '../types.js'
+import type {Intent, OvsInterface} from '../types.js'
 import {type ActualModel, type HostModel, findDevice, isVif} from './actual.js'
 
 export type Source = 'intent' | 'inferred'
@@ -236,9 +236,4 @@ export function buildReferenceModel(actual: ActualModel, intent?: Intent): Refer
   }
   if (!ref.intentKnown) ref.unknowns.push('Neutron intent (no intent/ folder or --intent): expectations inferred from the hosts, faults only where the hosts contradict themselves')
   return ref
-}
-
-export function networkLabel(n: Pick<IntentNetwork, 'id' | 'name'> | undefined, id?: string): string {
-  if (!n) return id ?? '?'
-  return n.name ? `${n.name} (${n.id})` : n.id
 }

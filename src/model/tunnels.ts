@@ -1,7 +1,7 @@
 // Tunnels in the actual model: each host's endpoint (the agent's local_ip, the device holding it, the underlay NIC
 // and its MTU) and its tunnel ports (vxlan/gre/geneve Interfaces with remote_ip/local_ip), joined into the mesh —
 // which peer each tunnel port reaches (remote_ip = the peer's local_ip) and whether the peer has the port back.
-// neutron-wiring-2.md §8.
+// shared/reference/neutron-wiring-2.md §8.
 
 import type {LinkDevice, OvsBridge, OvsInterface} from '../types.js'
 import {type ActualModel, type Evidence, type HostModel, findOvsInterface} from './actual.js'

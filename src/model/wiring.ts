@@ -29,25 +29,16 @@ export function ovsPortOf(host: HostModel, port: PortView): OvsPortRef | undefin
   return undefined
 }
 
-/** Where a port lives: the hosts on which its OVS interface exists. */
-export function hostsWithPort(hosts: HostModel[], port: PortView): HostModel[] {
-  return hosts.filter((h) => ovsPortOf(h, port))
-}
-
 /** The ports a host should carry: bound to it by Neutron, or found on it when the binding is unknown. */
 export function portsOnHost(ref: ReferenceModel, host: HostModel): PortView[] {
   return ref.ports.filter((p) => p.host === host.name || (p.host === undefined && ovsPortOf(host, p)))
 }
 
-export function resolvePort(host: HostModel, bridge: string, ref: number | string | undefined): string | undefined {
+export function portNameOf(host: HostModel, bridge: string, ref: number | string | undefined): string | undefined {
   if (ref === undefined) return undefined
   if (typeof ref === 'string') return ref
   for (const [name, n] of host.ofports.get(bridge) ?? []) if (n === ref) return name
   return undefined
-}
-
-export function ofportOf(host: HostModel, bridge: string, name: string): number | undefined {
-  return host.ofports.get(bridge)?.get(name)
 }
 
 /** The VLAN a flow matches on: a vid, 'untagged', or undefined when it does not constrain the VLAN. */
@@ -67,7 +58,7 @@ export function flowVlanRewrite(flow: Flow): number | 'pop' | undefined {
 }
 
 export function flowInPort(host: HostModel, bridge: string, flow: Flow): string | undefined {
-  return resolvePort(host, bridge, flow.match.inPort)
+  return portNameOf(host, bridge, flow.match.inPort)
 }
 
 export function isDropFlow(flow: Flow): boolean {
@@ -139,7 +130,7 @@ export function bridgeOf(host: HostModel, name: string): OvsBridge | undefined {
   return host.ovs?.bridges.find((b) => b.name === name)
 }
 
-export interface Translation {
+export interface VlanTranslation {
   flow: Flow
   bridge: string
   /** The VLAN matched (segment for ingress, local VLAN for egress); 'untagged' for flat ingress. */
@@ -149,8 +140,8 @@ export interface Translation {
 }
 
 /** Translation flows on table 0 of `bridge` for frames arriving on `inPort`. */
-export function translations(host: HostModel, bridge: string, inPort: string): Translation[] {
-  const out: Translation[] = []
+export function translations(host: HostModel, bridge: string, inPort: string): VlanTranslation[] {
+  const out: VlanTranslation[] = []
   for (const flow of tableZero(host.flows.get(bridge))) {
     if (flowInPort(host, bridge, flow) !== inPort) continue
     const from = flowVlan(flow)

@@ -1,6 +1,7 @@
 // Reading a match as printed into the normalised FlowMatch: one spelling per field (fields.ts), protocol shorthands
 // expanded, the VLAN fields in the forms the analyzers compare (vlan.ts), values range-checked.
 
+import {clip} from '../text.js'
 import {canonicalField, hex4, shorthand} from './fields.js'
 import {parseInteger, unquoteOvs} from './lexer.js'
 import {MAX_OFPORT, parsePortRef} from './actions.js'
@@ -29,21 +30,21 @@ export function addMatchField(match: FlowMatch, rawKey: string, rawValue: string
     case 'in_port': {
       if (rawValue === '') return 'in_port without a value'
       const port = parsePortRef(rawValue)
-      if (typeof port === 'number' && port > MAX_OFPORT) return `in_port ${clip(rawValue)} out of range (0–${MAX_OFPORT})`
+      if (typeof port === 'number' && port > MAX_OFPORT) return `in_port ${clip(rawValue, MAX_TEXT)} out of range (0–${MAX_OFPORT})`
       match.inPort = port
       return undefined
     }
     case 'dl_vlan': {
       const vid = parseInteger(splitMask(rawValue).value)
-      if (vid === undefined) return `bad dl_vlan '${clip(rawValue)}'`
+      if (vid === undefined) return `bad dl_vlan '${clip(rawValue, MAX_TEXT)}'`
       if (vid === OFP10_VLAN_NONE) match.fields.vlan_tci = formatTci(UNTAGGED_TCI)
-      else if (vid > MAX_VID) return `dl_vlan ${clip(rawValue)} out of range (0–${MAX_VID}, or 0xffff for untagged)`
+      else if (vid > MAX_VID) return `dl_vlan ${clip(rawValue, MAX_TEXT)} out of range (0–${MAX_VID}, or 0xffff for untagged)`
       else match.fields.dl_vlan = {value: String(vid)}
       return undefined
     }
     case 'vlan_tci': {
       const tci = vlanFieldTci('vlan_tci', splitMask(rawValue))
-      if (!tci) return `bad vlan_tci '${clip(rawValue)}'`
+      if (!tci) return `bad vlan_tci '${clip(rawValue, MAX_TEXT)}'`
       const masked = splitMask(rawValue)
       if (tci.value === 0 && (tci.mask & 0x1fff) === 0x1fff) match.fields.vlan_tci = formatTci(UNTAGGED_TCI)
       else match.fields.vlan_tci = masked.mask === undefined ? {value: hex4(tci.value)} : formatTci(tci)
@@ -52,7 +53,7 @@ export function addMatchField(match: FlowMatch, rawKey: string, rawValue: string
     case 'vlan_vid': {
       // OXM vlan_vid: 0x1000 = "a tag is present", low 12 bits the VID; same bit layout as vlan_tci without the PCP.
       const tci = vlanFieldTci('vlan_vid', splitMask(rawValue))
-      if (!tci) return `bad vlan_vid '${clip(rawValue)}'`
+      if (!tci) return `bad vlan_vid '${clip(rawValue, MAX_TEXT)}'`
       if (tci.value === 0 && tci.mask === 0x1fff) match.fields.vlan_tci = formatTci(UNTAGGED_TCI)
       else if ((tci.value & 0x1000) !== 0 && tci.mask === 0x1fff) match.fields.dl_vlan = {value: String(tci.value & 0xfff)}
       else match.fields.vlan_tci = formatTci(tci)
@@ -61,14 +62,14 @@ export function addMatchField(match: FlowMatch, rawKey: string, rawValue: string
     case 'dl_type': {
       const masked = splitMask(rawValue)
       const n = parseInteger(masked.value)
-      if (n !== undefined && n > 0xffff) return `dl_type ${clip(rawValue)} out of range`
+      if (n !== undefined && n > 0xffff) return `dl_type ${clip(rawValue, MAX_TEXT)} out of range`
       match.fields.dl_type = n === undefined ? masked : {value: hex4(n)}
       return undefined
     }
     case 'nw_proto': {
       const masked = splitMask(rawValue)
       const n = parseInteger(masked.value)
-      if (n !== undefined && n > 0xff) return `nw_proto ${clip(rawValue)} out of range (0–255)`
+      if (n !== undefined && n > 0xff) return `nw_proto ${clip(rawValue, MAX_TEXT)} out of range (0–255)`
       match.fields.nw_proto = n === undefined ? masked : {value: String(n)}
       return undefined
     }
@@ -79,7 +80,3 @@ export function addMatchField(match: FlowMatch, rawKey: string, rawValue: string
 }
 
 const MAX_TEXT = 80
-
-function clip(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text
-}

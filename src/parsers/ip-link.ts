@@ -5,15 +5,10 @@
 import {isIPv4, isIPv6} from 'node:net'
 
 import type {LinkDevice, ParseProblem, ParseResult} from '../types.js'
+import {clip} from '../text.js'
 import {eachLine} from './bounds.js'
 
 type Address = LinkDevice['addresses'][number]
-
-const MAX_TEXT = 200
-
-function clip(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text
-}
 
 /** Parses `ip -j [-d] link|addr`, `ip -o link|addr` and the classic text; never throws. */
 export function parseIpLink(text: string): ParseResult<LinkDevice[]> {

@@ -5,6 +5,7 @@
 import {isIP} from 'node:net'
 
 import type {ParseProblem, ParseResult} from '../types.js'
+import {clip} from '../text.js'
 
 export interface Route {
   /** `default`, a prefix (`198.18.0.0/24`) or an address (`198.18.0.11`, a host route). */
@@ -21,12 +22,6 @@ export interface Route {
   prefsrc?: string
   metric?: number
   flags: string[]
-}
-
-const MAX_TEXT = 200
-
-function clip(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text
 }
 
 function str(value: unknown): string | undefined {

@@ -1,6 +1,6 @@
 // `ovs-ofctl dump-flows BRIDGE` in every spelling OVS prints: NXM/OF1.0 and OF1.3, with or without stats, port
 // numbers or (quoted) names, table numbers or names. Matches and actions are normalised by src/openflow/ so that flows
-// written by a Havana agent over OF1.0 and by a modern agent over OF1.3 compare equal (neutron-wiring.md §3).
+// written by a Havana agent over OF1.0 and by a modern agent over OF1.3 compare equal (shared/reference/neutron-wiring.md §3).
 // One pass over the text, no backtracking regular expression: time is linear in the input, lines are bounded.
 
 import {
@@ -22,6 +22,7 @@ import {
   unquoteOvs,
 } from '../openflow/index.js'
 import type {ParseProblem, ParseResult} from '../types.js'
+import {clip} from '../text.js'
 
 export interface DumpFlowsOptions {
   /** Table name -> number, for dumps taken with `--names` on a bridge whose tables have names. */
@@ -43,10 +44,6 @@ const IGNORED_KEYS = new Set(['idle_timeout', 'hard_timeout', 'importance', 'out
 const HEADER = /^(NXST|OFPST)_FLOW reply\b/
 const ERROR_LINE = /^(ovs-ofctl|ovs-vsctl|ovs-appctl|ovs-vswitchd|ovsdb-server): /
 const LOG_LINE = /^\d{4}-\d\d-\d\dT[\d:.]+Z\|\d+\|/
-
-function clip(text: string): string {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text
-}
 
 function isDecimal(text: string): boolean {
   if (text.length === 0) return false

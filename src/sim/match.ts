@@ -57,26 +57,26 @@ function testField(name: string, masked: Masked, packet: Packet, tainted: Readon
 }
 
 /**
- * Evaluates `flow`'s match against `packet`. `resolvePort` turns a port reference (number or name) into the
+ * Evaluates `flow`'s match against `packet`. `portNumberOf` turns a port reference (number or name) into the
  * bridge's OpenFlow port number; `tainted` names fields whose value the simulator no longer knows.
  */
 export function matchFlow(
   flow: Flow,
   packet: Packet,
-  resolvePort: (ref: PortRef) => number | undefined,
+  portNumberOf: (ref: PortRef) => number | undefined,
   tainted: ReadonlySet<string> = new Set(),
 ): MatchOutcome {
   const unknownFields: string[] = []
   const unsupportedFields: string[] = []
   const noMatch = (): MatchOutcome => ({result: 'no-match', unknownFields: [], unsupportedFields: []})
   if (flow.match.inPort !== undefined) {
-    const port = resolvePort(flow.match.inPort)
+    const port = portNumberOf(flow.match.inPort)
     if (port === undefined || port !== packet.in_port) return noMatch()
   }
   for (const [name, masked] of Object.entries(flow.match.fields)) {
     if (name.toLowerCase() === 'in_port') {
       const ref = parseInteger(masked.value.trim()) ?? unquoteOvs(masked.value)
-      if (resolvePort(ref) !== packet.in_port) return noMatch()
+      if (portNumberOf(ref) !== packet.in_port) return noMatch()
       continue
     }
     const outcome = testField(name, masked, packet, tainted)

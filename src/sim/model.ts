@@ -87,7 +87,7 @@ export interface SimStep {
   vlanAfter?: VlanTag
 }
 
-export type Verdict = 'forwarded' | 'dropped' | 'unknown'
+export type BridgeVerdict = 'forwarded' | 'dropped' | 'unknown'
 
 export interface BridgeResult {
   bridge: string
@@ -95,7 +95,7 @@ export interface BridgeResult {
   packet: Packet
   steps: SimStep[]
   outputs: SimOutput[]
-  verdict: Verdict
+  verdict: BridgeVerdict
   dropReason?: string
   dropFlow?: Flow
   /** Things not modelled. The verdict is 'unknown' only when one of them can change where this packet goes. */

@@ -18,12 +18,12 @@ import {
   type SimPort,
   type SimStep,
   type StepEvent,
-  type Verdict,
+  type BridgeVerdict,
 } from './model.js'
 import {normalSwitch, portLabel} from './normal.js'
 import {type Packet, clonePacket, describeVlan, setVlanStack, vlanStack} from './packet.js'
 
-export type {BridgeResult, OutputVia, SimBridge, SimOptions, SimOutput, SimPort, SimStep, StepEvent, Verdict} from './model.js'
+export type {BridgeResult, OutputVia, SimBridge, SimOptions, SimOutput, SimPort, SimStep, StepEvent, BridgeVerdict} from './model.js'
 export {OFPP_LOCAL} from './model.js'
 
 /** OVS: MAX_DEPTH (resubmits to the same or an earlier table nest) and MAX_RESUBMITS = MAX_DEPTH². */
@@ -51,7 +51,7 @@ function actionsKey(actions: FlowAction[]): string {
   return JSON.stringify(actions, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
 }
 
-class Translation {
+class XlateContext {
   readonly steps: SimStep[] = []
   readonly outputs: SimOutput[] = []
   readonly uncertain: Uncertainty[] = []
@@ -84,7 +84,7 @@ class Translation {
     }
   }
 
-  resolvePort = (ref: PortRef): number | undefined => {
+  portNumberOf = (ref: PortRef): number | undefined => {
     if (typeof ref === 'number') return ref
     const name = unquoteOvs(ref)
     const n = /^\d+$/.test(name) ? parseInteger(name) : undefined
@@ -162,7 +162,7 @@ class Translation {
     const matched: Flow[] = []
     const undecided: {flow: Flow; fields: string[]}[] = []
     for (const flow of flows) {
-      const outcome = matchFlow(flow, probe, this.resolvePort, this.tainted)
+      const outcome = matchFlow(flow, probe, this.portNumberOf, this.tainted)
       if (outcome.result === 'match') matched.push(flow)
       else if (outcome.result === 'undetermined') undecided.push({flow, fields: [...outcome.unknownFields, ...outcome.unsupportedFields]})
     }
@@ -254,7 +254,7 @@ class Translation {
   private resubmit(port: PortRef | undefined, table: number | undefined, event: StepEvent, step: SimStep, index: number): void {
     let inPort = this.packet.in_port
     if (port !== undefined) {
-      const resolved = this.resolvePort(port)
+      const resolved = this.portNumberOf(port)
       if (resolved === undefined) {
         event.notes.push(`unknown port ${String(port)}: resubmit ignored`)
         this.uncertainty(`resubmit to unknown port ${String(port)}`, true)
@@ -396,7 +396,7 @@ class Translation {
   private apply(step: SimStep, index: number, action: FlowAction, event: StepEvent): void {
     switch (action.type) {
       case 'output': {
-        const ofport = this.resolvePort(action.port)
+        const ofport = this.portNumberOf(action.port)
         if (ofport === undefined) {
           event.notes.push(`unknown port ${String(action.port)}`)
           this.uncertainty(`output to port ${String(action.port)}, which is not a port of ${this.bridge.name}`, true)
@@ -513,7 +513,7 @@ class Translation {
       return {...base, outputs: [], verdict: 'dropped', dropReason: `translation failed (${this.failure}), packet is dropped`}
     }
     const decisive = this.uncertain.some((u) => u.decisive)
-    const verdict: Verdict = decisive ? 'unknown' : this.outputs.length > 0 ? 'forwarded' : 'dropped'
+    const verdict: BridgeVerdict = decisive ? 'unknown' : this.outputs.length > 0 ? 'forwarded' : 'dropped'
     if (this.outputs.length > 0) return {...base, outputs: this.outputs, verdict}
     const chosen = this.drops.find((d) => d.explicit) ?? this.drops[this.drops.length - 1]
     return {
@@ -540,7 +540,7 @@ class Translation {
  * port with which VLAN, and a verdict. Output to a patch port is just an output here: follow it with the peer bridge.
  */
 export function simulateBridge(bridge: SimBridge, packet: Packet, opts: SimOptions = {}): BridgeResult {
-  const run = new Translation(bridge, packet, {
+  const run = new XlateContext(bridge, packet, {
     maxDepth: opts.maxDepth ?? MAX_DEPTH,
     maxResubmits: opts.maxResubmits ?? MAX_RESUBMITS,
     learn: opts.learn ?? true,

@@ -95,10 +95,6 @@ export function isMulticastMac(mac: string): boolean {
   return n !== undefined && (n & (1n << 40n)) !== 0n
 }
 
-export function isBroadcastMac(mac: string): boolean {
-  return macToBigInt(mac) === 0xffffffffffffn
-}
-
 /** 01:80:c2:00:00:00 – 01:80:c2:00:00:0f (STP, LACP, LLDP ...): NORMAL drops these unless other-config:forward-bpdu. */
 export function isReservedMac(mac: string): boolean {
   const n = macToBigInt(mac)

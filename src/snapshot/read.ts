@@ -106,8 +106,3 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
   problems.push(...intent.problems)
   return {dir: root, manifest, hosts: manifest.hosts, captures, intentFiles: intent.documents, problems}
 }
-
-/** The captures of one host and spec (all keys), in manifest order. */
-export function capturesOf(snapshot: Snapshot, host: string, spec: string): Capture[] {
-  return snapshot.captures.filter((c) => c.host === host && c.spec === spec)
-}

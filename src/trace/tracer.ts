@@ -2,7 +2,7 @@
 // forwards, OVS bridges through the OpenFlow simulator — to the uplink NIC, and with `to: 'dhcp'` across the
 // physical network into the qdhcp namespace of its network on another node.
 
-import type {Hop, HopKind, Trace, TraceVm, Verdict} from '../contracts/generated/trace.js'
+import type {Hop, HopKind, Trace, TraceVm, TraceVerdict} from '../contracts/generated/trace.js'
 import {type ActualModel, type DnsmasqInstance, type HostModel, findDevice, dnsmasqServes, findOvsInterface, linuxBridgeOf, isMet, showsDhcpFor, vethPeer} from '../model/actual.js'
 import {type PortView, type ReferenceModel, isDhcpPort} from '../model/reference.js'
 import {ENCAP_OVERHEAD, endpointOf, hostOfEndpoint, isTunnelType, tunnelPortTo} from '../model/tunnels.js'
@@ -17,7 +17,7 @@ import {simBridgeOf} from './datapath.js'
 export type TraceTarget = 'uplink' | 'dhcp'
 // The trace's records are the public contract's (schemas/trace.schema.json → src/contracts/generated/trace.ts), so they
 // have one definition; `trace --format json` still copies them field by field (src/contracts/index.ts).
-export type {Hop, HopKind, TraceVm, Verdict}
+export type {Hop, HopKind, TraceVm, TraceVerdict}
 export type TraceResult = Trace
 
 export class TraceError extends Error {}
@@ -520,7 +520,7 @@ function worst(branches: Branch[], prefer: Branch[] = []): Branch | undefined {
   return [...pool].sort((a, b) => score(b) - score(a))[0] ?? prefer[0] ?? branches[0]
 }
 
-function finish(result: TraceResult, branch: Branch | undefined, verdict: Verdict | undefined, reason: string | undefined, w: Walk): TraceResult {
+function finish(result: TraceResult, branch: Branch | undefined, verdict: TraceVerdict | undefined, reason: string | undefined, w: Walk): TraceResult {
   result.unknowns = [...new Set(w.unknowns)]
   if (!branch) {
     result.verdict = 'unknown'

@@ -272,7 +272,7 @@ describe('parseDumpFlows on hand-written spellings', () => {
     expect(flows[0]!.actions).toEqual([{type: 'output', port: 'a\\b'}, {type: 'normal'}])
   })
 
-  it('reads every action spelling of neutron-wiring.md §3', () => {
+  it('reads every action spelling of shared/reference/neutron-wiring.md §3', () => {
     const actions = parseActions(
       'mod_vlan_vid:3,set_vlan_vid:4,set_field:4196->vlan_vid,strip_vlan,pop_vlan,push_vlan:0x8100,mod_vlan_pcp:5,' +
         'set_tunnel:0x3e9,set_tunnel64:1001,load:0x3e9->NXM_NX_TUN_ID[],set_field:0x3e9->tun_id,' +

@@ -5,7 +5,7 @@ import {makePacket} from '../../src/sim/packet.js'
 import type {SimBridge} from '../../src/sim/model.js'
 import type {Flow} from '../../src/types.js'
 
-// br-tun as the Zed agent writes it (neutron-wiring-2.md §8.3, captured with OVS 3.1): l2pop + ARP responder, peers
+// br-tun as the Zed agent writes it (shared/reference/neutron-wiring-2.md §8.3, captured with OVS 3.1): l2pop + ARP responder, peers
 // vxlan-0a000002 (ofport 2) and vxlan-0a000003 (ofport 3); VNI 1001 (0x3e9) ↔ local VLAN 1.
 const BR_TUN = ` priority=1,in_port="patch-int" actions=goto_table:2
  priority=1,in_port="vxlan-0a000002" actions=goto_table:4

@@ -2,9 +2,9 @@
 
 /**
  * This interface was referenced by `TraceReport`'s JSON-Schema
- * via the `definition` "verdict".
+ * via the `definition` "traceVerdict".
  */
-export type Verdict = 'delivered' | 'dropped' | 'blackholed' | 'unknown'
+export type TraceVerdict = 'delivered' | 'dropped' | 'blackholed' | 'unknown'
 /**
  * This interface was referenced by `TraceReport`'s JSON-Schema
  * via the `definition` "hopKind".
@@ -44,7 +44,7 @@ export interface Tool {
 export interface Trace {
   vm: TraceVm
   target: 'uplink' | 'dhcp'
-  verdict: Verdict
+  verdict: TraceVerdict
   reason: string
   hops: Hop[]
   dropFlow?: DropFlow
@@ -134,7 +134,7 @@ export interface TraceDhcp {
  * via the `definition` "traceReply".
  */
 export interface TraceReply {
-  verdict: Verdict
+  verdict: TraceVerdict
   reason: string
   hops: Hop[]
   dropFlow?: DropFlow
