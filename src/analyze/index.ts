@@ -10,6 +10,7 @@ import {type Finding, sortFindings} from './finding.js'
 import {linkAnalyzer, portAnalyzer} from './ports.js'
 import {shadowAnalyzer} from './shadow.js'
 import {tableMissAnalyzer} from './table-miss.js'
+import {tunnelAnalyzer} from './tunnels.js'
 import {vifAnalyzer} from './vif.js'
 import {vlanAnalyzer} from './vlans.js'
 
@@ -22,6 +23,7 @@ export const ANALYZERS: {name: string; run: Analyzer}[] = [
   {name: 'dhcp', run: dhcpAnalyzer},
   {name: 'vif', run: vifAnalyzer},
   {name: 'shadow', run: shadowAnalyzer},
+  {name: 'tunnels', run: tunnelAnalyzer},
 ]
 
 /** One finding per (host, code, element): the most severe wins, so the generic and the specific check never double up. */

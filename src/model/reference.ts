@@ -14,6 +14,8 @@ export interface NetworkView {
   physnet?: string
   /** undefined = unknown, null = none (flat) */
   segmentationId?: number | null
+  /** The network's MTU as Neutron computed it (intent), when known. */
+  mtu?: number
   dhcp?: boolean
   source: Source
 }
@@ -81,7 +83,7 @@ function fromIntent(intent: Intent): ReferenceModel {
   const dhcpNets = new Set(intent.subnets.filter((s) => s.enableDhcp !== false).map((s) => s.networkId))
   for (const n of intent.networks) {
     networks.set(n.id, {
-      id: n.id, name: n.name, type: n.networkType, physnet: n.physicalNetwork, segmentationId: n.segmentationId,
+      id: n.id, name: n.name, type: n.networkType, physnet: n.physicalNetwork, segmentationId: n.segmentationId, mtu: n.mtu,
       dhcp: intent.subnets.length ? dhcpNets.has(n.id) : undefined, source: 'intent',
     })
   }

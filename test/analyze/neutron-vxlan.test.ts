@@ -4,6 +4,7 @@
 
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
+import type {Finding} from '../../src/analyze/index.js'
 import {analysisOf, diagnose, PACKAGE_ROOT, traceVm} from '../../src/engine.js'
 import {endpoints, tunnelMesh, tunnelPortName} from '../../src/model/tunnels.js'
 import {readSnapshot, type Snapshot} from '../../src/snapshot/read.js'
@@ -83,5 +84,104 @@ describe('neutron-vxlan: the healthy VXLAN lab', () => {
     expect(r!.verdict).toBe('delivered')
     expect(r!.hops.at(-1)).toMatchObject({host: vm.node, kind: 'uplink', element: 'eth1', vni: vm.vni})
     expect(r!.reason).toBe(`encapsulated in vxlan VNI ${vm.vni} to ${ENDPOINT['nlab-ctl']}, on the wire of eth1`)
+  })
+})
+
+type Edit = {host: string; spec: string; key?: string | RegExp; edit: (text: string) => string}
+
+function edited(...edits: Edit[]): Snapshot {
+  const snap: Snapshot = structuredClone(healthy)
+  for (const e of edits) {
+    const c = snap.captures.find((x) => x.host === e.host && x.spec === e.spec &&
+      (e.key === undefined || (typeof e.key === 'string' ? x.key === e.key : e.key.test(x.key ?? ''))))
+    if (!c?.text) throw new Error(`no capture ${e.host} ${e.spec} ${String(e.key ?? '')}`)
+    const before = c.text
+    c.text = e.edit(before)
+    if (c.text === before) throw new Error(`edit of ${e.host} ${e.spec} ${String(e.key ?? '')} changed nothing`)
+  }
+  return snap
+}
+
+function loud(findings: Finding[]): string[] {
+  return findings.filter((f) => f.severity !== 'info').map((f) => `${f.severity} ${f.code} ${f.host} ${f.element}`)
+}
+
+const brTun = (host: string, edit: (text: string) => string): Edit => ({host, spec: 'ovs_ofctl_dump_flows', key: 'br-tun', edit})
+const lines = (pred: (line: string) => boolean) => (text: string) => text.split('\n').filter((l) => !pred(l)).join('\n')
+
+/** Removes an OVS port (Port and Interface rows, the Bridge's reference) the way `ovs-vsctl del-port` does. */
+function delOvsPort(host: string, name: string): Edit[] {
+  let portUuid = ''
+  const table = (text: string) => JSON.parse(text) as {headings: string[]; data: unknown[][]}
+  return [
+    {host, spec: 'ovs_vsctl_list_port', edit: (text) => {
+      const t = table(text)
+      const row = t.data.find((r) => r[t.headings.indexOf('name')] === name)!
+      portUuid = (row[t.headings.indexOf('_uuid')] as [string, string])[1]
+      t.data = t.data.filter((r) => r !== row)
+      return JSON.stringify(t)
+    }},
+    {host, spec: 'ovs_vsctl_list_interface', edit: (text) => {
+      const t = table(text)
+      t.data = t.data.filter((r) => r[t.headings.indexOf('name')] !== name)
+      return JSON.stringify(t)
+    }},
+    {host, spec: 'ovs_vsctl_list_bridge', edit: (text) => {
+      const t = table(text)
+      const at = t.headings.indexOf('ports')
+      for (const r of t.data) {
+        const set = r[at] as [string, [string, string][]]
+        r[at] = ['set', set[1].filter((u) => u[1] !== portUuid)]
+      }
+      return JSON.stringify(t)
+    }},
+  ]
+}
+
+describe('neutron-vxlan: tunnel faults put into the captures are named, near misses stay quiet', () => {
+  it('a tunnel port deleted → TUNNEL_PORT_MISSING on that host only; the VM behind it gets no DHCP', () => {
+    const a = analysisOf(edited(...delOvsPort('nlab-cmp1', 'vxlan-c613e60b')))
+    expect(loud(diagnose(a))).toEqual(['error TUNNEL_PORT_MISSING nlab-cmp1 br-tun: vxlan-c613e60b'])
+    const [r] = traceVm(a, VXLAN_VMS[0]!.mac, 'dhcp')
+    expect(r!.verdict).not.toBe('delivered')
+  })
+
+  it("local_ip held by no interface → TUNNEL_ENDPOINT_MISSING; peers' tunnels to the old address are stale", () => {
+    const a = analysisOf(edited({host: 'nlab-cmp1', spec: 'file', key: /openvswitch_agent\.ini$/, edit: (t) => t.replace('local_ip = 198.19.230.12', 'local_ip = 198.19.230.99')}))
+    expect(loud(diagnose(a))).toEqual([
+      'error TUNNEL_ENDPOINT_MISSING nlab-cmp1 local_ip 198.19.230.99',
+      'warning TUNNEL_PORT_STALE nlab-cmp2 br-tun: vxlan-c613e60c',
+      'warning TUNNEL_PORT_STALE nlab-ctl br-tun: vxlan-c613e60c',
+    ])
+  })
+
+  it('the flood flow of a network deleted → FLOW_MISSING br-tun table 22; one tunnel left out of it → TUNNEL_FLOOD_MISSING', () => {
+    const gone = analysisOf(edited(brTun('nlab-cmp1', lines((l) => l.includes('table=22') && l.includes('dl_vlan=2 ')))))
+    expect(loud(diagnose(gone))).toEqual(['error FLOW_MISSING nlab-cmp1 br-tun table 22: dl_vlan=2'])
+    expect(traceVm(gone, VXLAN_VMS[0]!.mac, 'dhcp')[0]!.verdict).toBe('dropped')
+    const partial = analysisOf(edited(brTun('nlab-cmp1', (t) => t.replace(/(table=22, .*dl_vlan=2 actions=.*),output:"vxlan-c613e60d"/, '$1'))))
+    expect(loud(diagnose(partial))).toEqual([expect.stringMatching(/^error TUNNEL_FLOOD_MISSING nlab-cmp1 br-tun table 22: .*dl_vlan=2 /)])
+    // The DHCP server (nlab-ctl) is still in the flood: the lease works, only nlab-cmp2 misses the broadcasts.
+    expect(traceVm(partial, VXLAN_VMS[0]!.mac, 'dhcp')[0]!.verdict).toBe('delivered')
+  })
+
+  it('a VNI mapped to another local VLAN network → SEGMENT_MISMATCH; the near miss (another VLAN) stays quiet', () => {
+    const a = analysisOf(edited(brTun('nlab-cmp1', (t) => t.replace('tun_id=0x65 actions=mod_vlan_vid:2', 'tun_id=0x96 actions=mod_vlan_vid:2'))))
+    expect(loud(diagnose(a))).toEqual([expect.stringMatching(/^error SEGMENT_MISMATCH nlab-cmp1 br-tun table 4: .*tun_id=0x96 actions=mod_vlan_vid:2/)])
+    const [r] = traceVm(a, VXLAN_VMS[0]!.mac, 'dhcp')
+    expect(r!.verdict).toBe('dropped')
+    expect(r!.reply?.verdict ?? r!.verdict).toBe('dropped')
+  })
+
+  it('an l2pop unicast entry to the wrong host → TUNNEL_FDB_STALE; a wrong ARP responder MAC → ARP_RESPONDER_MISMATCH', () => {
+    const fdb = analysisOf(edited(brTun('nlab-cmp1', (t) => t.replace(/(priority=2,dl_vlan=2,dl_dst=fa:16:3e:13:d9:33 actions=.*)output:"vxlan-c613e60d"/, '$1output:"vxlan-c613e60b"'))))
+    expect(loud(diagnose(fdb))).toEqual([expect.stringMatching(/^error TUNNEL_FDB_STALE nlab-cmp1 br-tun table 20: .*dl_dst=fa:16:3e:13:d9:33/)])
+    const arp = analysisOf(edited(brTun('nlab-cmp1', (t) => t.replace('load:0xfa163e13d933->NXM_NX_ARP_SHA[]', 'load:0xfa163e000001->NXM_NX_ARP_SHA[]'))))
+    expect(loud(diagnose(arp))).toEqual([expect.stringMatching(/^error ARP_RESPONDER_MISMATCH nlab-cmp1 br-tun table 21: .*arp_tpa=198.19.211.12/)])
+  })
+
+  it('the underlay MTU lowered below 1450 + 50 → TUNNEL_MTU on that NIC; exactly 1500 fits (the healthy lab)', () => {
+    const a = analysisOf(edited({host: 'nlab-cmp1', spec: 'ip_link', edit: (t) => t.replace(/("ifname":"eth1",[^}]*?"mtu":)1500/, '$11400')}))
+    expect(loud(diagnose(a))).toEqual(['error TUNNEL_MTU nlab-cmp1 eth1'])
   })
 })
