@@ -99,54 +99,6 @@ export const CATALOG = {
         `${f.port} carries tag ${f.tag}, but ${f.network} uses local VLAN ${f.vlan} on ${f.host} (${f.from})`,
       (f: {host: string; port: string; vlan: number}) => `${sh`ovs-vsctl set Port ${f.port} tag=${f.vlan}`}  (or ${restartOvsAgent(f.host)} to resync)`),
     }),
-  TUNNEL_ENDPOINT_MISSING: code('error',
-    "The OVS agent's tunnel endpoint (local_ip) is held by no interface of the host, or, with the userspace datapath, not by an OVS internal port: its tunnels cannot send or receive.", {
-      unheld: when((f: {host: string; localIp: string; types: string}) =>
-        `no interface of ${f.host} holds its tunnel endpoint local_ip ${f.localIp}: its ${f.types} tunnels can neither send nor receive`,
-      (f: {host: string; localIp: string}) => `give the underlay interface of ${f.host} the address ${f.localIp}, or set [ovs] local_ip to the address it has and ${restartOvsAgent(f.host)}`),
-      notOvsInternal: when((f: {host: string; localIp: string; device: string}) =>
-        `${f.host}'s tunnel endpoint ${f.localIp} is on ${f.device}, not on an OVS bridge's internal port: the userspace datapath cannot route or ARP for its tunnels`,
-      (f: {localIp: string}) => `move ${f.localIp} to the internal port of an OVS bridge (datapath_type=netdev) that holds the underlay NIC`),
-    }),
-  TUNNEL_PORT_MISSING: code('error',
-    'br-tun has no tunnel port to a host that has ports on one of its tunnel networks: nothing reaches that host from here.', {
-      toPeer: when((f: {host: string; bridge: string; type: string; peer: string; ip: string; networks: string[]}) =>
-        `${f.bridge} on ${f.host} has no ${f.type} port to ${f.peer} (${f.ip}), which has ports on ${f.networks.join(', ')}: nothing reaches it from ${f.host}`,
-      (f: {host: string; bridge: string; port: string; type: string; ip: string; localIp: string}) =>
-        `${restartOvsAgent(f.host)} (it rebuilds its tunnels on resync), or: ${sh`ovs-vsctl add-port ${f.bridge} ${f.port} -- set Interface ${f.port} type=${f.type} options:remote_ip=${f.ip} options:local_ip=${f.localIp} options:in_key=flow options:out_key=flow`}`),
-    }),
-  TUNNEL_PORT_STALE: code('warning',
-    'A tunnel port leads to an address no host in the snapshot uses as its endpoint (a host that left, or an old local_ip).', {
-      unknownEndpoint: when((f: {host: string; port: string; ip: string}) =>
-        `${f.port} on ${f.host} leads to ${f.ip}, which no host in this snapshot uses as its tunnel endpoint (a host that left, or an old local_ip)`,
-      (f: {host: string; bridge: string; port: string; ip: string}) =>
-        `if ${f.ip} is gone: delete its dead agent (openstack network agent list), then ${restartOvsAgent(f.host)}; or ${sh`ovs-vsctl del-port ${f.bridge} ${f.port}`}`),
-    }),
-  TUNNEL_FLOOD_MISSING: code('error',
-    "A tunnel network's flood entry (br-tun table 22) leaves out the tunnel to a host with ports on it: broadcasts (DHCP, ARP) never reach that host.", {
-      peerLeftOut: when((f: {host: string; network: string; port: string; peer: string}) =>
-        `the flood entry of ${f.network} on ${f.host} leaves out ${f.port} to ${f.peer}, which has ports on ${f.network}: broadcasts (DHCP, ARP) from ${f.host} never reach it`,
-      (f: {host: string}) => `${restartOvsAgent(f.host)} (l2population re-sends the flooding entries on resync)`),
-    }),
-  TUNNEL_FDB_STALE: code('error',
-    'An l2population unicast entry (br-tun table 20) sends a MAC through the tunnel to a host where that port no longer is.', {
-      wrongHost: when((f: {host: string; bridge: string; mac: string; portId: string; network: string; sentTo: string; port: string; at: string}) =>
-        `${f.bridge} on ${f.host} sends ${f.mac} (port ${f.portId} of ${f.network}) to ${f.sentTo} through ${f.port}, but the port is on ${f.at}: unicast to it is lost`,
-      (f: {host: string}) => `${restartOvsAgent(f.host)} to get a fresh forwarding table from l2population`),
-    }),
-  ARP_RESPONDER_MISMATCH: code('error',
-    "An ARP responder entry (br-tun table 21) answers an IP with a MAC other than its port's.", {
-      wrongMac: when((f: {host: string; ip: string; network: string; answered: string; portId: string; mac: string}) =>
-        `the ARP responder on ${f.host} answers ${f.ip} (${f.network}) with ${f.answered}, but that address is port ${f.portId}'s, MAC ${f.mac}: traffic to ${f.ip} from ${f.host} goes to the wrong MAC`,
-      (f: {host: string}) => `${restartOvsAgent(f.host)} to get fresh ARP responder entries from l2population`),
-    }),
-  TUNNEL_MTU: code('error',
-    "A tunnel network's MTU plus the encapsulation overhead exceeds the underlay MTU: small packets and DHCP pass, full-size packets are dropped.", {
-      underlay: when((f: {host: string; network: string; mtu: number; overhead: number; type: string; need: number; nic: string; underlayMtu: number}) =>
-        `${f.network} has MTU ${f.mtu}; with ${f.overhead} bytes of ${f.type} overhead its full-size packets need ${f.need} bytes on the underlay, but ${f.nic} on ${f.host} carries ${f.underlayMtu}: DHCP and small packets still pass, full-size packets are dropped`,
-      (f: {host: string; nic: string; need: number; network: string; fits: number}) =>
-        `raise the MTU of ${f.nic} on ${f.host} (and of the switches on the path) to ${f.need}, or lower global_physnet_mtu/path_mtu so Neutron gives ${f.network} an MTU of ${f.fits}`),
-    }),
   // A port Neutron holds down (not ACTIVE) belongs in 4095: that is not reported at all, so the code has one severity.
   DEAD_VLAN: code('error',
     'A port that should be in service sits in the dead VLAN 4095: the agent marked it dead or never bound it.', {
@@ -251,6 +203,54 @@ export const CATALOG = {
       otherInterface: when((f: {network: string; iface: string; absentFrom?: string; device?: string}) =>
         `dnsmasq for ${f.network} listens on ${f.iface}${f.absentFrom ? `, which does not exist in ${f.absentFrom}` : ''}${f.device ? `; the DHCP port's device is ${f.device}` : ''}`,
       (f: {host: string}) => `${restartDhcpAgent(f.host)} so it respawns dnsmasq on the right device`),
+    }),
+  TUNNEL_ENDPOINT_MISSING: code('error',
+    "The OVS agent's tunnel endpoint (local_ip) is held by no interface of the host, or, with the userspace datapath, not by an OVS internal port: its tunnels cannot send or receive.", {
+      unheld: when((f: {host: string; localIp: string; types: string}) =>
+        `no interface of ${f.host} holds its tunnel endpoint local_ip ${f.localIp}: its ${f.types} tunnels can neither send nor receive`,
+      (f: {host: string; localIp: string}) => `give the underlay interface of ${f.host} the address ${f.localIp}, or set [ovs] local_ip to the address it has and ${restartOvsAgent(f.host)}`),
+      notOvsInternal: when((f: {host: string; localIp: string; device: string}) =>
+        `${f.host}'s tunnel endpoint ${f.localIp} is on ${f.device}, not on an OVS bridge's internal port: the userspace datapath cannot route or ARP for its tunnels`,
+      (f: {localIp: string}) => `move ${f.localIp} to the internal port of an OVS bridge (datapath_type=netdev) that holds the underlay NIC`),
+    }),
+  TUNNEL_PORT_MISSING: code('error',
+    'br-tun has no tunnel port to a host that has ports on one of its tunnel networks: nothing reaches that host from here.', {
+      toPeer: when((f: {host: string; bridge: string; type: string; peer: string; ip: string; networks: string[]}) =>
+        `${f.bridge} on ${f.host} has no ${f.type} port to ${f.peer} (${f.ip}), which has ports on ${f.networks.join(', ')}: nothing reaches it from ${f.host}`,
+      (f: {host: string; bridge: string; port: string; type: string; ip: string; localIp: string}) =>
+        `${restartOvsAgent(f.host)} (it rebuilds its tunnels on resync), or: ${sh`ovs-vsctl add-port ${f.bridge} ${f.port} -- set Interface ${f.port} type=${f.type} options:remote_ip=${f.ip} options:local_ip=${f.localIp} options:in_key=flow options:out_key=flow`}`),
+    }),
+  TUNNEL_PORT_STALE: code('warning',
+    'A tunnel port leads to an address no host in the snapshot uses as its endpoint (a host that left, or an old local_ip).', {
+      unknownEndpoint: when((f: {host: string; port: string; ip: string}) =>
+        `${f.port} on ${f.host} leads to ${f.ip}, which no host in this snapshot uses as its tunnel endpoint (a host that left, or an old local_ip)`,
+      (f: {host: string; bridge: string; port: string; ip: string}) =>
+        `if ${f.ip} is gone: delete its dead agent (openstack network agent list), then ${restartOvsAgent(f.host)}; or ${sh`ovs-vsctl del-port ${f.bridge} ${f.port}`}`),
+    }),
+  TUNNEL_FLOOD_MISSING: code('error',
+    "A tunnel network's flood entry (br-tun table 22) leaves out the tunnel to a host with ports on it: broadcasts (DHCP, ARP) never reach that host.", {
+      peerLeftOut: when((f: {host: string; network: string; port: string; peer: string}) =>
+        `the flood entry of ${f.network} on ${f.host} leaves out ${f.port} to ${f.peer}, which has ports on ${f.network}: broadcasts (DHCP, ARP) from ${f.host} never reach it`,
+      (f: {host: string}) => `${restartOvsAgent(f.host)} (l2population re-sends the flooding entries on resync)`),
+    }),
+  TUNNEL_FDB_STALE: code('error',
+    'An l2population unicast entry (br-tun table 20) sends a MAC through the tunnel to a host where that port no longer is.', {
+      wrongHost: when((f: {host: string; bridge: string; mac: string; portId: string; network: string; sentTo: string; port: string; at: string}) =>
+        `${f.bridge} on ${f.host} sends ${f.mac} (port ${f.portId} of ${f.network}) to ${f.sentTo} through ${f.port}, but the port is on ${f.at}: unicast to it is lost`,
+      (f: {host: string}) => `${restartOvsAgent(f.host)} to get a fresh forwarding table from l2population`),
+    }),
+  ARP_RESPONDER_MISMATCH: code('error',
+    "An ARP responder entry (br-tun table 21) answers an IP with a MAC other than its port's.", {
+      wrongMac: when((f: {host: string; ip: string; network: string; answered: string; portId: string; mac: string}) =>
+        `the ARP responder on ${f.host} answers ${f.ip} (${f.network}) with ${f.answered}, but that address is port ${f.portId}'s, MAC ${f.mac}: traffic to ${f.ip} from ${f.host} goes to the wrong MAC`,
+      (f: {host: string}) => `${restartOvsAgent(f.host)} to get fresh ARP responder entries from l2population`),
+    }),
+  TUNNEL_MTU: code('error',
+    "A tunnel network's MTU plus the encapsulation overhead exceeds the underlay MTU: small packets and DHCP pass, full-size packets are dropped.", {
+      underlay: when((f: {host: string; network: string; mtu: number; overhead: number; type: string; need: number; nic: string; underlayMtu: number}) =>
+        `${f.network} has MTU ${f.mtu}; with ${f.overhead} bytes of ${f.type} overhead its full-size packets need ${f.need} bytes on the underlay, but ${f.nic} on ${f.host} carries ${f.underlayMtu}: DHCP and small packets still pass, full-size packets are dropped`,
+      (f: {host: string; nic: string; need: number; network: string; fits: number}) =>
+        `raise the MTU of ${f.nic} on ${f.host} (and of the switches on the path) to ${f.need}, or lower global_physnet_mtu/path_mtu so Neutron gives ${f.network} an MTU of ${f.fits}`),
     }),
   VIF_MISMATCH: code('error',
     'The VM definition, the OVS port and Neutron disagree about a VIF (MAC, bridge, port id or host).', {
