@@ -274,14 +274,16 @@ export const CATALOG = {
     }),
   DATA_MISSING: code('warning',
     'Something could not be collected; what depends on it is unknown, not faulty.', {
-      notCollected: when((f: {where: string; why: string}) => `${f.where}: ${f.why}; what depends on it is unknown`,
+      notCollected: when((f: {where: string; why: string; host: string; unknown?: string}) =>
+        `${f.where}: ${f.why}; what depends on it is unknown${f.unknown ? ` (on ${f.host}: ${f.unknown})` : ''}`,
         (f: {host: string; unreachable: boolean}) => f.unreachable
           ? `check that ${f.host} is up and reachable over SSH, then collect again`
           : 'check that the command exists and may run (sudo), then collect again'),
     }),
   PARSE_ERROR: code('warning',
     'Part of a capture could not be read; the rest was analysed.', {
-      unreadable: when((f: {where: string; why: string}) => `${f.where}: ${f.why}`,
+      unreadable: when((f: {where: string; why: string; host: string; unknown?: string}) =>
+        `${f.where}: ${f.why}${f.unknown ? `; unknown on ${f.host}, not checked: ${f.unknown}` : ''}`,
         () => 'the rest of the capture was analysed; re-collect, or report the line if the command output is genuine'),
     }),
 }

@@ -3,10 +3,13 @@ import type {PortView, ReferenceModel} from '../model/reference.js'
 import type {Flow} from '../types.js'
 import {type CaseOf, type FactsOf, type FindingCode, wordsOf} from './codes.js'
 import {type Finding, type Impact, emptyImpact} from './finding.js'
+import type {Check} from './known.js'
 
 export interface AnalysisContext {
   actual: ActualModel
   reference: ReferenceModel
+  /** The registered checks, so that DATA_MISSING/PARSE_ERROR can say which could not run. */
+  checks?: Check[]
 }
 
 export type Analyzer = (ctx: AnalysisContext) => Finding[]

@@ -3,6 +3,7 @@
 
 import type {Evidence as ContractEvidence} from '../contracts/generated/diagnose.js'
 import {parseBrctlShow} from '../parsers/brctl-show.js'
+import {incompleteCaptures} from '../parsers/complete.js'
 import {parseBridgeLink} from '../parsers/bridge-link.js'
 import {parseAddnHosts, parseDhcpHosts, parseDhcpLeases, parseDhcpOpts} from '../parsers/dhcp-files.js'
 import {parseDnsmasqArgv} from '../parsers/dnsmasq.js'
@@ -429,6 +430,7 @@ export function buildActualModel(snapshot: Snapshot): ActualModel {
     if (record.status === 'unreachable') {
       problems.push({host: record.name, spec: 'ssh', kind: 'unreachable', message: record.error ?? 'host could not be reached'})
     }
+    problems.push(...incompleteCaptures(snapshot.captures.filter((c) => c.host === record.name)))
     const builder = new HostBuilder(snapshot, record.name)
     hosts.push(builder.build())
     problems.push(...builder.problems)

@@ -61,7 +61,7 @@ describe('evidence names the capture the fact came from', () => {
       const tag = table.headings.indexOf('tag')
       const row = table.data.find((r) => typeof r[tag] === 'number')!
       row[tag] = (row[tag] as number) + 7
-      return JSON.stringify(table)
+      return JSON.stringify(table) + '\n'
     }})
     const f = findings.find((x) => x.code === 'VLAN_TAG_MISMATCH')!
     expect(f.evidence[0]).toMatchObject({host: 'compute-2', spec: 'ovs_vsctl_list_port'})

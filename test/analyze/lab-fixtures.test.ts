@@ -80,7 +80,7 @@ describe('faults made in the real JSON formats of lab-healthy', () => {
     expect(new Set(tags).size).toBeGreaterThan(1)
     const [keep, move] = [...new Set(tags)]
     for (const row of table.data) if (row[tagAt] === move) row[tagAt] = keep
-    port.text = JSON.stringify(table)
+    port.text = JSON.stringify(table) + '\n'
     for (const key of ['br-int', 'br-eth2']) {
       const flows = snap.captures.find((x) => x.host === 'compute-1' && x.spec === 'ovs_ofctl_dump_flows' && x.key === key)!
       flows.text = flows.text!.replace(new RegExp(`mod_vlan_vid:${move}\\b`, 'g'), `mod_vlan_vid:${keep}`).replace(new RegExp(`dl_vlan=${move}\\b`, 'g'), `dl_vlan=${keep}`)
@@ -97,7 +97,7 @@ describe('faults made in the real JSON formats of lab-healthy', () => {
       const row = table.data.find((r) => String(r[name]).startsWith('qvo'))!
       row[tag] = 4095
       row[trunks] = 4095
-      return JSON.stringify(table)
+      return JSON.stringify(table) + '\n'
     })
     expect(errors.map((f) => f.code)).toEqual(['DEAD_VLAN'])
     expect(errors[0].host).toBe('compute-2')
@@ -109,7 +109,7 @@ describe('faults made in the real JSON formats of lab-healthy', () => {
       const qvb = links.find((l) => l.ifname.startsWith('qvb'))!
       qvb.flags = qvb.flags.filter((f) => f !== 'UP' && f !== 'LOWER_UP')
       qvb.operstate = 'DOWN'
-      return JSON.stringify(links)
+      return JSON.stringify(links) + '\n'
     })
     expect(errors.map((f) => [f.code, f.host])).toEqual([['LINK_BROKEN', 'compute-1']])
     expect(errors[0].element).toMatch(/^qvb/)

@@ -46,7 +46,7 @@ function setTag(port: string, tag: number): (text: string) => string {
     const row = table.data.find((r) => r[name] === port)
     if (!row) throw new Error(`no Port ${port}`)
     row[at] = tag
-    return JSON.stringify(table)
+    return JSON.stringify(table) + '\n'
   }
 }
 
@@ -60,7 +60,7 @@ function bindTo(host: string, status: string): (text: string) => string {
     const port = body.ports.find((p) => p.id === PORT)!
     port['binding:host_id'] = host
     port.status = status
-    return JSON.stringify(body)
+    return JSON.stringify(body) + '\n'
   }
 }
 

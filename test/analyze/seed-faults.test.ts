@@ -18,7 +18,8 @@ beforeAll(async () => {
   healthy = await readSnapshot(SEED_SNAPSHOT)
 })
 
-type Edit = {host: string; spec: string; key?: string; edit: (text: string) => string}
+/** An edit of a capture's text; undefined removes the capture (the collector would not have made it). */
+type Edit = {host: string; spec: string; key?: string; edit: (text: string) => string | undefined}
 
 function withFaults(...edits: Edit[]): Finding[] {
   const snapshot: Snapshot = structuredClone(healthy)
@@ -26,7 +27,12 @@ function withFaults(...edits: Edit[]): Finding[] {
     const capture = snapshot.captures.find((c) => c.host === e.host && c.spec === e.spec && (e.key === undefined || c.key === e.key))
     if (!capture?.text) throw new Error(`no capture ${e.host} ${e.spec} ${e.key ?? ''}`)
     const before = capture.text
-    capture.text = e.edit(before)
+    const after = e.edit(before)
+    if (after === undefined) {
+      snapshot.captures = snapshot.captures.filter((c) => c !== capture)
+      continue
+    }
+    capture.text = after
     if (capture.text === before) throw new Error(`edit of ${e.host} ${e.spec} ${e.key ?? ''} changed nothing`)
   }
   const analysis = analysisOf(snapshot)
@@ -75,7 +81,8 @@ const CASES: Case[] = [
   {code: 'UPLINK_MISSING', host: 'compute-1', element: 'br-eth2',
     edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', edit: (t) => t.replace(/ +Port "eth2"\n +Interface "eth2"\n/, '')}]},
   {code: 'NAMESPACE_MISSING', host: 'control', element: `qdhcp-${NET}`,
-    edits: [{host: 'control', spec: 'ip_netns', edit: () => ''}]},
+    // The namespace gone: ip netns no longer lists it, and so the collector captured nothing inside it.
+    edits: [{host: 'control', spec: 'ip_netns', edit: () => ''}, {host: 'control', spec: 'netns_ip_addr', edit: () => undefined}]},
   {code: 'DHCP_SERVER_DOWN', host: 'control', element: `dnsmasq qdhcp-${NET}`,
     edits: [{host: 'control', spec: 'ps', edit: dropLine(/dnsmasq/)}]},
   {code: 'DHCP_HOST_MISSING', host: 'control', element: `/var/lib/neutron/dhcp/${NET}/host`,
