@@ -24,6 +24,8 @@ type Edit =
   | {host: string; spec: string; key?: string; text: (t: string) => string}
   | {intent: string; text: (t: string) => string}
   | {host: string; spec: string; key?: string; record: (r: Snapshot['captures'][number]['record']) => void}
+  /** The capture is not there at all (the collector would not have made it). */
+  | {host: string; spec: string; key?: string; remove: true}
 
 function apply(edits: Edit[], on: 'seed' | 'vxlan' = 'seed'): Snapshot {
   const snap: Snapshot = structuredClone(on === 'vxlan' ? vxlan : seed)
@@ -39,6 +41,10 @@ function apply(edits: Edit[], on: 'seed' | 'vxlan' = 'seed'): Snapshot {
     if (!c) throw new Error(`no capture ${e.host} ${e.spec} ${e.key ?? ''}`)
     if ('record' in e) {
       e.record(c.record)
+      continue
+    }
+    if ('remove' in e) {
+      snap.captures = snap.captures.filter((x) => x !== c)
       continue
     }
     const before = c.text!
@@ -81,7 +87,7 @@ const NEAR_MISSES: Record<FindingCode, {what: string; edits: Edit[]; on?: 'vxlan
     edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', text: (t) => t.replace('Port "eth2"\n            Interface "eth2"', 'Port "ens3"\n            Interface "ens3"')}]},
   NAMESPACE_MISSING: {what: 'no qdhcp namespace for a network whose subnet has DHCP disabled',
     edits: [{intent: 'subnet-create.txt', text: (t) => t.replace('| enable_dhcp      | True ', '| enable_dhcp      | False')},
-      {host: 'control', spec: 'ip_netns', text: () => ''}]},
+      {host: 'control', spec: 'ip_netns', text: () => ''}, {host: 'control', spec: 'netns_ip_addr', remove: true}]},
   DHCP_SERVER_DOWN: {what: 'dnsmasq running from another path (/usr/local/sbin), its command line otherwise the agent\'s',
     edits: [{host: 'control', spec: 'ps', text: (t) => t.replace(' dnsmasq --no-hosts', ' /usr/local/sbin/dnsmasq --no-hosts')}]},
   DHCP_HOST_MISSING: {what: "the VM's MAC in the host file in upper case",
