@@ -9,9 +9,10 @@ import type {NetworkView, PortView} from '../model/reference.js'
 import {
   type Endpoint, ENCAP_OVERHEAD, endpointOf, isTunnelType, type TunnelPort, tunnelPortName, tunnelPorts, type TunnelType,
 } from '../model/tunnels.js'
-import {flowVlan, flowVlanRewrite, localVlanOf, portsOnHost, resolvePort} from '../model/wiring.js'
+import {flowVlan, flowVlanRewrite, localVlanOf, portNameOf, portsOnHost} from '../model/wiring.js'
 import type {Flow} from '../types.js'
-import {type AnalysisContext, type Analyzer, confidenceOf, describeFlow, finding, flowEvidence, impactOf, ovsEvidence} from './context.js'
+import {type AnalysisContext, type Analyzer, confidenceOf, finding, flowEvidence, impactOf, ovsEvidence} from './context.js'
+import {formatFlow} from '../openflow/format.js'
 import type {Finding} from './finding.js'
 
 /** br-tun table where frames of each tunnel type get their local VLAN (GRE_TUN_TO_LV, VXLAN_TUN_TO_LV, GENEVE_TUN_TO_LV). */
@@ -54,7 +55,7 @@ function setTunId(flow: Flow): number | undefined {
 }
 
 function outputs(host: HostModel, bridge: string, flow: Flow): string[] {
-  return flow.actions.flatMap((a) => (a.type === 'output' ? [resolvePort(host, bridge, a.port) ?? String(a.port)] : []))
+  return flow.actions.flatMap((a) => (a.type === 'output' ? [portNameOf(host, bridge, a.port) ?? String(a.port)] : []))
 }
 
 function flowsOf(host: HostModel, bridge: string, table: number): Flow[] {
@@ -163,7 +164,7 @@ function flowChecks(ctx: AnalysisContext, all: Site[]): Finding[] {
       if (elsewhere.length) {
         for (const f of elsewhere) {
           out.push(finding('SEGMENT_MISMATCH', 'tunnelInbound', {host: host.name, bridge: br, vlan, network: netLabel(net), type, got: matchTunId(f)!, vni}, {
-            host: host.name, element: `${br} table ${table}: ${describeFlow(f)}`, expected: `tun_id=${hex(vni)} → local VLAN ${vlan}`,
+            host: host.name, element: `${br} table ${table}: ${formatFlow(f)}`, expected: `tun_id=${hex(vni)} → local VLAN ${vlan}`,
             actual: `tun_id=${hex(matchTunId(f)!)} → local VLAN ${vlan}`, evidence: [flowEvidence(host, br, f)], impact, confidence}))
         }
       } else {
@@ -189,7 +190,7 @@ function flowChecks(ctx: AnalysisContext, all: Site[]): Finding[] {
       const set = setTunId(f)
       if (set !== undefined && set !== vni) {
         out.push(finding('SEGMENT_MISMATCH', 'tunnelFlood', {host: host.name, bridge: br, vlan, network: netLabel(net), type, got: set, vni}, {host: host.name,
-          element: `${br} table ${FLOOD_TO_TUN}: ${describeFlow(f)}`, expected: `tun_id=${hex(vni)}`, actual: `tun_id=${hex(set)}`,
+          element: `${br} table ${FLOOD_TO_TUN}: ${formatFlow(f)}`, expected: `tun_id=${hex(vni)}`, actual: `tun_id=${hex(set)}`,
           evidence: [flowEvidence(host, br, f)], impact, confidence}))
         continue
       }
@@ -199,7 +200,7 @@ function flowChecks(ctx: AnalysisContext, all: Site[]): Finding[] {
         const port = mine.find((p) => p.type === type && p.remoteIp === peer.ep.localIp)
         if (!port || outs.includes(port.name)) continue
         out.push(finding('TUNNEL_FLOOD_MISSING', 'peerLeftOut', {host: host.name, network: netLabel(net), port: port.name, peer: peer.host.name}, {host: host.name,
-          element: `${br} table ${FLOOD_TO_TUN}: ${describeFlow(f)}`, expected: `output:${port.name} among the outputs`,
+          element: `${br} table ${FLOOD_TO_TUN}: ${formatFlow(f)}`, expected: `output:${port.name} among the outputs`,
           actual: outs.length ? `outputs ${outs.join(', ')}` : 'no output', evidence: [flowEvidence(host, br, f)],
           impact: impactOf(ctx, [...site.ports, ...peer.ports], [net.id]), confidence}))
       }
@@ -230,7 +231,7 @@ function fdbChecks(ctx: AnalysisContext, site: Site, all: Site[]): Finding[] {
     const sentTo = ctx.actual.hosts.find((h) => h.config.tunnel?.localIp === tunnel.remoteIp)?.name
     if (!sentTo || sentTo === at.host.name) continue
     out.push(finding('TUNNEL_FDB_STALE', 'wrongHost', {host: host.name, bridge: br, mac, portId: port.id, network: netLabel(net), sentTo, port: tunnel.name,
-      at: at.host.name}, {host: host.name, element: `${br} table ${UCAST_TO_TUN}: ${describeFlow(f)}`,
+      at: at.host.name}, {host: host.name, element: `${br} table ${UCAST_TO_TUN}: ${formatFlow(f)}`,
       expected: `output to the tunnel to ${at.host.name} (${at.ep.localIp})`, actual: `output:${tunnel.name} (${tunnel.remoteIp})`,
       evidence: [flowEvidence(host, br, f)], impact: impactOf(ctx, [port], [net.id]), confidence}))
   }
@@ -243,7 +244,7 @@ function fdbChecks(ctx: AnalysisContext, site: Site, all: Site[]): Finding[] {
     const owner = ctx.reference.ports.find((p) => p.networkId === net.id && p.ips.includes(ip))
     if (!owner?.mac || owner.mac.toLowerCase() === answered) continue
     out.push(finding('ARP_RESPONDER_MISMATCH', 'wrongMac', {host: host.name, ip, network: netLabel(net), answered, portId: owner.id, mac: owner.mac}, {
-      host: host.name, element: `${br} table ${ARP_RESPONDER}: ${describeFlow(f)}`, expected: `arp_sha ${owner.mac}`, actual: `arp_sha ${answered}`,
+      host: host.name, element: `${br} table ${ARP_RESPONDER}: ${formatFlow(f)}`, expected: `arp_sha ${owner.mac}`, actual: `arp_sha ${answered}`,
       evidence: [flowEvidence(host, br, f)], impact: impactOf(ctx, [owner], [net.id]), confidence}))
   }
   return out
