@@ -40,7 +40,6 @@ async function golden(name: string, actual: string): Promise<void> {
   expect(portable(actual)).toBe(await readFile(file, 'utf8'))
 }
 
-
 /** A DOT text as the real Graphviz reads it (`dot -Tjson`): clusters, nodes in order, edges by node name. */
 function graphviz(dot: string): {
   clusters: string[]
@@ -58,10 +57,6 @@ function graphviz(dot: string): {
     nodes: json.objects.filter((o) => !o.nodes).map((o) => ({name: o.name, label: o.label})),
     edges: (json.edges ?? []).map((e) => ({tail: name(e.tail), head: name(e.head), style: e.style})),
   }
-}
-
-function escapeRe(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 describe('neutrace CLI on the seed snapshot', () => {

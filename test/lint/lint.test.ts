@@ -4,7 +4,7 @@ import {execFile} from 'node:child_process'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {describe, expect, it} from 'vitest'
-import {formatCheckOn} from '../../scripts/lint.js'
+import {formatCheckOn, lintEnv} from '../../scripts/lint.js'
 
 const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..', '..')
@@ -13,6 +13,7 @@ async function tool(bin: string, args: string[]): Promise<{code: number; output:
   try {
     const {stdout, stderr} = await run(process.execPath, [join(ROOT, 'node_modules', ...bin.split('/')), ...args], {
       cwd: ROOT,
+      env: lintEnv(),
       maxBuffer: 64 * 1024 * 1024,
     })
     return {code: 0, output: stdout + stderr}
