@@ -116,6 +116,11 @@ function fieldWrite(field: string, value: string, whole: boolean): FlowAction | 
   return undefined
 }
 
+/** An action with a number argument: built from the number, or left `other` when there is none. */
+function numbered(n: number | undefined, other: FlowAction, make: (n: number) => FlowAction): FlowAction {
+  return n === undefined ? other : make(n)
+}
+
 /** One action as printed, normalised. Out-of-range numbers leave the action 'other' and set `ctx.problem`. */
 export function parseAction(text: string, ctx: ActionContext = newActionContext()): FlowAction {
   const first = text.charCodeAt(0)
@@ -139,25 +144,17 @@ export function parseAction(text: string, ctx: ActionContext = newActionContext(
     case 'controller':
       return {type: 'controller', text: arg ?? ''}
     case 'mod_vlan_vid':
-    case 'set_vlan_vid': {
-      const vid = vidArg(arg ?? '', ctx)
-      return vid === undefined ? other : {type: 'set_vlan_vid', vid}
-    }
+    case 'set_vlan_vid':
+      return numbered(vidArg(arg ?? '', ctx), other, (vid) => ({type: 'set_vlan_vid', vid}))
     case 'mod_vlan_pcp':
-    case 'set_vlan_pcp': {
-      const pcp = parseInteger(arg ?? '')
-      return pcp === undefined ? other : {type: 'set_vlan_pcp', pcp}
-    }
-    case 'push_vlan': {
-      const ethertype = parseInteger(arg ?? '')
-      return ethertype === undefined ? other : {type: 'push_vlan', ethertype}
-    }
+    case 'set_vlan_pcp':
+      return numbered(parseInteger(arg ?? ''), other, (pcp) => ({type: 'set_vlan_pcp', pcp}))
+    case 'push_vlan':
+      return numbered(parseInteger(arg ?? ''), other, (ethertype) => ({type: 'push_vlan', ethertype}))
     case 'resubmit':
       return parseResubmit(text, arg, ctx) ?? other
-    case 'goto_table': {
-      const table = resolveTable(arg ?? '', ctx)
-      return table === undefined ? other : {type: 'goto_table', table}
-    }
+    case 'goto_table':
+      return numbered(resolveTable(arg ?? '', ctx), other, (table) => ({type: 'goto_table', table}))
     case 'set_tunnel':
     case 'set_tunnel64': {
       const id = parseBigInteger(arg ?? '')
