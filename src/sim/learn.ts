@@ -5,8 +5,8 @@
 // The learnt flow (as OVS dumps it): table=20, hard_timeout=300, priority=1,vlan_tci=0x0001/0x0fff,
 // dl_dst=fa:16:3e:11:22:33 actions=load:0->NXM_OF_VLAN_TCI[],load:0x3e9->NXM_NX_TUN_ID[],output:"vxlan-0a000002".
 
-import {splitTopLevel} from '../openflow/lexer.js'
-import type {Flow, FlowAction, Masked} from '../types.js'
+import {parseLearn} from '../openflow/actions.js'
+import type {Flow, FlowAction, LearnSpec, Masked, SubFieldRef} from '../types.js'
 import {type FieldDef, type SubField, allOnes, parseFieldValue, parseSubField, readSubField} from './fields.js'
 import {type Packet, bigIntToIpv4, bigIntToMac} from './packet.js'
 
@@ -35,64 +35,51 @@ function immediate(sub: SubField, text: string): bigint | undefined {
   return parseFieldValue(sub.def, text)
 }
 
-/** The flow `learn(<text>)` installs when `packet` (the packet as translated so far) executes it. */
-export function learnFlow(text: string, packet: Packet, source: Flow | undefined): Learnt {
-  const items = splitTopLevel(text, ',')
-  if (!items) return {problem: `learn(${text}) could not be read`}
+/** A field of learn()'s spec bound to the simulator's packet accessors. */
+function bound(ref: SubFieldRef): SubField | undefined {
+  return parseSubField(ref.text)
+}
+
+/**
+ * The flow `learn(<text>)` installs when `packet` (the packet as translated so far) executes it. The argument is read
+ * by the one action model (src/openflow/actions.ts parseLearn); `spec` is what the parser already made of it.
+ */
+export function learnFlow(text: string, packet: Packet, source: Flow | undefined, spec: LearnSpec | undefined = parseLearn(text)): Learnt {
+  if (!spec) return {problem: `learn(${text}) could not be read`}
   const fields: Record<string, Masked> = {}
   const actions: FlowAction[] = []
-  let table = 1
-  let priority = 32768
-  let cookie = '0x0'
-  let hardTimeout: number | undefined
   const unreadable = (what: string): Learnt => ({problem: `learn(): ${what}`})
-  for (const raw of items) {
-    const item = raw.trim()
-    if (!item) continue
-    const kv = /^(table|priority|cookie|hard_timeout|idle_timeout|fin_idle_timeout|fin_hard_timeout|limit|result_dst)=(.*)$/.exec(item)
-    if (kv) {
-      if (kv[1] === 'table') table = Number(kv[2])
-      else if (kv[1] === 'priority') priority = Number(kv[2])
-      else if (kv[1] === 'cookie') cookie = kv[2]!.toLowerCase()
-      else if (kv[1] === 'hard_timeout') hardTimeout = Number(kv[2])
-      continue
-    }
-    if (item === 'send_flow_rem' || item === 'delete_learned') continue
-    const load = /^load:(.+)->(.+)$/.exec(item)
-    if (load) {
-      const dst = parseSubField(load[2]!)
-      const src = parseSubField(load[1]!)
-      if (!dst?.def) return unreadable(`load destination ${load[2]} is not modelled`)
-      if (src?.def) {
-        const v = readSubField(packet, src)
-        if (v === undefined) return unreadable(`${load[1]} is not carried by this packet`)
-        actions.push({type: 'load', value: `0x${v.toString(16)}`, dst: load[2]!})
-      } else actions.push({type: 'load', value: load[1]!, dst: load[2]!})
-      continue
-    }
-    const output = /^output:(.+)$/.exec(item)
-    if (output) {
-      const src = parseSubField(output[1]!)
-      const v = src?.def ? readSubField(packet, src) : undefined
-      if (v === undefined) return unreadable(`output port ${output[1]} is not known for this packet`)
-      actions.push({type: 'output', port: Number(v)})
-      continue
-    }
-    const eq = /^([^=]+)=(.+)$/.exec(item)
-    const dst = parseSubField(eq ? eq[1]! : item)
-    if (!dst?.def) return unreadable(`match field ${eq ? eq[1] : item} is not modelled`)
-    let value: bigint | undefined
-    if (eq) {
-      const src = parseSubField(eq[2]!)
-      value = src?.def ? readSubField(packet, src) : immediate(dst, eq[2]!)
-    } else value = readSubField(packet, dst)
-    if (value === undefined) return unreadable(`no value for ${item} in this packet`)
+  for (const m of spec.matches) {
+    const dst = bound(m.dst)
+    if (!dst?.def) return unreadable(`match field ${m.dst.text} is not modelled`)
+    const src = m.src ? bound(m.src) : undefined
+    const value = m.value !== undefined ? immediate(dst, m.value) : src?.def ? readSubField(packet, src) : undefined
+    if (value === undefined) return unreadable(`no value for ${m.dst.text}${m.value !== undefined ? `=${m.value}` : ''} in this packet`)
     const [name, masked] = matchOf(dst, value)
     fields[name] = masked
   }
+  for (const a of spec.actions) {
+    if (a.type === 'output') {
+      const src = bound(a.src)
+      const v = src?.def ? readSubField(packet, src) : undefined
+      if (v === undefined) return unreadable(`output port ${a.src.text} is not known for this packet`)
+      actions.push({type: 'output', port: Number(v)})
+      continue
+    }
+    if (!bound(a.dst)?.def) return unreadable(`load destination ${a.dst.text} is not modelled`)
+    const src = a.src ? bound(a.src) : undefined
+    if (src?.def) {
+      const v = readSubField(packet, src)
+      if (v === undefined) return unreadable(`${a.src!.text} is not carried by this packet`)
+      actions.push({type: 'load', value: `0x${v.toString(16)}`, dst: a.dst.text})
+    } else actions.push({type: 'load', value: a.value ?? a.src?.text ?? '', dst: a.dst.text})
+  }
+  const table = spec.table ?? 1
+  const priority = spec.priority ?? 32768
   const match = Object.entries(fields).map(([k, v]) => `${k}=${v.value}${v.mask ? `/${v.mask}` : ''}`).join(',')
-  const raw = `table=${table}, ${hardTimeout !== undefined ? `hard_timeout=${hardTimeout}, ` : ''}priority=${priority},${match} actions=(learnt)`
-  const flow: Flow = {line: source?.line ?? 0, raw, table, priority, cookie, match: {fields}, actions, hardAge: undefined}
+  const timeout = spec.hardTimeout !== undefined ? `hard_timeout=${spec.hardTimeout}, ` : ''
+  const raw = `table=${table}, ${timeout}priority=${priority},${match} actions=(learnt)`
+  const flow: Flow = {line: source?.line ?? 0, raw, table, priority, cookie: spec.cookie ?? '0x0', match: {fields}, actions, hardAge: undefined}
   return {flow}
 }
 

@@ -462,7 +462,7 @@ class XlateContext {
           this.uncertainty(`${formatAction(action)} is not modelled (it only affects later packets)`, false)
           return
         }
-        const learnt = learnFlow(action.text, this.packet, step.flow)
+        const learnt = learnFlow(action.text, this.packet, step.flow, action.spec)
         if (learnt.flow) {
           installLearnt(this.opts.learned, learnt.flow)
           event.notes.push(`learned into table ${learnt.flow.table}: ${describeFlow(learnt.flow)}`)
