@@ -2,6 +2,7 @@
 // encoding (RFC 7047 §5.1): atoms bare, ["uuid", u], ["named-uuid", n], ["set", [...]] (a one-element set prints bare),
 // ["map", [[k, v], ...]]. buildOvsConfig joins the Open_vSwitch, Bridge, Port and Interface tables by uuid.
 
+import {MAX_VID} from '../openflow/vlan.js'
 import type {OvsBridge, OvsConfig, OvsInterface, OvsPort, ParseProblem, ParseResult, VlanMode} from '../types.js'
 
 export interface OvsdbUuid {
@@ -234,7 +235,9 @@ function buildPort(row: OvsdbRow, interfaces: Map<string, OvsdbRow>, problems: P
   const uuid = rowUuid(row)
   if (uuid !== undefined) port.uuid = uuid
   const tag = columnNumber(row, 'tag')
-  if (tag !== undefined) port.tag = tag
+  if (tag !== undefined && (!Number.isInteger(tag) || tag < 0 || tag > MAX_VID)) {
+    problems.push({message: `Port ${name}: tag ${tag} out of range (0–${MAX_VID})`})
+  } else if (tag !== undefined) port.tag = tag
   const vlanMode = columnString(row, 'vlan_mode')
   if (vlanMode !== undefined) {
     if (VLAN_MODES.includes(vlanMode)) port.vlanMode = vlanMode as VlanMode

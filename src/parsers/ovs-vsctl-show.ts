@@ -2,7 +2,7 @@
 // quoted names such as `Bridge "br-eth2"`) and the modern one (UUID line, Manager, datapath_type, options maps).
 
 import type {OvsBridge, OvsConfig, OvsInterface, OvsPort, ParseProblem, ParseResult, VlanMode} from '../types.js'
-import {splitTopLevel, unquoteOvs} from '../openflow/lexer.js'
+import {MAX_VID, splitTopLevel, unquoteOvs} from '../openflow/index.js'
 import {eachLine} from './bounds.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -124,6 +124,7 @@ function setBridgeKey(bridge: OvsBridge, key: string, value: string): string | u
 function setPortKey(port: OvsPort, key: string, value: string): string | undefined {
   if (key === 'tag') {
     if (!/^\d+$/.test(value)) return `bad tag '${value}'`
+    if (Number(value) > MAX_VID) return `tag ${value.slice(0, 40)} out of range (0–${MAX_VID})`
     port.tag = Number(value)
   } else if (key === 'trunks') {
     const trunks = parseIntList(value)

@@ -240,3 +240,15 @@ describe('parseOvsdbJson on empty, error and garbled input', () => {
     ])
   })
 })
+
+describe('buildOvsConfig on values out of range', () => {
+  it('records a port tag outside 0–4095 as a problem instead of keeping it', () => {
+    const modern = tables('modern')
+    const row = modern.port.rows.find((r) => columnString(r, 'name') === 'qvo3f7e5d8a-1b')!
+    row.tag = 1e23
+    const {value, problems} = buildOvsConfig(modern)
+    expect(problems.map((p) => p.message)).toEqual(['Port qvo3f7e5d8a-1b: tag 1e+23 out of range (0–4095)'])
+    const port = value.bridges.flatMap((b) => b.ports).find((p) => p.name === 'qvo3f7e5d8a-1b')!
+    expect(port.tag).toBeUndefined()
+  })
+})

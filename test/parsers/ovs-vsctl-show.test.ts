@@ -166,3 +166,16 @@ describe('parseOvsVsctlShow on empty, error and garbled input', () => {
     expect(value.ovsVersion).toBe('3.1.0')
   })
 })
+
+describe('parseOvsVsctlShow on values out of range', () => {
+  it('records a tag outside 0–4095 as a problem instead of keeping it', () => {
+    const text = ['    Bridge br-int', '        Port qvo1', '            tag: 99999', '        Port qvo2', '            tag: 4095'].join('\n')
+    const {value, problems} = parseOvsVsctlShow(text)
+    const ports = value.bridges[0]!.ports
+    expect(ports.find((p) => p.name === 'qvo1')!.tag).toBeUndefined()
+    expect(ports.find((p) => p.name === 'qvo2')!.tag).toBe(4095)
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatchObject({line: 3})
+    expect(problems[0]!.message).toMatch(/tag 99999 out of range/)
+  })
+})
