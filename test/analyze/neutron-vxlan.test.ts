@@ -119,12 +119,12 @@ function delOvsPort(host: string, name: string): Edit[] {
       const row = t.data.find((r) => r[t.headings.indexOf('name')] === name)!
       portUuid = (row[t.headings.indexOf('_uuid')] as [string, string])[1]
       t.data = t.data.filter((r) => r !== row)
-      return JSON.stringify(t)
+      return JSON.stringify(t) + '\n'
     }},
     {host, spec: 'ovs_vsctl_list_interface', edit: (text) => {
       const t = table(text)
       t.data = t.data.filter((r) => r[t.headings.indexOf('name')] !== name)
-      return JSON.stringify(t)
+      return JSON.stringify(t) + '\n'
     }},
     {host, spec: 'ovs_vsctl_list_bridge', edit: (text) => {
       const t = table(text)
@@ -133,7 +133,7 @@ function delOvsPort(host: string, name: string): Edit[] {
         const set = r[at] as [string, [string, string][]]
         r[at] = ['set', set[1].filter((u) => u[1] !== portUuid)]
       }
-      return JSON.stringify(t)
+      return JSON.stringify(t) + '\n'
     }},
   ]
 }
