@@ -8,9 +8,12 @@ import {execFileSync} from 'node:child_process'
 import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
-import {diagnose, loadAnalysis} from '../../src/engine.js'
-import {findVm, trace} from '../../src/trace/tracer.js'
+import {pathToFileURL} from 'node:url'
 import {writeSynthSnapshot} from '../support/synth.js'
+
+// What users run: the JavaScript tsc built into dist/ (run.ts builds it first), not the sources through tsx.
+const DIST = join(import.meta.dirname, '..', '..', 'dist', 'src')
+const built = <T>(rel: string): Promise<T> => import(pathToFileURL(join(DIST, rel)).href) as Promise<T>
 
 export interface AnalysisRow {
   hosts: number
@@ -43,6 +46,8 @@ function countFlows(dir: string): number {
 }
 
 async function measure(dir: string, vmsFile: string): Promise<AnalysisRow> {
+  const {diagnose, loadAnalysis} = await built<typeof import('../../src/engine.js')>('engine.js')
+  const {findVm, trace} = await built<typeof import('../../src/trace/tracer.js')>('trace/tracer.js')
   const vms = JSON.parse(readFileSync(vmsFile, 'utf8')) as string[]
   const t0 = performance.now()
   const analysis = await loadAnalysis(dir)

@@ -9,7 +9,10 @@ import {execFileSync} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
-import {parseDumpFlows} from '../../src/parsers/ovs-ofctl-dump-flows.js'
+import {pathToFileURL} from 'node:url'
+
+// What users run: the JavaScript tsc built into dist/ (run.ts builds it first), not the sources through tsx.
+const DIST = join(import.meta.dirname, '..', '..', 'dist', 'src')
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'fixtures', 'samples', 'ovs', 'modern')
 const TEMPLATES = ['dump-flows-names-br-int.txt', 'dump-flows-names-br-tun.txt', 'dump-flows-of13-br-int.txt']
@@ -47,7 +50,8 @@ export interface ParseTimes {
 }
 
 /** Worker side: `node --import tsx parse.ts neutrace|split FILE` prints one JSON line. */
-function measure(tool: string, file: string): ParseTimes {
+async function measure(tool: string, file: string): Promise<ParseTimes> {
+  const {parseDumpFlows} = (await import(pathToFileURL(join(DIST, 'parsers', 'ovs-ofctl-dump-flows.js')).href)) as typeof import('../../src/parsers/ovs-ofctl-dump-flows.js')
   const t0 = performance.now()
   const text = readFileSync(file, 'utf8')
   if (tool === 'split') {
@@ -78,5 +82,5 @@ export function timeParse(tool: 'neutrace' | 'split' | 'ofp', file: string, limi
 
 if (process.argv[1] === import.meta.filename) {
   const [tool, file] = process.argv.slice(2)
-  console.log(JSON.stringify(measure(tool, file)))
+  console.log(JSON.stringify(await measure(tool, file)))
 }

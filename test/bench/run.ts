@@ -8,6 +8,7 @@
 // (generated snapshots), trace (rides on the analysis snapshots; ofproto/trace on the lab's bridges).
 // What the baselines need (openssh-client, python3-openvswitch) is installed by test/lab/deps.sh.
 
+import {execFileSync} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {cpus, loadavg, tmpdir} from 'node:os'
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
     notes: [],
   }
   console.log(`neutrace bench — ${result.machine.cpus} × ${result.machine.model}, node ${result.machine.node}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+  log('building dist/ (the parse, analysis and trace workers run the built JavaScript)')
+  execFileSync(process.execPath, [join(import.meta.dirname, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(import.meta.dirname, '..', '..', 'tsconfig.json')], {stdio: 'inherit'})
   let lab: Lab | undefined
   const work = await mkdtemp(join(tmpdir(), 'neutrace-bench-'))
   try {
