@@ -55,6 +55,11 @@ interface Result {
   notes: string[]
 }
 
+/** The numbers so far, after every part: a long run cut short still leaves them. */
+function save(result: Result): void {
+  writeFileSync(flags.out, `${JSON.stringify(result, null, 2)}\n`)
+}
+
 async function main(): Promise<void> {
   const result: Result = {
     startedAt: new Date().toISOString(),
@@ -84,6 +89,7 @@ async function main(): Promise<void> {
         controlPersistOverNeutrace: r.controlPersist / r.neutrace,
         runbookOverNeutrace: r.runbook / r.neutrace,
       }))
+      save(result)
       table(
         'Collection (seconds; lab nodes over SSH)',
         ['nodes', 'captures', 'neutrace', 'per-command', 'floor', 'handshakes', 'runbook', 'ControlPersist', 'neutrace/(floor+hs)', 'CP/neutrace', 'runbook/neutrace'],
@@ -108,6 +114,7 @@ async function main(): Promise<void> {
           ofpOverNeutrace: us(ofp) / us(neutrace), neutraceOverSplit: us(neutrace) / us(split)})
         await rm(file, {force: true})
       }
+      save(result)
       if (list(flags.flows).some((n) => n > ofpMax)) result.notes.push(`ovs.flow.ofp parses at most ${ofpMax} flows of a dump; its µs/flow there is used for the ratio`)
       table(
         'Parsing (µs per flow; read + parse, each tool in its own process)',
@@ -125,6 +132,8 @@ async function main(): Promise<void> {
         const row = benchAnalysis(join(work, `synth-${hosts}`), hosts, vms)
         const prev = result.analysis.at(-1)
         result.analysis.push({...row, ...(prev ? {growthFromPrevious: row.totalS / prev.totalS} : {})})
+        log(`analysis: ${hosts} hosts: ${JSON.stringify(row)}`)
+        save(result)
         await rm(join(work, `synth-${hosts}`), {recursive: true, force: true})
       }
       table(
@@ -163,7 +172,7 @@ async function main(): Promise<void> {
     await rm(work, {recursive: true, force: true})
   }
   for (const n of result.notes) console.log(`note: ${n}`)
-  writeFileSync(flags.out, `${JSON.stringify(result, null, 2)}\n`)
+  save(result)
   console.log(`\nresults: ${flags.out}`)
 }
 
