@@ -8,7 +8,7 @@ import {expect} from 'vitest'
 const SCHEMAS = join(import.meta.dirname, '..', '..', 'schemas')
 const compiled = new Map<string, ValidateFunction>()
 
-export type SchemaName = 'diagnose' | 'trace' | 'topology'
+export type SchemaName = 'diagnose' | 'trace' | 'topology' | 'diff'
 
 export function schemaOf(name: SchemaName): Record<string, unknown> {
   return JSON.parse(readFileSync(join(SCHEMAS, `${name}.schema.json`), 'utf8')) as Record<string, unknown>

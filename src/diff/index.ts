@@ -1,0 +1,183 @@
+// What changed between two snapshots of the same cloud: OVS bridges, ports and their tags, flows (by table, priority,
+// match and actions; counters, durations and the cookies the agent regenerates are ignored), namespaces, dnsmasq host
+// entries and port bindings — grouped by host and by network — and the findings that appeared and disappeared.
+
+import type {Finding} from '../analyze/index.js'
+import {diagnose, type Analysis} from '../engine.js'
+import type {HostModel} from '../model/actual.js'
+import {formatAction, formatMatch} from '../openflow/format.js'
+
+export const DIFF_SCHEMA_VERSION = 1
+
+export type ChangeKind = 'added' | 'removed' | 'changed'
+export type Category = 'host' | 'bridge' | 'port' | 'tag' | 'flow' | 'namespace' | 'dhcp-host' | 'binding'
+
+export interface Change {
+  host: string
+  category: Category
+  change: ChangeKind
+  /** What changed, as the operator names it: `br-int/qvo…`, `br-eth2 table 0 priority=4 in_port=2,dl_vlan=3`. */
+  element: string
+  before?: string
+  after?: string
+  /** The Neutron network the change belongs to, when known. */
+  network?: string
+}
+
+export interface FindingRef {
+  code: string
+  severity: string
+  host?: string
+  element: string
+  message: string
+}
+
+export interface DiffReport {
+  schemaVersion: typeof DIFF_SCHEMA_VERSION
+  tool: {name: 'neutrace'; version: string}
+  old: {dir: string; createdAt?: string}
+  new: {dir: string; createdAt?: string}
+  summary: {changes: number; appeared: number; disappeared: number}
+  hosts: {name: string; changes: Change[]}[]
+  networks: {id: string; name?: string; changes: Change[]}[]
+  findings: {appeared: FindingRef[]; disappeared: FindingRef[]}
+}
+
+/** A flow's identity (table, priority, match) and its behaviour (actions), without what the agent regenerates. */
+function flowEntries(host: HostModel): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const [bridge, table] of host.flows) {
+    for (const f of table.flows) {
+      const match = formatMatch(f.match)
+      const key = `${bridge} table ${f.table} priority=${f.priority}${match ? ` ${match}` : ''}`
+      const actions = f.actions.map(formatAction).join(',') || 'drop'
+      out.set(key, out.has(key) ? `${out.get(key)} | ${actions}` : actions)
+    }
+  }
+  return out
+}
+
+interface PortFacts {
+  bridge: string
+  tag?: number
+  ifaceId?: string
+}
+
+function ports(host: HostModel): Map<string, PortFacts> {
+  const out = new Map<string, PortFacts>()
+  for (const b of host.ovs?.bridges ?? []) {
+    for (const p of b.ports) out.set(p.name, {bridge: b.name, tag: p.tag, ifaceId: p.interfaces.find((i) => i.externalIds['iface-id'])?.externalIds['iface-id']})
+  }
+  return out
+}
+
+function dhcpHosts(host: HostModel): Map<string, {network: string; entry: string}> {
+  const out = new Map<string, {network: string; entry: string}>()
+  for (const [network, files] of host.dhcp) {
+    for (const e of files.hosts?.entries ?? []) out.set(`${network}/${e.mac}`, {network, entry: [e.ip, e.hostname].filter(Boolean).join(' ')})
+  }
+  return out
+}
+
+function compare<T>(before: Map<string, T>, after: Map<string, T>, same: (a: T, b: T) => boolean,
+  emit: (key: string, change: ChangeKind, a?: T, b?: T) => void): void {
+  for (const [k, a] of before) {
+    const b = after.get(k)
+    if (b === undefined) emit(k, 'removed', a)
+    else if (!same(a, b)) emit(k, 'changed', a, b)
+  }
+  for (const [k, b] of after) if (!before.has(k)) emit(k, 'added', undefined, b)
+}
+
+function hostChanges(name: string, a: HostModel | undefined, b: HostModel | undefined, networkOfPort: (ifaceId: string | undefined, name: string) => string | undefined): Change[] {
+  if (!a || !b) return [{host: name, category: 'host', change: a ? 'removed' : 'added', element: name}]
+  const out: Change[] = []
+  const bridges = (h: HostModel) => new Map((h.ovs?.bridges ?? []).map((x) => [x.name, x.name]))
+  compare(bridges(a), bridges(b), () => true, (k, change) => out.push({host: name, category: 'bridge', change, element: k}))
+  const pa = ports(a)
+  const pb = ports(b)
+  compare(pa, pb, (x, y) => x.bridge === y.bridge && x.tag === y.tag, (k, change, x, y) => {
+    const network = networkOfPort((x ?? y)!.ifaceId, k)
+    if (change === 'changed' && x!.bridge === y!.bridge) {
+      out.push({host: name, category: 'tag', change, element: `${x!.bridge}/${k}`, before: x!.tag === undefined ? 'no tag' : `tag ${x!.tag}`,
+        after: y!.tag === undefined ? 'no tag' : `tag ${y!.tag}`, network})
+    } else {
+      out.push({host: name, category: 'port', change, element: k, before: x ? `on ${x.bridge}` : undefined, after: y ? `on ${y.bridge}` : undefined, network})
+    }
+  })
+  compare(flowEntries(a), flowEntries(b), (x, y) => x === y, (k, change, x, y) =>
+    out.push({host: name, category: 'flow', change, element: k, before: x === undefined ? undefined : `actions=${x}`, after: y === undefined ? undefined : `actions=${y}`}))
+  const ns = (h: HostModel) => new Map((h.namespaces ?? []).map((n) => [n.name, n.name]))
+  compare(ns(a), ns(b), () => true, (k, change) => out.push({host: name, category: 'namespace', change, element: k,
+    network: k.startsWith('qdhcp-') ? k.slice('qdhcp-'.length) : undefined}))
+  compare(dhcpHosts(a), dhcpHosts(b), (x, y) => x.entry === y.entry, (k, change, x, y) => out.push({host: name, category: 'dhcp-host', change,
+    element: `dnsmasq host ${k.split('/')[1]}`, before: x?.entry, after: y?.entry, network: (x ?? y)!.network}))
+  return out
+}
+
+function findingRef(f: Finding): FindingRef {
+  return {code: f.code, severity: f.severity, host: f.host, element: f.element, message: f.message}
+}
+
+/** The changes from OLD to NEW and the findings that appeared and disappeared. */
+export function diffAnalyses(before: Analysis, after: Analysis, version: string): DiffReport {
+  const names = [...new Set([...before.actual.hosts, ...after.actual.hosts].map((h) => h.name))]
+  const portNetwork = new Map<string, string>()
+  for (const a of [before, after]) for (const p of a.reference.ports) if (p.networkId && p.id.length === 36) portNetwork.set(p.id, p.networkId)
+  // By iface-id, else by the device naming convention (qvo/tap/qvb + the port's 11-character prefix), as the seed era shows.
+  const byShort = new Map<string, string>()
+  for (const a of [before, after]) for (const p of a.reference.ports) if (p.networkId && p.short) byShort.set(p.short, p.networkId)
+  const networkOfPort = (id: string | undefined, name: string) => (id ? portNetwork.get(id) : undefined) ?? byShort.get(name.slice(3))
+  const changes: Change[] = []
+  for (const n of names) {
+    changes.push(...hostChanges(n, before.actual.hosts.find((h) => h.name === n), after.actual.hosts.find((h) => h.name === n), networkOfPort))
+  }
+  // Bindings: where Neutron binds each port (binding:host_id), and where its OVS interface is.
+  const bindings = (a: Analysis) => new Map(a.reference.ports.filter((p) => p.host).map((p) => [p.id, p.host!]))
+  compare(bindings(before), bindings(after), (x, y) => x === y, (id, change, x, y) =>
+    changes.push({host: (y ?? x)!, category: 'binding', change, element: `port ${id}`, before: x && `bound to ${x}`, after: y && `bound to ${y}`,
+      network: portNetwork.get(id)}))
+  const key = (f: Finding) => `${f.code}|${f.host ?? ''}|${f.element}`
+  const fb = diagnose(before).filter((f) => f.severity !== 'info')
+  const fa = diagnose(after).filter((f) => f.severity !== 'info')
+  const appeared = fa.filter((f) => !fb.some((g) => key(g) === key(f))).map(findingRef)
+  const disappeared = fb.filter((f) => !fa.some((g) => key(g) === key(f))).map(findingRef)
+  const networkIds = [...new Set(changes.map((c) => c.network).filter((x): x is string => Boolean(x)))].sort()
+  const netName = (id: string) => after.reference.networks.get(id)?.name ?? before.reference.networks.get(id)?.name
+  return {
+    schemaVersion: DIFF_SCHEMA_VERSION,
+    tool: {name: 'neutrace', version},
+    old: {dir: before.snapshot.dir, createdAt: before.snapshot.manifest.createdAt},
+    new: {dir: after.snapshot.dir, createdAt: after.snapshot.manifest.createdAt},
+    summary: {changes: changes.length, appeared: appeared.length, disappeared: disappeared.length},
+    hosts: names.map((n) => ({name: n, changes: changes.filter((c) => c.host === n)})).filter((h) => h.changes.length),
+    networks: networkIds.map((id) => ({id, ...(netName(id) ? {name: netName(id)} : {}), changes: changes.filter((c) => c.network === id)})),
+    findings: {appeared, disappeared},
+  }
+}
+
+const SIGN: Record<ChangeKind, string> = {added: '+', removed: '-', changed: '~'}
+
+function changeLine(c: Change, t: (s: string) => string): string {
+  const detail = c.change === 'changed' ? `: ${t(c.before ?? '')} → ${t(c.after ?? '')}` : c.after ?? c.before ? ` (${t((c.after ?? c.before)!)})` : ''
+  return `  ${SIGN[c.change]} ${c.category.padEnd(9)} ${t(c.element)}${detail}`
+}
+
+/** Text for a terminal; every name passes through `t` (the terminal escaper). */
+export function renderDiffText(d: DiffReport, t: (s: string) => string): string {
+  const out = [`Changes from ${t(d.old.dir)}${d.old.createdAt ? ` (${t(d.old.createdAt)})` : ''}`, `          to ${t(d.new.dir)}${d.new.createdAt ? ` (${t(d.new.createdAt)})` : ''}`, '']
+  if (!d.hosts.length) out.push('No change in ports, tags, flows, namespaces, dnsmasq hosts or bindings.')
+  for (const h of d.hosts) {
+    out.push(`Host ${t(h.name)}`)
+    for (const c of h.changes) out.push(changeLine(c, t))
+  }
+  for (const n of d.networks) {
+    out.push('', `Network ${t(n.name ?? '')}${n.name ? ' ' : ''}(${t(n.id)})`)
+    for (const c of n.changes) out.push(`${changeLine(c, t)} on ${t(c.host)}`)
+  }
+  out.push('', `Findings appeared: ${d.findings.appeared.length}`)
+  for (const f of d.findings.appeared) out.push(`  + ${f.severity} ${f.code} on ${t(f.host ?? '-')}: ${t(f.element)} — ${t(f.message)}`)
+  out.push(`Findings disappeared: ${d.findings.disappeared.length}`)
+  for (const f of d.findings.disappeared) out.push(`  - ${f.severity} ${f.code} on ${t(f.host ?? '-')}: ${t(f.element)} — ${t(f.message)}`)
+  return out.join('\n')
+}
