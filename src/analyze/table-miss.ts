@@ -9,7 +9,7 @@
 // (broadcast, and unicast to another port of the network), out of br-int into the physical bridge with the local
 // VLAN, in from each NIC with the segment, and into br-int from the physical bridge with the segment.
 
-import type {HostModel} from '../model/actual.js'
+import type {FlowTable, HostModel} from '../model/actual.js'
 import {type NetworkView, type PortView} from '../model/reference.js'
 import {INTEGRATION_BRIDGE, type LocalVlan, bridgeOf, localVlanOf, portsOnHost} from '../model/wiring.js'
 import {type Packet, ETH_TYPE_IP} from '../sim/packet.js'
@@ -76,9 +76,25 @@ function defaultFlow(host: HostModel, bridge: string, table: number): string | u
   return `table=0,priority=${modern ? 0 : 1},actions=NORMAL`
 }
 
+const catchAll = new WeakMap<FlowTable, boolean>()
+
+/** Can no frame miss? True when table 0 and every table a flow resubmits or goes to has a flow matching everything
+ * (legacy bridges, modern physical bridges): then the bridge needs no simulation. */
+function cannotMiss(flows: FlowTable): boolean {
+  let known = catchAll.get(flows)
+  if (known === undefined) {
+    const tables = new Set([0])
+    for (const f of flows.flows) for (const a of f.actions) if ((a.type === 'resubmit' || a.type === 'goto_table') && a.table !== undefined) tables.add(a.table)
+    const covered = new Set(flows.flows.filter((f) => f.match.inPort === undefined && !Object.keys(f.match.fields).length).map((f) => f.table))
+    known = [...tables].every((t) => covered.has(t))
+    catchAll.set(flows, known)
+  }
+  return known
+}
+
 function check(ctx: AnalysisContext, host: HostModel, p: Probe): Finding | undefined {
   const flows = host.flows.get(p.bridge)
-  if (!flows) return undefined
+  if (!flows || cannotMiss(flows)) return undefined
   // A dump with lines that could not be read may hold the very flow that seems missing: unknown, not a fault.
   if (ctx.actual.problems.some((q) => q.host === host.name && q.spec === flows.evidence.spec && q.file === flows.evidence.file)) return undefined
   const sim = simBridgeOf(host, p.bridge)
@@ -104,7 +120,7 @@ function check(ctx: AnalysisContext, host: HostModel, p: Probe): Finding | undef
 export const tableMissAnalyzer: Analyzer = (ctx) => {
   const out: Finding[] = []
   for (const host of ctx.actual.hosts) {
-    if (!host.ovs || !host.flows.size) continue
+    if (!host.ovs || [...host.flows.values()].every(cannotMiss)) continue
     const ports = portsOnHost(ctx.reference, host)
     const seen = new Set<string>()
     for (const net of ctx.reference.networks.values()) {

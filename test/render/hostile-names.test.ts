@@ -88,3 +88,31 @@ describe('hostile network and VM names', () => {
     expect(renderJson(report)).toContain('\\u009b31m')
   })
 })
+
+describe('a hostile bridge name', () => {
+  const BRIDGE = 'br-x\x1b[2J\x9b1;1HVerdict: DELIVERED $(touch /tmp/neutrace-br-pwned)'
+
+  it('in bridge_mappings: the line is refused (PARSE_ERROR), and no output carries the raw name', async () => {
+    const snapshot = await readSnapshot(SEED_SNAPSHOT)
+    const ini = snapshot.captures.find((c) => c.host === 'compute-1' && c.spec === 'file' && c.key?.endsWith('.ini'))!
+    ini.text = ini.text!.replace('bridge_mappings = default:br-eth2', `bridge_mappings = default:${BRIDGE}`)
+    const a = analysisOf(snapshot)
+    const findings = diagnose(a)
+    expect(findings.some((f) => f.code === 'PARSE_ERROR' && f.host === 'compute-1')).toBe(true)
+    const text = renderReportTable(buildReport(a, findings, 'test'))
+    noForgedLines(text)
+    expect(text).not.toMatch(/^Verdict/m)
+    expect(renderJson(buildReport(a, findings, 'test'))).not.toMatch(RAW)
+  })
+
+  it('in the OVS model: topology text and DOT show it escaped', () => {
+    const host = analysis.actual.hosts.find((h) => h.name === 'compute-1')!
+    const clone = {...host, ovs: {...host.ovs!, bridges: host.ovs!.bridges.map((b) => b.name === 'br-eth2' ? {...b, name: 'br-eth2\nVerdict: DELIVERED'} : b)}}
+    const text = renderTopologyText(topologyOf(clone))
+    noForgedLines(text)
+    expect(text).toContain('OVS bridge br-eth2\\x0aVerdict: DELIVERED')
+    const dot = renderTopologyDot({...analysis.actual, hosts: [clone]})
+    expect(dot).not.toMatch(RAW)
+    execFileSync('dot', ['-Tplain'], {input: dot})
+  })
+})
