@@ -1,9 +1,9 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import {terminalSafe} from '../src/render/escape.js'
-import {EXIT, InputError, intentFlag} from '../src/cli/common.js'
+import {EXIT, InputError, NeutraceCommand, intentFlag} from '../src/cli/common.js'
 import {collectLive, collectSummary, liveFlags} from '../src/cli/live.js'
 
-export default class Collect extends Command {
+export default class Collect extends NeutraceCommand {
   static override summary = 'Take a snapshot of the hosts over SSH: read-only commands, host keys verified, written atomically.'
   static override description = `Connects to each host once (ssh2; ~/.ssh/config and ssh-agent honoured), runs the fixed set of read-only specs
 as one generated sh script per stage (every argument quoted, a timeout per command), validates every name a host
@@ -11,7 +11,7 @@ returns before using it in a follow-up command, and writes the
 snapshot into --out (which must not exist) only when done. A host that is down, refuses the key or times out is
 recorded in the manifest with the reason; the others are collected in full.
 
-Exit status: 0 complete, 1 written but incomplete (see the manifest), 2 usage or input errors.`
+Exit status: 0 complete, 1 written but incomplete (see the manifest), 2 usage or input errors, 3 an internal error (a bug).`
   static override examples = [
     '<%= config.bin %> collect --inventory inventory.yaml --out ./snap',
     '<%= config.bin %> collect --host control=root@198.18.0.11 --host compute-1=198.18.0.12:2222 --out ./snap',

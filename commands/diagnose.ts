@@ -1,17 +1,18 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import {SEVERITY_RANK} from '../src/analyze/codes.js'
 import {diagnose} from '../src/engine.js'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
-import {EXIT, InputError, intentFlag, snapshotArg} from '../src/cli/common.js'
+import {EXIT, InputError, NeutraceCommand, intentFlag, snapshotArg} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {buildReport, renderReportTable} from '../src/render/findings.js'
 
-export default class Diagnose extends Command {
+export default class Diagnose extends NeutraceCommand {
   static override summary = 'Compare what the hosts have with what Neutron expects, and name the element at fault.'
   static override description = `Reads a snapshot (from \`neutrace collect\`, or the shipped seed snapshot when none is given), rebuilds the actual
 topology and the reference model, and reports findings with stable codes.
 
-Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for usage or input errors.`
+Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for usage or input errors, 3 for an internal error
+(a bug in neutrace).`
   static override examples = [
     '<%= config.bin %> diagnose',
     '<%= config.bin %> diagnose ./snap --intent ./intent --format json',

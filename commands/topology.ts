@@ -1,11 +1,11 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
-import {EXIT, InputError, load, snapshotArg} from '../src/cli/common.js'
+import {EXIT, InputError, NeutraceCommand, load, snapshotArg} from '../src/cli/common.js'
 import {diagnose} from '../src/engine.js'
 import {dotToSvg} from '../src/render/svg.js'
 import {renderTopologyDot, renderTopologyText, topologyJson, topologyOf} from '../src/render/topology.js'
 
-export default class Topology extends Command {
+export default class Topology extends NeutraceCommand {
   static override summary = 'Show the actual topology of each host: OVS bridges and ports, Linux bridges, namespaces, dnsmasq, VMs.'
   static override examples = [
     '<%= config.bin %> topology',

@@ -1,19 +1,20 @@
-import {Command, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import {diagnose, traceVm, TraceError} from '../src/engine.js'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
-import {EXIT, InputError, intentFlag, snapshotArg} from '../src/cli/common.js'
+import {EXIT, InputError, NeutraceCommand, intentFlag, snapshotArg} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {dotToSvg} from '../src/render/svg.js'
 import {renderTraceDot, renderTraceText, traceJson} from '../src/render/trace.js'
 import type {TraceTarget} from '../src/trace/tracer.js'
 
-export default class Trace extends Command {
+export default class Trace extends NeutraceCommand {
   static override summary = "Follow a VM's DHCP request hop by hop through the real flow tables, to the uplink or to its DHCP server."
   static override description = `Simulates the frame through Linux bridges, veth pairs and each OVS bridge's OpenFlow tables (priorities, tables,
 resubmit/goto_table, VLAN rewrites, NORMAL), shows the VLAN it carries at every hop, and gives a verdict:
 delivered, dropped (with the flow that dropped it), blackholed, or unknown.
 
-Exit status: 0 when every trace is delivered, 1 when one is not, 2 for usage or input errors.`
+Exit status: 0 when every trace is delivered, 1 when one is not, 2 for usage or input errors, 3 for an internal
+error (a bug in neutrace).`
   static override examples = [
     '<%= config.bin %> trace --vm fa:16:3e:fe:c7:87',
     '<%= config.bin %> trace ./snap --vm "Oracle Linux" --to dhcp',

@@ -23,7 +23,8 @@ export interface DataProblem extends ParseProblem {
   host: string
   spec: SourceId
   file?: string
-  kind: 'parse' | 'missing' | 'command-failed' | 'unreachable'
+  /** damaged: the file is not what the collector wrote (sha256 mismatch); its lines are still read. */
+  kind: 'parse' | 'missing' | 'command-failed' | 'unreachable' | 'damaged'
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

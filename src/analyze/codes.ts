@@ -279,6 +279,8 @@ export const CATALOG = {
         (f: {host: string; unreachable: boolean}) => f.unreachable
           ? `check that ${f.host} is up and reachable over SSH, then collect again`
           : 'check that the command exists and may run (sudo), then collect again'),
+      damaged: when((f: {where: string; why: string}) => `${f.where}: ${f.why}; what was read from it may be wrong`,
+        () => 'collect again; do not edit captures by hand'),
     }),
   PARSE_ERROR: code('warning',
     'Part of a capture could not be read; the rest was analysed.', {

@@ -21,7 +21,7 @@ function lineOf(p: DataProblem): string {
 export const dataAnalyzer: Analyzer = (ctx) => {
   const groups = new Map<string, DataProblem[]>()
   for (const p of ctx.actual.problems) {
-    const key = `${p.host}\u0000${p.kind === 'parse' ? 'parse' : 'missing'}\u0000${element(p)}`
+    const key = `${p.host}\u0000${p.kind === 'parse' || p.kind === 'damaged' ? p.kind : 'missing'}\u0000${element(p)}`
     groups.set(key, [...(groups.get(key) ?? []), p])
   }
   return [...groups.values()].map((problems) => {
@@ -35,6 +35,7 @@ export const dataAnalyzer: Analyzer = (ctx) => {
     if (p.kind === 'parse') {
       return finding('PARSE_ERROR', 'unreadable', facts, {host: p.host, element: element(p), actual: p.text, confidence: 'high', evidence})
     }
+    if (p.kind === 'damaged') return finding('DATA_MISSING', 'damaged', facts, {host: p.host, element: element(p), confidence: 'high', evidence})
     return finding('DATA_MISSING', 'notCollected', {...facts, unreachable: p.kind === 'unreachable'}, {host: p.host,
       element: element(p), confidence: 'high', evidence})
   })

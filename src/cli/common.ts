@@ -1,11 +1,30 @@
 // What the commands share: the snapshot argument, loading with errors a person can act on, exit codes.
 
-import {Args, Flags} from '@oclif/core'
+import {Args, Command, Errors, Flags} from '@oclif/core'
 import {type Analysis, loadAnalysis, SEED_SNAPSHOT, SnapshotError} from '../engine.js'
 
 /** Exit codes: 0 all well, 1 the answer is bad (findings at the threshold, a trace that does not arrive, a partial
- * collection), 2 the question could not be answered (usage, unreadable input). */
-export const EXIT = {ok: 0, problem: 1, usage: 2} as const
+ * collection), 2 the question could not be answered (usage, unreadable input), 3 neutrace itself failed (a bug). */
+export const EXIT = {ok: 0, problem: 1, usage: 2, internal: 3} as const
+
+
+/** An error that is neither oclif's own (usage, exit) nor an input error becomes one line and exit 3: never exit 1,
+ * which means "faults found". */
+export function asCliError(error: unknown): Error {
+  if (error instanceof InputError) return new Errors.CLIError(error.message, {exit: EXIT.usage})
+  if (error instanceof Error && 'oclif' in error) return error
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  const line = what.replace(/\s+/g, ' ').slice(0, 300)
+  return new Errors.CLIError(`internal error: ${line} — this is a bug in neutrace; please report it with the command you ran and this message`,
+    {exit: EXIT.internal})
+}
+
+/** The commands' base: every error leaves with the exit status it deserves (see EXIT). */
+export abstract class NeutraceCommand extends Command {
+  protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
+    return super.catch(asCliError(error) as Error & {exitCode?: number})
+  }
+}
 
 export const snapshotArg = Args.string({
   name: 'SNAPSHOT',

@@ -107,9 +107,33 @@ function apiError(data: Loose): string | undefined {
   return isLoose(body) && typeof body.message === 'string' ? `${keys[0]}: ${body.message}` : undefined
 }
 
+/** Intent documents nest a few levels (envelope, record, fixed_ips, binding:vif_details); deeper is not intent. */
+export const MAX_INTENT_DEPTH = 64
+
+/** How deeply a parsed JSON value nests, counted without recursion (and without going past `limit`). */
+function depthOf(value: unknown, limit: number): number {
+  let max = 0
+  const stack: [unknown, number][] = [[value, 1]]
+  while (stack.length) {
+    const [v, d] = stack.pop()!
+    if (typeof v !== 'object' || v === null) continue
+    max = Math.max(max, d)
+    if (max > limit) return max
+    for (const child of Object.values(v)) stack.push([child, d + 1])
+  }
+  return max
+}
+
+/** A short, non-recursive description of a value for a problem's text. */
+function preview(value: unknown): string {
+  if (Array.isArray(value)) return `[a list of ${value.length}]`
+  if (typeof value === 'object' && value !== null) return `{${clip(Object.keys(value).join(', '))}}`
+  return clip(JSON.stringify(value) ?? String(value))
+}
+
 function readJsonRecord(text: string, rec: unknown, kind: IntentKind | undefined, out: Gathered, where: string): void {
   if (!isLoose(rec)) {
-    out.problems.push({text: clip(JSON.stringify(rec) ?? String(rec)), message: `${where}: expected an object`})
+    out.problems.push({text: preview(rec), message: `${where}: expected an object`})
     return
   }
   out.add(kind ?? classify(rec), rec, {line: lineOfId(text, rec), fromTable: false})
@@ -126,6 +150,10 @@ function readJson(text: string, out: Gathered): void {
       ...(line !== undefined ? {line} : {}), ...(lineText ? {text: clip(lineText)} : {}),
       message: `not valid JSON: ${(error as Error).message}`,
     })
+    return
+  }
+  if (depthOf(data, MAX_INTENT_DEPTH) > MAX_INTENT_DEPTH) {
+    out.problems.push({line: 1, message: `nested more than ${MAX_INTENT_DEPTH} levels deep: not an intent document, not read`})
     return
   }
   if (Array.isArray(data)) {

@@ -7,6 +7,7 @@ import {type IntentDocument, readIntentDocuments} from '../intent/load.js'
 import {sourceOf} from '../specs.js'
 import type {DataProblem} from '../types.js'
 import {readRegularFile} from './files.js'
+import {manifestErrors} from './schema.js'
 import {type CaptureRecord, type HostRecord, type Manifest, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_VERSION} from './manifest.js'
 
 export interface Capture {
@@ -34,15 +35,17 @@ export class SnapshotError extends Error {}
 
 function checkManifest(value: unknown, path: string): Manifest {
   const m = value as Partial<Manifest> | null
-  if (!m || typeof m !== 'object') throw new SnapshotError(`${path}: not a JSON object`)
+  if (!m || typeof m !== 'object' || Array.isArray(m)) throw new SnapshotError(`${path}: not a JSON object`)
   if (m.format !== SNAPSHOT_FORMAT) throw new SnapshotError(`${path}: format is ${JSON.stringify(m.format)}, expected "${SNAPSHOT_FORMAT}"`)
-  if (typeof m.formatVersion !== 'number' || m.formatVersion > SNAPSHOT_FORMAT_VERSION) {
+  if (typeof m.formatVersion === 'number' && m.formatVersion > SNAPSHOT_FORMAT_VERSION) {
     throw new SnapshotError(`${path}: formatVersion ${m.formatVersion} is newer than this neutrace reads (${SNAPSHOT_FORMAT_VERSION}); upgrade neutrace`)
   }
-  if (!Array.isArray(m.hosts)) throw new SnapshotError(`${path}: "hosts" is not a list`)
-  for (const [i, h] of m.hosts.entries()) {
-    if (!h || typeof h.name !== 'string' || !Array.isArray(h.captures)) throw new SnapshotError(`${path}: hosts[${i}] lacks a name or captures`)
+  const errors = manifestErrors(value)
+  if (errors.length) {
+    const more = errors.length > 5 ? `; and ${errors.length - 5} more` : ''
+    throw new SnapshotError(`${path}: not a valid manifest: ${errors.slice(0, 5).join('; ')}${more}`)
   }
+  if (!m.hosts!.length) throw new SnapshotError(`${path}: the snapshot lists no hosts: nothing to analyse`)
   return m as Manifest
 }
 
@@ -91,7 +94,7 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
     const sum = createHash('sha256').update(file.buffer).digest('hex')
     if (record.sha256 && sum !== record.sha256) {
       capture.damage = `sha256 mismatch: manifest says ${record.sha256.slice(0, 12)}…, file has ${sum.slice(0, 12)}… (edited or truncated)`
-      problems.push({...where, kind: 'parse', message: capture.damage})
+      problems.push({...where, kind: 'damaged', message: capture.damage})
     }
   })))
   // Names the collector refused to use (hostile or malformed) and fan-outs it cut short.
