@@ -4,7 +4,8 @@ import {EXIT, InputError, NeutraceCommand, intentFlag} from '../src/cli/common.j
 import {collectLive, collectSummary, liveFlags} from '../src/cli/live.js'
 
 export default class Collect extends NeutraceCommand {
-  static override summary = 'Take a snapshot of the hosts over SSH: read-only commands, host keys verified, written atomically.'
+  static override summary =
+    'Take a snapshot of the hosts over SSH: read-only commands, host keys verified, written atomically.'
   static override description = `Connects to each host once (ssh2; ~/.ssh/config and ssh-agent honoured), runs the fixed set of read-only specs
 as one generated sh script per stage (every argument quoted, a timeout per command), validates every name a host
 returns before using it in a follow-up command, and writes the

@@ -25,7 +25,11 @@ Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for usage o
     out: Flags.string({description: 'with --inventory/--host: keep the snapshot in this directory', helpValue: 'DIR'}),
     intent: intentFlag,
     format: Flags.string({description: 'output format', options: ['table', 'json'], default: 'table'}),
-    'fail-on': Flags.string({description: 'lowest severity that makes the exit status 1', options: ['error', 'warning', 'never'], default: 'error'}),
+    'fail-on': Flags.string({
+      description: 'lowest severity that makes the exit status 1',
+      options: ['error', 'warning', 'never'],
+      default: 'error',
+    }),
   }
 
   async run(): Promise<void> {

@@ -4,12 +4,16 @@ import {diffAnalyses, renderDiffText} from '../src/diff/index.js'
 import {escapeTerminal, renderJson} from '../src/render/escape.js'
 
 export default class Diff extends Command {
-  static override summary = 'What changed between two snapshots of the same cloud, and which findings appeared or disappeared.'
+  static override summary =
+    'What changed between two snapshots of the same cloud, and which findings appeared or disappeared.'
   static override description = `Compares OVS bridges, ports and tags, flows (by table, priority, match and actions; counters, durations and
 cookies are ignored), namespaces, dnsmasq host entries and port bindings, grouped by host and by network.
 
 Exit status: 0 when nothing changed, 1 when something did, 2 for usage or input errors.`
-  static override examples = ['<%= config.bin %> diff ./yesterday ./today', '<%= config.bin %> diff ./before ./after --format json']
+  static override examples = [
+    '<%= config.bin %> diff ./yesterday ./today',
+    '<%= config.bin %> diff ./before ./after --format json',
+  ]
   static override args = {
     old: Args.string({description: 'the earlier snapshot directory', required: true}),
     new: Args.string({description: 'the later snapshot directory', required: true}),

@@ -5,7 +5,8 @@ import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {renderHtmlReport, reportInput} from '../src/render/html.js'
 
 export default class Report extends Command {
-  static override summary = 'Write one self-contained HTML page: the findings, a picture of every host, every VM\'s path to DHCP.'
+  static override summary =
+    "Write one self-contained HTML page: the findings, a picture of every host, every VM's path to DHCP."
   static override description = `The page has no script and fetches nothing (it opens from a mail attachment): the findings with their evidence and
 remedy, a picture of all hosts joined by the physical network and one per host, and each VM's path to its DHCP
 server drawn host by host, top to bottom, with the VLAN on every hop and the faulty element in red.
@@ -36,7 +37,9 @@ Exit status: 0 when the page was written, 2 for usage or input errors.`
     try {
       await writeFile(flags.output, html)
     } catch (error) {
-      this.error(`cannot write ${flags.output}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {exit: EXIT.usage})
+      this.error(`cannot write ${flags.output}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+        exit: EXIT.usage,
+      })
     }
     this.log(`Report written to ${flags.output}`)
   }

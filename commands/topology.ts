@@ -6,7 +6,8 @@ import {dotToSvg} from '../src/render/svg.js'
 import {renderTopologyDot, renderTopologyText, topologyJson, topologyOf} from '../src/render/topology.js'
 
 export default class Topology extends NeutraceCommand {
-  static override summary = 'Show the actual topology of each host: OVS bridges and ports, Linux bridges, namespaces, dnsmasq, VMs.'
+  static override summary =
+    'Show the actual topology of each host: OVS bridges and ports, Linux bridges, namespaces, dnsmasq, VMs.'
   static override examples = [
     '<%= config.bin %> topology',
     '<%= config.bin %> topology ./snap --host compute-1',
@@ -29,11 +30,16 @@ export default class Topology extends NeutraceCommand {
     }
     const hosts = analysis.actual.hosts.filter((h) => !flags.host || h.name === flags.host)
     if (flags.host && !hosts.length) {
-      this.error(`no host ${flags.host} in the snapshot; hosts: ${analysis.actual.hosts.map((h) => h.name).join(', ')}`, {exit: EXIT.usage})
+      this.error(
+        `no host ${flags.host} in the snapshot; hosts: ${analysis.actual.hosts.map((h) => h.name).join(', ')}`,
+        {exit: EXIT.usage},
+      )
     }
     if (flags.format === 'json') this.log(renderJson(topologyJson(analysis.actual, flags.host, this.config.version)))
-    else if (flags.format === 'dot') this.log(terminalSafe(renderTopologyDot(analysis.actual, flags.host, diagnose(analysis))))
-    else if (flags.format === 'svg') this.log(await dotToSvg(renderTopologyDot(analysis.actual, flags.host, diagnose(analysis))))
+    else if (flags.format === 'dot')
+      this.log(terminalSafe(renderTopologyDot(analysis.actual, flags.host, diagnose(analysis))))
+    else if (flags.format === 'svg')
+      this.log(await dotToSvg(renderTopologyDot(analysis.actual, flags.host, diagnose(analysis))))
     else this.log(terminalSafe(hosts.map((h) => renderTopologyText(topologyOf(h))).join('\n\n')))
   }
 }

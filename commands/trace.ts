@@ -8,7 +8,8 @@ import {renderTraceDot, renderTraceText, traceJson} from '../src/render/trace.js
 import type {TraceTarget} from '../src/trace/tracer.js'
 
 export default class Trace extends NeutraceCommand {
-  static override summary = "Follow a VM's DHCP request hop by hop through the real flow tables, to the uplink or to its DHCP server."
+  static override summary =
+    "Follow a VM's DHCP request hop by hop through the real flow tables, to the uplink or to its DHCP server."
   static override description = `Simulates the frame through Linux bridges, veth pairs and each OVS bridge's OpenFlow tables (priorities, tables,
 resubmit/goto_table, VLAN rewrites, NORMAL), shows the VLAN it carries at every hop, and gives a verdict:
 delivered, dropped (with the flow that dropped it), blackholed, or unknown.
@@ -28,7 +29,11 @@ error (a bug in neutrace).`
     vm: Flags.string({description: 'the VM: instance uuid or name, MAC, Neutron port id or IP', required: true}),
     to: Flags.string({description: 'where to follow the frame', options: ['uplink', 'dhcp'], default: 'uplink'}),
     intent: intentFlag,
-    format: Flags.string({description: 'output format (svg: drawn by the bundled Graphviz)', options: ['text', 'json', 'dot', 'svg'], default: 'text'}),
+    format: Flags.string({
+      description: 'output format (svg: drawn by the bundled Graphviz)',
+      options: ['text', 'json', 'dot', 'svg'],
+      default: 'text',
+    }),
   }
 
   async run(): Promise<void> {

@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
 const ROOT = join(import.meta.dirname, '..')
-export const FORMAT_CHECK_DEFAULT: 'on' | 'off' = 'off'
+export const FORMAT_CHECK_DEFAULT: 'on' | 'off' = 'on'
 
 export function formatCheckOn(env: NodeJS.ProcessEnv = process.env): boolean {
   return (env.NEUTRACE_FORMAT_CHECK ?? FORMAT_CHECK_DEFAULT) === 'on'

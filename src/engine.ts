@@ -45,7 +45,10 @@ export async function loadAnalysis(snapshotDir: string, opts: {intentDir?: strin
 }
 
 /** The models of a snapshot already in memory (tests mutate captures and call this). */
-export function analysisOf(snapshot: Snapshot, extraIntent: {name: IntentDocumentName; text: string; file?: string}[] = []): Analysis {
+export function analysisOf(
+  snapshot: Snapshot,
+  extraIntent: {name: IntentDocumentName; text: string; file?: string}[] = [],
+): Analysis {
   const intent = readIntent([...snapshot.intentFiles, ...extraIntent.map((d) => ({...d, file: d.file ?? d.name}))])
   const actual = buildActualModel(snapshot)
   if (intent) actual.problems.push(...intent.problems)
@@ -60,8 +63,12 @@ export function diagnose(analysis: Analysis): Finding[] {
 export function traceVm(analysis: Analysis, query: string, target: TraceTarget): TraceResult[] {
   const vms = findVm(analysis.actual, analysis.reference, query)
   if (!vms.length) {
-    const known = analysis.actual.hosts.flatMap((h) => h.vms.map((v) => v.domain.novaName ?? v.domain.name ?? v.domain.uuid)).filter(Boolean)
-    throw new TraceError(`no VM matches "${query}"${known.length ? `; known VMs: ${known.join(', ')}` : ''} (use a uuid, name, MAC, port id or IP)`)
+    const known = analysis.actual.hosts
+      .flatMap((h) => h.vms.map((v) => v.domain.novaName ?? v.domain.name ?? v.domain.uuid))
+      .filter(Boolean)
+    throw new TraceError(
+      `no VM matches "${query}"${known.length ? `; known VMs: ${known.join(', ')}` : ''} (use a uuid, name, MAC, port id or IP)`,
+    )
   }
   return vms.map((vm) => trace(analysis.actual, analysis.reference, vm, target))
 }

@@ -51,10 +51,17 @@ export type KeySource =
   | {from: 'ps'; take: 'dnsmasq-pids'}
   | {from: 'ip_link'; take: 'veths'}
   /** Paths listed by `find`: those under one of `dirs` (ending in `suffix`), or only those in `only`. */
-  | {from: 'neutron_dhcp_files' | 'nova_instance_files' | 'neutron_config_files'; take: 'files'; dirs: string[]; suffix?: string; only?: readonly string[]}
+  | {
+      from: 'neutron_dhcp_files' | 'nova_instance_files' | 'neutron_config_files'
+      take: 'files'
+      dirs: string[]
+      suffix?: string
+      only?: readonly string[]
+    }
 
 /** The sos plugins whose output neutrace reads (sos report writes `sos_commands/<plugin>/<mangled command>`). */
-export type SosPlugin = 'host' | 'openvswitch' | 'networking' | 'process' | 'openstack_neutron' | 'libvirt' | 'openstack_nova' | 'files'
+export type SosPlugin =
+  'host' | 'openvswitch' | 'networking' | 'process' | 'openstack_neutron' | 'libvirt' | 'openstack_nova' | 'files'
 
 /**
  * How a spec is found in a sosreport: candidate paths relative to the archive root, tried in order. `{key}` stands
@@ -129,7 +136,7 @@ export const KEY_SOURCES: Record<Exclude<SpecScope, 'host'>, KeySource[]> = {
 
 /** The key sources of a scoped spec (none for a host-scoped one). */
 export function keySourcesOf(spec: Spec): KeySource[] {
-  return spec.scope === 'host' ? [] : spec.keys ?? KEY_SOURCES[spec.scope]
+  return spec.scope === 'host' ? [] : (spec.keys ?? KEY_SOURCES[spec.scope])
 }
 
 // Containers: kolla-ansible names first, then TripleO/OSP.
@@ -143,76 +150,247 @@ const NET = 'sos_commands/networking'
 
 /** Every spec, by id: the compiler checks that each SpecId has exactly one definition. */
 const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
-  hostname: {scope: 'host', argv: () => ['hostname'], about: 'the host name',
-    sos: {plugin: 'host', paths: ['hostname', 'sos_commands/host/hostname'], format: 'same'}},
-  ovs_vsctl_show: {scope: 'host', argv: () => ['ovs-vsctl', 'show'], about: 'Open vSwitch configuration overview',
-    sos: {plugin: 'openvswitch', paths: [`${OVS}/ovs-vsctl_-t_5_show`], format: 'same'}, container: {containers: OVS_CONTAINERS}},
-  ovs_vsctl_list_br: {scope: 'host', argv: () => ['ovs-vsctl', 'list-br'],
+  hostname: {
+    scope: 'host',
+    argv: () => ['hostname'],
+    about: 'the host name',
+    sos: {plugin: 'host', paths: ['hostname', 'sos_commands/host/hostname'], format: 'same'},
+  },
+  ovs_vsctl_show: {
+    scope: 'host',
+    argv: () => ['ovs-vsctl', 'show'],
+    about: 'Open vSwitch configuration overview',
+    sos: {plugin: 'openvswitch', paths: [`${OVS}/ovs-vsctl_-t_5_show`], format: 'same'},
+    container: {containers: OVS_CONTAINERS},
+  },
+  ovs_vsctl_list_br: {
+    scope: 'host',
+    argv: () => ['ovs-vsctl', 'list-br'],
     about: 'Open vSwitch bridge names, one a line (drives the per-bridge specs)',
-    sos: {plugin: 'openvswitch', paths: [`${OVS}/ovs-vsctl_-t_5_list-br`], format: 'same'}, container: {containers: OVS_CONTAINERS}},
-  ovs_vsctl_list_open_vswitch: {scope: 'host', argv: () => ['ovs-vsctl', '--format=json', 'list', 'Open_vSwitch'], about: 'OVSDB Open_vSwitch table',
-    sos: {plugin: 'openvswitch', paths: [`${OVS}/ovs-vsctl_-t_5_list_Open_vSwitch`], format: 'text', note: 'sos runs it without --format=json'},
-    container: {containers: OVS_CONTAINERS}},
-  ovs_vsctl_list_bridge: {scope: 'host', argv: () => ['ovs-vsctl', '--format=json', 'list', 'Bridge'], about: 'OVSDB Bridge table',
-    sos: {plugin: 'openvswitch', paths: [`${OVS}/ovs-vsctl_-t_5_list_bridge`], format: 'text', note: 'sos runs it without --format=json'},
-    container: {containers: OVS_CONTAINERS}},
-  ovs_vsctl_list_port: {scope: 'host', argv: () => ['ovs-vsctl', '--format=json', 'list', 'Port'], about: 'OVSDB Port table',
-    sos: {plugin: 'openvswitch', paths: [`${OVS}/ovs-vsctl_-t_5_list_port`], format: 'text', note: 'not collected by every sos version; text format'},
-    container: {containers: OVS_CONTAINERS}},
-  ovs_vsctl_list_interface: {scope: 'host', argv: () => ['ovs-vsctl', '--format=json', 'list', 'Interface'], about: 'OVSDB Interface table',
-    sos: {plugin: 'openvswitch', paths: [`${OVS}/ovs-vsctl_-t_5_list_interface`], format: 'text', note: 'sos runs it without --format=json'},
-    container: {containers: OVS_CONTAINERS}},
-  ovs_ofctl_dump_flows: {scope: 'bridge', argv: (br) => ['ovs-ofctl', '--names', 'dump-flows', br!], about: 'OpenFlow table of one bridge',
-    sos: {plugin: 'openvswitch', paths: [`${OVS}/ovs-ofctl_-O_OpenFlow13_dump-flows_{key}`, `${OVS}/ovs-ofctl_dump-flows_{key}`], format: 'same',
-      note: 'without --names: ports are numbers (the parser reads both)'},
-    container: {containers: OVS_CONTAINERS}},
-  ovs_ofctl_show: {scope: 'bridge', argv: (br) => ['ovs-ofctl', 'show', br!], about: 'OpenFlow port numbers of one bridge',
-    sos: {plugin: 'openvswitch', paths: [`${OVS}/ovs-ofctl_show_{key}`, `${OVS}/ovs-ofctl_-O_OpenFlow13_show_{key}`], format: 'same'},
-    container: {containers: OVS_CONTAINERS}},
-  ip_link: {scope: 'host', argv: () => ['ip', '-j', '-d', 'link'], about: 'network devices (root namespace)',
-    sos: {plugin: 'networking', paths: [`${NET}/ip_-s_-d_link`, `${NET}/ip_-d_link`], format: 'text', note: 'text, with statistics lines'}},
-  ip_addr: {scope: 'host', argv: () => ['ip', '-j', 'addr'], about: 'addresses (root namespace)',
-    sos: {plugin: 'networking', paths: [`${NET}/ip_-d_address`, `${NET}/ip_-o_addr`], format: 'text'}},
-  ip_route: {scope: 'host', argv: () => ['ip', '-j', 'route', 'show', 'table', 'all'], about: 'routes of every table (root namespace)',
-    sos: {plugin: 'networking', paths: [`${NET}/ip_route_show_table_all`], format: 'text'}},
-  ip_netns: {scope: 'host', argv: () => ['ip', 'netns', 'list'], about: 'network namespaces',
-    sos: {plugin: 'networking', paths: [`${NET}/ip_netns`], format: 'same'}},
-  netns_ip_link: {scope: 'netns', argv: (ns) => ['ip', '-n', ns!, '-j', '-d', 'link'], about: 'network devices inside a namespace',
-    sos: {plugin: 'networking', paths: [`${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_-d_address_show`], format: 'text',
-      note: 'sos has only `ip -d address show` per namespace: links and addresses together, text'}},
-  netns_ip_addr: {scope: 'netns', argv: (ns) => ['ip', '-n', ns!, '-j', 'addr'], about: 'addresses inside a namespace',
-    sos: {plugin: 'networking', paths: [`${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_-d_address_show`], format: 'text'}},
-  brctl_show: {scope: 'host', argv: () => ['brctl', 'show'], about: 'Linux bridges and their members', optional: true,
-    sos: {plugin: 'networking', paths: [`${NET}/brctl_show`], format: 'same', note: 'older sos versions only'}},
-  bridge_link: {scope: 'host', argv: () => ['bridge', '-j', 'link'], about: 'Linux bridge ports', optional: true,
-    sos: {plugin: 'networking', paths: [`${NET}/bridge_-s_-s_-d_link_show`], format: 'text'}},
-  ps: {scope: 'host', argv: () => ['ps', '-ww', '-eo', 'pid=,args='], about: 'processes (dnsmasq, agents)',
-    sos: {plugin: 'process', paths: ['sos_commands/process/ps_auxwww', 'ps'], format: 'different',
-      note: '`ps auxwww`: a header and eleven columns, the command line last'}},
-  netns_of_pid: {scope: 'pid', argv: (pid) => ['ip', 'netns', 'identify', pid!], about: 'the namespace a process runs in'},
-  neutron_dhcp_files: {scope: 'host', argv: () => ['find', '/var/lib/neutron/dhcp', '-maxdepth', '3', '-type', 'f'],
-    about: 'DHCP agent state files', optional: true,
-    sos: {plugin: 'openstack_neutron', paths: ['var/lib/neutron/dhcp'], format: 'different', note: 'the directory tree itself, not a listing'},
-    container: {containers: DHCP_CONTAINERS}},
-  neutron_config_files: {scope: 'host', argv: () => ['find', '/etc/neutron', '-maxdepth', '4', '-name', '*.ini', '-type', 'f'],
-    about: 'which agent configuration files exist (drives the file spec)', optional: true,
-    sos: {plugin: 'openstack_neutron', paths: ['etc/neutron', 'var/lib/config-data/puppet-generated/neutron/etc/neutron'], format: 'different',
-      note: 'the directory tree itself, not a listing; TripleO keeps the configuration under var/lib/config-data'},
-    container: {containers: OVS_AGENT_CONTAINERS}},
-  nova_instance_files: {scope: 'host', roles: ['compute'],
-    argv: () => ['find', '/var/lib/nova/instances', '/etc/libvirt/qemu', '-maxdepth', '2', '-name', '*.xml', '-type', 'f'],
-    about: 'libvirt domain definitions', optional: true,
-    sos: {plugin: 'libvirt', paths: ['etc/libvirt/qemu', 'var/lib/nova/instances'], format: 'different', note: 'the directory tree itself, not a listing'},
-    container: {containers: LIBVIRT_CONTAINERS}},
-  file: {scope: 'file', argv: (path) => ['cat', '--', path!], about: 'a file: DHCP host/opts/leases, libvirt XML, agent configuration',
-    sos: {plugin: 'files', paths: ['{key}'], format: 'same', note: 'the file at its own path under the archive root'}},
-  ethtool_stats: {scope: 'device', argv: (dev) => ['ethtool', '-S', dev!], about: 'veth peer index', optional: true,
-    sos: {plugin: 'networking', paths: [`${NET}/ethtool_-S_{key}`], format: 'same'}},
+    sos: {plugin: 'openvswitch', paths: [`${OVS}/ovs-vsctl_-t_5_list-br`], format: 'same'},
+    container: {containers: OVS_CONTAINERS},
+  },
+  ovs_vsctl_list_open_vswitch: {
+    scope: 'host',
+    argv: () => ['ovs-vsctl', '--format=json', 'list', 'Open_vSwitch'],
+    about: 'OVSDB Open_vSwitch table',
+    sos: {
+      plugin: 'openvswitch',
+      paths: [`${OVS}/ovs-vsctl_-t_5_list_Open_vSwitch`],
+      format: 'text',
+      note: 'sos runs it without --format=json',
+    },
+    container: {containers: OVS_CONTAINERS},
+  },
+  ovs_vsctl_list_bridge: {
+    scope: 'host',
+    argv: () => ['ovs-vsctl', '--format=json', 'list', 'Bridge'],
+    about: 'OVSDB Bridge table',
+    sos: {
+      plugin: 'openvswitch',
+      paths: [`${OVS}/ovs-vsctl_-t_5_list_bridge`],
+      format: 'text',
+      note: 'sos runs it without --format=json',
+    },
+    container: {containers: OVS_CONTAINERS},
+  },
+  ovs_vsctl_list_port: {
+    scope: 'host',
+    argv: () => ['ovs-vsctl', '--format=json', 'list', 'Port'],
+    about: 'OVSDB Port table',
+    sos: {
+      plugin: 'openvswitch',
+      paths: [`${OVS}/ovs-vsctl_-t_5_list_port`],
+      format: 'text',
+      note: 'not collected by every sos version; text format',
+    },
+    container: {containers: OVS_CONTAINERS},
+  },
+  ovs_vsctl_list_interface: {
+    scope: 'host',
+    argv: () => ['ovs-vsctl', '--format=json', 'list', 'Interface'],
+    about: 'OVSDB Interface table',
+    sos: {
+      plugin: 'openvswitch',
+      paths: [`${OVS}/ovs-vsctl_-t_5_list_interface`],
+      format: 'text',
+      note: 'sos runs it without --format=json',
+    },
+    container: {containers: OVS_CONTAINERS},
+  },
+  ovs_ofctl_dump_flows: {
+    scope: 'bridge',
+    argv: (br) => ['ovs-ofctl', '--names', 'dump-flows', br!],
+    about: 'OpenFlow table of one bridge',
+    sos: {
+      plugin: 'openvswitch',
+      paths: [`${OVS}/ovs-ofctl_-O_OpenFlow13_dump-flows_{key}`, `${OVS}/ovs-ofctl_dump-flows_{key}`],
+      format: 'same',
+      note: 'without --names: ports are numbers (the parser reads both)',
+    },
+    container: {containers: OVS_CONTAINERS},
+  },
+  ovs_ofctl_show: {
+    scope: 'bridge',
+    argv: (br) => ['ovs-ofctl', 'show', br!],
+    about: 'OpenFlow port numbers of one bridge',
+    sos: {
+      plugin: 'openvswitch',
+      paths: [`${OVS}/ovs-ofctl_show_{key}`, `${OVS}/ovs-ofctl_-O_OpenFlow13_show_{key}`],
+      format: 'same',
+    },
+    container: {containers: OVS_CONTAINERS},
+  },
+  ip_link: {
+    scope: 'host',
+    argv: () => ['ip', '-j', '-d', 'link'],
+    about: 'network devices (root namespace)',
+    sos: {
+      plugin: 'networking',
+      paths: [`${NET}/ip_-s_-d_link`, `${NET}/ip_-d_link`],
+      format: 'text',
+      note: 'text, with statistics lines',
+    },
+  },
+  ip_addr: {
+    scope: 'host',
+    argv: () => ['ip', '-j', 'addr'],
+    about: 'addresses (root namespace)',
+    sos: {plugin: 'networking', paths: [`${NET}/ip_-d_address`, `${NET}/ip_-o_addr`], format: 'text'},
+  },
+  ip_route: {
+    scope: 'host',
+    argv: () => ['ip', '-j', 'route', 'show', 'table', 'all'],
+    about: 'routes of every table (root namespace)',
+    sos: {plugin: 'networking', paths: [`${NET}/ip_route_show_table_all`], format: 'text'},
+  },
+  ip_netns: {
+    scope: 'host',
+    argv: () => ['ip', 'netns', 'list'],
+    about: 'network namespaces',
+    sos: {plugin: 'networking', paths: [`${NET}/ip_netns`], format: 'same'},
+  },
+  netns_ip_link: {
+    scope: 'netns',
+    argv: (ns) => ['ip', '-n', ns!, '-j', '-d', 'link'],
+    about: 'network devices inside a namespace',
+    sos: {
+      plugin: 'networking',
+      paths: [`${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_-d_address_show`],
+      format: 'text',
+      note: 'sos has only `ip -d address show` per namespace: links and addresses together, text',
+    },
+  },
+  netns_ip_addr: {
+    scope: 'netns',
+    argv: (ns) => ['ip', '-n', ns!, '-j', 'addr'],
+    about: 'addresses inside a namespace',
+    sos: {
+      plugin: 'networking',
+      paths: [`${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_-d_address_show`],
+      format: 'text',
+    },
+  },
+  brctl_show: {
+    scope: 'host',
+    argv: () => ['brctl', 'show'],
+    about: 'Linux bridges and their members',
+    optional: true,
+    sos: {plugin: 'networking', paths: [`${NET}/brctl_show`], format: 'same', note: 'older sos versions only'},
+  },
+  bridge_link: {
+    scope: 'host',
+    argv: () => ['bridge', '-j', 'link'],
+    about: 'Linux bridge ports',
+    optional: true,
+    sos: {plugin: 'networking', paths: [`${NET}/bridge_-s_-s_-d_link_show`], format: 'text'},
+  },
+  ps: {
+    scope: 'host',
+    argv: () => ['ps', '-ww', '-eo', 'pid=,args='],
+    about: 'processes (dnsmasq, agents)',
+    sos: {
+      plugin: 'process',
+      paths: ['sos_commands/process/ps_auxwww', 'ps'],
+      format: 'different',
+      note: '`ps auxwww`: a header and eleven columns, the command line last',
+    },
+  },
+  netns_of_pid: {
+    scope: 'pid',
+    argv: (pid) => ['ip', 'netns', 'identify', pid!],
+    about: 'the namespace a process runs in',
+  },
+  neutron_dhcp_files: {
+    scope: 'host',
+    argv: () => ['find', '/var/lib/neutron/dhcp', '-maxdepth', '3', '-type', 'f'],
+    about: 'DHCP agent state files',
+    optional: true,
+    sos: {
+      plugin: 'openstack_neutron',
+      paths: ['var/lib/neutron/dhcp'],
+      format: 'different',
+      note: 'the directory tree itself, not a listing',
+    },
+    container: {containers: DHCP_CONTAINERS},
+  },
+  neutron_config_files: {
+    scope: 'host',
+    argv: () => ['find', '/etc/neutron', '-maxdepth', '4', '-name', '*.ini', '-type', 'f'],
+    about: 'which agent configuration files exist (drives the file spec)',
+    optional: true,
+    sos: {
+      plugin: 'openstack_neutron',
+      paths: ['etc/neutron', 'var/lib/config-data/puppet-generated/neutron/etc/neutron'],
+      format: 'different',
+      note: 'the directory tree itself, not a listing; TripleO keeps the configuration under var/lib/config-data',
+    },
+    container: {containers: OVS_AGENT_CONTAINERS},
+  },
+  nova_instance_files: {
+    scope: 'host',
+    roles: ['compute'],
+    argv: () => [
+      'find',
+      '/var/lib/nova/instances',
+      '/etc/libvirt/qemu',
+      '-maxdepth',
+      '2',
+      '-name',
+      '*.xml',
+      '-type',
+      'f',
+    ],
+    about: 'libvirt domain definitions',
+    optional: true,
+    sos: {
+      plugin: 'libvirt',
+      paths: ['etc/libvirt/qemu', 'var/lib/nova/instances'],
+      format: 'different',
+      note: 'the directory tree itself, not a listing',
+    },
+    container: {containers: LIBVIRT_CONTAINERS},
+  },
+  file: {
+    scope: 'file',
+    argv: (path) => ['cat', '--', path!],
+    about: 'a file: DHCP host/opts/leases, libvirt XML, agent configuration',
+    sos: {plugin: 'files', paths: ['{key}'], format: 'same', note: 'the file at its own path under the archive root'},
+  },
+  ethtool_stats: {
+    scope: 'device',
+    argv: (dev) => ['ethtool', '-S', dev!],
+    about: 'veth peer index',
+    optional: true,
+    sos: {plugin: 'networking', paths: [`${NET}/ethtool_-S_{key}`], format: 'same'},
+  },
 }
 
 export type CatalogSpec = Spec<SpecId>
 
-export const SPECS: CatalogSpec[] = (Object.keys(DEFINITIONS) as SpecId[]).map((id) => ({id, ...DEFINITIONS[id]}) as CatalogSpec)
+export const SPECS: CatalogSpec[] = (Object.keys(DEFINITIONS) as SpecId[]).map(
+  (id) => ({id, ...DEFINITIONS[id]}) as CatalogSpec,
+)
 
 /** Look-up by an id read from data (a manifest): string keys. */
 export const SPEC_BY_ID: ReadonlyMap<string, CatalogSpec> = new Map(SPECS.map((spec) => [spec.id, spec]))

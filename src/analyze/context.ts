@@ -26,13 +26,30 @@ export interface FindingFields {
   confidence?: Finding['confidence']
 }
 
-/** A finding: the analyzer names the code, its case and the facts; severity, message and remedy come from the catalog. */
-export function finding<C extends FindingCode, K extends CaseOf<C>>(code: C, kind: K, facts: FactsOf<C, K>, fields: FindingFields): Finding {
+/**
+ * A finding: the analyzer names the code, its case and the facts; severity, message and remedy come from the catalog.
+ */
+export function finding<C extends FindingCode, K extends CaseOf<C>>(
+  code: C,
+  kind: K,
+  facts: FactsOf<C, K>,
+  fields: FindingFields,
+): Finding {
   const {severity, message, remedy} = wordsOf(code, kind, facts)
   const impact = {...emptyImpact(), ...fields.impact}
-  const out: Finding = {code, severity, host: fields.host, element: fields.element, message, expected: fields.expected, actual: fields.actual,
-    evidence: fields.evidence ?? [], remedy, impact: {vms: uniq(impact.vms), ports: uniq(impact.ports), networks: uniq(impact.networks)},
-    confidence: fields.confidence ?? 'high'}
+  const out: Finding = {
+    code,
+    severity,
+    host: fields.host,
+    element: fields.element,
+    message,
+    expected: fields.expected,
+    actual: fields.actual,
+    evidence: fields.evidence ?? [],
+    remedy,
+    impact: {vms: uniq(impact.vms), ports: uniq(impact.ports), networks: uniq(impact.networks)},
+    confidence: fields.confidence ?? 'high',
+  }
   for (const k of ['host', 'expected', 'actual', 'remedy'] as const) if (out[k] === undefined) delete out[k]
   return out
 }
@@ -67,7 +84,11 @@ export function impactOf(ctx: AnalysisContext, ports: PortView[], networks: stri
 
 export function flowEvidence(host: HostModel, bridge: string, flow: Flow): Evidence {
   const table = host.flows.get(bridge)
-  return {...(table?.evidence ?? {host: host.name, spec: 'ovs_ofctl_dump_flows'}), line: flow.line, text: flow.raw.trim()}
+  return {
+    ...(table?.evidence ?? {host: host.name, spec: 'ovs_ofctl_dump_flows'}),
+    line: flow.line,
+    text: flow.raw.trim(),
+  }
 }
 
 export function confidenceOf(...sources: ('intent' | 'inferred' | undefined)[]): 'high' | 'low' {

@@ -28,15 +28,36 @@ export const dataAnalyzer: Analyzer = (ctx) => {
     const p = problems[0]
     const where = `${p.host}: ${p.spec}${p.file ? ` (${p.file}${p.line && problems.length === 1 ? `:${p.line}` : ''})` : ''}`
     const shown = problems.slice(0, SHOWN).map(lineOf).join('; ')
-    const why = problems.length === 1 ? p.message : `${problems.length} problems: ${shown}${problems.length > SHOWN ? `; and ${problems.length - SHOWN} more` : ''}`
+    const why =
+      problems.length === 1
+        ? p.message
+        : `${problems.length} problems: ${shown}${problems.length > SHOWN ? `; and ${problems.length - SHOWN} more` : ''}`
     const unknown = unknownChecks(ctx.checks ?? [], p).map((c) => c.about)
     const facts = {where, why, host: p.host, unknown: unknown.length ? unknown.join(', ') : undefined}
-    const evidence = problems.slice(0, SHOWN).map((q) => ({host: q.host, spec: q.spec, file: q.file, line: q.line, text: q.text}))
+    const evidence = problems
+      .slice(0, SHOWN)
+      .map((q) => ({host: q.host, spec: q.spec, file: q.file, line: q.line, text: q.text}))
     if (p.kind === 'parse') {
-      return finding('PARSE_ERROR', 'unreadable', facts, {host: p.host, element: element(p), actual: p.text, confidence: 'high', evidence})
+      return finding('PARSE_ERROR', 'unreadable', facts, {
+        host: p.host,
+        element: element(p),
+        actual: p.text,
+        confidence: 'high',
+        evidence,
+      })
     }
-    if (p.kind === 'damaged') return finding('DATA_MISSING', 'damaged', facts, {host: p.host, element: element(p), confidence: 'high', evidence})
-    return finding('DATA_MISSING', 'notCollected', {...facts, unreachable: p.kind === 'unreachable'}, {host: p.host,
-      element: element(p), confidence: 'high', evidence})
+    if (p.kind === 'damaged')
+      return finding('DATA_MISSING', 'damaged', facts, {
+        host: p.host,
+        element: element(p),
+        confidence: 'high',
+        evidence,
+      })
+    return finding(
+      'DATA_MISSING',
+      'notCollected',
+      {...facts, unreachable: p.kind === 'unreachable'},
+      {host: p.host, element: element(p), confidence: 'high', evidence},
+    )
   })
 }

@@ -16,6 +16,12 @@ export function emptyImpact(): Impact {
 /** Stable order: severity, host, code, element. */
 export function sortFindings(findings: Finding[]): Finding[] {
   const rank = {error: 0, warning: 1, info: 2}
-  return [...findings].sort((a, b) => rank[a.severity] - rank[b.severity] || (a.host ?? '').localeCompare(b.host ?? '') ||
-    a.code.localeCompare(b.code) || a.element.localeCompare(b.element) || a.message.localeCompare(b.message))
+  return [...findings].sort(
+    (a, b) =>
+      rank[a.severity] - rank[b.severity] ||
+      (a.host ?? '').localeCompare(b.host ?? '') ||
+      a.code.localeCompare(b.code) ||
+      a.element.localeCompare(b.element) ||
+      a.message.localeCompare(b.message),
+  )
 }

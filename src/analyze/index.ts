@@ -22,23 +22,54 @@ const DEVICES = ['ip_link', 'ip_addr', 'ethtool_stats']
 /** The checks, each with the captures it rests on (see known.ts): where one is damaged, the check is unknown there. */
 export const ANALYZERS: (Check & {run: Analyzer})[] = [
   {name: 'data', about: 'what could not be read', requires: [], run: dataAnalyzer},
-  {name: 'ports', about: 'VIF wiring (tap, qbr, qvb, qvo)', run: portAnalyzer,
-    requires: [...OVSDB, ...DEVICES, 'netns_ip_link', 'brctl_show', 'bridge_link', 'file:libvirt']},
-  {name: 'links', about: 'links between bridges and uplinks', run: linkAnalyzer,
-    requires: [...OVSDB, ...DEVICES, 'file:agent-config']},
-  {name: 'vlans', about: 'local VLANs, tags and translation flows', run: vlanAnalyzer,
-    requires: [...OVSDB, ...FLOWS, 'file:agent-config']},
-  {name: 'table-miss', about: 'drops the tracer explains by a missing flow', run: tableMissAnalyzer,
-    requires: [...OVSDB, ...FLOWS, ...DEVICES, 'file:agent-config', 'file:libvirt']},
-  {name: 'dhcp', about: 'DHCP namespaces, dnsmasq and host files', run: dhcpAnalyzer,
-    requires: [...OVSDB, 'ip_netns', 'netns_ip_link', 'netns_ip_addr', 'ps', 'netns_of_pid', 'file:dhcp']},
-  {name: 'vif', about: 'VM definitions against OVS and Neutron', run: vifAnalyzer, requires: [...OVSDB, 'file:libvirt']},
+  {
+    name: 'ports',
+    about: 'VIF wiring (tap, qbr, qvb, qvo)',
+    run: portAnalyzer,
+    requires: [...OVSDB, ...DEVICES, 'netns_ip_link', 'brctl_show', 'bridge_link', 'file:libvirt'],
+  },
+  {
+    name: 'links',
+    about: 'links between bridges and uplinks',
+    run: linkAnalyzer,
+    requires: [...OVSDB, ...DEVICES, 'file:agent-config'],
+  },
+  {
+    name: 'vlans',
+    about: 'local VLANs, tags and translation flows',
+    run: vlanAnalyzer,
+    requires: [...OVSDB, ...FLOWS, 'file:agent-config'],
+  },
+  {
+    name: 'table-miss',
+    about: 'drops the tracer explains by a missing flow',
+    run: tableMissAnalyzer,
+    requires: [...OVSDB, ...FLOWS, ...DEVICES, 'file:agent-config', 'file:libvirt'],
+  },
+  {
+    name: 'dhcp',
+    about: 'DHCP namespaces, dnsmasq and host files',
+    run: dhcpAnalyzer,
+    requires: [...OVSDB, 'ip_netns', 'netns_ip_link', 'netns_ip_addr', 'ps', 'netns_of_pid', 'file:dhcp'],
+  },
+  {
+    name: 'vif',
+    about: 'VM definitions against OVS and Neutron',
+    run: vifAnalyzer,
+    requires: [...OVSDB, 'file:libvirt'],
+  },
   {name: 'shadow', about: 'shadowed flows', run: shadowAnalyzer, requires: [...OVSDB, ...FLOWS]},
-  {name: 'tunnels', about: 'tunnel endpoints and tunnel flows', run: tunnelAnalyzer,
-    requires: [...OVSDB, ...FLOWS, ...DEVICES, 'file:agent-config']},
+  {
+    name: 'tunnels',
+    about: 'tunnel endpoints and tunnel flows',
+    run: tunnelAnalyzer,
+    requires: [...OVSDB, ...FLOWS, ...DEVICES, 'file:agent-config'],
+  },
 ]
 
-/** One finding per (host, code, element): the most severe wins, so the generic and the specific check never double up. */
+/**
+ * One finding per (host, code, element): the most severe wins, so the generic and the specific check never double up.
+ */
 function dedupe(findings: Finding[]): Finding[] {
   const best = new Map<string, Finding>()
   for (const f of findings) {

@@ -10,7 +10,9 @@ import type {Finding} from './finding.js'
 /** A capture a check rests on: a spec id, or for the `file` spec one kind of file. */
 export type Requirement = string
 
-/** The `file` captures by what they hold, told by the capture's file name (the key's extension and path survive in it). */
+/**
+ * The `file` captures by what they hold, told by the capture's file name (the key's extension and path survive in it).
+ */
 const FILE_KINDS: [Requirement, RegExp][] = [
   ['file:agent-config', /\.ini(~[0-9a-f]{8})?\.out$/],
   ['file:libvirt', /\.xml(~[0-9a-f]{8})?\.out$/],
@@ -43,7 +45,9 @@ export function damage(actual: ActualModel): Map<string, Set<Requirement>> {
 
 function hits(damaged: Set<Requirement> | undefined, check: Check): boolean {
   if (!damaged) return false
-  return damaged.has('*') || check.requires.some((r) => damaged.has(r) || (r.startsWith('file:') && damaged.has('file')))
+  return (
+    damaged.has('*') || check.requires.some((r) => damaged.has(r) || (r.startsWith('file:') && damaged.has('file')))
+  )
 }
 
 /** The checks a problem on `host` makes unknown there. */

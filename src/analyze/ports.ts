@@ -1,18 +1,41 @@
 // The wiring of each port and of each host's bridges: PORT_MISSING, LINK_BROKEN, UPLINK_MISSING, VIF_MISMATCH.
 
 import {
-  type DeviceRef, DEVICES_NEED, type Evidence, findDevice, findOvsInterface, type HostModel, isMet, LINUX_BRIDGES_NEED, linuxBridgeOf, OVS_NEED,
+  type DeviceRef,
+  DEVICES_NEED,
+  type Evidence,
+  findDevice,
+  findOvsInterface,
+  type HostModel,
+  isMet,
+  LINUX_BRIDGES_NEED,
+  linuxBridgeOf,
+  OVS_NEED,
   vethPeer,
 } from '../model/actual.js'
 import {type PortView, devicesOf, isComputePort} from '../model/reference.js'
 import {INTEGRATION_BRIDGE, type PhysLink, bridgeOf, ovsPortOf, physLinks, portsOnHost} from '../model/wiring.js'
 import type {LinkDevice, OvsBridge, OvsPort} from '../types.js'
-import {type AnalysisContext, type Analyzer, type FindingFields, confidenceOf, finding, impactOf, ovsEvidence} from './context.js'
+import {
+  type AnalysisContext,
+  type Analyzer,
+  type FindingFields,
+  confidenceOf,
+  finding,
+  impactOf,
+  ovsEvidence,
+} from './context.js'
 import type {Finding} from './finding.js'
 
 function devEvidence(host: HostModel, ref?: DeviceRef): Evidence {
   const spec = ref && ref.netns ? 'netns_ip_link' : 'ip_link'
-  return {host: host.name, spec, text: ref ? `${ref.device.ifindex}: ${ref.device.name} state ${ref.device.operState ?? '?'}${ref.device.adminUp ? '' : ' (admin down)'}` : undefined}
+  return {
+    host: host.name,
+    spec,
+    text: ref
+      ? `${ref.device.ifindex}: ${ref.device.name} state ${ref.device.operState ?? '?'}${ref.device.adminUp ? '' : ' (admin down)'}`
+      : undefined,
+  }
 }
 
 function isDown(d: LinkDevice): boolean {
@@ -40,28 +63,66 @@ function hybridChecks(ctx: AnalysisContext, host: HostModel, port: PortView): Fi
   const d = devicesOf(port)
   const impact = impactOf(ctx, [port])
   const conf = confidenceOf(port.source)
-  const vmHere = host.vms.some((vm) => vm.domain.interfaces.some((i) => i.mac?.toLowerCase() === port.mac || i.targetDev === d.tap))
-  const absent = (element: string, evidence: Evidence[]): FindingFields =>
-    ({host: host.name, element, impact, confidence: conf, evidence, expected: `${element} present`, actual: 'absent'})
+  const vmHere = host.vms.some((vm) =>
+    vm.domain.interfaces.some((i) => i.mac?.toLowerCase() === port.mac || i.targetDev === d.tap),
+  )
+  const absent = (element: string, evidence: Evidence[]): FindingFields => ({
+    host: host.name,
+    element,
+    impact,
+    confidence: conf,
+    evidence,
+    expected: `${element} present`,
+    actual: 'absent',
+  })
   const plug = {qvo: d.qvo, portId: port.id || d.qvo, mac: port.mac, vmId: port.deviceId}
 
   const ovs = findOvsInterface(host, d.qvo)
   if (!ovs || ovs.bridge.name !== INTEGRATION_BRIDGE) {
     const evidence = [ovsEvidence(host, 'port')]
-    out.push(ovs ? finding('PORT_MISSING', 'qvoElsewhere', {...plug, bridge: ovs.bridge.name}, absent(d.qvo, evidence))
-      : finding('PORT_MISSING', 'qvoAbsent', plug, absent(d.qvo, evidence)))
+    out.push(
+      ovs
+        ? finding('PORT_MISSING', 'qvoElsewhere', {...plug, bridge: ovs.bridge.name}, absent(d.qvo, evidence))
+        : finding('PORT_MISSING', 'qvoAbsent', plug, absent(d.qvo, evidence)),
+    )
   } else if (ovs.iface.error || (ovs.iface.ofport !== undefined && ovs.iface.ofport < 0)) {
-    out.push(finding('PORT_MISSING', 'qvoBroken', {qvo: d.qvo, qvb: d.qvb, error: ovs.iface.error ?? 'ofport -1'},
-      absent(d.qvo, [ovsEvidence(host, 'interface', ovs.iface.error)])))
+    out.push(
+      finding(
+        'PORT_MISSING',
+        'qvoBroken',
+        {qvo: d.qvo, qvb: d.qvb, error: ovs.iface.error ?? 'ofport -1'},
+        absent(d.qvo, [ovsEvidence(host, 'interface', ovs.iface.error)]),
+      ),
+    )
   }
   if (isMet(host, LINUX_BRIDGES_NEED)) {
     const qbr = host.linuxBridges.find((b) => b.name === d.qbr)
     if (!qbr) {
-      out.push(finding('PORT_MISSING', 'qbrAbsent', {qbr: d.qbr, tap: d.tap, qvb: d.qvb}, absent(d.qbr, [{host: host.name, spec: 'brctl_show'}])))
+      out.push(
+        finding(
+          'PORT_MISSING',
+          'qbrAbsent',
+          {qbr: d.qbr, tap: d.tap, qvb: d.qvb},
+          absent(d.qbr, [{host: host.name, spec: 'brctl_show'}]),
+        ),
+      )
     } else {
-      const members = [{host: host.name, spec: 'brctl_show' as const, text: `${d.qbr}: ${qbr.interfaces.join(' ') || '(no interfaces)'}`}]
+      const members = [
+        {
+          host: host.name,
+          spec: 'brctl_show' as const,
+          text: `${d.qbr}: ${qbr.interfaces.join(' ') || '(no interfaces)'}`,
+        },
+      ]
       if (!qbr.interfaces.includes(d.qvb)) {
-        out.push(finding('PORT_MISSING', 'qvbDetached', {qvb: d.qvb, qbr: d.qbr, elsewhere: linuxBridgeOf(host, d.qvb)?.name}, absent(d.qvb, members)))
+        out.push(
+          finding(
+            'PORT_MISSING',
+            'qvbDetached',
+            {qvb: d.qvb, qbr: d.qbr, elsewhere: linuxBridgeOf(host, d.qvb)?.name},
+            absent(d.qvb, members),
+          ),
+        )
       }
       // A stopped instance has no tap: only a port Neutron reports active must have one.
       if (vmHere && port.active !== false && !qbr.interfaces.includes(d.tap)) {
@@ -74,18 +135,63 @@ function hybridChecks(ctx: AnalysisContext, host: HostModel, port: PortView): Fi
     const qvb = findDevice(host, d.qvb)
     const qvo = findDevice(host, d.qvo)
     if (!qvb && qvo) {
-      out.push(finding('LINK_BROKEN', 'peerAbsent', {present: d.qvo, absent: d.qvb}, {host: host.name, element: d.qvb, impact, confidence: conf,
-        expected: `veth ${d.qvb} <-> ${d.qvo}`, actual: `${d.qvb} absent`, evidence: [devEvidence(host, qvo)]}))
+      out.push(
+        finding(
+          'LINK_BROKEN',
+          'peerAbsent',
+          {present: d.qvo, absent: d.qvb},
+          {
+            host: host.name,
+            element: d.qvb,
+            impact,
+            confidence: conf,
+            expected: `veth ${d.qvb} <-> ${d.qvo}`,
+            actual: `${d.qvb} absent`,
+            evidence: [devEvidence(host, qvo)],
+          },
+        ),
+      )
     } else if (qvb && qvo) {
       const peer = vethPeer(host, qvb)
       if (peer && peer.device.name !== d.qvo) {
-        out.push(finding('LINK_BROKEN', 'vifPeerOther', {device: d.qvb, peer: peer.device.name, expected: d.qvo}, {host: host.name, element: d.qvb, impact,
-          confidence: conf, expected: `veth ${d.qvb} <-> ${d.qvo}`, actual: `veth ${d.qvb} <-> ${peer.device.name}`, evidence: [devEvidence(host, qvb)]}))
+        out.push(
+          finding(
+            'LINK_BROKEN',
+            'vifPeerOther',
+            {device: d.qvb, peer: peer.device.name, expected: d.qvo},
+            {
+              host: host.name,
+              element: d.qvb,
+              impact,
+              confidence: conf,
+              expected: `veth ${d.qvb} <-> ${d.qvo}`,
+              actual: `veth ${d.qvb} <-> ${peer.device.name}`,
+              evidence: [devEvidence(host, qvb)],
+            },
+          ),
+        )
       }
       for (const end of downEnds([qvb, qvo])) {
-        out.push(finding('LINK_BROKEN', 'vifEndDown', {device: end.device.name, how: end.device.adminUp ? `state ${end.device.operState}` : 'administratively', qbr: d.qbr}, {
-          host: host.name, element: end.device.name, impact, confidence: conf, expected: 'UP', actual: end.device.adminUp ? String(end.device.operState) : 'admin down',
-          evidence: [devEvidence(host, end)]}))
+        out.push(
+          finding(
+            'LINK_BROKEN',
+            'vifEndDown',
+            {
+              device: end.device.name,
+              how: end.device.adminUp ? `state ${end.device.operState}` : 'administratively',
+              qbr: d.qbr,
+            },
+            {
+              host: host.name,
+              element: end.device.name,
+              impact,
+              confidence: conf,
+              expected: 'UP',
+              actual: end.device.adminUp ? String(end.device.operState) : 'admin down',
+              evidence: [devEvidence(host, end)],
+            },
+          ),
+        )
       }
     }
   }
@@ -96,9 +202,22 @@ function nativeChecks(ctx: AnalysisContext, host: HostModel, port: PortView): Fi
   const ref = ovsPortOf(host, port)
   if (ref && ref.bridge.name === INTEGRATION_BRIDGE) return []
   const name = port.plug === 'vhostuser' ? `vhu${port.short}` : `tap${port.short}`
-  return [finding('PORT_MISSING', 'notOnIntegration', {device: name, portId: port.id}, {host: host.name, element: name, impact: impactOf(ctx, [port]),
-    confidence: confidenceOf(port.source), expected: `${name} on br-int with external_ids:iface-id=${port.id}`, actual: ref ? `on ${ref.bridge.name}` : 'absent',
-    evidence: [ovsEvidence(host, 'port')]})]
+  return [
+    finding(
+      'PORT_MISSING',
+      'notOnIntegration',
+      {device: name, portId: port.id},
+      {
+        host: host.name,
+        element: name,
+        impact: impactOf(ctx, [port]),
+        confidence: confidenceOf(port.source),
+        expected: `${name} on br-int with external_ids:iface-id=${port.id}`,
+        actual: ref ? `on ${ref.bridge.name}` : 'absent',
+        evidence: [ovsEvidence(host, 'port')],
+      },
+    ),
+  ]
 }
 
 function portChecks(ctx: AnalysisContext, host: HostModel): Finding[] {
@@ -110,9 +229,22 @@ function portChecks(ctx: AnalysisContext, host: HostModel): Finding[] {
     if (!isComputePort(port)) continue
     const moved = misboundTo(ctx, host, port)
     if (moved) {
-      out.push(finding('VIF_MISMATCH', 'bindingHost', {portId: port.id, host: host.name, pluggedOn: moved.name}, {host: host.name, element: port.id,
-        impact: impactOf(ctx, [port]), confidence: 'high', expected: `binding:host_id=${moved.name} (where the VIF is)`, actual: `binding:host_id=${host.name}`,
-        evidence: [{host: 'intent', spec: 'intent', text: `${port.id} binding:host_id=${host.name}`}]}))
+      out.push(
+        finding(
+          'VIF_MISMATCH',
+          'bindingHost',
+          {portId: port.id, host: host.name, pluggedOn: moved.name},
+          {
+            host: host.name,
+            element: port.id,
+            impact: impactOf(ctx, [port]),
+            confidence: 'high',
+            expected: `binding:host_id=${moved.name} (where the VIF is)`,
+            actual: `binding:host_id=${host.name}`,
+            evidence: [{host: 'intent', spec: 'intent', text: `${port.id} binding:host_id=${host.name}`}],
+          },
+        ),
+      )
       continue
     }
     if (!port.short) continue
@@ -135,11 +267,28 @@ function needsPhysical(ctx: AnalysisContext, host: HostModel): boolean {
 
 /** The NIC ports of a physical bridge: system (or DPDK) ports other than the bridge's own and its phy- link. */
 function nicPorts(br: OvsBridge, link: PhysLink): OvsPort[] {
-  return br.ports.filter((p) => p.name !== link.phyPort && p.name !== br.name &&
-    p.interfaces.some((i) => i.type === '' || i.type === 'system' || i.type === 'dpdk'))
+  return br.ports.filter(
+    (p) =>
+      p.name !== link.phyPort &&
+      p.name !== br.name &&
+      p.interfaces.some((i) => i.type === '' || i.type === 'system' || i.type === 'dpdk'),
+  )
 }
 
-const NOT_A_NIC = new Set(['veth', 'bridge', 'openvswitch', 'tun', 'tap', 'vxlan', 'geneve', 'gretap', 'ip6gretap', 'dummy', 'loopback', 'macvtap'])
+const NOT_A_NIC = new Set([
+  'veth',
+  'bridge',
+  'openvswitch',
+  'tun',
+  'tap',
+  'vxlan',
+  'geneve',
+  'gretap',
+  'ip6gretap',
+  'dummy',
+  'loopback',
+  'macvtap',
+])
 
 /** A device of the host's own namespace that could be an uplink and is nobody's: not virtual, not a port of OVS or of
  * a Linux bridge, not a bond's slave. */
@@ -148,12 +297,14 @@ function isFreeNic(host: HostModel, name: string): boolean {
   if (!ref) return false
   const d = ref.device
   if (d.name === 'lo' || (d.kind && NOT_A_NIC.has(d.kind)) || d.peerName || d.peerIfindex !== undefined) return false
-  if (findOvsInterface(host, name) || linuxBridgeOf(host, name) || host.linuxBridges?.some((b) => b.name === name)) return false
+  if (findOvsInterface(host, name) || linuxBridgeOf(host, name) || host.linuxBridges?.some((b) => b.name === name))
+    return false
   if (host.ovs?.bridges.some((b) => b.name === name) || name === 'ovs-system') return false
   return !d.master || d.master === 'ovs-system'
 }
 
-/** The NIC that should be on `link`'s bridge, when the host shows one: the NIC the other hosts' bridges use for the same
+/**
+ * The NIC that should be on `link`'s bridge, when the host shows one: the NIC the other hosts' bridges use for the same
  * physical network, present and free here; else the host's only free physical device without an IPv4 address. */
 function nicFor(ctx: AnalysisContext, host: HostModel, link: PhysLink): {nic: string; from: string} | undefined {
   const used = new Map<string, string[]>()
@@ -166,10 +317,15 @@ function nicFor(ctx: AnalysisContext, host: HostModel, link: PhysLink): {nic: st
     }
   }
   const shared = [...used].filter(([name]) => isFreeNic(host, name))
-  if (shared.length === 1) return {nic: shared[0][0], from: `the NIC of ${link.physnet ?? link.bridge} on ${shared[0][1].join(', ')}`}
+  if (shared.length === 1)
+    return {nic: shared[0][0], from: `the NIC of ${link.physnet ?? link.bridge} on ${shared[0][1].join(', ')}`}
   if (shared.length) return undefined
-  const free = (host.devices.get('') ?? []).filter((d) => isFreeNic(host, d.name) && !d.addresses.some((a) => a.family === 'inet'))
-  return free.length === 1 ? {nic: free[0].name, from: `the only physical device of ${host.name} in no bridge`} : undefined
+  const free = (host.devices.get('') ?? []).filter(
+    (d) => isFreeNic(host, d.name) && !d.addresses.some((a) => a.family === 'inet'),
+  )
+  return free.length === 1
+    ? {nic: free[0].name, from: `the only physical device of ${host.name} in no bridge`}
+    : undefined
 }
 
 function linkChecks(ctx: AnalysisContext, host: HostModel, link: PhysLink): Finding[] {
@@ -179,44 +335,124 @@ function linkChecks(ctx: AnalysisContext, host: HostModel, link: PhysLink): Find
     return !n?.physnet || !link.physnet || n.physnet === link.physnet
   })
   const impact = impactOf(ctx, ports)
-  const evidence: Evidence[] = host.config.evidence ? [{...host.config.evidence, text: `bridge_mappings = ${Object.entries(host.config.bridgeMappings ?? {}).map(([k, v]) => `${k}:${v}`).join(',')}`}] : []
+  const evidence: Evidence[] = host.config.evidence
+    ? [
+        {
+          ...host.config.evidence,
+          text: `bridge_mappings = ${Object.entries(host.config.bridgeMappings ?? {})
+            .map(([k, v]) => `${k}:${v}`)
+            .join(',')}`,
+        },
+      ]
+    : []
   const br = bridgeOf(host, link.bridge)
   if (!br) {
     const nic = nicFor(ctx, host, link)
-    out.push(finding('UPLINK_MISSING', 'noBridge', {host: host.name, bridge: link.bridge, physnet: link.physnet, nic: nic?.nic}, {host: host.name,
-      element: link.bridge, impact, evidence, expected: `${link.bridge} with a physical NIC${nic ? ` (${nic.nic}, ${nic.from})` : ''}`, actual: 'no bridge'}))
+    out.push(
+      finding(
+        'UPLINK_MISSING',
+        'noBridge',
+        {host: host.name, bridge: link.bridge, physnet: link.physnet, nic: nic?.nic},
+        {
+          host: host.name,
+          element: link.bridge,
+          impact,
+          evidence,
+          expected: `${link.bridge} with a physical NIC${nic ? ` (${nic.nic}, ${nic.from})` : ''}`,
+          actual: 'no bridge',
+        },
+      ),
+    )
     return out
   }
   const nics = nicPorts(br, link)
   if (!nics.length) {
     const nic = nicFor(ctx, host, link)
-    out.push(finding('UPLINK_MISSING', 'noNic', {bridge: link.bridge, physnet: link.physnet, nic: nic?.nic, nicFrom: nic?.from}, {host: host.name,
-      element: link.bridge, impact, evidence: [ovsEvidence(host, 'bridge', `Bridge ${br.name}: ${br.ports.map((p) => p.name).join(', ')}`)],
-      expected: nic ? `${nic.nic} on ${link.bridge} (${nic.from})` : `a NIC port on ${link.bridge}`, actual: `ports: ${br.ports.map((p) => p.name).join(', ')}`}))
+    out.push(
+      finding(
+        'UPLINK_MISSING',
+        'noNic',
+        {bridge: link.bridge, physnet: link.physnet, nic: nic?.nic, nicFrom: nic?.from},
+        {
+          host: host.name,
+          element: link.bridge,
+          impact,
+          evidence: [ovsEvidence(host, 'bridge', `Bridge ${br.name}: ${br.ports.map((p) => p.name).join(', ')}`)],
+          expected: nic ? `${nic.nic} on ${link.bridge} (${nic.from})` : `a NIC port on ${link.bridge}`,
+          actual: `ports: ${br.ports.map((p) => p.name).join(', ')}`,
+        },
+      ),
+    )
   }
   for (const nic of nics) {
     const dev = findDevice(host, nic.name, '')
     if (dev && isDown(dev.device)) {
-      out.push(finding('LINK_BROKEN', 'uplinkDown', {nic: nic.name, bridge: link.bridge}, {host: host.name, element: nic.name, impact, evidence: [devEvidence(host, dev)],
-        expected: 'UP', actual: dev.device.adminUp ? String(dev.device.operState) : 'admin down'}))
+      out.push(
+        finding(
+          'LINK_BROKEN',
+          'uplinkDown',
+          {nic: nic.name, bridge: link.bridge},
+          {
+            host: host.name,
+            element: nic.name,
+            impact,
+            evidence: [devEvidence(host, dev)],
+            expected: 'UP',
+            actual: dev.device.adminUp ? String(dev.device.operState) : 'admin down',
+          },
+        ),
+      )
     }
   }
   // The int-/phy- link: patch ports or a veth pair.
   const intRef = findOvsInterface(host, link.intPort)
   const phyRef = findOvsInterface(host, link.phyPort)
-  for (const [name, ref, bridge] of [[link.intPort, intRef, INTEGRATION_BRIDGE], [link.phyPort, phyRef, link.bridge]] as const) {
+  for (const [name, ref, bridge] of [
+    [link.intPort, intRef, INTEGRATION_BRIDGE],
+    [link.phyPort, phyRef, link.bridge],
+  ] as const) {
     if (!ref || ref.bridge.name !== bridge) {
-      out.push(finding('LINK_BROKEN', 'bridgePortAbsent', {port: name, bridge, physBridge: link.bridge, host: host.name, intPort: link.intPort, phyPort: link.phyPort}, {
-        host: host.name, element: name, impact, evidence: [ovsEvidence(host, 'port')], expected: `${name} on ${bridge}`, actual: ref ? `on ${ref.bridge.name}` : 'absent'}))
+      out.push(
+        finding(
+          'LINK_BROKEN',
+          'bridgePortAbsent',
+          {port: name, bridge, physBridge: link.bridge, host: host.name, intPort: link.intPort, phyPort: link.phyPort},
+          {
+            host: host.name,
+            element: name,
+            impact,
+            evidence: [ovsEvidence(host, 'port')],
+            expected: `${name} on ${bridge}`,
+            actual: ref ? `on ${ref.bridge.name}` : 'absent',
+          },
+        ),
+      )
     }
   }
   if (!intRef || !phyRef) return out
   if (intRef.iface.type === 'patch' || phyRef.iface.type === 'patch') {
-    for (const [a, b] of [[intRef, phyRef], [phyRef, intRef]] as const) {
+    for (const [a, b] of [
+      [intRef, phyRef],
+      [phyRef, intRef],
+    ] as const) {
       if (a.iface.options.peer !== b.iface.name) {
-        out.push(finding('LINK_BROKEN', 'patchPeerOther', {port: a.iface.name, peer: a.iface.options.peer, expected: b.iface.name}, {host: host.name,
-          element: a.iface.name, impact, expected: `options:peer=${b.iface.name}`, actual: `options:peer=${a.iface.options.peer ?? ''}`,
-          evidence: [ovsEvidence(host, 'interface', `${a.iface.name} type=patch options:peer=${a.iface.options.peer ?? ''}`)]}))
+        out.push(
+          finding(
+            'LINK_BROKEN',
+            'patchPeerOther',
+            {port: a.iface.name, peer: a.iface.options.peer, expected: b.iface.name},
+            {
+              host: host.name,
+              element: a.iface.name,
+              impact,
+              expected: `options:peer=${b.iface.name}`,
+              actual: `options:peer=${a.iface.options.peer ?? ''}`,
+              evidence: [
+                ovsEvidence(host, 'interface', `${a.iface.name} type=patch options:peer=${a.iface.options.peer ?? ''}`),
+              ],
+            },
+          ),
+        )
       }
     }
     return out
@@ -227,14 +463,39 @@ function linkChecks(ctx: AnalysisContext, host: HostModel, link: PhysLink): Find
   if (intDev && phyDev) {
     const peer = vethPeer(host, intDev)
     if (peer && peer.device.name !== link.phyPort) {
-      out.push(finding('LINK_BROKEN', 'bridgePeerOther', {port: link.intPort, peer: peer.device.name, expected: link.phyPort, host: host.name}, {host: host.name,
-        element: link.intPort, impact, evidence: [devEvidence(host, intDev)], expected: `veth ${link.intPort} <-> ${link.phyPort}`,
-        actual: `veth ${link.intPort} <-> ${peer.device.name}`}))
+      out.push(
+        finding(
+          'LINK_BROKEN',
+          'bridgePeerOther',
+          {port: link.intPort, peer: peer.device.name, expected: link.phyPort, host: host.name},
+          {
+            host: host.name,
+            element: link.intPort,
+            impact,
+            evidence: [devEvidence(host, intDev)],
+            expected: `veth ${link.intPort} <-> ${link.phyPort}`,
+            actual: `veth ${link.intPort} <-> ${peer.device.name}`,
+          },
+        ),
+      )
     }
   }
   for (const dev of downEnds([intDev, phyDev])) {
-    out.push(finding('LINK_BROKEN', 'bridgeEndDown', {device: dev.device.name, bridge: link.bridge}, {host: host.name, element: dev.device.name, impact,
-      evidence: [devEvidence(host, dev)], expected: 'UP', actual: dev.device.adminUp ? String(dev.device.operState) : 'admin down'}))
+    out.push(
+      finding(
+        'LINK_BROKEN',
+        'bridgeEndDown',
+        {device: dev.device.name, bridge: link.bridge},
+        {
+          host: host.name,
+          element: dev.device.name,
+          impact,
+          evidence: [devEvidence(host, dev)],
+          expected: 'UP',
+          actual: dev.device.adminUp ? String(dev.device.operState) : 'admin down',
+        },
+      ),
+    )
   }
   return out
 }
@@ -247,24 +508,44 @@ function mappingChecks(ctx: AnalysisContext, host: HostModel): Finding[] {
   const unmapped = new Map<string, PortView[]>()
   for (const port of portsOnHost(ctx.reference, host)) {
     const net = port.networkId ? ctx.reference.networks.get(port.networkId) : undefined
-    if (!net?.physnet || !(net.type === undefined || net.type === 'vlan' || net.type === 'flat') || net.physnet in mappings) continue
+    if (
+      !net?.physnet ||
+      !(net.type === undefined || net.type === 'vlan' || net.type === 'flat') ||
+      net.physnet in mappings
+    )
+      continue
     unmapped.set(net.physnet, [...(unmapped.get(net.physnet) ?? []), port])
   }
-  const current = Object.entries(mappings).map(([k, v]) => `${k}:${v}`).join(',')
+  const current = Object.entries(mappings)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(',')
   return [...unmapped].map(([physnet, ports]) => {
     const elsewhere = ctx.actual.hosts.filter((h) => h !== host && h.config.bridgeMappings?.[physnet])
     const bridge = elsewhere[0]?.config.bridgeMappings?.[physnet]
-    const nets = [...new Set(ports.map((p) => p.networkId!))].map((id) => ctx.reference.networks.get(id)?.name ?? id).sort()
-    return finding('UPLINK_MISSING', 'unmapped', {host: host.name, physnet, current, networks: nets, bridge}, {host: host.name, element: `bridge_mappings: ${physnet}`,
-      impact: impactOf(ctx, ports), confidence: confidenceOf(...ports.map((p) => ctx.reference.networks.get(p.networkId!)?.source)),
-      expected: `bridge_mappings with ${physnet}:${bridge ?? '<bridge>'}${bridge ? ` (as on ${elsewhere.map((h) => h.name).join(', ')})` : ''}`, actual: `bridge_mappings = ${current}`,
-      evidence: host.config.evidence ? [{...host.config.evidence, text: `bridge_mappings = ${current}`}] : []})
+    const nets = [...new Set(ports.map((p) => p.networkId!))]
+      .map((id) => ctx.reference.networks.get(id)?.name ?? id)
+      .sort()
+    return finding(
+      'UPLINK_MISSING',
+      'unmapped',
+      {host: host.name, physnet, current, networks: nets, bridge},
+      {
+        host: host.name,
+        element: `bridge_mappings: ${physnet}`,
+        impact: impactOf(ctx, ports),
+        confidence: confidenceOf(...ports.map((p) => ctx.reference.networks.get(p.networkId!)?.source)),
+        expected: `bridge_mappings with ${physnet}:${bridge ?? '<bridge>'}${bridge ? ` (as on ${elsewhere.map((h) => h.name).join(', ')})` : ''}`,
+        actual: `bridge_mappings = ${current}`,
+        evidence: host.config.evidence ? [{...host.config.evidence, text: `bridge_mappings = ${current}`}] : [],
+      },
+    )
   })
 }
 
 export const portAnalyzer: Analyzer = (ctx) => ctx.actual.hosts.flatMap((h) => portChecks(ctx, h))
 
-export const linkAnalyzer: Analyzer = (ctx) => ctx.actual.hosts.flatMap((host) => {
-  if (!isMet(host, OVS_NEED) || !bridgeOf(host, INTEGRATION_BRIDGE) || !needsPhysical(ctx, host)) return []
-  return [...mappingChecks(ctx, host), ...physLinks(host).flatMap((link) => linkChecks(ctx, host, link))]
-})
+export const linkAnalyzer: Analyzer = (ctx) =>
+  ctx.actual.hosts.flatMap((host) => {
+    if (!isMet(host, OVS_NEED) || !bridgeOf(host, INTEGRATION_BRIDGE) || !needsPhysical(ctx, host)) return []
+    return [...mappingChecks(ctx, host), ...physLinks(host).flatMap((link) => linkChecks(ctx, host, link))]
+  })

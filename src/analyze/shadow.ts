@@ -63,7 +63,9 @@ function sameActions(f: Flow, g: Flow): boolean {
   return JSON.stringify(f.actions) === JSON.stringify(g.actions)
 }
 
-/** Generic shadowing over every table of every bridge (the expected-flow checks in vlans.ts say more about their own). */
+/**
+ * Generic shadowing over every table of every bridge (the expected-flow checks in vlans.ts say more about their own).
+ */
 export function shadowFindings(hosts: HostModel[]): Finding[] {
   const out: Finding[] = []
   for (const host of hosts) {
@@ -77,9 +79,21 @@ export function shadowFindings(hosts: HostModel[]): Finding[] {
           const f = sorted[i]
           const g = sorted.slice(0, i).find((x) => x.priority > f.priority && covers(host, bridge, x, f))
           if (!g || isDeadPortDrop(host, bridge, f) || sameActions(f, g)) continue
-          out.push(finding('FLOW_SHADOWED', 'any', {bridge, table: tableId, priority: g.priority}, {host: host.name,
-            element: `${bridge} table ${tableId}: ${formatFlow(f)}`, expected: 'a flow that can match', actual: `shadowed by ${formatFlow(g)}`,
-            evidence: [flowEvidence(host, bridge, f), flowEvidence(host, bridge, g)], confidence: 'high'}))
+          out.push(
+            finding(
+              'FLOW_SHADOWED',
+              'any',
+              {bridge, table: tableId, priority: g.priority},
+              {
+                host: host.name,
+                element: `${bridge} table ${tableId}: ${formatFlow(f)}`,
+                expected: 'a flow that can match',
+                actual: `shadowed by ${formatFlow(g)}`,
+                evidence: [flowEvidence(host, bridge, f), flowEvidence(host, bridge, g)],
+                confidence: 'high',
+              },
+            ),
+          )
         }
       }
     }

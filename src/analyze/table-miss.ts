@@ -48,22 +48,62 @@ function probes(host: HostModel, net: NetworkView, local: LocalVlan, ports: Port
     if (!src) continue
     const peer = macs.find((m, j) => j !== i && m) ?? SOMEONE
     for (const dst of [BROADCAST, peer]) {
-      out.push({bridge: INTEGRATION_BRIDGE, port: ovs.iface.name, src, dst, net, ports: [port], what: `${dst === BROADCAST ? 'broadcasts' : 'unicast frames'} from ${src}`})
+      out.push({
+        bridge: INTEGRATION_BRIDGE,
+        port: ovs.iface.name,
+        src,
+        dst,
+        net,
+        ports: [port],
+        what: `${dst === BROADCAST ? 'broadcasts' : 'unicast frames'} from ${src}`,
+      })
     }
   }
   const link = local.link
   const physical = net.type === undefined || net.type === 'vlan' || net.type === 'flat'
   if (!physical || !link || local.vlan === undefined || !bridgeOf(host, link.bridge)) return out
-  const segment = net.type === 'flat' ? undefined : net.segmentationId ?? null
+  const segment = net.type === 'flat' ? undefined : (net.segmentationId ?? null)
   const src = macs.find(Boolean) ?? SOMEONE
-  out.push({bridge: link.bridge, port: link.phyPort, vlan: local.vlan, src, dst: BROADCAST, net, ports, what: `frames of local VLAN ${local.vlan} from br-int`})
+  out.push({
+    bridge: link.bridge,
+    port: link.phyPort,
+    vlan: local.vlan,
+    src,
+    dst: BROADCAST,
+    net,
+    ports,
+    what: `frames of local VLAN ${local.vlan} from br-int`,
+  })
   if (segment === null) return out
   const br = bridgeOf(host, link.bridge)!
-  const nics = br.ports.filter((p) => p.name !== link.phyPort && p.name !== br.name && p.interfaces.some((i) => i.type === '' || i.type === 'system' || i.type === 'dpdk'))
+  const nics = br.ports.filter(
+    (p) =>
+      p.name !== link.phyPort &&
+      p.name !== br.name &&
+      p.interfaces.some((i) => i.type === '' || i.type === 'system' || i.type === 'dpdk'),
+  )
   for (const nic of nics) {
-    out.push({bridge: link.bridge, port: nic.name, vlan: segment, src: SOMEONE, dst: src, net, ports, what: `frames of ${segment === undefined ? 'the flat network' : `VLAN ${segment}`} from the physical network`})
+    out.push({
+      bridge: link.bridge,
+      port: nic.name,
+      vlan: segment,
+      src: SOMEONE,
+      dst: src,
+      net,
+      ports,
+      what: `frames of ${segment === undefined ? 'the flat network' : `VLAN ${segment}`} from the physical network`,
+    })
   }
-  out.push({bridge: INTEGRATION_BRIDGE, port: link.intPort, vlan: segment, src: SOMEONE, dst: src, net, ports, what: `frames of ${segment === undefined ? 'the flat network' : `VLAN ${segment}`} from ${link.bridge}`})
+  out.push({
+    bridge: INTEGRATION_BRIDGE,
+    port: link.intPort,
+    vlan: segment,
+    src: SOMEONE,
+    dst: src,
+    net,
+    ports,
+    what: `frames of ${segment === undefined ? 'the flat network' : `VLAN ${segment}`} from ${link.bridge}`,
+  })
   return out
 }
 
@@ -84,8 +124,14 @@ function cannotMiss(flows: FlowTable): boolean {
   let known = catchAll.get(flows)
   if (known === undefined) {
     const tables = new Set([0])
-    for (const f of flows.flows) for (const a of f.actions) if ((a.type === 'resubmit' || a.type === 'goto_table') && a.table !== undefined) tables.add(a.table)
-    const covered = new Set(flows.flows.filter((f) => f.match.inPort === undefined && !Object.keys(f.match.fields).length).map((f) => f.table))
+    for (const f of flows.flows)
+      for (const a of f.actions)
+        if ((a.type === 'resubmit' || a.type === 'goto_table') && a.table !== undefined) tables.add(a.table)
+    const covered = new Set(
+      flows.flows
+        .filter((f) => f.match.inPort === undefined && !Object.keys(f.match.fields).length)
+        .map((f) => f.table),
+    )
     known = [...tables].every((t) => covered.has(t))
     catchAll.set(flows, known)
   }
@@ -96,12 +142,27 @@ function check(ctx: AnalysisContext, host: HostModel, p: Probe): Finding | undef
   const flows = host.flows.get(p.bridge)
   if (!flows || cannotMiss(flows)) return undefined
   // A dump with lines that could not be read may hold the very flow that seems missing: unknown, not a fault.
-  if (ctx.actual.problems.some((q) => q.host === host.name && q.spec === flows.evidence.spec && q.file === flows.evidence.file)) return undefined
+  if (
+    ctx.actual.problems.some(
+      (q) => q.host === host.name && q.spec === flows.evidence.spec && q.file === flows.evidence.file,
+    )
+  )
+    return undefined
   const sim = simBridgeOf(host, p.bridge)
   const ofport = sim.ports.find((x) => x.name === p.port)?.ofport
   if (ofport === undefined) return undefined
-  const packet: Packet = {in_port: ofport, dl_src: p.src, dl_dst: p.dst, dl_type: ETH_TYPE_IP, nw_src: '0.0.0.0', nw_dst: '255.255.255.255', nw_proto: 17,
-    tp_src: 68, tp_dst: 67, ...(p.vlan !== undefined ? {vlan: {vid: p.vlan, pcp: 0}} : {})}
+  const packet: Packet = {
+    in_port: ofport,
+    dl_src: p.src,
+    dl_dst: p.dst,
+    dl_type: ETH_TYPE_IP,
+    nw_src: '0.0.0.0',
+    nw_dst: '255.255.255.255',
+    nw_proto: 17,
+    tp_src: 68,
+    tp_dst: 67,
+    ...(p.vlan !== undefined ? {vlan: {vid: p.vlan, pcp: 0}} : {}),
+  }
   const result = simulateBridge(sim, packet, {learn: false})
   if (result.verdict !== 'dropped' || result.outputs.length || result.dropFlow) return undefined
   const miss = result.steps.find((s) => !s.flow)
@@ -109,12 +170,24 @@ function check(ctx: AnalysisContext, host: HostModel, p: Probe): Finding | undef
   const vlan = p.vlan === undefined ? 'untagged' : `VLAN ${p.vlan}`
   const match = `in_port=${p.port},${p.vlan === undefined ? 'vlan_tci=0x0000/0x1fff' : `dl_vlan=${p.vlan}`}`
   const flow = defaultFlow(host, p.bridge, miss.table)
-  const path = result.steps.filter((s) => s.flow).map((s) => `table ${s.table} line ${s.flow!.line}`).join(', ')
-  return finding('FLOW_MISSING', 'tableMiss', {host: host.name, bridge: p.bridge, table: miss.table, port: p.port, vlan, what: p.what, flow}, {
-    host: host.name, element: `${p.bridge} table ${miss.table}: ${match}`, impact: impactOf(ctx, p.ports), confidence: confidenceOf(p.net.source),
-    expected: `a flow in table ${miss.table} of ${p.bridge} that takes them${flow ? ` (the agent's ${flow})` : ''}`,
-    actual: `table miss${path ? ` after ${path}` : ''}: dropped`,
-    evidence: [{...flows.evidence, text: `no flow of table ${miss.table} matches ${p.what} in ${match}`}]})
+  const path = result.steps
+    .filter((s) => s.flow)
+    .map((s) => `table ${s.table} line ${s.flow!.line}`)
+    .join(', ')
+  return finding(
+    'FLOW_MISSING',
+    'tableMiss',
+    {host: host.name, bridge: p.bridge, table: miss.table, port: p.port, vlan, what: p.what, flow},
+    {
+      host: host.name,
+      element: `${p.bridge} table ${miss.table}: ${match}`,
+      impact: impactOf(ctx, p.ports),
+      confidence: confidenceOf(p.net.source),
+      expected: `a flow in table ${miss.table} of ${p.bridge} that takes them${flow ? ` (the agent's ${flow})` : ''}`,
+      actual: `table miss${path ? ` after ${path}` : ''}: dropped`,
+      evidence: [{...flows.evidence, text: `no flow of table ${miss.table} matches ${p.what} in ${match}`}],
+    },
+  )
 }
 
 export const tableMissAnalyzer: Analyzer = (ctx) => {

@@ -7,15 +7,33 @@
 import type {HostModel} from '../model/actual.js'
 import type {NetworkView, PortView} from '../model/reference.js'
 import {
-  type Endpoint, ENCAP_OVERHEAD, endpointOf, isTunnelType, type TunnelPort, tunnelPortName, tunnelPorts, type TunnelType,
+  type Endpoint,
+  ENCAP_OVERHEAD,
+  endpointOf,
+  isTunnelType,
+  type TunnelPort,
+  tunnelPortName,
+  tunnelPorts,
+  type TunnelType,
 } from '../model/tunnels.js'
 import {flowVlan, flowVlanRewrite, localVlanOf, portNameOf, portsOnHost} from '../model/wiring.js'
 import type {Flow} from '../types.js'
-import {type AnalysisContext, type Analyzer, confidenceOf, finding, flowEvidence, impactOf, ovsEvidence} from './context.js'
+import {
+  type AnalysisContext,
+  type Analyzer,
+  confidenceOf,
+  finding,
+  flowEvidence,
+  impactOf,
+  ovsEvidence,
+} from './context.js'
 import {formatFlow} from '../openflow/format.js'
 import type {Finding} from './finding.js'
 
-/** br-tun table where frames of each tunnel type get their local VLAN (GRE_TUN_TO_LV, VXLAN_TUN_TO_LV, GENEVE_TUN_TO_LV). */
+/**
+ * br-tun table where frames of each tunnel type get their local VLAN (GRE_TUN_TO_LV, VXLAN_TUN_TO_LV,
+ * GENEVE_TUN_TO_LV).
+ */
 const TUN_TO_LV: Record<TunnelType, number> = {gre: 3, vxlan: 4, geneve: 6}
 const UCAST_TO_TUN = 20
 const ARP_RESPONDER = 21
@@ -72,7 +90,15 @@ function sites(ctx: AnalysisContext): Site[] {
       if (!isTunnelType(net.type) || typeof net.segmentationId !== 'number') continue
       const ports = onHost.filter((p) => p.networkId === net.id)
       if (!ports.length) continue
-      out.push({host, ep, net, type: net.type, vni: net.segmentationId, vlan: localVlanOf(host, net, ports).vlan, ports})
+      out.push({
+        host,
+        ep,
+        net,
+        type: net.type,
+        vni: net.segmentationId,
+        vlan: localVlanOf(host, net, ports).vlan,
+        ports,
+      })
     }
   }
   return out
@@ -88,20 +114,46 @@ function endpointChecks(ctx: AnalysisContext): Finding[] {
     const ep = endpointOf(host)
     if (!ep?.localIp || !ep.types.length) continue
     const evidence = ep.evidence ? [{...ep.evidence, text: `local_ip = ${ep.localIp}`}] : []
-    const tunnelled = portsOnHost(ctx.reference, host).filter((p) => isTunnelType(ctx.reference.networks.get(p.networkId ?? '')?.type))
+    const tunnelled = portsOnHost(ctx.reference, host).filter((p) =>
+      isTunnelType(ctx.reference.networks.get(p.networkId ?? '')?.type),
+    )
     const impact = impactOf(ctx, tunnelled)
     if (!host.devices.has('')) continue
     if (!ep.holder) {
-      out.push(finding('TUNNEL_ENDPOINT_MISSING', 'unheld', {host: host.name, localIp: ep.localIp, types: ep.types.join('/')}, {host: host.name,
-        element: `local_ip ${ep.localIp}`, expected: `${ep.localIp} on an interface (with the userspace datapath: on an OVS bridge's internal port)`,
-        actual: 'held by no interface', evidence, impact}))
+      out.push(
+        finding(
+          'TUNNEL_ENDPOINT_MISSING',
+          'unheld',
+          {host: host.name, localIp: ep.localIp, types: ep.types.join('/')},
+          {
+            host: host.name,
+            element: `local_ip ${ep.localIp}`,
+            expected: `${ep.localIp} on an interface (with the userspace datapath: on an OVS bridge's internal port)`,
+            actual: 'held by no interface',
+            evidence,
+            impact,
+          },
+        ),
+      )
       continue
     }
     const userspace = host.ovs?.bridges.find((b) => b.name === ep.tunnelBridge)?.datapathType === 'netdev'
     if (userspace && !ep.holderBridge) {
-      out.push(finding('TUNNEL_ENDPOINT_MISSING', 'notOvsInternal', {host: host.name, localIp: ep.localIp, device: ep.holder.name}, {host: host.name,
-        element: `local_ip ${ep.localIp}`, expected: `${ep.localIp} on an OVS internal port (e.g. br-tunnel holding the underlay NIC)`, actual: `on ${ep.holder.name}`,
-        evidence, impact}))
+      out.push(
+        finding(
+          'TUNNEL_ENDPOINT_MISSING',
+          'notOvsInternal',
+          {host: host.name, localIp: ep.localIp, device: ep.holder.name},
+          {
+            host: host.name,
+            element: `local_ip ${ep.localIp}`,
+            expected: `${ep.localIp} on an OVS internal port (e.g. br-tunnel holding the underlay NIC)`,
+            actual: `on ${ep.holder.name}`,
+            evidence,
+            impact,
+          },
+        ),
+      )
     }
   }
   return out
@@ -124,12 +176,38 @@ function meshChecks(ctx: AnalysisContext, all: Site[]): Finding[] {
       const key = `${site.host.name}|${name}`
       if (missing.has(key)) continue
       missing.add(key)
-      const nets = all.filter((s) => s.host === site.host && s.type === site.type && peersOf(all, s).some((p) => p.host === peer.host))
-      out.push(finding('TUNNEL_PORT_MISSING', 'toPeer', {host: site.host.name, bridge: site.ep.tunnelBridge, type: site.type, peer: peer.host.name, ip,
-        networks: nets.map((s) => netLabel(s.net)), port: name, localIp: site.ep.localIp ?? '?'}, {host: site.host.name, element: `${site.ep.tunnelBridge}: ${name}`,
-        expected: `${name} with remote_ip ${ip}`, actual: 'no such port',
-        evidence: [ovsEvidence(site.host, 'interface', `no ${site.type} Interface with options:remote_ip="${ip}"`)],
-        impact: impactOf(ctx, [...site.ports, ...peer.ports], nets.map((s) => s.net.id)), confidence: confidenceOf(site.net.source)}))
+      const nets = all.filter(
+        (s) => s.host === site.host && s.type === site.type && peersOf(all, s).some((p) => p.host === peer.host),
+      )
+      out.push(
+        finding(
+          'TUNNEL_PORT_MISSING',
+          'toPeer',
+          {
+            host: site.host.name,
+            bridge: site.ep.tunnelBridge,
+            type: site.type,
+            peer: peer.host.name,
+            ip,
+            networks: nets.map((s) => netLabel(s.net)),
+            port: name,
+            localIp: site.ep.localIp ?? '?',
+          },
+          {
+            host: site.host.name,
+            element: `${site.ep.tunnelBridge}: ${name}`,
+            expected: `${name} with remote_ip ${ip}`,
+            actual: 'no such port',
+            evidence: [ovsEvidence(site.host, 'interface', `no ${site.type} Interface with options:remote_ip="${ip}"`)],
+            impact: impactOf(
+              ctx,
+              [...site.ports, ...peer.ports],
+              nets.map((s) => s.net.id),
+            ),
+            confidence: confidenceOf(site.net.source),
+          },
+        ),
+      )
     }
   }
   // A tunnel to an address that no captured host uses as its endpoint: a host that left, or an old local_ip.
@@ -139,9 +217,21 @@ function meshChecks(ctx: AnalysisContext, all: Site[]): Finding[] {
     for (const p of tunnelPorts(host)) {
       if (!p.remoteIp || p.remoteIp === 'flow' || known.has(p.remoteIp)) continue
       if (!everyEndpointKnown) continue
-      out.push(finding('TUNNEL_PORT_STALE', 'unknownEndpoint', {host: host.name, bridge: p.bridge, port: p.name, ip: p.remoteIp}, {host: host.name,
-        element: `${p.bridge}: ${p.name}`, expected: 'tunnels only to the endpoints of hosts in the cloud', actual: `remote_ip ${p.remoteIp}`, confidence: 'low',
-        evidence: [ovsEvidence(host, 'interface', `Interface ${p.name} options:remote_ip="${p.remoteIp}"`)]}))
+      out.push(
+        finding(
+          'TUNNEL_PORT_STALE',
+          'unknownEndpoint',
+          {host: host.name, bridge: p.bridge, port: p.name, ip: p.remoteIp},
+          {
+            host: host.name,
+            element: `${p.bridge}: ${p.name}`,
+            expected: 'tunnels only to the endpoints of hosts in the cloud',
+            actual: `remote_ip ${p.remoteIp}`,
+            confidence: 'low',
+            evidence: [ovsEvidence(host, 'interface', `Interface ${p.name} options:remote_ip="${p.remoteIp}"`)],
+          },
+        ),
+      )
     }
   }
   return out
@@ -159,19 +249,49 @@ function flowChecks(ctx: AnalysisContext, all: Site[]): Finding[] {
     const table = TUN_TO_LV[type]
     const inbound = flowsOf(host, br, table)
     const right = inbound.filter((f) => matchTunId(f) === vni)
-    const elsewhere = inbound.filter((f) => matchTunId(f) !== undefined && matchTunId(f) !== vni && flowVlanRewrite(f) === vlan)
+    const elsewhere = inbound.filter(
+      (f) => matchTunId(f) !== undefined && matchTunId(f) !== vni && flowVlanRewrite(f) === vlan,
+    )
     if (!right.length) {
       if (elsewhere.length) {
         for (const f of elsewhere) {
-          out.push(finding('SEGMENT_MISMATCH', 'tunnelInbound', {host: host.name, bridge: br, vlan, network: netLabel(net), type, got: matchTunId(f)!, vni}, {
-            host: host.name, element: `${br} table ${table}: ${formatFlow(f)}`, expected: `tun_id=${hex(vni)} → local VLAN ${vlan}`,
-            actual: `tun_id=${hex(matchTunId(f)!)} → local VLAN ${vlan}`, evidence: [flowEvidence(host, br, f)], impact, confidence}))
+          out.push(
+            finding(
+              'SEGMENT_MISMATCH',
+              'tunnelInbound',
+              {host: host.name, bridge: br, vlan, network: netLabel(net), type, got: matchTunId(f)!, vni},
+              {
+                host: host.name,
+                element: `${br} table ${table}: ${formatFlow(f)}`,
+                expected: `tun_id=${hex(vni)} → local VLAN ${vlan}`,
+                actual: `tun_id=${hex(matchTunId(f)!)} → local VLAN ${vlan}`,
+                evidence: [flowEvidence(host, br, f)],
+                impact,
+                confidence,
+              },
+            ),
+          )
         }
       } else {
         const flow = `table=${table},priority=1,tun_id=${hex(vni)} actions=mod_vlan_vid:${vlan},resubmit(,10)`
-        out.push(finding('FLOW_MISSING', 'tunnelInbound', {host: host.name, bridge: br, type, vni, network: netLabel(net), vlan, flow}, {host: host.name,
-          element: `${br} table ${table}: tun_id=${hex(vni)}`, expected: flow, actual: 'no such flow',
-          evidence: [{...host.flows.get(br)!.evidence, text: `no flow matching tun_id=${hex(vni)} in table ${table}`}], impact, confidence}))
+        out.push(
+          finding(
+            'FLOW_MISSING',
+            'tunnelInbound',
+            {host: host.name, bridge: br, type, vni, network: netLabel(net), vlan, flow},
+            {
+              host: host.name,
+              element: `${br} table ${table}: tun_id=${hex(vni)}`,
+              expected: flow,
+              actual: 'no such flow',
+              evidence: [
+                {...host.flows.get(br)!.evidence, text: `no flow matching tun_id=${hex(vni)} in table ${table}`},
+              ],
+              impact,
+              confidence,
+            },
+          ),
+        )
       }
     }
     // Outbound flooding: dl_vlan=local → tun_id=VNI, out of the tunnel to every host with ports on the network.
@@ -179,19 +299,46 @@ function flowChecks(ctx: AnalysisContext, all: Site[]): Finding[] {
     const peers = peersOf(all, site)
     if (!flood.length) {
       if (peers.length) {
-        out.push(finding('FLOW_MISSING', 'tunnelFlood', {host: host.name, bridge: br, vlan, network: netLabel(net), peers: peers.map((p) => p.host.name)}, {
-          host: host.name, element: `${br} table ${FLOOD_TO_TUN}: dl_vlan=${vlan}`,
-          expected: `table=${FLOOD_TO_TUN} priority=1,dl_vlan=${vlan} actions=strip_vlan,load:${hex(vni)}->NXM_NX_TUN_ID[],output:<tunnel ports>`, actual: 'no such flow',
-          evidence: [{...host.flows.get(br)!.evidence, text: `no flow matching dl_vlan=${vlan} in table ${FLOOD_TO_TUN}`}], impact, confidence}))
+        out.push(
+          finding(
+            'FLOW_MISSING',
+            'tunnelFlood',
+            {host: host.name, bridge: br, vlan, network: netLabel(net), peers: peers.map((p) => p.host.name)},
+            {
+              host: host.name,
+              element: `${br} table ${FLOOD_TO_TUN}: dl_vlan=${vlan}`,
+              expected: `table=${FLOOD_TO_TUN} priority=1,dl_vlan=${vlan} actions=strip_vlan,load:${hex(vni)}->NXM_NX_TUN_ID[],output:<tunnel ports>`,
+              actual: 'no such flow',
+              evidence: [
+                {...host.flows.get(br)!.evidence, text: `no flow matching dl_vlan=${vlan} in table ${FLOOD_TO_TUN}`},
+              ],
+              impact,
+              confidence,
+            },
+          ),
+        )
       }
       continue
     }
     for (const f of flood) {
       const set = setTunId(f)
       if (set !== undefined && set !== vni) {
-        out.push(finding('SEGMENT_MISMATCH', 'tunnelFlood', {host: host.name, bridge: br, vlan, network: netLabel(net), type, got: set, vni}, {host: host.name,
-          element: `${br} table ${FLOOD_TO_TUN}: ${formatFlow(f)}`, expected: `tun_id=${hex(vni)}`, actual: `tun_id=${hex(set)}`,
-          evidence: [flowEvidence(host, br, f)], impact, confidence}))
+        out.push(
+          finding(
+            'SEGMENT_MISMATCH',
+            'tunnelFlood',
+            {host: host.name, bridge: br, vlan, network: netLabel(net), type, got: set, vni},
+            {
+              host: host.name,
+              element: `${br} table ${FLOOD_TO_TUN}: ${formatFlow(f)}`,
+              expected: `tun_id=${hex(vni)}`,
+              actual: `tun_id=${hex(set)}`,
+              evidence: [flowEvidence(host, br, f)],
+              impact,
+              confidence,
+            },
+          ),
+        )
         continue
       }
       const outs = outputs(host, br, f)
@@ -199,10 +346,22 @@ function flowChecks(ctx: AnalysisContext, all: Site[]): Finding[] {
       for (const peer of peers) {
         const port = mine.find((p) => p.type === type && p.remoteIp === peer.ep.localIp)
         if (!port || outs.includes(port.name)) continue
-        out.push(finding('TUNNEL_FLOOD_MISSING', 'peerLeftOut', {host: host.name, network: netLabel(net), port: port.name, peer: peer.host.name}, {host: host.name,
-          element: `${br} table ${FLOOD_TO_TUN}: ${formatFlow(f)}`, expected: `output:${port.name} among the outputs`,
-          actual: outs.length ? `outputs ${outs.join(', ')}` : 'no output', evidence: [flowEvidence(host, br, f)],
-          impact: impactOf(ctx, [...site.ports, ...peer.ports], [net.id]), confidence}))
+        out.push(
+          finding(
+            'TUNNEL_FLOOD_MISSING',
+            'peerLeftOut',
+            {host: host.name, network: netLabel(net), port: port.name, peer: peer.host.name},
+            {
+              host: host.name,
+              element: `${br} table ${FLOOD_TO_TUN}: ${formatFlow(f)}`,
+              expected: `output:${port.name} among the outputs`,
+              actual: outs.length ? `outputs ${outs.join(', ')}` : 'no output',
+              evidence: [flowEvidence(host, br, f)],
+              impact: impactOf(ctx, [...site.ports, ...peer.ports], [net.id]),
+              confidence,
+            },
+          ),
+        )
       }
     }
     out.push(...fdbChecks(ctx, site, all))
@@ -217,23 +376,48 @@ function fdbChecks(ctx: AnalysisContext, site: Site, all: Site[]): Finding[] {
   const br = ep.tunnelBridge
   if (!ep.l2Population || vlan === undefined) return out
   const mine = tunnelPorts(host)
-  const byMac = new Map(ctx.reference.ports.filter((p) => p.networkId === net.id && p.mac).map((p) => [p.mac!.toLowerCase(), p]))
+  const byMac = new Map(
+    ctx.reference.ports.filter((p) => p.networkId === net.id && p.mac).map((p) => [p.mac!.toLowerCase(), p]),
+  )
   const confidence = confidenceOf(net.source)
   for (const f of flowsOf(host, br, UCAST_TO_TUN)) {
     if (f.priority !== 2 || flowVlan(f) !== vlan || !f.match.fields.dl_dst) continue
     const mac = f.match.fields.dl_dst.value.toLowerCase()
     const port = byMac.get(mac)
-    const tunnel = outputs(host, br, f).map((name) => mine.find((p) => p.name === name)).find((p): p is TunnelPort => Boolean(p))
+    const tunnel = outputs(host, br, f)
+      .map((name) => mine.find((p) => p.name === name))
+      .find((p): p is TunnelPort => Boolean(p))
     if (!port || !tunnel) continue
     const at = all.find((s) => s.net.id === net.id && s.ports.includes(port))
     if (!at || at.host === host || at.ep.localIp === tunnel.remoteIp) continue
     // Only an entry to another host that is really there: a tunnel to no known endpoint is TUNNEL_PORT_STALE's.
     const sentTo = ctx.actual.hosts.find((h) => h.config.tunnel?.localIp === tunnel.remoteIp)?.name
     if (!sentTo || sentTo === at.host.name) continue
-    out.push(finding('TUNNEL_FDB_STALE', 'wrongHost', {host: host.name, bridge: br, mac, portId: port.id, network: netLabel(net), sentTo, port: tunnel.name,
-      at: at.host.name}, {host: host.name, element: `${br} table ${UCAST_TO_TUN}: ${formatFlow(f)}`,
-      expected: `output to the tunnel to ${at.host.name} (${at.ep.localIp})`, actual: `output:${tunnel.name} (${tunnel.remoteIp})`,
-      evidence: [flowEvidence(host, br, f)], impact: impactOf(ctx, [port], [net.id]), confidence}))
+    out.push(
+      finding(
+        'TUNNEL_FDB_STALE',
+        'wrongHost',
+        {
+          host: host.name,
+          bridge: br,
+          mac,
+          portId: port.id,
+          network: netLabel(net),
+          sentTo,
+          port: tunnel.name,
+          at: at.host.name,
+        },
+        {
+          host: host.name,
+          element: `${br} table ${UCAST_TO_TUN}: ${formatFlow(f)}`,
+          expected: `output to the tunnel to ${at.host.name} (${at.ep.localIp})`,
+          actual: `output:${tunnel.name} (${tunnel.remoteIp})`,
+          evidence: [flowEvidence(host, br, f)],
+          impact: impactOf(ctx, [port], [net.id]),
+          confidence,
+        },
+      ),
+    )
   }
   if (!ep.arpResponder) return out
   for (const f of flowsOf(host, br, ARP_RESPONDER)) {
@@ -243,9 +427,22 @@ function fdbChecks(ctx: AnalysisContext, site: Site, all: Site[]): Finding[] {
     if (!answered) continue
     const owner = ctx.reference.ports.find((p) => p.networkId === net.id && p.ips.includes(ip))
     if (!owner?.mac || owner.mac.toLowerCase() === answered) continue
-    out.push(finding('ARP_RESPONDER_MISMATCH', 'wrongMac', {host: host.name, ip, network: netLabel(net), answered, portId: owner.id, mac: owner.mac}, {
-      host: host.name, element: `${br} table ${ARP_RESPONDER}: ${formatFlow(f)}`, expected: `arp_sha ${owner.mac}`, actual: `arp_sha ${answered}`,
-      evidence: [flowEvidence(host, br, f)], impact: impactOf(ctx, [owner], [net.id]), confidence}))
+    out.push(
+      finding(
+        'ARP_RESPONDER_MISMATCH',
+        'wrongMac',
+        {host: host.name, ip, network: netLabel(net), answered, portId: owner.id, mac: owner.mac},
+        {
+          host: host.name,
+          element: `${br} table ${ARP_RESPONDER}: ${formatFlow(f)}`,
+          expected: `arp_sha ${owner.mac}`,
+          actual: `arp_sha ${answered}`,
+          evidence: [flowEvidence(host, br, f)],
+          impact: impactOf(ctx, [owner], [net.id]),
+          confidence,
+        },
+      ),
+    )
   }
   return out
 }
@@ -256,7 +453,10 @@ function answeredMac(flow: Flow): string | undefined {
     if (a.type === 'set_field' && /^arp_sha$/i.test(a.field)) return a.value.toLowerCase()
     if (a.type === 'load' && /^NXM_NX_ARP_SHA\[/i.test(a.dst)) {
       const n = BigInt(a.value)
-      return n.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:')
+      return n
+        .toString(16)
+        .padStart(12, '0')
+        .replace(/(..)(?!$)/g, '$1:')
     }
   }
   return undefined
@@ -276,10 +476,32 @@ function mtuChecks(ctx: AnalysisContext, all: Site[]): Finding[] {
     if (seen.has(key)) continue
     seen.add(key)
     const nicName = nic?.name ?? 'the underlay'
-    out.push(finding('TUNNEL_MTU', 'underlay', {host: host.name, network: netLabel(net), mtu: net.mtu, overhead: ENCAP_OVERHEAD[type], type, need, nic: nicName,
-      underlayMtu: ep.underlayMtu, fits: ep.underlayMtu - ENCAP_OVERHEAD[type]}, {host: host.name, element: nic?.name ?? `local_ip ${ep.localIp}`,
-      expected: `underlay MTU ≥ ${need}`, actual: `MTU ${ep.underlayMtu}`, evidence: [{host: host.name, spec: 'ip_link', text: `${nicName} mtu ${ep.underlayMtu}`}],
-      impact: impactOf(ctx, site.ports, [net.id]), confidence: confidenceOf(net.source)}))
+    out.push(
+      finding(
+        'TUNNEL_MTU',
+        'underlay',
+        {
+          host: host.name,
+          network: netLabel(net),
+          mtu: net.mtu,
+          overhead: ENCAP_OVERHEAD[type],
+          type,
+          need,
+          nic: nicName,
+          underlayMtu: ep.underlayMtu,
+          fits: ep.underlayMtu - ENCAP_OVERHEAD[type],
+        },
+        {
+          host: host.name,
+          element: nic?.name ?? `local_ip ${ep.localIp}`,
+          expected: `underlay MTU ≥ ${need}`,
+          actual: `MTU ${ep.underlayMtu}`,
+          evidence: [{host: host.name, spec: 'ip_link', text: `${nicName} mtu ${ep.underlayMtu}`}],
+          impact: impactOf(ctx, site.ports, [net.id]),
+          confidence: confidenceOf(net.source),
+        },
+      ),
+    )
   }
   return out
 }

@@ -4,12 +4,28 @@
 import {type HostModel, isMet, OVS_NEED} from '../model/actual.js'
 import {DEAD_VLAN, type NetworkView, type PortView, isDhcpPort} from '../model/reference.js'
 import {
-  INTEGRATION_BRIDGE, type LocalVlan, type PhysLink, flowInPort, flowVlan, isDropFlow, localVlanOf, portsOnHost,
-  tableZero, translations,
+  INTEGRATION_BRIDGE,
+  type LocalVlan,
+  type PhysLink,
+  flowInPort,
+  flowVlan,
+  isDropFlow,
+  localVlanOf,
+  portsOnHost,
+  tableZero,
+  translations,
 } from '../model/wiring.js'
 import type {Flow} from '../types.js'
 import {formatFlow} from '../openflow/format.js'
-import {type AnalysisContext, type Analyzer, confidenceOf, finding, flowEvidence, impactOf, ovsEvidence} from './context.js'
+import {
+  type AnalysisContext,
+  type Analyzer,
+  confidenceOf,
+  finding,
+  flowEvidence,
+  impactOf,
+  ovsEvidence,
+} from './context.js'
 import type {Finding} from './finding.js'
 import {covers} from './shadow.js'
 
@@ -52,15 +68,55 @@ function tagChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost): Finding
       // The agent parks ports it has not bound, and ports Neutron holds down, in 4095 (DHCP/L3 ports until bound,
       // Rocky+): that is their expected state. A port Neutron says is in service must not be there.
       if (port.active === false) continue
-      out.push(finding('DEAD_VLAN', 'dead', {port: ovs.port.name, bridge: ovs.bridge.name, vlan: DEAD_VLAN, host: host.name, portId: port.id}, {...at,
-        expected: local.vlan !== undefined ? `tag ${local.vlan} (local VLAN of ${net.name ?? net.id})` : 'a local VLAN', actual: `tag ${DEAD_VLAN}`,
-        confidence: confidenceOf(port.source)}))
+      out.push(
+        finding(
+          'DEAD_VLAN',
+          'dead',
+          {port: ovs.port.name, bridge: ovs.bridge.name, vlan: DEAD_VLAN, host: host.name, portId: port.id},
+          {
+            ...at,
+            expected:
+              local.vlan !== undefined ? `tag ${local.vlan} (local VLAN of ${net.name ?? net.id})` : 'a local VLAN',
+            actual: `tag ${DEAD_VLAN}`,
+            confidence: confidenceOf(port.source),
+          },
+        ),
+      )
     } else if (tag === undefined) {
-      out.push(finding('VLAN_TAG_MISMATCH', 'untagged', {host: host.name, port: ovs.port.name, bridge: ovs.bridge.name}, {...at,
-        expected: local.vlan !== undefined ? `tag ${local.vlan}` : 'a local VLAN', actual: 'no tag', confidence: confidenceOf(port.source)}))
+      out.push(
+        finding(
+          'VLAN_TAG_MISMATCH',
+          'untagged',
+          {host: host.name, port: ovs.port.name, bridge: ovs.bridge.name},
+          {
+            ...at,
+            expected: local.vlan !== undefined ? `tag ${local.vlan}` : 'a local VLAN',
+            actual: 'no tag',
+            confidence: confidenceOf(port.source),
+          },
+        ),
+      )
     } else if (local.vlan !== undefined && tag !== local.vlan) {
-      out.push(finding('VLAN_TAG_MISMATCH', 'otherTag', {host: host.name, port: ovs.port.name, tag, network: net.name ?? net.id, vlan: local.vlan,
-        from: local.from.replace('-', ' ')}, {...at, expected: `tag ${local.vlan}`, actual: `tag ${tag}`, confidence: confidenceOf(port.source, net.source)}))
+      out.push(
+        finding(
+          'VLAN_TAG_MISMATCH',
+          'otherTag',
+          {
+            host: host.name,
+            port: ovs.port.name,
+            tag,
+            network: net.name ?? net.id,
+            vlan: local.vlan,
+            from: local.from.replace('-', ' '),
+          },
+          {
+            ...at,
+            expected: `tag ${local.vlan}`,
+            actual: `tag ${tag}`,
+            confidence: confidenceOf(port.source, net.source),
+          },
+        ),
+      )
     }
   }
   return out
@@ -85,7 +141,7 @@ function flowChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost, link: P
   if (local.vlan === undefined || !host.flows.has(link.bridge) || !host.flows.has(INTEGRATION_BRIDGE)) return out
   const L = local.vlan
   const flat = net.type === 'flat'
-  const seg = flat ? 'pop' : net.segmentationId ?? undefined
+  const seg = flat ? 'pop' : (net.segmentationId ?? undefined)
   const impact = impactOf(ctx, n.ports)
   const conf = confidenceOf(net.source)
 
@@ -96,27 +152,82 @@ function flowChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost, link: P
   const network = net.name ?? net.id
   if (!egress.length) {
     const hit = winner(host, link.bridge, link.phyPort, L)
-    out.push(finding('FLOW_MISSING', 'egress', {host: host.name, bridge: link.bridge, vlan: L, network, segment: segmentLabel(net),
-      dropped: Boolean(hit && isDropFlow(hit)), flow: egressExpected}, {host: host.name, element: `${link.bridge} table 0: in_port=${link.phyPort},dl_vlan=${L}`,
-      expected: egressExpected, actual: hit ? `falls to: ${formatFlow(hit)}` : 'no matching flow', impact, confidence: conf,
-      evidence: hit ? [flowEvidence(host, link.bridge, hit)] : [host.flows.get(link.bridge)!.evidence]}))
+    out.push(
+      finding(
+        'FLOW_MISSING',
+        'egress',
+        {
+          host: host.name,
+          bridge: link.bridge,
+          vlan: L,
+          network,
+          segment: segmentLabel(net),
+          dropped: Boolean(hit && isDropFlow(hit)),
+          flow: egressExpected,
+        },
+        {
+          host: host.name,
+          element: `${link.bridge} table 0: in_port=${link.phyPort},dl_vlan=${L}`,
+          expected: egressExpected,
+          actual: hit ? `falls to: ${formatFlow(hit)}` : 'no matching flow',
+          impact,
+          confidence: conf,
+          evidence: hit ? [flowEvidence(host, link.bridge, hit)] : [host.flows.get(link.bridge)!.evidence],
+        },
+      ),
+    )
   } else {
     const t = egress.sort((a, b) => b.flow.priority - a.flow.priority)[0]
-    const shadow = tableZero(host.flows.get(link.bridge)).find((g) => g !== t.flow && g.priority > t.flow.priority && covers(host, link.bridge, g, t.flow))
+    const shadow = tableZero(host.flows.get(link.bridge)).find(
+      (g) => g !== t.flow && g.priority > t.flow.priority && covers(host, link.bridge, g, t.flow),
+    )
     if (shadow) {
-      out.push(finding('FLOW_SHADOWED', 'egress', {bridge: link.bridge, vlan: L, priority: shadow.priority, shadowing: matchOf(shadow)}, {host: host.name,
-        element: `${link.bridge} table 0: ${formatFlow(t.flow)}`, expected: formatFlow(t.flow), actual: `shadowed by ${formatFlow(shadow)}`, impact, confidence: conf,
-        evidence: [flowEvidence(host, link.bridge, t.flow), flowEvidence(host, link.bridge, shadow)]}))
+      out.push(
+        finding(
+          'FLOW_SHADOWED',
+          'egress',
+          {bridge: link.bridge, vlan: L, priority: shadow.priority, shadowing: matchOf(shadow)},
+          {
+            host: host.name,
+            element: `${link.bridge} table 0: ${formatFlow(t.flow)}`,
+            expected: formatFlow(t.flow),
+            actual: `shadowed by ${formatFlow(shadow)}`,
+            impact,
+            confidence: conf,
+            evidence: [flowEvidence(host, link.bridge, t.flow), flowEvidence(host, link.bridge, shadow)],
+          },
+        ),
+      )
     } else if (seg !== undefined && t.to !== seg) {
-      out.push(finding('SEGMENT_MISMATCH', 'egress', {host: host.name, bridge: link.bridge, vlan: L, network, sentAs: t.to === 'pop' ? 'untagged' : `VLAN ${t.to}`,
-        segment: segmentLabel(net)}, {host: host.name, element: `${link.bridge} table 0: ${formatFlow(t.flow)}`, expected: egressExpected,
-        actual: formatFlow(t.flow), impact, confidence: conf, evidence: [flowEvidence(host, link.bridge, t.flow)]}))
+      out.push(
+        finding(
+          'SEGMENT_MISMATCH',
+          'egress',
+          {
+            host: host.name,
+            bridge: link.bridge,
+            vlan: L,
+            network,
+            sentAs: t.to === 'pop' ? 'untagged' : `VLAN ${t.to}`,
+            segment: segmentLabel(net),
+          },
+          {
+            host: host.name,
+            element: `${link.bridge} table 0: ${formatFlow(t.flow)}`,
+            expected: egressExpected,
+            actual: formatFlow(t.flow),
+            impact,
+            confidence: conf,
+            evidence: [flowEvidence(host, link.bridge, t.flow)],
+          },
+        ),
+      )
     }
   }
 
   // Ingress: br-int, from int-<br> with the segment.
   if (seg === undefined) return out
-  const from = flat ? 'untagged' : seg as number
+  const from = flat ? 'untagged' : (seg as number)
   const ingress = translations(host, INTEGRATION_BRIDGE, link.intPort).filter((t) => t.from === from)
   const ingressMatch = flat ? 'vlan_tci=0x0000/0x1fff' : `dl_vlan=${seg}`
   const ingressExpected = `priority=3,in_port=${link.intPort},${ingressMatch} actions=mod_vlan_vid:${L},NORMAL`
@@ -124,23 +235,85 @@ function flowChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost, link: P
     const hit = winner(host, INTEGRATION_BRIDGE, link.intPort, from)
     const mapsElsewhere = translations(host, INTEGRATION_BRIDGE, link.intPort).find((t) => t.to === L)
     if (mapsElsewhere) {
-      out.push(finding('SEGMENT_MISMATCH', 'ingress', {host: host.name, bridge: INTEGRATION_BRIDGE,
-        from: mapsElsewhere.from === 'untagged' ? 'untagged frames' : `VLAN ${mapsElsewhere.from}`, vlan: L, network, segment: segmentLabel(net)}, {host: host.name,
-        element: `${INTEGRATION_BRIDGE} table 0: ${formatFlow(mapsElsewhere.flow)}`, expected: ingressExpected, actual: formatFlow(mapsElsewhere.flow), impact,
-        confidence: conf, evidence: [flowEvidence(host, INTEGRATION_BRIDGE, mapsElsewhere.flow)]}))
+      out.push(
+        finding(
+          'SEGMENT_MISMATCH',
+          'ingress',
+          {
+            host: host.name,
+            bridge: INTEGRATION_BRIDGE,
+            from: mapsElsewhere.from === 'untagged' ? 'untagged frames' : `VLAN ${mapsElsewhere.from}`,
+            vlan: L,
+            network,
+            segment: segmentLabel(net),
+          },
+          {
+            host: host.name,
+            element: `${INTEGRATION_BRIDGE} table 0: ${formatFlow(mapsElsewhere.flow)}`,
+            expected: ingressExpected,
+            actual: formatFlow(mapsElsewhere.flow),
+            impact,
+            confidence: conf,
+            evidence: [flowEvidence(host, INTEGRATION_BRIDGE, mapsElsewhere.flow)],
+          },
+        ),
+      )
     } else {
-      out.push(finding('FLOW_MISSING', 'ingress', {host: host.name, bridge: INTEGRATION_BRIDGE, port: link.intPort, vlan: L, network, segment: segmentLabel(net),
-        dropped: Boolean(hit && isDropFlow(hit)), flow: ingressExpected}, {host: host.name, element: `${INTEGRATION_BRIDGE} table 0: in_port=${link.intPort},${ingressMatch}`,
-        expected: ingressExpected, actual: hit ? `falls to: ${formatFlow(hit)}` : 'no matching flow', impact, confidence: conf,
-        evidence: hit ? [flowEvidence(host, INTEGRATION_BRIDGE, hit)] : [host.flows.get(INTEGRATION_BRIDGE)!.evidence]}))
+      out.push(
+        finding(
+          'FLOW_MISSING',
+          'ingress',
+          {
+            host: host.name,
+            bridge: INTEGRATION_BRIDGE,
+            port: link.intPort,
+            vlan: L,
+            network,
+            segment: segmentLabel(net),
+            dropped: Boolean(hit && isDropFlow(hit)),
+            flow: ingressExpected,
+          },
+          {
+            host: host.name,
+            element: `${INTEGRATION_BRIDGE} table 0: in_port=${link.intPort},${ingressMatch}`,
+            expected: ingressExpected,
+            actual: hit ? `falls to: ${formatFlow(hit)}` : 'no matching flow',
+            impact,
+            confidence: conf,
+            evidence: hit
+              ? [flowEvidence(host, INTEGRATION_BRIDGE, hit)]
+              : [host.flows.get(INTEGRATION_BRIDGE)!.evidence],
+          },
+        ),
+      )
     }
   } else {
     const t = ingress.sort((a, b) => b.flow.priority - a.flow.priority)[0]
-    const shadow = tableZero(host.flows.get(INTEGRATION_BRIDGE)).find((g) => g !== t.flow && g.priority > t.flow.priority && covers(host, INTEGRATION_BRIDGE, g, t.flow))
+    const shadow = tableZero(host.flows.get(INTEGRATION_BRIDGE)).find(
+      (g) => g !== t.flow && g.priority > t.flow.priority && covers(host, INTEGRATION_BRIDGE, g, t.flow),
+    )
     if (shadow) {
-      out.push(finding('FLOW_SHADOWED', 'ingress', {bridge: INTEGRATION_BRIDGE, segment: segmentLabel(net), priority: shadow.priority, shadowing: matchOf(shadow)}, {
-        host: host.name, element: `${INTEGRATION_BRIDGE} table 0: ${formatFlow(t.flow)}`, expected: formatFlow(t.flow), actual: `shadowed by ${formatFlow(shadow)}`,
-        impact, confidence: conf, evidence: [flowEvidence(host, INTEGRATION_BRIDGE, t.flow), flowEvidence(host, INTEGRATION_BRIDGE, shadow)]}))
+      out.push(
+        finding(
+          'FLOW_SHADOWED',
+          'ingress',
+          {
+            bridge: INTEGRATION_BRIDGE,
+            segment: segmentLabel(net),
+            priority: shadow.priority,
+            shadowing: matchOf(shadow),
+          },
+          {
+            host: host.name,
+            element: `${INTEGRATION_BRIDGE} table 0: ${formatFlow(t.flow)}`,
+            expected: formatFlow(t.flow),
+            actual: `shadowed by ${formatFlow(shadow)}`,
+            impact,
+            confidence: conf,
+            evidence: [flowEvidence(host, INTEGRATION_BRIDGE, t.flow), flowEvidence(host, INTEGRATION_BRIDGE, shadow)],
+          },
+        ),
+      )
     }
   }
   return out
@@ -160,7 +333,9 @@ function crossHostSegments(ctx: AnalysisContext, perHost: Map<HostModel, NetOnHo
     for (const [host, nets] of perHost) {
       const n = nets.find((x) => x.net.id === net.id)
       if (!n?.local.link || n.local.vlan === undefined) continue
-      const t = translations(host, n.local.link.bridge, n.local.link.phyPort).find((x) => x.from === n.local.vlan && typeof x.to === 'number')
+      const t = translations(host, n.local.link.bridge, n.local.link.phyPort).find(
+        (x) => x.from === n.local.vlan && typeof x.to === 'number',
+      )
       if (t) seen.push({host, seg: t.to as number, flow: t.flow, bridge: n.local.link.bridge})
     }
     const counts = new Map<number, number>()
@@ -168,10 +343,25 @@ function crossHostSegments(ctx: AnalysisContext, perHost: Map<HostModel, NetOnHo
     if (counts.size < 2) continue
     const majority = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0][0]
     for (const s of seen.filter((x) => x.seg !== majority)) {
-      out.push(finding('SEGMENT_MISMATCH', 'hosts', {host: s.host.name, network: net.name ?? net.id, segment: s.seg, majority, networkId: net.id}, {
-        host: s.host.name, element: `${s.bridge} table 0: ${formatFlow(s.flow)}`, expected: `VLAN ${majority} (as on the other hosts)`, actual: `VLAN ${s.seg}`,
-        confidence: 'low', evidence: [flowEvidence(s.host, s.bridge, s.flow)],
-        impact: impactOf(ctx, ctx.reference.ports.filter((p) => p.networkId === net.id && p.host === s.host.name))}))
+      out.push(
+        finding(
+          'SEGMENT_MISMATCH',
+          'hosts',
+          {host: s.host.name, network: net.name ?? net.id, segment: s.seg, majority, networkId: net.id},
+          {
+            host: s.host.name,
+            element: `${s.bridge} table 0: ${formatFlow(s.flow)}`,
+            expected: `VLAN ${majority} (as on the other hosts)`,
+            actual: `VLAN ${s.seg}`,
+            confidence: 'low',
+            evidence: [flowEvidence(s.host, s.bridge, s.flow)],
+            impact: impactOf(
+              ctx,
+              ctx.reference.ports.filter((p) => p.networkId === net.id && p.host === s.host.name),
+            ),
+          },
+        ),
+      )
     }
   }
   return out
@@ -179,15 +369,33 @@ function crossHostSegments(ctx: AnalysisContext, perHost: Map<HostModel, NetOnHo
 
 function conflicts(ctx: AnalysisContext, host: HostModel, nets: NetOnHost[]): Finding[] {
   const byVlan = new Map<number, NetOnHost[]>()
-  for (const n of nets) if (n.local.vlan !== undefined) byVlan.set(n.local.vlan, [...(byVlan.get(n.local.vlan) ?? []), n])
+  for (const n of nets)
+    if (n.local.vlan !== undefined) byVlan.set(n.local.vlan, [...(byVlan.get(n.local.vlan) ?? []), n])
   const out: Finding[] = []
   for (const [vlan, list] of byVlan) {
     if (list.length < 2) continue
     const names = list.map((n) => n.net.name ?? n.net.id)
-    out.push(finding('LOCAL_VLAN_CONFLICT', 'shared', {host: host.name, vlan, networks: names}, {host: host.name, element: `br-int local VLAN ${vlan}`,
-      expected: 'one local VLAN per network per host', actual: `VLAN ${vlan}: ${names.join(', ')}`,
-      impact: impactOf(ctx, list.flatMap((n) => n.ports)), confidence: confidenceOf(...list.map((n) => n.net.source)),
-      evidence: list.flatMap((n) => n.local.ports.map(({ovs}) => ovsEvidence(host, 'port', `Port ${ovs.port.name} tag=${ovs.port.tag}`)))}))
+    out.push(
+      finding(
+        'LOCAL_VLAN_CONFLICT',
+        'shared',
+        {host: host.name, vlan, networks: names},
+        {
+          host: host.name,
+          element: `br-int local VLAN ${vlan}`,
+          expected: 'one local VLAN per network per host',
+          actual: `VLAN ${vlan}: ${names.join(', ')}`,
+          impact: impactOf(
+            ctx,
+            list.flatMap((n) => n.ports),
+          ),
+          confidence: confidenceOf(...list.map((n) => n.net.source)),
+          evidence: list.flatMap((n) =>
+            n.local.ports.map(({ovs}) => ovsEvidence(host, 'port', `Port ${ovs.port.name} tag=${ovs.port.tag}`)),
+          ),
+        },
+      ),
+    )
   }
   return out
 }

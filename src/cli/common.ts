@@ -7,7 +7,6 @@ import {type Analysis, loadAnalysis, SEED_SNAPSHOT, SnapshotError} from '../engi
  * collection), 2 the question could not be answered (usage, unreadable input), 3 neutrace itself failed (a bug). */
 export const EXIT = {ok: 0, problem: 1, usage: 2, internal: 3} as const
 
-
 /** An error that is neither oclif's own (usage, exit) nor an input error becomes one line and exit 3: never exit 1,
  * which means "faults found". */
 export function asCliError(error: unknown): Error {
@@ -15,8 +14,10 @@ export function asCliError(error: unknown): Error {
   if (error instanceof Error && 'oclif' in error) return error
   const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
   const line = what.replace(/\s+/g, ' ').slice(0, 300)
-  return new Errors.CLIError(`internal error: ${line} — this is a bug in neutrace; please report it with the command you ran and this message`,
-    {exit: EXIT.internal})
+  return new Errors.CLIError(
+    `internal error: ${line} — this is a bug in neutrace; please report it with the command you ran and this message`,
+    {exit: EXIT.internal},
+  )
 }
 
 /** The commands' base: every error leaves with the exit status it deserves (see EXIT). */
@@ -32,7 +33,10 @@ export const snapshotArg = Args.string({
   required: false,
 })
 
-export const intentFlag = Flags.string({description: 'folder of Neutron/Nova intent (API bodies or `openstack … -f json`)', helpValue: 'DIR'})
+export const intentFlag = Flags.string({
+  description: 'folder of Neutron/Nova intent (API bodies or `openstack … -f json`)',
+  helpValue: 'DIR',
+})
 
 export class InputError extends Error {}
 

@@ -4,7 +4,16 @@ import {mkdtemp} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Flags} from '@oclif/core'
-import {collect, CollectError, createLogger, type CollectResult, InventoryError, loadInventory, progressLine, resolveHostArgs} from '../collect/index.js'
+import {
+  collect,
+  CollectError,
+  createLogger,
+  type CollectResult,
+  InventoryError,
+  loadInventory,
+  progressLine,
+  resolveHostArgs,
+} from '../collect/index.js'
 import {type IntentSource} from '../collect/collector.js'
 import {OpenStackError, openstackIntentSource, resolveCloudConfig} from '../collect/openstack/index.js'
 import type {InventoryHost} from '../collect/index.js'
@@ -15,19 +24,40 @@ import {InputError, load} from './common.js'
 
 export const liveFlags = {
   inventory: Flags.string({description: 'inventory: YAML (defaults/hosts) or Ansible INI', helpValue: 'FILE'}),
-  host: Flags.string({description: 'a host to collect from, NAME=[user@]address[:port] (repeatable)', multiple: true, helpValue: 'SPEC'}),
+  host: Flags.string({
+    description: 'a host to collect from, NAME=[user@]address[:port] (repeatable)',
+    multiple: true,
+    helpValue: 'SPEC',
+  }),
   concurrency: Flags.integer({description: 'hosts collected at once', default: 32, min: 1}),
   'command-timeout': Flags.integer({description: 'seconds one command may take', default: 60, min: 1}),
   'host-timeout': Flags.integer({description: 'seconds one host may take, connection included', default: 600, min: 1}),
-  'accept-new': Flags.boolean({description: 'add unknown host keys to known_hosts (changed keys are still refused)', default: false}),
-  'ssh-config': Flags.string({description: 'ssh_config file for HostName/User/Port/IdentityFile/ProxyJump (default ~/.ssh/config)', helpValue: 'FILE'}),
-  'log-level': Flags.string({description: 'log level (logs go to stderr: pretty on a terminal, JSON otherwise)', options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'warn'}),
-  openstack: Flags.boolean({description: 'read intent from the Neutron/Nova APIs (clouds.yaml, OS_CLOUD, OS_*); on by default when --os-cloud, OS_CLOUD or OS_AUTH_URL is set', allowNo: true}),
+  'accept-new': Flags.boolean({
+    description: 'add unknown host keys to known_hosts (changed keys are still refused)',
+    default: false,
+  }),
+  'ssh-config': Flags.string({
+    description: 'ssh_config file for HostName/User/Port/IdentityFile/ProxyJump (default ~/.ssh/config)',
+    helpValue: 'FILE',
+  }),
+  'log-level': Flags.string({
+    description: 'log level (logs go to stderr: pretty on a terminal, JSON otherwise)',
+    options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    default: 'warn',
+  }),
+  openstack: Flags.boolean({
+    description:
+      'read intent from the Neutron/Nova APIs (clouds.yaml, OS_CLOUD, OS_*); on by default when --os-cloud, OS_CLOUD or OS_AUTH_URL is set',
+    allowNo: true,
+  }),
   'os-cloud': Flags.string({description: 'cloud in clouds.yaml (default $OS_CLOUD)', helpValue: 'NAME'}),
   'os-region-name': Flags.string({description: 'region of the service catalog', helpValue: 'REGION'}),
   'os-interface': Flags.string({description: 'endpoint interface', options: ['public', 'internal', 'admin']}),
-  'os-cacert': Flags.string({description: 'CA bundle to verify the APIs\' TLS certificates', helpValue: 'FILE'}),
-  insecure: Flags.boolean({description: 'do not verify the APIs\' TLS certificates (a warning is logged)', default: false}),
+  'os-cacert': Flags.string({description: "CA bundle to verify the APIs' TLS certificates", helpValue: 'FILE'}),
+  insecure: Flags.boolean({
+    description: "do not verify the APIs' TLS certificates (a warning is logged)",
+    default: false,
+  }),
   'api-timeout': Flags.integer({description: 'seconds one API request may take', default: 30, min: 1}),
   'no-servers': Flags.boolean({description: 'do not read servers from Nova', default: false}),
 }
@@ -51,15 +81,25 @@ export interface LiveOptions {
   'no-servers': boolean
 }
 
-/** Intent from the APIs: asked for with --openstack/--os-cloud, or implied by OS_CLOUD / OS_AUTH_URL unless --no-openstack. */
+/**
+ * Intent from the APIs: asked for with --openstack/--os-cloud, or implied by OS_CLOUD / OS_AUTH_URL unless
+ * --no-openstack.
+ */
 export function intentSourceOf(flags: LiveOptions, env: NodeJS.ProcessEnv = process.env): IntentSource | undefined {
   const wanted = flags.openstack ?? Boolean(flags['os-cloud'] || env.OS_CLOUD || env.OS_AUTH_URL)
   if (!wanted) return undefined
   try {
-    const config = resolveCloudConfig({cloud: flags['os-cloud'], env, overrides: {
-      regionName: flags['os-region-name'], interface: flags['os-interface'], cacert: flags['os-cacert'],
-      insecure: flags.insecure || undefined, timeoutMs: flags['api-timeout'] * 1000,
-    }})
+    const config = resolveCloudConfig({
+      cloud: flags['os-cloud'],
+      env,
+      overrides: {
+        regionName: flags['os-region-name'],
+        interface: flags['os-interface'],
+        cacert: flags['os-cacert'],
+        insecure: flags.insecure || undefined,
+        timeoutMs: flags['api-timeout'] * 1000,
+      },
+    })
     return openstackIntentSource(config, {servers: !flags['no-servers']})
   } catch (error) {
     if (error instanceof OpenStackError) throw new InputError(`OpenStack API: ${error.message}`)
@@ -70,8 +110,9 @@ export function intentSourceOf(flags: LiveOptions, env: NodeJS.ProcessEnv = proc
 export async function hostsOf(flags: LiveOptions): Promise<InventoryHost[]> {
   try {
     const hosts: InventoryHost[] = []
-    if (flags.inventory) hosts.push(...(await loadInventory(flags.inventory, {sshConfigPath: flags['ssh-config']})).hosts)
-    if (flags.host?.length) hosts.push(...await resolveHostArgs(flags.host, {sshConfigPath: flags['ssh-config']}))
+    if (flags.inventory)
+      hosts.push(...(await loadInventory(flags.inventory, {sshConfigPath: flags['ssh-config']})).hosts)
+    if (flags.host?.length) hosts.push(...(await resolveHostArgs(flags.host, {sshConfigPath: flags['ssh-config']})))
     if (!hosts.length) throw new InputError('no hosts: give --inventory FILE or --host NAME=[user@]address[:port]')
     return hosts
   } catch (error) {
@@ -81,15 +122,28 @@ export async function hostsOf(flags: LiveOptions): Promise<InventoryHost[]> {
 }
 
 /** `quiet`: no progress bars (the command's output is JSON). */
-export async function collectLive(flags: LiveOptions, out?: string, intentDir?: string, quiet = false): Promise<CollectResult> {
+export async function collectLive(
+  flags: LiveOptions,
+  out?: string,
+  intentDir?: string,
+  quiet = false,
+): Promise<CollectResult> {
   const hosts = await hostsOf(flags)
   const dir = out ?? join(await mkdtemp(join(tmpdir(), 'neutrace-')), 'snapshot')
   const progress = progressLine(process.stderr, {enabled: !quiet})
   try {
     return await collect({
-      hosts, out: dir, intentDir, concurrency: flags.concurrency, commandTimeoutMs: flags['command-timeout'] * 1000,
-      hostTimeoutMs: flags['host-timeout'] * 1000, acceptNew: flags['accept-new'], sshConfigPath: flags['ssh-config'],
-      logger: createLogger({level: flags['log-level']}), onProgress: progress.onProgress, intent: intentSourceOf(flags),
+      hosts,
+      out: dir,
+      intentDir,
+      concurrency: flags.concurrency,
+      commandTimeoutMs: flags['command-timeout'] * 1000,
+      hostTimeoutMs: flags['host-timeout'] * 1000,
+      acceptNew: flags['accept-new'],
+      sshConfigPath: flags['ssh-config'],
+      logger: createLogger({level: flags['log-level']}),
+      onProgress: progress.onProgress,
+      intent: intentSourceOf(flags),
     })
   } catch (error) {
     if (error instanceof CollectError) throw new InputError(error.message)
@@ -107,15 +161,23 @@ export function collectSummary(result: CollectResult): string {
     const bad = h.captures.filter((c) => c.error || c.exitCode !== 0)
     const absent = bad.filter((c) => SPEC_BY_ID.get(c.spec)?.optional).length
     const failed = bad.length - absent
-    const notes = [failed ? `${failed} failed` : '', absent ? `${absent} optional absent` : ''].filter(Boolean).join(', ')
-    lines.push(`  ${t(h.name).padEnd(16)} ${t(h.status).padEnd(11)} ${h.captures.length} captures${notes ? `, ${notes}` : ''}${h.error ? ` — ${t(h.error)}` : ''}`)
+    const notes = [failed ? `${failed} failed` : '', absent ? `${absent} optional absent` : '']
+      .filter(Boolean)
+      .join(', ')
+    lines.push(
+      `  ${t(h.name).padEnd(16)} ${t(h.status).padEnd(11)} ${h.captures.length} captures${notes ? `, ${notes}` : ''}${h.error ? ` — ${t(h.error)}` : ''}`,
+    )
   }
   for (const p of result.manifest.problems ?? []) lines.push(`  ${t(p.host)}: ${t(p.spec)}: ${t(p.message)}`)
   return lines.join('\n')
 }
 
 /** The analysis a command works on: the SNAPSHOT given, or one collected now from --inventory/--host. */
-export async function loadOrCollect(snapshot: string | undefined, flags: LiveOptions & {out?: string; intent?: string; format?: string}, warn: (m: string) => void): Promise<Analysis> {
+export async function loadOrCollect(
+  snapshot: string | undefined,
+  flags: LiveOptions & {out?: string; intent?: string; format?: string},
+  warn: (m: string) => void,
+): Promise<Analysis> {
   if (flags.inventory || flags.host?.length) {
     if (snapshot) throw new InputError('give either a SNAPSHOT or --inventory/--host, not both')
     const collected = await collectLive(flags, flags.out, flags.intent, flags.format === 'json')

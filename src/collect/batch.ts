@@ -60,7 +60,7 @@ export function batchScript(commands: BatchCommand[], nonce: string, workers = 8
     'umask 077',
     `N=${nonce}`,
     'case $(date +%s%N 2>/dev/null) in',
-    "  ''|*[!0-9]*) now() { echo \"$(date +%s)000000000\"; } ;;",
+    '  \'\'|*[!0-9]*) now() { echo "$(date +%s)000000000"; } ;;',
     '  *) now() { date +%s%N; } ;;',
     'esac',
     't=$(mktemp -d "${TMPDIR:-/tmp}/neutrace.XXXXXXXX") || { echo "neutrace: cannot create a temporary directory" >&2; exit 90; }',
@@ -177,7 +177,8 @@ export class FrameReader {
       this.buf = this.buf.subarray(nl + 1)
       const f = line.split(' ')
       if (this.beginNs === undefined) {
-        if (f[0] !== 'begin' || !/^\d+$/.test(f[1] ?? '')) return this.stop(`unexpected first line ${JSON.stringify(line)}`)
+        if (f[0] !== 'begin' || !/^\d+$/.test(f[1] ?? ''))
+          return this.stop(`unexpected first line ${JSON.stringify(line)}`)
         this.beginNs = BigInt(f[1])
         this.beganAt = Date.now()
         continue
@@ -186,7 +187,8 @@ export class FrameReader {
         this.ended = true
         return
       }
-      if (f.length !== 7 || !f.every((x) => /^\d+$/.test(x))) return this.stop(`bad frame header ${JSON.stringify(line)}`)
+      if (f.length !== 7 || !f.every((x) => /^\d+$/.test(x)))
+        return this.stop(`bad frame header ${JSON.stringify(line)}`)
       const index = Number(f[0])
       if (index >= this.count) return this.stop(`frame for command ${index} of ${this.count}`)
       this.pending = {
@@ -211,7 +213,11 @@ export function batchNonce(): string {
  * Run `commands` in one script on `runner`. Returns one RunResult per command, in order, or undefined when the script
  * did not start (no /bin/sh, no temporary directory): the caller then runs the commands one by one.
  */
-export async function runBatch(runner: ScriptRunner, commands: BatchCommand[], opts: BatchOptions = {}): Promise<RunResult[] | undefined> {
+export async function runBatch(
+  runner: ScriptRunner,
+  commands: BatchCommand[],
+  opts: BatchOptions = {},
+): Promise<RunResult[] | undefined> {
   if (commands.length === 0) return []
   const nonce = opts.nonce ?? batchNonce()
   const results: (RunResult | undefined)[] = Array.from({length: commands.length})
@@ -220,8 +226,21 @@ export async function runBatch(runner: ScriptRunner, commands: BatchCommand[], o
     const startMs = beganAt + Number(f.startNs - reader.beginNs!) / 1e6
     const durationMs = Math.max(0, Math.round(Number(f.endNs - f.startNs) / 1e6))
     const r: RunResult = f.timedOut
-      ? {stdout: f.stdout, stderr: f.stderr, exitCode: null, durationMs, startedAt: new Date(startMs).toISOString(), error: `timeout after ${commands[f.index].timeoutMs} ms`}
-      : {stdout: f.stdout, stderr: f.stderr, exitCode: f.exitCode, durationMs, startedAt: new Date(startMs).toISOString()}
+      ? {
+          stdout: f.stdout,
+          stderr: f.stderr,
+          exitCode: null,
+          durationMs,
+          startedAt: new Date(startMs).toISOString(),
+          error: `timeout after ${commands[f.index].timeoutMs} ms`,
+        }
+      : {
+          stdout: f.stdout,
+          stderr: f.stderr,
+          exitCode: f.exitCode,
+          durationMs,
+          startedAt: new Date(startMs).toISOString(),
+        }
     results[f.index] = r
     opts.onResult?.(f.index, r)
   })
@@ -238,12 +257,20 @@ export async function runBatch(runner: ScriptRunner, commands: BatchCommand[], o
   const why =
     run.error ??
     reader.garbled ??
-    (reader.ended ? 'the batch ended without this command' : `the batch script ended early (exit status ${run.exitCode ?? '?'}${firstLine(run.stderr)})`)
+    (reader.ended
+      ? 'the batch ended without this command'
+      : `the batch script ended early (exit status ${run.exitCode ?? '?'}${firstLine(run.stderr)})`)
   const startedAt = new Date().toISOString()
-  return results.map((r) => r ?? {stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: null, durationMs: 0, startedAt, error: why})
+  return results.map(
+    (r) =>
+      r ?? {stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: null, durationMs: 0, startedAt, error: why},
+  )
 }
 
 function firstLine(b: Buffer): string {
-  const line = b.toString('utf8').split('\n').find((l) => l.trim() !== '')
+  const line = b
+    .toString('utf8')
+    .split('\n')
+    .find((l) => l.trim() !== '')
   return line ? `: ${line.trim().slice(0, 200)}` : ''
 }

@@ -43,7 +43,10 @@ export type CollectManifest = Manifest & {problems?: CollectProblem[]; intentSou
 export interface IntentSource {
   /** For messages: where the intent comes from. */
   label: string
-  fetch(ctx: {logger: Logger; signal?: AbortSignal}): Promise<{documents: {name: string; text: string}[]; record: object}>
+  fetch(ctx: {
+    logger: Logger
+    signal?: AbortSignal
+  }): Promise<{documents: {name: string; text: string}[]; record: object}>
 }
 
 export interface CollectProgress {
@@ -146,7 +149,11 @@ export function effectiveArgv(host: InventoryHost, argv: string[]): string[] {
 }
 
 function firstLine(buf: Buffer): string {
-  const line = buf.toString('utf8').split('\n').find((l) => l.trim() !== '') ?? ''
+  const line =
+    buf
+      .toString('utf8')
+      .split('\n')
+      .find((l) => l.trim() !== '') ?? ''
   return line.trim().slice(0, 300)
 }
 
@@ -182,10 +189,19 @@ function sha256(buf: Buffer): string {
   return createHash('sha256').update(buf).digest('hex')
 }
 
-async function writeCapture(root: string, host: InventoryHost, planned: PlannedCapture, argv: string[], r: RunResult): Promise<CaptureRecord> {
+async function writeCapture(
+  root: string,
+  host: InventoryHost,
+  planned: PlannedCapture,
+  argv: string[],
+  r: RunResult,
+): Promise<CaptureRecord> {
   const {spec, key} = planned
   const file = captureFileName(host.name, spec.id, key)
-  const stdout = spec.id === 'file' && key !== undefined && CONFIG_FILES.includes(key) ? Buffer.from(redactIni(r.stdout.toString('utf8'))) : r.stdout
+  const stdout =
+    spec.id === 'file' && key !== undefined && CONFIG_FILES.includes(key)
+      ? Buffer.from(redactIni(r.stdout.toString('utf8')))
+      : r.stdout
   await mkdir(dirname(join(root, file)), {recursive: true})
   await writeFile(join(root, file), stdout)
   const record: CaptureRecord = {
@@ -276,7 +292,10 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
   setMaxListeners(0, controller.signal)
   const onOuterAbort = () => controller.abort(ctx.signal.reason)
   ctx.signal.addEventListener('abort', onOuterAbort, {once: true})
-  const timer = setTimeout(() => controller.abort(new Error(`host timeout after ${ctx.hostTimeoutMs} ms`)), ctx.hostTimeoutMs)
+  const timer = setTimeout(
+    () => controller.abort(new Error(`host timeout after ${ctx.hostTimeoutMs} ms`)),
+    ctx.hostTimeoutMs,
+  )
   const signal = controller.signal
   const started = Date.now()
   let transport: Transport | undefined
@@ -297,7 +316,14 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
       result: RunResult
       failed: boolean
     }
-    const notRun = (error: string): RunResult => ({stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: null, durationMs: 0, startedAt: new Date().toISOString(), error})
+    const notRun = (error: string): RunResult => ({
+      stdout: Buffer.alloc(0),
+      stderr: Buffer.alloc(0),
+      exitCode: null,
+      durationMs: 0,
+      startedAt: new Date().toISOString(),
+      error,
+    })
     /** Run one stage: as one batch script when the transport can, else one channel per command. */
     const runStage = async (stage: 1 | 2, planned: PlannedCapture[]): Promise<Ran[]> => {
       const argvs = planned.map((p) => {
@@ -311,19 +337,35 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
       let done = 0
       const finished = (p: PlannedCapture, r: RunResult) => {
         const bad = failed(p.spec, r)
-        ctx.progress(host.name, 'collecting', {done: 1, failed: bad ? 1 : 0, stage, stageDone: ++done, stageTotal: planned.length})
+        ctx.progress(host.name, 'collecting', {
+          done: 1,
+          failed: bad ? 1 : 0,
+          stage,
+          stageDone: ++done,
+          stageTotal: planned.length,
+        })
       }
       ctx.progress(host.name, 'collecting', {stage, stageDone: 0, stageTotal: planned.length})
-      const results: (RunResult | undefined)[] = argvs.map((a) => (a === undefined || a.length === 0 ? notRun('the spec built no command') : undefined))
+      const results: (RunResult | undefined)[] = argvs.map((a) =>
+        a === undefined || a.length === 0 ? notRun('the spec built no command') : undefined,
+      )
       const todo = planned.flatMap((p, i) => (results[i] === undefined ? [i] : []))
       let batched: RunResult[] | undefined
       if (ctx.execution === 'batch' && transport!.runScript && todo.length > 0) {
-        batched = await runBatch({runScript: transport!.runScript.bind(transport)}, todo.map((i) => ({argv: argvs[i]!, timeoutMs: ctx.commandTimeoutMs})), {
-          workers: ctx.workers,
-          signal,
-          onResult: (j, r) => finished(planned[todo[j]], r),
-        })
-        if (batched === undefined) log.warn({stage}, 'the batch script did not start (no /bin/sh or no temporary directory?): running the commands one by one')
+        batched = await runBatch(
+          {runScript: transport!.runScript.bind(transport)},
+          todo.map((i) => ({argv: argvs[i]!, timeoutMs: ctx.commandTimeoutMs})),
+          {
+            workers: ctx.workers,
+            signal,
+            onResult: (j, r) => finished(planned[todo[j]], r),
+          },
+        )
+        if (batched === undefined)
+          log.warn(
+            {stage},
+            'the batch script did not start (no /bin/sh or no temporary directory?): running the commands one by one',
+          )
       }
       if (batched !== undefined) todo.forEach((i, j) => (results[i] = batched![j]))
       else {
@@ -339,7 +381,8 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
           const result = results[i]!
           const record = await writeCapture(ctx.root, host, p, argvs[i] ?? effectiveArgv(host, []), result)
           const bad = failed(p.spec, result)
-          if (record.error !== undefined) log[bad ? 'warn' : 'debug']({spec: p.spec.id, target: p.key, exitCode: record.exitCode}, record.error)
+          if (record.error !== undefined)
+            log[bad ? 'warn' : 'debug']({spec: p.spec.id, target: p.key, exitCode: record.exitCode}, record.error)
           return {record, result, failed: bad}
         }),
       )
@@ -354,7 +397,11 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
     }
     const plan = followUps(ctx.specs, host.roles, outputs, {maxPerSpec: ctx.maxKeysPerSpec})
     const problems: CollectProblem[] = plan.problems.map((p) => ({host: host.name, ...p}))
-    for (const p of problems) log.warn({spec: p.spec, line: p.line, text: p.text}, `${p.kind === 'rejected' ? 'rejected a name from the host' : 'cut short'}: ${p.message}`)
+    for (const p of problems)
+      log.warn(
+        {spec: p.spec, line: p.line, text: p.text},
+        `${p.kind === 'rejected' ? 'rejected a name from the host' : 'cut short'}: ${p.message}`,
+      )
     // After a host timeout, stage 2 would only record a list of commands that never ran.
     const results2 = signal.aborted ? [] : await runStage(2, plan.captures)
 
@@ -386,7 +433,8 @@ async function checkOut(out: string): Promise<void> {
     return
   }
   if (!st.isDirectory()) throw new CollectError(`${out} exists and is not a directory; choose a new snapshot directory`)
-  if ((await readdir(out)).length > 0) throw new CollectError(`${out} already exists and is not empty; choose a new snapshot directory`)
+  if ((await readdir(out)).length > 0)
+    throw new CollectError(`${out} already exists and is not empty; choose a new snapshot directory`)
 }
 
 /** The intent documents to copy, listed by the one intent reader. */
@@ -400,7 +448,12 @@ async function intentFiles(dir: string): Promise<string[]> {
 }
 
 /** Run the intent source; its documents must be plain names not already taken by --intent files. */
-async function fetchIntent(source: IntentSource, taken: string[], logger: Logger, signal?: AbortSignal): Promise<Awaited<ReturnType<IntentSource['fetch']>>> {
+async function fetchIntent(
+  source: IntentSource,
+  taken: string[],
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<Awaited<ReturnType<IntentSource['fetch']>>> {
   let fetched
   try {
     fetched = await source.fetch({logger, ...(signal ? {signal} : {})})
@@ -408,8 +461,10 @@ async function fetchIntent(source: IntentSource, taken: string[], logger: Logger
     throw new CollectError(`intent from ${source.label}: ${reasonText(error)}`)
   }
   for (const doc of fetched.documents) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*\.(json|txt)$/.test(doc.name)) throw new CollectError(`intent from ${source.label}: bad document name ${JSON.stringify(doc.name)}`)
-    if (taken.includes(doc.name)) throw new CollectError(`intent/${doc.name} comes both from the intent directory and from ${source.label}`)
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*\.(json|txt)$/.test(doc.name))
+      throw new CollectError(`intent from ${source.label}: bad document name ${JSON.stringify(doc.name)}`)
+    if (taken.includes(doc.name))
+      throw new CollectError(`intent/${doc.name} comes both from the intent directory and from ${source.label}`)
   }
   return fetched
 }
@@ -471,8 +526,16 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     totals.capturesDone += d.done ?? 0
     totals.capturesFailed += d.failed ?? 0
     if (event === 'done') totals.hostsDone++
-    const stage = d.stage !== undefined ? {stage: d.stage, stageDone: d.stageDone ?? 0, stageTotal: d.stageTotal ?? 0} : {}
-    opts.onProgress?.({host, event, ...(d.status ? {status: d.status} : {}), ...stage, hostsTotal: opts.hosts.length, ...totals})
+    const stage =
+      d.stage !== undefined ? {stage: d.stage, stageDone: d.stageDone ?? 0, stageTotal: d.stageTotal ?? 0} : {}
+    opts.onProgress?.({
+      host,
+      event,
+      ...(d.status ? {status: d.status} : {}),
+      ...stage,
+      hostsTotal: opts.hosts.length,
+      ...totals,
+    })
   }
 
   try {
@@ -536,7 +599,9 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       if (existsSync(out)) await rmdir(out)
       await rename(partial, out)
     } catch (error) {
-      throw new CollectError(`cannot move the snapshot into place at ${out} (${(error as NodeJS.ErrnoException).code ?? String(error)}); it is complete in ${partial}`)
+      throw new CollectError(
+        `cannot move the snapshot into place at ${out} (${(error as NodeJS.ErrnoException).code ?? String(error)}); it is complete in ${partial}`,
+      )
     }
     const complete = manifest.hosts.every((h) => h.status === 'complete') && problems.length === 0
     logger.info({dir: out, hosts: manifest.hosts.length, complete}, 'snapshot written')
@@ -544,7 +609,8 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   } catch (error) {
     if (error instanceof CollectError) throw error
     await rm(partial, {recursive: true, force: true})
-    if (controller.signal.aborted) throw new CollectAborted(`collection cancelled: ${reasonText(controller.signal.reason)}; nothing was written`)
+    if (controller.signal.aborted)
+      throw new CollectAborted(`collection cancelled: ${reasonText(controller.signal.reason)}; nothing was written`)
     throw error
   } finally {
     if (handleSigint) process.removeListener('SIGINT', onSigint)

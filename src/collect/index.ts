@@ -1,16 +1,58 @@
 // The live collector's public surface.
-export {collect, CollectAborted, CollectError, effectiveArgv, captureError, redactIni, toolVersion} from './collector.js'
-export type {CollectManifest, CollectOptions, CollectProblem, CollectProgress, CollectResult, IntentSource} from './collector.js'
-export {InventoryError, loadInventory, parseHostArg, parseInventory, resolveHostArgs, readSshConfig, ROLES} from './inventory.js'
+export {
+  collect,
+  CollectAborted,
+  CollectError,
+  effectiveArgv,
+  captureError,
+  redactIni,
+  toolVersion,
+} from './collector.js'
+export type {
+  CollectManifest,
+  CollectOptions,
+  CollectProblem,
+  CollectProgress,
+  CollectResult,
+  IntentSource,
+} from './collector.js'
+export {
+  InventoryError,
+  loadInventory,
+  parseHostArg,
+  parseInventory,
+  resolveHostArgs,
+  readSshConfig,
+  ROLES,
+} from './inventory.js'
 export type {Inventory, InventoryHost} from './inventory.js'
 export {LocalTransport, SshTransport, TransportError} from './transport.js'
 export type {RunOptions, RunResult, SshConnectOptions, Transport, TransportErrorKind} from './transport.js'
 export {shellQuote, quoteArg} from './quote.js'
 export {checkBridgeName, checkFilePath, checkIfName, checkNetnsName, checkPid} from './validate.js'
 export type {Checked} from './validate.js'
-export {followUps, hostStage, appliesTo, bridgesFrom, namespacesFrom, dnsmasqPidsFrom, filesFrom, vethsFrom, configFilesFrom, keysFrom, keySourceIds} from './plan.js'
+export {
+  followUps,
+  hostStage,
+  appliesTo,
+  bridgesFrom,
+  namespacesFrom,
+  dnsmasqPidsFrom,
+  filesFrom,
+  vethsFrom,
+  configFilesFrom,
+  keysFrom,
+  keySourceIds,
+} from './plan.js'
 export type {FollowUpPlan, PlannedCapture, PlanProblem} from './plan.js'
-export {parseKnownHosts, verifyHostKey, knownHostName, fingerprint, formatKnownHostsLine, hostKeyAlgorithmsFor} from './known-hosts.js'
+export {
+  parseKnownHosts,
+  verifyHostKey,
+  knownHostName,
+  fingerprint,
+  formatKnownHostsLine,
+  hostKeyAlgorithmsFor,
+} from './known-hosts.js'
 export type {KnownHostEntry, HostKeyVerdict} from './known-hosts.js'
 export {createLogger, silentLogger} from './log.js'
 export {progressLine, formatProgress} from './progress.js'

@@ -94,13 +94,20 @@ function expandHome(path: string): string {
 function expandTokens(value: string, t: {host: string; user: string; port: number; alias: string}): string {
   return expandHome(value).replace(/%([%dhrpnu])/g, (_, c: string) => {
     switch (c) {
-      case '%': return '%'
-      case 'd': return homedir()
-      case 'h': return t.host
-      case 'r': return t.user
-      case 'p': return String(t.port)
-      case 'n': return t.alias
-      default: return userInfo().username
+      case '%':
+        return '%'
+      case 'd':
+        return homedir()
+      case 'h':
+        return t.host
+      case 'r':
+        return t.user
+      case 'p':
+        return String(t.port)
+      case 'n':
+        return t.alias
+      default:
+        return userInfo().username
     }
   })
 }
@@ -115,7 +122,8 @@ function allValues(v: string | string[] | undefined): string[] {
 
 function checkPort(value: unknown, file: string, line?: number): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InventoryError(file, line, `port ${JSON.stringify(value)} is not a number from 1 to 65535`)
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InventoryError(file, line, `port ${JSON.stringify(value)} is not a number from 1 to 65535`)
   return n
 }
 
@@ -125,7 +133,11 @@ function finalize(draft: HostDraft, defaults: Defaults, ssh: SSHConfig | undefin
   if (!HOST_NAME.test(draft.name)) throw where(`the name must match ${HOST_NAME.source}`)
   const alias = draft.address ?? draft.name
   const cfg = ssh ? ssh.compute(alias, {matchExec: false, ignoreCase: true}) : {}
-  const port = draft.port ?? (firstValue(cfg.port) !== undefined ? checkPort(firstValue(cfg.port), file, draft.line) : undefined) ?? defaults.port ?? 22
+  const port =
+    draft.port ??
+    (firstValue(cfg.port) !== undefined ? checkPort(firstValue(cfg.port), file, draft.line) : undefined) ??
+    defaults.port ??
+    22
   const user = draft.user ?? firstValue(cfg.user) ?? defaults.user ?? userInfo().username
   const hostName = firstValue(cfg.hostname)
   const address = hostName === undefined ? alias : expandTokens(hostName, {host: alias, user, port, alias})
@@ -135,9 +147,11 @@ function finalize(draft: HostDraft, defaults: Defaults, ssh: SSHConfig | undefin
     ...allValues(cfg.identityfile).map((p) => expandTokens(p, tokens)),
     ...(defaults.identityFile !== undefined ? [defaults.identityFile] : []),
   ].map(expandHome)
-  const knownHosts = draft.knownHostsFile ?? firstValue(cfg.userknownhostsfile)?.split(/\s+/)[0] ?? defaults.knownHostsFile
+  const knownHosts =
+    draft.knownHostsFile ?? firstValue(cfg.userknownhostsfile)?.split(/\s+/)[0] ?? defaults.knownHostsFile
   const jump = draft.proxyJump ?? firstValue(cfg.proxyjump) ?? defaults.proxyJump
-  if (!ADDRESS.test(address) || address.startsWith('-')) throw where(`address ${JSON.stringify(address)} is not a host name or IP address`)
+  if (!ADDRESS.test(address) || address.startsWith('-'))
+    throw where(`address ${JSON.stringify(address)} is not a host name or IP address`)
   if (!USER.test(user)) throw where(`user ${JSON.stringify(user)} must match ${USER.source}`)
   const host: InventoryHost = {name: draft.name, address, port, user, roles: draft.roles ?? defaults.roles ?? []}
   if (identities.length > 0) host.identityFile = identities[0]
@@ -155,14 +169,31 @@ function finalize(draft: HostDraft, defaults: Defaults, ssh: SSHConfig | undefin
 // ---------------------------------------------------------------------------------------------------------------------
 // neutrace YAML
 
-const HOST_KEYS = ['address', 'port', 'user', 'identityFile', 'knownHostsFile', 'roles', 'sudo', 'execPrefix', 'proxyJump']
+const HOST_KEYS = [
+  'address',
+  'port',
+  'user',
+  'identityFile',
+  'knownHostsFile',
+  'roles',
+  'sudo',
+  'execPrefix',
+  'proxyJump',
+]
 
 function yamlLine(node: Node | Pair | null | undefined, lc: LineCounter): number | undefined {
-  const range = node && 'range' in node ? node.range : node && 'key' in node ? (node.key as Node | null)?.range : undefined
+  const range =
+    node && 'range' in node ? node.range : node && 'key' in node ? (node.key as Node | null)?.range : undefined
   return range ? lc.linePos(range[0]).line : undefined
 }
 
-function readFields(map: YAMLMap, lc: LineCounter, file: string, what: string, allowed: string[]): Defaults & {address?: string} {
+function readFields(
+  map: YAMLMap,
+  lc: LineCounter,
+  file: string,
+  what: string,
+  allowed: string[],
+): Defaults & {address?: string} {
   const out: Defaults & {address?: string} = {}
   for (const pair of map.items) {
     const line = yamlLine(pair.key as Node, lc)
@@ -170,21 +201,35 @@ function readFields(map: YAMLMap, lc: LineCounter, file: string, what: string, a
     const value = pair.value as Node | null
     const fail = (detail: string) => new InventoryError(file, line, `${what}: ${detail}`)
     const str = (): string => {
-      if (!isScalar(value) || (typeof value.value !== 'string' && typeof value.value !== 'number')) throw fail(`${key} must be a string`)
+      if (!isScalar(value) || (typeof value.value !== 'string' && typeof value.value !== 'number'))
+        throw fail(`${key} must be a string`)
       return String(value.value)
     }
     const strings = (): string[] => {
       if (isScalar(value) && typeof value.value === 'string') return [value.value]
-      if (!isSeq(value) || !value.items.every((i) => isScalar(i) && typeof i.value === 'string')) throw fail(`${key} must be a list of strings`)
+      if (!isSeq(value) || !value.items.every((i) => isScalar(i) && typeof i.value === 'string'))
+        throw fail(`${key} must be a list of strings`)
       return value.items.map((i) => String((i as {value: unknown}).value))
     }
     switch (allowed.includes(key) ? key : '') {
-      case 'address': out.address = str(); break
-      case 'port': out.port = checkPort(isScalar(value) ? value.value : undefined, file, line); break
-      case 'user': out.user = str(); break
-      case 'identityFile': out.identityFile = str(); break
-      case 'knownHostsFile': out.knownHostsFile = str(); break
-      case 'proxyJump': out.proxyJump = str(); break
+      case 'address':
+        out.address = str()
+        break
+      case 'port':
+        out.port = checkPort(isScalar(value) ? value.value : undefined, file, line)
+        break
+      case 'user':
+        out.user = str()
+        break
+      case 'identityFile':
+        out.identityFile = str()
+        break
+      case 'knownHostsFile':
+        out.knownHostsFile = str()
+        break
+      case 'proxyJump':
+        out.proxyJump = str()
+        break
       case 'sudo':
         if (!isScalar(value) || typeof value.value !== 'boolean') throw fail('sudo must be true or false')
         out.sudo = value.value
@@ -227,12 +272,22 @@ function parseYamlInventory(text: string, file: string): {drafts: HostDraft[]; d
     if (key === 'defaults') {
       if (pair.value === null) continue
       if (!isMap(pair.value)) throw new InventoryError(file, line, 'defaults must be a mapping')
-      defaults = readFields(pair.value, lc, file, 'defaults', HOST_KEYS.filter((k) => k !== 'address'))
+      defaults = readFields(
+        pair.value,
+        lc,
+        file,
+        'defaults',
+        HOST_KEYS.filter((k) => k !== 'address'),
+      )
     } else if (key === 'hosts') {
       if (!isMap(pair.value)) throw new InventoryError(file, line, 'hosts must be a mapping of host name to settings')
       hostsNode = pair.value
     } else if (key === 'all') {
-      throw new InventoryError(file, line, 'this looks like an Ansible YAML inventory; use the INI form or the neutrace form (hosts:, defaults:)')
+      throw new InventoryError(
+        file,
+        line,
+        'this looks like an Ansible YAML inventory; use the INI form or the neutrace form (hosts:, defaults:)',
+      )
     } else {
       throw new InventoryError(file, line, `unknown top-level key ${JSON.stringify(key)} (expected hosts, defaults)`)
     }
@@ -328,7 +383,8 @@ function parseIniInventory(text: string, file: string): {groups: Map<string, Ini
       group(section)
       return
     }
-    if (trimmed.startsWith('[')) throw new InventoryError(file, line, `malformed section header ${JSON.stringify(trimmed)}`)
+    if (trimmed.startsWith('['))
+      throw new InventoryError(file, line, `malformed section header ${JSON.stringify(trimmed)}`)
     let words: string[]
     try {
       words = splitWords(trimmed)
@@ -348,7 +404,12 @@ function parseIniInventory(text: string, file: string): {groups: Map<string, Ini
       return
     }
     const name = words[0]
-    if (/\[[^\]]*:[^\]]*\]/.test(name)) throw new InventoryError(file, line, `host ranges like ${JSON.stringify(name)} are not supported; list the hosts one per line`)
+    if (/\[[^\]]*:[^\]]*\]/.test(name))
+      throw new InventoryError(
+        file,
+        line,
+        `host ranges like ${JSON.stringify(name)} are not supported; list the hosts one per line`,
+      )
     let host = hosts.get(name)
     if (!host) hosts.set(name, (host = {name, line, vars: {}, groups: []}))
     for (const word of words.slice(1)) {
@@ -429,7 +490,10 @@ function iniDrafts(text: string, file: string): {drafts: HostDraft[]; ignored: s
 // ---------------------------------------------------------------------------------------------------------------------
 
 function looksLikeIni(text: string): boolean {
-  const first = text.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#') && !l.startsWith(';'))
+  const first = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '' && !l.startsWith('#') && !l.startsWith(';'))
   if (first === undefined) return false
   if (first.startsWith('[')) return true
   // An ungrouped Ansible host line (`name key=value ...`) is not a YAML mapping key.
@@ -460,7 +524,11 @@ export async function readSshConfig(path: string | null | undefined): Promise<st
   try {
     return await readFile(file, 'utf8')
   } catch (error) {
-    throw new InventoryError(file, undefined, `cannot read ssh config (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+    throw new InventoryError(
+      file,
+      undefined,
+      `cannot read ssh config (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    )
   }
 }
 
@@ -473,7 +541,11 @@ export async function loadInventory(path: string, opts: {sshConfigPath?: string 
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw new InventoryError(path, undefined, `cannot read inventory (${(error as NodeJS.ErrnoException).code ?? String(error)})`)
+    throw new InventoryError(
+      path,
+      undefined,
+      `cannot read inventory (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    )
   }
   return parseInventory(text, path, await readSshConfig(opts.sshConfigPath))
 }
@@ -504,14 +576,28 @@ export function parseHostArg(arg: string, opts: {sshConfigText?: string; roles?:
     address = rest.slice(0, colon)
     port = checkPort(rest.slice(colon + 1), file)
   }
-  if (address === '') throw new InventoryError(file, undefined, `${JSON.stringify(arg)}: no address (expected NAME=[user@]address[:port])`)
+  if (address === '')
+    throw new InventoryError(
+      file,
+      undefined,
+      `${JSON.stringify(arg)}: no address (expected NAME=[user@]address[:port])`,
+    )
   const ssh = opts.sshConfigText !== undefined ? SSHConfig.parse(opts.sshConfigText) : undefined
-  const draft: HostDraft = {name: name ?? address.replace(/[^A-Za-z0-9_.-]/g, '-'), address, port, user, roles: opts.roles}
+  const draft: HostDraft = {
+    name: name ?? address.replace(/[^A-Za-z0-9_.-]/g, '-'),
+    address,
+    port,
+    user,
+    roles: opts.roles,
+  }
   return finalize(draft, {}, ssh, `${file} ${arg}`)
 }
 
 /** parseHostArg for several arguments, applying ~/.ssh/config (or `sshConfigPath`). */
-export async function resolveHostArgs(args: string[], opts: {sshConfigPath?: string | null} = {}): Promise<InventoryHost[]> {
+export async function resolveHostArgs(
+  args: string[],
+  opts: {sshConfigPath?: string | null} = {},
+): Promise<InventoryHost[]> {
   const sshConfigText = await readSshConfig(opts.sshConfigPath)
   return args.map((a) => parseHostArg(a, {sshConfigText}))
 }

@@ -45,7 +45,11 @@ export function fingerprint(blob: Buffer): string {
 }
 
 function globToRegExp(pattern: string): RegExp {
-  const body = pattern.toLowerCase().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const body = pattern
+    .toLowerCase()
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${body}$`)
 }
 
@@ -95,7 +99,8 @@ function parseLine(text: string, line: number, file: string): KnownHostEntry | P
   const [hosts, keyType, keyText] = fields
   if (!BASE64.test(keyText)) return {line, text: trimmed.slice(0, 200), message: 'the key is not base64'}
   const key = Buffer.from(keyText, 'base64')
-  if (keyTypeOf(key) !== keyType) return {line, text: trimmed.slice(0, 200), message: `the key blob is not of type ${keyType}`}
+  if (keyTypeOf(key) !== keyType)
+    return {line, text: trimmed.slice(0, 200), message: `the key blob is not of type ${keyType}`}
   if (hosts.startsWith('|')) {
     const hashed = parseHashed(hosts)
     if (!hashed) return {line, text: trimmed.slice(0, 200), message: 'malformed hashed host name'}

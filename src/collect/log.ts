@@ -4,7 +4,16 @@ import pino, {type Logger} from 'pino'
 import pretty from 'pino-pretty'
 
 /** Field names that must never reach a log line, wherever they appear in a logged object. */
-const SECRET_PATHS = ['privateKey', 'passphrase', 'password', 'token', '*.privateKey', '*.passphrase', '*.password', '*.token']
+const SECRET_PATHS = [
+  'privateKey',
+  'passphrase',
+  'password',
+  'token',
+  '*.privateKey',
+  '*.passphrase',
+  '*.password',
+  '*.token',
+]
 
 export function createLogger(opts: {level?: string; pretty?: boolean} = {}): Logger {
   const level = opts.level ?? 'info'

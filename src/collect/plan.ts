@@ -66,28 +66,41 @@ function collect(parsed: ParseProblem[], candidates: Candidate[]): ParseResult<s
 /** `ovs-vsctl list-br`: one bridge name a line. */
 export function bridgesFrom(text: string): ParseResult<string[]> {
   const listed = parseList(text)
-  return collect(listed.problems, listed.value.map(({line, text}) => ({line, text: text.trim(), checked: checkBridgeName(text.trim())})))
+  return collect(
+    listed.problems,
+    listed.value.map(({line, text}) => ({line, text: text.trim(), checked: checkBridgeName(text.trim())})),
+  )
 }
 
 /** `ip netns list`: `name` or `name (id: N)`. A line of any other shape is rejected whole, not cut at a space. */
 export function namespacesFrom(text: string): ParseResult<string[]> {
   const parsed = parseIpNetnsLines(text)
-  return collect(parsed.problems, parsed.value.map((ns) => ({line: ns.line, text: ns.name, checked: checkNetnsName(ns.name)})))
+  return collect(
+    parsed.problems,
+    parsed.value.map((ns) => ({line: ns.line, text: ns.name, checked: checkNetnsName(ns.name)})),
+  )
 }
 
 /** `ps -eo pid=,args=`: the pids of the dnsmasq processes (as the actual model recognises them). */
 export function dnsmasqPidsFrom(text: string): ParseResult<string[]> {
   const parsed = parsePs(text)
-  const candidates = parsed.value.filter((p) => p.pid !== undefined && parseDnsmasqArgv(p.argv))
+  const candidates = parsed.value
+    .filter((p) => p.pid !== undefined && parseDnsmasqArgv(p.argv))
     .map((p) => ({line: p.line, text: String(p.pid), checked: checkPid(String(p.pid))}))
   // Lines ps itself would never print (control characters) are not this listing's concern: they name no pid.
   return collect([], candidates)
 }
 
 /** `find` output: one path a line, each under the expected directories (or one of the exact paths). */
-export function filesFrom(text: string, allowed: {dirs?: string[]; exact?: string[]; suffix?: string}): ParseResult<string[]> {
+export function filesFrom(
+  text: string,
+  allowed: {dirs?: string[]; exact?: string[]; suffix?: string},
+): ParseResult<string[]> {
   const listed = parseFindListLines(text)
-  return collect(listed.problems, listed.value.map(({line, text}) => ({line, text, checked: checkFilePath(text, allowed)})))
+  return collect(
+    listed.problems,
+    listed.value.map(({line, text}) => ({line, text, checked: checkFilePath(text, allowed)})),
+  )
 }
 
 /** `ip -j -d link`: names of veth devices. */
@@ -95,7 +108,10 @@ export function vethsFrom(text: string): ParseResult<string[]> {
   const parsed = parseIpLink(text)
   const veths = parsed.value.filter((d) => d.kind === 'veth')
   // Only the problems that can hide a veth matter here; a device the parser could not read is reported by the model.
-  return collect(parsed.problems, veths.map((d) => ({text: d.name, checked: checkIfName(d.name)})))
+  return collect(
+    parsed.problems,
+    veths.map((d) => ({text: d.name, checked: checkIfName(d.name)})),
+  )
 }
 
 /** `find /etc/neutron -name '*.ini'`: only the catalogued agent configuration files are read (others hold secrets). */
@@ -107,13 +123,19 @@ export function configFilesFrom(text: string): ParseResult<string[]> {
 /** The keys one source names, validated. */
 export function keysFrom(source: KeySource, text: string): ParseResult<string[]> {
   switch (source.take) {
-    case 'bridges': return bridgesFrom(text)
-    case 'namespaces': return namespacesFrom(text)
-    case 'dnsmasq-pids': return dnsmasqPidsFrom(text)
-    case 'veths': return vethsFrom(text)
+    case 'bridges':
+      return bridgesFrom(text)
+    case 'namespaces':
+      return namespacesFrom(text)
+    case 'dnsmasq-pids':
+      return dnsmasqPidsFrom(text)
+    case 'veths':
+      return vethsFrom(text)
     case 'files': {
       const listed = filesFrom(text, {dirs: source.dirs, suffix: source.suffix})
-      return source.only ? {value: listed.value.filter((p) => source.only!.includes(p)), problems: listed.problems} : listed
+      return source.only
+        ? {value: listed.value.filter((p) => source.only!.includes(p)), problems: listed.problems}
+        : listed
     }
   }
 }
@@ -150,7 +172,12 @@ export function followUps(
     }
     const all = [...keys]
     if (all.length > max) {
-      problems.push({spec: spec.id, kind: 'truncated', message: `${all.length} keys; only the first ${max} were collected`, text: all[max]})
+      problems.push({
+        spec: spec.id,
+        kind: 'truncated',
+        message: `${all.length} keys; only the first ${max} were collected`,
+        text: all[max],
+      })
     }
     for (const key of all.slice(0, max)) captures.push({spec, key})
   }

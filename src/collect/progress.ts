@@ -29,7 +29,10 @@ export function stageLabel(e: CollectProgress): string {
 /** Host bars shown at once; the others still count in the total. */
 const MAX_HOST_BARS = 8
 
-export function progressLine(stream: NodeJS.WriteStream | WriteStream = process.stderr, opts: {enabled?: boolean} = {}): ProgressLine {
+export function progressLine(
+  stream: NodeJS.WriteStream | WriteStream = process.stderr,
+  opts: {enabled?: boolean} = {},
+): ProgressLine {
   const active = (opts.enabled ?? true) && stream.isTTY === true && !process.env.CI
   if (!active) return {onProgress: () => {}, done: () => {}}
   const bars = new cliProgress.MultiBar(

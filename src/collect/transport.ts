@@ -63,13 +63,7 @@ export interface Transport {
 }
 
 export type TransportErrorKind =
-  | 'unreachable'
-  | 'timeout'
-  | 'host-key-unknown'
-  | 'host-key-changed'
-  | 'host-key-revoked'
-  | 'auth'
-  | 'protocol'
+  'unreachable' | 'timeout' | 'host-key-unknown' | 'host-key-changed' | 'host-key-revoked' | 'auth' | 'protocol'
 
 /** A connection that could not be made, with a reason a person can act on. */
 export class TransportError extends Error {
@@ -169,10 +163,19 @@ export class LocalTransport implements Transport {
     return this.spawn([...this.prefix, '/bin/sh', '-s'], opts, script)
   }
 
-  private spawn(argv: string[], opts: RunOptions & {onStdout?: (chunk: Buffer) => void}, input?: string): Promise<RunResult> {
+  private spawn(
+    argv: string[],
+    opts: RunOptions & {onStdout?: (chunk: Buffer) => void},
+    input?: string,
+  ): Promise<RunResult> {
     return new Promise((resolve) => {
       let child: ReturnType<typeof spawn> | undefined
-      const state = new RunState(opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT, () => child?.kill('SIGKILL'), resolve, opts.onStdout)
+      const state = new RunState(
+        opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
+        () => child?.kill('SIGKILL'),
+        resolve,
+        opts.onStdout,
+      )
       if (opts.signal?.aborted) {
         state.fail(abortReason(opts.signal))
         state.finish()
@@ -181,7 +184,11 @@ export class LocalTransport implements Transport {
       // A script runs in a process group of its own, so that stopping it stops its workers and their commands too:
       // TERM first (the script removes its temporary directory), KILL if it is still there 2 s later.
       const script = input !== undefined
-      child = spawn(argv[0], argv.slice(1), {shell: false, detached: script, stdio: [script ? 'pipe' : 'ignore', 'pipe', 'pipe']})
+      child = spawn(argv[0], argv.slice(1), {
+        shell: false,
+        detached: script,
+        stdio: [script ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      })
       if (script) {
         child.stdin!.on('error', () => {}) // the shell may exit before reading it all; its exit status says why
         child.stdin!.end(input)
@@ -228,7 +235,10 @@ export interface SshConnectOptions {
   maxChannels?: number
   /** ssh-agent socket; default $SSH_AUTH_SOCK; null = do not use an agent. */
   agentSocket?: string | null
-  /** Files to read host keys from; default the host's knownHostsFile, else ~/.ssh/known_hosts + /etc/ssh/ssh_known_hosts. */
+  /**
+   * Files to read host keys from; default the host's knownHostsFile, else ~/.ssh/known_hosts +
+   * /etc/ssh/ssh_known_hosts.
+   */
   knownHostsFiles?: string[]
   /** ~/.ssh/config text, applied to ProxyJump hops. */
   sshConfigText?: string
@@ -276,7 +286,10 @@ function describeVerdict(host: InventoryHost, verdict: HostKeyVerdict, blob: Buf
       )
     }
     case 'revoked':
-      return new TransportError('host-key-revoked', `host key of ${name} (${offered}) is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`)
+      return new TransportError(
+        'host-key-revoked',
+        `host key of ${name} (${offered}) is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`,
+      )
     default:
       return new TransportError('protocol', `host key of ${name} was accepted`)
   }
@@ -287,13 +300,19 @@ interface Identity {
   method: AnyAuthMethod
 }
 
-async function identities(host: InventoryHost, agentSocket: string | null | undefined): Promise<{list: Identity[]; skipped: string[]}> {
+async function identities(
+  host: InventoryHost,
+  agentSocket: string | null | undefined,
+): Promise<{list: Identity[]; skipped: string[]}> {
   const list: Identity[] = []
   const skipped: string[] = []
   const agent = agentSocket === undefined ? process.env.SSH_AUTH_SOCK : agentSocket
   if (agent && existsSync(agent)) list.push({label: 'ssh-agent', method: {type: 'agent', username: host.user, agent}})
   const explicit = [host.identityFile, ...(host.identityFiles ?? [])].filter((p): p is string => p !== undefined)
-  const files = explicit.length > 0 ? explicit : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => `${homedir()}/.ssh/${n}`).filter(existsSync)
+  const files =
+    explicit.length > 0
+      ? explicit
+      : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => `${homedir()}/.ssh/${n}`).filter(existsSync)
   for (const file of files) {
     let key: Buffer
     try {
@@ -305,7 +324,11 @@ async function identities(host: InventoryHost, agentSocket: string | null | unde
     const parsed = utils.parseKey(key)
     if (parsed instanceof Error) {
       // Passphrases are never asked for or stored: an encrypted key belongs in ssh-agent.
-      skipped.push(/encrypted|passphrase/i.test(parsed.message) ? `${file} (encrypted: load it into ssh-agent)` : `${file} (not a private key)`)
+      skipped.push(
+        /encrypted|passphrase/i.test(parsed.message)
+          ? `${file} (encrypted: load it into ssh-agent)`
+          : `${file} (not a private key)`,
+      )
       continue
     }
     list.push({label: file, method: {type: 'publickey', username: host.user, key}})
@@ -313,33 +336,52 @@ async function identities(host: InventoryHost, agentSocket: string | null | unde
   return {list, skipped}
 }
 
-function connectErrorMessage(host: InventoryHost, error: Error & {code?: string | number; level?: string}): TransportError {
+function connectErrorMessage(
+  host: InventoryHost,
+  error: Error & {code?: string | number; level?: string},
+): TransportError {
   const target = `${host.address}:${host.port}`
   switch (error.code) {
-    case 'ECONNREFUSED': return new TransportError('unreachable', `cannot connect to ${target}: connection refused (is sshd running, is the port right?)`)
+    case 'ECONNREFUSED':
+      return new TransportError(
+        'unreachable',
+        `cannot connect to ${target}: connection refused (is sshd running, is the port right?)`,
+      )
     case 'EHOSTUNREACH':
-    case 'ENETUNREACH': return new TransportError('unreachable', `cannot connect to ${target}: no route to host`)
+    case 'ENETUNREACH':
+      return new TransportError('unreachable', `cannot connect to ${target}: no route to host`)
     case 'ENOTFOUND':
-    case 'EAI_AGAIN': return new TransportError('unreachable', `cannot resolve ${host.address}`)
-    case 'ETIMEDOUT': return new TransportError('timeout', `cannot connect to ${target}: timed out`)
-    case 'ECONNRESET': return new TransportError('unreachable', `connection to ${target} was reset`)
+    case 'EAI_AGAIN':
+      return new TransportError('unreachable', `cannot resolve ${host.address}`)
+    case 'ETIMEDOUT':
+      return new TransportError('timeout', `cannot connect to ${target}: timed out`)
+    case 'ECONNRESET':
+      return new TransportError('unreachable', `connection to ${target} was reset`)
   }
   if (error.level === 'client-timeout') return new TransportError('timeout', `no SSH handshake from ${target} in time`)
   if (/no matching host key/i.test(error.message)) {
-    return new TransportError('host-key-changed', `${target} offers none of the host key types known for it in known_hosts (${error.message}); the host key has changed`)
+    return new TransportError(
+      'host-key-changed',
+      `${target} offers none of the host key types known for it in known_hosts (${error.message}); the host key has changed`,
+    )
   }
   return new TransportError('protocol', `SSH connection to ${target} failed: ${error.message}`)
 }
 
 /** One SSH connection (possibly through jump hosts) to a host. */
 async function connectClient(host: InventoryHost, opts: SshConnectOptions, sock?: Readable): Promise<SshClient> {
-  const files = opts.knownHostsFiles ?? (host.knownHostsFile ? [host.knownHostsFile] : [userKnownHostsFile(host), '/etc/ssh/ssh_known_hosts'])
+  const files =
+    opts.knownHostsFiles ??
+    (host.knownHostsFile ? [host.knownHostsFile] : [userKnownHostsFile(host), '/etc/ssh/ssh_known_hosts'])
   const entries = await readKnownHosts(files, opts.logger)
   const algorithms = hostKeyAlgorithmsFor(entries, host.address, host.port)
   const {list, skipped} = await identities(host, opts.agentSocket)
   if (list.length === 0) {
     const why = skipped.length > 0 ? `: ${skipped.join(', ')}` : ''
-    throw new TransportError('auth', `no usable identity for ${where(host)}${why}; set identityFile or start ssh-agent (SSH_AUTH_SOCK)`)
+    throw new TransportError(
+      'auth',
+      `no usable identity for ${where(host)}${why}; set identityFile or start ssh-agent (SSH_AUTH_SOCK)`,
+    )
   }
   const acceptFile = opts.knownHostsFiles?.[0] ?? userKnownHostsFile(host)
   let rejected: TransportError | undefined
@@ -353,11 +395,17 @@ async function connectClient(host: InventoryHost, opts: SshConnectOptions, sock?
         .then(() => appendFile(acceptFile, `${line}\n`, {mode: 0o600}))
         .then(
           () => {
-            opts.logger?.warn({host: host.name, file: acceptFile, fingerprint: fingerprint(blob)}, 'accepted new host key')
+            opts.logger?.warn(
+              {host: host.name, file: acceptFile, fingerprint: fingerprint(blob)},
+              'accepted new host key',
+            )
             verify(true)
           },
           (error: Error) => {
-            rejected = new TransportError('host-key-unknown', `cannot record the new host key in ${acceptFile}: ${error.message}`)
+            rejected = new TransportError(
+              'host-key-unknown',
+              `cannot record the new host key in ${acceptFile}: ${error.message}`,
+            )
             verify(false)
           },
         )
@@ -408,7 +456,8 @@ async function connectClient(host: InventoryHost, opts: SshConnectOptions, sock?
 function forwardOut(client: SshClient, to: InventoryHost): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     client.forwardOut('127.0.0.1', 0, to.address, to.port, (err, stream) => {
-      if (err) reject(new TransportError('unreachable', `jump host cannot reach ${to.address}:${to.port}: ${err.message}`))
+      if (err)
+        reject(new TransportError('unreachable', `jump host cannot reach ${to.address}:${to.port}: ${err.message}`))
       else resolve(stream)
     })
   })
@@ -435,7 +484,12 @@ export class SshTransport implements Transport {
 
   /** Connect (through ProxyJump hops if any), verifying every host key against known_hosts. */
   static async connect(host: InventoryHost, opts: SshConnectOptions = {}): Promise<SshTransport> {
-    const hops = host.proxyJump ? host.proxyJump.split(',').map((h) => h.trim()).filter((h) => h !== '') : []
+    const hops = host.proxyJump
+      ? host.proxyJump
+          .split(',')
+          .map((h) => h.trim())
+          .filter((h) => h !== '')
+      : []
     const chain: InventoryHost[] = hops.map((hop) => {
       const jump = parseHostArg(hop, {sshConfigText: opts.sshConfigText})
       // A hop's own ProxyJump from ssh_config is ignored: the chain is the one the target names.
@@ -447,7 +501,16 @@ export class SshTransport implements Transport {
       let sock: Readable | undefined
       for (const [i, hop] of chain.entries()) {
         if (i > 0) sock = await forwardOut(clients[i - 1], hop)
-        opts.logger?.debug({host: host.name, hop: i < chain.length - 1 ? hop.address : undefined, address: hop.address, port: hop.port, user: hop.user}, 'ssh connect')
+        opts.logger?.debug(
+          {
+            host: host.name,
+            hop: i < chain.length - 1 ? hop.address : undefined,
+            address: hop.address,
+            port: hop.port,
+            user: hop.user,
+          },
+          'ssh connect',
+        )
         try {
           clients.push(await connectClient(hop, opts, sock))
         } catch (error) {
@@ -478,12 +541,17 @@ export class SshTransport implements Transport {
   private async retrying(once: () => Promise<RunResult>, signal?: AbortSignal): Promise<RunResult> {
     for (let attempt = 1; ; attempt++) {
       const result = await this.limit(once)
-      if (!result.error?.startsWith(CHANNEL_REFUSED) || attempt >= CHANNEL_ATTEMPTS || this.closed || signal?.aborted) return result
+      if (!result.error?.startsWith(CHANNEL_REFUSED) || attempt >= CHANNEL_ATTEMPTS || this.closed || signal?.aborted)
+        return result
       await new Promise((r) => setTimeout(r, 25 * 2 ** attempt))
     }
   }
 
-  private exec(commandOf: () => string, opts: RunOptions & {onStdout?: (chunk: Buffer) => void}, input?: string): Promise<RunResult> {
+  private exec(
+    commandOf: () => string,
+    opts: RunOptions & {onStdout?: (chunk: Buffer) => void},
+    input?: string,
+  ): Promise<RunResult> {
     return new Promise((resolve) => {
       let channel: ClientChannel | undefined
       // Ask the server to kill the command, then stop waiting for it. OpenSSH honours `signal` requests only for
@@ -499,10 +567,15 @@ export class SshTransport implements Transport {
         }
         channel.close()
       }
-      const state = new RunState(opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT, () => {
-        stopChannel()
-        finish()
-      }, resolve, opts.onStdout)
+      const state = new RunState(
+        opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT,
+        () => {
+          stopChannel()
+          finish()
+        },
+        resolve,
+        opts.onStdout,
+      )
       const finish = () => {
         clearTimeout(timer)
         opts.signal?.removeEventListener('abort', onAbort)
@@ -558,20 +631,23 @@ export class SshTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    const waits = [...this.clients].reverse().filter((c) => !this.ended.has(c)).map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          const t = setTimeout(() => {
-            c.destroy()
-            resolve()
-          }, 2_000)
-          c.once('close', () => {
-            clearTimeout(t)
-            resolve()
-          })
-          c.end()
-        }),
-    )
+    const waits = [...this.clients]
+      .reverse()
+      .filter((c) => !this.ended.has(c))
+      .map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(() => {
+              c.destroy()
+              resolve()
+            }, 2_000)
+            c.once('close', () => {
+              clearTimeout(t)
+              resolve()
+            })
+            c.end()
+          }),
+      )
     await Promise.all(waits)
   }
 }

@@ -66,7 +66,12 @@ interface PortFacts {
 function ports(host: HostModel): Map<string, PortFacts> {
   const out = new Map<string, PortFacts>()
   for (const b of host.ovs?.bridges ?? []) {
-    for (const p of b.ports) out.set(p.name, {bridge: b.name, tag: p.tag, ifaceId: p.interfaces.find((i) => i.externalIds['iface-id'])?.externalIds['iface-id']})
+    for (const p of b.ports)
+      out.set(p.name, {
+        bridge: b.name,
+        tag: p.tag,
+        ifaceId: p.interfaces.find((i) => i.externalIds['iface-id'])?.externalIds['iface-id'],
+      })
   }
   return out
 }
@@ -74,13 +79,18 @@ function ports(host: HostModel): Map<string, PortFacts> {
 function dhcpHosts(host: HostModel): Map<string, {network: string; entry: string}> {
   const out = new Map<string, {network: string; entry: string}>()
   for (const [network, files] of host.dhcp) {
-    for (const e of files.hosts?.entries ?? []) out.set(`${network}/${e.mac}`, {network, entry: [e.ip, e.hostname].filter(Boolean).join(' ')})
+    for (const e of files.hosts?.entries ?? [])
+      out.set(`${network}/${e.mac}`, {network, entry: [e.ip, e.hostname].filter(Boolean).join(' ')})
   }
   return out
 }
 
-function compare<T>(before: Map<string, T>, after: Map<string, T>, same: (a: T, b: T) => boolean,
-  emit: (key: string, change: ChangeKind, a?: T, b?: T) => void): void {
+function compare<T>(
+  before: Map<string, T>,
+  after: Map<string, T>,
+  same: (a: T, b: T) => boolean,
+  emit: (key: string, change: ChangeKind, a?: T, b?: T) => void,
+): void {
   for (const [k, a] of before) {
     const b = after.get(k)
     if (b === undefined) emit(k, 'removed', a)
@@ -89,29 +99,95 @@ function compare<T>(before: Map<string, T>, after: Map<string, T>, same: (a: T, 
   for (const [k, b] of after) if (!before.has(k)) emit(k, 'added', undefined, b)
 }
 
-function hostChanges(name: string, a: HostModel | undefined, b: HostModel | undefined, networkOfPort: (ifaceId: string | undefined, name: string) => string | undefined): Change[] {
+function hostChanges(
+  name: string,
+  a: HostModel | undefined,
+  b: HostModel | undefined,
+  networkOfPort: (ifaceId: string | undefined, name: string) => string | undefined,
+): Change[] {
   if (!a || !b) return [{host: name, category: 'host', change: a ? 'removed' : 'added', element: name}]
   const out: Change[] = []
   const bridges = (h: HostModel) => new Map((h.ovs?.bridges ?? []).map((x) => [x.name, x.name]))
-  compare(bridges(a), bridges(b), () => true, (k, change) => out.push({host: name, category: 'bridge', change, element: k}))
+  compare(
+    bridges(a),
+    bridges(b),
+    () => true,
+    (k, change) => out.push({host: name, category: 'bridge', change, element: k}),
+  )
   const pa = ports(a)
   const pb = ports(b)
-  compare(pa, pb, (x, y) => x.bridge === y.bridge && x.tag === y.tag, (k, change, x, y) => {
-    const network = networkOfPort((x ?? y)!.ifaceId, k)
-    if (change === 'changed' && x!.bridge === y!.bridge) {
-      out.push({host: name, category: 'tag', change, element: `${x!.bridge}/${k}`, before: x!.tag === undefined ? 'no tag' : `tag ${x!.tag}`,
-        after: y!.tag === undefined ? 'no tag' : `tag ${y!.tag}`, network})
-    } else {
-      out.push({host: name, category: 'port', change, element: k, before: x ? `on ${x.bridge}` : undefined, after: y ? `on ${y.bridge}` : undefined, network})
-    }
-  })
-  compare(flowEntries(a), flowEntries(b), (x, y) => x === y, (k, change, x, y) =>
-    out.push({host: name, category: 'flow', change, element: k, before: x === undefined ? undefined : `actions=${x}`, after: y === undefined ? undefined : `actions=${y}`}))
+  compare(
+    pa,
+    pb,
+    (x, y) => x.bridge === y.bridge && x.tag === y.tag,
+    (k, change, x, y) => {
+      const network = networkOfPort((x ?? y)!.ifaceId, k)
+      if (change === 'changed' && x!.bridge === y!.bridge) {
+        out.push({
+          host: name,
+          category: 'tag',
+          change,
+          element: `${x!.bridge}/${k}`,
+          before: x!.tag === undefined ? 'no tag' : `tag ${x!.tag}`,
+          after: y!.tag === undefined ? 'no tag' : `tag ${y!.tag}`,
+          network,
+        })
+      } else {
+        out.push({
+          host: name,
+          category: 'port',
+          change,
+          element: k,
+          before: x ? `on ${x.bridge}` : undefined,
+          after: y ? `on ${y.bridge}` : undefined,
+          network,
+        })
+      }
+    },
+  )
+  compare(
+    flowEntries(a),
+    flowEntries(b),
+    (x, y) => x === y,
+    (k, change, x, y) =>
+      out.push({
+        host: name,
+        category: 'flow',
+        change,
+        element: k,
+        before: x === undefined ? undefined : `actions=${x}`,
+        after: y === undefined ? undefined : `actions=${y}`,
+      }),
+  )
   const ns = (h: HostModel) => new Map((h.namespaces ?? []).map((n) => [n.name, n.name]))
-  compare(ns(a), ns(b), () => true, (k, change) => out.push({host: name, category: 'namespace', change, element: k,
-    network: k.startsWith('qdhcp-') ? k.slice('qdhcp-'.length) : undefined}))
-  compare(dhcpHosts(a), dhcpHosts(b), (x, y) => x.entry === y.entry, (k, change, x, y) => out.push({host: name, category: 'dhcp-host', change,
-    element: `dnsmasq host ${k.split('/')[1]}`, before: x?.entry, after: y?.entry, network: (x ?? y)!.network}))
+  compare(
+    ns(a),
+    ns(b),
+    () => true,
+    (k, change) =>
+      out.push({
+        host: name,
+        category: 'namespace',
+        change,
+        element: k,
+        network: k.startsWith('qdhcp-') ? k.slice('qdhcp-'.length) : undefined,
+      }),
+  )
+  compare(
+    dhcpHosts(a),
+    dhcpHosts(b),
+    (x, y) => x.entry === y.entry,
+    (k, change, x, y) =>
+      out.push({
+        host: name,
+        category: 'dhcp-host',
+        change,
+        element: `dnsmasq host ${k.split('/')[1]}`,
+        before: x?.entry,
+        after: y?.entry,
+        network: (x ?? y)!.network,
+      }),
+  )
   return out
 }
 
@@ -123,20 +199,43 @@ function findingRef(f: Finding): FindingRef {
 export function diffAnalyses(before: Analysis, after: Analysis, version: string): DiffReport {
   const names = [...new Set([...before.actual.hosts, ...after.actual.hosts].map((h) => h.name))]
   const portNetwork = new Map<string, string>()
-  for (const a of [before, after]) for (const p of a.reference.ports) if (p.networkId && p.id.length === 36) portNetwork.set(p.id, p.networkId)
-  // By iface-id, else by the device naming convention (qvo/tap/qvb + the port's 11-character prefix), as the seed era shows.
+  for (const a of [before, after])
+    for (const p of a.reference.ports) if (p.networkId && p.id.length === 36) portNetwork.set(p.id, p.networkId)
+  // By iface-id, else by the device naming convention (qvo/tap/qvb + the port's 11-character prefix), as the seed era
+  // shows.
   const byShort = new Map<string, string>()
-  for (const a of [before, after]) for (const p of a.reference.ports) if (p.networkId && p.short) byShort.set(p.short, p.networkId)
-  const networkOfPort = (id: string | undefined, name: string) => (id ? portNetwork.get(id) : undefined) ?? byShort.get(name.slice(3))
+  for (const a of [before, after])
+    for (const p of a.reference.ports) if (p.networkId && p.short) byShort.set(p.short, p.networkId)
+  const networkOfPort = (id: string | undefined, name: string) =>
+    (id ? portNetwork.get(id) : undefined) ?? byShort.get(name.slice(3))
   const changes: Change[] = []
   for (const n of names) {
-    changes.push(...hostChanges(n, before.actual.hosts.find((h) => h.name === n), after.actual.hosts.find((h) => h.name === n), networkOfPort))
+    changes.push(
+      ...hostChanges(
+        n,
+        before.actual.hosts.find((h) => h.name === n),
+        after.actual.hosts.find((h) => h.name === n),
+        networkOfPort,
+      ),
+    )
   }
   // Bindings: where Neutron binds each port (binding:host_id), and where its OVS interface is.
   const bindings = (a: Analysis) => new Map(a.reference.ports.filter((p) => p.host).map((p) => [p.id, p.host!]))
-  compare(bindings(before), bindings(after), (x, y) => x === y, (id, change, x, y) =>
-    changes.push({host: (y ?? x)!, category: 'binding', change, element: `port ${id}`, before: x && `bound to ${x}`, after: y && `bound to ${y}`,
-      network: portNetwork.get(id)}))
+  compare(
+    bindings(before),
+    bindings(after),
+    (x, y) => x === y,
+    (id, change, x, y) =>
+      changes.push({
+        host: (y ?? x)!,
+        category: 'binding',
+        change,
+        element: `port ${id}`,
+        before: x && `bound to ${x}`,
+        after: y && `bound to ${y}`,
+        network: portNetwork.get(id),
+      }),
+  )
   const key = (f: Finding) => `${f.code}|${f.host ?? ''}|${f.element}`
   const fb = diagnose(before).filter((f) => f.severity !== 'info')
   const fa = diagnose(after).filter((f) => f.severity !== 'info')
@@ -151,7 +250,11 @@ export function diffAnalyses(before: Analysis, after: Analysis, version: string)
     new: {dir: after.snapshot.dir, createdAt: after.snapshot.manifest.createdAt},
     summary: {changes: changes.length, appeared: appeared.length, disappeared: disappeared.length},
     hosts: names.map((n) => ({name: n, changes: changes.filter((c) => c.host === n)})).filter((h) => h.changes.length),
-    networks: networkIds.map((id) => ({id, ...(netName(id) ? {name: netName(id)} : {}), changes: changes.filter((c) => c.network === id)})),
+    networks: networkIds.map((id) => ({
+      id,
+      ...(netName(id) ? {name: netName(id)} : {}),
+      changes: changes.filter((c) => c.network === id),
+    })),
     findings: {appeared, disappeared},
   }
 }
@@ -159,13 +262,22 @@ export function diffAnalyses(before: Analysis, after: Analysis, version: string)
 const SIGN: Record<ChangeKind, string> = {added: '+', removed: '-', changed: '~'}
 
 function changeLine(c: Change, t: (s: string) => string): string {
-  const detail = c.change === 'changed' ? `: ${t(c.before ?? '')} → ${t(c.after ?? '')}` : c.after ?? c.before ? ` (${t((c.after ?? c.before)!)})` : ''
+  const detail =
+    c.change === 'changed'
+      ? `: ${t(c.before ?? '')} → ${t(c.after ?? '')}`
+      : (c.after ?? c.before)
+        ? ` (${t((c.after ?? c.before)!)})`
+        : ''
   return `  ${SIGN[c.change]} ${c.category.padEnd(9)} ${t(c.element)}${detail}`
 }
 
 /** Text for a terminal; every name passes through `t` (the terminal escaper). */
 export function renderDiffText(d: DiffReport, t: (s: string) => string): string {
-  const out = [`Changes from ${t(d.old.dir)}${d.old.createdAt ? ` (${t(d.old.createdAt)})` : ''}`, `          to ${t(d.new.dir)}${d.new.createdAt ? ` (${t(d.new.createdAt)})` : ''}`, '']
+  const out = [
+    `Changes from ${t(d.old.dir)}${d.old.createdAt ? ` (${t(d.old.createdAt)})` : ''}`,
+    `          to ${t(d.new.dir)}${d.new.createdAt ? ` (${t(d.new.createdAt)})` : ''}`,
+    '',
+  ]
   if (!d.hosts.length) out.push('No change in ports, tags, flows, namespaces, dnsmasq hosts or bindings.')
   for (const h of d.hosts) {
     out.push(`Host ${t(h.name)}`)
@@ -176,8 +288,10 @@ export function renderDiffText(d: DiffReport, t: (s: string) => string): string 
     for (const c of n.changes) out.push(`${changeLine(c, t)} on ${t(c.host)}`)
   }
   out.push('', `Findings appeared: ${d.findings.appeared.length}`)
-  for (const f of d.findings.appeared) out.push(`  + ${f.severity} ${f.code} on ${t(f.host ?? '-')}: ${t(f.element)} — ${t(f.message)}`)
+  for (const f of d.findings.appeared)
+    out.push(`  + ${f.severity} ${f.code} on ${t(f.host ?? '-')}: ${t(f.element)} — ${t(f.message)}`)
   out.push(`Findings disappeared: ${d.findings.disappeared.length}`)
-  for (const f of d.findings.disappeared) out.push(`  - ${f.severity} ${f.code} on ${t(f.host ?? '-')}: ${t(f.element)} — ${t(f.message)}`)
+  for (const f of d.findings.disappeared)
+    out.push(`  - ${f.severity} ${f.code} on ${t(f.host ?? '-')}: ${t(f.element)} — ${t(f.message)}`)
   return out.join('\n')
 }

@@ -2,7 +2,13 @@
 // output and the legacy neutron/nova CLI tables, merged into one Intent.
 
 export {
-  type IntentDocument, IntentFolderError, intentOf, isIntentDocumentName, listIntentDocuments, loadIntentDir, readIntentDocuments,
+  type IntentDocument,
+  IntentFolderError,
+  intentOf,
+  isIntentDocumentName,
+  listIntentDocuments,
+  loadIntentDir,
+  readIntentDocuments,
 } from './load.js'
 export {mergeIntent} from './merge.js'
 export {type IntentKind, classify, unknownOf} from './normalise.js'

@@ -31,7 +31,10 @@ export function isIntentDocumentName(name: string): name is IntentDocumentName {
 
 /** The names of the intent documents in a folder, in name order: regular files only (a FIFO, a device or a symlink
  * is never opened). `undefined` when the folder does not exist and is not required. */
-export async function listIntentDocuments(dir: string, opts: {required?: boolean} = {}): Promise<IntentDocumentName[] | undefined> {
+export async function listIntentDocuments(
+  dir: string,
+  opts: {required?: boolean} = {},
+): Promise<IntentDocumentName[] | undefined> {
   let names: string[]
   try {
     names = await readdir(dir)
@@ -75,12 +78,18 @@ export async function readIntentDocuments(
 
 /** Parses and merges intent documents (those of the snapshot first, then --intent's, which fill gaps). Undefined when
  * there is none. */
-export function intentOf(documents: readonly IntentDocument[], problems: readonly DataProblem[] = []): Intent | undefined {
+export function intentOf(
+  documents: readonly IntentDocument[],
+  problems: readonly DataProblem[] = [],
+): Intent | undefined {
   if (!documents.length && !problems.length) return undefined
   const parts: Partial<Intent>[] = [{problems: [...problems]}]
   for (const {name, text, file} of documents) {
     const parsed = parseIntentDocument(name, text)
-    parts.push({...parsed.value, problems: parsed.problems.map((p) => ({...p, host: 'intent', spec: name, file, kind: 'parse' as const}))})
+    parts.push({
+      ...parsed.value,
+      problems: parsed.problems.map((p) => ({...p, host: 'intent', spec: name, file, kind: 'parse' as const})),
+    })
   }
   const intent = mergeIntent(parts)
   intent.sources = documents.map((d) => d.name)
@@ -94,6 +103,18 @@ export async function loadIntentDir(dir: string): Promise<Intent> {
     return intentOf(documents, problems) ?? mergeIntent([])
   } catch (error) {
     if (!(error instanceof IntentFolderError)) throw error
-    return mergeIntent([{problems: [{host: 'intent', spec: 'intent', file: dir, kind: 'missing', message: `cannot read the intent folder: ${error.message}`}]}])
+    return mergeIntent([
+      {
+        problems: [
+          {
+            host: 'intent',
+            spec: 'intent',
+            file: dir,
+            kind: 'missing',
+            message: `cannot read the intent folder: ${error.message}`,
+          },
+        ],
+      },
+    ])
   }
 }

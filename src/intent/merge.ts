@@ -14,7 +14,7 @@ const UNSEGMENTED = new Set(['flat', 'local'])
 const TUNNELLED = new Set(['vxlan', 'gre', 'geneve', 'local'])
 
 function show(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -63,7 +63,8 @@ function mergeInto<T extends object>(into: T, from: T, label: string, conflict: 
     if (next === undefined) continue
     if (known === undefined || known === '') target[key] = structuredClone(next)
     else if (Array.isArray(known) && Array.isArray(next)) target[key] = mergeList(key, known, next)
-    else if (key === 'addresses' && isPlainObject(known) && isPlainObject(next)) target[key] = mergeAddresses(known as Addresses, next as Addresses)
+    else if (key === 'addresses' && isPlainObject(known) && isPlainObject(next))
+      target[key] = mergeAddresses(known as Addresses, next as Addresses)
     else if (isPlainObject(known) && isPlainObject(next)) target[key] = {...structuredClone(next), ...known}
     else if (known !== next && next !== '') {
       conflict(`${label}: ${key} is ${show(known)} in an earlier document but ${show(next)} here; kept ${show(known)}`)
@@ -89,16 +90,22 @@ function complete(intent: Intent): void {
     for (const subnet of intent.subnets) {
       if (subnet.networkId === network.id && !network.subnets.includes(subnet.id)) network.subnets.push(subnet.id)
     }
-    if (network.segmentationId === undefined && network.networkType !== undefined && UNSEGMENTED.has(network.networkType)) {
+    if (
+      network.segmentationId === undefined &&
+      network.networkType !== undefined &&
+      UNSEGMENTED.has(network.networkType)
+    ) {
       network.segmentationId = null
     }
   }
   // Nova binds an instance's ports to the instance's host, so a bound port tells where its server runs.
   for (const server of intent.servers) {
     if (server.host !== undefined) continue
-    const hosts = new Set(intent.ports
-      .filter((p) => p.deviceId === server.id && p.deviceOwner?.startsWith('compute:') && p.bindingHost)
-      .map((p) => p.bindingHost))
+    const hosts = new Set(
+      intent.ports
+        .filter((p) => p.deviceId === server.id && p.deviceOwner?.startsWith('compute:') && p.bindingHost)
+        .map((p) => p.bindingHost),
+    )
     if (hosts.size === 1) server.host = [...hosts][0]
   }
 }
@@ -111,7 +118,9 @@ function checkPortSubnets(intent: Intent, problems: DataProblem[]): void {
       const subnet = subnetById.get(ip.subnetId ?? '')
       if (!subnet || subnet.networkId === '' || port.networkId === '' || subnet.networkId === port.networkId) continue
       problems.push({
-        host: 'intent', spec: 'intent', kind: 'parse',
+        host: 'intent',
+        spec: 'intent',
+        kind: 'parse',
         message: `port ${port.id} is on network ${port.networkId} but its address ${ip.ipAddress} is in subnet ${subnet.id} of network ${subnet.networkId}`,
       })
     }
@@ -131,7 +140,8 @@ interface AnsweredBy {
 const ANSWERED: AnsweredBy = {
   network: {
     network_type: (n) => n.networkType !== undefined,
-    physical_network: (n) => n.physicalNetwork !== undefined || (n.networkType !== undefined && TUNNELLED.has(n.networkType)),
+    physical_network: (n) =>
+      n.physicalNetwork !== undefined || (n.networkType !== undefined && TUNNELLED.has(n.networkType)),
     segmentation_id: (n) => n.segmentationId !== undefined,
   },
   subnet: {
@@ -149,7 +159,12 @@ const ANSWERED: AnsweredBy = {
   },
 }
 
-function answeredFor<T extends {id: string}>(list: T[], checks: Record<string, (e: T) => boolean>, field: string, id: string): boolean {
+function answeredFor<T extends {id: string}>(
+  list: T[],
+  checks: Record<string, (e: T) => boolean>,
+  field: string,
+  id: string,
+): boolean {
   const entity = list.find((e) => e.id === id)
   const check = checks[field]
   return entity !== undefined && check !== undefined && check(entity)
@@ -160,10 +175,14 @@ function isAnswered(unknown: string, intent: Intent): boolean {
   if (!match) return false
   const [, field, kind, id] = match
   switch (kind) {
-    case 'network': return answeredFor(intent.networks, ANSWERED.network, field, id)
-    case 'subnet': return answeredFor(intent.subnets, ANSWERED.subnet, field, id)
-    case 'port': return answeredFor(intent.ports, ANSWERED.port, field, id)
-    default: return answeredFor(intent.servers, ANSWERED.server, field, id)
+    case 'network':
+      return answeredFor(intent.networks, ANSWERED.network, field, id)
+    case 'subnet':
+      return answeredFor(intent.subnets, ANSWERED.subnet, field, id)
+    case 'port':
+      return answeredFor(intent.ports, ANSWERED.port, field, id)
+    default:
+      return answeredFor(intent.servers, ANSWERED.server, field, id)
   }
 }
 
@@ -191,8 +210,13 @@ export function mergeIntent(parts: Partial<Intent>[]): Intent {
   }
 
   const intent: Intent = {
-    networks: [...networks.values()], subnets: [...subnets.values()], ports: [...ports.values()], servers: [...servers.values()],
-    unknowns: [], problems, sources,
+    networks: [...networks.values()],
+    subnets: [...subnets.values()],
+    ports: [...ports.values()],
+    servers: [...servers.values()],
+    unknowns: [],
+    problems,
+    sources,
   }
   complete(intent)
   checkPortSubnets(intent, problems)

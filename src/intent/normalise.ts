@@ -9,8 +9,19 @@
 
 import type {IntentNetwork, IntentPort, IntentServer, IntentSubnet, ParseProblem} from '../types.js'
 import {
-  type Loose, asBool, asMapping, asStringList, asText, firstWord, has, isLoose, isNoneText, jsonInText,
-  keyValueRecords, pick, readInt,
+  type Loose,
+  asBool,
+  asMapping,
+  asStringList,
+  asText,
+  firstWord,
+  has,
+  isLoose,
+  isNoneText,
+  jsonInText,
+  keyValueRecords,
+  pick,
+  readInt,
 } from './values.js'
 import {clip} from '../text.js'
 
@@ -61,11 +72,30 @@ const INSTANCE_NAME = ['OS-EXT-SRV-ATTR:instance_name', 'instance_name']
 const ADDRESSES = ['addresses', 'Networks']
 const MAC_OF_ADDRESS = 'OS-EXT-IPS-MAC:mac_addr'
 
-const SERVER_MARKS = ['OS-EXT-SRV-ATTR:host', 'OS-EXT-SRV-ATTR:instance_name', 'OS-EXT-STS:vm_state', 'addresses', 'Networks',
-  'Power State', 'Task State', 'flavor', 'image', 'hostId', 'accessIPv4']
+const SERVER_MARKS = [
+  'OS-EXT-SRV-ATTR:host',
+  'OS-EXT-SRV-ATTR:instance_name',
+  'OS-EXT-STS:vm_state',
+  'addresses',
+  'Networks',
+  'Power State',
+  'Task State',
+  'flavor',
+  'image',
+  'hostId',
+  'accessIPv4',
+]
 const PORT_MARKS = [...MAC, ...FIXED_IPS, ...OWNER, ...BINDING_HOST]
 const SUBNET_MARKS = [...CIDR, ...POOLS, 'gateway_ip', 'enable_dhcp', 'ip_version']
-const NETWORK_MARKS = [...NET_TYPE, ...NET_SUBNETS, 'router:external', 'is_router_external', 'segments', 'mtu', 'shared']
+const NETWORK_MARKS = [
+  ...NET_TYPE,
+  ...NET_SUBNETS,
+  'router:external',
+  'is_router_external',
+  'segments',
+  'mtu',
+  'shared',
+]
 
 /** Networks without a segment: their segmentation id is known to be none. */
 const UNSEGMENTED = new Set(['flat', 'local'])
@@ -87,7 +117,7 @@ export function unknownOf(field: string, kind: IntentKind, id: string): string {
 }
 
 function show(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
 }
 
 function problem(ctx: ReadContext, keys: readonly string[], rec: Loose, message: string): void {
@@ -140,7 +170,8 @@ function segmentationOf(src: Loose, type: string | undefined, id: string, ctx: R
   // JSON null is the API's own "none"; an empty table cell only is one for networks that cannot have a segment.
   if (raw === null && !ctx.fromTable) return null
   if (type !== undefined && UNSEGMENTED.has(type)) return null
-  if (type !== undefined) problem(ctx, SEGMENTATION, src, `network ${id}: a ${type} network with an empty segmentation id`)
+  if (type !== undefined)
+    problem(ctx, SEGMENTATION, src, `network ${id}: a ${type} network with an empty segmentation id`)
   ctx.unknowns.push(unknown)
   return undefined
 }
@@ -153,7 +184,8 @@ export function readNetwork(rec: Loose, ctx: ReadContext): IntentNetwork | undef
   if (networkType === undefined) ctx.unknowns.push(unknownOf('network_type', 'network', id))
   let physicalNetwork: string | undefined
   if (has(src, PHYSNET)) physicalNetwork = asText(pick(src, PHYSNET))
-  else if (networkType === undefined || ON_PHYSNET.has(networkType)) ctx.unknowns.push(unknownOf('physical_network', 'network', id))
+  else if (networkType === undefined || ON_PHYSNET.has(networkType))
+    ctx.unknowns.push(unknownOf('physical_network', 'network', id))
   const mtu = readInt(pick(rec, ['mtu']))
   return compact<IntentNetwork>({
     id,
@@ -192,9 +224,12 @@ function readPools(rec: Loose, id: string, ctx: ReadContext): Pool[] | undefined
   const raw = pick(rec, POOLS)
   if (raw === undefined || raw === null) return undefined
   const json = typeof raw === 'string' ? jsonInText(raw) : undefined
-  const items: unknown[] = Array.isArray(raw) ? raw
-    : Array.isArray(json) ? json
-      : typeof raw === 'string' ? raw.split(/\n|,(?=\s*[\d{[])/).filter((s) => s.trim() !== '')
+  const items: unknown[] = Array.isArray(raw)
+    ? raw
+    : Array.isArray(json)
+      ? json
+      : typeof raw === 'string'
+        ? raw.split(/\n|,(?=\s*[\d{[])/).filter((s) => s.trim() !== '')
         : [raw]
   const pools: Pool[] = []
   for (const item of items) {
@@ -245,7 +280,8 @@ export function readSubnet(rec: Loose, ctx: ReadContext): IntentSubnet | undefin
 type FixedIp = IntentPort['fixedIps'][number]
 
 function fixedIpRecords(raw: unknown): Record<string, unknown>[] {
-  if (Array.isArray(raw)) return raw.flatMap((item) => (isLoose(item) ? [item] : typeof item === 'string' ? keyValueRecords(item) : []))
+  if (Array.isArray(raw))
+    return raw.flatMap((item) => (isLoose(item) ? [item] : typeof item === 'string' ? keyValueRecords(item) : []))
   if (isLoose(raw)) return [raw]
   if (typeof raw === 'string') return keyValueRecords(raw)
   return []
@@ -254,14 +290,23 @@ function fixedIpRecords(raw: unknown): Record<string, unknown>[] {
 function readFixedIps(rec: Loose, id: string, ctx: ReadContext): FixedIp[] {
   const raw = pick(rec, FIXED_IPS)
   const records = fixedIpRecords(raw)
-  const empty = raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '') || (Array.isArray(raw) && raw.length === 0)
+  const empty =
+    raw === undefined ||
+    raw === null ||
+    (typeof raw === 'string' && raw.trim() === '') ||
+    (Array.isArray(raw) && raw.length === 0)
   if (records.length === 0 && !empty) problem(ctx, FIXED_IPS, rec, `port ${id}: cannot read the fixed IPs`)
   const ips: FixedIp[] = []
   for (const r of records) {
     const ipAddress = asText(r.ip_address)
     const subnetId = asText(r.subnet_id)
     if (ipAddress === undefined) {
-      problem(ctx, FIXED_IPS, rec, `port ${id}: a fixed IP without an address${subnetId ? ` (subnet ${subnetId})` : ''}`)
+      problem(
+        ctx,
+        FIXED_IPS,
+        rec,
+        `port ${id}: a fixed IP without an address${subnetId ? ` (subnet ${subnetId})` : ''}`,
+      )
       continue
     }
     ips.push(subnetId !== undefined ? {subnetId, ipAddress} : {ipAddress})
@@ -322,7 +367,10 @@ function addressFrom(item: unknown): {addr: string; mac?: string} | undefined {
 /** `net1=10.0.0.3, 172.24.4.5; net2=10.1.0.4` (nova list, OSC human-readable) */
 function addressesFromText(text: string, rec: Loose, id: string, ctx: ReadContext): Addresses {
   const result: Addresses = {}
-  for (const entry of text.split(/[;\n]/).map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const entry of text
+    .split(/[;\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const eq = entry.indexOf('=')
     if (eq <= 0) {
       problem(ctx, ADDRESSES, rec, `server ${id}: cannot read network addresses "${clip(entry)}"`)
@@ -350,7 +398,8 @@ function readAddressMap(map: Loose, rec: Loose, id: string, ctx: ReadContext): A
   for (const [network, list] of Object.entries(map)) {
     const items = Array.isArray(list) ? list : typeof list === 'string' ? list.split(',') : [list]
     const addrs = items.map(addressFrom).filter((a): a is {addr: string; mac?: string} => a !== undefined)
-    if (addrs.length < items.length || addrs.length === 0) problem(ctx, ADDRESSES, rec, `server ${id}: an empty address on network ${network}`)
+    if (addrs.length < items.length || addrs.length === 0)
+      problem(ctx, ADDRESSES, rec, `server ${id}: an empty address on network ${network}`)
     result[network] = addrs
   }
   return result

@@ -1,12 +1,29 @@
 // Reads one intent document, whatever its form, detected by shape:
 //   {"networks": […]} / {"network": {…}} / … / {"servers": […]}   the Neutron and Nova API bodies
 //   {…"id": …}                                                    `openstack network|subnet|port|server show -f json`
-//   [{…}, …]                                                      arrays of those, or `openstack … list [--long] -f json`
+//   [{…}, …]                                                      arrays of those, or `openstack … list [--long] -f
+// json`
 //   | Field | Value | tables, | ID | Name | … | tables             neutron/nova/openstack CLI tables (the seed's era)
 
-import type {Intent, IntentNetwork, IntentPort, IntentServer, IntentSubnet, ParseProblem, ParseResult} from '../types.js'
+import type {
+  Intent,
+  IntentNetwork,
+  IntentPort,
+  IntentServer,
+  IntentSubnet,
+  ParseProblem,
+  ParseResult,
+} from '../types.js'
 import {clip} from '../text.js'
-import {type IntentKind, type ReadContext, classify, readNetwork, readPort, readServer, readSubnet} from './normalise.js'
+import {
+  type IntentKind,
+  type ReadContext,
+  classify,
+  readNetwork,
+  readPort,
+  readServer,
+  readSubnet,
+} from './normalise.js'
 import {readTables} from './tables.js'
 import {type Loose, isLoose} from './values.js'
 
@@ -33,10 +50,18 @@ class Gathered {
   add(kind: IntentKind | undefined, rec: Loose, where: Omit<ReadContext, 'problems' | 'unknowns'>): void {
     const ctx: ReadContext = {...where, problems: this.problems, unknowns: this.unknowns}
     switch (kind) {
-      case 'network': push(this.networks, readNetwork(rec, ctx)); break
-      case 'subnet': push(this.subnets, readSubnet(rec, ctx)); break
-      case 'port': push(this.ports, readPort(rec, ctx)); break
-      case 'server': push(this.servers, readServer(rec, ctx)); break
+      case 'network':
+        push(this.networks, readNetwork(rec, ctx))
+        break
+      case 'subnet':
+        push(this.subnets, readSubnet(rec, ctx))
+        break
+      case 'port':
+        push(this.ports, readPort(rec, ctx))
+        break
+      case 'server':
+        push(this.servers, readServer(rec, ctx))
+        break
       default:
         this.problems.push({
           ...(where.line !== undefined ? {line: where.line} : {}),
@@ -49,8 +74,12 @@ class Gathered {
   result(name: string): ParseResult<Partial<Intent>> {
     return {
       value: {
-        networks: this.networks, subnets: this.subnets, ports: this.ports, servers: this.servers,
-        unknowns: [...new Set(this.unknowns)], sources: [name],
+        networks: this.networks,
+        subnets: this.subnets,
+        ports: this.ports,
+        servers: this.servers,
+        unknowns: [...new Set(this.unknowns)],
+        sources: [name],
       },
       problems: this.problems,
     }
@@ -147,13 +176,17 @@ function readJson(text: string, out: Gathered): void {
     const line = jsonErrorLine(text, error as Error)
     const lineText = line !== undefined ? text.split(/\r?\n/)[line - 1]?.trim() : undefined
     out.problems.push({
-      ...(line !== undefined ? {line} : {}), ...(lineText ? {text: clip(lineText)} : {}),
+      ...(line !== undefined ? {line} : {}),
+      ...(lineText ? {text: clip(lineText)} : {}),
       message: `not valid JSON: ${(error as Error).message}`,
     })
     return
   }
   if (depthOf(data, MAX_INTENT_DEPTH) > MAX_INTENT_DEPTH) {
-    out.problems.push({line: 1, message: `nested more than ${MAX_INTENT_DEPTH} levels deep: not an intent document, not read`})
+    out.problems.push({
+      line: 1,
+      message: `nested more than ${MAX_INTENT_DEPTH} levels deep: not an intent document, not read`,
+    })
     return
   }
   if (Array.isArray(data)) {
@@ -184,7 +217,8 @@ function readJson(text: string, out: Gathered): void {
   }
   if (!found) {
     out.problems.push({
-      line: 1, text: clip(Object.keys(data).join(', ')),
+      line: 1,
+      text: clip(Object.keys(data).join(', ')),
       message: 'not a Neutron or Nova document: no networks, subnets, ports or servers',
     })
   }
@@ -195,10 +229,15 @@ function readTableText(text: string, out: Gathered): void {
   out.problems.push(...tables.problems)
   if (!tables.sawTable) {
     const first = text.split(/\r?\n/).findIndex((l) => l.trim() !== '')
-    out.problems.push({line: first + 1, text: clip(text.split(/\r?\n/)[first].trim()), message: 'neither JSON nor a CLI table'})
+    out.problems.push({
+      line: first + 1,
+      text: clip(text.split(/\r?\n/)[first].trim()),
+      message: 'neither JSON nor a CLI table',
+    })
     return
   }
-  for (const t of tables.records) out.add(classify(t.record), t.record, {line: t.line, fieldLines: t.fieldLines, fromTable: true})
+  for (const t of tables.records)
+    out.add(classify(t.record), t.record, {line: t.line, fieldLines: t.fieldLines, fromTable: true})
 }
 
 /** Parses one intent document of any supported form; never throws. `name` is recorded as its source. */

@@ -38,7 +38,10 @@ interface Row {
 }
 
 function splitRow(trimmed: string): string[] {
-  return trimmed.slice(1, -1).split('|').map((cell) => cell.trim())
+  return trimmed
+    .slice(1, -1)
+    .split('|')
+    .map((cell) => cell.trim())
 }
 
 function isFieldValueHeader(cells: string[]): boolean {
@@ -83,12 +86,17 @@ function readFieldValue(rows: Row[], problems: ParseProblem[]): TableRecord {
   let last: string | undefined
   for (const row of rows.slice(1)) {
     if (row.cells.length !== 2) {
-      problems.push({line: row.line, text: clip(row.cells.join(' | ')), message: `expected 2 cells (field, value), found ${row.cells.length}`})
+      problems.push({
+        line: row.line,
+        text: clip(row.cells.join(' | ')),
+        message: `expected 2 cells (field, value), found ${row.cells.length}`,
+      })
       continue
     }
     const [field, value] = row.cells
     if (field === '') {
-      if (last === undefined) problems.push({line: row.line, text: clip(value), message: 'continuation row before any field'})
+      if (last === undefined)
+        problems.push({line: row.line, text: clip(value), message: 'continuation row before any field'})
       else appendCell(record, last, value)
       continue
     }
@@ -105,7 +113,11 @@ function readList(rows: Row[], problems: ParseProblem[]): TableRecord[] {
   const records: TableRecord[] = []
   for (const row of rows.slice(1)) {
     if (row.cells.length !== header.length) {
-      problems.push({line: row.line, text: clip(row.cells.join(' | ')), message: `expected ${header.length} cells as in the header, found ${row.cells.length}`})
+      problems.push({
+        line: row.line,
+        text: clip(row.cells.join(' | ')),
+        message: `expected ${header.length} cells as in the header, found ${row.cells.length}`,
+      })
       continue
     }
     const previous = records.at(-1)

@@ -50,7 +50,8 @@ export type IntReading = {kind: 'none'} | {kind: 'int'; value: number} | {kind: 
 /** An integer field: none (null/empty), an integer, or something else worth a problem. */
 export function readInt(value: unknown): IntReading {
   if (value === null || value === undefined) return {kind: 'none'}
-  if (typeof value === 'number') return Number.isInteger(value) ? {kind: 'int', value} : {kind: 'invalid', text: String(value)}
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? {kind: 'int', value} : {kind: 'invalid', text: String(value)}
   if (typeof value !== 'string') return {kind: 'invalid', text: JSON.stringify(value)}
   const trimmed = value.trim()
   if (isNoneText(trimmed)) return {kind: 'none'}

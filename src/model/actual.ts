@@ -22,8 +22,22 @@ import {parsePs} from '../parsers/ps.js'
 import type {Capture, Snapshot} from '../snapshot/read.js'
 import {isSpecId, type Role, type SourceId, sourceOf, SPEC_BY_ID, type SpecId} from '../specs.js'
 import type {
-  DataProblem, DhcpHostEntry, DhcpLease, DhcpOptEntry, DnsmasqProcess, Flow, LinkDevice, LinuxBridge, NetnsEntry,
-  OvsBridge, OvsConfig, OvsInterface, OvsPort, ParseProblem, ParseResult, VmDomain,
+  DataProblem,
+  DhcpHostEntry,
+  DhcpLease,
+  DhcpOptEntry,
+  DnsmasqProcess,
+  Flow,
+  LinkDevice,
+  LinuxBridge,
+  NetnsEntry,
+  OvsBridge,
+  OvsConfig,
+  OvsInterface,
+  OvsPort,
+  ParseProblem,
+  ParseResult,
+  VmDomain,
 } from '../types.js'
 
 /** Where a fact came from: enough to show the operator the line. */
@@ -119,12 +133,28 @@ class HostBuilder {
   readonly problems: DataProblem[] = []
   readonly host: HostModel
 
-  constructor(readonly snapshot: Snapshot, name: string) {
+  constructor(
+    readonly snapshot: Snapshot,
+    name: string,
+  ) {
     const record = snapshot.hosts.find((h) => h.name === name)!
     this.host = {
-      name, roles: record.roles ?? [], address: record.address, status: record.status ?? 'complete',
-      ovs: {bridges: []}, ofports: new Map(), flows: new Map(), devices: new Map(), namespaces: [], routes: [], linuxBridges: [], dnsmasq: [],
-      dhcp: new Map(), vms: [], config: {}, captures: new Map(),
+      name,
+      roles: record.roles ?? [],
+      address: record.address,
+      status: record.status ?? 'complete',
+      ovs: {bridges: []},
+      ofports: new Map(),
+      flows: new Map(),
+      devices: new Map(),
+      namespaces: [],
+      routes: [],
+      linuxBridges: [],
+      dnsmasq: [],
+      dhcp: new Map(),
+      vms: [],
+      config: {},
+      captures: new Map(),
     }
     for (const capture of snapshot.captures) if (capture.host === name) this.record(capture, initialState(capture))
   }
@@ -135,11 +165,18 @@ class HostBuilder {
     const id = statusKey(capture.spec, capture.key)
     const have = this.host.captures.get(id)
     if (have && have.file !== capture.record.file && usable(have)) return
-    this.host.captures.set(id, {spec: capture.spec, ...(capture.key === undefined ? {} : {key: capture.key}), ...state,
-      ...(typeof capture.record.file === 'string' ? {file: capture.record.file} : {})})
+    this.host.captures.set(id, {
+      spec: capture.spec,
+      ...(capture.key === undefined ? {} : {key: capture.key}),
+      ...state,
+      ...(typeof capture.record.file === 'string' ? {file: capture.record.file} : {}),
+    })
   }
 
-  /** After parsing: a complete capture whose parser met problems has `problems`, or is `unparseable` if nothing was read. */
+  /**
+   * After parsing: a complete capture whose parser met problems has `problems`, or is `unparseable` if nothing was
+   * read.
+   */
   parsed(capture: Capture, value: unknown, problems: readonly ParseProblem[]): void {
     if (!isSpecId(capture.spec)) return
     const status = this.host.captures.get(statusKey(capture.spec, capture.key))
@@ -161,8 +198,11 @@ class HostBuilder {
     if (record.error || (record.exitCode !== 0 && record.exitCode !== undefined)) {
       if (!optional) {
         const reason = record.error ?? `exit code ${record.exitCode}`
-        this.problems.push({...where, kind: record.exitCode === null ? 'unreachable' : 'command-failed',
-          message: `${record.argv.join(' ')}: ${reason}`})
+        this.problems.push({
+          ...where,
+          kind: record.exitCode === null ? 'unreachable' : 'command-failed',
+          message: `${record.argv.join(' ')}: ${reason}`,
+        })
       }
       return undefined
     }
@@ -184,13 +224,25 @@ class HostBuilder {
     } catch (error) {
       // A parser must not throw; if one does, the capture is lost but the analysis goes on.
       const message = `parser failed: ${(error as Error).message}`
-      this.problems.push({host: capture.host, spec: sourceOf(capture.spec), file: capture.record.file, kind: 'parse', message})
+      this.problems.push({
+        host: capture.host,
+        spec: sourceOf(capture.spec),
+        file: capture.record.file,
+        kind: 'parse',
+        message,
+      })
       this.parsed(capture, undefined, [{message}])
       return undefined
     }
     this.parsed(capture, result.value, result.problems)
     for (const p of result.problems) {
-      this.problems.push({...p, host: capture.host, spec: sourceOf(capture.spec), file: capture.record.file, kind: 'parse'})
+      this.problems.push({
+        ...p,
+        host: capture.host,
+        spec: sourceOf(capture.spec),
+        file: capture.record.file,
+        kind: 'parse',
+      })
     }
     return result.value
   }
@@ -222,7 +274,8 @@ class HostBuilder {
     let fromJson: OvsConfig | undefined
     if (bridge && port && iface) {
       const result = buildOvsConfig({openVswitch, bridge: bridge.value, port: port.value, iface: iface.value})
-      for (const p of result.problems) this.problems.push({...p, host: this.host.name, spec: 'ovs_vsctl_list_bridge', kind: 'parse'})
+      for (const p of result.problems)
+        this.problems.push({...p, host: this.host.name, spec: 'ovs_vsctl_list_bridge', kind: 'parse'})
       fromJson = result.value
       const source = (c: Capture) => ({spec: sourceOf(c.spec), file: c.record.file})
       fromJson.sources = {bridge: source(bridge.capture), port: source(port.capture), interface: source(iface.capture)}
@@ -237,7 +290,8 @@ class HostBuilder {
     if (fromJson && show && !fromJson.ovsVersion) fromJson.ovsVersion = show.ovsVersion
     for (const br of this.host.ovs.bridges) {
       const ports = new Map<string, number>()
-      for (const p of br.ports) for (const i of p.interfaces) if (i.ofport !== undefined && i.ofport >= 0) ports.set(i.name, i.ofport)
+      for (const p of br.ports)
+        for (const i of p.interfaces) if (i.ofport !== undefined && i.ofport >= 0) ports.set(i.name, i.ofport)
       this.host.ofports.set(br.name, ports)
     }
     for (const capture of this.captures('ovs_ofctl_show')) {
@@ -274,8 +328,10 @@ class HostBuilder {
     }
     merge('', this.one('ip_link', parseIpLink)?.value, this.one('ip_addr', parseIpAddr)?.value)
     const byNs = new Map<string, {links?: LinkDevice[]; addrs?: LinkDevice[]}>()
-    for (const c of this.captures('netns_ip_link')) if (c.key) byNs.set(c.key, {...byNs.get(c.key), links: this.parse(c, parseIpLink)})
-    for (const c of this.captures('netns_ip_addr')) if (c.key) byNs.set(c.key, {...byNs.get(c.key), addrs: this.parse(c, parseIpAddr)})
+    for (const c of this.captures('netns_ip_link'))
+      if (c.key) byNs.set(c.key, {...byNs.get(c.key), links: this.parse(c, parseIpLink)})
+    for (const c of this.captures('netns_ip_addr'))
+      if (c.key) byNs.set(c.key, {...byNs.get(c.key), addrs: this.parse(c, parseIpAddr)})
     for (const [ns, v] of byNs) merge(ns, v.links, v.addrs)
     const ns = this.one('ip_netns', parseIpNetns)
     if (ns) this.host.namespaces = ns.value
@@ -288,7 +344,15 @@ class HostBuilder {
       if (dev) dev.peerIfindex ??= stats.peerIfindex
       else {
         const root = this.host.devices.get('') ?? []
-        root.push({ifindex: -1, name: c.key, kind: 'veth', flags: [], adminUp: true, peerIfindex: stats.peerIfindex, addresses: []})
+        root.push({
+          ifindex: -1,
+          name: c.key,
+          kind: 'veth',
+          flags: [],
+          adminUp: true,
+          peerIfindex: stats.peerIfindex,
+          addresses: [],
+        })
         this.host.devices.set('', root)
       }
     }
@@ -319,7 +383,9 @@ class HostBuilder {
     // Without brctl/bridge captures, the `master` attribute of ip link still tells membership.
     if (!brctl && !blink && this.host.devices.has('')) {
       const root = this.host.devices.get('')!
-      const bridges = root.filter((d) => d.kind === 'bridge').map((d) => ({name: d.name, interfaces: root.filter((m) => m.master === d.name).map((m) => m.name)}))
+      const bridges = root
+        .filter((d) => d.kind === 'bridge')
+        .map((d) => ({name: d.name, interfaces: root.filter((m) => m.master === d.name).map((m) => m.name)}))
       if (root.some((d) => d.kind !== undefined)) this.host.linuxBridges = bridges
     }
   }
@@ -346,9 +412,14 @@ class HostBuilder {
           this.host.config.bridgeMappings = {...this.host.config.bridgeMappings, ...mappings.value}
           this.host.config.evidence = this.evidence(capture)
         }
-        if (Object.keys(ranges.value).length) this.host.config.vlanRanges = {...this.host.config.vlanRanges, ...ranges.value}
+        if (Object.keys(ranges.value).length)
+          this.host.config.vlanRanges = {...this.host.config.vlanRanges, ...ranges.value}
         if (Object.keys(tunnel.value).length) {
-          this.host.config.tunnel = {...this.host.config.tunnel, ...tunnel.value, evidence: this.host.config.tunnel?.evidence ?? this.evidence(capture)}
+          this.host.config.tunnel = {
+            ...this.host.config.tunnel,
+            ...tunnel.value,
+            evidence: this.host.config.tunnel?.evidence ?? this.evidence(capture),
+          }
         }
       }
     }
@@ -428,7 +499,12 @@ export function buildActualModel(snapshot: Snapshot): ActualModel {
   const hosts: HostModel[] = []
   for (const record of snapshot.hosts) {
     if (record.status === 'unreachable') {
-      problems.push({host: record.name, spec: 'ssh', kind: 'unreachable', message: record.error ?? 'host could not be reached'})
+      problems.push({
+        host: record.name,
+        spec: 'ssh',
+        kind: 'unreachable',
+        message: record.error ?? 'host could not be reached',
+      })
     }
     problems.push(...incompleteCaptures(snapshot.captures.filter((c) => c.host === record.name)))
     const builder = new HostBuilder(snapshot, record.name)
@@ -450,7 +526,9 @@ export type Need = SpecId | {spec: SpecId; key?: string} | {anyOf: readonly Need
 export type Strictness = 'usable' | 'complete'
 
 /** The Open vSwitch configuration: `ovs-vsctl show`, or the three OVSDB tables together. */
-export const OVS_NEED: Need = {anyOf: ['ovs_vsctl_show', {allOf: ['ovs_vsctl_list_bridge', 'ovs_vsctl_list_port', 'ovs_vsctl_list_interface']}]}
+export const OVS_NEED: Need = {
+  anyOf: ['ovs_vsctl_show', {allOf: ['ovs_vsctl_list_bridge', 'ovs_vsctl_list_port', 'ovs_vsctl_list_interface']}],
+}
 /** The devices of the root namespace. */
 export const DEVICES_NEED: Need = {anyOf: ['ip_link', 'ip_addr']}
 /** Linux bridge membership: brctl, bridge link, or the `master` of `ip -d link`. */
@@ -466,8 +544,11 @@ export function captureOf(host: HostModel, spec: SpecId, key?: string): CaptureS
   const exact = host.captures.get(statusKey(spec, key))
   if (exact || key !== undefined) return exact ?? {spec, key, state: 'missing', reason: 'not in the snapshot'}
   const keyed = [...host.captures.values()].filter((c) => c.spec === spec)
-  return keyed.find((c) => usable(c, 'complete')) ?? keyed.find((c) => usable(c)) ?? keyed[0] ??
-    {spec, state: 'missing', reason: 'not in the snapshot'}
+  return (
+    keyed.find((c) => usable(c, 'complete')) ??
+    keyed.find((c) => usable(c)) ??
+    keyed[0] ?? {spec, state: 'missing', reason: 'not in the snapshot'}
+  )
 }
 
 /** The captures behind a need that are not there (or not complete enough); empty when the need is met. For anyOf,
@@ -540,10 +621,14 @@ export function vethPeer(host: HostModel, ref: DeviceRef): DeviceRef | undefined
   } else where = [ref.netns]
   const candidates: DeviceRef[] = []
   for (const ns of where) {
-    for (const d of host.devices.get(ns) ?? []) if (d.ifindex === device.peerIfindex && d !== device) candidates.push({netns: ns, device: d})
+    for (const d of host.devices.get(ns) ?? [])
+      if (d.ifindex === device.peerIfindex && d !== device) candidates.push({netns: ns, device: d})
   }
   // Prefer a device that points back at us (ifindexes repeat across namespaces).
-  return candidates.find((c) => c.device.peerIfindex === device.ifindex || c.device.peerName === device.name) ?? candidates[0]
+  return (
+    candidates.find((c) => c.device.peerIfindex === device.ifindex || c.device.peerName === device.name) ??
+    candidates[0]
+  )
 }
 
 /** A device that names this one as its peer (the seed's `ethtool -S int-br-eth2` knows phy-br-eth2; not vice versa). */
@@ -551,8 +636,13 @@ function reversePeer(host: HostModel, ref: DeviceRef): DeviceRef | undefined {
   if (ref.device.ifindex < 0) return undefined
   for (const [ns, list] of host.devices) {
     if (ns !== ref.netns && ref.netns !== '' && ns !== '') continue
-    const d = list.find((x) => x !== ref.device && (x.peerName === ref.device.name && ns === ref.netns ||
-      x.peerIfindex === ref.device.ifindex && (ns === ref.netns ? x.peerNetnsId === undefined && x.peerNetns === undefined : true)))
+    const d = list.find(
+      (x) =>
+        x !== ref.device &&
+        ((x.peerName === ref.device.name && ns === ref.netns) ||
+          (x.peerIfindex === ref.device.ifindex &&
+            (ns === ref.netns ? x.peerNetnsId === undefined && x.peerNetns === undefined : true))),
+    )
     if (d) return {netns: ns, device: d}
   }
   return undefined
@@ -561,14 +651,20 @@ function reversePeer(host: HostModel, ref: DeviceRef): DeviceRef | undefined {
 /** Does this dnsmasq serve the network: by its NEUTRON_NETWORK_ID, its qdhcp namespace, or its files under
  * /var/lib/neutron/dhcp/<network id>/? */
 export function dnsmasqServes(d: DnsmasqInstance, networkId: string): boolean {
-  return d.networkId === networkId || d.netns === `qdhcp-${networkId}` ||
+  return (
+    d.networkId === networkId ||
+    d.netns === `qdhcp-${networkId}` ||
     [d.hostsFile, d.pidFile, d.optsFile].some((f) => f?.includes(`/${networkId}/`))
+  )
 }
 
 /** Does the host show that it serves DHCP for the network: its files, its qdhcp namespace or a dnsmasq for it? */
 export function showsDhcpFor(host: HostModel, networkId: string): boolean {
-  return host.dhcp.has(networkId) || Boolean(host.namespaces?.some((n) => n.name === `qdhcp-${networkId}`)) ||
+  return (
+    host.dhcp.has(networkId) ||
+    Boolean(host.namespaces?.some((n) => n.name === `qdhcp-${networkId}`)) ||
     host.dnsmasq.some((d) => dnsmasqServes(d, networkId))
+  )
 }
 
 export function linuxBridgeOf(host: HostModel, device: string): LinuxBridge | undefined {

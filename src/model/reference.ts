@@ -1,5 +1,6 @@
 // The reference model: what each host should have, from Neutron's intent and the agents' conventions
-// (shared/reference/neutron-wiring.md). Without intent, what can be inferred from the hosts themselves is used, marked 'inferred'.
+// (shared/reference/neutron-wiring.md). Without intent, what can be inferred from the hosts themselves is used, marked
+// 'inferred'.
 
 import type {Intent, OvsInterface} from '../types.js'
 import {type ActualModel, type HostModel, findDevice, isVif} from './actual.js'
@@ -83,16 +84,28 @@ function fromIntent(intent: Intent): ReferenceModel {
   const dhcpNets = new Set(intent.subnets.filter((s) => s.enableDhcp !== false).map((s) => s.networkId))
   for (const n of intent.networks) {
     networks.set(n.id, {
-      id: n.id, name: n.name, type: n.networkType, physnet: n.physicalNetwork, segmentationId: n.segmentationId, mtu: n.mtu,
-      dhcp: intent.subnets.length ? dhcpNets.has(n.id) : undefined, source: 'intent',
+      id: n.id,
+      name: n.name,
+      type: n.networkType,
+      physnet: n.physicalNetwork,
+      segmentationId: n.segmentationId,
+      mtu: n.mtu,
+      dhcp: intent.subnets.length ? dhcpNets.has(n.id) : undefined,
+      source: 'intent',
     })
   }
   const ports: PortView[] = intent.ports.map((p) => {
     const owner = p.deviceOwner
     const server = intent.servers.find((s) => s.id === p.deviceId)
     return {
-      id: p.id, short: shortId(p.id), networkId: p.networkId, mac: p.macAddress?.toLowerCase(),
-      ips: p.fixedIps.map((f) => f.ipAddress), owner, host: p.bindingHost || undefined, deviceId: p.deviceId,
+      id: p.id,
+      short: shortId(p.id),
+      networkId: p.networkId,
+      mac: p.macAddress?.toLowerCase(),
+      ips: p.fixedIps.map((f) => f.ipAddress),
+      owner,
+      host: p.bindingHost || undefined,
+      deviceId: p.deviceId,
       vmName: server?.name,
       plug: owner === 'network:dhcp' ? 'dhcp' : plugFromVif(p.vifDetails, p.vifType),
       active: p.status === undefined ? undefined : p.status === 'ACTIVE' && p.adminStateUp !== false,
@@ -105,12 +118,28 @@ function fromIntent(intent: Intent): ReferenceModel {
       for (const a of addrs) {
         if (!a.mac || ports.some((p) => p.mac === a.mac!.toLowerCase())) continue
         const net = intent.networks.find((n) => n.name === netName)
-        ports.push({id: '', short: '', networkId: net?.id, mac: a.mac.toLowerCase(), ips: [a.addr], owner: 'compute:nova',
-          host: s.host, deviceId: s.id, vmName: s.name, plug: 'unknown', source: 'intent'})
+        ports.push({
+          id: '',
+          short: '',
+          networkId: net?.id,
+          mac: a.mac.toLowerCase(),
+          ips: [a.addr],
+          owner: 'compute:nova',
+          host: s.host,
+          deviceId: s.id,
+          vmName: s.name,
+          plug: 'unknown',
+          source: 'intent',
+        })
       }
     }
   }
-  return {networks, ports, intentKnown: intent.networks.length > 0 || intent.ports.length > 0, unknowns: [...intent.unknowns]}
+  return {
+    networks,
+    ports,
+    intentKnown: intent.networks.length > 0 || intent.ports.length > 0,
+    unknowns: [...intent.unknowns],
+  }
 }
 
 const QDHCP = /^qdhcp-([0-9a-f-]{36})$/
@@ -170,7 +199,8 @@ function inferFromHosts(ref: ReferenceModel, actual: ActualModel): void {
             if (n.source === 'inferred') {
               n.type ??= oc.network_type
               if (oc.physical_network && oc.physical_network !== 'None') n.physnet ??= oc.physical_network
-              if (oc.segmentation_id && /^\d+$/.test(oc.segmentation_id)) n.segmentationId ??= Number(oc.segmentation_id)
+              if (oc.segmentation_id && /^\d+$/.test(oc.segmentation_id))
+                n.segmentationId ??= Number(oc.segmentation_id)
             }
           }
         }
@@ -183,10 +213,25 @@ function inferFromHosts(ref: ReferenceModel, actual: ActualModel): void {
         const m = dev ? PREFIXED.exec(dev) : undefined
         const id = nic.virtualPort?.interfaceId ?? (m ? m[2] : '')
         if (!id && !nic.mac) continue
-        addPort({id, short: shortId(id), mac: nic.mac?.toLowerCase(), ips: [], host: host.name, deviceId: vm.domain.uuid,
-          vmName: vm.domain.novaName ?? vm.domain.name, owner: 'compute:nova',
-          plug: nic.type === 'vhostuser' ? 'vhostuser' : nic.virtualPort ? 'native' : nic.sourceBridge?.startsWith('qbr') ? 'hybrid' : 'unknown',
-          source: 'inferred'})
+        addPort({
+          id,
+          short: shortId(id),
+          mac: nic.mac?.toLowerCase(),
+          ips: [],
+          host: host.name,
+          deviceId: vm.domain.uuid,
+          vmName: vm.domain.novaName ?? vm.domain.name,
+          owner: 'compute:nova',
+          plug:
+            nic.type === 'vhostuser'
+              ? 'vhostuser'
+              : nic.virtualPort
+                ? 'native'
+                : nic.sourceBridge?.startsWith('qbr')
+                  ? 'hybrid'
+                  : 'unknown',
+          source: 'inferred',
+        })
       }
     }
   }
@@ -204,7 +249,11 @@ function inferFromHosts(ref: ReferenceModel, actual: ActualModel): void {
   }
 }
 
-function portFromIface(host: HostModel, iface: OvsInterface, otherConfig: Record<string, string>): PortView | undefined {
+function portFromIface(
+  host: HostModel,
+  iface: OvsInterface,
+  otherConfig: Record<string, string>,
+): PortView | undefined {
   const ids = iface.externalIds
   const m = PREFIXED.exec(iface.name)
   const inNs = findDevice(host, iface.name)
@@ -212,23 +261,43 @@ function portFromIface(host: HostModel, iface: OvsInterface, otherConfig: Record
   if (isVif(iface)) {
     const id = ids['iface-id']
     const dhcp = iface.type === 'internal' || Boolean(qdhcp)
-    return {id, short: shortId(id), mac: ids['attached-mac'].toLowerCase(), ips: [], host: host.name,
-      deviceId: ids['vm-uuid'] ?? ids['vm-id'], networkId: otherConfig.net_uuid ?? qdhcp?.[1],
+    return {
+      id,
+      short: shortId(id),
+      mac: ids['attached-mac'].toLowerCase(),
+      ips: [],
+      host: host.name,
+      deviceId: ids['vm-uuid'] ?? ids['vm-id'],
+      networkId: otherConfig.net_uuid ?? qdhcp?.[1],
       owner: dhcp ? 'network:dhcp' : 'compute:nova',
-      plug: dhcp ? 'dhcp' : m?.[1] === 'qvo' ? 'hybrid' : m?.[1] === 'vhu' ? 'vhostuser' : 'native', source: 'inferred'}
+      plug: dhcp ? 'dhcp' : m?.[1] === 'qvo' ? 'hybrid' : m?.[1] === 'vhu' ? 'vhostuser' : 'native',
+      source: 'inferred',
+    }
   }
   if (!m) return undefined
   // No external_ids (the seed's `ovs-vsctl show`): fall back on the naming convention.
   if (m[1] === 'tap' && (iface.type === 'internal' || qdhcp)) {
-    return {id: m[2], short: m[2], ips: [], host: host.name, networkId: qdhcp?.[1], owner: 'network:dhcp', plug: 'dhcp',
-      mac: inNs?.device.mac?.toLowerCase(), source: 'inferred'}
+    return {
+      id: m[2],
+      short: m[2],
+      ips: [],
+      host: host.name,
+      networkId: qdhcp?.[1],
+      owner: 'network:dhcp',
+      plug: 'dhcp',
+      mac: inNs?.device.mac?.toLowerCase(),
+      source: 'inferred',
+    }
   }
-  if (m[1] === 'qvo') return {id: m[2], short: m[2], ips: [], host: host.name, owner: 'compute:nova', plug: 'hybrid', source: 'inferred'}
+  if (m[1] === 'qvo')
+    return {id: m[2], short: m[2], ips: [], host: host.name, owner: 'compute:nova', plug: 'hybrid', source: 'inferred'}
   return undefined
 }
 
 export function buildReferenceModel(actual: ActualModel, intent?: Intent): ReferenceModel {
-  const ref: ReferenceModel = intent ? fromIntent(intent) : {networks: new Map(), ports: [], intentKnown: false, unknowns: []}
+  const ref: ReferenceModel = intent
+    ? fromIntent(intent)
+    : {networks: new Map(), ports: [], intentKnown: false, unknowns: []}
   inferFromHosts(ref, actual)
   for (const n of ref.networks.values()) {
     if (n.segmentationId === undefined && (n.type === undefined || n.type === 'vlan')) {
@@ -236,6 +305,9 @@ export function buildReferenceModel(actual: ActualModel, intent?: Intent): Refer
       if (!ref.unknowns.includes(what)) ref.unknowns.push(what)
     }
   }
-  if (!ref.intentKnown) ref.unknowns.push('Neutron intent (no intent/ folder or --intent): expectations inferred from the hosts, faults only where the hosts contradict themselves')
+  if (!ref.intentKnown)
+    ref.unknowns.push(
+      'Neutron intent (no intent/ folder or --intent): expectations inferred from the hosts, faults only where the hosts contradict themselves',
+    )
   return ref
 }

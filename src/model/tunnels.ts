@@ -71,8 +71,16 @@ export function tunnelPorts(host: HostModel): TunnelPort[] {
 
 function tunnelPortOf(host: HostModel, bridge: OvsBridge, iface: OvsInterface): TunnelPort {
   const ofport = iface.ofport ?? host.ofports.get(bridge.name)?.get(iface.name)
-  return {host: host.name, bridge: bridge.name, name: iface.name, type: iface.type as TunnelType, ofport: ofport !== undefined && ofport >= 0 ? ofport : undefined,
-    remoteIp: unquote(iface.options.remote_ip), localIp: unquote(iface.options.local_ip), options: iface.options}
+  return {
+    host: host.name,
+    bridge: bridge.name,
+    name: iface.name,
+    type: iface.type as TunnelType,
+    ofport: ofport !== undefined && ofport >= 0 ? ofport : undefined,
+    remoteIp: unquote(iface.options.remote_ip),
+    localIp: unquote(iface.options.local_ip),
+    options: iface.options,
+  }
 }
 
 function unquote(v: string | undefined): string | undefined {
@@ -88,8 +96,16 @@ export function endpointOf(host: HostModel): Endpoint | undefined {
   const t = host.config.tunnel
   const types = (t?.tunnelTypes ?? []).filter(isTunnelType)
   if (!t || (!t.localIp && types.length === 0)) return undefined
-  const ep: Endpoint = {host: host.name, localIp: t.localIp, types, l2Population: t.l2Population ?? false, arpResponder: t.arpResponder ?? false,
-    tunnelBridge: t.tunnelBridge ?? 'br-tun', underlay: [], evidence: t.evidence}
+  const ep: Endpoint = {
+    host: host.name,
+    localIp: t.localIp,
+    types,
+    l2Population: t.l2Population ?? false,
+    arpResponder: t.arpResponder ?? false,
+    tunnelBridge: t.tunnelBridge ?? 'br-tun',
+    underlay: [],
+    evidence: t.evidence,
+  }
   if (!t.localIp) return ep
   ep.holder = deviceHolding(host, t.localIp)
   if (!ep.holder) return ep
@@ -131,7 +147,8 @@ export function tunnelMesh(model: ActualModel): TunnelLink[] {
   return ports.map((port) => {
     const peer = port.remoteIp ? hostOfEndpoint(model, port.remoteIp) : undefined
     const mine = model.hosts.find((h) => h.name === port.host)?.config.tunnel?.localIp
-    const back = peer && mine ? ports.find((p) => p.host === peer.name && p.type === port.type && p.remoteIp === mine) : undefined
+    const back =
+      peer && mine ? ports.find((p) => p.host === peer.name && p.type === port.type && p.remoteIp === mine) : undefined
     return {port, peer, back}
   })
 }

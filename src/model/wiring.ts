@@ -20,8 +20,14 @@ export function ovsPortOf(host: HostModel, port: PortView): OvsPortRef | undefin
     }
   }
   if (!port.short) return undefined
-  const names = port.plug === 'hybrid' ? [devicesOf(port).qvo] : port.plug === 'vhostuser' ? [`vhu${port.short}`]
-    : port.plug === 'unknown' ? [devicesOf(port).qvo, devicesOf(port).tap] : [devicesOf(port).tap]
+  const names =
+    port.plug === 'hybrid'
+      ? [devicesOf(port).qvo]
+      : port.plug === 'vhostuser'
+        ? [`vhu${port.short}`]
+        : port.plug === 'unknown'
+          ? [devicesOf(port).qvo, devicesOf(port).tap]
+          : [devicesOf(port).tap]
   for (const name of names) {
     const ref = findOvsInterface(host, name)
     if (ref) return ref
@@ -161,16 +167,22 @@ export interface LocalVlan {
 
 /** The local VLAN of a network on a host, decided from the flows first (they carry the segment), then the tags. */
 export function localVlanOf(host: HostModel, net: NetworkView, ports: PortView[]): LocalVlan {
-  const placed = ports.filter((p) => p.networkId === net.id).map((port) => ({port, ovs: ovsPortOf(host, port)}))
+  const placed = ports
+    .filter((p) => p.networkId === net.id)
+    .map((port) => ({port, ovs: ovsPortOf(host, port)}))
     .filter((x): x is {port: PortView; ovs: OvsPortRef} => Boolean(x.ovs && x.ovs.bridge.name === INTEGRATION_BRIDGE))
   const link = physLinkFor(host, net)
-  const seg = net.type === 'flat' ? 'untagged' : net.segmentationId ?? undefined
+  const seg = net.type === 'flat' ? 'untagged' : (net.segmentationId ?? undefined)
   if (link && seg !== undefined) {
-    const ingress = translations(host, INTEGRATION_BRIDGE, link.intPort).filter((t) => t.from === seg && typeof t.to === 'number')
+    const ingress = translations(host, INTEGRATION_BRIDGE, link.intPort).filter(
+      (t) => t.from === seg && typeof t.to === 'number',
+    )
     const vids = new Set(ingress.map((t) => t.to as number))
     if (vids.size === 1) return {vlan: [...vids][0], from: 'ingress-flow', ports: placed, link}
     const want = net.type === 'flat' ? 'pop' : seg
-    const egress = translations(host, link.bridge, link.phyPort).filter((t) => t.to === want && typeof t.from === 'number')
+    const egress = translations(host, link.bridge, link.phyPort).filter(
+      (t) => t.to === want && typeof t.from === 'number',
+    )
     const evids = new Set(egress.map((t) => t.from as number))
     if (evids.size === 1) return {vlan: [...evids][0], from: 'egress-flow', ports: placed, link}
   }
@@ -185,7 +197,8 @@ export function localVlanOf(host: HostModel, net: NetworkView, ports: PortView[]
   }
   for (const {ovs} of placed) {
     const tag = Number(ovs.port.otherConfig.tag)
-    if (Number.isInteger(tag) && tag > 0 && tag < DEAD_VLAN) return {vlan: tag, from: 'other_config', ports: placed, link}
+    if (Number.isInteger(tag) && tag > 0 && tag < DEAD_VLAN)
+      return {vlan: tag, from: 'other_config', ports: placed, link}
   }
   return {from: 'unknown', ports: placed, link}
 }

@@ -219,7 +219,10 @@ export function parseLearn(text: string): LearnSpec | undefined {
   const args = splitTopLevel(text, ',')
   if (!args) return undefined
   const spec: LearnSpec = {options: {}, matches: [], actions: []}
-  const numbers: Record<string, 'table' | 'priority' | 'idleTimeout' | 'hardTimeout' | 'finIdleTimeout' | 'finHardTimeout'> = {
+  const numbers: Record<
+    string,
+    'table' | 'priority' | 'idleTimeout' | 'hardTimeout' | 'finIdleTimeout' | 'finHardTimeout'
+  > = {
     table: 'table',
     priority: 'priority',
     idle_timeout: 'idleTimeout',
@@ -309,7 +312,12 @@ export function canonicalActions(actions: FlowAction[]): FlowAction[] {
   actions.forEach((action, i) => {
     const next = actions[i + 1]
     if (action.type === 'push_vlan' && action.ethertype === 0x8100 && next?.type === 'set_vlan_vid') return
-    if (action.type === 'resubmit' && action.port === undefined && action.table !== undefined && i === actions.length - 1) {
+    if (
+      action.type === 'resubmit' &&
+      action.port === undefined &&
+      action.table !== undefined &&
+      i === actions.length - 1
+    ) {
       out.push({type: 'goto_table', table: action.table})
       return
     }

@@ -23,8 +23,14 @@ export interface FieldInfo {
   storedIn?: string
 }
 
-const field = (name: string, bits: number, kind: FieldKind, aliases: string[], nxm: string[], storedIn?: string): FieldInfo =>
-  storedIn === undefined ? {name, bits, kind, aliases, nxm} : {name, bits, kind, aliases, nxm, storedIn}
+const field = (
+  name: string,
+  bits: number,
+  kind: FieldKind,
+  aliases: string[],
+  nxm: string[],
+  storedIn?: string,
+): FieldInfo => (storedIn === undefined ? {name, bits, kind, aliases, nxm} : {name, bits, kind, aliases, nxm, storedIn})
 
 export const FIELDS: readonly FieldInfo[] = [
   field('in_port', 32, 'int', ['in_port_oxm'], ['NXM_OF_IN_PORT', 'OXM_OF_IN_PORT']),
@@ -45,14 +51,36 @@ export const FIELDS: readonly FieldInfo[] = [
   field('nw_ecn', 2, 'int', ['ip_ecn'], ['NXM_NX_IP_ECN', 'OXM_OF_IP_ECN']),
   field('nw_ttl', 8, 'int', ['ip_ttl'], ['NXM_NX_IP_TTL']),
   field('nw_frag', 8, 'frag', ['ip_frag'], ['NXM_NX_IP_FRAG']),
-  field('tp_src', 16, 'int', ['tcp_src', 'udp_src', 'sctp_src'],
-    ['NXM_OF_TCP_SRC', 'NXM_OF_UDP_SRC', 'OXM_OF_TCP_SRC', 'OXM_OF_UDP_SRC', 'OXM_OF_SCTP_SRC']),
-  field('tp_dst', 16, 'int', ['tcp_dst', 'udp_dst', 'sctp_dst'],
-    ['NXM_OF_TCP_DST', 'NXM_OF_UDP_DST', 'OXM_OF_TCP_DST', 'OXM_OF_UDP_DST', 'OXM_OF_SCTP_DST']),
-  field('icmp_type', 8, 'int', ['icmpv4_type', 'icmpv6_type'],
-    ['NXM_OF_ICMP_TYPE', 'NXM_NX_ICMPV6_TYPE', 'OXM_OF_ICMPV4_TYPE', 'OXM_OF_ICMPV6_TYPE'], 'tp_src'),
-  field('icmp_code', 8, 'int', ['icmpv4_code', 'icmpv6_code'],
-    ['NXM_OF_ICMP_CODE', 'NXM_NX_ICMPV6_CODE', 'OXM_OF_ICMPV4_CODE', 'OXM_OF_ICMPV6_CODE'], 'tp_dst'),
+  field(
+    'tp_src',
+    16,
+    'int',
+    ['tcp_src', 'udp_src', 'sctp_src'],
+    ['NXM_OF_TCP_SRC', 'NXM_OF_UDP_SRC', 'OXM_OF_TCP_SRC', 'OXM_OF_UDP_SRC', 'OXM_OF_SCTP_SRC'],
+  ),
+  field(
+    'tp_dst',
+    16,
+    'int',
+    ['tcp_dst', 'udp_dst', 'sctp_dst'],
+    ['NXM_OF_TCP_DST', 'NXM_OF_UDP_DST', 'OXM_OF_TCP_DST', 'OXM_OF_UDP_DST', 'OXM_OF_SCTP_DST'],
+  ),
+  field(
+    'icmp_type',
+    8,
+    'int',
+    ['icmpv4_type', 'icmpv6_type'],
+    ['NXM_OF_ICMP_TYPE', 'NXM_NX_ICMPV6_TYPE', 'OXM_OF_ICMPV4_TYPE', 'OXM_OF_ICMPV6_TYPE'],
+    'tp_src',
+  ),
+  field(
+    'icmp_code',
+    8,
+    'int',
+    ['icmpv4_code', 'icmpv6_code'],
+    ['NXM_OF_ICMP_CODE', 'NXM_NX_ICMPV6_CODE', 'OXM_OF_ICMPV4_CODE', 'OXM_OF_ICMPV6_CODE'],
+    'tp_dst',
+  ),
   // In OVS the ARP opcode and sender/target addresses are matched as arp_op/arp_spa/arp_tpa and live in nw_proto,
   // nw_src and nw_dst (the simulator's packet keeps both).
   field('arp_op', 16, 'int', [], ['NXM_OF_ARP_OP', 'OXM_OF_ARP_OP']),

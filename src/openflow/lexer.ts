@@ -105,8 +105,10 @@ export function splitCall(text: string): {name: string; arg?: string; paren: boo
   const n = text.length
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i)
-    if (c === 58 /* : */) return i > 0 ? {name: text.slice(0, i), arg: text.slice(i + 1), paren: false} : {name: text, paren: false}
-    if (c === 40 /* ( */ && i > 0 && text.charCodeAt(n - 1) === 41) return {name: text.slice(0, i), arg: text.slice(i + 1, -1), paren: true}
+    if (c === 58 /* : */)
+      return i > 0 ? {name: text.slice(0, i), arg: text.slice(i + 1), paren: false} : {name: text, paren: false}
+    if (c === 40 /* ( */ && i > 0 && text.charCodeAt(n - 1) === 41)
+      return {name: text.slice(0, i), arg: text.slice(i + 1, -1), paren: true}
   }
   return {name: text, paren: false}
 }
@@ -229,8 +231,19 @@ export class MatchTokens {
 
 /** JavaScript's trim() set: a character String.prototype.trim removes. */
 export function isTrimmed(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0xfeff ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  )
 }
 
 /** A non-negative decimal integer in text[from, to), or undefined; exact like Number() for the digits OVS prints. */

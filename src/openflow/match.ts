@@ -30,7 +30,8 @@ export function addMatchField(match: FlowMatch, rawKey: string, rawValue: string
     case 'in_port': {
       if (rawValue === '') return 'in_port without a value'
       const port = parsePortRef(rawValue)
-      if (typeof port === 'number' && port > MAX_OFPORT) return `in_port ${clip(rawValue, MAX_TEXT)} out of range (0–${MAX_OFPORT})`
+      if (typeof port === 'number' && port > MAX_OFPORT)
+        return `in_port ${clip(rawValue, MAX_TEXT)} out of range (0–${MAX_OFPORT})`
       match.inPort = port
       return undefined
     }
@@ -38,7 +39,8 @@ export function addMatchField(match: FlowMatch, rawKey: string, rawValue: string
       const vid = parseInteger(splitMask(rawValue).value)
       if (vid === undefined) return `bad dl_vlan '${clip(rawValue, MAX_TEXT)}'`
       if (vid === OFP10_VLAN_NONE) match.fields.vlan_tci = formatTci(UNTAGGED_TCI)
-      else if (vid > MAX_VID) return `dl_vlan ${clip(rawValue, MAX_TEXT)} out of range (0–${MAX_VID}, or 0xffff for untagged)`
+      else if (vid > MAX_VID)
+        return `dl_vlan ${clip(rawValue, MAX_TEXT)} out of range (0–${MAX_VID}, or 0xffff for untagged)`
       else match.fields.dl_vlan = {value: String(vid)}
       return undefined
     }
@@ -55,7 +57,8 @@ export function addMatchField(match: FlowMatch, rawKey: string, rawValue: string
       const tci = vlanFieldTci('vlan_vid', splitMask(rawValue))
       if (!tci) return `bad vlan_vid '${clip(rawValue, MAX_TEXT)}'`
       if (tci.value === 0 && tci.mask === 0x1fff) match.fields.vlan_tci = formatTci(UNTAGGED_TCI)
-      else if ((tci.value & 0x1000) !== 0 && tci.mask === 0x1fff) match.fields.dl_vlan = {value: String(tci.value & 0xfff)}
+      else if ((tci.value & 0x1000) !== 0 && tci.mask === 0x1fff)
+        match.fields.dl_vlan = {value: String(tci.value & 0xfff)}
       else match.fields.vlan_tci = formatTci(tci)
       return undefined
     }

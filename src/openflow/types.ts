@@ -27,7 +27,9 @@ export interface FlowMatch {
 export interface SubFieldRef {
   /** As written. */
   text: string
-  /** The canonical field name (`vlan_tci`, `tun_id`, `reg0`), or the name as written when it is not one neutrace knows. */
+  /**
+   * The canonical field name (`vlan_tci`, `tun_id`, `reg0`), or the name as written when it is not one neutrace knows.
+   */
   field: string
   known: boolean
   /** First bit. */

@@ -78,7 +78,7 @@ export function bigIntToIpv6(value: bigint): string {
   // Compress the longest run of zero groups, as inet_ntop does.
   let best = -1
   let bestLen = 0
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++
       continue
@@ -98,7 +98,16 @@ export function bigIntToIpv6(value: bigint): string {
 // ---------------------------------------------------------------------------------------------------------------------
 // Values and masks
 
-const CT_FLAGS: Record<string, number> = {new: 0x01, est: 0x02, rel: 0x04, rpl: 0x08, inv: 0x10, trk: 0x20, snat: 0x40, dnat: 0x80}
+const CT_FLAGS: Record<string, number> = {
+  new: 0x01,
+  est: 0x02,
+  rel: 0x04,
+  rpl: 0x08,
+  inv: 0x10,
+  trk: 0x20,
+  snat: 0x40,
+  dnat: 0x80,
+}
 
 function unquoted(text: string): string {
   const t = text.trim()
@@ -142,7 +151,10 @@ function parseCtFlags(text: string): {value: bigint; mask: bigint} | undefined {
 }
 
 /** A match's value and mask for a field; a decimal mask on an address field is a prefix length (CIDR). */
-export function parseMasked(info: Pick<FieldInfo, 'kind' | 'bits'>, masked: Masked): {value: bigint; mask: bigint} | undefined {
+export function parseMasked(
+  info: Pick<FieldInfo, 'kind' | 'bits'>,
+  masked: Masked,
+): {value: bigint; mask: bigint} | undefined {
   let valueText = masked.value
   let maskText = masked.mask
   if (maskText === undefined && valueText.includes('/')) {

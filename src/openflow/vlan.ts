@@ -32,7 +32,11 @@ function split(masked: Masked): {value?: number; mask?: number; hasMask: boolean
       value = value.slice(0, slash)
     }
   }
-  return {value: parseInteger(value.trim()), mask: mask === undefined ? undefined : parseInteger(mask.trim()), hasMask: mask !== undefined}
+  return {
+    value: parseInteger(value.trim()),
+    mask: mask === undefined ? undefined : parseInteger(mask.trim()),
+    hasMask: mask !== undefined,
+  }
 }
 
 /**

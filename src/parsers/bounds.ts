@@ -23,7 +23,11 @@ export function eachLine(text: string, problems: ParseProblem[], each: (raw: str
   text.split('\n').forEach((raw, i) => {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
     if (line.length > MAX_LINE) {
-      problems.push({line: i + 1, text: excerpt(line), message: `line of ${line.length} characters (longer than ${MAX_LINE}): not read`})
+      problems.push({
+        line: i + 1,
+        text: excerpt(line),
+        message: `line of ${line.length} characters (longer than ${MAX_LINE}): not read`,
+      })
       return
     }
     each(line, i)

@@ -21,7 +21,8 @@ export function parseBrctlShow(text: string): ParseResult<LinuxBridge[]> {
     const words = trimmed.split(/\s+/)
     if (/^\s/.test(raw)) {
       if (!current) problems.push({line, text: trimmed, message: 'interface line before any bridge'})
-      else if (words.length !== 1) problems.push({line, text: trimmed, message: 'continuation line should hold one interface'})
+      else if (words.length !== 1)
+        problems.push({line, text: trimmed, message: 'continuation line should hold one interface'})
       else current.interfaces.push(words[0])
       return
     }

@@ -27,9 +27,13 @@ function parseJson(text: string): ParseResult<BridgePort[]> {
   try {
     data = JSON.parse(text)
   } catch (error) {
-    return {value: [], problems: [{line: 1, text: text.slice(0, 200), message: `not valid JSON: ${(error as Error).message}`}]}
+    return {
+      value: [],
+      problems: [{line: 1, text: text.slice(0, 200), message: `not valid JSON: ${(error as Error).message}`}],
+    }
   }
-  if (!Array.isArray(data)) return {value: [], problems: [{line: 1, text: text.slice(0, 200), message: 'expected a JSON array'}]}
+  if (!Array.isArray(data))
+    return {value: [], problems: [{line: 1, text: text.slice(0, 200), message: 'expected a JSON array'}]}
   const ports: BridgePort[] = []
   const problems: ParseProblem[] = []
   for (const entry of data) {

@@ -1,7 +1,8 @@
 // The DHCP agent's dnsmasq, read from its argv (as ps shows it, or as the agent builds it). The agent starts it as
 // `ip netns exec qdhcp-<net> env NEUTRON_NETWORK_ID=<net> dnsmasq …` (often behind sudo/rootwrap); which wrapper
 // words survive depends on how the process was started, so a chain of known wrappers may stand before `dnsmasq`
-// (anything else there — `grep dnsmasq`, `tail …/dnsmasq` — is not dnsmasq) and the network id also comes from the state file paths (/var/lib/neutron/dhcp/<net-id>/…).
+// (anything else there — `grep dnsmasq`, `tail …/dnsmasq` — is not dnsmasq) and the network id also comes from the
+// state file paths (/var/lib/neutron/dhcp/<net-id>/…).
 
 import type {DnsmasqProcess} from '../types.js'
 import {MAX_FIELDS} from './bounds.js'
@@ -10,12 +11,26 @@ type DhcpRange = DnsmasqProcess['ranges'][number]
 
 /** Options whose value may also come as the next argv element (`--interface tap0`). */
 const VALUE_OPTIONS = new Set([
-  'interface', 'pid-file', 'dhcp-hostsfile', 'dhcp-optsfile', 'addn-hosts', 'dhcp-leasefile', 'dhcp-range', 'domain',
+  'interface',
+  'pid-file',
+  'dhcp-hostsfile',
+  'dhcp-optsfile',
+  'addn-hosts',
+  'dhcp-leasefile',
+  'dhcp-range',
+  'domain',
 ])
 
 /** dhcp-range keywords in the mode position (dnsmasq(8)). */
 const RANGE_MODES = new Set([
-  'static', 'proxy', 'ra-only', 'ra-names', 'ra-stateless', 'ra-advrouter', 'slaac', 'off-link',
+  'static',
+  'proxy',
+  'ra-only',
+  'ra-names',
+  'ra-stateless',
+  'ra-advrouter',
+  'slaac',
+  'off-link',
 ])
 
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
@@ -128,7 +143,10 @@ function isIp(word: string): boolean {
 
 function isNetmask(word: string): boolean {
   if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(word)) return false
-  const bits = word.split('.').map((octet) => Number(octet).toString(2).padStart(8, '0')).join('')
+  const bits = word
+    .split('.')
+    .map((octet) => Number(octet).toString(2).padStart(8, '0'))
+    .join('')
   return /^1*0*$/.test(bits)
 }
 

@@ -1,5 +1,6 @@
 // oslo.config-style INI files (neutron.conf, openvswitch_agent.ini, the Havana ovs_neutron_plugin.ini): `[section]`,
-// `key = value` or `key: value`, `#`/`;` comment lines at the start of a line, indented continuation lines appended to the previous value
+// `key = value` or `key: value`, `#`/`;` comment lines at the start of a line, indented continuation lines appended to
+// the previous value
 // with a newline, matching quotes around a value removed. Hand-parsed rather than with the `ini` package, because
 // that one knows neither continuation lines nor oslo's rule that `#` inside a value is not a comment.
 
@@ -90,7 +91,10 @@ function lookup(ini: Ini, sections: string[], key: string): {section: string; va
 }
 
 function listItems(value: string): string[] {
-  return value.split(/[,\n]/).map((item) => item.trim()).filter((item) => item !== '')
+  return value
+    .split(/[,\n]/)
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
 }
 
 /** `bridge_mappings = default:br-eth2,physnet2:br-ex` from `[ovs]` (modern) or `[OVS]` (Havana plugin ini). */
@@ -106,7 +110,10 @@ export function bridgeMappings(ini: Ini): ParseResult<Record<string, string>> {
       continue
     }
     if (mappings[match[1]] !== undefined) {
-      problems.push({text: item, message: `[${found.section}] bridge_mappings: physical network ${match[1]} mapped twice`})
+      problems.push({
+        text: item,
+        message: `[${found.section}] bridge_mappings: physical network ${match[1]} mapped twice`,
+      })
       continue
     }
     mappings[match[1]] = match[2]
@@ -128,7 +135,10 @@ export function networkVlanRanges(ini: Ini): ParseResult<Record<string, VlanRang
     const min = Number(match?.[2])
     const max = Number(match?.[3])
     if (!match || (match[2] !== undefined && !(min >= 1 && min <= max && max <= 4094))) {
-      problems.push({text: item, message: `[${found.section}] network_vlan_ranges: "${item}" is not physnet[:min:max] with 1 <= min <= max <= 4094`})
+      problems.push({
+        text: item,
+        message: `[${found.section}] network_vlan_ranges: "${item}" is not physnet[:min:max] with 1 <= min <= max <= 4094`,
+      })
       continue
     }
     const list = (ranges[match[1]] ??= [])
@@ -174,7 +184,8 @@ export function tunnelSettings(ini: Ini): ParseResult<TunnelSettings> {
   if (port) {
     const n = Number(port.value)
     if (Number.isInteger(n) && n > 0 && n < 65536) value.vxlanUdpPort = n
-    else problems.push({text: port.value, message: `[${port.section}] vxlan_udp_port: "${port.value}" is not a UDP port`})
+    else
+      problems.push({text: port.value, message: `[${port.section}] vxlan_udp_port: "${port.value}" is not a UDP port`})
   }
   return {value, problems}
 }

@@ -54,7 +54,10 @@ function int(value: unknown): number | undefined {
 
 function deviceFromJson(entry: unknown, problems: ParseProblem[], index: number): LinkDevice | undefined {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-    problems.push({text: clip(JSON.stringify(entry) ?? String(entry)), message: `device #${index + 1} is not an object`})
+    problems.push({
+      text: clip(JSON.stringify(entry) ?? String(entry)),
+      message: `device #${index + 1} is not an object`,
+    })
     return undefined
   }
   // JSON boundary: iproute2's objects are loosely typed, every field is checked before use.
@@ -67,7 +70,8 @@ function deviceFromJson(entry: unknown, problems: ParseProblem[], index: number)
   }
   const flags = Array.isArray(raw.flags) ? raw.flags.filter((f): f is string => typeof f === 'string') : []
   const device: LinkDevice = {ifindex, name, flags, adminUp: flags.includes('UP'), addresses: []}
-  const linkinfo = typeof raw.linkinfo === 'object' && raw.linkinfo !== null ? (raw.linkinfo as Record<string, unknown>) : undefined
+  const linkinfo =
+    typeof raw.linkinfo === 'object' && raw.linkinfo !== null ? (raw.linkinfo as Record<string, unknown>) : undefined
   const kind = str(linkinfo?.info_kind)
   if (kind) device.kind = kind
   else if (raw.link_type === 'loopback') device.kind = 'loopback'
@@ -95,7 +99,11 @@ function deviceFromJson(entry: unknown, problems: ParseProblem[], index: number)
     for (const info of raw.addr_info) {
       const address = addressFromJson(info)
       if (address) device.addresses.push(address)
-      else problems.push({text: clip(JSON.stringify(info)), message: `${name}: address entry without family, local or prefixlen`})
+      else
+        problems.push({
+          text: clip(JSON.stringify(info)),
+          message: `${name}: address entry without family, local or prefixlen`,
+        })
     }
   }
   return device
@@ -267,7 +275,11 @@ function addAddressLine(device: LinkDevice, text: string, line: number, problems
   const [address, prefix] = candidate.split('/', 2)
   const looksLikeAddress = family === 'inet' ? isIPv4(address) : isIPv6(address)
   if (!looksLikeAddress) {
-    problems.push({line, text: clip(text.trim()), message: `${device.name}: ${family} line has no address (lost in transcription?)`})
+    problems.push({
+      line,
+      text: clip(text.trim()),
+      message: `${device.name}: ${family} line has no address (lost in transcription?)`,
+    })
     return
   }
   let prefixlen: number | undefined = prefix !== undefined && /^\d+$/.test(prefix) ? Number(prefix) : undefined

@@ -15,10 +15,16 @@ export function parseIpNetnsLines(text: string): ParseResult<(NetnsEntry & {line
     if (trimmed === '') return
     const match = ENTRY.exec(trimmed)
     if (!match) {
-      problems.push({line: i + 1, text: trimmed.slice(0, 200), message: 'not a namespace line (expected "name" or "name (id: N)")'})
+      problems.push({
+        line: i + 1,
+        text: trimmed.slice(0, 200),
+        message: 'not a namespace line (expected "name" or "name (id: N)")',
+      })
       return
     }
-    entries.push(match[2] === undefined ? {line: i + 1, name: match[1]} : {line: i + 1, name: match[1], id: Number(match[2])})
+    entries.push(
+      match[2] === undefined ? {line: i + 1, name: match[1]} : {line: i + 1, name: match[1], id: Number(match[2])},
+    )
   })
   return {value: entries, problems}
 }

@@ -36,7 +36,8 @@ function familyOf(dst: string, gateway?: string): 'inet' | 'inet6' | undefined {
   const length = slash < 0 ? undefined : dst.slice(slash + 1)
   const version = isIP(address)
   if (version === 0) return undefined
-  if (length !== undefined && (!/^\d{1,3}$/.test(length) || Number(length) > (version === 4 ? 32 : 128))) return undefined
+  if (length !== undefined && (!/^\d{1,3}$/.test(length) || Number(length) > (version === 4 ? 32 : 128)))
+    return undefined
   return version === 4 ? 'inet' : 'inet6'
 }
 
@@ -48,14 +49,19 @@ export function parseIpRoute(text: string): ParseResult<Route[]> {
   try {
     data = JSON.parse(trimmed)
   } catch (error) {
-    return {value: [], problems: [{line: 1, text: clip(trimmed), message: `not valid JSON: ${(error as Error).message}`}]}
+    return {
+      value: [],
+      problems: [{line: 1, text: clip(trimmed), message: `not valid JSON: ${(error as Error).message}`}],
+    }
   }
-  if (!Array.isArray(data)) return {value: [], problems: [{line: 1, text: clip(trimmed), message: 'expected a JSON array of routes'}]}
+  if (!Array.isArray(data))
+    return {value: [], problems: [{line: 1, text: clip(trimmed), message: 'expected a JSON array of routes'}]}
   const routes: Route[] = []
   const problems: ParseProblem[] = []
   data.forEach((entry: unknown, index) => {
     const route = routeFromJson(entry)
-    if (typeof route === 'string') problems.push({text: clip(JSON.stringify(entry) ?? String(entry)), message: `route #${index + 1} ${route}`})
+    if (typeof route === 'string')
+      problems.push({text: clip(JSON.stringify(entry) ?? String(entry)), message: `route #${index + 1} ${route}`})
     else routes.push(route)
   })
   return {value: routes, problems}
@@ -72,11 +78,17 @@ function routeFromJson(entry: unknown): Route | string {
   if (!family) return `has a dst that is neither "default", an address nor a prefix: ${clip(dst)}`
   if (gateway !== undefined && isIP(gateway) === 0) return `has a gateway that is not an address: ${clip(gateway)}`
   const metric = raw.metric
-  if (metric !== undefined && !(typeof metric === 'number' && Number.isInteger(metric) && metric >= 0 && metric <= 0xffffffff)) {
+  if (
+    metric !== undefined &&
+    !(typeof metric === 'number' && Number.isInteger(metric) && metric >= 0 && metric <= 0xffffffff)
+  ) {
     return `has a metric out of range: ${clip(String(metric))}`
   }
   const route: Route = {
-    dst, family, table: str(raw.table) ?? 'main', type: str(raw.type) ?? 'unicast',
+    dst,
+    family,
+    table: str(raw.table) ?? 'main',
+    type: str(raw.type) ?? 'unicast',
     flags: Array.isArray(raw.flags) ? raw.flags.filter((f): f is string => typeof f === 'string') : [],
   }
   if (gateway !== undefined) route.gateway = gateway

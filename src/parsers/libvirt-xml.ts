@@ -26,13 +26,31 @@ export function parseLibvirtXml(text: string): ParseResult<VmDomain> {
   const body = text.replace(/^\uFEFF/, '').trim()
   if (body === '') return {value: domain, problems: [{message: 'empty XML document'}]}
   // A domain definition is a few KB; the XML parser is not fast enough to read a runaway megabyte in bounded time.
-  if (body.length > MAX_XML) return {value: domain, problems: [{line: 1, text: excerpt(body), message: `XML document of ${body.length} characters (more than ${MAX_XML}): not read`}]}
+  if (body.length > MAX_XML)
+    return {
+      value: domain,
+      problems: [
+        {
+          line: 1,
+          text: excerpt(body),
+          message: `XML document of ${body.length} characters (more than ${MAX_XML}): not read`,
+        },
+      ],
+    }
 
   const firstElement = firstElementName(body)
-  if (firstElement === undefined) return {value: domain, problems: [{line: 1, text: body.split('\n', 1)[0].slice(0, 200), message: 'not XML: no element found'}]}
+  if (firstElement === undefined)
+    return {
+      value: domain,
+      problems: [{line: 1, text: body.split('\n', 1)[0].slice(0, 200), message: 'not XML: no element found'}],
+    }
   let xml = body
   if (firstElement !== 'domain') {
-    problems.push({line: 1, text: body.split('\n', 1)[0].slice(0, 200), message: 'no <domain> element: a fragment, VM uuid and name unknown'})
+    problems.push({
+      line: 1,
+      text: body.split('\n', 1)[0].slice(0, 200),
+      message: 'no <domain> element: a fragment, VM uuid and name unknown',
+    })
     xml = closeFragment(body, problems)
   }
 
@@ -77,8 +95,13 @@ function firstElementName(body: string): string | undefined {
   const absent = new Set<string>()
   let i = body.indexOf('<')
   while (i >= 0) {
-    const [open, close] = body.startsWith('<?', i) ? ['<?', '?>'] : body.startsWith('<!--', i) ? ['<!--', '-->']
-      : body.startsWith('<!DOCTYPE', i) ? ['<!DOCTYPE', '>'] : []
+    const [open, close] = body.startsWith('<?', i)
+      ? ['<?', '?>']
+      : body.startsWith('<!--', i)
+        ? ['<!--', '-->']
+        : body.startsWith('<!DOCTYPE', i)
+          ? ['<!DOCTYPE', '>']
+          : []
     if (open && close) {
       const end = absent.has(close) ? -1 : body.indexOf(close, i + open.length)
       if (end < 0) absent.add(close)

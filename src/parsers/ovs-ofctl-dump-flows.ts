@@ -1,6 +1,7 @@
 // `ovs-ofctl dump-flows BRIDGE` in every spelling OVS prints: NXM/OF1.0 and OF1.3, with or without stats, port
 // numbers or (quoted) names, table numbers or names. Matches and actions are normalised by src/openflow/ so that flows
-// written by a Havana agent over OF1.0 and by a modern agent over OF1.3 compare equal (shared/reference/neutron-wiring.md §3).
+// written by a Havana agent over OF1.0 and by a modern agent over OF1.3 compare equal
+// (shared/reference/neutron-wiring.md §3).
 // One pass over the text, no backtracking regular expression: time is linear in the input, lines are bounded.
 
 import {
@@ -126,7 +127,15 @@ function parseFlowLine(line: string, lineNo: number, ctx: DumpContext): LineResu
   const actions = cachedActions(line.slice(at + 8), ctx)
   if (typeof actions === 'string') return {error: actions}
 
-  const flow: Flow = {line: lineNo, raw: line, table: 0, priority: DEFAULT_PRIORITY, cookie: '0x0', match: {fields: {}}, actions: actions as FlowAction[]}
+  const flow: Flow = {
+    line: lineNo,
+    raw: line,
+    table: 0,
+    priority: DEFAULT_PRIORITY,
+    cookie: '0x0',
+    match: {fields: {}},
+    actions: actions as FlowAction[],
+  }
   let problems: ParseProblem[] | undefined
   const tok = tokens.reset(line, 0, at)
   for (let more = tok.next(); more !== false; more = tok.next()) {
@@ -223,7 +232,7 @@ export function parseDumpFlows(text: string, options: DumpFlowsOptions = {}): Pa
   const results: ReadLine[] = []
   const again: {at: number; lineNo: number; from: number; to: number}[] = []
   let lineNo = 0
-  for (let from = 0; from <= text.length; ) {
+  for (let from = 0; from <= text.length;) {
     let to = text.indexOf('\n', from)
     if (to < 0) to = text.length
     lineNo++
@@ -264,7 +273,11 @@ function readLine(text: string, from: number, to: number, lineNo: number, ctx: D
   if (to > from && text.charCodeAt(to - 1) === 13) to--
   if (to - from > MAX_LINE) {
     const head = text.slice(from, from + 2 * MAX_TEXT).trim()
-    return {line: lineNo, text: clip(head), message: `line of ${to - from} characters is too long to be a flow (over ${MAX_LINE})`}
+    return {
+      line: lineNo,
+      text: clip(head),
+      message: `line of ${to - from} characters is too long to be a flow (over ${MAX_LINE})`,
+    }
   }
   while (from < to && isTrimmed(text.charCodeAt(from))) from++
   while (to > from && isTrimmed(text.charCodeAt(to - 1))) to--

@@ -111,7 +111,10 @@ export function parseOvsdbJson(text: string): ParseResult<OvsdbTable> {
   }
   const doc = json as {headings?: unknown; data?: unknown}
   if (typeof json !== 'object' || json === null || !Array.isArray(doc.headings) || !Array.isArray(doc.data)) {
-    return {value: table, problems: [{line: 1, text: trimmed.slice(0, 200), message: 'JSON without "headings" and "data"'}]}
+    return {
+      value: table,
+      problems: [{line: 1, text: trimmed.slice(0, 200), message: 'JSON without "headings" and "data"'}],
+    }
   }
   if (!doc.headings.every((h): h is string => typeof h === 'string')) {
     return {value: table, problems: [{line: 1, message: '"headings" is not a list of strings'}]}
@@ -120,7 +123,10 @@ export function parseOvsdbJson(text: string): ParseResult<OvsdbTable> {
   doc.data.forEach((rowJson: unknown, rowIndex: number) => {
     const where = `row ${rowIndex + 1}`
     if (!Array.isArray(rowJson) || rowJson.length !== table.headings.length) {
-      problems.push({message: `${where}: expected ${table.headings.length} cells`, text: JSON.stringify(rowJson).slice(0, 200)})
+      problems.push({
+        message: `${where}: expected ${table.headings.length} cells`,
+        text: JSON.stringify(rowJson).slice(0, 200),
+      })
       return
     }
     const row: OvsdbRow = {}
@@ -246,12 +252,18 @@ function buildPort(row: OvsdbRow, interfaces: Map<string, OvsdbRow>, problems: P
   for (const ref of columnStrings(row, 'interfaces')) {
     const ifaceRow = interfaces.get(ref)
     if (ifaceRow) port.interfaces.push(buildInterface(ifaceRow))
-    else if (interfaces.size > 0) problems.push({message: `Port ${name}: interface ${ref} is not in the Interface table`})
+    else if (interfaces.size > 0)
+      problems.push({message: `Port ${name}: interface ${ref} is not in the Interface table`})
   }
   return port
 }
 
-function buildBridge(row: OvsdbRow, ports: Map<string, OvsdbRow>, interfaces: Map<string, OvsdbRow>, problems: ParseProblem[]): OvsBridge {
+function buildBridge(
+  row: OvsdbRow,
+  ports: Map<string, OvsdbRow>,
+  interfaces: Map<string, OvsdbRow>,
+  problems: ParseProblem[],
+): OvsBridge {
   const name = columnString(row, 'name') ?? ''
   const bridge: OvsBridge = {
     name,

@@ -211,6 +211,7 @@ export function parseOvsVsctlShow(text: string): ParseResult<OvsConfig> {
     const err = setKey(state, parent?.level ?? 'top', kv![1]!, kv![2]!.trim())
     if (err) problem(err)
   })
-  if (!sawAnything && state.problems.length === 0) state.problems.push({message: 'empty output: no Open vSwitch configuration'})
+  if (!sawAnything && state.problems.length === 0)
+    state.problems.push({message: 'empty output: no Open vSwitch configuration'})
   return {value: state.config, problems: state.problems}
 }

@@ -27,7 +27,10 @@ export function escapeTerminal(field: string): string {
 /** Terminal text already composed of escaped fields: the lines and tabs the renderer put there stay, anything else
  * is escaped as in escapeTerminal (a last guard over the whole output; idempotent). */
 export function terminalSafe(text: string): string {
-  return text.split('\n').map((line) => line.split('\t').map(escapeTerminal).join('\t')).join('\n')
+  return text
+    .split('\n')
+    .map((line) => line.split('\t').map(escapeTerminal).join('\t'))
+    .join('\n')
 }
 
 /** A DOT quoted string (identifier or label) holding one line of text: quotes and backslashes escaped, control
@@ -59,5 +62,8 @@ const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u
  * overrides as \uXXXX, so the document carries no raw control character for a terminal or a log viewer to obey. */
 export function renderJson(value: unknown): string {
   // The only raw C0 characters left after JSON.stringify are its own indentation newlines.
-  return JSON.stringify(value, null, 2).replace(JSON_UNSAFE, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`)
+  return JSON.stringify(value, null, 2).replace(
+    JSON_UNSAFE,
+    (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  )
 }

@@ -17,7 +17,9 @@ export function buildReport(analysis: Analysis, findings: Finding[], version: st
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: {name: 'neutrace', version},
     snapshot: {
-      dir: analysis.snapshot.dir, createdAt: analysis.snapshot.manifest.createdAt, source: analysis.snapshot.manifest.source,
+      dir: analysis.snapshot.dir,
+      createdAt: analysis.snapshot.manifest.createdAt,
+      source: analysis.snapshot.manifest.source,
       hosts: analysis.snapshot.hosts.map((h) => ({name: h.name, roles: h.roles ?? [], status: h.status ?? 'complete'})),
     },
     intent: {known: analysis.reference.intentKnown, sources: analysis.intent?.sources ?? []},
@@ -30,20 +32,33 @@ export function buildReport(analysis: Analysis, findings: Finding[], version: st
 export function renderReportTable(report: DiagnoseReport): string {
   const t = escapeTerminal
   const out: string[] = []
-  const hosts = report.snapshot.hosts.map((h) => `${t(h.name)} (${t(h.roles.join(',')) || '?'}${h.status === 'complete' ? '' : `, ${t(h.status)}`})`).join(', ')
-  out.push(`Snapshot ${t(report.snapshot.dir)}${report.snapshot.createdAt ? ` taken ${t(report.snapshot.createdAt)}` : ''}`)
+  const hosts = report.snapshot.hosts
+    .map((h) => `${t(h.name)} (${t(h.roles.join(',')) || '?'}${h.status === 'complete' ? '' : `, ${t(h.status)}`})`)
+    .join(', ')
+  out.push(
+    `Snapshot ${t(report.snapshot.dir)}${report.snapshot.createdAt ? ` taken ${t(report.snapshot.createdAt)}` : ''}`,
+  )
   out.push(`Hosts: ${hosts}`)
-  out.push(`Intent: ${report.intent.known ? report.intent.sources.map(t).join(', ') : 'none (inferred from the hosts)'}`)
+  out.push(
+    `Intent: ${report.intent.known ? report.intent.sources.map(t).join(', ') : 'none (inferred from the hosts)'}`,
+  )
   out.push('')
   if (!report.findings.length) {
     out.push('No findings: the hosts match what Neutron expects.')
   } else {
-    out.push(renderTable(['Severity', 'Host', 'Code', 'Element', 'Message'],
-      report.findings.map((f) => [f.severity, f.host ?? '-', f.code, f.element, f.message]), [8, 12, 24, 36, 60]))
+    out.push(
+      renderTable(
+        ['Severity', 'Host', 'Code', 'Element', 'Message'],
+        report.findings.map((f) => [f.severity, f.host ?? '-', f.code, f.element, f.message]),
+        [8, 12, 24, 36, 60],
+      ),
+    )
     const detailed = report.findings.filter((f) => f.severity !== 'info')
     if (detailed.length) out.push('')
     for (const [i, f] of detailed.entries()) {
-      out.push(`[${i + 1}] ${f.code} on ${t(f.host ?? '-')}: ${t(f.element)}${f.confidence === 'low' ? '  (inferred, low confidence)' : ''}`)
+      out.push(
+        `[${i + 1}] ${f.code} on ${t(f.host ?? '-')}: ${t(f.element)}${f.confidence === 'low' ? '  (inferred, low confidence)' : ''}`,
+      )
       if (f.expected) out.push(`    expected: ${t(f.expected)}`)
       if (f.actual) out.push(`    actual:   ${t(f.actual)}`)
       for (const e of f.evidence) {

@@ -26,10 +26,15 @@ export function reportInput(analysis: Analysis, version: string): ReportInput {
   const traces: TraceResult[] = []
   const untraced: {vm: string; reason: string}[] = []
   const seen = new Set<string>()
-  const macs = analysis.actual.hosts.flatMap((h) => h.vms.flatMap((v) => v.domain.interfaces.map((i) => ({mac: i.mac, vm: v.domain.novaName ?? v.domain.name ?? v.domain.uuid ?? '?'}))))
+  const macs = analysis.actual.hosts.flatMap((h) =>
+    h.vms.flatMap((v) =>
+      v.domain.interfaces.map((i) => ({mac: i.mac, vm: v.domain.novaName ?? v.domain.name ?? v.domain.uuid ?? '?'})),
+    ),
+  )
   // Instances Neutron knows whose libvirt definition was not captured (or that are not libvirt's: the Neutron lab).
   for (const p of analysis.reference.ports) {
-    if ((p.vmName || p.owner?.startsWith('compute:')) && p.mac && !macs.some((m) => m.mac?.toLowerCase() === p.mac)) macs.push({mac: p.mac, vm: p.vmName ?? p.deviceId ?? p.id})
+    if ((p.vmName || p.owner?.startsWith('compute:')) && p.mac && !macs.some((m) => m.mac?.toLowerCase() === p.mac))
+      macs.push({mac: p.mac, vm: p.vmName ?? p.deviceId ?? p.id})
   }
   for (const {mac, vm} of macs) {
     if (!mac) {
@@ -49,7 +54,8 @@ export function reportInput(analysis: Analysis, version: string): ReportInput {
     }
   }
   // The paths that fail come first: they are what the reader came for.
-  const failing = (r: TraceResult) => r.verdict !== 'delivered' || (r.reply !== undefined && r.reply.verdict !== 'delivered')
+  const failing = (r: TraceResult) =>
+    r.verdict !== 'delivered' || (r.reply !== undefined && r.reply.verdict !== 'delivered')
   traces.sort((a, b) => Number(failing(b)) - Number(failing(a)))
   return {report, traces, untraced, analysis}
 }
@@ -60,7 +66,10 @@ const e = escapeHtml
 async function inlineSvg(dot: string, label: string): Promise<string> {
   const svg = await dotToSvg(dot)
   const start = svg.indexOf('<svg')
-  return svg.slice(start).replace(/<!--[\s\S]*?-->/g, '').replace('<svg', `<svg role="img" aria-label="${e(label)}"`)
+  return svg
+    .slice(start)
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace('<svg', `<svg role="img" aria-label="${e(label)}"`)
 }
 
 const CSS = `
@@ -104,18 +113,29 @@ function findingBlock(f: Finding, i: number): string {
   if (f.expected) rows.push(`<dt>expected</dt><dd><code>${e(f.expected)}</code></dd>`)
   if (f.actual) rows.push(`<dt>actual</dt><dd><code>${e(f.actual)}</code></dd>`)
   if (f.evidence.length) {
-    rows.push(`<dt>evidence</dt><dd><ul class="evidence">${f.evidence.map((ev) => {
-      const where = [ev.file ?? ev.spec, ev.line ? `line ${ev.line}` : ''].filter(Boolean).join(' ')
-      return `<li>${e(ev.host)} <code>${e(where)}</code>${ev.text ? `: <code>${e(ev.text)}</code>` : ''}</li>`
-    }).join('')}</ul></dd>`)
+    rows.push(
+      `<dt>evidence</dt><dd><ul class="evidence">${f.evidence
+        .map((ev) => {
+          const where = [ev.file ?? ev.spec, ev.line ? `line ${ev.line}` : ''].filter(Boolean).join(' ')
+          return `<li>${e(ev.host)} <code>${e(where)}</code>${ev.text ? `: <code>${e(ev.text)}</code>` : ''}</li>`
+        })
+        .join('')}</ul></dd>`,
+    )
   }
-  const impact = [f.impact.vms.length ? `VMs ${f.impact.vms.join(', ')}` : '', f.impact.networks.length ? `networks ${f.impact.networks.join(', ')}` : '']
-    .filter(Boolean).join('; ')
+  const impact = [
+    f.impact.vms.length ? `VMs ${f.impact.vms.join(', ')}` : '',
+    f.impact.networks.length ? `networks ${f.impact.networks.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ')
   if (impact) rows.push(`<dt>impact</dt><dd>${e(impact)}</dd>`)
   if (f.remedy) rows.push(`<dt>remedy</dt><dd><code>${e(f.remedy)}</code></dd>`)
-  if (f.confidence === 'low') rows.push('<dt>confidence</dt><dd>low: the expectation was inferred from the hosts, not read from Neutron</dd>')
-  return `<section class="finding ${e(f.severity)}" id="finding-${i + 1}"><h3>[${i + 1}] ${severityBadge(f.severity)} ` +
+  if (f.confidence === 'low')
+    rows.push('<dt>confidence</dt><dd>low: the expectation was inferred from the hosts, not read from Neutron</dd>')
+  return (
+    `<section class="finding ${e(f.severity)}" id="finding-${i + 1}"><h3>[${i + 1}] ${severityBadge(f.severity)} ` +
     `<code>${e(f.code)}</code> on ${e(f.host ?? '-')}: <code>${e(f.element)}</code></h3><dl>${rows.join('')}</dl></section>`
+  )
 }
 
 function vmTitle(r: TraceResult): string {
@@ -129,26 +149,42 @@ export async function renderHtmlReport(input: ReportInput): Promise<string> {
   const out: string[] = []
   const s = report.summary
   const title = `neutrace report: ${report.snapshot.hosts.map((h) => h.name).join(', ')}`
-  out.push('<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">',
+  out.push(
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; img-src data:">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">', `<title>${e(title)}</title>`, `<style>${CSS}</style></head><body>`)
-  out.push('<header>', `<h1>${e(title)}</h1>`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${e(title)}</title>`,
+    `<style>${CSS}</style></head><body>`,
+  )
+  out.push(
+    '<header>',
+    `<h1>${e(title)}</h1>`,
     `<p>Snapshot ${e(report.snapshot.dir)}${report.snapshot.createdAt ? ` taken ${e(report.snapshot.createdAt)}` : ''}${report.snapshot.source ? ` from ${e(report.snapshot.source)}` : ''}</p>`,
     `<p>Hosts: ${report.snapshot.hosts.map((h) => `${e(h.name)} (${e(h.roles.join(', ') || '?')}${h.status === 'complete' ? '' : `, ${e(h.status)}`})`).join(', ')}</p>`,
     `<p>Intent: ${report.intent.known ? e(report.intent.sources.join(', ')) : 'none (inferred from the hosts)'} · neutrace ${e(report.tool.version)}</p>`,
-    '</header><main>')
+    '</header><main>',
+  )
   out.push('<nav><a href="#findings">Findings</a><a href="#paths">Paths to DHCP</a><a href="#hosts">Hosts</a></nav>')
   // Findings
-  out.push('<h2 id="findings">Findings</h2>', '<p class="summary">',
-    `<span class="${s.error ? 'sev-error' : 'ok'}">${s.error} error(s)</span>`, `<span class="sev-warning">${s.warning} warning(s)</span>`,
-    `<span class="sev-info">${s.info} info</span></p>`)
+  out.push(
+    '<h2 id="findings">Findings</h2>',
+    '<p class="summary">',
+    `<span class="${s.error ? 'sev-error' : 'ok'}">${s.error} error(s)</span>`,
+    `<span class="sev-warning">${s.warning} warning(s)</span>`,
+    `<span class="sev-info">${s.info} info</span></p>`,
+  )
   if (!findings.length) out.push('<p class="ok">No findings: the hosts match what Neutron expects.</p>')
   else {
-    out.push('<table><colgroup><col style="width:7em"><col style="width:10em"><col style="width:14em"><col style="width:28%"><col></colgroup>',
-      '<thead><tr><th>Severity</th><th>Host</th><th>Code</th><th>Element</th><th>Message</th></tr></thead><tbody>')
+    out.push(
+      '<table><colgroup><col style="width:7em"><col style="width:10em"><col style="width:14em"><col style="width:28%"><col></colgroup>',
+      '<thead><tr><th>Severity</th><th>Host</th><th>Code</th><th>Element</th><th>Message</th></tr></thead><tbody>',
+    )
     for (const [i, f] of findings.entries()) {
-      out.push(`<tr class="row-${e(f.severity)}"><td>${severityBadge(f.severity)}</td><td>${e(f.host ?? '-')}</td>` +
-        `<td><a href="#finding-${i + 1}"><code>${e(f.code)}</code></a></td><td><code>${e(f.element)}</code></td><td>${e(f.message)}</td></tr>`)
+      out.push(
+        `<tr class="row-${e(f.severity)}"><td>${severityBadge(f.severity)}</td><td>${e(f.host ?? '-')}</td>` +
+          `<td><a href="#finding-${i + 1}"><code>${e(f.code)}</code></a></td><td><code>${e(f.element)}</code></td><td>${e(f.message)}</td></tr>`,
+      )
     }
     out.push('</tbody></table>')
     for (const [i, f] of findings.entries()) out.push(findingBlock(f, i))
@@ -163,22 +199,28 @@ export async function renderHtmlReport(input: ReportInput): Promise<string> {
   if (!traces.length && !untraced.length) out.push('<p>No VM is defined on these hosts.</p>')
   for (const [i, r] of traces.entries()) {
     const ok = r.verdict === 'delivered' && (!r.reply || r.reply.verdict === 'delivered')
-    out.push(`<section class="path" id="path-${i + 1}"><h3>${e(vmTitle(r))}</h3>`,
+    out.push(
+      `<section class="path" id="path-${i + 1}"><h3>${e(vmTitle(r))}</h3>`,
       `<figure>${await inlineSvg(renderTraceDot([r], findings), `path of ${vmTitle(r)} to its DHCP server`)}`,
       `<figcaption><span class="${ok ? 'verdict-delivered' : 'verdict-bad'}">${e(r.verdict.toUpperCase())}</span> — ${e(r.reason)}` +
-      `${r.reply ? `<br>Reply: <span class="${r.reply.verdict === 'delivered' ? 'verdict-delivered' : 'verdict-bad'}">${e(r.reply.verdict.toUpperCase())}</span> — ${e(r.reply.reason)}` : ''}` +
-      `<br>Path: <span class="mono">${e(compactPath(r))}</span></figcaption></figure></section>`)
+        `${r.reply ? `<br>Reply: <span class="${r.reply.verdict === 'delivered' ? 'verdict-delivered' : 'verdict-bad'}">${e(r.reply.verdict.toUpperCase())}</span> — ${e(r.reply.reason)}` : ''}` +
+        `<br>Path: <span class="mono">${e(compactPath(r))}</span></figcaption></figure></section>`,
+    )
   }
   for (const u of untraced) out.push(`<p>${e(u.vm)}: not traced (${e(u.reason)})</p>`)
   // Hosts
   out.push('<h2 id="hosts">Hosts</h2>')
   if (analysis.actual.hosts.length > 1) {
-    out.push('<h3>All hosts and the physical network</h3>',
-      `<figure>${await inlineSvg(renderTopologyDot(analysis.actual, undefined, findings), 'all hosts')}</figure>`)
+    out.push(
+      '<h3>All hosts and the physical network</h3>',
+      `<figure>${await inlineSvg(renderTopologyDot(analysis.actual, undefined, findings), 'all hosts')}</figure>`,
+    )
   }
   for (const host of analysis.actual.hosts) {
-    out.push(`<h3 id="host-${e(host.name)}">${e(host.name)} (${e(host.roles.join(', ') || '?')})</h3>`,
-      `<figure>${await inlineSvg(renderTopologyDot(analysis.actual, host.name, findings), `host ${host.name}`)}</figure>`)
+    out.push(
+      `<h3 id="host-${e(host.name)}">${e(host.name)} (${e(host.roles.join(', ') || '?')})</h3>`,
+      `<figure>${await inlineSvg(renderTopologyDot(analysis.actual, host.name, findings), `host ${host.name}`)}</figure>`,
+    )
   }
   out.push('</main></body></html>')
   return out.join('\n')

@@ -33,7 +33,8 @@ export function shellWord(value: string | number): string {
 export function sh(strings: TemplateStringsArray, ...values: (string | number)[]): string {
   for (const v of values) {
     const why = refusedName(v)
-    if (why !== undefined) return `[no command printed: the name "${escapeTerminal(String(v).slice(0, 80))}" is not safe to paste: ${why}]`
+    if (why !== undefined)
+      return `[no command printed: the name "${escapeTerminal(String(v).slice(0, 80))}" is not safe to paste: ${why}]`
   }
   return strings.reduce((out, s, i) => out + s + (i < values.length ? shellWord(values[i]) : ''), '')
 }

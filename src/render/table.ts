@@ -33,7 +33,8 @@ export function renderTable(headers: string[], rawRows: string[][], maxWidths: n
     const wrapped = cells.map((c, i) => wrap(c ?? '', widths[i]))
     const height = Math.max(...wrapped.map((w) => w.length))
     const out: string[] = []
-    for (let k = 0; k < height; k++) out.push('| ' + wrapped.map((w, i) => (w[k] ?? '').padEnd(widths[i])).join(' | ') + ' |')
+    for (let k = 0; k < height; k++)
+      out.push('| ' + wrapped.map((w, i) => (w[k] ?? '').padEnd(widths[i])).join(' | ') + ' |')
     return out
   }
   return [rule, ...line(headers), rule, ...rows.flatMap(line), rule].join('\n')

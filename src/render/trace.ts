@@ -22,18 +22,28 @@ function vlanText(v: number | null, vni?: number): string {
 export function renderTraceText(r: TraceResult): string {
   const vm = r.vm
   const out: string[] = []
-  out.push(`Trace of ${t(vm.name ?? vm.uuid ?? vm.mac)} (${t(vm.mac)}${vm.ip ? `, ${t(vm.ip)}` : ''}) on ${t(vm.host)} → ${r.target === 'dhcp' ? 'its DHCP server' : 'the uplink'}`)
+  out.push(
+    `Trace of ${t(vm.name ?? vm.uuid ?? vm.mac)} (${t(vm.mac)}${vm.ip ? `, ${t(vm.ip)}` : ''}) on ${t(vm.host)} → ${r.target === 'dhcp' ? 'its DHCP server' : 'the uplink'}`,
+  )
   out.push('')
-  out.push(renderTable(['#', 'Host', 'Hop', 'Element', 'VLAN', 'Detail'],
-    r.hops.map((h, i) => [String(i + 1), h.host, h.kind, h.element, vlanText(h.vlan, h.vni), h.note ?? '']), [3, 12, 16, 42, 9, 70]))
+  out.push(
+    renderTable(
+      ['#', 'Host', 'Hop', 'Element', 'VLAN', 'Detail'],
+      r.hops.map((h, i) => [String(i + 1), h.host, h.kind, h.element, vlanText(h.vlan, h.vni), h.note ?? '']),
+      [3, 12, 16, 42, 9, 70],
+    ),
+  )
   out.push('')
   out.push(`Path: ${compactPath(r)}`)
   out.push(`Verdict: ${r.verdict.toUpperCase()} — ${t(r.reason)}`)
-  if (r.dropFlow) out.push(`Dropped by: ${t(r.dropFlow.host)} ${t(r.dropFlow.bridge)} line ${r.dropFlow.line}: ${t(r.dropFlow.text)}`)
+  if (r.dropFlow)
+    out.push(`Dropped by: ${t(r.dropFlow.host)} ${t(r.dropFlow.bridge)} line ${r.dropFlow.line}: ${t(r.dropFlow.text)}`)
   if (r.reply) out.push(`Reply: ${compactPath(r.reply)} — ${r.reply.verdict.toUpperCase()}: ${t(r.reply.reason)}`)
   if (r.dhcp) {
     const d = r.dhcp
-    out.push(`DHCP: ${t(d.namespace)} on ${t(d.host)} via ${t(d.device)}: dnsmasq ${d.server ? 'running' : 'NOT running'}, ${d.knowsMac ? `knows ${t(vm.mac)} → ${t(d.offers ?? '?')}` : `has no entry for ${t(vm.mac)}`}`)
+    out.push(
+      `DHCP: ${t(d.namespace)} on ${t(d.host)} via ${t(d.device)}: dnsmasq ${d.server ? 'running' : 'NOT running'}, ${d.knowsMac ? `knows ${t(vm.mac)} → ${t(d.offers ?? '?')}` : `has no entry for ${t(vm.mac)}`}`,
+    )
   }
   if (r.unknowns.length) {
     out.push('Unknown:')
@@ -48,8 +58,14 @@ export function compactPath(r: Pick<TraceResult, 'hops'>): string {
   const parts: {element: string; vlanIn: number | null; vlanOut: number | null; bridge: boolean}[] = []
   for (const h of r.hops) {
     if (h.kind === 'vm' || h.kind === 'dhcp-server') continue
-    const element = h.kind === 'physical-network' ? '[physical network]' : h.kind === 'underlay' ? `[underlay, VNI ${h.vni ?? '?'}]`
-      : h.kind === 'namespace' ? `in ${t(h.element)}` : t(h.element)
+    const element =
+      h.kind === 'physical-network'
+        ? '[physical network]'
+        : h.kind === 'underlay'
+          ? `[underlay, VNI ${h.vni ?? '?'}]`
+          : h.kind === 'namespace'
+            ? `in ${t(h.element)}`
+            : t(h.element)
     const last = parts[parts.length - 1]
     if (last && last.element === element) {
       last.vlanOut = h.vlan
@@ -63,19 +79,32 @@ export function compactPath(r: Pick<TraceResult, 'hops'>): string {
     if (p.bridge && parts[i + 1]) p.vlanOut = parts[i + 1].vlanIn
   })
   let shown: number | null = null
-  return parts.map((p) => {
-    if (p.element.startsWith('[') || p.element.startsWith('in ')) return p.element
-    if (p.bridge) return p.vlanOut !== p.vlanIn ? `${p.element} (VLAN ${p.vlanIn ?? 'untagged'}→${p.vlanOut ?? 'untagged'})` : p.element
-    if (p.vlanIn === null || p.vlanIn === shown) return p.element
-    shown = p.vlanIn
-    return `${p.element} (VLAN ${p.vlanIn})`
-  }).join(' → ')
+  return parts
+    .map((p) => {
+      if (p.element.startsWith('[') || p.element.startsWith('in ')) return p.element
+      if (p.bridge)
+        return p.vlanOut !== p.vlanIn
+          ? `${p.element} (VLAN ${p.vlanIn ?? 'untagged'}→${p.vlanOut ?? 'untagged'})`
+          : p.element
+      if (p.vlanIn === null || p.vlanIn === shown) return p.element
+      shown = p.vlanIn
+      return `${p.element} (VLAN ${p.vlanIn})`
+    })
+    .join(' → ')
 }
 
-/** The findings that name this element on this host: `br-eth2` for `br-eth2 table 0: …`, `dnsmasq pid 7`, a namespace. */
+/**
+ * The findings that name this element on this host: `br-eth2` for `br-eth2 table 0: …`, `dnsmasq pid 7`, a namespace.
+ */
 export function findingsAt(findings: readonly Finding[], host: string, element: string): Finding[] {
-  return findings.filter((f) => f.host === host && f.severity !== 'info' &&
-    (f.element === element || f.element.split(' ')[0].replace(/:$/, '') === element || f.element === `dnsmasq ${element}`))
+  return findings.filter(
+    (f) =>
+      f.host === host &&
+      f.severity !== 'info' &&
+      (f.element === element ||
+        f.element.split(' ')[0].replace(/:$/, '') === element ||
+        f.element === `dnsmasq ${element}`),
+  )
 }
 
 /** Text wrapped for a DOT label (words kept whole unless longer than the width). */
@@ -100,16 +129,27 @@ export function wrapLabel(text: string, width = 44): string {
 }
 
 const KIND_LABEL: Record<string, string> = {
-  'vm': 'VM', 'tap': 'tap device', 'linux-bridge': 'Linux bridge', 'veth': 'veth', 'ovs-port': 'OVS port',
-  'ovs-bridge': 'OVS bridge', 'patch': 'patch port', 'uplink': 'physical NIC', 'physical-network': 'physical network',
-  'tunnel': 'tunnel port',
-  'namespace': 'namespace', 'dhcp-server': 'DHCP server',
+  vm: 'VM',
+  tap: 'tap device',
+  'linux-bridge': 'Linux bridge',
+  veth: 'veth',
+  'ovs-port': 'OVS port',
+  'ovs-bridge': 'OVS bridge',
+  patch: 'patch port',
+  uplink: 'physical NIC',
+  'physical-network': 'physical network',
+  tunnel: 'tunnel port',
+  namespace: 'namespace',
+  'dhcp-server': 'DHCP server',
 }
 
 const NODE_STYLE: Record<string, string> = {
-  'vm': 'shape=box3d, fillcolor="#e3f2e1"', 'linux-bridge': 'shape=box, fillcolor="#fff4d6"',
-  'ovs-bridge': 'shape=component, fillcolor="#dcecfb"', 'uplink': 'shape=box, fillcolor="#eeeeee", penwidth=2',
-  'physical-network': 'shape=ellipse, fillcolor="#f4f4f4", penwidth=2', 'namespace': 'shape=folder, fillcolor="#efe6f7"',
+  vm: 'shape=box3d, fillcolor="#e3f2e1"',
+  'linux-bridge': 'shape=box, fillcolor="#fff4d6"',
+  'ovs-bridge': 'shape=component, fillcolor="#dcecfb"',
+  uplink: 'shape=box, fillcolor="#eeeeee", penwidth=2',
+  'physical-network': 'shape=ellipse, fillcolor="#f4f4f4", penwidth=2',
+  namespace: 'shape=folder, fillcolor="#efe6f7"',
   'dhcp-server': 'shape=box, style="rounded,filled", fillcolor="#efe6f7"',
 }
 
@@ -138,7 +178,15 @@ function pathNodes(prefix: string, hops: Hop[]): PathNode[] {
       if (last.kind !== 'ovs-bridge' && (h.kind === 'ovs-port' || h.kind === 'ovs-bridge')) last.kind = h.kind
       continue
     }
-    nodes.push({id: `${prefix}_${nodes.length}`, host: h.host, kind: h.kind, element: h.element, vlanIn: h.vlan, vlanOut: h.vlan, hops: [h]})
+    nodes.push({
+      id: `${prefix}_${nodes.length}`,
+      host: h.host,
+      kind: h.kind,
+      element: h.element,
+      vlanIn: h.vlan,
+      vlanOut: h.vlan,
+      hops: [h],
+    })
   }
   // A bridge's outgoing VLAN is the one its next hop carries.
   nodes.forEach((n, i) => {
@@ -158,9 +206,12 @@ function impactless(f: Finding): boolean {
 /** Whether a finding bears on this VM's path: it names the VM, its port or its network, or names nothing it affects. */
 function concerns(f: Finding, r: TraceResult): boolean {
   const vm = r.vm
-  return impactless(f) || [vm.name, vm.uuid].some((x) => x !== undefined && f.impact.vms.includes(x)) ||
+  return (
+    impactless(f) ||
+    [vm.name, vm.uuid].some((x) => x !== undefined && f.impact.vms.includes(x)) ||
     (vm.portId !== undefined && f.impact.ports.includes(vm.portId)) ||
     (vm.networkId !== undefined && f.impact.networks.some((n) => n.includes(vm.networkId!)))
+  )
 }
 
 /**
@@ -169,10 +220,13 @@ function concerns(f: Finding, r: TraceResult): boolean {
  * hosts at the bottom, the VLAN carried on every hop, and the faulty elements with their findings in red.
  */
 export function renderTraceDot(results: TraceResult[], findings: readonly Finding[] = []): string {
-  const out = ['digraph neutrace_trace {', '  rankdir=TB; newrank=true; nodesep=0.5; ranksep=0.32;',
+  const out = [
+    'digraph neutrace_trace {',
+    '  rankdir=TB; newrank=true; nodesep=0.5; ranksep=0.32;',
     '  graph [fontname="Courier", fontsize=12, labeljust=l];',
     '  node [shape=box, style=filled, fillcolor=white, fontname="Courier", fontsize=11, margin="0.12,0.05"];',
-    '  edge [fontname="Courier", fontsize=10, color="#555555", fontcolor="#333333"];']
+    '  edge [fontname="Courier", fontsize=10, color="#555555", fontcolor="#333333"];',
+  ]
   for (const [k, r] of results.entries()) {
     const mine = findings.filter((f) => concerns(f, r))
     const nodes = pathNodes(`t${k}`, r.hops)
@@ -184,26 +238,40 @@ export function renderTraceDot(results: TraceResult[], findings: readonly Findin
       if (WIRES.has(n.kind)) segment++
       segmentOf.set(n, WIRES.has(n.kind) ? -1 : segment)
     }
-    const dropAt = r.dropFlow ? nodes.find((n) => n.host === r.dropFlow!.host && n.element === r.dropFlow!.bridge) : undefined
+    const dropAt = r.dropFlow
+      ? nodes.find((n) => n.host === r.dropFlow!.host && n.element === r.dropFlow!.bridge)
+      : undefined
     const hosts = [...new Set(nodes.filter((n) => !WIRES.has(n.kind)).map((n) => n.host))]
-    if (results.length > 1) out.push(`  subgraph ${dotString(`cluster_trace_${k}`)} {`, `    label=${dotString(`${r.vm.name ?? r.vm.mac} (${r.vm.mac})`)};`)
+    if (results.length > 1)
+      out.push(
+        `  subgraph ${dotString(`cluster_trace_${k}`)} {`,
+        `    label=${dotString(`${r.vm.name ?? r.vm.mac} (${r.vm.mac})`)};`,
+      )
     for (const host of hosts) {
-      out.push(`  subgraph ${dotString(`cluster_t${k}_${host}`)} {`, `    label=${dotString(host)}; style="rounded"; color="#777777"; fontsize=13;`)
+      out.push(
+        `  subgraph ${dotString(`cluster_t${k}_${host}`)} {`,
+        `    label=${dotString(host)}; style="rounded"; color="#777777"; fontsize=13;`,
+      )
       for (const n of nodes.filter((x) => x.host === host && !WIRES.has(x.kind))) {
         const faults = findingsAt(mine, n.host, n.element)
         const red = faults.length > 0 || n === dropAt
         const lines = [n.element]
-        if (n.kind === 'ovs-bridge' && n.vlanIn !== n.vlanOut) lines.push(`${vlanShort(n.vlanIn)} → ${vlanShort(n.vlanOut)}`)
+        if (n.kind === 'ovs-bridge' && n.vlanIn !== n.vlanOut)
+          lines.push(`${vlanShort(n.vlanIn)} → ${vlanShort(n.vlanOut)}`)
         else if (n.kind !== 'dhcp-server' && n.kind !== 'vm') lines.push(KIND_LABEL[n.kind] ?? n.kind)
-        if (n.kind === 'dhcp-server' && r.dhcp) lines.push(r.dhcp.knowsMac ? `offers ${r.dhcp.offers ?? '?'}` : `no entry for ${r.vm.mac}`)
+        if (n.kind === 'dhcp-server' && r.dhcp)
+          lines.push(r.dhcp.knowsMac ? `offers ${r.dhcp.offers ?? '?'}` : `no entry for ${r.vm.mac}`)
         const style = NODE_STYLE[n.kind] ?? ''
         const redStyle = red ? `, color="${RED}", fontcolor="${RED}", penwidth=2.5, fillcolor="#fdecea"` : ''
         out.push(`    ${n.id} [label=${dotLabel(...lines)}${style ? `, ${style}` : ''}${redStyle}];`)
         for (const f of faults) noted.add(f)
         const notes = [...faults.map((f) => `${f.code}: ${f.message}`)]
-        if (n === dropAt && r.dropFlow) notes.push(`dropped by ${r.dropFlow.bridge} line ${r.dropFlow.line}: ${r.dropFlow.text}`)
+        if (n === dropAt && r.dropFlow)
+          notes.push(`dropped by ${r.dropFlow.bridge} line ${r.dropFlow.line}: ${r.dropFlow.text}`)
         if (notes.length) {
-          out.push(`    ${n.id}_note [shape=note, style=filled, fillcolor="#fdecea", color="${RED}", fontcolor="${RED}", fontsize=10, label=${dotLabel(...wrapLabel(notes.join('\n'), 46).split('\n'))}];`)
+          out.push(
+            `    ${n.id}_note [shape=note, style=filled, fillcolor="#fdecea", color="${RED}", fontcolor="${RED}", fontsize=10, label=${dotLabel(...wrapLabel(notes.join('\n'), 46).split('\n'))}];`,
+          )
           out.push(`    { rank=same; ${n.id}; ${n.id}_note; }`)
           out.push(`    ${n.id} -> ${n.id}_note [style=dashed, color="${RED}", arrowhead=none];`)
         }
@@ -212,8 +280,10 @@ export function renderTraceDot(results: TraceResult[], findings: readonly Findin
     }
     for (const n of nodes.filter((x) => WIRES.has(x.kind))) {
       const physnet = n.hops[0].note?.replace(/^physical network /, '')
-      const label = n.kind === 'underlay' ? dotLabel('underlay', n.element, `VNI ${n.hops[0].vni ?? '?'}`)
-        : dotLabel(`physical network${physnet ? ` ${physnet}` : ''}`, vlanShort(n.vlanIn))
+      const label =
+        n.kind === 'underlay'
+          ? dotLabel('underlay', n.element, `VNI ${n.hops[0].vni ?? '?'}`)
+          : dotLabel(`physical network${physnet ? ` ${physnet}` : ''}`, vlanShort(n.vlanIn))
       out.push(`  ${n.id} [label=${label}, ${NODE_STYLE['physical-network']}];`)
     }
     for (let i = 1; i < nodes.length; i++) {
@@ -232,15 +302,24 @@ export function renderTraceDot(results: TraceResult[], findings: readonly Findin
     const replyBad = r.reply && r.reply.verdict !== 'delivered'
     const verdict = [`${r.verdict.toUpperCase()}: ${r.reason}`]
     if (r.reply) verdict.push(`reply ${r.reply.verdict.toUpperCase()}: ${r.reply.reason}`)
-    if (r.reply?.dropFlow) verdict.push(`reply dropped by ${r.reply.dropFlow.host} ${r.reply.dropFlow.bridge} line ${r.reply.dropFlow.line}: ${r.reply.dropFlow.text}`)
+    if (r.reply?.dropFlow)
+      verdict.push(
+        `reply dropped by ${r.reply.dropFlow.host} ${r.reply.dropFlow.bridge} line ${r.reply.dropFlow.line}: ${r.reply.dropFlow.text}`,
+      )
     const others = mine.filter((f) => !noted.has(f) && f.severity === 'error' && !impactless(f))
     for (const f of others) verdict.push(`${f.code} on ${f.host ?? '-'} ${f.element}: ${f.message}`)
     const ok = delivered && !replyBad && !others.length
     const color = ok ? '#2e7d32' : RED
-    out.push(`  t${k}_verdict [shape=note, style=filled, fillcolor="${ok ? '#e8f5e9' : '#fdecea'}", color="${color}", fontcolor="${color}", fontsize=10, label=${dotLabel(...wrapLabel(verdict.join('\n'), 52).split('\n'))}];`)
+    out.push(
+      `  t${k}_verdict [shape=note, style=filled, fillcolor="${ok ? '#e8f5e9' : '#fdecea'}", color="${color}", fontcolor="${color}", fontsize=10, label=${dotLabel(...wrapLabel(verdict.join('\n'), 52).split('\n'))}];`,
+    )
     if (last) {
       const climbing = (segmentOf.get(last) ?? 0) % 2 === 1
-      out.push(climbing ? `  t${k}_verdict -> ${last.id} [style=dashed, color="${color}", dir=back];` : `  ${last.id} -> t${k}_verdict [style=dashed, color="${color}"];`)
+      out.push(
+        climbing
+          ? `  t${k}_verdict -> ${last.id} [style=dashed, color="${color}", dir=back];`
+          : `  ${last.id} -> t${k}_verdict [style=dashed, color="${color}"];`,
+      )
     }
     if (results.length > 1) out.push('  }')
   }

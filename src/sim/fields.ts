@@ -92,7 +92,10 @@ const ACCESS: Record<string, Access> = {
     get: (p) => fromIp4(isArp(p) ? (p.arp_tpa ?? p.nw_dst) : p.nw_dst),
     set: (p, v) => (isArp(p) ? (p.arp_tpa = bigIntToIpv4(v)) : (p.nw_dst = bigIntToIpv4(v))),
   },
-  nw_proto: {get: (p) => fromNum(isArp(p) ? (p.arp_op ?? p.nw_proto) : p.nw_proto), set: (p, v) => (p.nw_proto = Number(v))},
+  nw_proto: {
+    get: (p) => fromNum(isArp(p) ? (p.arp_op ?? p.nw_proto) : p.nw_proto),
+    set: (p, v) => (p.nw_proto = Number(v)),
+  },
   nw_tos: {get: (p) => fromNum(p.nw_tos), set: (p, v) => (p.nw_tos = Number(v))},
   ip_dscp: {
     get: (p) => (p.nw_tos === undefined ? undefined : BigInt(p.nw_tos >> 2)),
@@ -102,8 +105,14 @@ const ACCESS: Record<string, Access> = {
   tp_src: {get: (p) => fromNum(p.tp_src), set: (p, v) => (p.tp_src = Number(v))},
   tp_dst: {get: (p) => fromNum(p.tp_dst), set: (p, v) => (p.tp_dst = Number(v))},
   arp_op: {get: (p) => fromNum(p.arp_op ?? (isArp(p) ? p.nw_proto : undefined)), set: (p, v) => (p.arp_op = Number(v))},
-  arp_spa: {get: (p) => fromIp4(p.arp_spa ?? (isArp(p) ? p.nw_src : undefined)), set: (p, v) => (p.arp_spa = bigIntToIpv4(v))},
-  arp_tpa: {get: (p) => fromIp4(p.arp_tpa ?? (isArp(p) ? p.nw_dst : undefined)), set: (p, v) => (p.arp_tpa = bigIntToIpv4(v))},
+  arp_spa: {
+    get: (p) => fromIp4(p.arp_spa ?? (isArp(p) ? p.nw_src : undefined)),
+    set: (p, v) => (p.arp_spa = bigIntToIpv4(v)),
+  },
+  arp_tpa: {
+    get: (p) => fromIp4(p.arp_tpa ?? (isArp(p) ? p.nw_dst : undefined)),
+    set: (p, v) => (p.arp_tpa = bigIntToIpv4(v)),
+  },
   arp_sha: {get: (p) => fromMac(p.arp_sha), set: (p, v) => (p.arp_sha = bigIntToMac(v))},
   arp_tha: {get: (p) => fromMac(p.arp_tha), set: (p, v) => (p.arp_tha = bigIntToMac(v))},
   ipv6_src: {get: (p) => fromIp6(p.ipv6_src), set: (p, v) => (p.ipv6_src = bigIntToIpv6(v))},
@@ -126,7 +135,9 @@ for (const info of FIELDS) {
   if (access) DEFS.set(info.name, {name: info.name, bits: info.bits, kind: info.kind, ...access})
 }
 
-/** Looks a field up under any of its spellings (case-insensitive); undefined for fields the simulator does not model. */
+/**
+ * Looks a field up under any of its spellings (case-insensitive); undefined for fields the simulator does not model.
+ */
 export function lookupField(name: string): FieldDef | undefined {
   const info = fieldInfo(name)
   return info && (DEFS.get(info.name) ?? DEFS.get(storageOf(info).name))

@@ -44,7 +44,12 @@ function bound(ref: SubFieldRef): SubField | undefined {
  * The flow `learn(<text>)` installs when `packet` (the packet as translated so far) executes it. The argument is read
  * by the one action model (src/openflow/actions.ts parseLearn); `spec` is what the parser already made of it.
  */
-export function learnFlow(text: string, packet: Packet, source: Flow | undefined, spec: LearnSpec | undefined = parseLearn(text)): Learnt {
+export function learnFlow(
+  text: string,
+  packet: Packet,
+  source: Flow | undefined,
+  spec: LearnSpec | undefined = parseLearn(text),
+): Learnt {
   if (!spec) return {problem: `learn(${text}) could not be read`}
   const fields: Record<string, Masked> = {}
   const actions: FlowAction[] = []
@@ -54,7 +59,8 @@ export function learnFlow(text: string, packet: Packet, source: Flow | undefined
     if (!dst?.def) return unreadable(`match field ${m.dst.text} is not modelled`)
     const src = m.src ? bound(m.src) : undefined
     const value = m.value !== undefined ? immediate(dst, m.value) : src?.def ? readSubField(packet, src) : undefined
-    if (value === undefined) return unreadable(`no value for ${m.dst.text}${m.value !== undefined ? `=${m.value}` : ''} in this packet`)
+    if (value === undefined)
+      return unreadable(`no value for ${m.dst.text}${m.value !== undefined ? `=${m.value}` : ''} in this packet`)
     const [name, masked] = matchOf(dst, value)
     fields[name] = masked
   }
@@ -76,10 +82,21 @@ export function learnFlow(text: string, packet: Packet, source: Flow | undefined
   }
   const table = spec.table ?? 1
   const priority = spec.priority ?? 32768
-  const match = Object.entries(fields).map(([k, v]) => `${k}=${v.value}${v.mask ? `/${v.mask}` : ''}`).join(',')
+  const match = Object.entries(fields)
+    .map(([k, v]) => `${k}=${v.value}${v.mask ? `/${v.mask}` : ''}`)
+    .join(',')
   const timeout = spec.hardTimeout !== undefined ? `hard_timeout=${spec.hardTimeout}, ` : ''
   const raw = `table=${table}, ${timeout}priority=${priority},${match} actions=(learnt)`
-  const flow: Flow = {line: source?.line ?? 0, raw, table, priority, cookie: spec.cookie ?? '0x0', match: {fields}, actions, hardAge: undefined}
+  const flow: Flow = {
+    line: source?.line ?? 0,
+    raw,
+    table,
+    priority,
+    cookie: spec.cookie ?? '0x0',
+    match: {fields},
+    actions,
+    hardAge: undefined,
+  }
   return {flow}
 }
 

@@ -1,4 +1,5 @@
-// What NORMAL has learned: per bridge, per VLAN, which port a MAC address was last seen on (like `ovs-appctl fdb/show`).
+// What NORMAL has learned: per bridge, per VLAN, which port a MAC address was last seen on (like `ovs-appctl
+// fdb/show`).
 
 import {macToBigInt, bigIntToMac} from './packet.js'
 

@@ -5,7 +5,15 @@
 import type {VlanMode} from '../types.js'
 import type {MacTable} from './mac-table.js'
 import type {SimPort} from './model.js'
-import {type Packet, type VlanTag, describeVlan, isMulticastMac, isReservedMac, vlanStack, ETH_TYPE_VLAN} from './packet.js'
+import {
+  type Packet,
+  type VlanTag,
+  describeVlan,
+  isMulticastMac,
+  isReservedMac,
+  vlanStack,
+  ETH_TYPE_VLAN,
+} from './packet.js'
 
 /** A port's VLAN behaviour as ovs-vswitchd computes it. */
 export interface PortVlanConfig {
@@ -135,7 +143,8 @@ export function normalSwitch(input: NormalInput): NormalResult {
   }
 
   const inPort = ports.find((p) => p.ofport === packet.in_port)
-  if (!inPort) return dropWith(`no input bundle (in_port ${packet.in_port} is not a port of ${input.bridgeName}), dropping`)
+  if (!inPort)
+    return dropWith(`no input bundle (in_port ${packet.in_port} is not a port of ${input.bridgeName}), dropping`)
   if (packet.dl_type === ETH_TYPE_VLAN && !packet.vlan) return dropWith('partial VLAN tag, dropping')
 
   const inCfg = portVlanConfig(inPort)
@@ -172,10 +181,14 @@ export function normalSwitch(input: NormalInput): NormalResult {
     const vlans = outputVlans(port, xvlan)
     outputs.push({port, vlans})
     const dead = portVlanConfig(port).vlan === 4095 ? " (tag 4095: Neutron's dead VLAN)" : ''
-    notes.push(`output to ${port.name} (port ${portLabel(port)}, ${describePortVlan(port)}): ${describeVlan(vlans[0])}${dead}`)
+    notes.push(
+      `output to ${port.name} (port ${portLabel(port)}, ${describePortVlan(port)}): ${describeVlan(vlans[0])}${dead}`,
+    )
   }
 
-  const learnedPort = isMulticastMac(packet.dl_dst) ? undefined : input.macTable?.lookup(input.bridgeName, vlan, packet.dl_dst)
+  const learnedPort = isMulticastMac(packet.dl_dst)
+    ? undefined
+    : input.macTable?.lookup(input.bridgeName, vlan, packet.dl_dst)
   if (learnedPort !== undefined) {
     const out = ports.find((p) => p.ofport === learnedPort)
     if (!out) return {...dropWith('learned port is unknown, dropping'), vlan, learned}
@@ -197,11 +210,15 @@ export function normalSwitch(input: NormalInput): NormalResult {
 /** input_vid_is_valid: the message OVS logs when a port may not receive this VID, or undefined when it may. */
 function inputVidProblem(cfg: PortVlanConfig, vid: number, portName: string): string | undefined {
   if (cfg.mode === 'access') {
-    return vid ? `dropping VLAN ${vid} tagged packet received on port ${portName} configured as VLAN ${cfg.vlan} access port` : undefined
+    return vid
+      ? `dropping VLAN ${vid} tagged packet received on port ${portName} configured as VLAN ${cfg.vlan} access port`
+      : undefined
   }
   // A native port always carries its native VLAN untagged; tagged packets, like on a trunk, must be in the trunk set.
   if ((cfg.mode === 'native-tagged' || cfg.mode === 'native-untagged') && !vid) return undefined
-  return trunksVlan(cfg, vid) ? undefined : `dropping VLAN ${vid} packet received on port ${portName} not configured for trunking VLAN ${vid}`
+  return trunksVlan(cfg, vid)
+    ? undefined
+    : `dropping VLAN ${vid} packet received on port ${portName} not configured for trunking VLAN ${vid}`
 }
 
 export function portLabel(port: SimPort): string {

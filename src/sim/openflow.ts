@@ -2,9 +2,24 @@
 // by priority, actions in order, resubmit/goto_table, VLAN push/pop/rewrite, output, NORMAL. What cannot be modelled
 // (conntrack results, controllers, learn, unknown fields) is reported, never guessed.
 
-import {RESERVED_PORTS, describeFlow, formatAction, normaliseAction, parseInteger, unquoteOvs} from '../openflow/index.js'
+import {
+  RESERVED_PORTS,
+  describeFlow,
+  formatAction,
+  normaliseAction,
+  parseInteger,
+  unquoteOvs,
+} from '../openflow/index.js'
 import type {Flow, FlowAction, PortRef} from '../types.js'
-import {lookupField, parseFieldValue, parseSubField, readSubField, writeSubField, allOnes, type SubField} from './fields.js'
+import {
+  lookupField,
+  parseFieldValue,
+  parseSubField,
+  readSubField,
+  writeSubField,
+  allOnes,
+  type SubField,
+} from './fields.js'
 import type {MacTable} from './mac-table.js'
 import {installLearnt, learnFlow} from './learn.js'
 import {matchFlow} from './match.js'
@@ -23,7 +38,17 @@ import {
 import {normalSwitch, portLabel} from './normal.js'
 import {type Packet, clonePacket, describeVlan, setVlanStack, vlanStack} from './packet.js'
 
-export type {BridgeResult, OutputVia, SimBridge, SimOptions, SimOutput, SimPort, SimStep, StepEvent, BridgeVerdict} from './model.js'
+export type {
+  BridgeResult,
+  OutputVia,
+  SimBridge,
+  SimOptions,
+  SimOutput,
+  SimPort,
+  SimStep,
+  StepEvent,
+  BridgeVerdict,
+} from './model.js'
 export {OFPP_LOCAL} from './model.js'
 
 /** OVS: MAX_DEPTH (resubmits to the same or an earlier table nest) and MAX_RESUBMITS = MAX_DEPTH². */
@@ -44,8 +69,30 @@ interface DropCandidate {
 
 const SPECIAL_PORTS = RESERVED_PORTS
 
-const NO_EFFECT_ACTIONS = new Set(['note', 'sample', 'set_queue', 'pop_queue', 'meter', 'dec_mpls_ttl', 'fin_timeout', 'debug_recirc'])
-const UNMODELLED_DECISIVE = new Set(['group', 'clone', 'conjunction', 'bundle', 'bundle_load', 'multipath', 'enqueue', 'check_pkt_larger', 'encap', 'decap', 'output_trunc', 'recirc'])
+const NO_EFFECT_ACTIONS = new Set([
+  'note',
+  'sample',
+  'set_queue',
+  'pop_queue',
+  'meter',
+  'dec_mpls_ttl',
+  'fin_timeout',
+  'debug_recirc',
+])
+const UNMODELLED_DECISIVE = new Set([
+  'group',
+  'clone',
+  'conjunction',
+  'bundle',
+  'bundle_load',
+  'multipath',
+  'enqueue',
+  'check_pkt_larger',
+  'encap',
+  'decap',
+  'output_trunc',
+  'recirc',
+])
 
 function actionsKey(actions: FlowAction[]): string {
   return JSON.stringify(actions, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
@@ -70,7 +117,10 @@ class XlateContext {
   constructor(
     readonly bridge: SimBridge,
     private readonly entering: Packet,
-    private readonly opts: Required<Pick<SimOptions, 'maxDepth' | 'maxResubmits' | 'learn'>> & {macTable?: MacTable; learned?: Flow[]},
+    private readonly opts: Required<Pick<SimOptions, 'maxDepth' | 'maxResubmits' | 'learn'>> & {
+      macTable?: MacTable
+      learned?: Flow[]
+    },
   ) {
     this.packet = clonePacket(entering)
     for (const port of bridge.ports) {
@@ -143,7 +193,9 @@ class XlateContext {
     if (!step.flow) {
       step.notes.push(`no flow in table ${table} matches: table miss, the packet is dropped here`)
       this.drops.push({reason: `table ${table}: no flow matched (table miss → drop)`, explicit: false})
-      this.noteOnce('A table miss drops the packet: OpenFlow 1.3 default, and Neutron runs its bridges fail_mode=secure with no table-miss controller.')
+      this.noteOnce(
+        'A table miss drops the packet: OpenFlow 1.3 default, and Neutron runs its bridges fail_mode=secure with no table-miss controller.',
+      )
     } else {
       if (deepens) this.nesting++
       this.execute(step, index, step.flow.actions)
@@ -158,15 +210,22 @@ class XlateContext {
   }
 
   private choose(step: SimStep, probe: Packet): void {
-    const flows = [...(this.tables.get(step.table) ?? []), ...(this.opts.learned?.filter((f) => f.table === step.table) ?? [])]
+    const flows = [
+      ...(this.tables.get(step.table) ?? []),
+      ...(this.opts.learned?.filter((f) => f.table === step.table) ?? []),
+    ]
     const matched: Flow[] = []
     const undecided: {flow: Flow; fields: string[]}[] = []
     for (const flow of flows) {
       const outcome = matchFlow(flow, probe, this.portNumberOf, this.tainted)
       if (outcome.result === 'match') matched.push(flow)
-      else if (outcome.result === 'undetermined') undecided.push({flow, fields: [...outcome.unknownFields, ...outcome.unsupportedFields]})
+      else if (outcome.result === 'undetermined')
+        undecided.push({flow, fields: [...outcome.unknownFields, ...outcome.unsupportedFields]})
     }
-    const best = matched.reduce<Flow | undefined>((a, f) => (a === undefined || f.priority > a.priority ? f : a), undefined)
+    const best = matched.reduce<Flow | undefined>(
+      (a, f) => (a === undefined || f.priority > a.priority ? f : a),
+      undefined,
+    )
     step.flow = best
     if (best) {
       step.ambiguousWith = matched.filter((f) => f !== best && f.priority === best.priority)
@@ -179,14 +238,21 @@ class XlateContext {
     }
     step.undecided = undecided.filter((u) => best === undefined || u.flow.priority > best.priority)
     for (const u of step.undecided) {
-      this.uncertainty(`table ${step.table}: cannot tell whether ${describeFlow(u.flow)} matches (${u.fields.join(', ')} unknown for this packet)`, true)
+      this.uncertainty(
+        `table ${step.table}: cannot tell whether ${describeFlow(u.flow)} matches (${u.fields.join(', ')} unknown for this packet)`,
+        true,
+      )
     }
   }
 
   private execute(step: SimStep, index: number, actions: FlowAction[]): void {
     const flow = step.flow
     if (actions.length === 0 || (actions.length === 1 && actions[0]?.type === 'drop')) {
-      this.drops.push({reason: `dropped by ${flow ? describeFlow(flow) : 'a flow'} (actions=drop)`, flow, explicit: true})
+      this.drops.push({
+        reason: `dropped by ${flow ? describeFlow(flow) : 'a flow'} (actions=drop)`,
+        flow,
+        explicit: true,
+      })
     }
     for (const action of actions) {
       if (this.failure || this.exited) break
@@ -197,7 +263,13 @@ class XlateContext {
     }
   }
 
-  private emit(port: SimPort, via: OutputVia, step: number, flow: Flow | undefined, packet: Packet = this.packet): void {
+  private emit(
+    port: SimPort,
+    via: OutputVia,
+    step: number,
+    flow: Flow | undefined,
+    packet: Packet = this.packet,
+  ): void {
     this.outputs.push({port, packet: clonePacket(packet), via, flow, step})
   }
 
@@ -205,7 +277,11 @@ class XlateContext {
   private outputTo(ofport: number, event: StepEvent, step: SimStep, index: number, allowInPort: boolean): void {
     if (!allowInPort && ofport === this.packet.in_port) {
       event.notes.push('skipping output to input port')
-      this.drops.push({reason: `output to ${this.portLabel(ofport)} skipped: it is the input port (use in_port to send back)`, flow: step.flow, explicit: false})
+      this.drops.push({
+        reason: `output to ${this.portLabel(ofport)} skipped: it is the input port (use in_port to send back)`,
+        flow: step.flow,
+        explicit: false,
+      })
       return
     }
     const port = this.byNumber.get(ofport)
@@ -226,7 +302,8 @@ class XlateContext {
       sent++
     }
     event.notes.push(`${all ? 'ALL' : 'FLOOD'}: sent to ${sent} port(s) ${describeVlan(this.packet.vlan)}`)
-    if (sent === 0) this.drops.push({reason: 'FLOOD found no port other than the input port', flow: step.flow, explicit: false})
+    if (sent === 0)
+      this.drops.push({reason: 'FLOOD found no port other than the input port', flow: step.flow, explicit: false})
   }
 
   private normal(event: StepEvent, step: SimStep, index: number): void {
@@ -241,17 +318,28 @@ class XlateContext {
     if (result.unknown) this.uncertainty(result.unknown, true)
     if (result.drop) this.drops.push({reason: `NORMAL: ${result.drop}`, flow: step.flow, explicit: false})
     else if (result.outputs.length === 0 && !result.unknown) {
-      this.drops.push({reason: `NORMAL: no other port carries VLAN ${result.vlan ?? 0}`, flow: step.flow, explicit: false})
+      this.drops.push({
+        reason: `NORMAL: no other port carries VLAN ${result.vlan ?? 0}`,
+        flow: step.flow,
+        explicit: false,
+      })
     }
     for (const out of result.outputs) {
       const packet = clonePacket(this.packet)
       setVlanStack(packet, out.vlans)
       this.emit(out.port, 'normal', index, step.flow, packet)
-      if (out.port.tag === 4095) this.noteOnce(`NORMAL delivered VLAN 4095 traffic to ${out.port.name}: 4095 is Neutron's dead VLAN`)
+      if (out.port.tag === 4095)
+        this.noteOnce(`NORMAL delivered VLAN 4095 traffic to ${out.port.name}: 4095 is Neutron's dead VLAN`)
     }
   }
 
-  private resubmit(port: PortRef | undefined, table: number | undefined, event: StepEvent, step: SimStep, index: number): void {
+  private resubmit(
+    port: PortRef | undefined,
+    table: number | undefined,
+    event: StepEvent,
+    step: SimStep,
+    index: number,
+  ): void {
     let inPort = this.packet.in_port
     if (port !== undefined) {
       const resolved = this.portNumberOf(port)
@@ -268,7 +356,10 @@ class XlateContext {
   private gotoTable(table: number, event: StepEvent, step: SimStep, index: number): void {
     if (table <= step.table) {
       event.notes.push(`goto_table must go forward (from ${step.table} to ${table}); OVS refuses such a flow`)
-      this.uncertainty(`flow ${step.flow ? describeFlow(step.flow) : ''} has goto_table:${table} backwards, which OVS would not install`, true)
+      this.uncertainty(
+        `flow ${step.flow ? describeFlow(step.flow) : ''} has goto_table:${table} backwards, which OVS would not install`,
+        true,
+      )
       return
     }
     event.next = this.lookup(table, this.packet.in_port, step.depth, index)
@@ -376,7 +467,10 @@ class XlateContext {
     if (NO_EFFECT_ACTIONS.has(name)) return
     if (UNMODELLED_DECISIVE.has(name)) {
       event.notes.push('not modelled')
-      this.uncertainty(`${action.text || name} in ${step.flow ? describeFlow(step.flow) : 'a flow'} is not modelled`, true)
+      this.uncertainty(
+        `${action.text || name} in ${step.flow ? describeFlow(step.flow) : 'a flow'} is not modelled`,
+        true,
+      )
       return
     }
     event.notes.push('not modelled; assumed not to change forwarding')
@@ -404,7 +498,8 @@ class XlateContext {
         else if (ofport === SPECIAL_PORTS.FLOOD) this.flood(false, event, step, index)
         else if (ofport === SPECIAL_PORTS.ALL) this.flood(true, event, step, index)
         else if (ofport === SPECIAL_PORTS.IN_PORT) this.outputTo(this.packet.in_port, event, step, index, true)
-        else if (ofport === SPECIAL_PORTS.CONTROLLER) this.apply(step, index, {type: 'controller', text: 'CONTROLLER'}, event)
+        else if (ofport === SPECIAL_PORTS.CONTROLLER)
+          this.apply(step, index, {type: 'controller', text: 'CONTROLLER'}, event)
         else if (ofport === SPECIAL_PORTS.NONE) event.notes.push('output to NONE: nothing sent')
         else if (ofport === SPECIAL_PORTS.TABLE) {
           event.notes.push('output:TABLE is only meaningful in packet-out messages')
@@ -424,7 +519,10 @@ class XlateContext {
         return this.outputTo(OFPP_LOCAL, event, step, index, false)
       case 'controller':
         event.notes.push('sent to the OpenFlow controller (packet-in): what it does next is not modelled')
-        this.uncertainty(`${formatAction(action)} in ${step.flow ? describeFlow(step.flow) : 'a flow'} hands the packet to the controller`, true)
+        this.uncertainty(
+          `${formatAction(action)} in ${step.flow ? describeFlow(step.flow) : 'a flow'} hands the packet to the controller`,
+          true,
+        )
         return
       case 'drop':
         return
@@ -479,7 +577,9 @@ class XlateContext {
       case 'other': {
         // A spelling the action model knows (a hand-built flow may carry one as 'other'): run what it normalises to.
         const normalised = normaliseAction(action)
-        return normalised.type === 'other' ? this.other(normalised, event, step) : this.apply(step, index, normalised, event)
+        return normalised.type === 'other'
+          ? this.other(normalised, event, step)
+          : this.apply(step, index, normalised, event)
       }
     }
   }
@@ -491,8 +591,13 @@ class XlateContext {
     }
     if (table) {
       for (const f of ['ct_state', 'ct_zone', 'ct_mark', 'ct_label']) this.tainted.add(f)
-      event.notes.push(`conntrack, then the packet continues in table ${table[1]} with a ct_state the simulator cannot know`)
-      this.uncertainty(`ct(...,table=${table[1]}) in ${step.flow ? describeFlow(step.flow) : 'a flow'}: conntrack state is not modelled`, true)
+      event.notes.push(
+        `conntrack, then the packet continues in table ${table[1]} with a ct_state the simulator cannot know`,
+      )
+      this.uncertainty(
+        `ct(...,table=${table[1]}) in ${step.flow ? describeFlow(step.flow) : 'a flow'}: conntrack state is not modelled`,
+        true,
+      )
       return
     }
     event.notes.push('conntrack (commit/zone): does not change where this packet goes')
@@ -510,7 +615,12 @@ class XlateContext {
     }
     if (this.failure) {
       // xlate_actions: a translation error replaces all datapath actions with a drop.
-      return {...base, outputs: [], verdict: 'dropped', dropReason: `translation failed (${this.failure}), packet is dropped`}
+      return {
+        ...base,
+        outputs: [],
+        verdict: 'dropped',
+        dropReason: `translation failed (${this.failure}), packet is dropped`,
+      }
     }
     const decisive = this.uncertain.some((u) => u.decisive)
     const verdict: BridgeVerdict = decisive ? 'unknown' : this.outputs.length > 0 ? 'forwarded' : 'dropped'

@@ -86,7 +86,8 @@ export function describeVlan(tag: VlanTag | undefined): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Addresses as integers (src/openflow/values.ts), so that masked matches and bit-slice loads work the same for every field.
+// Addresses as integers (src/openflow/values.ts), so that masked matches and bit-slice loads work the same for every
+// field.
 
 export {bigIntToIpv4, bigIntToIpv6, bigIntToMac, ipv4ToBigInt, ipv6ToBigInt, macToBigInt} from '../openflow/values.js'
 
@@ -118,7 +119,11 @@ const L4_NAMES: Record<number, [string, string]> = {
 export function packetToTraceFlow(packet: Packet): string {
   const parts: string[] = [`in_port=${packet.in_port}`]
   if (packet.vlan) parts.push(`dl_vlan=${packet.vlan.vid}`, `dl_vlan_pcp=${packet.vlan.pcp}`)
-  parts.push(`dl_src=${packet.dl_src}`, `dl_dst=${packet.dl_dst}`, `dl_type=0x${packet.dl_type.toString(16).padStart(4, '0')}`)
+  parts.push(
+    `dl_src=${packet.dl_src}`,
+    `dl_dst=${packet.dl_dst}`,
+    `dl_type=0x${packet.dl_type.toString(16).padStart(4, '0')}`,
+  )
   const isArp = packet.dl_type === ETH_TYPE_ARP || packet.dl_type === ETH_TYPE_RARP
   const put = (name: string, value: string | number | bigint | undefined): void => {
     if (value !== undefined) parts.push(`${name}=${typeof value === 'bigint' ? `0x${value.toString(16)}` : value}`)

@@ -7,7 +7,8 @@ import {sep} from 'node:path'
 
 /**
  * Reads a file only if it is a regular file (lstat: not a symlink, FIFO, device or directory) and no larger than
- * `maxBytes`, and, with `within`, whose real path lies inside that directory. Opened with O_NONBLOCK and checked again after opening, so a FIFO swapped in never blocks the reader.
+ * `maxBytes`, and, with `within`, whose real path lies inside that directory. Opened with O_NONBLOCK and checked again
+ * after opening, so a FIFO swapped in never blocks the reader.
  */
 export async function readRegularFile(
   path: string,
@@ -42,7 +43,12 @@ export async function readRegularFile(
   }
 }
 
-function kindOf(st: {isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean}): string {
+function kindOf(st: {
+  isDirectory(): boolean
+  isSymbolicLink(): boolean
+  isFIFO(): boolean
+  isSocket(): boolean
+}): string {
   if (st.isDirectory()) return 'a directory'
   if (st.isSymbolicLink()) return 'a symbolic link'
   if (st.isFIFO()) return 'a FIFO'

@@ -65,7 +65,10 @@ export interface ManifestProblem {
 /** A file-safe rendering of a capture key: the path separators and anything unusual become `_`, plus a short hash
  * when the rendering lost information, so two different keys never share a file. */
 export function keyToFileName(key: string): string {
-  const safe = key.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120)
+  const safe = key
+    .replace(/^\/+/, '')
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .slice(0, 120)
   if (safe === key) return safe
   let h = 0x811c9dc5
   for (const ch of key) h = Math.imul(h ^ ch.codePointAt(0)!, 0x01000193) >>> 0

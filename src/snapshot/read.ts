@@ -8,7 +8,13 @@ import {sourceOf} from '../specs.js'
 import type {DataProblem} from '../types.js'
 import {readRegularFile} from './files.js'
 import {manifestErrors} from './schema.js'
-import {type CaptureRecord, type HostRecord, type Manifest, SNAPSHOT_FORMAT, SNAPSHOT_FORMAT_VERSION} from './manifest.js'
+import {
+  type CaptureRecord,
+  type HostRecord,
+  type Manifest,
+  SNAPSHOT_FORMAT,
+  SNAPSHOT_FORMAT_VERSION,
+} from './manifest.js'
 
 export interface Capture {
   host: string
@@ -36,9 +42,12 @@ export class SnapshotError extends Error {}
 function checkManifest(value: unknown, path: string): Manifest {
   const m = value as Partial<Manifest> | null
   if (!m || typeof m !== 'object' || Array.isArray(m)) throw new SnapshotError(`${path}: not a JSON object`)
-  if (m.format !== SNAPSHOT_FORMAT) throw new SnapshotError(`${path}: format is ${JSON.stringify(m.format)}, expected "${SNAPSHOT_FORMAT}"`)
+  if (m.format !== SNAPSHOT_FORMAT)
+    throw new SnapshotError(`${path}: format is ${JSON.stringify(m.format)}, expected "${SNAPSHOT_FORMAT}"`)
   if (typeof m.formatVersion === 'number' && m.formatVersion > SNAPSHOT_FORMAT_VERSION) {
-    throw new SnapshotError(`${path}: formatVersion ${m.formatVersion} is newer than this neutrace reads (${SNAPSHOT_FORMAT_VERSION}); upgrade neutrace`)
+    throw new SnapshotError(
+      `${path}: formatVersion ${m.formatVersion} is newer than this neutrace reads (${SNAPSHOT_FORMAT_VERSION}); upgrade neutrace`,
+    )
   }
   const errors = manifestErrors(value)
   if (errors.length) {
@@ -62,10 +71,13 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
   const root = resolve(dir)
   const manifestPath = join(root, 'manifest.json')
   const realRoot = await realpath(root).catch((error: NodeJS.ErrnoException) => {
-    throw new SnapshotError(`${manifestPath}: cannot read (${error.code ?? String(error)}); is ${dir} a neutrace snapshot?`)
+    throw new SnapshotError(
+      `${manifestPath}: cannot read (${error.code ?? String(error)}); is ${dir} a neutrace snapshot?`,
+    )
   })
   const read = await readRegularFile(manifestPath, MAX_CAPTURE_BYTES, {within: realRoot})
-  if ('error' in read) throw new SnapshotError(`${manifestPath}: cannot read (${read.error}); is ${dir} a neutrace snapshot?`)
+  if ('error' in read)
+    throw new SnapshotError(`${manifestPath}: cannot read (${read.error}); is ${dir} a neutrace snapshot?`)
   let parsed: unknown
   try {
     parsed = JSON.parse(read.text)
@@ -75,28 +87,38 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
   const manifest = checkManifest(parsed, manifestPath)
   const problems: DataProblem[] = []
   const captures: Capture[] = []
-  await Promise.all(manifest.hosts.flatMap((host) => host.captures.map(async (record) => {
-    const capture: Capture = {host: host.name, spec: record.spec, key: record.key, record}
-    captures.push(capture)
-    const where = {host: host.name, spec: sourceOf(record.spec), file: record.file}
-    const path = typeof record.file === 'string' ? inside(root, record.file) : undefined
-    if (!path) {
-      problems.push({...where, kind: 'missing', message: `capture file path ${JSON.stringify(record.file)} is outside the snapshot`})
-      return
-    }
-    const file = await readRegularFile(path, MAX_CAPTURE_BYTES, {within: realRoot})
-    if ('error' in file) {
-      if (file.error !== 'ENOENT') problems.push({...where, kind: 'missing', message: `capture file refused: ${file.error}`})
-      else if (record.exitCode === 0) problems.push({...where, kind: 'missing', message: 'capture file missing from the snapshot'})
-      return
-    }
-    capture.text = file.text
-    const sum = createHash('sha256').update(file.buffer).digest('hex')
-    if (record.sha256 && sum !== record.sha256) {
-      capture.damage = `sha256 mismatch: manifest says ${record.sha256.slice(0, 12)}…, file has ${sum.slice(0, 12)}… (edited or truncated)`
-      problems.push({...where, kind: 'damaged', message: capture.damage})
-    }
-  })))
+  await Promise.all(
+    manifest.hosts.flatMap((host) =>
+      host.captures.map(async (record) => {
+        const capture: Capture = {host: host.name, spec: record.spec, key: record.key, record}
+        captures.push(capture)
+        const where = {host: host.name, spec: sourceOf(record.spec), file: record.file}
+        const path = typeof record.file === 'string' ? inside(root, record.file) : undefined
+        if (!path) {
+          problems.push({
+            ...where,
+            kind: 'missing',
+            message: `capture file path ${JSON.stringify(record.file)} is outside the snapshot`,
+          })
+          return
+        }
+        const file = await readRegularFile(path, MAX_CAPTURE_BYTES, {within: realRoot})
+        if ('error' in file) {
+          if (file.error !== 'ENOENT')
+            problems.push({...where, kind: 'missing', message: `capture file refused: ${file.error}`})
+          else if (record.exitCode === 0)
+            problems.push({...where, kind: 'missing', message: 'capture file missing from the snapshot'})
+          return
+        }
+        capture.text = file.text
+        const sum = createHash('sha256').update(file.buffer).digest('hex')
+        if (record.sha256 && sum !== record.sha256) {
+          capture.damage = `sha256 mismatch: manifest says ${record.sha256.slice(0, 12)}…, file has ${sum.slice(0, 12)}… (edited or truncated)`
+          problems.push({...where, kind: 'damaged', message: capture.damage})
+        }
+      }),
+    ),
+  )
   // Names the collector refused to use (hostile or malformed) and fan-outs it cut short.
   for (const p of manifest.problems ?? []) {
     problems.push({host: p.host, spec: sourceOf(p.spec), line: p.line, text: p.text, kind: 'parse', message: p.message})

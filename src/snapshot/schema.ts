@@ -71,13 +71,17 @@ let compiled: ReturnType<Ajv['compile']> | undefined
 /** `hosts[0].captures[3].argv` for `/hosts/0/captures/3/argv`. */
 function fieldOf(path: string): string {
   if (path === '') return 'the manifest'
-  return path.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+  return path
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
     .reduce((out, part) => (/^\d+$/.test(part) ? `${out}[${part}]` : out ? `${out}.${part}` : part), '')
 }
 
 function valueAt(data: unknown, path: string): unknown {
   let v = data
-  for (const part of path.slice(1).split('/').filter(Boolean)) v = (v as Record<string, unknown> | null)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')]
+  for (const part of path.slice(1).split('/').filter(Boolean))
+    v = (v as Record<string, unknown> | null)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')]
   return v
 }
 
@@ -95,7 +99,8 @@ function describe(error: ErrorObject, data: unknown): string {
     const missing = (error.params as {missingProperty: string}).missingProperty
     return `${field === 'the manifest' ? '' : `${field}.`}${missing} is missing`
   }
-  if (error.keyword === 'const') return `${field} is ${shown(valueAt(data, error.instancePath))}, expected ${JSON.stringify(error.params.allowedValue)}`
+  if (error.keyword === 'const')
+    return `${field} is ${shown(valueAt(data, error.instancePath))}, expected ${JSON.stringify(error.params.allowedValue)}`
   if (error.keyword === 'enum') {
     const allowed = (error.params as {allowedValues: unknown[]}).allowedValues.map((v) => JSON.stringify(v)).join(', ')
     return `${field} is ${shown(valueAt(data, error.instancePath))}, expected one of ${allowed}`

@@ -6,8 +6,15 @@ import {OFPP_LOCAL, type SimBridge, type SimPort} from '../sim/openflow.js'
 import type {Flow} from '../types.js'
 
 /** The NORMAL-only table a bridge behaves as when its flows were not captured (OVS's default flow). */
-const DEFAULT_NORMAL: Flow = {line: 0, raw: 'priority=0 actions=NORMAL (assumed: flows not captured)', table: 0, priority: 0, cookie: '0x0',
-  match: {fields: {}}, actions: [{type: 'normal'}]}
+const DEFAULT_NORMAL: Flow = {
+  line: 0,
+  raw: 'priority=0 actions=NORMAL (assumed: flows not captured)',
+  table: 0,
+  priority: 0,
+  cookie: '0x0',
+  match: {fields: {}},
+  actions: [{type: 'normal'}],
+}
 
 const cache = new WeakMap<HostModel, Map<string, SimBridge>>()
 
@@ -24,10 +31,20 @@ export function simBridgeOf(host: HostModel, name: string): SimBridge {
   const ports: SimPort[] = []
   for (const port of bridge?.ports ?? []) {
     for (const iface of port.interfaces) {
-      const ofport = iface.ofport !== undefined && iface.ofport >= 0 ? iface.ofport
-        : ofports.get(iface.name) ?? (iface.name === name ? OFPP_LOCAL : undefined)
+      const ofport =
+        iface.ofport !== undefined && iface.ofport >= 0
+          ? iface.ofport
+          : (ofports.get(iface.name) ?? (iface.name === name ? OFPP_LOCAL : undefined))
       if (ofport === undefined) continue
-      ports.push({ofport, name: iface.name, tag: port.tag, trunks: port.trunks, vlanMode: port.vlanMode, type: iface.type, peer: iface.options.peer})
+      ports.push({
+        ofport,
+        name: iface.name,
+        tag: port.tag,
+        trunks: port.trunks,
+        vlanMode: port.vlanMode,
+        type: iface.type,
+        peer: iface.options.peer,
+      })
     }
   }
   const sim: SimBridge = {name, flows: host.flows.get(name)?.flows ?? [DEFAULT_NORMAL], ports}

@@ -40,7 +40,10 @@ function traces(snapshot: Snapshot): {findings: Finding[]; results: TraceResult[
   return {findings: diagnose(analysis), results}
 }
 
-/** Each flow line cut before (the capture ends there) or deleted; `deletionsOnly` keeps the big modern fixture's run short. */
+/**
+ * Each flow line cut before (the capture ends there) or deleted; `deletionsOnly` keeps the big modern fixture's run
+ * short.
+ */
 function variants(snapshot: Snapshot, deletionsOnly = false): {label: string; snap: Snapshot}[] {
   const out: {label: string; snap: Snapshot}[] = []
   snapshot.captures.forEach((c, index) => {
@@ -62,7 +65,9 @@ function variants(snapshot: Snapshot, deletionsOnly = false): {label: string; sn
 describe('the issue-8 reproduction: compute-1 br-eth2 cut at a line boundary, its default NORMAL flow gone', () => {
   it('trace says DROPPED at a table miss, and diagnose reports the missing flow (exit 1), not "No findings"', () => {
     const snapshot: Snapshot = structuredClone(snaps.seed)
-    const c = snapshot.captures.find((x) => x.host === 'compute-1' && x.spec === 'ovs_ofctl_dump_flows' && x.key === 'br-eth2')!
+    const c = snapshot.captures.find(
+      (x) => x.host === 'compute-1' && x.spec === 'ovs_ofctl_dump_flows' && x.key === 'br-eth2',
+    )!
     c.text = c.text!.split('\n').slice(0, 3).join('\n') + '\n'
     expect(c.text).not.toContain('priority=1 actions=NORMAL')
     const analysis = analysisOf(snapshot)
@@ -70,10 +75,19 @@ describe('the issue-8 reproduction: compute-1 br-eth2 cut at a line boundary, it
     expect(r.verdict).toBe('dropped')
     expect(tableMiss(r)).toEqual({host: 'compute-1', bridge: 'br-eth2'})
     const errors = diagnose(analysis).filter((f) => f.severity === 'error')
-    expect(errors.map((f) => [f.code, f.host, f.element])).toEqual([['FLOW_MISSING', 'compute-1', 'br-eth2 table 0: in_port=eth2,dl_vlan=1000']])
-    expect(errors[0]).toMatchObject({expected: "a flow in table 0 of br-eth2 that takes them (the agent's table=0,priority=1,actions=NORMAL)",
-      remedy: "restart neutron-openvswitch-agent on compute-1 to reinstall its flows, or: ovs-ofctl add-flow br-eth2 table=0,priority=1,actions=NORMAL"})
-    expect(errors[0].evidence[0]).toMatchObject({host: 'compute-1', spec: 'ovs_ofctl_dump_flows', file: 'hosts/compute-1/ovs_ofctl_dump_flows@br-eth2.out'})
+    expect(errors.map((f) => [f.code, f.host, f.element])).toEqual([
+      ['FLOW_MISSING', 'compute-1', 'br-eth2 table 0: in_port=eth2,dl_vlan=1000'],
+    ])
+    expect(errors[0]).toMatchObject({
+      expected: "a flow in table 0 of br-eth2 that takes them (the agent's table=0,priority=1,actions=NORMAL)",
+      remedy:
+        'restart neutron-openvswitch-agent on compute-1 to reinstall its flows, or: ovs-ofctl add-flow br-eth2 table=0,priority=1,actions=NORMAL',
+    })
+    expect(errors[0].evidence[0]).toMatchObject({
+      host: 'compute-1',
+      spec: 'ovs_ofctl_dump_flows',
+      file: 'hosts/compute-1/ovs_ofctl_dump_flows@br-eth2.out',
+    })
   })
 })
 
@@ -92,8 +106,15 @@ describe('every flow line of every dump, cut there or deleted: a trace that does
         if (!errors.length) disagreements.push(`${label}: ${bad[0].verdict} (${bad[0].reason}) but no error`)
         for (const r of bad) {
           const miss = tableMiss(r)
-          if (miss && !errors.some((f) => f.code === 'FLOW_MISSING' && f.host === miss.host && f.element.startsWith(`${miss.bridge} table `))) {
-            disagreements.push(`${label}: table miss on ${miss.host} ${miss.bridge} but no FLOW_MISSING there (${errors.map((f) => `${f.code} ${f.host} ${f.element}`).join('; ')})`)
+          if (
+            miss &&
+            !errors.some(
+              (f) => f.code === 'FLOW_MISSING' && f.host === miss.host && f.element.startsWith(`${miss.bridge} table `),
+            )
+          ) {
+            disagreements.push(
+              `${label}: table miss on ${miss.host} ${miss.bridge} but no FLOW_MISSING there (${errors.map((f) => `${f.code} ${f.host} ${f.element}`).join('; ')})`,
+            )
           }
         }
       }

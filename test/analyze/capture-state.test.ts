@@ -16,7 +16,9 @@ beforeAll(async () => {
 function control(spec?: string, change?: (c: Snapshot['captures'][number]) => void, key?: string): HostModel {
   const snapshot: Snapshot = structuredClone(healthy)
   if (spec) {
-    const capture = snapshot.captures.find((c) => c.host === 'control' && c.spec === spec && (key === undefined || c.key === key))!
+    const capture = snapshot.captures.find(
+      (c) => c.host === 'control' && c.spec === spec && (key === undefined || c.key === key),
+    )!
     change!(capture)
   }
   return analysisOf(snapshot).actual.hosts.find((h) => h.name === 'control')!
@@ -53,7 +55,10 @@ describe('capture states', () => {
     const some = control('ip_netns', (c) => {
       c.text += 'Error: Peer netns reference is invalid.\n'
     })
-    expect(captureOf(some, 'ip_netns')).toMatchObject({state: 'problems', reason: expect.stringMatching(/^line \d+: not a namespace line/)})
+    expect(captureOf(some, 'ip_netns')).toMatchObject({
+      state: 'problems',
+      reason: expect.stringMatching(/^line \d+: not a namespace line/),
+    })
     expect(isMet(some, 'ip_netns')).toBe(true)
     expect(isMet(some, 'ip_netns', 'complete')).toBe(false)
     const none = control('ip_link', (c) => {
@@ -76,7 +81,9 @@ describe('capture states', () => {
     const host = control()
     expect(isMet(host, OVS_NEED)).toBe(true)
     const both: Need = {allOf: ['ps', {spec: 'ovs_ofctl_dump_flows', key: 'br-nope'}]}
-    expect(unmet(host, both).map((s) => [s.spec, s.key, s.state])).toEqual([['ovs_ofctl_dump_flows', 'br-nope', 'missing']])
+    expect(unmet(host, both).map((s) => [s.spec, s.key, s.state])).toEqual([
+      ['ovs_ofctl_dump_flows', 'br-nope', 'missing'],
+    ])
     const either: Need = {anyOf: ['brctl_show', 'bridge_link']}
     expect(unmet(host, either).map((s) => s.spec)).toEqual(['brctl_show', 'bridge_link'])
     expect(isMet(host, {anyOf: ['brctl_show', 'ps']})).toBe(true)
@@ -99,10 +106,20 @@ describe('capture states', () => {
 describe('a host-scoped data source (ip_route)', () => {
   it('reaches the model from its capture, and says when it was not captured', async () => {
     const {readFile} = await import('node:fs/promises')
-    const text = await readFile(new URL('../../fixtures/samples/linux/ip-j-route-table-all.json', import.meta.url), 'utf8')
+    const text = await readFile(
+      new URL('../../fixtures/samples/linux/ip-j-route-table-all.json', import.meta.url),
+      'utf8',
+    )
     const snapshot: Snapshot = structuredClone(healthy)
-    const record = {spec: 'ip_route', argv: ['ip', '-j', 'route', 'show', 'table', 'all'], file: 'hosts/control/ip_route.out', exitCode: 0,
-      durationMs: 1, startedAt: '2013-12-16T19:30:00.000Z', sha256: ''}
+    const record = {
+      spec: 'ip_route',
+      argv: ['ip', '-j', 'route', 'show', 'table', 'all'],
+      file: 'hosts/control/ip_route.out',
+      exitCode: 0,
+      durationMs: 1,
+      startedAt: '2013-12-16T19:30:00.000Z',
+      sha256: '',
+    }
     snapshot.captures.push({host: 'control', spec: 'ip_route', record, text})
     const host = analysisOf(snapshot).actual.hosts.find((h) => h.name === 'control')!
     expect(captureOf(host, 'ip_route').state).toBe('complete')

@@ -16,10 +16,15 @@ beforeAll(async () => {
   seed = await readSnapshot(SEED_SNAPSHOT)
 })
 
-function edit(base: Snapshot, ...edits: {host: string; spec: string; key?: string; fn: (t: string) => string}[]): Finding[] {
+function edit(
+  base: Snapshot,
+  ...edits: {host: string; spec: string; key?: string; fn: (t: string) => string}[]
+): Finding[] {
   const snap: Snapshot = structuredClone(base)
   for (const e of edits) {
-    const c = snap.captures.find((x) => x.host === e.host && x.spec === e.spec && (e.key === undefined || x.key === e.key))!
+    const c = snap.captures.find(
+      (x) => x.host === e.host && x.spec === e.spec && (e.key === undefined || x.key === e.key),
+    )!
     const before = c.text!
     c.text = e.fn(before)
     if (c.text === before) throw new Error(`edit of ${e.host} ${e.spec} changed nothing`)
@@ -50,19 +55,32 @@ describe('the catalog', () => {
 
 describe('evidence names the capture the fact came from', () => {
   it('a port tag read from ovs-vsctl show cites ovs_vsctl_show and its file', () => {
-    const f = edit(seed, {host: 'compute-1', spec: 'ovs_vsctl_show', fn: (t) => t.replace('tag: 3', 'tag: 5')}).find((x) => x.code === 'VLAN_TAG_MISMATCH')!
-    expect(f.evidence).toEqual([{host: 'compute-1', spec: 'ovs_vsctl_show', file: 'hosts/compute-1/ovs_vsctl_show.out', text: 'Port qvo53903a95-82 tag=5'}])
+    const f = edit(seed, {host: 'compute-1', spec: 'ovs_vsctl_show', fn: (t) => t.replace('tag: 3', 'tag: 5')}).find(
+      (x) => x.code === 'VLAN_TAG_MISMATCH',
+    )!
+    expect(f.evidence).toEqual([
+      {
+        host: 'compute-1',
+        spec: 'ovs_vsctl_show',
+        file: 'hosts/compute-1/ovs_vsctl_show.out',
+        text: 'Port qvo53903a95-82 tag=5',
+      },
+    ])
   })
 
   it('a port tag read from the Port table JSON cites ovs_vsctl_list_port', async () => {
     const lab = await readSnapshot(join(PACKAGE_ROOT, 'fixtures', 'snapshots', 'lab-healthy'))
-    const findings = edit(lab, {host: 'compute-2', spec: 'ovs_vsctl_list_port', fn: (t) => {
-      const table = JSON.parse(t) as {headings: string[]; data: unknown[][]}
-      const tag = table.headings.indexOf('tag')
-      const row = table.data.find((r) => typeof r[tag] === 'number')!
-      row[tag] = (row[tag] as number) + 7
-      return JSON.stringify(table) + '\n'
-    }})
+    const findings = edit(lab, {
+      host: 'compute-2',
+      spec: 'ovs_vsctl_list_port',
+      fn: (t) => {
+        const table = JSON.parse(t) as {headings: string[]; data: unknown[][]}
+        const tag = table.headings.indexOf('tag')
+        const row = table.data.find((r) => typeof r[tag] === 'number')!
+        row[tag] = (row[tag] as number) + 7
+        return JSON.stringify(table) + '\n'
+      },
+    })
     const f = findings.find((x) => x.code === 'VLAN_TAG_MISMATCH')!
     expect(f.evidence[0]).toMatchObject({host: 'compute-2', spec: 'ovs_vsctl_list_port'})
     expect(f.evidence[0].file).toMatch(/ovs_vsctl_list_port/)
@@ -73,11 +91,28 @@ describe('remedies with hostile names', () => {
   const PWNED = '/tmp/neutrace-remedy-pwned'
   /** The uplink NIC renamed and set down: LINK_BROKEN, whose remedy is `ip link set <nic> up`. */
   function uplinkDown(name: string): Finding {
-    const findings = edit(seed,
-      {host: 'compute-1', spec: 'ovs_vsctl_show', fn: (t) => t.replace('Port "eth2"\n            Interface "eth2"', `Port "${name}"\n            Interface "${name}"`)},
-      {host: 'compute-1', spec: 'ip_link', fn: (t) => t.replace('4: eth2: <BROADCAST,MULTICAST,UP,LOWER_UP>', `4: ${name}: <BROADCAST,MULTICAST>`).replace(/(4: .*state) UP/, '$1 DOWN')})
+    const findings = edit(
+      seed,
+      {
+        host: 'compute-1',
+        spec: 'ovs_vsctl_show',
+        fn: (t) =>
+          t.replace('Port "eth2"\n            Interface "eth2"', `Port "${name}"\n            Interface "${name}"`),
+      },
+      {
+        host: 'compute-1',
+        spec: 'ip_link',
+        fn: (t) =>
+          t
+            .replace('4: eth2: <BROADCAST,MULTICAST,UP,LOWER_UP>', `4: ${name}: <BROADCAST,MULTICAST>`)
+            .replace(/(4: .*state) UP/, '$1 DOWN'),
+      },
+    )
     const f = findings.find((x) => x.code === 'LINK_BROKEN' && x.element === name)
-    if (!f) throw new Error(`no LINK_BROKEN for ${JSON.stringify(name)}: ${JSON.stringify(findings.map((x) => [x.code, x.element]))}`)
+    if (!f)
+      throw new Error(
+        `no LINK_BROKEN for ${JSON.stringify(name)}: ${JSON.stringify(findings.map((x) => [x.code, x.element]))}`,
+      )
     return f
   }
 
@@ -94,23 +129,38 @@ describe('remedies with hostile names', () => {
 
   it('print no command for a name with a control character, and say why', () => {
     const f = uplinkDown('eth2\x1b[2J')
-    expect(f.remedy).toMatch(/^\[no command printed: the name "eth2\\x1b\[2J" is not safe to paste: it contains control characters\]/)
+    expect(f.remedy).toMatch(
+      /^\[no command printed: the name "eth2\\x1b\[2J" is not safe to paste: it contains control characters\]/,
+    )
     expect(f.remedy).not.toContain('ip link set')
   })
 })
 
 describe('findings name the element the operator must touch', () => {
-  const noNic = {host: 'compute-1', spec: 'ovs_vsctl_show', fn: (t: string) => t.replace(/ +Port "eth2"\n +Interface "eth2"\n/, '')}
+  const noNic = {
+    host: 'compute-1',
+    spec: 'ovs_vsctl_show',
+    fn: (t: string) => t.replace(/ +Port "eth2"\n +Interface "eth2"\n/, ''),
+  }
 
   it('UPLINK_MISSING names the NIC the other hosts use for the physical network, free on this host, and adds it in the remedy', () => {
     const [f] = edit(seed, noNic).filter((x) => x.severity === 'error')
-    expect(f).toMatchObject({code: 'UPLINK_MISSING', host: 'compute-1', element: 'br-eth2', expected: 'eth2 on br-eth2 (the NIC of default on control)',
-      remedy: 'ovs-vsctl add-port br-eth2 eth2'})
+    expect(f).toMatchObject({
+      code: 'UPLINK_MISSING',
+      host: 'compute-1',
+      element: 'br-eth2',
+      expected: 'eth2 on br-eth2 (the NIC of default on control)',
+      remedy: 'ovs-vsctl add-port br-eth2 eth2',
+    })
     expect(f.message).toContain('eth2, the NIC of default on control, is not on it')
   })
 
   it('names no NIC when the host shows none that fits (eth2 gone, eth0 and eth1 both free), and prints no placeholder command', () => {
-    const [f] = edit(seed, noNic, {host: 'compute-1', spec: 'ip_link', fn: (t) => t.replace(/4: eth2:.*\n.*\n/, '')}).filter((x) => x.severity === 'error')
+    const [f] = edit(seed, noNic, {
+      host: 'compute-1',
+      spec: 'ip_link',
+      fn: (t) => t.replace(/4: eth2:.*\n.*\n/, ''),
+    }).filter((x) => x.severity === 'error')
     expect(f).toMatchObject({code: 'UPLINK_MISSING', element: 'br-eth2', expected: 'a NIC port on br-eth2'})
     expect(f.remedy).not.toMatch(/<|ovs-vsctl add-port br-eth2 \S/)
   })

@@ -10,7 +10,9 @@ import {readSnapshot, type Snapshot} from '../../src/snapshot/read.js'
 const SNAPS = join(PACKAGE_ROOT, 'fixtures', 'snapshots')
 
 function notInfo(findings: Finding[]): string[] {
-  return findings.filter((f) => f.severity !== 'info').map((f) => `${f.severity} ${f.code} ${f.host} ${f.element}: ${f.message}`)
+  return findings
+    .filter((f) => f.severity !== 'info')
+    .map((f) => `${f.severity} ${f.code} ${f.host} ${f.element}: ${f.message}`)
 }
 
 for (const name of ['lab-healthy', 'lab-patch']) {
@@ -46,8 +48,13 @@ describe('lab-egress: compute-1 lost its egress translation flow', () => {
   it('is exactly one FLOW_MISSING on compute-1 br-eth2, and vm-1 is dropped by the priority-2 drop flow', async () => {
     const analysis = await loadAnalysis(join(SNAPS, 'lab-egress'))
     const errors = diagnose(analysis).filter((f) => f.severity === 'error')
-    expect(errors.map((f) => [f.code, f.host, f.element])).toEqual([['FLOW_MISSING', 'compute-1', 'br-eth2 table 0: in_port=phy-br-eth2,dl_vlan=3']])
-    expect(errors[0].evidence[0]).toMatchObject({host: 'compute-1', file: 'hosts/compute-1/ovs_ofctl_dump_flows@br-eth2.out'})
+    expect(errors.map((f) => [f.code, f.host, f.element])).toEqual([
+      ['FLOW_MISSING', 'compute-1', 'br-eth2 table 0: in_port=phy-br-eth2,dl_vlan=3'],
+    ])
+    expect(errors[0].evidence[0]).toMatchObject({
+      host: 'compute-1',
+      file: 'hosts/compute-1/ovs_ofctl_dump_flows@br-eth2.out',
+    })
     const victim = errors[0].impact.vms[0]
     const [r] = traceVm(analysis, victim, 'uplink')
     expect(r.verdict).toBe('dropped')
@@ -76,14 +83,21 @@ describe('faults made in the real JSON formats of lab-healthy', () => {
     const port = snap.captures.find((x) => x.host === 'compute-1' && x.spec === 'ovs_vsctl_list_port')!
     const table = JSON.parse(port.text!) as {headings: string[]; data: unknown[][]}
     const tagAt = table.headings.indexOf('tag')
-    const tags = table.data.map((row) => row[tagAt]).filter((t): t is number => typeof t === 'number').sort()
+    const tags = table.data
+      .map((row) => row[tagAt])
+      .filter((t): t is number => typeof t === 'number')
+      .sort()
     expect(new Set(tags).size).toBeGreaterThan(1)
     const [keep, move] = [...new Set(tags)]
     for (const row of table.data) if (row[tagAt] === move) row[tagAt] = keep
     port.text = JSON.stringify(table) + '\n'
     for (const key of ['br-int', 'br-eth2']) {
-      const flows = snap.captures.find((x) => x.host === 'compute-1' && x.spec === 'ovs_ofctl_dump_flows' && x.key === key)!
-      flows.text = flows.text!.replace(new RegExp(`mod_vlan_vid:${move}\\b`, 'g'), `mod_vlan_vid:${keep}`).replace(new RegExp(`dl_vlan=${move}\\b`, 'g'), `dl_vlan=${keep}`)
+      const flows = snap.captures.find(
+        (x) => x.host === 'compute-1' && x.spec === 'ovs_ofctl_dump_flows' && x.key === key,
+      )!
+      flows.text = flows
+        .text!.replace(new RegExp(`mod_vlan_vid:${move}\\b`, 'g'), `mod_vlan_vid:${keep}`)
+        .replace(new RegExp(`dl_vlan=${move}\\b`, 'g'), `dl_vlan=${keep}`)
     }
     const errors = diagnose(analysisOf(snap)).filter((f) => f.severity === 'error')
     const conflict = errors.filter((f) => f.code === 'LOCAL_VLAN_CONFLICT')

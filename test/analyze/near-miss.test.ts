@@ -37,7 +37,12 @@ function apply(edits: Edit[], on: 'seed' | 'vxlan' = 'seed'): Snapshot {
       if (f.text === before) throw new Error(`edit of intent/${e.intent} changed nothing`)
       continue
     }
-    const c = snap.captures.find((x) => x.host === e.host && x.spec === e.spec && (e.key === undefined || x.key === e.key || x.key?.endsWith(`/${e.key}`)))
+    const c = snap.captures.find(
+      (x) =>
+        x.host === e.host &&
+        x.spec === e.spec &&
+        (e.key === undefined || x.key === e.key || x.key?.endsWith(`/${e.key}`)),
+    )
     if (!c) throw new Error(`no capture ${e.host} ${e.spec} ${e.key ?? ''}`)
     if ('record' in e) {
       e.record(c.record)
@@ -54,72 +59,233 @@ function apply(edits: Edit[], on: 'seed' | 'vxlan' = 'seed'): Snapshot {
   return snap
 }
 
-const flows = (host: string, bridge: string, text: (t: string) => string): Edit => ({host, spec: 'ovs_ofctl_dump_flows', key: bridge, text})
+const flows = (host: string, bridge: string, text: (t: string) => string): Edit => ({
+  host,
+  spec: 'ovs_ofctl_dump_flows',
+  key: bridge,
+  text,
+})
 
 const AGENT_INI = 'openvswitch_agent.ini'
 /** Every capture of a host that names `from`, with `to` instead (a port renamed everywhere OVS shows it). */
 const renamed = (host: string, from: string, to: string): Edit[] =>
-  ['ovs_vsctl_show', 'ovs_vsctl_list_port', 'ovs_vsctl_list_interface'].map((spec): Edit => ({host, spec, text: (t) => t.replaceAll(from, to)}))
-    .concat([flows(host, 'br-tun', (t) => t.replaceAll(from, to)), {host, spec: 'ovs_ofctl_show', key: 'br-tun', text: (t) => t.replaceAll(from, to)}])
+  ['ovs_vsctl_show', 'ovs_vsctl_list_port', 'ovs_vsctl_list_interface']
+    .map((spec): Edit => ({host, spec, text: (t) => t.replaceAll(from, to)}))
+    .concat([
+      flows(host, 'br-tun', (t) => t.replaceAll(from, to)),
+      {host, spec: 'ovs_ofctl_show', key: 'br-tun', text: (t) => t.replaceAll(from, to)},
+    ])
 
 const NEAR_MISSES: Record<FindingCode, {what: string; edits: Edit[]; on?: 'vxlan'}> = {
-  FLOW_MISSING: {what: 'the egress translation at another priority and the default NORMAL flow at priority 0 (modern spelling)',
-    edits: [flows('compute-1', 'br-eth2', (t) => t.replace('priority=4,in_port=2,dl_vlan=3', 'priority=5,in_port=2,dl_vlan=3').replace('priority=1 actions=NORMAL', 'priority=0 actions=NORMAL'))]},
-  FLOW_SHADOWED: {what: 'a higher-priority drop that overlaps the egress translation but matches another VLAN',
-    edits: [flows('compute-1', 'br-eth2', (t) => t + ' cookie=0x0, duration=1.0s, table=0, n_packets=0, n_bytes=0, idle_age=1, priority=10,in_port=2,dl_vlan=4 actions=drop\n')]},
-  SEGMENT_MISMATCH: {what: 'the segmentation id changed everywhere at once (Neutron and both hosts say 1001)',
-    edits: [{intent: 'net-create.txt', text: (t) => t.replace('| provider:segmentation_id  | 1000 ', '| provider:segmentation_id  | 1001 ')},
-      ...['compute-1', 'control'].flatMap((h) => ['br-eth2', 'br-int'].map((b) => flows(h, b, (t) => t.replace(/mod_vlan_vid:1000|dl_vlan=1000/g, (m) => m.replace('1000', '1001')))))]},
-  VLAN_TAG_MISMATCH: {what: "compute-1's local VLAN renumbered from 3 to 7 consistently: port tag and both translations",
-    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', text: (t) => t.replace('tag: 3', 'tag: 7')},
-      flows('compute-1', 'br-eth2', (t) => t.replace('dl_vlan=3 ', 'dl_vlan=7 ')), flows('compute-1', 'br-int', (t) => t.replace('mod_vlan_vid:3,', 'mod_vlan_vid:7,'))]},
-  DEAD_VLAN: {what: 'a port in the dead VLAN 4095 that Neutron holds DOWN (the agent parks it there)',
-    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', text: (t) => t.replace('tag: 3', 'tag: 4095')},
-      {intent: 'ports.json', text: (t) => t.replace(/("device_id": "3707ac87[^]*?"status": )"ACTIVE"/, '$1"DOWN"')}]},
-  LOCAL_VLAN_CONFLICT: {what: 'the same local VLAN number (3) for net1 on two hosts: local VLANs are per host',
-    edits: [{host: 'control', spec: 'ovs_vsctl_show', text: (t) => t.replace('tag: 1', 'tag: 3')},
-      flows('control', 'br-eth2', (t) => t.replace('dl_vlan=1 ', 'dl_vlan=3 ')), flows('control', 'br-int', (t) => t.replace('mod_vlan_vid:1,', 'mod_vlan_vid:3,'))]},
-  PORT_MISSING: {what: 'the qvo, qbr, qvb and tap all present, the OVS names written without quotes',
-    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', text: (t) => t.replace(/"(qvo53903a95-82)"/g, '$1')}]},
-  LINK_BROKEN: {what: 'a veth end whose operstate is UNKNOWN (admin up): not down',
-    edits: [{host: 'compute-1', spec: 'ip_link', text: (t) => t.replace(/(int-br-eth2: <BROADCAST,MULTICAST,UP,LOWER_UP>.*state) UP/, '$1 UNKNOWN')}]},
-  UPLINK_MISSING: {what: 'the physical bridge has its NIC under another name (ens3, a system port)',
-    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', text: (t) => t.replace('Port "eth2"\n            Interface "eth2"', 'Port "ens3"\n            Interface "ens3"')}]},
-  NAMESPACE_MISSING: {what: 'no qdhcp namespace for a network whose subnet has DHCP disabled',
-    edits: [{intent: 'subnet-create.txt', text: (t) => t.replace('| enable_dhcp      | True ', '| enable_dhcp      | False')},
-      {host: 'control', spec: 'ip_netns', text: () => ''}, {host: 'control', spec: 'netns_ip_addr', remove: true}]},
-  DHCP_SERVER_DOWN: {what: 'dnsmasq running from another path (/usr/local/sbin), its command line otherwise the agent\'s',
-    edits: [{host: 'control', spec: 'ps', text: (t) => t.replace(' dnsmasq --no-hosts', ' /usr/local/sbin/dnsmasq --no-hosts')}]},
-  DHCP_HOST_MISSING: {what: "the VM's MAC in the host file in upper case",
-    edits: [{host: 'control', spec: 'file', key: HOST_FILE, text: (t) => t.replace('fa:16:3e:fe:c7:87', 'FA:16:3E:FE:C7:87')}]},
-  DHCP_HOST_MISMATCH: {what: 'the right address under another host name (host-198-19-0-3.novalocal)',
-    edits: [{host: 'control', spec: 'file', key: HOST_FILE, text: (t) => t.replace('host-198-19-0-3.openstacklocal', 'host-198-19-0-3.novalocal')}]},
-  DHCP_INTERFACE_MISMATCH: {what: 'dnsmasq without --interface (bound by its namespace, as modern agents start it)',
-    edits: [{host: 'control', spec: 'ps', text: (t) => t.replace(' --interface=tap26c9b807-7c', '')}]},
-  TUNNEL_ENDPOINT_MISSING: {what: "local_ip under Havana's [OVS] spelling of the section", on: 'vxlan',
-    edits: [{host: 'nlab-cmp1', spec: 'file', key: AGENT_INI, text: (t) => t.replace('[ovs]', '[OVS]')}]},
-  TUNNEL_PORT_MISSING: {what: 'the tunnel to nlab-ctl under another name (remote_ip is what counts)', on: 'vxlan',
-    edits: renamed('nlab-cmp1', 'vxlan-c613e60b', 'vxlan-peer0ctl')},
-  TUNNEL_PORT_STALE: {what: "nlab-cmp2's local_ip set in ml2_conf.ini's [ovs] instead of openvswitch_agent.ini", on: 'vxlan',
-    edits: [{host: 'nlab-cmp2', spec: 'file', key: AGENT_INI, text: (t) => t.replace('local_ip = 198.19.230.13', '')},
-      {host: 'nlab-cmp2', spec: 'file', key: 'ml2_conf.ini', text: (t) => `${t}\n[ovs]\nlocal_ip = 198.19.230.13\n`}]},
-  TUNNEL_FLOOD_MISSING: {what: "the flood entry's tunnels in another order (l2pop updates leave them in set order)", on: 'vxlan',
-    edits: [flows('nlab-cmp1', 'br-tun', (t) => t.replace('output:"vxlan-c613e60b",output:"vxlan-c613e60d"', 'output:"vxlan-c613e60d",output:"vxlan-c613e60b"'))]},
-  TUNNEL_FDB_STALE: {what: 'an l2pop entry that names its tunnel by ofport number', on: 'vxlan',
-    edits: [flows('nlab-cmp1', 'br-tun', (t) => t.replace(/(priority=2,dl_vlan=2,dl_dst=fa:16:3e:13:d9:33 actions=.*)output:"vxlan-c613e60d"/, '$1output:3'))]},
-  ARP_RESPONDER_MISMATCH: {what: 'the responder MAC in the OF1.3 spelling (set_field:…->arp_sha)', on: 'vxlan',
-    edits: [flows('nlab-cmp1', 'br-tun', (t) => t.replace('load:0xfa163e13d933->NXM_NX_ARP_SHA[]', 'set_field:fa:16:3e:13:d9:33->arp_sha'))]},
-  TUNNEL_MTU: {what: 'an underlay of 1450 under networks of MTU 1400: exactly enough', on: 'vxlan',
-    edits: [{intent: 'networks.json', text: (t) => t.replaceAll('"mtu": 1450', '"mtu": 1400')},
-      {host: 'nlab-cmp1', spec: 'ip_link', text: (t) => t.replace(/("ifname":"eth1",[^}]*?"mtu":)1500/, '$11450')}]},
-  VIF_MISMATCH: {what: "the VM definition's MAC in upper case",
-    edits: [{host: 'compute-1', spec: 'file', key: LIBVIRT, text: (t) => t.replace(/fa:16:3e:fe:c7:87/g, 'FA:16:3E:FE:C7:87')}]},
-  DATA_MISSING: {what: 'a capture that succeeded and also wrote to stderr',
-    edits: [{host: 'control', spec: 'ps', record: (r) => {
-      r.stderrFile = 'hosts/control/ps.err'
-    }}]},
-  PARSE_ERROR: {what: 'a flow dump with the OF1.3 reply header and trailing blank lines',
-    edits: [flows('compute-1', 'br-eth2', (t) => t.replace('NXST_FLOW reply (xid=0x4):', 'OFPST_FLOW reply (OF1.3) (xid=0x2):') + '\n\n')]},
+  FLOW_MISSING: {
+    what: 'the egress translation at another priority and the default NORMAL flow at priority 0 (modern spelling)',
+    edits: [
+      flows('compute-1', 'br-eth2', (t) =>
+        t
+          .replace('priority=4,in_port=2,dl_vlan=3', 'priority=5,in_port=2,dl_vlan=3')
+          .replace('priority=1 actions=NORMAL', 'priority=0 actions=NORMAL'),
+      ),
+    ],
+  },
+  FLOW_SHADOWED: {
+    what: 'a higher-priority drop that overlaps the egress translation but matches another VLAN',
+    edits: [
+      flows(
+        'compute-1',
+        'br-eth2',
+        (t) =>
+          t +
+          ' cookie=0x0, duration=1.0s, table=0, n_packets=0, n_bytes=0, idle_age=1, priority=10,in_port=2,dl_vlan=4 actions=drop\n',
+      ),
+    ],
+  },
+  SEGMENT_MISMATCH: {
+    what: 'the segmentation id changed everywhere at once (Neutron and both hosts say 1001)',
+    edits: [
+      {
+        intent: 'net-create.txt',
+        text: (t) => t.replace('| provider:segmentation_id  | 1000 ', '| provider:segmentation_id  | 1001 '),
+      },
+      ...['compute-1', 'control'].flatMap((h) =>
+        ['br-eth2', 'br-int'].map((b) =>
+          flows(h, b, (t) => t.replace(/mod_vlan_vid:1000|dl_vlan=1000/g, (m) => m.replace('1000', '1001'))),
+        ),
+      ),
+    ],
+  },
+  VLAN_TAG_MISMATCH: {
+    what: "compute-1's local VLAN renumbered from 3 to 7 consistently: port tag and both translations",
+    edits: [
+      {host: 'compute-1', spec: 'ovs_vsctl_show', text: (t) => t.replace('tag: 3', 'tag: 7')},
+      flows('compute-1', 'br-eth2', (t) => t.replace('dl_vlan=3 ', 'dl_vlan=7 ')),
+      flows('compute-1', 'br-int', (t) => t.replace('mod_vlan_vid:3,', 'mod_vlan_vid:7,')),
+    ],
+  },
+  DEAD_VLAN: {
+    what: 'a port in the dead VLAN 4095 that Neutron holds DOWN (the agent parks it there)',
+    edits: [
+      {host: 'compute-1', spec: 'ovs_vsctl_show', text: (t) => t.replace('tag: 3', 'tag: 4095')},
+      {intent: 'ports.json', text: (t) => t.replace(/("device_id": "3707ac87[^]*?"status": )"ACTIVE"/, '$1"DOWN"')},
+    ],
+  },
+  LOCAL_VLAN_CONFLICT: {
+    what: 'the same local VLAN number (3) for net1 on two hosts: local VLANs are per host',
+    edits: [
+      {host: 'control', spec: 'ovs_vsctl_show', text: (t) => t.replace('tag: 1', 'tag: 3')},
+      flows('control', 'br-eth2', (t) => t.replace('dl_vlan=1 ', 'dl_vlan=3 ')),
+      flows('control', 'br-int', (t) => t.replace('mod_vlan_vid:1,', 'mod_vlan_vid:3,')),
+    ],
+  },
+  PORT_MISSING: {
+    what: 'the qvo, qbr, qvb and tap all present, the OVS names written without quotes',
+    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', text: (t) => t.replace(/"(qvo53903a95-82)"/g, '$1')}],
+  },
+  LINK_BROKEN: {
+    what: 'a veth end whose operstate is UNKNOWN (admin up): not down',
+    edits: [
+      {
+        host: 'compute-1',
+        spec: 'ip_link',
+        text: (t) => t.replace(/(int-br-eth2: <BROADCAST,MULTICAST,UP,LOWER_UP>.*state) UP/, '$1 UNKNOWN'),
+      },
+    ],
+  },
+  UPLINK_MISSING: {
+    what: 'the physical bridge has its NIC under another name (ens3, a system port)',
+    edits: [
+      {
+        host: 'compute-1',
+        spec: 'ovs_vsctl_show',
+        text: (t) =>
+          t.replace('Port "eth2"\n            Interface "eth2"', 'Port "ens3"\n            Interface "ens3"'),
+      },
+    ],
+  },
+  NAMESPACE_MISSING: {
+    what: 'no qdhcp namespace for a network whose subnet has DHCP disabled',
+    edits: [
+      {intent: 'subnet-create.txt', text: (t) => t.replace('| enable_dhcp      | True ', '| enable_dhcp      | False')},
+      {host: 'control', spec: 'ip_netns', text: () => ''},
+      {host: 'control', spec: 'netns_ip_addr', remove: true},
+    ],
+  },
+  DHCP_SERVER_DOWN: {
+    what: "dnsmasq running from another path (/usr/local/sbin), its command line otherwise the agent's",
+    edits: [
+      {
+        host: 'control',
+        spec: 'ps',
+        text: (t) => t.replace(' dnsmasq --no-hosts', ' /usr/local/sbin/dnsmasq --no-hosts'),
+      },
+    ],
+  },
+  DHCP_HOST_MISSING: {
+    what: "the VM's MAC in the host file in upper case",
+    edits: [
+      {host: 'control', spec: 'file', key: HOST_FILE, text: (t) => t.replace('fa:16:3e:fe:c7:87', 'FA:16:3E:FE:C7:87')},
+    ],
+  },
+  DHCP_HOST_MISMATCH: {
+    what: 'the right address under another host name (host-198-19-0-3.novalocal)',
+    edits: [
+      {
+        host: 'control',
+        spec: 'file',
+        key: HOST_FILE,
+        text: (t) => t.replace('host-198-19-0-3.openstacklocal', 'host-198-19-0-3.novalocal'),
+      },
+    ],
+  },
+  DHCP_INTERFACE_MISMATCH: {
+    what: 'dnsmasq without --interface (bound by its namespace, as modern agents start it)',
+    edits: [{host: 'control', spec: 'ps', text: (t) => t.replace(' --interface=tap26c9b807-7c', '')}],
+  },
+  TUNNEL_ENDPOINT_MISSING: {
+    what: "local_ip under Havana's [OVS] spelling of the section",
+    on: 'vxlan',
+    edits: [{host: 'nlab-cmp1', spec: 'file', key: AGENT_INI, text: (t) => t.replace('[ovs]', '[OVS]')}],
+  },
+  TUNNEL_PORT_MISSING: {
+    what: 'the tunnel to nlab-ctl under another name (remote_ip is what counts)',
+    on: 'vxlan',
+    edits: renamed('nlab-cmp1', 'vxlan-c613e60b', 'vxlan-peer0ctl'),
+  },
+  TUNNEL_PORT_STALE: {
+    what: "nlab-cmp2's local_ip set in ml2_conf.ini's [ovs] instead of openvswitch_agent.ini",
+    on: 'vxlan',
+    edits: [
+      {host: 'nlab-cmp2', spec: 'file', key: AGENT_INI, text: (t) => t.replace('local_ip = 198.19.230.13', '')},
+      {host: 'nlab-cmp2', spec: 'file', key: 'ml2_conf.ini', text: (t) => `${t}\n[ovs]\nlocal_ip = 198.19.230.13\n`},
+    ],
+  },
+  TUNNEL_FLOOD_MISSING: {
+    what: "the flood entry's tunnels in another order (l2pop updates leave them in set order)",
+    on: 'vxlan',
+    edits: [
+      flows('nlab-cmp1', 'br-tun', (t) =>
+        t.replace('output:"vxlan-c613e60b",output:"vxlan-c613e60d"', 'output:"vxlan-c613e60d",output:"vxlan-c613e60b"'),
+      ),
+    ],
+  },
+  TUNNEL_FDB_STALE: {
+    what: 'an l2pop entry that names its tunnel by ofport number',
+    on: 'vxlan',
+    edits: [
+      flows('nlab-cmp1', 'br-tun', (t) =>
+        t.replace(/(priority=2,dl_vlan=2,dl_dst=fa:16:3e:13:d9:33 actions=.*)output:"vxlan-c613e60d"/, '$1output:3'),
+      ),
+    ],
+  },
+  ARP_RESPONDER_MISMATCH: {
+    what: 'the responder MAC in the OF1.3 spelling (set_field:…->arp_sha)',
+    on: 'vxlan',
+    edits: [
+      flows('nlab-cmp1', 'br-tun', (t) =>
+        t.replace('load:0xfa163e13d933->NXM_NX_ARP_SHA[]', 'set_field:fa:16:3e:13:d9:33->arp_sha'),
+      ),
+    ],
+  },
+  TUNNEL_MTU: {
+    what: 'an underlay of 1450 under networks of MTU 1400: exactly enough',
+    on: 'vxlan',
+    edits: [
+      {intent: 'networks.json', text: (t) => t.replaceAll('"mtu": 1450', '"mtu": 1400')},
+      {host: 'nlab-cmp1', spec: 'ip_link', text: (t) => t.replace(/("ifname":"eth1",[^}]*?"mtu":)1500/, '$11450')},
+    ],
+  },
+  VIF_MISMATCH: {
+    what: "the VM definition's MAC in upper case",
+    edits: [
+      {
+        host: 'compute-1',
+        spec: 'file',
+        key: LIBVIRT,
+        text: (t) => t.replace(/fa:16:3e:fe:c7:87/g, 'FA:16:3E:FE:C7:87'),
+      },
+    ],
+  },
+  DATA_MISSING: {
+    what: 'a capture that succeeded and also wrote to stderr',
+    edits: [
+      {
+        host: 'control',
+        spec: 'ps',
+        record: (r) => {
+          r.stderrFile = 'hosts/control/ps.err'
+        },
+      },
+    ],
+  },
+  PARSE_ERROR: {
+    what: 'a flow dump with the OF1.3 reply header and trailing blank lines',
+    edits: [
+      flows(
+        'compute-1',
+        'br-eth2',
+        (t) => t.replace('NXST_FLOW reply (xid=0x4):', 'OFPST_FLOW reply (OF1.3) (xid=0x2):') + '\n\n',
+      ),
+    ],
+  },
 }
 
 describe('near misses stay quiet: close to each fault, healthy', () => {
@@ -130,7 +296,11 @@ describe('near misses stay quiet: close to each fault, healthy', () => {
   for (const [code, {what, edits, on}] of Object.entries(NEAR_MISSES)) {
     it(`${code}: ${what}`, () => {
       const findings = diagnose(analysisOf(apply(edits, on)))
-      expect(findings.filter((f) => f.code === code || f.severity !== 'info').map((f) => `${f.severity} ${f.code} ${f.host} ${f.element}: ${f.message}`)).toEqual([])
+      expect(
+        findings
+          .filter((f) => f.code === code || f.severity !== 'info')
+          .map((f) => `${f.severity} ${f.code} ${f.host} ${f.element}: ${f.message}`),
+      ).toEqual([])
     })
   }
 })

@@ -24,7 +24,9 @@ type Edit = {host: string; spec: string; key?: string; edit: (text: string) => s
 function edited(...edits: Edit[]): Snapshot {
   const snap: Snapshot = structuredClone(healthy)
   for (const e of edits) {
-    const c = snap.captures.find((x) => x.host === e.host && x.spec === e.spec && (e.key === undefined || x.key === e.key))
+    const c = snap.captures.find(
+      (x) => x.host === e.host && x.spec === e.spec && (e.key === undefined || x.key === e.key),
+    )
     if (!c?.text) throw new Error(`no capture ${e.host} ${e.spec} ${e.key ?? ''}`)
     const before = c.text
     c.text = e.edit(before)
@@ -52,7 +54,8 @@ function setTag(port: string, tag: number): (text: string) => string {
 
 /** What the OVS agent's port_dead adds: a drop for the port's in_port below its priority=9 resubmit(,25). */
 const deadDrop = (text: string): string =>
-  text + ` cookie=0xfb6b60fd9ed4bab2, duration=3.001s, table=0, n_packets=0, n_bytes=0, priority=2,in_port="${QVO}" actions=drop\n`
+  text +
+  ` cookie=0xfb6b60fd9ed4bab2, duration=3.001s, table=0, n_packets=0, n_bytes=0, priority=2,in_port="${QVO}" actions=drop\n`
 
 function bindTo(host: string, status: string): (text: string) => string {
   return (text) => {
@@ -94,17 +97,23 @@ describe('neutron-lab: a snapshot of a lab programmed by a real Neutron', () => 
 
 describe('a binding moved away: the agent marks the old VIF dead (tag 4095 + a drop flow under its resubmit)', () => {
   it('is one VIF_MISMATCH on the new binding host, and no FLOW_SHADOWED warning for the dead port', () => {
-    const snap = withIntent(edited(
-      {host: 'nlab-cmp1', spec: 'ovs_vsctl_list_port', edit: setTag(QVO, 4095)},
-      {host: 'nlab-cmp1', spec: 'ovs_ofctl_dump_flows', key: 'br-int', edit: deadDrop},
-    ), 'ports.json', bindTo('nlab-cmp2', 'DOWN'))
+    const snap = withIntent(
+      edited(
+        {host: 'nlab-cmp1', spec: 'ovs_vsctl_list_port', edit: setTag(QVO, 4095)},
+        {host: 'nlab-cmp1', spec: 'ovs_ofctl_dump_flows', key: 'br-int', edit: deadDrop},
+      ),
+      'ports.json',
+      bindTo('nlab-cmp2', 'DOWN'),
+    )
     expect(loud(diagnose(analysisOf(snap)))).toEqual([`error VIF_MISMATCH nlab-cmp2 ${PORT}`])
   })
 
   it('still reports the same shadowed drop when the port is not dead (tag 1): the rule is that narrow', () => {
     // FLOW_SHADOWED has one severity, error (src/analyze/codes.ts); this was a warning when the code had two.
     const snap = edited({host: 'nlab-cmp1', spec: 'ovs_ofctl_dump_flows', key: 'br-int', edit: deadDrop})
-    expect(loud(diagnose(analysisOf(snap)))).toEqual([`error FLOW_SHADOWED nlab-cmp1 br-int table 0: table=0 priority=2 cookie=0xfb6b60fd9ed4bab2 in_port="${QVO}" actions=drop`])
+    expect(loud(diagnose(analysisOf(snap)))).toEqual([
+      `error FLOW_SHADOWED nlab-cmp1 br-int table 0: table=0 priority=2 cookie=0xfb6b60fd9ed4bab2 in_port="${QVO}" actions=drop`,
+    ])
   })
 })
 
@@ -113,9 +122,32 @@ describe('the OVS agent restarted with other bridge_mappings', () => {
     // What the agent then leaves (seen live): br-eth2 without its mod_vlan_vid/strip_vlan flows, br-int without the
     // translations from int-br-eth2; tags and Port other_config unchanged.
     const snap = edited(
-      {host: 'nlab-cmp2', spec: 'file', key: AGENT_INI, edit: (t) => t.replace('bridge_mappings = default:br-eth2', 'bridge_mappings = physnet2:br-eth2')},
-      {host: 'nlab-cmp2', spec: 'ovs_ofctl_dump_flows', key: 'br-eth2', edit: (t) => t.split('\n').filter((l) => !/priority=4,/.test(l)).join('\n')},
-      {host: 'nlab-cmp2', spec: 'ovs_ofctl_dump_flows', key: 'br-int', edit: (t) => t.split('\n').filter((l) => !/priority=3,in_port="int-br-eth2"/.test(l)).join('\n')},
+      {
+        host: 'nlab-cmp2',
+        spec: 'file',
+        key: AGENT_INI,
+        edit: (t) => t.replace('bridge_mappings = default:br-eth2', 'bridge_mappings = physnet2:br-eth2'),
+      },
+      {
+        host: 'nlab-cmp2',
+        spec: 'ovs_ofctl_dump_flows',
+        key: 'br-eth2',
+        edit: (t) =>
+          t
+            .split('\n')
+            .filter((l) => !/priority=4,/.test(l))
+            .join('\n'),
+      },
+      {
+        host: 'nlab-cmp2',
+        spec: 'ovs_ofctl_dump_flows',
+        key: 'br-int',
+        edit: (t) =>
+          t
+            .split('\n')
+            .filter((l) => !/priority=3,in_port="int-br-eth2"/.test(l))
+            .join('\n'),
+      },
     )
     const analysis = analysisOf(snap)
     const findings = diagnose(analysis)
@@ -133,7 +165,12 @@ describe('the OVS agent restarted with other bridge_mappings', () => {
   it('mapped to a bridge that does not exist: UPLINK_MISSING on it; the old bridge, still wired with its flows, still carries the VM', () => {
     // The agent exits at start ("Bridge br-ex for physical network default does not exist"), so the flows it had
     // programmed stay, and with them the path through br-eth2.
-    const snap = edited({host: 'nlab-cmp1', spec: 'file', key: AGENT_INI, edit: (t) => t.replace('default:br-eth2', 'default:br-ex')})
+    const snap = edited({
+      host: 'nlab-cmp1',
+      spec: 'file',
+      key: AGENT_INI,
+      edit: (t) => t.replace('default:br-eth2', 'default:br-ex'),
+    })
     const analysis = analysisOf(snap)
     expect(loud(diagnose(analysis))).toEqual(['error UPLINK_MISSING nlab-cmp1 br-ex'])
     const [r] = traceVm(analysis, PORT, 'dhcp')

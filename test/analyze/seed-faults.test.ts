@@ -24,7 +24,9 @@ type Edit = {host: string; spec: string; key?: string; edit: (text: string) => s
 function withFaults(...edits: Edit[]): Finding[] {
   const snapshot: Snapshot = structuredClone(healthy)
   for (const e of edits) {
-    const capture = snapshot.captures.find((c) => c.host === e.host && c.spec === e.spec && (e.key === undefined || c.key === e.key))
+    const capture = snapshot.captures.find(
+      (c) => c.host === e.host && c.spec === e.spec && (e.key === undefined || c.key === e.key),
+    )
     if (!capture?.text) throw new Error(`no capture ${e.host} ${e.spec} ${e.key ?? ''}`)
     const before = capture.text
     const after = e.edit(before)
@@ -45,7 +47,11 @@ function errors(findings: Finding[]): Finding[] {
   return findings.filter((f) => f.severity === 'error')
 }
 
-const dropLine = (re: RegExp) => (t: string) => t.split('\n').filter((l) => !re.test(l)).join('\n')
+const dropLine = (re: RegExp) => (t: string) =>
+  t
+    .split('\n')
+    .filter((l) => !re.test(l))
+    .join('\n')
 
 describe('the healthy seed', () => {
   it('has no error and no warning', () => {
@@ -62,47 +68,170 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  {code: 'FLOW_MISSING', host: 'compute-1', element: 'br-eth2 table 0: in_port=phy-br-eth2,dl_vlan=3',
-    edits: [{host: 'compute-1', spec: 'ovs_ofctl_dump_flows', key: 'br-eth2', edit: dropLine(/mod_vlan_vid:1000/)}]},
-  {code: 'FLOW_MISSING', host: 'control', element: 'br-int table 0: in_port=int-br-eth2,dl_vlan=1000',
-    edits: [{host: 'control', spec: 'ovs_ofctl_dump_flows', key: 'br-int', edit: dropLine(/mod_vlan_vid:1,/)}]},
-  {code: 'SEGMENT_MISMATCH', host: 'compute-1', element: /^br-eth2 table 0: .*dl_vlan=3.*mod_vlan_vid:1001/,
-    edits: [{host: 'compute-1', spec: 'ovs_ofctl_dump_flows', key: 'br-eth2', edit: (t) => t.replace('mod_vlan_vid:1000', 'mod_vlan_vid:1001')}]},
-  {code: 'VLAN_TAG_MISMATCH', host: 'compute-1', element: 'qvo53903a95-82',
-    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', edit: (t) => t.replace('tag: 3', 'tag: 5')}]},
-  {code: 'DEAD_VLAN', host: 'compute-1', element: 'qvo53903a95-82',
-    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', edit: (t) => t.replace('tag: 3', 'tag: 4095')}]},
-  {code: 'PORT_MISSING', host: 'compute-1', element: 'qvo53903a95-82',
-    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', edit: (t) => t.replace(/ +Port "qvo53903a95-82"\n +tag: 3\n +Interface "qvo53903a95-82"\n/, '')}]},
-  {code: 'PORT_MISSING', host: 'compute-1', element: 'qvb53903a95-82',
-    edits: [{host: 'compute-1', spec: 'brctl_show', edit: (t) => t.replace(/\t?qvb53903a95-82/, '')}]},
-  {code: 'LINK_BROKEN', host: 'compute-1', element: 'int-br-eth2',
-    edits: [{host: 'compute-1', spec: 'ip_link', edit: (t) => t.replace(/int-br-eth2: <BROADCAST,MULTICAST,UP,LOWER_UP>(.*)state UP/, 'int-br-eth2: <BROADCAST,MULTICAST>$1state DOWN')}]},
-  {code: 'UPLINK_MISSING', host: 'compute-1', element: 'br-eth2',
-    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', edit: (t) => t.replace(/ +Port "eth2"\n +Interface "eth2"\n/, '')}]},
-  {code: 'NAMESPACE_MISSING', host: 'control', element: `qdhcp-${NET}`,
+  {
+    code: 'FLOW_MISSING',
+    host: 'compute-1',
+    element: 'br-eth2 table 0: in_port=phy-br-eth2,dl_vlan=3',
+    edits: [{host: 'compute-1', spec: 'ovs_ofctl_dump_flows', key: 'br-eth2', edit: dropLine(/mod_vlan_vid:1000/)}],
+  },
+  {
+    code: 'FLOW_MISSING',
+    host: 'control',
+    element: 'br-int table 0: in_port=int-br-eth2,dl_vlan=1000',
+    edits: [{host: 'control', spec: 'ovs_ofctl_dump_flows', key: 'br-int', edit: dropLine(/mod_vlan_vid:1,/)}],
+  },
+  {
+    code: 'SEGMENT_MISMATCH',
+    host: 'compute-1',
+    element: /^br-eth2 table 0: .*dl_vlan=3.*mod_vlan_vid:1001/,
+    edits: [
+      {
+        host: 'compute-1',
+        spec: 'ovs_ofctl_dump_flows',
+        key: 'br-eth2',
+        edit: (t) => t.replace('mod_vlan_vid:1000', 'mod_vlan_vid:1001'),
+      },
+    ],
+  },
+  {
+    code: 'VLAN_TAG_MISMATCH',
+    host: 'compute-1',
+    element: 'qvo53903a95-82',
+    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', edit: (t) => t.replace('tag: 3', 'tag: 5')}],
+  },
+  {
+    code: 'DEAD_VLAN',
+    host: 'compute-1',
+    element: 'qvo53903a95-82',
+    edits: [{host: 'compute-1', spec: 'ovs_vsctl_show', edit: (t) => t.replace('tag: 3', 'tag: 4095')}],
+  },
+  {
+    code: 'PORT_MISSING',
+    host: 'compute-1',
+    element: 'qvo53903a95-82',
+    edits: [
+      {
+        host: 'compute-1',
+        spec: 'ovs_vsctl_show',
+        edit: (t) => t.replace(/ +Port "qvo53903a95-82"\n +tag: 3\n +Interface "qvo53903a95-82"\n/, ''),
+      },
+    ],
+  },
+  {
+    code: 'PORT_MISSING',
+    host: 'compute-1',
+    element: 'qvb53903a95-82',
+    edits: [{host: 'compute-1', spec: 'brctl_show', edit: (t) => t.replace(/\t?qvb53903a95-82/, '')}],
+  },
+  {
+    code: 'LINK_BROKEN',
+    host: 'compute-1',
+    element: 'int-br-eth2',
+    edits: [
+      {
+        host: 'compute-1',
+        spec: 'ip_link',
+        edit: (t) =>
+          t.replace(
+            /int-br-eth2: <BROADCAST,MULTICAST,UP,LOWER_UP>(.*)state UP/,
+            'int-br-eth2: <BROADCAST,MULTICAST>$1state DOWN',
+          ),
+      },
+    ],
+  },
+  {
+    code: 'UPLINK_MISSING',
+    host: 'compute-1',
+    element: 'br-eth2',
+    edits: [
+      {host: 'compute-1', spec: 'ovs_vsctl_show', edit: (t) => t.replace(/ +Port "eth2"\n +Interface "eth2"\n/, '')},
+    ],
+  },
+  {
+    code: 'NAMESPACE_MISSING',
+    host: 'control',
+    element: `qdhcp-${NET}`,
     // The namespace gone: ip netns no longer lists it, and so the collector captured nothing inside it.
-    edits: [{host: 'control', spec: 'ip_netns', edit: () => ''}, {host: 'control', spec: 'netns_ip_addr', edit: () => undefined}]},
-  {code: 'DHCP_SERVER_DOWN', host: 'control', element: `dnsmasq qdhcp-${NET}`,
-    edits: [{host: 'control', spec: 'ps', edit: dropLine(/dnsmasq/)}]},
-  {code: 'DHCP_HOST_MISSING', host: 'control', element: `/var/lib/neutron/dhcp/${NET}/host`,
-    edits: [{host: 'control', spec: 'file', key: `/var/lib/neutron/dhcp/${NET}/host`, edit: dropLine(/fa:16:3e:fe:c7:87/)}]},
-  {code: 'DHCP_HOST_MISMATCH', host: 'control', element: `/var/lib/neutron/dhcp/${NET}/host`,
-    edits: [{host: 'control', spec: 'file', key: `/var/lib/neutron/dhcp/${NET}/host`, edit: (t) => t.replace(/198\.19\.0\.3$/m, '198.19.0.99')}]},
-  {code: 'DHCP_INTERFACE_MISMATCH', host: 'control', element: 'dnsmasq --interface=tap00000000-00',
-    edits: [{host: 'control', spec: 'ps', edit: (t) => t.replace('--interface=tap26c9b807-7c', '--interface=tap00000000-00')}]},
-  {code: 'VIF_MISMATCH', host: 'compute-1', element: 'tap53903a95-82',
-    edits: [{host: 'compute-1', spec: 'file', key: '/var/lib/nova/instances/3707ac87-4f5d-4349-b7ed-3a673f55e5e1/libvirt.xml', edit: (t) => t.replace('qbr53903a95-82', 'qbr0badc0de-00')}]},
-  {code: 'FLOW_SHADOWED', host: 'compute-1', element: /^br-eth2 table 0: .*dl_vlan=3/,
-    edits: [{host: 'compute-1', spec: 'ovs_ofctl_dump_flows', key: 'br-eth2', edit: (t) => t + ' cookie=0x0, duration=1.0s, table=0, n_packets=0, n_bytes=0, idle_age=1, priority=10,in_port=2 actions=drop\n'}]},
+    edits: [
+      {host: 'control', spec: 'ip_netns', edit: () => ''},
+      {host: 'control', spec: 'netns_ip_addr', edit: () => undefined},
+    ],
+  },
+  {
+    code: 'DHCP_SERVER_DOWN',
+    host: 'control',
+    element: `dnsmasq qdhcp-${NET}`,
+    edits: [{host: 'control', spec: 'ps', edit: dropLine(/dnsmasq/)}],
+  },
+  {
+    code: 'DHCP_HOST_MISSING',
+    host: 'control',
+    element: `/var/lib/neutron/dhcp/${NET}/host`,
+    edits: [
+      {host: 'control', spec: 'file', key: `/var/lib/neutron/dhcp/${NET}/host`, edit: dropLine(/fa:16:3e:fe:c7:87/)},
+    ],
+  },
+  {
+    code: 'DHCP_HOST_MISMATCH',
+    host: 'control',
+    element: `/var/lib/neutron/dhcp/${NET}/host`,
+    edits: [
+      {
+        host: 'control',
+        spec: 'file',
+        key: `/var/lib/neutron/dhcp/${NET}/host`,
+        edit: (t) => t.replace(/198\.19\.0\.3$/m, '198.19.0.99'),
+      },
+    ],
+  },
+  {
+    code: 'DHCP_INTERFACE_MISMATCH',
+    host: 'control',
+    element: 'dnsmasq --interface=tap00000000-00',
+    edits: [
+      {host: 'control', spec: 'ps', edit: (t) => t.replace('--interface=tap26c9b807-7c', '--interface=tap00000000-00')},
+    ],
+  },
+  {
+    code: 'VIF_MISMATCH',
+    host: 'compute-1',
+    element: 'tap53903a95-82',
+    edits: [
+      {
+        host: 'compute-1',
+        spec: 'file',
+        key: '/var/lib/nova/instances/3707ac87-4f5d-4349-b7ed-3a673f55e5e1/libvirt.xml',
+        edit: (t) => t.replace('qbr53903a95-82', 'qbr0badc0de-00'),
+      },
+    ],
+  },
+  {
+    code: 'FLOW_SHADOWED',
+    host: 'compute-1',
+    element: /^br-eth2 table 0: .*dl_vlan=3/,
+    edits: [
+      {
+        host: 'compute-1',
+        spec: 'ovs_ofctl_dump_flows',
+        key: 'br-eth2',
+        edit: (t) =>
+          t +
+          ' cookie=0x0, duration=1.0s, table=0, n_packets=0, n_bytes=0, idle_age=1, priority=10,in_port=2 actions=drop\n',
+      },
+    ],
+  },
 ]
 
 describe('each finding code fires on its fault, with the right host and element, and nothing else of severity error', () => {
   for (const c of CASES) {
     it(`${c.code} on ${c.host}: ${c.element}`, () => {
       const errs = errors(withFaults(...c.edits))
-      const hit = errs.filter((f) => f.code === c.code && f.host === c.host &&
-        (typeof c.element === 'string' ? f.element === c.element : c.element.test(f.element)))
+      const hit = errs.filter(
+        (f) =>
+          f.code === c.code &&
+          f.host === c.host &&
+          (typeof c.element === 'string' ? f.element === c.element : c.element.test(f.element)),
+      )
       expect(hit, JSON.stringify(errs.map((f) => [f.code, f.host, f.element]))).toHaveLength(1)
       expect(errs.filter((f) => !hit.includes(f)).map((f) => [f.code, f.host, f.element])).toEqual([])
       expect(hit[0].evidence.length).toBeGreaterThan(0)
@@ -113,7 +242,12 @@ describe('each finding code fires on its fault, with the right host and element,
 
 describe('what could not be known is said, never called a fault', () => {
   it('a garbled flow line is PARSE_ERROR with host, file and line, and the rest is analysed', () => {
-    const findings = withFaults({host: 'compute-1', spec: 'ovs_ofctl_dump_flows', key: 'br-eth2', edit: (t) => t.replace('priority=1 actions=NORMAL', 'priority=1 actions=NORM(AL')})
+    const findings = withFaults({
+      host: 'compute-1',
+      spec: 'ovs_ofctl_dump_flows',
+      key: 'br-eth2',
+      edit: (t) => t.replace('priority=1 actions=NORMAL', 'priority=1 actions=NORM(AL'),
+    })
     const parse = findings.filter((f) => f.code === 'PARSE_ERROR')
     expect(parse).toHaveLength(1)
     expect(parse[0].severity).toBe('warning')
@@ -143,7 +277,9 @@ describe('what could not be known is said, never called a fault', () => {
       const file = join(dir, 'hosts/compute-1/ovs_vsctl_show.out')
       await writeFile(file, (await readFile(file, 'utf8')).replace('tag: 3', 'tag: 4'))
       const snapshot = await readSnapshot(dir)
-      expect(snapshot.problems.map((p) => [p.host, p.spec, p.message.slice(0, 15)])).toEqual([['compute-1', 'ovs_vsctl_show', 'sha256 mismatch']])
+      expect(snapshot.problems.map((p) => [p.host, p.spec, p.message.slice(0, 15)])).toEqual([
+        ['compute-1', 'ovs_vsctl_show', 'sha256 mismatch'],
+      ])
     } finally {
       await rm(dir, {recursive: true, force: true})
     }
@@ -151,10 +287,23 @@ describe('what could not be known is said, never called a fault', () => {
 })
 
 describe('what is not a fault', () => {
-  const routerPort = {ports: [{id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', network_id: NET, mac_address: 'fa:16:3e:aa:bb:01',
-    fixed_ips: [{subnet_id: '2d7a0a58-0674-439a-ad23-d6471aaae9bc', ip_address: '198.19.0.1'}], device_owner: 'network:router_interface',
-    device_id: 'f0e1d2c3-b4a5-4968-8776-655443322110', 'binding:host_id': 'control', 'binding:vif_type': 'ovs',
-    'binding:vif_details': {ovs_hybrid_plug: false}, status: 'ACTIVE', admin_state_up: true}]}
+  const routerPort = {
+    ports: [
+      {
+        id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+        network_id: NET,
+        mac_address: 'fa:16:3e:aa:bb:01',
+        fixed_ips: [{subnet_id: '2d7a0a58-0674-439a-ad23-d6471aaae9bc', ip_address: '198.19.0.1'}],
+        device_owner: 'network:router_interface',
+        device_id: 'f0e1d2c3-b4a5-4968-8776-655443322110',
+        'binding:host_id': 'control',
+        'binding:vif_type': 'ovs',
+        'binding:vif_details': {ovs_hybrid_plug: false},
+        status: 'ACTIVE',
+        admin_state_up: true,
+      },
+    ],
+  }
 
   it('a router interface port (wired by the L3 agent, not modelled) raises no PORT_MISSING', () => {
     const snapshot: Snapshot = structuredClone(healthy)

@@ -30,8 +30,10 @@ describe('diagnose on a generated two-network snapshot', () => {
       mutate: (host, spec, key, text) => {
         if (host !== 'compute-1') return text
         if (spec === 'ovs_vsctl_show') return text.replace(/tag: 2/g, 'tag: 1')
-        if (spec === 'ovs_ofctl_dump_flows' && key === 'br-int') return text.replace('dl_vlan=1001 actions=mod_vlan_vid:2', 'dl_vlan=1001 actions=mod_vlan_vid:1')
-        if (spec === 'ovs_ofctl_dump_flows' && key === 'br-eth2') return text.replace(/.*dl_vlan=2 actions=mod_vlan_vid:1001.*\n/, '')
+        if (spec === 'ovs_ofctl_dump_flows' && key === 'br-int')
+          return text.replace('dl_vlan=1001 actions=mod_vlan_vid:2', 'dl_vlan=1001 actions=mod_vlan_vid:1')
+        if (spec === 'ovs_ofctl_dump_flows' && key === 'br-eth2')
+          return text.replace(/.*dl_vlan=2 actions=mod_vlan_vid:1001.*\n/, '')
         return text
       },
     })
@@ -65,8 +67,16 @@ describe('diagnose and trace on the modern layout (OF1.3 dumps, multi-table br-i
   it('a deleted anti-spoofing flow drops the VM at table 25 (and the trace names the flow)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'neutrace-synth-'))
     dirs.push(dir)
-    const synth = await writeSynthSnapshot(dir, {computes: 1, networks: 1, vmsPerHost: 1, modern: true,
-      mutate: (host, spec, key, text) => host === 'compute-1' && spec === 'ovs_ofctl_dump_flows' && key === 'br-int' ? text.replace(/.*table=25, .*priority=2,.*\n/, '') : text})
+    const synth = await writeSynthSnapshot(dir, {
+      computes: 1,
+      networks: 1,
+      vmsPerHost: 1,
+      modern: true,
+      mutate: (host, spec, key, text) =>
+        host === 'compute-1' && spec === 'ovs_ofctl_dump_flows' && key === 'br-int'
+          ? text.replace(/.*table=25, .*priority=2,.*\n/, '')
+          : text,
+    })
     const [r] = traceVm(await loadAnalysis(dir), synth.vms[0].uuid, 'dhcp')
     expect(r.verdict).toBe('dropped')
     expect(r.hops.at(-1)).toMatchObject({host: 'compute-1', kind: 'ovs-bridge', element: 'br-int'})

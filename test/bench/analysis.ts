@@ -39,7 +39,8 @@ function countFlows(dir: string): number {
   for (const host of readdirSync(join(dir, 'hosts'))) {
     for (const f of readdirSync(join(dir, 'hosts', host))) {
       if (!f.startsWith('ovs_ofctl_dump_flows@')) continue
-      for (const line of readFileSync(join(dir, 'hosts', host, f), 'utf8').split('\n')) if (line.includes(' actions=')) n++
+      for (const line of readFileSync(join(dir, 'hosts', host, f), 'utf8').split('\n'))
+        if (line.includes(' actions=')) n++
     }
   }
   return n
@@ -83,7 +84,11 @@ const SELF = import.meta.filename
 
 /** Generate a snapshot of `hosts` hosts (control + computes) × `vmsPerHost` VMs into `dir`; then measure it afresh. */
 export function benchAnalysis(dir: string, hosts: number, vmsPerHost: number): AnalysisRow {
-  const node = (args: string[]) => execFileSync(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', SELF, ...args], {encoding: 'utf8', maxBuffer: 1 << 24})
+  const node = (args: string[]) =>
+    execFileSync(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', SELF, ...args], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    })
   node(['generate', dir, String(hosts), String(vmsPerHost)])
   const out = node(['measure', dir, `${dir}.vms.json`])
   return JSON.parse(out.trim().split('\n').pop()!) as AnalysisRow
@@ -92,7 +97,12 @@ export function benchAnalysis(dir: string, hosts: number, vmsPerHost: number): A
 if (process.argv[1] === SELF) {
   const [mode, dir, a, b] = process.argv.slice(2)
   if (mode === 'generate') {
-    const synth = await writeSynthSnapshot(dir, {computes: Number(a) - 1, networks: 8, vmsPerHost: Number(b), modern: true})
+    const synth = await writeSynthSnapshot(dir, {
+      computes: Number(a) - 1,
+      networks: 8,
+      vmsPerHost: Number(b),
+      modern: true,
+    })
     writeFileSync(`${dir}.vms.json`, JSON.stringify(synth.vms.map((v) => v.uuid)))
   } else {
     console.log(JSON.stringify(await measure(dir, a)))

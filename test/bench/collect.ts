@@ -45,7 +45,10 @@ async function timed<T>(fn: () => Promise<T>): Promise<{s: number; value: T}> {
 function stagesOf(manifest: CollectManifest, host: string): string[][][] {
   const captures = manifest.hosts.find((h) => h.name === host)?.captures ?? []
   const scope = (spec: string) => SPEC_BY_ID.get(spec as never)?.scope ?? 'host'
-  return [captures.filter((c) => scope(c.spec) === 'host').map((c) => c.argv), captures.filter((c) => scope(c.spec) !== 'host').map((c) => c.argv)]
+  return [
+    captures.filter((c) => scope(c.spec) === 'host').map((c) => c.argv),
+    captures.filter((c) => scope(c.spec) !== 'host').map((c) => c.argv),
+  ]
 }
 
 function sh(argv: string[], input?: string): Promise<void> {
@@ -59,7 +62,9 @@ function sh(argv: string[], input?: string): Promise<void> {
 
 /** Every command of both stages inside the node at once (all of a stage in the background, then wait). */
 function floorScript(stages: string[][][]): string {
-  return stages.map((cmds) => `${cmds.map((argv) => `${shellQuote(argv)} >/dev/null 2>&1 &`).join('\n')}\nwait\n`).join('')
+  return stages
+    .map((cmds) => `${cmds.map((argv) => `${shellQuote(argv)} >/dev/null 2>&1 &`).join('\n')}\nwait\n`)
+    .join('')
 }
 
 export async function benchCollection(lab: Lab, sizes: number[], log: (m: string) => void): Promise<CollectionRow[]> {
@@ -70,11 +75,26 @@ export async function benchCollection(lab: Lab, sizes: number[], log: (m: string
     for (const n of sizes) {
       const hosts = all.slice(0, n)
       // ssh's arguments (the lab's key and known_hosts, strict host key checking), extra options, the remote command.
-      const ssh = (h: InventoryHost, extra: string[], argv: string[]) => [...lab.sshArgv(h.name, []).slice(1, -1), ...extra, `root@${h.address}`, ...(argv.length ? [shellQuote(argv)] : [])]
-      const base = {hosts, handleSigint: false, agentSocket: null, sshConfigPath: null, commandTimeoutMs: 60_000, hostTimeoutMs: 600_000}
+      const ssh = (h: InventoryHost, extra: string[], argv: string[]) => [
+        ...lab.sshArgv(h.name, []).slice(1, -1),
+        ...extra,
+        `root@${h.address}`,
+        ...(argv.length ? [shellQuote(argv)] : []),
+      ]
+      const base = {
+        hosts,
+        handleSigint: false,
+        agentSocket: null,
+        sshConfigPath: null,
+        commandTimeoutMs: 60_000,
+        hostTimeoutMs: 600_000,
+      }
       log(`collection: ${n} nodes: neutrace`)
       const nt = await timed(() => collect({...base, out: join(work, `nt-${n}`)}))
-      if (!nt.value.complete) throw new Error(`bench: the ${n}-node collection is incomplete: ${JSON.stringify(nt.value.manifest.hosts.map((h) => h.error))}`)
+      if (!nt.value.complete)
+        throw new Error(
+          `bench: the ${n}-node collection is incomplete: ${JSON.stringify(nt.value.manifest.hosts.map((h) => h.error))}`,
+        )
       const manifest = nt.value.manifest
       log(`collection: ${n} nodes: per-command channels`)
       const pc = await timed(() => collect({...base, out: join(work, `pc-${n}`), execution: 'per-command'}))
@@ -85,7 +105,10 @@ export async function benchCollection(lab: Lab, sizes: number[], log: (m: string
         Promise.all(
           hosts.map((h) => {
             const node = lab.nodes.find((x) => x.name === h.name)!
-            return sh(['nsenter', '-t', String(node.pid), '-m', '-n', '-u', '-p', '--', '/bin/sh', '-s'], floorScript(stages.get(h.name)!))
+            return sh(
+              ['nsenter', '-t', String(node.pid), '-m', '-n', '-u', '-p', '--', '/bin/sh', '-s'],
+              floorScript(stages.get(h.name)!),
+            )
           }),
         ),
       )
@@ -95,9 +118,17 @@ export async function benchCollection(lab: Lab, sizes: number[], log: (m: string
       const cp = await timed(() =>
         Promise.all(
           hosts.map(async (h) => {
-            const mux = ['-o', 'ControlMaster=auto', '-o', `ControlPath=${join(work, `cm-${n}-%C`)}`, '-o', 'ControlPersist=60']
+            const mux = [
+              '-o',
+              'ControlMaster=auto',
+              '-o',
+              `ControlPath=${join(work, `cm-${n}-%C`)}`,
+              '-o',
+              'ControlPersist=60',
+            ]
             try {
-              for (const argv of stages.get(h.name)!.flat()) await run('ssh', ssh(h, mux, argv), {maxBuffer: 1 << 30}).catch(() => undefined)
+              for (const argv of stages.get(h.name)!.flat())
+                await run('ssh', ssh(h, mux, argv), {maxBuffer: 1 << 30}).catch(() => undefined)
             } finally {
               await run('ssh', ssh(h, [...mux, '-O', 'exit'], [])).catch(() => undefined)
             }
@@ -106,7 +137,9 @@ export async function benchCollection(lab: Lab, sizes: number[], log: (m: string
       )
       log(`collection: ${n} nodes: shell runbook (ssh per command, hosts in turn)`)
       const rb = await timed(async () => {
-        for (const h of hosts) for (const argv of stages.get(h.name)!.flat()) await run('ssh', ssh(h, [], argv), {maxBuffer: 1 << 30}).catch(() => undefined)
+        for (const h of hosts)
+          for (const argv of stages.get(h.name)!.flat())
+            await run('ssh', ssh(h, [], argv), {maxBuffer: 1 << 30}).catch(() => undefined)
       })
       const captures = manifest.hosts.reduce((s, h) => s + h.captures.length, 0)
       rows.push({
@@ -128,7 +161,10 @@ export async function benchCollection(lab: Lab, sizes: number[], log: (m: string
 }
 
 /** Per call of `ovs-appctl ofproto/trace` on the lab's bridges (each node's own ovs-vswitchd, through its socket). */
-export async function benchOfprotoTrace(lab: Lab, calls: number): Promise<{seconds: number; calls: number; bridges: string[]}> {
+export async function benchOfprotoTrace(
+  lab: Lab,
+  calls: number,
+): Promise<{seconds: number; calls: number; bridges: string[]}> {
   const targets: {ctl: string; bridge: string}[] = []
   for (const node of lab.nodes.slice(0, 2)) {
     const dir = lab.nodePath(node.name, '/var/run/openvswitch')
@@ -138,7 +174,8 @@ export async function benchOfprotoTrace(lab: Lab, calls: number): Promise<{secon
     for (const bridge of brs.trim().split('\n')) targets.push({ctl, bridge})
   }
   // A DHCPDISCOVER from the bridge's own port (ofproto/trace wants udp_src/udp_dst, not tp_src/tp_dst).
-  const flow = 'in_port=LOCAL,dl_src=fa:16:3e:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff,dl_type=0x0800,nw_src=0.0.0.0,nw_dst=255.255.255.255,nw_proto=17,udp_src=68,udp_dst=67'
+  const flow =
+    'in_port=LOCAL,dl_src=fa:16:3e:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff,dl_type=0x0800,nw_src=0.0.0.0,nw_dst=255.255.255.255,nw_proto=17,udp_src=68,udp_dst=67'
   // One warm-up per bridge, then the timed calls.
   for (const t of targets) await run('ovs-appctl', ['-t', t.ctl, 'ofproto/trace', t.bridge, flow])
   const t0 = performance.now()

@@ -23,7 +23,11 @@ function hex(n: number, width: number): string {
 
 /** A dump of `n` flows: the real lines of the three captures in turn, each with its own numbers and names. */
 export function writeFlowDump(path: string, n: number): {bytes: number; spellings: string[]} {
-  const lines = TEMPLATES.flatMap((f) => readFileSync(join(SAMPLES, f), 'utf8').split('\n').filter((l) => l.includes(' actions=')))
+  const lines = TEMPLATES.flatMap((f) =>
+    readFileSync(join(SAMPLES, f), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(' actions=')),
+  )
   const out: string[] = []
   for (let i = 0; i < n; i++) {
     const mix = Math.imul(i + 1, 2654435761)
@@ -32,7 +36,10 @@ export function writeFlowDump(path: string, n: number): {bytes: number; spelling
         .replace(/duration=[\d.]+s/, `duration=${i % 86400}.${String(i % 1000).padStart(3, '0')}s`)
         .replace(/n_packets=\d+/, `n_packets=${i % 100_000}`)
         .replace(/n_bytes=\d+/, `n_bytes=${(i % 100_000) * 98}`)
-        .replace(/fa:16:3e:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}/g, `fa:16:3e:${hex(i >> 16, 2)}:${hex(i >> 8, 2)}:${hex(i, 2)}`)
+        .replace(
+          /fa:16:3e:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}/g,
+          `fa:16:3e:${hex(i >> 16, 2)}:${hex(i >> 8, 2)}:${hex(i, 2)}`,
+        )
         .replace(/"(qvo|tap)[0-9a-f]{8}-[0-9a-f]{2}"/g, (_m, p: string) => `"${p}${hex(mix, 8)}-${hex(i, 2)}"`),
     )
   }
@@ -51,7 +58,9 @@ export interface ParseTimes {
 
 /** Worker side: `node --import tsx parse.ts neutrace|split FILE` prints one JSON line. */
 async function measure(tool: string, file: string): Promise<ParseTimes> {
-  const {parseDumpFlows} = (await import(pathToFileURL(join(DIST, 'parsers', 'ovs-ofctl-dump-flows.js')).href)) as typeof import('../../src/parsers/ovs-ofctl-dump-flows.js')
+  const {parseDumpFlows} = (await import(
+    pathToFileURL(join(DIST, 'parsers', 'ovs-ofctl-dump-flows.js')).href
+  )) as typeof import('../../src/parsers/ovs-ofctl-dump-flows.js')
   const t0 = performance.now()
   const text = readFileSync(file, 'utf8')
   if (tool === 'split') {
@@ -75,8 +84,15 @@ const BENCH = join(import.meta.dirname)
 export function timeParse(tool: 'neutrace' | 'split' | 'ofp', file: string, limit: number): ParseTimes {
   const out =
     tool === 'ofp'
-      ? execFileSync('/usr/bin/python3', [join(BENCH, 'ofp_parse.py'), file, String(limit)], {encoding: 'utf8', maxBuffer: 1 << 20})
-      : execFileSync(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', join(BENCH, 'parse.ts'), tool, file], {encoding: 'utf8', maxBuffer: 1 << 20})
+      ? execFileSync('/usr/bin/python3', [join(BENCH, 'ofp_parse.py'), file, String(limit)], {
+          encoding: 'utf8',
+          maxBuffer: 1 << 20,
+        })
+      : execFileSync(
+          process.execPath,
+          ['--max-old-space-size=8192', '--import', 'tsx', join(BENCH, 'parse.ts'), tool, file],
+          {encoding: 'utf8', maxBuffer: 1 << 20},
+        )
   return JSON.parse(out.trim().split('\n').pop()!) as ParseTimes
 }
 

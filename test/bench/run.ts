@@ -32,7 +32,11 @@ const {values: flags} = parseArgs({
   },
 })
 
-const list = (s: string) => s.split(',').map((x) => Number(x.trim())).filter((n) => Number.isFinite(n) && n > 0)
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => Number(x.trim()))
+    .filter((n) => Number.isFinite(n) && n > 0)
 const parts = new Set(flags.only.split(',').map((s) => s.trim()))
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`)
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '—')
@@ -40,18 +44,41 @@ const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) :
 function table(title: string, head: string[], rows: (string | number)[][]): void {
   const cells = [head, ...rows.map((r) => r.map(String))]
   const widths = head.map((_, i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)))
-  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`
-  console.log(`\n${title}\n${line(head)}\n|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`)
+  const line = (r: string[]) =>
+    `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`
+  console.log(
+    `\n${title}\n${line(head)}\n|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+  )
   for (const r of cells.slice(1)) console.log(line(r))
 }
 
 interface Result {
   startedAt: string
   machine: {cpus: number; model: string; node: string; loadavg: number[]}
-  collection?: (CollectionRow & {vsFloorPlusHandshakes: number; controlPersistOverNeutrace: number; runbookOverNeutrace: number})[]
-  parsing?: {flows: number; bytes: number; neutrace: ParseTimes; ofp: ParseTimes; split: ParseTimes; usPerFlow: {neutrace: number; ofp: number; split: number}; ofpOverNeutrace: number; neutraceOverSplit: number}[]
+  collection?: (CollectionRow & {
+    vsFloorPlusHandshakes: number
+    controlPersistOverNeutrace: number
+    runbookOverNeutrace: number
+  })[]
+  parsing?: {
+    flows: number
+    bytes: number
+    neutrace: ParseTimes
+    ofp: ParseTimes
+    split: ParseTimes
+    usPerFlow: {neutrace: number; ofp: number; split: number}
+    ofpOverNeutrace: number
+    neutraceOverSplit: number
+  }[]
   analysis?: (AnalysisRow & {growthFromPrevious?: number})[]
-  tracing?: {msPerVm: {hosts: number; ms: number}[]; meanMsPerVm: number; ofprotoTraceMsPerCall?: number; callsReplaced: number; ratio?: number; bridges?: string[]}
+  tracing?: {
+    msPerVm: {hosts: number; ms: number}[]
+    meanMsPerVm: number
+    ofprotoTraceMsPerCall?: number
+    callsReplaced: number
+    ratio?: number
+    bridges?: string[]
+  }
   notes: string[]
 }
 
@@ -66,9 +93,21 @@ async function main(): Promise<void> {
     machine: {cpus: cpus().length, model: cpus()[0]?.model ?? '?', node: process.version, loadavg: loadavg()},
     notes: [],
   }
-  console.log(`neutrace bench — ${result.machine.cpus} × ${result.machine.model}, node ${result.machine.node}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+  console.log(
+    `neutrace bench — ${result.machine.cpus} × ${result.machine.model}, node ${result.machine.node}, load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  )
   log('building dist/ (the parse, analysis and trace workers run the built JavaScript)')
-  execFileSync(process.execPath, [join(import.meta.dirname, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(import.meta.dirname, '..', '..', 'tsconfig.json')], {stdio: 'inherit'})
+  execFileSync(
+    process.execPath,
+    [
+      join(import.meta.dirname, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      join(import.meta.dirname, '..', '..', 'tsconfig.json'),
+    ],
+    {stdio: 'inherit'},
+  )
   let lab: Lab | undefined
   const work = await mkdtemp(join(tmpdir(), 'neutrace-bench-'))
   try {
@@ -92,9 +131,32 @@ async function main(): Promise<void> {
       save(result)
       table(
         'Collection (seconds; lab nodes over SSH)',
-        ['nodes', 'captures', 'neutrace', 'per-command', 'floor', 'handshakes', 'runbook', 'ControlPersist', 'neutrace/(floor+hs)', 'CP/neutrace', 'runbook/neutrace'],
-        result.collection.map((r) => [r.nodes, r.captures, fmt(r.neutrace), fmt(r.perCommand), fmt(r.floor), fmt(r.handshakes), fmt(r.runbook), fmt(r.controlPersist),
-          fmt(r.vsFloorPlusHandshakes), fmt(r.controlPersistOverNeutrace, 1), fmt(r.runbookOverNeutrace, 1)]),
+        [
+          'nodes',
+          'captures',
+          'neutrace',
+          'per-command',
+          'floor',
+          'handshakes',
+          'runbook',
+          'ControlPersist',
+          'neutrace/(floor+hs)',
+          'CP/neutrace',
+          'runbook/neutrace',
+        ],
+        result.collection.map((r) => [
+          r.nodes,
+          r.captures,
+          fmt(r.neutrace),
+          fmt(r.perCommand),
+          fmt(r.floor),
+          fmt(r.handshakes),
+          fmt(r.runbook),
+          fmt(r.controlPersist),
+          fmt(r.vsFloorPlusHandshakes),
+          fmt(r.controlPersistOverNeutrace, 1),
+          fmt(r.runbookOverNeutrace, 1),
+        ]),
       )
     }
 
@@ -110,17 +172,47 @@ async function main(): Promise<void> {
         const split = timeParse('split', file, n)
         const ofp = timeParse('ofp', file, Math.min(n, ofpMax))
         const us = (t: ParseTimes) => (t.seconds / t.flows) * 1e6
-        result.parsing.push({flows: n, bytes, neutrace, ofp, split, usPerFlow: {neutrace: us(neutrace), ofp: us(ofp), split: us(split)},
-          ofpOverNeutrace: us(ofp) / us(neutrace), neutraceOverSplit: us(neutrace) / us(split)})
+        result.parsing.push({
+          flows: n,
+          bytes,
+          neutrace,
+          ofp,
+          split,
+          usPerFlow: {neutrace: us(neutrace), ofp: us(ofp), split: us(split)},
+          ofpOverNeutrace: us(ofp) / us(neutrace),
+          neutraceOverSplit: us(neutrace) / us(split),
+        })
         await rm(file, {force: true})
       }
       save(result)
-      if (list(flags.flows).some((n) => n > ofpMax)) result.notes.push(`ovs.flow.ofp parses at most ${ofpMax} flows of a dump; its µs/flow there is used for the ratio`)
+      if (list(flags.flows).some((n) => n > ofpMax))
+        result.notes.push(
+          `ovs.flow.ofp parses at most ${ofpMax} flows of a dump; its µs/flow there is used for the ratio`,
+        )
       table(
         'Parsing (µs per flow; read + parse, each tool in its own process)',
-        ['flows', 'MB', 'neutrace', 'ovs.flow.ofp', 'read+split', 'ofp/neutrace', 'neutrace/split', 'neutrace s', 'ofp errors'],
-        result.parsing.map((r) => [r.flows, fmt(r.bytes / 1e6, 1), fmt(r.usPerFlow.neutrace), fmt(r.usPerFlow.ofp, 1), fmt(r.usPerFlow.split, 3),
-          fmt(r.ofpOverNeutrace, 1), fmt(r.neutraceOverSplit, 1), fmt(r.neutrace.seconds), `${r.ofp.errors}/${r.ofp.flows}`]),
+        [
+          'flows',
+          'MB',
+          'neutrace',
+          'ovs.flow.ofp',
+          'read+split',
+          'ofp/neutrace',
+          'neutrace/split',
+          'neutrace s',
+          'ofp errors',
+        ],
+        result.parsing.map((r) => [
+          r.flows,
+          fmt(r.bytes / 1e6, 1),
+          fmt(r.usPerFlow.neutrace),
+          fmt(r.usPerFlow.ofp, 1),
+          fmt(r.usPerFlow.split, 3),
+          fmt(r.ofpOverNeutrace, 1),
+          fmt(r.neutraceOverSplit, 1),
+          fmt(r.neutrace.seconds),
+          `${r.ofp.errors}/${r.ofp.flows}`,
+        ]),
       )
     }
 
@@ -139,8 +231,17 @@ async function main(): Promise<void> {
       table(
         'Analysis (generated snapshots: read + model + diagnose)',
         ['hosts', 'VMs', 'flows', 'read+model s', 'diagnose s', 'total s', 'peak RSS MiB', 'growth', 'findings'],
-        result.analysis.map((r) => [r.hosts, r.vms, r.flows, fmt(r.readModelS), fmt(r.diagnoseS), fmt(r.totalS), fmt(r.peakRssMiB, 0),
-          r.growthFromPrevious === undefined ? '' : `×${fmt(r.growthFromPrevious)}`, r.findings]),
+        result.analysis.map((r) => [
+          r.hosts,
+          r.vms,
+          r.flows,
+          fmt(r.readModelS),
+          fmt(r.diagnoseS),
+          fmt(r.totalS),
+          fmt(r.peakRssMiB, 0),
+          r.growthFromPrevious === undefined ? '' : `×${fmt(r.growthFromPrevious)}`,
+          r.findings,
+        ]),
       )
     }
 
@@ -158,13 +259,25 @@ async function main(): Promise<void> {
         msPerVm: rows.map((r) => ({hosts: r.hosts, ms: r.traceMsPerVm})),
         meanMsPerVm,
         callsReplaced,
-        ...(ofproto ? {ofprotoTraceMsPerCall: ofproto.seconds * 1000, ratio: (callsReplaced * ofproto.seconds * 1000) / meanMsPerVm, bridges: ofproto.bridges} : {}),
+        ...(ofproto
+          ? {
+              ofprotoTraceMsPerCall: ofproto.seconds * 1000,
+              ratio: (callsReplaced * ofproto.seconds * 1000) / meanMsPerVm,
+              bridges: ofproto.bridges,
+            }
+          : {}),
       }
       table(
         'Tracing (every VM to its DHCP server and back)',
         ['hosts', 'VMs', 'delivered', 'ms per VM', `${callsReplaced} × ofproto/trace ms`, 'ratio'],
-        rows.map((r) => [r.hosts, r.traces, r.delivered, fmt(r.traceMsPerVm, 3), ofproto ? fmt(callsReplaced * ofproto.seconds * 1000, 1) : '—',
-          ofproto ? fmt((callsReplaced * ofproto.seconds * 1000) / r.traceMsPerVm, 1) : '—']),
+        rows.map((r) => [
+          r.hosts,
+          r.traces,
+          r.delivered,
+          fmt(r.traceMsPerVm, 3),
+          ofproto ? fmt(callsReplaced * ofproto.seconds * 1000, 1) : '—',
+          ofproto ? fmt((callsReplaced * ofproto.seconds * 1000) / r.traceMsPerVm, 1) : '—',
+        ]),
       )
     }
   } finally {

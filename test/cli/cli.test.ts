@@ -1,5 +1,6 @@
 // The CLI as a user runs it (bin/run.js on the built dist/): outputs checked against golden files, JSON against the
-// published schemas, exit codes as documented. Regenerate the golden files with `UPDATE_GOLDEN=1 npx vitest run test/cli`.
+// published schemas, exit codes as documented. Regenerate the golden files with `UPDATE_GOLDEN=1 npx vitest run
+// test/cli`.
 
 import {execFile, execFileSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
@@ -18,7 +19,10 @@ const SEED = join(ROOT, 'fixtures', 'snapshots', 'seed')
 
 async function cli(...args: string[]): Promise<{stdout: string; stderr: string; code: number}> {
   try {
-    const {stdout, stderr} = await run(process.execPath, [BIN, ...args], {cwd: ROOT, env: {...process.env, NO_COLOR: '1'}})
+    const {stdout, stderr} = await run(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: {...process.env, NO_COLOR: '1'},
+    })
     return {stdout, stderr, code: 0}
   } catch (error) {
     const e = error as {stdout: string; stderr: string; code: number}
@@ -35,7 +39,8 @@ async function golden(name: string, actual: string): Promise<void> {
   const file = join(GOLDEN, name)
   if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
     await writeFile(file, portable(actual))
-    if (!process.env.UPDATE_GOLDEN) throw new Error(`golden file ${name} was missing and has been written; check it and run again`)
+    if (!process.env.UPDATE_GOLDEN)
+      throw new Error(`golden file ${name} was missing and has been written; check it and run again`)
   }
   expect(portable(actual)).toBe(await readFile(file, 'utf8'))
 }
@@ -80,7 +85,9 @@ describe('neutrace CLI on the seed snapshot', () => {
   it('trace --to dhcp walks the seed path to the DHCP namespace', async () => {
     const r = await cli('trace', SEED, '--vm', 'fa:16:3e:fe:c7:87', '--to', 'dhcp')
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain('Path: tap53903a95-82 → qbr53903a95-82 → qvb53903a95-82 → qvo53903a95-82 (VLAN 3) → br-int → int-br-eth2 → phy-br-eth2 → br-eth2 (VLAN 3→1000) → eth2 (VLAN 1000) → [physical network] → eth2 → br-eth2 → phy-br-eth2 → int-br-eth2 → br-int (VLAN 1000→1) → tap26c9b807-7c (VLAN 1) → in qdhcp-5f833617-6179-4797-b7c0-7d420d84040c')
+    expect(r.stdout).toContain(
+      'Path: tap53903a95-82 → qbr53903a95-82 → qvb53903a95-82 → qvo53903a95-82 (VLAN 3) → br-int → int-br-eth2 → phy-br-eth2 → br-eth2 (VLAN 3→1000) → eth2 (VLAN 1000) → [physical network] → eth2 → br-eth2 → phy-br-eth2 → int-br-eth2 → br-int (VLAN 1000→1) → tap26c9b807-7c (VLAN 1) → in qdhcp-5f833617-6179-4797-b7c0-7d420d84040c',
+    )
     expect(r.stdout).toContain('Verdict: DELIVERED')
     await golden('seed-trace-dhcp.txt', r.stdout)
   })
@@ -99,17 +106,27 @@ describe('neutrace CLI on the seed snapshot', () => {
     const body = JSON.parse(r.stdout)
     expect(validate(body), JSON.stringify(validate.errors)).toBe(true)
     expect(body.traces[0].verdict).toBe('delivered')
-    expect(body.traces[0].dhcp).toMatchObject({host: 'control', namespace: 'qdhcp-5f833617-6179-4797-b7c0-7d420d84040c', knowsMac: true, offers: '198.19.0.3'})
+    expect(body.traces[0].dhcp).toMatchObject({
+      host: 'control',
+      namespace: 'qdhcp-5f833617-6179-4797-b7c0-7d420d84040c',
+      knowsMac: true,
+      offers: '198.19.0.3',
+    })
     // The picture Graphviz draws: one node per hop, labelled host / element / kind, chained in order, then the verdict.
     const dot = await cli('trace', SEED, '--vm', 'Oracle Linux', '--to', 'dhcp', '--format', 'dot')
     expect(dot.stdout).toMatch(/^digraph neutrace_trace \{/)
     expect(dot.stdout).toContain('rankdir=TB')
     const graph = graphviz(dot.stdout)
     const hops: {host: string; element: string; kind: string}[] = body.traces[0].hops
-    // One node per element (consecutive hops on one element, a veth end that is an OVS port, are one), chained in order.
+    // One node per element (consecutive hops on one element, a veth end that is an OVS port, are one), chained in
+    // order.
     const elements = hops.filter((h, i) => i === 0 || h.host !== hops[i - 1].host || h.element !== hops[i - 1].element)
-    const path = graph.nodes.filter((n) => /^t0_\d+$/.test(n.name)).sort((a, b) => Number(a.name.slice(3)) - Number(b.name.slice(3)))
-    expect(path.map((n) => n.label.split('\\n')[0])).toEqual(elements.map((h) => h.kind === 'physical-network' ? 'physical network default' : h.element))
+    const path = graph.nodes
+      .filter((n) => /^t0_\d+$/.test(n.name))
+      .sort((a, b) => Number(a.name.slice(3)) - Number(b.name.slice(3)))
+    expect(path.map((n) => n.label.split('\\n')[0])).toEqual(
+      elements.map((h) => (h.kind === 'physical-network' ? 'physical network default' : h.element)),
+    )
     const links = new Set(graph.edges.map((e) => [e.tail, e.head].sort().join(' -- ')))
     for (let i = 1; i < path.length; i++) expect(links).toContain([path[i - 1].name, path[i].name].sort().join(' -- '))
     expect(graph.clusters).toEqual(['cluster_t0_compute-1', 'cluster_t0_control'])
@@ -138,7 +155,8 @@ describe('neutrace CLI on the seed snapshot', () => {
     const edge = (a: string, b: string) => [a, b].sort().join(' -- ')
     for (const b of body.hosts[0].ovsBridges as {name: string; ports: {name: string}[]}[]) {
       expect(names).toContain(`compute-1/${b.name}`)
-      for (const p of b.ports.filter((p) => p.name !== b.name)) expect(edges).toContain(edge(`compute-1/${b.name}`, `compute-1/${p.name}`))
+      for (const p of b.ports.filter((p) => p.name !== b.name))
+        expect(edges).toContain(edge(`compute-1/${b.name}`, `compute-1/${p.name}`))
     }
     for (const [a, b] of [
       ['compute-1/qbr53903a95-82', 'compute-1/tap53903a95-82'], // Linux bridge port

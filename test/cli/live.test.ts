@@ -4,10 +4,24 @@ import {describe, expect, it} from 'vitest'
 import {InputError} from '../../src/cli/common.js'
 import {intentSourceOf, type LiveOptions} from '../../src/cli/live.js'
 
-const base: LiveOptions = {concurrency: 8, 'command-timeout': 60, 'host-timeout': 600, 'accept-new': false, 'log-level': 'silent',
-  insecure: false, 'api-timeout': 30, 'no-servers': false}
-const creds = {OS_AUTH_URL: 'https://keystone.example.test:5000/v3', OS_USERNAME: 'admin', OS_PASSWORD: 'not-printed-7731', OS_PROJECT_NAME: 'admin',
-  OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default'}
+const base: LiveOptions = {
+  concurrency: 8,
+  'command-timeout': 60,
+  'host-timeout': 600,
+  'accept-new': false,
+  'log-level': 'silent',
+  insecure: false,
+  'api-timeout': 30,
+  'no-servers': false,
+}
+const creds = {
+  OS_AUTH_URL: 'https://keystone.example.test:5000/v3',
+  OS_USERNAME: 'admin',
+  OS_PASSWORD: 'not-printed-7731',
+  OS_PROJECT_NAME: 'admin',
+  OS_USER_DOMAIN_NAME: 'Default',
+  OS_PROJECT_DOMAIN_NAME: 'Default',
+}
 
 describe('intent from the APIs', () => {
   it('is off without --openstack, --os-cloud, OS_CLOUD or OS_AUTH_URL', () => {
@@ -24,7 +38,10 @@ describe('intent from the APIs', () => {
   it('a configuration it cannot use is an input error that names the problem, not the secret', () => {
     let error: unknown
     try {
-      intentSourceOf({...base, openstack: true}, {OS_AUTH_URL: 'https://keystone.example.test:5000/v3', OS_PASSWORD: 'not-printed-7731'})
+      intentSourceOf(
+        {...base, openstack: true},
+        {OS_AUTH_URL: 'https://keystone.example.test:5000/v3', OS_PASSWORD: 'not-printed-7731'},
+      )
     } catch (e) {
       error = e
     }

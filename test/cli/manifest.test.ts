@@ -10,7 +10,10 @@ const ROOT = join(import.meta.dirname, '..', '..')
 describe('oclif.manifest.json', () => {
   it('lists every command with the flags its class declares', async () => {
     const manifest = JSON.parse(await readFile(join(ROOT, 'oclif.manifest.json'), 'utf8'))
-    const files = (await readdir(join(ROOT, 'commands'))).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, '')).sort()
+    const files = (await readdir(join(ROOT, 'commands')))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.replace(/\.ts$/, ''))
+      .sort()
     expect(Object.keys(manifest.commands).sort()).toEqual(files)
     for (const id of files) {
       const mod = await import(join(ROOT, 'commands', `${id}.ts`))

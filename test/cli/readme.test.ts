@@ -8,6 +8,7 @@ import {FINDING_CODES} from '../../src/analyze/codes.js'
 describe('README finding codes', () => {
   it('lists every code with its catalog sentence', async () => {
     const readme = await readFile(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8')
-    for (const [code, about] of Object.entries(FINDING_CODES)) expect(readme, code).toContain(`| \`${code}\` | ${about} |`)
+    for (const [code, about] of Object.entries(FINDING_CODES))
+      expect(readme, code).toContain(`| \`${code}\` | ${about} |`)
   })
 })

@@ -28,7 +28,12 @@ const TRICKY: BatchCommand[] = [
 ]
 
 function same(a: RunResult, b: RunResult): void {
-  expect([a.stdout.equals(b.stdout), a.stderr.equals(b.stderr), a.exitCode, a.error]).toEqual([true, true, b.exitCode, b.error])
+  expect([a.stdout.equals(b.stdout), a.stderr.equals(b.stderr), a.exitCode, a.error]).toEqual([
+    true,
+    true,
+    b.exitCode,
+    b.error,
+  ])
 }
 
 describe('runBatch on /bin/sh', () => {
@@ -52,7 +57,11 @@ describe('runBatch on /bin/sh', () => {
 
   it('times out a command on its own deadline while the others finish, and says when each started', async () => {
     const t0 = Date.now()
-    const r = (await runBatch(local, [cmd(['sleep', '30'], 700), cmd(['echo', 'a']), cmd(['sh', '-c', 'sleep 0.3; echo b'])], {workers: 3}))!
+    const r = (await runBatch(
+      local,
+      [cmd(['sleep', '30'], 700), cmd(['echo', 'a']), cmd(['sh', '-c', 'sleep 0.3; echo b'])],
+      {workers: 3},
+    ))!
     const elapsed = Date.now() - t0
     expect(r[0]).toMatchObject({exitCode: null, error: 'timeout after 700 ms'})
     expect(r[0].durationMs).toBeGreaterThanOrEqual(650)
@@ -65,7 +74,13 @@ describe('runBatch on /bin/sh', () => {
 
   it('runs nothing from an argument: quoting survives the script', async () => {
     const marker = join(work, 'pwned')
-    const nasty = [`$(touch ${marker})`, `\`touch ${marker}\``, `; touch ${marker}`, `' ; touch ${marker}; '`, `\n touch ${marker}`]
+    const nasty = [
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `; touch ${marker}`,
+      `' ; touch ${marker}; '`,
+      `\n touch ${marker}`,
+    ]
     const [r] = (await runBatch(local, [cmd(['printf', '%s\\n', ...nasty])]))!
     expect(r.stdout.toString()).toBe(nasty.map((s) => `${s}\n`).join(''))
     expect(existsSync(marker)).toBe(false)
@@ -84,7 +99,9 @@ describe('runBatch on /bin/sh', () => {
   })
 
   it('reports a script that cannot start as undefined (the caller runs the commands one by one)', async () => {
-    const broken: ScriptRunner = {runScript: (script, opts) => local.run(['sh', '-c', 'echo "sh: cannot" >&2; exit 2'], opts)}
+    const broken: ScriptRunner = {
+      runScript: (script, opts) => local.run(['sh', '-c', 'echo "sh: cannot" >&2; exit 2'], opts),
+    }
     expect(await runBatch(broken, [cmd(['echo', 'x'])])).toBeUndefined()
   })
 })
@@ -92,7 +109,9 @@ describe('runBatch on /bin/sh', () => {
 describe('FrameReader', () => {
   it('skips start-up noise, reads frames split at every byte, and stops at a frame that does not line up', () => {
     const frames: {index: number; stdout: string; stderr: string}[] = []
-    const reader = new FrameReader(NONCE, 2, (f) => frames.push({index: f.index, stdout: f.stdout.toString(), stderr: f.stderr.toString()}))
+    const reader = new FrameReader(NONCE, 2, (f) =>
+      frames.push({index: f.index, stdout: f.stdout.toString(), stderr: f.stderr.toString()}),
+    )
     const body = `Welcome! @@NT 0000 begin 7\n@@NT ${NONCE} begin 100\n@@NT ${NONCE} 1 0 100 200 0 3 1\nab\nE@@NT ${NONCE} 0 2 100 300 0 0 0\n@@NT ${NONCE} end\n`
     for (const b of Buffer.from(`motd line\n${body}`)) reader.feed(Buffer.from([b]))
     expect([reader.beginNs, reader.ended, reader.garbled]).toEqual([100n, true, undefined])

@@ -40,7 +40,16 @@ function outDir(): string {
 }
 
 function host(over: Partial<InventoryHost> = {}): InventoryHost {
-  return {name: 'node1', address: '127.0.0.1', port: sshd.port, user: 'root', identityFile: sshd.clientKey, knownHostsFile: knownHosts, roles: [], ...over}
+  return {
+    name: 'node1',
+    address: '127.0.0.1',
+    port: sshd.port,
+    user: 'root',
+    identityFile: sshd.clientKey,
+    knownHostsFile: knownHosts,
+    roles: [],
+    ...over,
+  }
 }
 
 const base = {agentSocket: null, sshConfigPath: null, handleSigint: false} as const
@@ -65,7 +74,9 @@ describe('channels on one connection', () => {
   it('many short commands at the MaxSessions limit all succeed (refused channel opens are retried)', async () => {
     const transport = await SshTransport.connect(host(), {maxChannels: 10, agentSocket: null})
     try {
-      const results = await Promise.all(Array.from({length: 120}, (_, i) => transport.run(['echo', String(i)], {timeoutMs: 20_000})))
+      const results = await Promise.all(
+        Array.from({length: 120}, (_, i) => transport.run(['echo', String(i)], {timeoutMs: 20_000})),
+      )
       expect(results.filter((r) => r.exitCode !== 0).map((r) => r.error)).toEqual([])
       expect(results.map((r) => r.stdout.toString().trim())).toEqual(Array.from({length: 120}, (_, i) => String(i)))
     } finally {
@@ -77,7 +88,16 @@ describe('channels on one connection', () => {
 describe('collect over ssh', () => {
   it('writes captures with exit codes, stderr and sha256, and quotes every argument', async () => {
     const marker = join(work, 'quoted-marker')
-    const nasty = ['a b', "it's", `$(touch ${marker})`, `\`touch ${marker}\``, `; touch ${marker}`, '"q" \\ *', '-n', '']
+    const nasty = [
+      'a b',
+      "it's",
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `; touch ${marker}`,
+      '"q" \\ *',
+      '-n',
+      '',
+    ]
     const specs: Spec[] = [
       spec('hostname', ['hostname']),
       spec('echo_args', ['printf', '%s\\n', ...nasty]),
@@ -115,7 +135,8 @@ describe('collect over ssh', () => {
     expect(missing.error).toMatch(/^command not found: neutrace-no-such-command-xyz/)
     expect(capture(manifest, 'node1', 'optional_missing').exitCode).toBe(127)
 
-    for (let i = 0; i < 12; i++) expect(read(dir, capture(manifest, 'node1', `many_${i}`).file).toString()).toBe(`${i}\n`)
+    for (let i = 0; i < 12; i++)
+      expect(read(dir, capture(manifest, 'node1', `many_${i}`).file).toString()).toBe(`${i}\n`)
 
     // What is on disk is what the manifest says, and the snapshot reader agrees.
     const onDisk = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as CollectManifest
@@ -153,8 +174,20 @@ describe('collect over ssh', () => {
     expect(keys).toEqual(['qdhcp-ok'])
     expect(read(dir, capture(manifest, 'node1', 'netns_echo', 'qdhcp-ok').file).toString()).toBe('in qdhcp-ok\n')
     expect(manifest.problems).toEqual([
-      expect.objectContaining({host: 'node1', spec: 'ip_netns', kind: 'rejected', line: 2, text: `qdhcp-x;touch ${pwned}`}),
-      expect.objectContaining({host: 'node1', spec: 'ip_netns', kind: 'rejected', line: 3, text: `qrouter-$(touch ${pwned})`}),
+      expect.objectContaining({
+        host: 'node1',
+        spec: 'ip_netns',
+        kind: 'rejected',
+        line: 2,
+        text: `qdhcp-x;touch ${pwned}`,
+      }),
+      expect.objectContaining({
+        host: 'node1',
+        spec: 'ip_netns',
+        kind: 'rejected',
+        line: 3,
+        text: `qrouter-$(touch ${pwned})`,
+      }),
     ])
     expect(manifest.hosts[0].status).toBe('partial')
     expect(manifest.hosts[0].error).toMatch(/2 names from the host rejected/)
@@ -184,9 +217,17 @@ describe('collect over ssh', () => {
   it('marks a host at a closed port unreachable and collects the other in full', async () => {
     const closed = await freePort()
     const specs = [spec('hostname', ['hostname'])]
-    const {manifest, complete} = await collect({...base, hosts: [host(), host({name: 'down', port: closed})], out: outDir(), specs})
+    const {manifest, complete} = await collect({
+      ...base,
+      hosts: [host(), host({name: 'down', port: closed})],
+      out: outDir(),
+      specs,
+    })
     expect(complete).toBe(false)
-    expect(manifest.hosts.map((h) => [h.name, h.status])).toEqual([['node1', 'complete'], ['down', 'unreachable']])
+    expect(manifest.hosts.map((h) => [h.name, h.status])).toEqual([
+      ['node1', 'complete'],
+      ['down', 'unreachable'],
+    ])
     expect(manifest.hosts[1].error).toMatch(/connection refused/)
     expect(manifest.hosts[1].captures).toEqual([])
   })
@@ -196,12 +237,20 @@ describe('collect over ssh', () => {
     const specs = [spec('hostname', ['hostname'])]
     const refused = await collect({...base, hosts: [host({knownHostsFile: kh})], out: outDir(), specs})
     expect(refused.manifest.hosts[0].status).toBe('unreachable')
-    const fp = execFileSync('ssh-keygen', ['-l', '-f', join(sshd.dir, 'host_ed25519.pub')]).toString().split(' ')[1]
+    const fp = execFileSync('ssh-keygen', ['-l', '-f', join(sshd.dir, 'host_ed25519.pub')])
+      .toString()
+      .split(' ')[1]
     expect(refused.manifest.hosts[0].error).toContain(`is not known (ssh-ed25519 ${fp})`)
     expect(refused.manifest.hosts[0].error).toContain('--accept-new')
     expect(existsSync(kh)).toBe(false)
 
-    const accepted = await collect({...base, hosts: [host({knownHostsFile: kh})], out: outDir(), specs, acceptNew: true})
+    const accepted = await collect({
+      ...base,
+      hosts: [host({knownHostsFile: kh})],
+      out: outDir(),
+      specs,
+      acceptNew: true,
+    })
     expect(accepted.complete).toBe(true)
     const line = readFileSync(kh, 'utf8')
     expect(line).toBe(`[127.0.0.1]:${sshd.port} ${sshd.hostKeyPub.split(' ').slice(0, 2).join(' ')}\n`)
@@ -214,7 +263,13 @@ describe('collect over ssh', () => {
     const kh = join(work, 'kh-changed')
     const other = keygen(join(work, 'other_host_key'))
     writeFileSync(kh, `[127.0.0.1]:${sshd.port} ${other}\n`)
-    const {manifest} = await collect({...base, hosts: [host({knownHostsFile: kh})], out: outDir(), specs: [spec('hostname', ['hostname'])], acceptNew: true})
+    const {manifest} = await collect({
+      ...base,
+      hosts: [host({knownHostsFile: kh})],
+      out: outDir(),
+      specs: [spec('hostname', ['hostname'])],
+      acceptNew: true,
+    })
     expect(manifest.hosts[0].status).toBe('unreachable')
     expect(manifest.hosts[0].error).toMatch(/^HOST KEY CHANGED for \[127\.0\.0\.1\]:\d+/)
     expect(manifest.hosts[0].error).toContain(`${kh}:1`)
@@ -226,7 +281,12 @@ describe('collect over ssh', () => {
     writeFileSync(kh, keyscan(sshd.port))
     execFileSync('ssh-keygen', ['-H', '-f', kh], {stdio: 'ignore'})
     expect(readFileSync(kh, 'utf8')).toMatch(/^\|1\|/)
-    const {complete} = await collect({...base, hosts: [host({knownHostsFile: kh})], out: outDir(), specs: [spec('hostname', ['hostname'])]})
+    const {complete} = await collect({
+      ...base,
+      hosts: [host({knownHostsFile: kh})],
+      out: outDir(),
+      specs: [spec('hostname', ['hostname'])],
+    })
     expect(complete).toBe(true)
   })
 
@@ -255,14 +315,27 @@ describe('collect over ssh', () => {
     const stranger = join(work, 'stranger_key')
     keygen(stranger)
     const lines: string[] = []
-    const sink = new Writable({write(chunk: Buffer, _e, cb) { lines.push(chunk.toString()); cb() }})
+    const sink = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        lines.push(chunk.toString())
+        cb()
+      },
+    })
     const logger = pino({level: 'trace'}, sink)
-    const {manifest, dir} = await collect({...base, hosts: [host({identityFile: stranger}), host({name: 'node2'})], out: outDir(), specs: [spec('hostname', ['hostname'])], logger})
+    const {manifest, dir} = await collect({
+      ...base,
+      hosts: [host({identityFile: stranger}), host({name: 'node2'})],
+      out: outDir(),
+      specs: [spec('hostname', ['hostname'])],
+      logger,
+    })
     expect(manifest.hosts[0].status).toBe('unreachable')
     expect(manifest.hosts[0].error).toBe(`authentication failed for root@127.0.0.1:${sshd.port} (tried ${stranger})`)
     expect(manifest.hosts[1].status).toBe('complete')
     const secrets = [stranger, sshd.clientKey].map((p) => readFileSync(p, 'utf8').split('\n')[2])
-    const files = readdirSync(dir, {recursive: true}).map((f) => join(dir, String(f))).filter((p) => statSync(p).isFile())
+    const files = readdirSync(dir, {recursive: true})
+      .map((f) => join(dir, String(f)))
+      .filter((p) => statSync(p).isFile())
     const everything = lines.join('') + files.map((p) => readFileSync(p, 'utf8')).join('')
     expect(lines.length).toBeGreaterThan(0)
     for (const s of secrets) expect(everything).not.toContain(s)
@@ -275,7 +348,13 @@ describe('collect over ssh', () => {
     try {
       for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50))
       execFileSync('ssh-add', [sshd.clientKey], {env: {...process.env, SSH_AUTH_SOCK: sock}, stdio: 'ignore'})
-      const {manifest, complete} = await collect({...base, agentSocket: sock, hosts: [host({identityFile: undefined})], out: outDir(), specs: [spec('hostname', ['hostname'])]})
+      const {manifest, complete} = await collect({
+        ...base,
+        agentSocket: sock,
+        hosts: [host({identityFile: undefined})],
+        out: outDir(),
+        specs: [spec('hostname', ['hostname'])],
+      })
       expect(manifest.hosts[0].error).toBeUndefined()
       expect(complete).toBe(true)
     } finally {
@@ -285,7 +364,10 @@ describe('collect over ssh', () => {
 
   it('jumps through a ProxyJump host named in ssh_config', async () => {
     const cfg = join(work, 'ssh_config')
-    writeFileSync(cfg, `Host jumper\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${sshd.clientKey}\n`)
+    writeFileSync(
+      cfg,
+      `Host jumper\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${sshd.clientKey}\n`,
+    )
     const {manifest, complete} = await collect({
       ...base,
       sshConfigPath: cfg,
@@ -298,7 +380,12 @@ describe('collect over ssh', () => {
   })
 
   it('puts execPrefix before the spec argv and records the argv that ran', async () => {
-    const {manifest, dir} = await collect({...base, hosts: [host({execPrefix: ['env', 'NEUTRACE_X=in prefix']})], out: outDir(), specs: [spec('env_x', ['sh', '-c', 'echo "$NEUTRACE_X"'])]})
+    const {manifest, dir} = await collect({
+      ...base,
+      hosts: [host({execPrefix: ['env', 'NEUTRACE_X=in prefix']})],
+      out: outDir(),
+      specs: [spec('env_x', ['sh', '-c', 'echo "$NEUTRACE_X"'])],
+    })
     const c = capture(manifest, 'node1', 'env_x')
     expect(c.argv).toEqual(['env', 'NEUTRACE_X=in prefix', 'sh', '-c', 'echo "$NEUTRACE_X"'])
     expect(read(dir, c.file).toString()).toBe('in prefix\n')
@@ -343,7 +430,9 @@ describe('collect over ssh', () => {
     const out = outDir()
     mkdirSync(out)
     writeFileSync(join(out, 'x'), '')
-    await expect(collect({...base, hosts: [host()], out, specs: [spec('hostname', ['hostname'])]})).rejects.toThrow(/already exists and is not empty/)
+    await expect(collect({...base, hosts: [host()], out, specs: [spec('hostname', ['hostname'])]})).rejects.toThrow(
+      /already exists and is not empty/,
+    )
   })
 
   it('copies intent files into intent/', async () => {
@@ -351,7 +440,13 @@ describe('collect over ssh', () => {
     mkdirSync(intent)
     writeFileSync(join(intent, 'networks.json'), '[]\n')
     writeFileSync(join(intent, 'notes.bin'), 'x')
-    const {manifest, dir} = await collect({...base, hosts: [host()], out: outDir(), specs: [spec('hostname', ['hostname'])], intentDir: intent})
+    const {manifest, dir} = await collect({
+      ...base,
+      hosts: [host()],
+      out: outDir(),
+      specs: [spec('hostname', ['hostname'])],
+      intentDir: intent,
+    })
     expect(manifest.intent).toEqual(['intent/networks.json'])
     expect(readFileSync(join(dir, 'intent', 'networks.json'), 'utf8')).toBe('[]\n')
   })
@@ -380,10 +475,16 @@ describe('collect over ssh', () => {
   it('batched: a hostile name still never runs, and output that looks like a frame is only output', async () => {
     const pwned = join(work, 'pwned-batch')
     const lines: string[] = []
-    const logger = pino({level: 'debug'}, new Writable({write: (c: Buffer, _e, done) => (lines.push(c.toString()), done())}))
+    const logger = pino(
+      {level: 'debug'},
+      new Writable({write: (c: Buffer, _e, done) => (lines.push(c.toString()), done())}),
+    )
     const fake = '@@NT 00000000000000000000000000000000 0 0 0 0 0 3 0'
     const specs: Spec[] = [
-      spec('ip_netns', ['printf', `qdhcp-ok\\n${fake}\\nqdhcp-x;touch ${pwned}\\nqrouter-$(touch ${pwned})\\nq\`touch ${pwned}\`\\n`]),
+      spec('ip_netns', [
+        'printf',
+        `qdhcp-ok\\n${fake}\\nqdhcp-x;touch ${pwned}\\nqrouter-$(touch ${pwned})\\nq\`touch ${pwned}\`\\n`,
+      ]),
       {id: 'netns_echo', scope: 'netns', argv: (ns) => ['echo', 'in', ns!], about: 'test'},
     ]
     const {manifest, dir} = await collect({...base, hosts: [host()], out: outDir(), specs, execution: 'batch', logger})
@@ -400,8 +501,8 @@ describe('collect over ssh', () => {
   })
 
   it('SshTransport.connect throws a typed error for an unknown key', async () => {
-    await expect(SshTransport.connect(host({knownHostsFile: join(work, 'none')}), {agentSocket: null})).rejects.toSatisfy(
-      (e: unknown) => e instanceof TransportError && e.kind === 'host-key-unknown',
-    )
+    await expect(
+      SshTransport.connect(host({knownHostsFile: join(work, 'none')}), {agentSocket: null}),
+    ).rejects.toSatisfy((e: unknown) => e instanceof TransportError && e.kind === 'host-key-unknown')
   })
 })

@@ -95,7 +95,12 @@ describe('known_hosts', () => {
 
   it('offers the host key algorithms of the known keys first', () => {
     const {value} = parseKnownHosts(`[h]:2200 ${typeAndKey(keys.rsa)}\n[h]:2200 ${typeAndKey(keys.ecdsa)}\n`)
-    expect(hostKeyAlgorithmsFor(value, 'h', 2200)).toEqual(['ecdsa-sha2-nistp256', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'])
+    expect(hostKeyAlgorithmsFor(value, 'h', 2200)).toEqual([
+      'ecdsa-sha2-nistp256',
+      'rsa-sha2-512',
+      'rsa-sha2-256',
+      'ssh-rsa',
+    ])
     expect(hostKeyAlgorithmsFor(value, 'h', 22)).toBeUndefined()
   })
 
@@ -104,7 +109,9 @@ describe('known_hosts', () => {
     writeFileSync(file, `${formatKnownHostsLine('198.18.0.9', 2200, keys.ed25519.blob)}\n`)
     const found = execFileSync('ssh-keygen', ['-F', '[198.18.0.9]:2200', '-f', file]).toString()
     expect(found).toContain(keys.ed25519.line.split(' ')[1])
-    const printed = execFileSync('ssh-keygen', ['-l', '-f', join(dir, 'ed25519.pub')]).toString().split(' ')[1]
+    const printed = execFileSync('ssh-keygen', ['-l', '-f', join(dir, 'ed25519.pub')])
+      .toString()
+      .split(' ')[1]
     expect(fingerprint(keys.ed25519.blob)).toBe(printed)
   })
 })

@@ -18,15 +18,30 @@ if (unavailable) console.warn(`lab batch tests skipped: ${unavailable}`)
 describe.skipIf(Boolean(unavailable))('batched collection on the lab (control + 2 compute nodes over SSH)', () => {
   let lab: Lab
   let work = ''
-  const taken: Record<'one' | 'batch' | 'again', Map<string, Taken>> = {one: new Map(), batch: new Map(), again: new Map()}
+  const taken: Record<'one' | 'batch' | 'again', Map<string, Taken>> = {
+    one: new Map(),
+    batch: new Map(),
+    again: new Map(),
+  }
   const results: Partial<Record<keyof typeof taken, CollectResult>> = {}
 
   beforeAll(async () => {
     lab = await startLab({computeNodes: 2})
     work = await mkdtemp(join(tmpdir(), 'neutrace-labbatch-'))
     const {hosts} = await loadInventory(lab.inventoryPath, {sshConfigPath: null})
-    const base = {hosts, handleSigint: false, commandTimeoutMs: 30_000, hostTimeoutMs: 180_000, agentSocket: null, sshConfigPath: null}
-    for (const [name, execution] of [['one', 'per-command'], ['batch', 'batch'], ['again', 'per-command']] as const) {
+    const base = {
+      hosts,
+      handleSigint: false,
+      commandTimeoutMs: 30_000,
+      hostTimeoutMs: 180_000,
+      agentSocket: null,
+      sshConfigPath: null,
+    }
+    for (const [name, execution] of [
+      ['one', 'per-command'],
+      ['batch', 'batch'],
+      ['again', 'per-command'],
+    ] as const) {
       const r = await collect({...base, out: join(work, name), execution})
       results[name] = r
       taken[name] = captureMap(r.dir, r.manifest)
@@ -39,7 +54,10 @@ describe.skipIf(Boolean(unavailable))('batched collection on the lab (control + 
   })
 
   it('collects every host completely either way, with the same captures, argv and exit statuses', () => {
-    for (const r of Object.values(results)) expect(r!.manifest.hosts.map((h) => [h.name, h.status])).toEqual(lab.nodes.filter((n) => n.roles.length > 0).map((n) => [n.name, 'complete']))
+    for (const r of Object.values(results))
+      expect(r!.manifest.hosts.map((h) => [h.name, h.status])).toEqual(
+        lab.nodes.filter((n) => n.roles.length > 0).map((n) => [n.name, 'complete']),
+      )
     expect(differences(taken.one, taken.batch, () => false)).toEqual([])
     expect(taken.batch.size).toBeGreaterThan(60)
   })
@@ -53,7 +71,14 @@ describe.skipIf(Boolean(unavailable))('batched collection on the lab (control + 
     expect(differences(taken.one, taken.batch, (id) => stable.includes(id))).toEqual([])
     // Most of a snapshot is stable: OVSDB, links, addresses, namespaces, files, OpenFlow port tables.
     expect(stable.length / taken.one.size).toBeGreaterThan(0.7)
-    for (const spec of ['ovs_vsctl_show', 'ovs_vsctl_list_br', 'ovs_vsctl_list_port', 'ip_netns', 'ovs_ofctl_show@br-int', 'ip_addr']) {
+    for (const spec of [
+      'ovs_vsctl_show',
+      'ovs_vsctl_list_br',
+      'ovs_vsctl_list_port',
+      'ip_netns',
+      'ovs_ofctl_show@br-int',
+      'ip_addr',
+    ]) {
       expect(stable.some((id) => id.endsWith(` ${spec}`))).toBe(true)
     }
     expect(stable.some((id) => / file@\/var\/lib\/neutron\/dhcp\//.test(id))).toBe(true)

@@ -42,19 +42,41 @@ describe('LocalTransport', () => {
 
 describe('collector helpers', () => {
   it('puts sudo -n and the exec prefix before the argv', () => {
-    const host = {name: 'h', address: 'h', port: 22, user: 'u', roles: [], sudo: true, execPrefix: ['docker', 'exec', 'ovs']}
-    expect(effectiveArgv(host, ['ovs-vsctl', 'show'])).toEqual(['sudo', '-n', '--', 'docker', 'exec', 'ovs', 'ovs-vsctl', 'show'])
+    const host = {
+      name: 'h',
+      address: 'h',
+      port: 22,
+      user: 'u',
+      roles: [],
+      sudo: true,
+      execPrefix: ['docker', 'exec', 'ovs'],
+    }
+    expect(effectiveArgv(host, ['ovs-vsctl', 'show'])).toEqual([
+      'sudo',
+      '-n',
+      '--',
+      'docker',
+      'exec',
+      'ovs',
+      'ovs-vsctl',
+      'show',
+    ])
   })
 
   it('explains a failed capture', () => {
     const r = {stdout: Buffer.alloc(0), durationMs: 1, startedAt: ''}
-    expect(captureError(['ip'], {...r, stderr: Buffer.from('bash: line 1: ip: command not found\n'), exitCode: 127})).toBe('command not found: ip (bash: line 1: ip: command not found)')
-    expect(captureError(['x'], {...r, stderr: Buffer.from('\nfirst\nsecond\n'), exitCode: 2})).toBe('exit status 2: first')
+    expect(
+      captureError(['ip'], {...r, stderr: Buffer.from('bash: line 1: ip: command not found\n'), exitCode: 127}),
+    ).toBe('command not found: ip (bash: line 1: ip: command not found)')
+    expect(captureError(['x'], {...r, stderr: Buffer.from('\nfirst\nsecond\n'), exitCode: 2})).toBe(
+      'exit status 2: first',
+    )
     expect(captureError(['x'], {...r, stderr: Buffer.alloc(0), exitCode: 0})).toBeUndefined()
   })
 
   it('redacts credentials in agent configuration files, nothing else', () => {
-    const ini = '[DEFAULT]\ntransport_url = rabbit://u:secret@h\n[ovs]\nlocal_ip = 198.18.0.1\n# password = commented\nmetadata_proxy_shared_secret=s3\n[database]\nconnection = mysql://x\n'
+    const ini =
+      '[DEFAULT]\ntransport_url = rabbit://u:secret@h\n[ovs]\nlocal_ip = 198.18.0.1\n# password = commented\nmetadata_proxy_shared_secret=s3\n[database]\nconnection = mysql://x\n'
     expect(redactIni(ini)).toBe(
       '[DEFAULT]\ntransport_url = <redacted by neutrace>\n[ovs]\nlocal_ip = 198.18.0.1\n# password = commented\nmetadata_proxy_shared_secret=<redacted by neutrace>\n[database]\nconnection = <redacted by neutrace>\n',
     )

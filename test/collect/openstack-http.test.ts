@@ -21,7 +21,13 @@ async function close(server: net.Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()))
 }
 
-const get = (url: string, over: Partial<HttpRequest> = {}): HttpRequest => ({method: 'GET', url, headers: {accept: 'application/json'}, timeoutMs: 5000, ...over})
+const get = (url: string, over: Partial<HttpRequest> = {}): HttpRequest => ({
+  method: 'GET',
+  url,
+  headers: {accept: 'application/json'},
+  timeoutMs: 5000,
+  ...over,
+})
 
 describe('nodeHttpClient over http (loopback)', () => {
   let server: http.Server
@@ -64,12 +70,23 @@ describe('nodeHttpClient over http (loopback)', () => {
 
   it('sends method, headers and body; answers status, lower-case headers and the body', async () => {
     const client = nodeHttpClient()
-    const res = await client({method: 'POST', url: `http://127.0.0.1:${port}/v3/auth/tokens`, headers: {'content-type': 'application/json'}, body: '{"a":1}', timeoutMs: 5000})
+    const res = await client({
+      method: 'POST',
+      url: `http://127.0.0.1:${port}/v3/auth/tokens`,
+      headers: {'content-type': 'application/json'},
+      body: '{"a":1}',
+      timeoutMs: 5000,
+    })
     expect(res.status).toBe(201)
     expect(res.headers['x-subject-token']).toBe('tok')
     expect(JSON.parse(res.body)).toEqual({ok: true, echo: '{"a":1}'})
     const last = seen.at(-1)!
-    expect([last.method, last.url, last.headers['content-length'], last.body]).toEqual(['POST', '/v3/auth/tokens', '7', '{"a":1}'])
+    expect([last.method, last.url, last.headers['content-length'], last.body]).toEqual([
+      'POST',
+      '/v3/auth/tokens',
+      '7',
+      '{"a":1}',
+    ])
   })
 
   it('does not follow a redirect: the caller sees it and its location', async () => {
@@ -100,7 +117,9 @@ describe('nodeHttpClient over http (loopback)', () => {
     const aborted = await failure(pending)
     expect([aborted.kind, aborted.message]).toEqual(['aborted', 'cancelled: interrupted (SIGINT)'])
 
-    const already = await failure(client(get(`http://127.0.0.1:${port}/ok`, {signal: AbortSignal.abort(new Error('before'))})))
+    const already = await failure(
+      client(get(`http://127.0.0.1:${port}/ok`, {signal: AbortSignal.abort(new Error('before'))})),
+    )
     expect([already.kind, already.message]).toEqual(['aborted', 'cancelled: before'])
   })
 
@@ -123,18 +142,64 @@ describe.skipIf(!hasOpenssl())('nodeHttpClient over https (loopback, a private C
     work = mkdtempSync(join(tmpdir(), 'neutrace-http-'))
     const run = (args: string[]) => execFileSync('openssl', args, {cwd: work, stdio: 'pipe'})
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
-    run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=neutrace http test CA'])
+    run([
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=neutrace http test CA',
+    ])
     writeFileSync(join(work, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n')
     for (const who of ['server', 'client']) {
-      run(['req', ...ec, '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who === 'server' ? '127.0.0.1' : 'neutrace'}`])
-      run(['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.pem`, '-days', '2', '-extfile', 'san.ext'])
+      run([
+        'req',
+        ...ec,
+        '-keyout',
+        `${who}.key`,
+        '-out',
+        `${who}.csr`,
+        '-subj',
+        `/CN=${who === 'server' ? '127.0.0.1' : 'neutrace'}`,
+      ])
+      run([
+        'x509',
+        '-req',
+        '-in',
+        `${who}.csr`,
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${who}.pem`,
+        '-days',
+        '2',
+        '-extfile',
+        'san.ext',
+      ])
     }
     const pem = (name: string) => readFileSync(join(work, name))
-    server = https.createServer({key: pem('server.key'), cert: pem('server.pem'), ca: pem('ca.pem'), requestCert: true, rejectUnauthorized: false}, (req, res) => {
-      const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate()
-      clientCerts.push(String(peer?.subject?.CN ?? ''))
-      res.end('{}')
-    })
+    server = https.createServer(
+      {
+        key: pem('server.key'),
+        cert: pem('server.pem'),
+        ca: pem('ca.pem'),
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (req, res) => {
+        const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate()
+        clientCerts.push(String(peer?.subject?.CN ?? ''))
+        res.end('{}')
+      },
+    )
     port = await listen(server)
   })
 
@@ -146,12 +211,18 @@ describe.skipIf(!hasOpenssl())('nodeHttpClient over https (loopback, a private C
   it('refuses an unknown CA, in words that say what to do', async () => {
     const e = await failure(nodeHttpClient()(get(`https://127.0.0.1:${port}/`)))
     expect(e.kind).toBe('tls')
-    expect(e.message).toMatch(/^TLS verification failed \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/)
+    expect(e.message).toMatch(
+      /^TLS verification failed \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/,
+    )
     expect(e.message).toContain('--os-cacert')
   })
 
   it('verifies with the CA file and presents the client certificate', async () => {
-    const client = nodeHttpClient({cacert: join(work, 'ca.pem'), cert: join(work, 'client.pem'), key: join(work, 'client.key')})
+    const client = nodeHttpClient({
+      cacert: join(work, 'ca.pem'),
+      cert: join(work, 'client.pem'),
+      key: join(work, 'client.key'),
+    })
     expect((await client(get(`https://127.0.0.1:${port}/`))).status).toBe(200)
     expect(clientCerts.at(-1)).toBe('neutrace')
   })
@@ -163,6 +234,8 @@ describe.skipIf(!hasOpenssl())('nodeHttpClient over https (loopback, a private C
   })
 
   it('reports a missing CA file as a configuration error', () => {
-    expect(() => nodeHttpClient({cacert: join(work, 'missing.pem')})).toThrow(/cannot read the CA file .*missing\.pem \(ENOENT\)/)
+    expect(() => nodeHttpClient({cacert: join(work, 'missing.pem')})).toThrow(
+      /cannot read the CA file .*missing\.pem \(ENOENT\)/,
+    )
   })
 })

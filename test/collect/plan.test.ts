@@ -19,7 +19,8 @@ const NET = '5f833617-6179-4797-b7c0-7d420d84040c'
 
 /** Run a script inside fresh network and mount namespaces (tmpfs over /run/netns and /var/lib). */
 function isolated(script: string): string {
-  const prelude = 'set -e; mount --make-rprivate /; mkdir -p /run/netns; mount -t tmpfs none /run/netns; mount -t tmpfs none /var/lib;'
+  const prelude =
+    'set -e; mount --make-rprivate /; mkdir -p /run/netns; mount -t tmpfs none /run/netns; mount -t tmpfs none /var/lib;'
   return execFileSync('unshare', ['--net', '--mount', 'bash', '-c', prelude + script]).toString('utf8')
 }
 
@@ -28,7 +29,9 @@ let fake: ReturnType<typeof spawn> | undefined
 
 beforeAll(async () => {
   const netns = isolated(`ip netns add qdhcp-${NET}; ip netns add qrouter-1; ip netns set qrouter-1 7; ip netns list`)
-  const links = isolated('ip link add qvb3f7e5d8a-1b type veth peer name qvo3f7e5d8a-1b; ip link add qbr3f7e5d8a-1b type bridge; ip -j -d link')
+  const links = isolated(
+    'ip link add qvb3f7e5d8a-1b type veth peer name qvo3f7e5d8a-1b; ip link add qbr3f7e5d8a-1b type bridge; ip -j -d link',
+  )
   const dhcpFiles = isolated(
     `d=/var/lib/neutron/dhcp/${NET}; mkdir -p $d; for f in host opts leases addn_hosts pid; do : > $d/$f; done; ` +
       // A directory whose name ends in a newline makes find print a second line that looks like /etc/shadow.
@@ -69,7 +72,9 @@ describe('names from stage 1', () => {
 
   it('finds dnsmasq pids in ps output', () => {
     expect(dnsmasqPidsFrom(real.ps).value).toContain(String(real.dnsmasqPid))
-    expect(dnsmasqPidsFrom('  12 /usr/sbin/dnsmasq --no-hosts\n  13 /usr/bin/python3 agent\n 014 dnsmasq\n').value).toEqual(['12'])
+    expect(
+      dnsmasqPidsFrom('  12 /usr/sbin/dnsmasq --no-hosts\n  13 /usr/bin/python3 agent\n 014 dnsmasq\n').value,
+    ).toEqual(['12'])
   })
 
   it('keeps DHCP files under their directory and rejects a name split by a newline', () => {
@@ -78,11 +83,15 @@ describe('names from stage 1', () => {
       ...['addn_hosts', 'host', 'leases', 'opts', 'pid'].map((f) => `/var/lib/neutron/dhcp/${NET}/${f}`),
       '/var/lib/neutron/dhcp/x',
     ])
-    expect(r.problems).toEqual([{line: expect.any(Number), text: '/etc/shadow', message: expect.stringContaining('outside the expected places')}])
+    expect(r.problems).toEqual([
+      {line: expect.any(Number), text: '/etc/shadow', message: expect.stringContaining('outside the expected places')},
+    ])
   })
 
   it('reads only the catalogued agent configuration files', () => {
-    const r = configFilesFrom('/etc/neutron/neutron.conf.ini\n/etc/neutron/dhcp_agent.ini\n/etc/neutron/plugins/ml2/ml2_conf.ini\n')
+    const r = configFilesFrom(
+      '/etc/neutron/neutron.conf.ini\n/etc/neutron/dhcp_agent.ini\n/etc/neutron/plugins/ml2/ml2_conf.ini\n',
+    )
     expect(r.value).toEqual(['/etc/neutron/dhcp_agent.ini', '/etc/neutron/plugins/ml2/ml2_conf.ini'])
   })
 })
@@ -135,13 +144,20 @@ describe('where the keys come from is spec data', () => {
     for (const spec of SPECS.filter((s) => s.scope !== 'host')) {
       const sources = keySourcesOf(spec)
       expect(sources.length, spec.id).toBeGreaterThan(0)
-      for (const source of sources) expect(SPEC_BY_ID.get(source.from)?.scope, `${spec.id} <- ${source.from}`).toBe('host')
+      for (const source of sources)
+        expect(SPEC_BY_ID.get(source.from)?.scope, `${spec.id} <- ${source.from}`).toBe('host')
     }
     expect(keySourcesOf(SPEC_BY_ID.get('ethtool_stats')!)).toEqual([{from: 'ip_link', take: 'veths'}])
   })
 
-  it('a spec can name its own key source instead of its scope\'s', () => {
-    const spec: Spec = {id: 'per_dhcp_ns', scope: 'netns', keys: [{from: 'ip_netns', take: 'namespaces'}], argv: (ns) => ['echo', ns!], about: 't'}
+  it("a spec can name its own key source instead of its scope's", () => {
+    const spec: Spec = {
+      id: 'per_dhcp_ns',
+      scope: 'netns',
+      keys: [{from: 'ip_netns', take: 'namespaces'}],
+      argv: (ns) => ['echo', ns!],
+      about: 't',
+    }
     const plan = followUps([spec], [], new Map([['ip_netns', 'qdhcp-1 (id: 0)\nqrouter-2\n']]))
     expect(plan.captures.map((c) => c.key)).toEqual(['qdhcp-1', 'qrouter-2'])
     expect([...keySourceIds([spec])]).toEqual(['ip_netns'])

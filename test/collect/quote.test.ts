@@ -29,7 +29,7 @@ const NASTY = [
   '!bang',
   '#hash',
   'ünïcödé',
-  "qdhcp-x;touch /tmp/pwned",
+  'qdhcp-x;touch /tmp/pwned',
 ]
 
 function roundTrip(shell: string, argv: string[]): string[] {

@@ -9,7 +9,9 @@ it('removes the partial snapshot on SIGINT', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'neutrace-sigint-'))
   try {
     const out = join(dir, 'snap')
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sigint-child.ts'), out], {stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'sigint-child.ts'), out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     const started = new Promise<void>((resolve) => {
       child.stdout.on('data', (c: Buffer) => {

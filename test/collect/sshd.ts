@@ -124,10 +124,24 @@ export async function startSshd(opts: {extraConfig?: string; hostKeyTypes?: stri
   const home = join(dir, 'home')
   mkdirSync(home, {mode: 0o700})
   const sshdArgv = ['/usr/sbin/sshd', '-D', '-e', '-f', join(dir, 'sshd_config')]
-  const argv = process.getuid?.() === 0
-    ? ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /root && shift && exec "$@"', 'sh', home, ...sshdArgv]
-    : sshdArgv
-  const child: ChildProcess = spawn(argv[0], argv.slice(1), {stdio: ['ignore', 'ignore', process.env.NT_SSHD_DEBUG ? 'inherit' : 'pipe']})
+  const argv =
+    process.getuid?.() === 0
+      ? [
+          'unshare',
+          '--mount',
+          '--propagation',
+          'private',
+          'sh',
+          '-c',
+          'mount --bind "$1" /root && shift && exec "$@"',
+          'sh',
+          home,
+          ...sshdArgv,
+        ]
+      : sshdArgv
+  const child: ChildProcess = spawn(argv[0], argv.slice(1), {
+    stdio: ['ignore', 'ignore', process.env.NT_SSHD_DEBUG ? 'inherit' : 'pipe'],
+  })
   let stderr = ''
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()))
   let exited = false
@@ -183,5 +197,7 @@ export async function startSshd(opts: {extraConfig?: string; hostKeyTypes?: stri
 
 /** `ssh-keyscan` of the test sshd: a real known_hosts line for [127.0.0.1]:port. */
 export function keyscan(port: number): string {
-  return execFileSync('ssh-keyscan', ['-p', String(port), '-t', 'ed25519', '127.0.0.1'], {stdio: ['ignore', 'pipe', 'ignore']}).toString()
+  return execFileSync('ssh-keyscan', ['-p', String(port), '-t', 'ed25519', '127.0.0.1'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).toString()
 }

@@ -24,7 +24,9 @@ beforeAll(async () => {
 function edited(...edits: {host: string; spec: string; key?: string; edit: (t: string) => string}[]): Analysis {
   const snapshot: Snapshot = structuredClone(seed)
   for (const e of edits) {
-    const c = snapshot.captures.find((x) => x.host === e.host && x.spec === e.spec && (e.key === undefined || x.key === e.key))!
+    const c = snapshot.captures.find(
+      (x) => x.host === e.host && x.spec === e.spec && (e.key === undefined || x.key === e.key),
+    )!
     const before = c.text
     c.text = e.edit(c.text!)
     expect(c.text, `${e.host} ${e.spec}`).not.toBe(before)
@@ -32,7 +34,8 @@ function edited(...edits: {host: string; spec: string; key?: string; edit: (t: s
   return analysisOf(snapshot)
 }
 
-const brief = (d: ReturnType<typeof diffAnalyses>) => d.hosts.flatMap((h) => h.changes.map((c) => `${c.change} ${c.category} ${c.host} ${c.element}`))
+const brief = (d: ReturnType<typeof diffAnalyses>) =>
+  d.hosts.flatMap((h) => h.changes.map((c) => `${c.change} ${c.category} ${c.host} ${c.element}`))
 
 describe('diff on real lab captures', () => {
   it('a snapshot against itself: nothing changed (counters and durations differ between captures, not here)', () => {
@@ -45,14 +48,18 @@ describe('diff on real lab captures', () => {
     const d = diffAnalyses(healthy, egress, 'test')
     expect(brief(d)).toEqual(['removed flow compute-1 br-eth2 table 0 priority=4 in_port="phy-br-eth2",dl_vlan=3'])
     expect(d.hosts[0].changes[0].before).toBe('actions=mod_vlan_vid:1000,NORMAL')
-    expect(d.findings.appeared.map((f) => [f.code, f.host, f.element])).toEqual([['FLOW_MISSING', 'compute-1', 'br-eth2 table 0: in_port=phy-br-eth2,dl_vlan=3']])
+    expect(d.findings.appeared.map((f) => [f.code, f.host, f.element])).toEqual([
+      ['FLOW_MISSING', 'compute-1', 'br-eth2 table 0: in_port=phy-br-eth2,dl_vlan=3'],
+    ])
     expect(d.findings.disappeared).toEqual([])
     expectMatchesSchema('diff', d)
     const back = diffAnalyses(egress, healthy, 'test')
     expect(brief(back)).toEqual(['added flow compute-1 br-eth2 table 0 priority=4 in_port="phy-br-eth2",dl_vlan=3'])
     expect(back.findings.disappeared.map((f) => f.code)).toEqual(['FLOW_MISSING'])
     const text = renderDiffText(d, escapeTerminal)
-    expect(text).toContain('Host compute-1\n  - flow      br-eth2 table 0 priority=4 in_port="phy-br-eth2",dl_vlan=3 (actions=mod_vlan_vid:1000,NORMAL)')
+    expect(text).toContain(
+      'Host compute-1\n  - flow      br-eth2 table 0 priority=4 in_port="phy-br-eth2",dl_vlan=3 (actions=mod_vlan_vid:1000,NORMAL)',
+    )
     expect(text).toContain('Findings appeared: 1\n  + error FLOW_MISSING on compute-1')
   })
 })
@@ -61,7 +68,16 @@ describe('diff on seed faults', () => {
   it('a tag change, grouped under its host and its network; cookies and counters of flows are ignored', () => {
     const after = edited(
       {host: 'compute-1', spec: 'ovs_vsctl_show', edit: (t) => t.replace('tag: 3', 'tag: 5')},
-      {host: 'compute-1', spec: 'ovs_ofctl_dump_flows', key: 'br-int', edit: (t) => t.replace(/n_packets=\d+/g, 'n_packets=999').replace(/duration=[\d.]+s/g, 'duration=1.000s').replace(/cookie=0x0/g, 'cookie=0x5c1f0e3a')},
+      {
+        host: 'compute-1',
+        spec: 'ovs_ofctl_dump_flows',
+        key: 'br-int',
+        edit: (t) =>
+          t
+            .replace(/n_packets=\d+/g, 'n_packets=999')
+            .replace(/duration=[\d.]+s/g, 'duration=1.000s')
+            .replace(/cookie=0x0/g, 'cookie=0x5c1f0e3a'),
+      },
     )
     const d = diffAnalyses(analysisOf(structuredClone(seed)), after, 'test')
     expect(brief(d)).toEqual(['changed tag compute-1 br-int/qvo53903a95-82'])
@@ -73,8 +89,22 @@ describe('diff on seed faults', () => {
 
   it('a dnsmasq host entry removed and a changed action: each named, on the right network', () => {
     const after = edited(
-      {host: 'control', spec: 'file', key: `/var/lib/neutron/dhcp/${NET}/host`, edit: (t) => t.split('\n').filter((l) => !l.includes('fa:16:3e:fe:c7:87')).join('\n')},
-      {host: 'compute-1', spec: 'ovs_ofctl_dump_flows', key: 'br-eth2', edit: (t) => t.replace('mod_vlan_vid:1000', 'mod_vlan_vid:1001')},
+      {
+        host: 'control',
+        spec: 'file',
+        key: `/var/lib/neutron/dhcp/${NET}/host`,
+        edit: (t) =>
+          t
+            .split('\n')
+            .filter((l) => !l.includes('fa:16:3e:fe:c7:87'))
+            .join('\n'),
+      },
+      {
+        host: 'compute-1',
+        spec: 'ovs_ofctl_dump_flows',
+        key: 'br-eth2',
+        edit: (t) => t.replace('mod_vlan_vid:1000', 'mod_vlan_vid:1001'),
+      },
     )
     const d = diffAnalyses(analysisOf(structuredClone(seed)), after, 'test')
     expect(brief(d).sort()).toEqual([
@@ -88,12 +118,14 @@ describe('diff on seed faults', () => {
 })
 
 describe('neutrace diff (CLI)', () => {
-  it('exits 1 when something changed, 0 when nothing did, 2 for a missing snapshot; --format json is the schema\'s', async () => {
+  it("exits 1 when something changed, 0 when nothing did, 2 for a missing snapshot; --format json is the schema's", async () => {
     const {execFile} = await import('node:child_process')
-    const run = (...args: string[]) => new Promise<{code: number; stdout: string; stderr: string}>((resolve) => {
-      execFile(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), 'diff', ...args], (error, stdout, stderr) =>
-        resolve({code: error ? Number(error.code) : 0, stdout, stderr}))
-    })
+    const run = (...args: string[]) =>
+      new Promise<{code: number; stdout: string; stderr: string}>((resolve) => {
+        execFile(process.execPath, [join(PACKAGE_ROOT, 'bin', 'run.js'), 'diff', ...args], (error, stdout, stderr) =>
+          resolve({code: error ? Number(error.code) : 0, stdout, stderr}),
+        )
+      })
     const changed = await run(join(SNAPS, 'lab-healthy'), join(SNAPS, 'lab-egress'), '--format', 'json')
     expect(changed.code).toBe(1)
     expectMatchesSchema('diff', JSON.parse(changed.stdout))

@@ -18,55 +18,95 @@ export type Random = () => number
 const int = (r: Random, n: number): number => Math.floor(r() * n)
 const pick = <T>(r: Random, xs: readonly T[]): T => xs[int(r, xs.length)]
 
-const HUGE = ['99999999999999999999999', '-1', '-4096', '1e23', '4096', '65536', '4294967296', '18446744073709551616',
-  '0x10000000000000000', 'NaN', '-0', '1.5', '9007199254740993']
+const HUGE = [
+  '99999999999999999999999',
+  '-1',
+  '-4096',
+  '1e23',
+  '4096',
+  '65536',
+  '4294967296',
+  '18446744073709551616',
+  '0x10000000000000000',
+  'NaN',
+  '-0',
+  '1.5',
+  '9007199254740993',
+]
 
 /** One line-preserving or byte-level mutation. */
 export const MUTATIONS: {name: string; apply: (text: string, r: Random) => string}[] = [
   {name: 'cut-mid-line', apply: (t, r) => t.slice(0, int(r, Math.max(1, t.length)))},
-  {name: 'cut-at-line', apply: (t, r) => {
-    const lines = t.split('\n')
-    return lines.slice(0, int(r, lines.length)).join('\n') + (r() < 0.5 ? '\n' : '')
-  }},
+  {
+    name: 'cut-at-line',
+    apply: (t, r) => {
+      const lines = t.split('\n')
+      return lines.slice(0, int(r, lines.length)).join('\n') + (r() < 0.5 ? '\n' : '')
+    },
+  },
   {name: 'empty', apply: () => ''},
-  {name: 'delete-line', apply: (t, r) => {
-    const lines = t.split('\n')
-    lines.splice(int(r, lines.length), 1)
-    return lines.join('\n')
-  }},
-  {name: 'duplicate-line', apply: (t, r) => {
-    const lines = t.split('\n')
-    const i = int(r, lines.length)
-    lines.splice(i, 0, lines[i])
-    return lines.join('\n')
-  }},
-  {name: 'flip-bytes', apply: (t, r) => {
-    const chars = [...t]
-    for (let n = 1 + int(r, 8); n > 0 && chars.length; n--) chars[int(r, chars.length)] = String.fromCharCode(int(r, 256))
-    return chars.join('')
-  }},
-  {name: 'control-chars', apply: (t, r) => {
-    const at = int(r, t.length + 1)
-    const cc = Array.from({length: 1 + int(r, 6)}, () => String.fromCharCode(pick(r, [0, 1, 7, 8, 9, 11, 12, 13, 27, 127, 0x85, 0x9b, 0x2028])))
-    return t.slice(0, at) + cc.join('') + t.slice(at)
-  }},
-  {name: 'long-token', apply: (t, r) => {
-    const at = int(r, t.length + 1)
-    const unit = pick(r, [' ', 'a', '\\', '<!--', '=', ':', ',', '-', '0', '"', '[', '{', '\t', 'a='])
-    const token = unit.repeat(Math.ceil((200_000 + int(r, 800_000)) / unit.length)).slice(0, 1_000_000 - t.length)
-    return t.slice(0, at) + token + t.slice(at)
-  }},
-  {name: 'huge-number', apply: (t, r) => {
-    const numbers = [...t.matchAll(/\d+/g)]
-    if (!numbers.length) return t + pick(r, HUGE)
-    const m = pick(r, numbers)
-    return t.slice(0, m.index) + pick(r, HUGE) + t.slice(m.index! + m[0].length)
-  }},
-  {name: 'binary', apply: (t, r) => {
-    const at = int(r, t.length + 1)
-    const bytes = Array.from({length: 1 + int(r, 2000)}, () => String.fromCharCode(int(r, 256))).join('')
-    return t.slice(0, at) + bytes + t.slice(at)
-  }},
+  {
+    name: 'delete-line',
+    apply: (t, r) => {
+      const lines = t.split('\n')
+      lines.splice(int(r, lines.length), 1)
+      return lines.join('\n')
+    },
+  },
+  {
+    name: 'duplicate-line',
+    apply: (t, r) => {
+      const lines = t.split('\n')
+      const i = int(r, lines.length)
+      lines.splice(i, 0, lines[i])
+      return lines.join('\n')
+    },
+  },
+  {
+    name: 'flip-bytes',
+    apply: (t, r) => {
+      const chars = [...t]
+      for (let n = 1 + int(r, 8); n > 0 && chars.length; n--)
+        chars[int(r, chars.length)] = String.fromCharCode(int(r, 256))
+      return chars.join('')
+    },
+  },
+  {
+    name: 'control-chars',
+    apply: (t, r) => {
+      const at = int(r, t.length + 1)
+      const cc = Array.from({length: 1 + int(r, 6)}, () =>
+        String.fromCharCode(pick(r, [0, 1, 7, 8, 9, 11, 12, 13, 27, 127, 0x85, 0x9b, 0x2028])),
+      )
+      return t.slice(0, at) + cc.join('') + t.slice(at)
+    },
+  },
+  {
+    name: 'long-token',
+    apply: (t, r) => {
+      const at = int(r, t.length + 1)
+      const unit = pick(r, [' ', 'a', '\\', '<!--', '=', ':', ',', '-', '0', '"', '[', '{', '\t', 'a='])
+      const token = unit.repeat(Math.ceil((200_000 + int(r, 800_000)) / unit.length)).slice(0, 1_000_000 - t.length)
+      return t.slice(0, at) + token + t.slice(at)
+    },
+  },
+  {
+    name: 'huge-number',
+    apply: (t, r) => {
+      const numbers = [...t.matchAll(/\d+/g)]
+      if (!numbers.length) return t + pick(r, HUGE)
+      const m = pick(r, numbers)
+      return t.slice(0, m.index) + pick(r, HUGE) + t.slice(m.index! + m[0].length)
+    },
+  },
+  {
+    name: 'binary',
+    apply: (t, r) => {
+      const at = int(r, t.length + 1)
+      const bytes = Array.from({length: 1 + int(r, 2000)}, () => String.fromCharCode(int(r, 256))).join('')
+      return t.slice(0, at) + bytes + t.slice(at)
+    },
+  },
 ]
 
 /** Apply 1–3 random mutations. */

@@ -8,8 +8,10 @@ import {analysisOf, diagnose, PACKAGE_ROOT} from '../../src/engine.js'
 import {type Capture, readSnapshot, type Snapshot} from '../../src/snapshot/read.js'
 import {sourceOf} from '../../src/specs.js'
 
-export const SNAPSHOTS = ['seed', 'lab-healthy', 'lab-egress', 'lab-patch', 'neutron-lab']
-  .map((name) => ({name, dir: join(PACKAGE_ROOT, 'fixtures', 'snapshots', name)}))
+export const SNAPSHOTS = ['seed', 'lab-healthy', 'lab-egress', 'lab-patch', 'neutron-lab'].map((name) => ({
+  name,
+  dir: join(PACKAGE_ROOT, 'fixtures', 'snapshots', name),
+}))
 
 export async function loadSnapshot(dir: string): Promise<Snapshot> {
   return readSnapshot(dir)
@@ -21,9 +23,19 @@ export function key(f: Finding): string {
 
 /** The snapshot with one capture's text replaced (undefined = the file deleted), as the reader would then see it. */
 export function damaged(snapshot: Snapshot, capture: Capture, text: string | undefined): Snapshot {
-  const copy: Snapshot = {...snapshot, captures: snapshot.captures.map((c) => (c === capture ? {...c, text} : c)), problems: [...snapshot.problems]}
+  const copy: Snapshot = {
+    ...snapshot,
+    captures: snapshot.captures.map((c) => (c === capture ? {...c, text} : c)),
+    problems: [...snapshot.problems],
+  }
   if (text === undefined && capture.record.exitCode === 0) {
-    copy.problems.push({host: capture.host, spec: sourceOf(capture.spec), file: capture.record.file, kind: 'missing', message: 'capture file missing from the snapshot'})
+    copy.problems.push({
+      host: capture.host,
+      spec: sourceOf(capture.spec),
+      file: capture.record.file,
+      kind: 'missing',
+      message: 'capture file missing from the snapshot',
+    })
   }
   return copy
 }
@@ -43,8 +55,12 @@ export function outcome(baseline: Finding[], snapshot: Snapshot, capture: Captur
   const before = new Set(baseline.map(key))
   const after = new Set(findings.map(key))
   const file = capture.record.file
-  const named = findings.some((f) => (f.code === 'DATA_MISSING' || f.code === 'PARSE_ERROR') && f.host === capture.host &&
-    f.evidence.some((e) => e.file === file))
+  const named = findings.some(
+    (f) =>
+      (f.code === 'DATA_MISSING' || f.code === 'PARSE_ERROR') &&
+      f.host === capture.host &&
+      f.evidence.some((e) => e.file === file),
+  )
   return {
     findings,
     newErrors: findings.filter((f) => f.severity === 'error' && !before.has(key(f))),

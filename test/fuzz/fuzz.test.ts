@@ -1,7 +1,8 @@
 // The fuzz tier (issue 8): seeded and bounded. Every parser gets FUZZ_INPUTS mutations of its real samples (no
 // exception, no input of <= 1 MB over 200 ms, re-timed when over); every capture of the seed and lab snapshots is
 // damaged the way a collector leaves it (cut mid-line, emptied, NUL-filled, not UTF-8, deleted): no error finding the
-// healthy snapshot lacks, a DATA_MISSING/PARSE_ERROR names the damaged file, and every healthy finding that does not rest
+// healthy snapshot lacks, a DATA_MISSING/PARSE_ERROR names the damaged file, and every healthy finding that does not
+// rest
 // on the damaged capture stays. `npm run fuzz` runs the same with more inputs.
 
 import {describe, expect, it} from 'vitest'
@@ -32,19 +33,28 @@ describe('parsers on mutated real samples', () => {
 const DAMAGE: {name: string; apply: (t: string, r: () => number) => string | undefined}[] = [
   {name: 'deleted', apply: () => undefined},
   {name: 'emptied', apply: () => ''},
-  {name: 'cut mid-line', apply: (t, r) => {
-    let at = 1 + Math.floor(r() * Math.max(1, t.length - 1))
-    while (at > 0 && t[at - 1] === '\n') at--
-    return at > 0 ? t.slice(0, at) : ''
-  }},
-  {name: 'NUL block', apply: (t, r) => {
-    const at = Math.floor(r() * t.length)
-    return t.slice(0, at) + '\0'.repeat(64) + t.slice(at + 64)
-  }},
-  {name: 'not UTF-8', apply: (t, r) => {
-    const at = Math.floor(r() * t.length)
-    return t.slice(0, at) + '\ufffd\ufffd' + t.slice(at + 2)
-  }},
+  {
+    name: 'cut mid-line',
+    apply: (t, r) => {
+      let at = 1 + Math.floor(r() * Math.max(1, t.length - 1))
+      while (at > 0 && t[at - 1] === '\n') at--
+      return at > 0 ? t.slice(0, at) : ''
+    },
+  },
+  {
+    name: 'NUL block',
+    apply: (t, r) => {
+      const at = Math.floor(r() * t.length)
+      return t.slice(0, at) + '\0'.repeat(64) + t.slice(at + 64)
+    },
+  },
+  {
+    name: 'not UTF-8',
+    apply: (t, r) => {
+      const at = Math.floor(r() * t.length)
+      return t.slice(0, at) + '\ufffd\ufffd' + t.slice(at + 2)
+    },
+  },
 ]
 
 describe('every capture of the seed and lab snapshots damaged', () => {
@@ -63,7 +73,9 @@ describe('every capture of the seed and lab snapshots damaged', () => {
         const lostErrors = o.lost.filter((f) => f.host !== capture.host)
         // A damaged file that changed nothing need not be named (an optional listing, an unused pid file).
         if (o.newErrors.length || (o.lost.length && !o.named) || lostErrors.length) {
-          bad.push(`${d.name} ${capture.record.file}: new ${o.newErrors.map(key).join(', ') || '-'}; named ${o.named}; lost elsewhere ${lostErrors.map(key).join(', ') || '-'}`)
+          bad.push(
+            `${d.name} ${capture.record.file}: new ${o.newErrors.map(key).join(', ') || '-'}; named ${o.named}; lost elsewhere ${lostErrors.map(key).join(', ') || '-'}`,
+          )
         }
       }
       expect(bad).toEqual([])

@@ -53,27 +53,58 @@ export function targets(): FuzzTarget[] {
   const s = (sub: string, re: RegExp) => files(join(SAMPLES, sub), re)
   const snap = (re: RegExp) => files(SNAPSHOTS, re)
   const list: FuzzTarget[] = [
-    {name: 'brctl-show', samples: [...s('linux', /brctl-show.*\.(txt|out)$/), ...snap(/^brctl_show\.out$/)], run: parseBrctlShow},
-    {name: 'bridge-link', samples: [...s('linux', /bridge-(j-)?link/), ...snap(/^bridge_link\.out$/)], run: parseBridgeLink},
+    {
+      name: 'brctl-show',
+      samples: [...s('linux', /brctl-show.*\.(txt|out)$/), ...snap(/^brctl_show\.out$/)],
+      run: parseBrctlShow,
+    },
+    {
+      name: 'bridge-link',
+      samples: [...s('linux', /bridge-(j-)?link/), ...snap(/^bridge_link\.out$/)],
+      run: parseBridgeLink,
+    },
     {name: 'dhcp-hosts', samples: [...s('dnsmasq', /^host$/), ...snap(/_host~.*\.out$/)], run: parseDhcpHosts},
     {name: 'dhcp-opts', samples: [...s('dnsmasq', /^opts$/), ...snap(/_opts~.*\.out$/)], run: parseDhcpOpts},
     {name: 'dhcp-leases', samples: [...s('dnsmasq', /^leases$/), ...snap(/_leases~.*\.out$/)], run: parseDhcpLeases},
-    {name: 'addn-hosts', samples: [...s('dnsmasq', /^addn_hosts$/), ...snap(/_addn_hosts~.*\.out$/)], run: parseAddnHosts},
-    {name: 'dnsmasq-argv', samples: s('dnsmasq', /ps\.txt$/),
-      run: (t) => parsePs(t).value.map((p) => parseDnsmasqArgv(p.argv))},
+    {
+      name: 'addn-hosts',
+      samples: [...s('dnsmasq', /^addn_hosts$/), ...snap(/_addn_hosts~.*\.out$/)],
+      run: parseAddnHosts,
+    },
+    {
+      name: 'dnsmasq-argv',
+      samples: s('dnsmasq', /ps\.txt$/),
+      run: (t) => parsePs(t).value.map((p) => parseDnsmasqArgv(p.argv)),
+    },
     {name: 'ethtool-stats', samples: [...s('linux', /ethtool-S/), ...snap(/^ethtool_stats@/)], run: parseEthtoolStats},
-    {name: 'ini', samples: snap(/\.ini~.*\.out$/), run: (t) => {
-      const ini = parseIni(t).value
-      return [bridgeMappings(ini), networkVlanRanges(ini)]
-    }},
+    {
+      name: 'ini',
+      samples: snap(/\.ini~.*\.out$/),
+      run: (t) => {
+        const ini = parseIni(t).value
+        return [bridgeMappings(ini), networkVlanRanges(ini)]
+      },
+    },
     {name: 'ip-link', samples: [...s('linux', /link\.(txt|json)$/), ...snap(/^ip_link\.out$/)], run: parseIpLink},
     {name: 'ip-addr', samples: [...s('linux', /addr\.(txt|json)$/), ...snap(/^ip_addr\.out$/)], run: parseIpAddr},
     {name: 'ip-netns', samples: [...s('linux', /ip-netns-list/), ...snap(/^ip_netns\.out$/)], run: parseIpNetns},
     {name: 'libvirt-xml', samples: [...s('libvirt', /\.xml$/), ...snap(/\.xml~.*\.out$/)], run: parseLibvirtXml},
-    {name: 'ovs-vsctl-json', samples: [...s('ovs', /^vsctl-list-.*\.json$/), ...snap(/^ovs_vsctl_list_(bridge|port|interface)\.out$/)], run: ovsdbTables},
-    {name: 'ovs-vsctl-show', samples: [...s('ovs', /^vsctl-show.*\.txt$/), ...snap(/^ovs_vsctl_show\.out$/)], run: parseOvsVsctlShow},
+    {
+      name: 'ovs-vsctl-json',
+      samples: [...s('ovs', /^vsctl-list-.*\.json$/), ...snap(/^ovs_vsctl_list_(bridge|port|interface)\.out$/)],
+      run: ovsdbTables,
+    },
+    {
+      name: 'ovs-vsctl-show',
+      samples: [...s('ovs', /^vsctl-show.*\.txt$/), ...snap(/^ovs_vsctl_show\.out$/)],
+      run: parseOvsVsctlShow,
+    },
     {name: 'ovs-ofctl-show', samples: [...s('ovs', /^ofctl-show/), ...snap(/^ovs_ofctl_show@/)], run: parseOfctlShow},
-    {name: 'ovs-ofctl-dump-flows', samples: [...s('ovs', /^dump-flows/), ...snap(/^ovs_ofctl_dump_flows@/)], run: parseDumpFlows},
+    {
+      name: 'ovs-ofctl-dump-flows',
+      samples: [...s('ovs', /^dump-flows/), ...snap(/^ovs_ofctl_dump_flows@/)],
+      run: parseDumpFlows,
+    },
     {name: 'ps', samples: [...s('dnsmasq', /ps\.txt$/), ...snap(/^ps\.out$/)], run: parsePs},
   ]
   for (const t of list) if (!t.samples.length) throw new Error(`fuzz: no samples for ${t.name}`)
@@ -125,7 +156,12 @@ export function fuzzTarget(target: FuzzTarget, inputs: number, seed: number): Ta
       ms = timed(() => target.run(input))
     } catch (error) {
       stats.exceptions++
-      stats.failures.push({target: target.name, how, size: input.length, error: (error as Error).stack?.split('\n').slice(0, 3).join(' ')})
+      stats.failures.push({
+        target: target.name,
+        how,
+        size: input.length,
+        error: (error as Error).stack?.split('\n').slice(0, 3).join(' '),
+      })
       continue
     }
     stats.maxMs = Math.max(stats.maxMs, ms)

@@ -21,7 +21,11 @@ function part(name: string): Partial<Intent> {
 describe('mergeIntent', () => {
   it('fills what list --long lacks from a later body, and drops the unknowns it answered', () => {
     const intent = mergeIntent([part('osc-network-list-long.json'), part('api-networks.json')])
-    expect(intent.networks.find((n) => n.id === NET1)).toMatchObject({networkType: 'vlan', physicalNetwork: 'physnet1', segmentationId: 1000})
+    expect(intent.networks.find((n) => n.id === NET1)).toMatchObject({
+      networkType: 'vlan',
+      physicalNetwork: 'physnet1',
+      segmentationId: 1000,
+    })
     expect(intent.unknowns).toEqual([])
     expect(intent.problems).toEqual([])
     expect(intent.sources).toEqual(['osc-network-list-long.json', 'api-networks.json'])
@@ -41,7 +45,11 @@ describe('mergeIntent', () => {
   })
 
   it('merges the same port from a table, a list and an API body: fixed IPs united, network from the subnet', () => {
-    const intent = mergeIntent([part('neutron-port-list.txt'), part('osc-port-list-long.json'), part('api-subnets.json')])
+    const intent = mergeIntent([
+      part('neutron-port-list.txt'),
+      part('osc-port-list-long.json'),
+      part('api-subnets.json'),
+    ])
     const vm = intent.ports.find((p) => p.id === VM_PORT)
     expect(vm).toMatchObject({networkId: NET1, macAddress: 'fa:16:3e:4a:5b:6c', deviceOwner: 'compute:nova'})
     expect(vm?.fixedIps).toEqual([{subnetId: SUB1, ipAddress: '198.18.0.5'}])
@@ -49,7 +57,7 @@ describe('mergeIntent', () => {
     expect(intent.unknowns).toContain(`binding:host_id of port ${VM_PORT}`)
   })
 
-  it('a bound compute port tells its server host when Nova\'s form did not', () => {
+  it("a bound compute port tells its server host when Nova's form did not", () => {
     const intent = mergeIntent([part('nova-list.txt'), part('api-ports.json')])
     const web = intent.servers.find((s) => s.id === 'd06715fd-0fa4-4eeb-b740-8647d2e9a0bb')
     expect(web?.host).toBe('compute-1')
@@ -60,7 +68,9 @@ describe('mergeIntent', () => {
 
   it('adds a MAC from the API body to an address nova list gave without one', () => {
     const intent = mergeIntent([part('nova-list.txt'), part('api-servers-detail.json')])
-    expect(intent.servers.find((s) => s.name === 'web-1')?.addresses.net1).toEqual([{addr: '198.18.0.5', mac: 'fa:16:3e:4a:5b:6c'}])
+    expect(intent.servers.find((s) => s.name === 'web-1')?.addresses.net1).toEqual([
+      {addr: '198.18.0.5', mac: 'fa:16:3e:4a:5b:6c'},
+    ])
   })
 
   it('attaches subnets to their networks and sets none for flat networks', () => {
@@ -74,22 +84,38 @@ describe('mergeIntent', () => {
   it('records documents that disagree, keeping the first', () => {
     const intent = mergeIntent([part('api-networks.json'), part('conflict-network.json')])
     expect(intent.networks.find((n) => n.id === NET1)?.segmentationId).toBe(1000)
-    expect(intent.problems).toEqual([{
-      host: 'intent', spec: 'conflict-network.json', kind: 'parse',
-      message: `network ${NET1}: segmentationId is 1000 in an earlier document but 1001 here; kept 1000`,
-    }])
+    expect(intent.problems).toEqual([
+      {
+        host: 'intent',
+        spec: 'conflict-network.json',
+        kind: 'parse',
+        message: `network ${NET1}: segmentationId is 1000 in an earlier document but 1001 here; kept 1000`,
+      },
+    ])
   })
 
-  it('records a port whose network is not its subnet\'s network', () => {
+  it("records a port whose network is not its subnet's network", () => {
     const intent = mergeIntent([part('api-subnets.json'), part('mismatched-port.json')])
-    expect(intent.problems).toEqual([{
-      host: 'intent', spec: 'intent', kind: 'parse',
-      message: `port c7d1e2f3-4a5b-4c6d-8e7f-9a0b1c2d3e4f is on network ${TUN1} but its address 198.18.0.77 is in subnet ${SUB1} of network ${NET1}`,
-    }])
+    expect(intent.problems).toEqual([
+      {
+        host: 'intent',
+        spec: 'intent',
+        kind: 'parse',
+        message: `port c7d1e2f3-4a5b-4c6d-8e7f-9a0b1c2d3e4f is on network ${TUN1} but its address 198.18.0.77 is in subnet ${SUB1} of network ${NET1}`,
+      },
+    ])
   })
 
   it('an empty list merges to an empty intent', () => {
-    expect(mergeIntent([])).toEqual({networks: [], subnets: [], ports: [], servers: [], unknowns: [], problems: [], sources: []})
+    expect(mergeIntent([])).toEqual({
+      networks: [],
+      subnets: [],
+      ports: [],
+      servers: [],
+      unknowns: [],
+      problems: [],
+      sources: [],
+    })
   })
 
   it('does not change the parts it was given', () => {
@@ -118,7 +144,12 @@ describe('loadIntentDir', () => {
     await writeFile(join(dir, 'notes.md'), '# not intent\n')
     await mkdir(join(dir, 'nested.json'))
     const intent = await loadIntentDir(dir)
-    expect(intent.sources).toEqual(['api-networks.json', 'api-subnets.json', 'nova-list.txt', 'osc-port-list-long.json'])
+    expect(intent.sources).toEqual([
+      'api-networks.json',
+      'api-subnets.json',
+      'nova-list.txt',
+      'osc-port-list-long.json',
+    ])
     expect(intent.networks).toHaveLength(3)
     expect(intent.ports.map((p) => p.id)).toEqual([VM_PORT, DHCP_PORT])
     expect(intent.ports.every((p) => p.networkId === NET1)).toBe(true)
@@ -131,10 +162,22 @@ describe('loadIntentDir', () => {
     await writeFile(join(dir, 'empty.json'), '')
     const intent = await loadIntentDir(dir)
     expect(intent.servers).toHaveLength(1)
-    expect(intent.problems).toContainEqual({host: 'intent', spec: 'empty.json', file: join(dir, 'empty.json'), kind: 'parse', message: 'empty document'})
-    expect(intent.problems).toContainEqual(expect.objectContaining({
-      host: 'intent', spec: 'servers.txt', file: join(dir, 'servers.txt'), kind: 'parse', line: 5,
-    }))
+    expect(intent.problems).toContainEqual({
+      host: 'intent',
+      spec: 'empty.json',
+      file: join(dir, 'empty.json'),
+      kind: 'parse',
+      message: 'empty document',
+    })
+    expect(intent.problems).toContainEqual(
+      expect.objectContaining({
+        host: 'intent',
+        spec: 'servers.txt',
+        file: join(dir, 'servers.txt'),
+        kind: 'parse',
+        line: 5,
+      }),
+    )
   })
 
   it('a missing folder is a problem, not a throw', async () => {

@@ -23,12 +23,41 @@ describe('API bodies', () => {
     expect(problems).toEqual([])
     expect(value.sources).toEqual(['api-networks.json'])
     expect(value.networks).toEqual([
-      {id: NET1, name: 'net1', adminStateUp: true, status: 'ACTIVE', networkType: 'vlan', physicalNetwork: 'physnet1',
-        segmentationId: 1000, mtu: 1500, subnets: [SUB1], shared: false},
-      {id: PUBLIC, name: 'public', adminStateUp: true, status: 'ACTIVE', networkType: 'flat', physicalNetwork: 'external',
-        segmentationId: null, mtu: 1500, subnets: ['4b4a984d-96ec-4a98-a7ff-acd59930892b'], shared: false},
-      {id: TUN1, name: 'tun1', adminStateUp: true, status: 'ACTIVE', networkType: 'vxlan', segmentationId: 1042, mtu: 1450,
-        subnets: ['82142871-5ac1-44db-bb65-5f51a4b1db07'], shared: false},
+      {
+        id: NET1,
+        name: 'net1',
+        adminStateUp: true,
+        status: 'ACTIVE',
+        networkType: 'vlan',
+        physicalNetwork: 'physnet1',
+        segmentationId: 1000,
+        mtu: 1500,
+        subnets: [SUB1],
+        shared: false,
+      },
+      {
+        id: PUBLIC,
+        name: 'public',
+        adminStateUp: true,
+        status: 'ACTIVE',
+        networkType: 'flat',
+        physicalNetwork: 'external',
+        segmentationId: null,
+        mtu: 1500,
+        subnets: ['4b4a984d-96ec-4a98-a7ff-acd59930892b'],
+        shared: false,
+      },
+      {
+        id: TUN1,
+        name: 'tun1',
+        adminStateUp: true,
+        status: 'ACTIVE',
+        networkType: 'vxlan',
+        segmentationId: 1042,
+        mtu: 1450,
+        subnets: ['82142871-5ac1-44db-bb65-5f51a4b1db07'],
+        shared: false,
+      },
     ])
     expect(value.unknowns).toEqual([])
   })
@@ -36,14 +65,25 @@ describe('API bodies', () => {
   it('reads a single {"network": …} body whose provider attributes sit in segments', () => {
     const {value, problems} = parseSample('api-network-single.json')
     expect(problems).toEqual([])
-    expect(value.networks?.[0]).toMatchObject({id: NET1, networkType: 'vlan', physicalNetwork: 'physnet1', segmentationId: 1000})
+    expect(value.networks?.[0]).toMatchObject({
+      id: NET1,
+      networkType: 'vlan',
+      physicalNetwork: 'physnet1',
+      segmentationId: 1000,
+    })
   })
 
   it('reads GET /v2.0/subnets, keeping a null gateway as null', () => {
     const {value, problems} = parseSample('api-subnets.json')
     expect(problems).toEqual([])
     expect(value.subnets?.[0]).toEqual({
-      id: SUB1, networkId: NET1, name: 'sub1', cidr: '198.18.0.0/24', gatewayIp: '198.18.0.1', enableDhcp: true, ipVersion: 4,
+      id: SUB1,
+      networkId: NET1,
+      name: 'sub1',
+      cidr: '198.18.0.0/24',
+      gatewayIp: '198.18.0.1',
+      enableDhcp: true,
+      ipVersion: 4,
       allocationPools: [{start: '198.18.0.2', end: '198.18.0.254'}],
     })
     expect(value.subnets?.[2].gatewayIp).toBeNull()
@@ -55,9 +95,17 @@ describe('API bodies', () => {
     expect(problems).toEqual([])
     const [vm, dhcp, spare] = value.ports ?? []
     expect(vm).toMatchObject({
-      id: VM_PORT, networkId: NET1, macAddress: 'fa:16:3e:4a:5b:6c', fixedIps: [{subnetId: SUB1, ipAddress: '198.18.0.5'}],
-      deviceOwner: 'compute:nova', deviceId: WEB1, bindingHost: 'compute-1', vifType: 'ovs', status: 'ACTIVE',
-      adminStateUp: true, portSecurityEnabled: true,
+      id: VM_PORT,
+      networkId: NET1,
+      macAddress: 'fa:16:3e:4a:5b:6c',
+      fixedIps: [{subnetId: SUB1, ipAddress: '198.18.0.5'}],
+      deviceOwner: 'compute:nova',
+      deviceId: WEB1,
+      bindingHost: 'compute-1',
+      vifType: 'ovs',
+      status: 'ACTIVE',
+      adminStateUp: true,
+      portSecurityEnabled: true,
     })
     expect(vm.vifDetails).toMatchObject({ovs_hybrid_plug: true, bridge_name: 'br-int'})
     expect(dhcp).toMatchObject({deviceOwner: 'network:dhcp', bindingHost: 'control', portSecurityEnabled: false})
@@ -69,10 +117,16 @@ describe('API bodies', () => {
   it('reads GET /v2.1/servers/detail with host, instance name and MACs', () => {
     const {value, problems} = parseSample('api-servers-detail.json')
     expect(problems).toEqual([])
-    expect(value.servers).toEqual([{
-      id: WEB1, name: 'web-1', status: 'ACTIVE', host: 'compute-1', instanceName: 'instance-00000002',
-      addresses: {net1: [{addr: '198.18.0.5', mac: 'fa:16:3e:4a:5b:6c'}]},
-    }])
+    expect(value.servers).toEqual([
+      {
+        id: WEB1,
+        name: 'web-1',
+        status: 'ACTIVE',
+        host: 'compute-1',
+        instanceName: 'instance-00000002',
+        addresses: {net1: [{addr: '198.18.0.5', mac: 'fa:16:3e:4a:5b:6c'}]},
+      },
+    ])
   })
 })
 
@@ -86,16 +140,25 @@ describe('openstack … show -f json', () => {
 
   it('reads subnet show', () => {
     const {value} = parseSample('osc-subnet-show.json')
-    expect(value.subnets?.[0]).toMatchObject({networkId: TUN1, cidr: '198.18.2.0/24', gatewayIp: null, enableDhcp: true})
+    expect(value.subnets?.[0]).toMatchObject({
+      networkId: TUN1,
+      cidr: '198.18.2.0/24',
+      gatewayIp: null,
+      enableDhcp: true,
+    })
   })
 
   it('reads port show with binding_host_id and fixed_ips as a list', () => {
     const {value, problems} = parseSample('osc-port-show.json')
     expect(problems).toEqual([])
     expect(value.ports?.[0]).toMatchObject({
-      id: 'a53d25fc-8bdc-4719-992d-d17bc410b8cb', networkId: TUN1, bindingHost: 'compute-2', macAddress: 'fa:16:3e:a0:b1:c2',
+      id: 'a53d25fc-8bdc-4719-992d-d17bc410b8cb',
+      networkId: TUN1,
+      bindingHost: 'compute-2',
+      macAddress: 'fa:16:3e:a0:b1:c2',
       fixedIps: [{subnetId: '82142871-5ac1-44db-bb65-5f51a4b1db07', ipAddress: '198.18.2.7'}],
-      vifDetails: {ovs_hybrid_plug: false}, adminStateUp: true,
+      vifDetails: {ovs_hybrid_plug: false},
+      adminStateUp: true,
     })
   })
 
@@ -103,7 +166,9 @@ describe('openstack … show -f json', () => {
     const {value, problems} = parseSample('osc-port-show-legacy.json')
     expect(problems).toEqual([])
     expect(value.ports?.[0]).toMatchObject({
-      id: VM_PORT, bindingHost: 'compute-1', adminStateUp: true,
+      id: VM_PORT,
+      bindingHost: 'compute-1',
+      adminStateUp: true,
       fixedIps: [{subnetId: SUB1, ipAddress: '198.18.0.5'}],
       vifDetails: {ovs_hybrid_plug: true, port_filter: true},
     })
@@ -113,10 +178,16 @@ describe('openstack … show -f json', () => {
     const modern = parseSample('osc-server-show.json')
     expect(modern.problems).toEqual([])
     expect(modern.value.servers?.[0]).toMatchObject({
-      name: 'db-1', host: 'compute-2', instanceName: 'instance-00000003', addresses: {tun1: [{addr: '198.18.2.7'}]},
+      name: 'db-1',
+      host: 'compute-2',
+      instanceName: 'instance-00000003',
+      addresses: {tun1: [{addr: '198.18.2.7'}]},
     })
     const legacy = parseSample('osc-server-show-legacy.json')
-    expect(legacy.value.servers?.[0].addresses).toEqual({net1: [{addr: '198.18.0.5'}], public: [{addr: '198.18.1.120'}]})
+    expect(legacy.value.servers?.[0].addresses).toEqual({
+      net1: [{addr: '198.18.0.5'}],
+      public: [{addr: '198.18.1.120'}],
+    })
   })
 
   it('reads an array of show objects of different kinds', () => {
@@ -149,7 +220,13 @@ describe('openstack … list --long -f json', () => {
     const {value, problems} = parseSample('osc-subnet-list-long.json')
     expect(problems).toEqual([])
     expect(value.subnets?.[1]).toEqual({
-      id: SUB1, networkId: NET1, name: 'sub1', cidr: '198.18.0.0/24', gatewayIp: '198.18.0.1', enableDhcp: true, ipVersion: 4,
+      id: SUB1,
+      networkId: NET1,
+      name: 'sub1',
+      cidr: '198.18.0.0/24',
+      gatewayIp: '198.18.0.1',
+      enableDhcp: true,
+      ipVersion: 4,
       allocationPools: [{start: '198.18.0.2', end: '198.18.0.254'}],
     })
   })
@@ -158,8 +235,12 @@ describe('openstack … list --long -f json', () => {
     const {value, problems} = parseSample('osc-port-list-long.json')
     expect(problems).toEqual([])
     expect(value.ports?.[1]).toEqual({
-      id: 'e8329db8-88ab-4e93-b73d-5211377b8bf7', networkId: '', macAddress: 'fa:16:3e:11:22:33',
-      fixedIps: [{subnetId: SUB1, ipAddress: '198.18.0.2'}], deviceOwner: 'network:dhcp', status: 'ACTIVE',
+      id: 'e8329db8-88ab-4e93-b73d-5211377b8bf7',
+      networkId: '',
+      macAddress: 'fa:16:3e:11:22:33',
+      fixedIps: [{subnetId: SUB1, ipAddress: '198.18.0.2'}],
+      deviceOwner: 'network:dhcp',
+      status: 'ACTIVE',
     })
     expect(value.unknowns).toContain(`binding:host_id of port ${VM_PORT}`)
     expect(value.unknowns).toContain(`network_id of port ${VM_PORT}`)
@@ -175,7 +256,13 @@ describe('openstack … list --long -f json', () => {
   it('server list: Networks as a mapping, Host present', () => {
     const {value, problems} = parseSample('osc-server-list-long.json')
     expect(problems).toEqual([])
-    expect(value.servers?.[1]).toEqual({id: WEB1, name: 'web-1', status: 'ACTIVE', host: 'compute-1', addresses: {net1: [{addr: '198.18.0.5'}]}})
+    expect(value.servers?.[1]).toEqual({
+      id: WEB1,
+      name: 'web-1',
+      status: 'ACTIVE',
+      host: 'compute-1',
+      addresses: {net1: [{addr: '198.18.0.5'}]},
+    })
     expect(value.unknowns).toEqual([])
   })
 })
@@ -184,18 +271,31 @@ describe('CLI tables', () => {
   it('reads neutron net-show with borders; an empty segmentation id of a flat network is none; a cell continues', () => {
     const {value, problems} = parseSample('neutron-net-show.txt')
     expect(problems).toEqual([])
-    expect(value.networks).toEqual([{
-      id: PUBLIC, name: 'public', adminStateUp: true, status: 'ACTIVE', networkType: 'flat', physicalNetwork: 'external',
-      segmentationId: null, subnets: ['4b4a984d-96ec-4a98-a7ff-acd59930892b', '0e7b3c52-1f4d-4a8e-b6c9-2d5f8a1e7c30'], shared: false,
-    }])
+    expect(value.networks).toEqual([
+      {
+        id: PUBLIC,
+        name: 'public',
+        adminStateUp: true,
+        status: 'ACTIVE',
+        networkType: 'flat',
+        physicalNetwork: 'external',
+        segmentationId: null,
+        subnets: ['4b4a984d-96ec-4a98-a7ff-acd59930892b', '0e7b3c52-1f4d-4a8e-b6c9-2d5f8a1e7c30'],
+        shared: false,
+      },
+    ])
   })
 
   it('reads neutron port-show with a JSON fixed_ips cell and Havana binding:capabilities', () => {
     const {value, problems} = parseSample('neutron-port-show.txt')
     expect(problems).toEqual([])
     expect(value.ports?.[0]).toMatchObject({
-      id: 'e8329db8-88ab-4e93-b73d-5211377b8bf7', networkId: NET1, bindingHost: 'control', vifType: 'ovs',
-      fixedIps: [{subnetId: SUB1, ipAddress: '198.18.0.2'}], vifDetails: {port_filter: true},
+      id: 'e8329db8-88ab-4e93-b73d-5211377b8bf7',
+      networkId: NET1,
+      bindingHost: 'control',
+      vifType: 'ovs',
+      fixedIps: [{subnetId: SUB1, ipAddress: '198.18.0.2'}],
+      vifDetails: {port_filter: true},
     })
   })
 
@@ -204,7 +304,11 @@ describe('CLI tables', () => {
     expect(problems).toEqual([])
     expect(value.ports).toHaveLength(3)
     expect(value.ports?.[2]).toMatchObject({
-      name: 'multi', fixedIps: [{subnetId: SUB1, ipAddress: '198.18.0.9'}, {subnetId: SUB1, ipAddress: '198.18.0.10'}],
+      name: 'multi',
+      fixedIps: [
+        {subnetId: SUB1, ipAddress: '198.18.0.9'},
+        {subnetId: SUB1, ipAddress: '198.18.0.10'},
+      ],
     })
   })
 
@@ -212,7 +316,10 @@ describe('CLI tables', () => {
     const {value, problems} = parseSample('nova-list.txt')
     expect(problems).toEqual([])
     expect(value.servers?.[0]).toEqual({
-      id: WEB1, name: 'web-1', status: 'ACTIVE', addresses: {net1: [{addr: '198.18.0.5'}], public: [{addr: '198.18.1.120'}]},
+      id: WEB1,
+      name: 'web-1',
+      status: 'ACTIVE',
+      addresses: {net1: [{addr: '198.18.0.5'}], public: [{addr: '198.18.1.120'}]},
     })
     expect(value.unknowns).toContain(`host of server ${WEB1}`)
   })
@@ -222,31 +329,59 @@ describe('the seed text as the blog printed it (no borders, blank lines, no-brea
   it('net-create: the network of the seed', () => {
     const {value, problems} = parseSample('seed-net-create-verbatim.txt')
     expect(problems).toEqual([])
-    expect(value.networks).toEqual([{
-      id: '5f833617-6179-4797-b7c0-7d420d84040c', name: 'net1', adminStateUp: true, status: 'ACTIVE', networkType: 'vlan',
-      physicalNetwork: 'default', segmentationId: 1000, subnets: [], shared: false,
-    }])
+    expect(value.networks).toEqual([
+      {
+        id: '5f833617-6179-4797-b7c0-7d420d84040c',
+        name: 'net1',
+        adminStateUp: true,
+        status: 'ACTIVE',
+        networkType: 'vlan',
+        physicalNetwork: 'default',
+        segmentationId: 1000,
+        subnets: [],
+        shared: false,
+      },
+    ])
   })
 
   it('subnet-create: the lost cidr and pool are problems with their lines, the lost gateway an unknown', () => {
     const {value, problems} = parseSample('seed-subnet-create-verbatim.txt')
-    expect(value.subnets).toEqual([{
-      id: '2d7a0a58-0674-439a-ad23-d6471aaae9bc', networkId: '5f833617-6179-4797-b7c0-7d420d84040c', enableDhcp: true, ipVersion: 4,
-      allocationPools: [],
-    }])
+    expect(value.subnets).toEqual([
+      {
+        id: '2d7a0a58-0674-439a-ad23-d6471aaae9bc',
+        networkId: '5f833617-6179-4797-b7c0-7d420d84040c',
+        enableDhcp: true,
+        ipVersion: 4,
+        allocationPools: [],
+      },
+    ])
     expect(problems.map((p) => [p.line, p.message])).toEqual([
       [9, 'subnet 2d7a0a58-0674-439a-ad23-d6471aaae9bc: the cidr is empty'],
-      [7, 'subnet 2d7a0a58-0674-439a-ad23-d6471aaae9bc: an allocation pool without a start or end: {"start": "", "end": ""}'],
+      [
+        7,
+        'subnet 2d7a0a58-0674-439a-ad23-d6471aaae9bc: an allocation pool without a start or end: {"start": "", "end": ""}',
+      ],
     ])
     expect(value.unknowns).toEqual([
-      'cidr of subnet 2d7a0a58-0674-439a-ad23-d6471aaae9bc', 'gateway_ip of subnet 2d7a0a58-0674-439a-ad23-d6471aaae9bc',
+      'cidr of subnet 2d7a0a58-0674-439a-ad23-d6471aaae9bc',
+      'gateway_ip of subnet 2d7a0a58-0674-439a-ad23-d6471aaae9bc',
     ])
   })
 
   it('nova list: `net1=` with the address lost is a problem, not a crash', () => {
     const {value, problems} = parseSample('seed-nova-list-verbatim.txt')
-    expect(value.servers?.[0]).toMatchObject({id: '3707ac87-4f5d-4349-b7ed-3a673f55e5e1', name: 'Oracle Linux', addresses: {net1: []}})
-    expect(problems).toEqual([{line: 4, text: 'Networks: net1=', message: 'server 3707ac87-4f5d-4349-b7ed-3a673f55e5e1: no address for network net1'}])
+    expect(value.servers?.[0]).toMatchObject({
+      id: '3707ac87-4f5d-4349-b7ed-3a673f55e5e1',
+      name: 'Oracle Linux',
+      addresses: {net1: []},
+    })
+    expect(problems).toEqual([
+      {
+        line: 4,
+        text: 'Networks: net1=',
+        message: 'server 3707ac87-4f5d-4349-b7ed-3a673f55e5e1: no address for network net1',
+      },
+    ])
   })
 })
 
@@ -276,12 +411,21 @@ describe('bad documents', () => {
   })
 
   it('an API error reply, another resource and plain text are each a problem', () => {
-    expect(parseSample('error-reply.json').problems[0]).toMatchObject({line: 1, message: 'the document is an API error reply, not intent'})
+    expect(parseSample('error-reply.json').problems[0]).toMatchObject({
+      line: 1,
+      message: 'the document is an API error reply, not intent',
+    })
     expect(parseSample('error-reply.json').problems[0].text).toContain('could not be found')
-    expect(parseSample('routers.json').problems).toEqual([{
-      line: 1, text: 'routers', message: 'not a Neutron or Nova document: no networks, subnets, ports or servers',
-    }])
-    expect(parseSample('not-intent.txt').problems).toEqual([{line: 1, text: 'Connection to controller:9696 timed out', message: 'neither JSON nor a CLI table'}])
+    expect(parseSample('routers.json').problems).toEqual([
+      {
+        line: 1,
+        text: 'routers',
+        message: 'not a Neutron or Nova document: no networks, subnets, ports or servers',
+      },
+    ])
+    expect(parseSample('not-intent.txt').problems).toEqual([
+      {line: 1, text: 'Connection to controller:9696 timed out', message: 'neither JSON nor a CLI table'},
+    ])
   })
 
   it('bad values: a non-numeric segmentation id, a record without id, a non-object item', () => {
@@ -300,11 +444,19 @@ describe('bad documents', () => {
   it('a record that is nothing recognisable is skipped with a problem', () => {
     const {value, problems} = parseIntentDocument('x.json', '[{"id": "abc", "colour": "blue"}]')
     expect(value.networks).toEqual([])
-    expect(problems).toEqual([{line: 1, text: 'id, colour', message: 'cannot tell whether this record is a network, subnet, port or server; skipped'}])
+    expect(problems).toEqual([
+      {
+        line: 1,
+        text: 'id, colour',
+        message: 'cannot tell whether this record is a network, subnet, port or server; skipped',
+      },
+    ])
   })
 
   it('a JSON scalar or a JSON object of the wrong shape is a problem', () => {
-    expect(parseIntentDocument('x.json', '42').problems).toEqual([{line: 1, text: '42', message: 'neither JSON nor a CLI table'}])
+    expect(parseIntentDocument('x.json', '42').problems).toEqual([
+      {line: 1, text: '42', message: 'neither JSON nor a CLI table'},
+    ])
     expect(parseIntentDocument('x.json', '{"networks": {"id": "x"}}').problems).toEqual([
       {line: 1, text: 'networks', message: '"networks" should hold a list'},
     ])

@@ -17,13 +17,17 @@ function sha256(file: string): string {
 
 function listFiles(dir: string, prefix = ''): string[] {
   return readdirSync(join(dir, prefix), {withFileTypes: true}).flatMap((e) =>
-    e.isDirectory() ? listFiles(dir, join(prefix, e.name)) : [join(prefix, e.name)])
+    e.isDirectory() ? listFiles(dir, join(prefix, e.name)) : [join(prefix, e.name)],
+  )
 }
 
 describe('the seed snapshot', () => {
   it('is a neutrace snapshot of the control and compute-1 hosts', () => {
     expect(manifest).toMatchObject({format: SNAPSHOT_FORMAT, formatVersion: 1, toolVersion: '0.1.0', source: 'fixture'})
-    expect(manifest.hosts.map((h) => [h.name, h.roles])).toEqual([['control', ['control', 'network']], ['compute-1', ['compute']]])
+    expect(manifest.hosts.map((h) => [h.name, h.roles])).toEqual([
+      ['control', ['control', 'network']],
+      ['compute-1', ['compute']],
+    ])
   })
 
   it('has every capture file, named by captureFileName, with the sha256 the manifest says', () => {
@@ -45,7 +49,12 @@ describe('the seed snapshot', () => {
   })
 
   it('lists its intent files', () => {
-    expect(manifest.intent).toEqual(['intent/net-create.txt', 'intent/nova-list.txt', 'intent/ports.json', 'intent/subnet-create.txt'])
+    expect(manifest.intent).toEqual([
+      'intent/net-create.txt',
+      'intent/nova-list.txt',
+      'intent/ports.json',
+      'intent/subnet-create.txt',
+    ])
     for (const f of manifest.intent ?? []) expect(existsSync(join(SEED, f)), f).toBe(true)
   })
 
@@ -53,10 +62,14 @@ describe('the seed snapshot', () => {
     const read = (f: string) => readFileSync(join(SEED, f), 'utf8')
     expect(read('hosts/control/ethtool_stats@int-br-eth2.out')).toBe('NIC statistics:\n     peer_ifindex: 10\n')
     expect(read('hosts/control/ovs_ofctl_dump_flows@br-int.out')).toContain(
-      ' cookie=0x0, duration=18690.876s, table=0, n_packets=1610, n_bytes=210752, idle_age=1, priority=3,in_port=1,dl_vlan=1000 actions=mod_vlan_vid:1,NORMAL\n')
+      ' cookie=0x0, duration=18690.876s, table=0, n_packets=1610, n_bytes=210752, idle_age=1, priority=3,in_port=1,dl_vlan=1000 actions=mod_vlan_vid:1,NORMAL\n',
+    )
     expect(read('hosts/control/ip_link.out')).toContain(
-      '10: phy-br-eth2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP qlen 1000\n')
-    expect(read('hosts/control/ps.out')).toContain('--dhcp-range=tag0,198.19.0.0,static,120s --dhcp-lease-max=256 --conf-file= --domain=openstacklocal\n')
+      '10: phy-br-eth2: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP qlen 1000\n',
+    )
+    expect(read('hosts/control/ps.out')).toContain(
+      '--dhcp-range=tag0,198.19.0.0,static,120s --dhcp-lease-max=256 --conf-file= --domain=openstacklocal\n',
+    )
     for (const c of captures) expect(read(c.file), c.file).not.toMatch(/\u00a0/)
   })
 })
@@ -65,24 +78,50 @@ describe('the seed intent', () => {
   it('yields network 5f833617… as vlan/default/1000 with its subnet and both ports', async () => {
     const intent = await loadIntentDir(join(SEED, 'intent'))
     expect(intent.problems).toEqual([])
-    expect(intent.networks).toEqual([{
-      id: '5f833617-6179-4797-b7c0-7d420d84040c', name: 'net1', adminStateUp: true, status: 'ACTIVE', networkType: 'vlan',
-      physicalNetwork: 'default', segmentationId: 1000, subnets: ['2d7a0a58-0674-439a-ad23-d6471aaae9bc'], shared: false,
-    }])
-    expect(intent.subnets[0]).toMatchObject({cidr: '198.19.0.0/24', gatewayIp: '198.19.0.1', allocationPools: [{start: '198.19.0.2', end: '198.19.0.254'}]})
+    expect(intent.networks).toEqual([
+      {
+        id: '5f833617-6179-4797-b7c0-7d420d84040c',
+        name: 'net1',
+        adminStateUp: true,
+        status: 'ACTIVE',
+        networkType: 'vlan',
+        physicalNetwork: 'default',
+        segmentationId: 1000,
+        subnets: ['2d7a0a58-0674-439a-ad23-d6471aaae9bc'],
+        shared: false,
+      },
+    ])
+    expect(intent.subnets[0]).toMatchObject({
+      cidr: '198.19.0.0/24',
+      gatewayIp: '198.19.0.1',
+      allocationPools: [{start: '198.19.0.2', end: '198.19.0.254'}],
+    })
     const [vm, dhcp] = intent.ports
     expect(vm).toMatchObject({
-      id: expect.stringMatching(/^53903a95-82/), macAddress: 'fa:16:3e:fe:c7:87', bindingHost: 'compute-1', deviceOwner: 'compute:nova',
-      deviceId: '3707ac87-4f5d-4349-b7ed-3a673f55e5e1', fixedIps: [{ipAddress: '198.19.0.3'}], networkId: '5f833617-6179-4797-b7c0-7d420d84040c',
+      id: expect.stringMatching(/^53903a95-82/),
+      macAddress: 'fa:16:3e:fe:c7:87',
+      bindingHost: 'compute-1',
+      deviceOwner: 'compute:nova',
+      deviceId: '3707ac87-4f5d-4349-b7ed-3a673f55e5e1',
+      fixedIps: [{ipAddress: '198.19.0.3'}],
+      networkId: '5f833617-6179-4797-b7c0-7d420d84040c',
     })
     expect(dhcp).toMatchObject({
-      id: expect.stringMatching(/^26c9b807-7c/), macAddress: 'fa:16:3e:1d:5c:81', bindingHost: 'control', deviceOwner: 'network:dhcp',
+      id: expect.stringMatching(/^26c9b807-7c/),
+      macAddress: 'fa:16:3e:1d:5c:81',
+      bindingHost: 'control',
+      deviceOwner: 'network:dhcp',
       fixedIps: [{ipAddress: '198.19.0.2'}],
     })
-    expect(intent.servers).toEqual([{
-      id: '3707ac87-4f5d-4349-b7ed-3a673f55e5e1', name: 'Oracle Linux', status: 'ACTIVE', host: 'compute-1',
-      addresses: {net1: [{addr: '198.19.0.3'}]},
-    }])
+    expect(intent.servers).toEqual([
+      {
+        id: '3707ac87-4f5d-4349-b7ed-3a673f55e5e1',
+        name: 'Oracle Linux',
+        status: 'ACTIVE',
+        host: 'compute-1',
+        addresses: {net1: [{addr: '198.19.0.3'}]},
+      },
+    ])
     expect(intent.unknowns).toEqual([])
   })
 })

@@ -33,7 +33,10 @@ async function editManifest(edit: (m: any) => void): Promise<void> {
 }
 
 async function inputError(): Promise<string> {
-  const error = await readSnapshot(snap()).then(() => undefined, (e: unknown) => e)
+  const error = await readSnapshot(snap()).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
   expect(error).toBeInstanceOf(SnapshotError)
   return (error as Error).message
 }
@@ -92,8 +95,14 @@ describe('files the reader refuses', () => {
     const started = Date.now()
     const snapshot = await readSnapshot(snap())
     expect(Date.now() - started).toBeLessThan(5000)
-    expect(snapshot.problems).toContainEqual(expect.objectContaining({host: 'control', spec: 'ps', kind: 'missing',
-      message: 'capture file refused: not a regular file (a FIFO)'}))
+    expect(snapshot.problems).toContainEqual(
+      expect.objectContaining({
+        host: 'control',
+        spec: 'ps',
+        kind: 'missing',
+        message: 'capture file refused: not a regular file (a FIFO)',
+      }),
+    )
     expect(snapshot.captures.find((c) => c.host === 'control' && c.spec === 'ps')?.text).toBeUndefined()
   })
 
@@ -104,13 +113,17 @@ describe('files the reader refuses', () => {
     await rm(join(snap(), 'hosts/control/ps.out'))
     await symlink(join(outside, 'ps.out'), join(snap(), 'hosts/control/ps.out'))
     let snapshot = await readSnapshot(snap())
-    expect(snapshot.problems).toContainEqual(expect.objectContaining({spec: 'ps', message: 'capture file refused: not a regular file (a symbolic link)'}))
+    expect(snapshot.problems).toContainEqual(
+      expect.objectContaining({spec: 'ps', message: 'capture file refused: not a regular file (a symbolic link)'}),
+    )
     // A directory on the way that points outside.
     await cp(join(snap(), 'hosts/compute-1'), join(outside, 'compute-1'), {recursive: true})
     await rm(join(snap(), 'hosts/compute-1'), {recursive: true})
     await symlink(join(outside, 'compute-1'), join(snap(), 'hosts/compute-1'))
     snapshot = await readSnapshot(snap())
-    const refused = snapshot.problems.filter((p) => p.host === 'compute-1' && p.message === 'capture file refused: resolves outside the snapshot')
+    const refused = snapshot.problems.filter(
+      (p) => p.host === 'compute-1' && p.message === 'capture file refused: resolves outside the snapshot',
+    )
     expect(refused.length).toBeGreaterThan(5)
     expect(snapshot.captures.filter((c) => c.host === 'compute-1' && c.text !== undefined)).toEqual([])
   })
@@ -130,7 +143,9 @@ describe('damage and hostile intent', () => {
   it('intent nested 20,000 levels deep is a problem, not a stack overflow', async () => {
     await writeFile(join(snap(), 'intent/deep.json'), `${'['.repeat(20000)}${']'.repeat(20000)}`)
     const analysis = await loadAnalysis(snap())
-    expect(analysis.actual.problems).toContainEqual(expect.objectContaining({spec: 'deep.json', message: expect.stringMatching(/nested more than 64 levels/)}))
+    expect(analysis.actual.problems).toContainEqual(
+      expect.objectContaining({spec: 'deep.json', message: expect.stringMatching(/nested more than 64 levels/)}),
+    )
     expect(diagnose(analysis).filter((f) => f.severity === 'error')).toEqual([])
   })
 
@@ -148,10 +163,14 @@ describe('damage and hostile intent', () => {
 
 describe('exit statuses', () => {
   it('an unexpected error is exit 3 with one line and a hint to report it; input errors are 2', () => {
-    const internal = asCliError(new TypeError("Cannot read properties of null (reading 'join')\n    at x (y.js:1:2)")) as Error & {oclif: {exit: number}}
+    const internal = asCliError(
+      new TypeError("Cannot read properties of null (reading 'join')\n    at x (y.js:1:2)"),
+    ) as Error & {oclif: {exit: number}}
     expect(internal.oclif.exit).toBe(EXIT.internal)
     expect(internal.message).not.toContain('\n')
-    expect(internal.message).toMatch(/^internal error: TypeError: Cannot read properties of null .* this is a bug in neutrace; please report it/)
+    expect(internal.message).toMatch(
+      /^internal error: TypeError: Cannot read properties of null .* this is a bug in neutrace; please report it/,
+    )
     expect(EXIT).toEqual({ok: 0, problem: 1, usage: 2, internal: 3})
   })
 })

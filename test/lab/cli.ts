@@ -36,10 +36,15 @@ function describe(lab: Lab): string {
     `lab ${lab.slot} is up (${lab.dir})`,
     '',
     'nodes:',
-    ...lab.nodes.map((n) => `  ${n.name.padEnd(10)} ${n.address.padEnd(14)} pid ${String(n.pid).padEnd(8)} [${n.roles.join(', ')}]`),
+    ...lab.nodes.map(
+      (n) => `  ${n.name.padEnd(10)} ${n.address.padEnd(14)} pid ${String(n.pid).padEnd(8)} [${n.roles.join(', ')}]`,
+    ),
     '',
     'VMs:',
-    ...lab.vms.map((v) => `  ${v.name.padEnd(6)} ${v.host.padEnd(10)} ${v.network.padEnd(6)} ${v.ip.padEnd(14)} ${v.mac}  ${v.tap}  port ${v.portId}`),
+    ...lab.vms.map(
+      (v) =>
+        `  ${v.name.padEnd(6)} ${v.host.padEnd(10)} ${v.network.padEnd(6)} ${v.ip.padEnd(14)} ${v.mac}  ${v.tap}  port ${v.portId}`,
+    ),
     '',
     `inventory:   ${lab.inventoryPath}`,
     `key:         ${lab.keyPath}`,
@@ -78,7 +83,14 @@ async function up(args: string[]): Promise<void> {
   if (nets !== undefined || values.flat) {
     const count = nets ?? 1
     opts.networks = Array.from({length: count}, (_, i) =>
-      i === 0 ? {name: 'net1', uuid: '5f833617-6179-4797-b7c0-7d420d84040c', subnetUuid: '2d7a0a58-0674-439a-ad23-d6471aaae9bc', segmentationId: 1000} : {name: `net${i + 1}`},
+      i === 0
+        ? {
+            name: 'net1',
+            uuid: '5f833617-6179-4797-b7c0-7d420d84040c',
+            subnetUuid: '2d7a0a58-0674-439a-ad23-d6471aaae9bc',
+            segmentationId: 1000,
+          }
+        : {name: `net${i + 1}`},
     )
     if (values.flat) opts.networks.push({name: 'flat1', type: 'flat'})
   }
@@ -111,8 +123,10 @@ async function neutronUp(computes: number): Promise<void> {
   say(`lab: Neutron lab in ${lab.dir} (about a minute, then the demo topology)`)
   await lab.up()
   const vms = await lab.demo()
-  process.stdout.write(`Neutron lab up in ${lab.dir}\n${vms.map((v) => `  ${v.instance}  ${v.node.padEnd(10)} ${v.network.padEnd(10)} ${v.ip.padEnd(16)} ${v.mac}  port ${v.portId}`).join('\n')}\n` +
-    `try:  ${CONTROL_SH} openstack port list --long\n      ${CONTROL_SH} exec nlab-cmp1 ovs-ofctl dump-flows br-int\n      node --import tsx test/lab/neutron/capture.ts /tmp/snap && ./bin/run.js diagnose /tmp/snap\n`)
+  process.stdout.write(
+    `Neutron lab up in ${lab.dir}\n${vms.map((v) => `  ${v.instance}  ${v.node.padEnd(10)} ${v.network.padEnd(10)} ${v.ip.padEnd(16)} ${v.mac}  port ${v.portId}`).join('\n')}\n` +
+      `try:  ${CONTROL_SH} openstack port list --long\n      ${CONTROL_SH} exec nlab-cmp1 ovs-ofctl dump-flows br-int\n      node --import tsx test/lab/neutron/capture.ts /tmp/snap && ./bin/run.js diagnose /tmp/snap\n`,
+  )
 }
 
 async function down(): Promise<void> {

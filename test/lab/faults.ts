@@ -39,7 +39,7 @@ export const FAULT_ABOUT: Record<FaultName, string> = {
   'int-phy-link-down': 'the int-<bridge> veth end is set down',
   'sshd-stopped': "the node's sshd is stopped",
   hang: 'a command inside one node never answers (a script bind-mounted over it)',
-  'hostile-netns': 'a namespace named `qdhcp-x;touch $(printf \'\\057tmp\\057pwned\')` appears in a node',
+  'hostile-netns': "a namespace named `qdhcp-x;touch $(printf '\\057tmp\\057pwned')` appears in a node",
 }
 
 export interface FaultArgs {
@@ -87,17 +87,26 @@ export const HANG_SCRIPT_NAME = 'hang.sh'
 
 function findVm(plan: LabPlan, args: FaultArgs): PlanVm {
   if (args.vm !== undefined) {
-    const vm = plan.vms.find((v) => v.name === args.vm || v.uuid === args.vm || v.port.id === args.vm || v.instanceName === args.vm)
+    const vm = plan.vms.find(
+      (v) => v.name === args.vm || v.uuid === args.vm || v.port.id === args.vm || v.instanceName === args.vm,
+    )
     if (!vm) throw new Error(`lab fault: no VM ${args.vm} (VMs: ${plan.vms.map((v) => v.name).join(', ') || 'none'})`)
     return vm
   }
-  const vm = plan.vms.find((v) => (args.host === undefined || v.host === args.host) && (args.network === undefined || v.network === args.network))
-  if (!vm) throw new Error(`lab fault: no VM${args.host ? ` on ${args.host}` : ''}${args.network ? ` in ${args.network}` : ''}`)
+  const vm = plan.vms.find(
+    (v) =>
+      (args.host === undefined || v.host === args.host) && (args.network === undefined || v.network === args.network),
+  )
+  if (!vm)
+    throw new Error(
+      `lab fault: no VM${args.host ? ` on ${args.host}` : ''}${args.network ? ` in ${args.network}` : ''}`,
+    )
   return vm
 }
 
 function findHost(plan: LabPlan, name: string): string {
-  if (!plan.nodes.some((n) => n.name === name)) throw new Error(`lab fault: no host ${name} (hosts: ${plan.nodes.map((n) => n.name).join(', ')})`)
+  if (!plan.nodes.some((n) => n.name === name))
+    throw new Error(`lab fault: no host ${name} (hosts: ${plan.nodes.map((n) => n.name).join(', ')})`)
   return name
 }
 
@@ -110,7 +119,8 @@ function findNetwork(plan: LabPlan, name: string | undefined, host?: string): Pl
 }
 
 async function ofports(t: FaultTarget, host: string): Promise<Ofports> {
-  const get = async (iface: string): Promise<number> => Number((await t.runIn(host, ['ovs-vsctl', 'get', 'Interface', iface, 'ofport'])).trim())
+  const get = async (iface: string): Promise<number> =>
+    Number((await t.runIn(host, ['ovs-vsctl', 'get', 'Interface', iface, 'ofport'])).trim())
   return {int: await get(t.plan.intPort), phy: await get(t.plan.phyPort)}
 }
 
@@ -145,8 +155,17 @@ async function flowFault(t: FaultTarget, a: FaultArgs, fault: FaultName): Promis
   const net = findNetwork(t.plan, a.network ?? vm?.network, host)
   const lvid = localVlan(t.plan, host, net)
   const of = await ofports(t, host)
-  const flow: AgentFlow = fault === 'delete-ingress-flow' ? ingressFlow(net, lvid, of) : egressFlow(t.plan, net, lvid, of)
-  const base = {fault, host, vm: vm?.name, network: net.name, element: flow.bridge, kind: 'flow' as const, affectedVms: affectedBy(t.plan, host, net)}
+  const flow: AgentFlow =
+    fault === 'delete-ingress-flow' ? ingressFlow(net, lvid, of) : egressFlow(t.plan, net, lvid, of)
+  const base = {
+    fault,
+    host,
+    vm: vm?.name,
+    network: net.name,
+    element: flow.bridge,
+    kind: 'flow' as const,
+    affectedVms: affectedBy(t.plan, host, net),
+  }
   if (fault === 'wrong-segmentation-flow') {
     const used = new Set(t.plan.networks.map((n) => n.segmentationId))
     let wrong = a.tag ?? (net.segmentationId ?? 0) + 1
@@ -177,8 +196,16 @@ const BUILDERS: Record<FaultName, Builder> = {
     const argv = ['ovs-vsctl', 'set', 'Port', port, `tag=${tag}`]
     await t.runIn(vm.host, argv)
     return {
-      fault: 'wrong-port-tag', host: vm.host, vm: vm.name, network: net.name, did: [argv.join(' ')],
-      element: port, kind: 'port', expected: `tag ${lvid}`, actual: `tag ${tag}`, affectedVms: [vm.name],
+      fault: 'wrong-port-tag',
+      host: vm.host,
+      vm: vm.name,
+      network: net.name,
+      did: [argv.join(' ')],
+      element: port,
+      kind: 'port',
+      expected: `tag ${lvid}`,
+      actual: `tag ${tag}`,
+      affectedVms: [vm.name],
     }
   },
 
@@ -193,8 +220,15 @@ const BUILDERS: Record<FaultName, Builder> = {
     await t.runIn(vm.host, tag)
     await t.runIn(vm.host, drop)
     return {
-      fault: 'dead-vlan', host: vm.host, vm: vm.name, network: net.name, did: [tag.join(' '), drop.join(' ')],
-      element: port, kind: 'port', expected: `tag ${lvid}`, actual: `tag 4095 (dead VLAN), priority=2,in_port=${ofport} actions=drop`,
+      fault: 'dead-vlan',
+      host: vm.host,
+      vm: vm.name,
+      network: net.name,
+      did: [tag.join(' '), drop.join(' ')],
+      element: port,
+      kind: 'port',
+      expected: `tag ${lvid}`,
+      actual: `tag 4095 (dead VLAN), priority=2,in_port=${ofport} actions=drop`,
       affectedVms: [vm.name],
     }
   },
@@ -207,9 +241,16 @@ const BUILDERS: Record<FaultName, Builder> = {
     const argv = ['kill', '-KILL', String(pid)]
     await t.runIn('control', argv)
     return {
-      fault: 'dnsmasq-killed', host: 'control', vm: vm?.name, network: net.name, did: [argv.join(' ')],
-      element: 'dnsmasq', kind: 'process', expected: `dnsmasq serving ${net.netns} (pid ${pid} in ${pidFile})`,
-      actual: 'not running; pid file left behind', affectedVms: affectedBy(t.plan, 'control', net),
+      fault: 'dnsmasq-killed',
+      host: 'control',
+      vm: vm?.name,
+      network: net.name,
+      did: [argv.join(' ')],
+      element: 'dnsmasq',
+      kind: 'process',
+      expected: `dnsmasq serving ${net.netns} (pid ${pid} in ${pidFile})`,
+      actual: 'not running; pid file left behind',
+      affectedVms: affectedBy(t.plan, 'control', net),
     }
   },
 
@@ -219,27 +260,48 @@ const BUILDERS: Record<FaultName, Builder> = {
     const hostFile = `${dhcpDir(net.id)}/host`
     const file = t.nodePath('control', hostFile)
     const line = dhcpHostLine(vm.port)
-    const kept = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '' && !l.startsWith(`${vm.port.mac},`))
+    const kept = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith(`${vm.port.mac},`))
     writeFileSync(file, kept.map((l) => `${l}\n`).join(''))
     const pid = await nsPidFromFile(t, 'control', `${dhcpDir(net.id)}/pid`)
     const hup = ['kill', '-HUP', String(pid)]
     // The agent signals dnsmasq after rewriting the file; if dnsmasq is already dead (another fault), say so.
-    const hupped = await t.runIn('control', hup).then(() => hup.join(' '), () => `${hup.join(' ')} (failed: dnsmasq not running)`)
+    const hupped = await t.runIn('control', hup).then(
+      () => hup.join(' '),
+      () => `${hup.join(' ')} (failed: dnsmasq not running)`,
+    )
     return {
-      fault: 'dhcp-host-removed', host: 'control', vm: vm.name, network: net.name,
+      fault: 'dhcp-host-removed',
+      host: 'control',
+      vm: vm.name,
+      network: net.name,
       did: [`removed "${line}" from ${hostFile}`, hupped],
-      element: hostFile, kind: 'file', expected: line, actual: 'missing', affectedVms: [vm.name],
+      element: hostFile,
+      kind: 'file',
+      expected: line,
+      actual: 'missing',
+      affectedVms: [vm.name],
     }
   },
 
   async 'qvb-detached'(t, a) {
-    if (t.plan.options.plug !== 'hybrid') throw new Error('lab fault qvb-detached: the lab uses native plug (no qbr/qvb)')
+    if (t.plan.options.plug !== 'hybrid')
+      throw new Error('lab fault qvb-detached: the lab uses native plug (no qbr/qvb)')
     const vm = findVm(t.plan, a)
     const argv = ['brctl', 'delif', vm.qbr, vm.qvb]
     await t.runIn(vm.host, argv)
     return {
-      fault: 'qvb-detached', host: vm.host, vm: vm.name, network: vm.network, did: [argv.join(' ')],
-      element: vm.qvb, kind: 'device', expected: `member of ${vm.qbr}`, actual: 'no bridge', affectedVms: [vm.name],
+      fault: 'qvb-detached',
+      host: vm.host,
+      vm: vm.name,
+      network: vm.network,
+      did: [argv.join(' ')],
+      element: vm.qvb,
+      kind: 'device',
+      expected: `member of ${vm.qbr}`,
+      actual: 'no bridge',
+      affectedVms: [vm.name],
     }
   },
 
@@ -249,8 +311,16 @@ const BUILDERS: Record<FaultName, Builder> = {
     const argv = ['ovs-vsctl', 'del-port', 'br-int', port]
     await t.runIn(vm.host, argv)
     return {
-      fault: 'qvo-removed', host: vm.host, vm: vm.name, network: vm.network, did: [argv.join(' ')],
-      element: port, kind: 'port', expected: 'port on br-int', actual: 'missing from br-int', affectedVms: [vm.name],
+      fault: 'qvo-removed',
+      host: vm.host,
+      vm: vm.name,
+      network: vm.network,
+      did: [argv.join(' ')],
+      element: port,
+      kind: 'port',
+      expected: 'port on br-int',
+      actual: 'missing from br-int',
+      affectedVms: [vm.name],
     }
   },
 
@@ -260,23 +330,42 @@ const BUILDERS: Record<FaultName, Builder> = {
     const {physicalBridge: br, physicalNic: nic} = t.plan.options
     const argv = ['ovs-vsctl', 'del-port', br, nic]
     await t.runIn(host, argv)
-    const affected = host === 'control' ? t.plan.vms.map((v) => v.name) : t.plan.vms.filter((v) => v.host === host).map((v) => v.name)
+    const affected =
+      host === 'control' ? t.plan.vms.map((v) => v.name) : t.plan.vms.filter((v) => v.host === host).map((v) => v.name)
     return {
-      fault: 'uplink-removed', host, vm: vm?.name, did: [argv.join(' ')],
-      element: nic, kind: 'port', expected: `port of ${br}`, actual: `missing from ${br}`, affectedVms: affected,
+      fault: 'uplink-removed',
+      host,
+      vm: vm?.name,
+      did: [argv.join(' ')],
+      element: nic,
+      kind: 'port',
+      expected: `port of ${br}`,
+      actual: `missing from ${br}`,
+      affectedVms: affected,
     }
   },
 
   async 'int-phy-link-down'(t, a) {
-    if (t.plan.options.intPhyLink !== 'veth') throw new Error('lab fault int-phy-link-down: the lab links br-int and the physical bridge with patch ports (no Linux device)')
+    if (t.plan.options.intPhyLink !== 'veth')
+      throw new Error(
+        'lab fault int-phy-link-down: the lab links br-int and the physical bridge with patch ports (no Linux device)',
+      )
     const vm = a.vm !== undefined ? findVm(t.plan, a) : undefined
     const host = findHost(t.plan, a.host ?? vm?.host ?? t.plan.nodes[1]!.name)
     const argv = ['ip', 'link', 'set', t.plan.intPort, 'down']
     await t.runIn(host, argv)
-    const affected = host === 'control' ? t.plan.vms.map((v) => v.name) : t.plan.vms.filter((v) => v.host === host).map((v) => v.name)
+    const affected =
+      host === 'control' ? t.plan.vms.map((v) => v.name) : t.plan.vms.filter((v) => v.host === host).map((v) => v.name)
     return {
-      fault: 'int-phy-link-down', host, vm: vm?.name, did: [argv.join(' ')],
-      element: t.plan.intPort, kind: 'device', expected: 'up', actual: 'down', affectedVms: affected,
+      fault: 'int-phy-link-down',
+      host,
+      vm: vm?.name,
+      did: [argv.join(' ')],
+      element: t.plan.intPort,
+      kind: 'device',
+      expected: 'up',
+      actual: 'down',
+      affectedVms: affected,
     }
   },
 
@@ -287,15 +376,24 @@ const BUILDERS: Record<FaultName, Builder> = {
     await t.runIn(host, argv)
     const address = t.plan.nodes.find((n) => n.name === host)!.address
     return {
-      fault: 'sshd-stopped', host, did: [argv.join(' ')], element: 'sshd', kind: 'process',
-      expected: `sshd listening on ${address}:22`, actual: 'not running', affectedVms: [],
+      fault: 'sshd-stopped',
+      host,
+      did: [argv.join(' ')],
+      element: 'sshd',
+      kind: 'process',
+      expected: `sshd listening on ${address}:22`,
+      actual: 'not running',
+      affectedVms: [],
     }
   },
 
   async hang(t, a) {
     const host = findHost(t.plan, a.host ?? t.plan.nodes[1]!.name)
     const command = a.command ?? 'ethtool'
-    if (!/^[A-Za-z0-9._+-]+$/.test(command) || ['sleep', 'busybox', 'sh', 'dash', 'bash', 'mount', 'nsenter'].includes(command)) {
+    if (
+      !/^[A-Za-z0-9._+-]+$/.test(command) ||
+      ['sleep', 'busybox', 'sh', 'dash', 'bash', 'mount', 'nsenter'].includes(command)
+    ) {
       throw new Error(`lab fault hang: cannot hang ${JSON.stringify(command)}`)
     }
     const dirs = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
@@ -305,8 +403,14 @@ const BUILDERS: Record<FaultName, Builder> = {
     const argv = ['mount', '--bind', `${t.dir}/${HANG_SCRIPT_NAME}`, target]
     await t.runIn(host, argv)
     return {
-      fault: 'hang', host, did: [argv.join(' ')], element: command, kind: 'command',
-      expected: `${command} answers`, actual: 'never returns', affectedVms: [],
+      fault: 'hang',
+      host,
+      did: [argv.join(' ')],
+      element: command,
+      kind: 'command',
+      expected: `${command} answers`,
+      actual: 'never returns',
+      affectedVms: [],
     }
   },
 
@@ -315,8 +419,14 @@ const BUILDERS: Record<FaultName, Builder> = {
     const argv = ['ip', 'netns', 'add', HOSTILE_NETNS]
     await t.runIn(host, argv)
     return {
-      fault: 'hostile-netns', host, did: [argv.join(' ')], element: HOSTILE_NETNS, kind: 'netns',
-      expected: 'namespace names are data, never shell text', actual: 'present', affectedVms: [],
+      fault: 'hostile-netns',
+      host,
+      did: [argv.join(' ')],
+      element: HOSTILE_NETNS,
+      kind: 'netns',
+      expected: 'namespace names are data, never shell text',
+      actual: 'present',
+      affectedVms: [],
     }
   },
 }
@@ -326,6 +436,7 @@ export function isFaultName(name: string): name is FaultName {
 }
 
 export async function injectFault(t: FaultTarget, name: string, args: FaultArgs = {}): Promise<FaultResult> {
-  if (!isFaultName(name)) throw new Error(`lab: unknown fault ${JSON.stringify(name)}; known: ${FAULT_NAMES.join(', ')}`)
+  if (!isFaultName(name))
+    throw new Error(`lab: unknown fault ${JSON.stringify(name)}; known: ${FAULT_NAMES.join(', ')}`)
   return BUILDERS[name](t, args)
 }

@@ -84,7 +84,8 @@ describe.skipIf(unavailable !== undefined)('lab: two compute nodes', () => {
     })
 
     it('writes the intent as Neutron and Nova API bodies', () => {
-      const read = (f: string): Record<string, Record<string, unknown>[]> => JSON.parse(readFileSync(join(lab.intentDir, f), 'utf8'))
+      const read = (f: string): Record<string, Record<string, unknown>[]> =>
+        JSON.parse(readFileSync(join(lab.intentDir, f), 'utf8'))
       const net = read('networks.json')['networks']![0]!
       expect(net['provider:network_type']).toBe('vlan')
       expect(net['provider:physical_network']).toBe('default')
@@ -98,7 +99,9 @@ describe.skipIf(unavailable !== undefined)('lab: two compute nodes', () => {
       expect(ports.filter((p) => p['device_owner'] === 'network:dhcp')).toHaveLength(1)
       const server = read('servers.json')['servers']!.find((s) => s['id'] === vm.uuid)!
       expect(server['OS-EXT-SRV-ATTR:host']).toBe('compute-1')
-      expect(server['addresses']).toEqual({net1: [expect.objectContaining({addr: vm.ip, 'OS-EXT-IPS-MAC:mac_addr': vm.mac})]})
+      expect(server['addresses']).toEqual({
+        net1: [expect.objectContaining({addr: vm.ip, 'OS-EXT-IPS-MAC:mac_addr': vm.mac})],
+      })
       expect(read('subnets.json')['subnets']![0]!['cidr']).toBe('198.19.1.0/24')
     })
   })
@@ -122,7 +125,9 @@ describe.skipIf(unavailable !== undefined)('lab: two compute nodes', () => {
     it('refuses a node whose host key is not in known_hosts', async () => {
       const empty = join(lab.dir, 'empty_known_hosts')
       writeFileSync(empty, '')
-      const argv = lab.sshArgv('control', ['true']).map((a) => (a.startsWith('UserKnownHostsFile=') ? `UserKnownHostsFile=${empty}` : a))
+      const argv = lab
+        .sshArgv('control', ['true'])
+        .map((a) => (a.startsWith('UserKnownHostsFile=') ? `UserKnownHostsFile=${empty}` : a))
       const r = await run(argv, {timeoutMs: 20_000})
       expect(r.code).not.toBe(0)
       expect(r.stderr).toMatch(/Host key verification failed/)
@@ -141,11 +146,19 @@ describe.skipIf(unavailable !== undefined)('lab: two compute nodes', () => {
     it('traces a VM frame on br-int with ofproto/trace: tagged 3 on the way out, 1000→3 on the way in', async () => {
       const vm = vmOn('compute-1')
       const qvo = `qvo${vm.portId.slice(0, 11)}`
-      const out = await ok(lab, 'compute-1', ['ovs-appctl', 'ofproto/trace', 'br-int', `in_port=${qvo},dl_src=${vm.mac},dl_dst=ff:ff:ff:ff:ff:ff`])
+      const out = await ok(lab, 'compute-1', [
+        'ovs-appctl',
+        'ofproto/trace',
+        'br-int',
+        `in_port=${qvo},dl_src=${vm.mac},dl_dst=ff:ff:ff:ff:ff:ff`,
+      ])
       expect(out).toContain('bridge("br-int")')
       expect(out).toMatch(/Datapath actions: .*push_vlan\(vid=3,pcp=0\)/)
       const back = await ok(lab, 'compute-1', [
-        'ovs-appctl', 'ofproto/trace', 'br-int', `in_port=int-br-eth2,dl_vlan=1000,dl_src=${lab.plan.networks[0]!.dhcpPort.mac},dl_dst=${vm.mac}`,
+        'ovs-appctl',
+        'ofproto/trace',
+        'br-int',
+        `in_port=int-br-eth2,dl_vlan=1000,dl_src=${lab.plan.networks[0]!.dhcpPort.mac},dl_dst=${vm.mac}`,
       ])
       expect(back).toContain('mod_vlan_vid:3')
     })
@@ -163,18 +176,28 @@ describe.skipIf(unavailable !== undefined)('lab: two compute nodes', () => {
   describe('lab: isolation', () => {
     it('shows only the node own processes to ps inside a node', async () => {
       const list = async (node: string): Promise<string[][]> =>
-        (await ok(lab, node, ['ps', '-eo', 'pid=,stat=,comm='])).trim().split('\n').map((l) => l.trim().split(/\s+/))
+        (await ok(lab, node, ['ps', '-eo', 'pid=,stat=,comm=']))
+          .trim()
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/))
       const compute = await list('compute-1')
       expect(compute[0]).toEqual(['1', expect.any(String), 'ntlab-init'])
       const names = new Set(compute.map((p) => p[2]))
       for (const daemon of ['ovsdb-server', 'ovs-vswitchd', 'sshd']) expect(names).toContain(daemon)
-      expect([...names].filter((n) => !['ntlab-init', 'ovsdb-server', 'ovs-vswitchd', 'sshd', 'sleep', 'ps'].includes(n!))).toEqual([])
+      expect(
+        [...names].filter((n) => !['ntlab-init', 'ovsdb-server', 'ovs-vswitchd', 'sshd', 'sleep', 'ps'].includes(n!)),
+      ).toEqual([])
       expect((await list('control')).map((p) => p[2])).toContain('dnsmasq')
     })
 
     it('gives each node its own namespaces, Linux bridges and Neutron/Nova files', async () => {
       const net = lab.plan.networks[0]!
-      expect((await ok(lab, 'control', ['ip', 'netns', 'list'])).trim().split('\n').map((l) => l.split(' ')[0])).toEqual([net.netns])
+      expect(
+        (await ok(lab, 'control', ['ip', 'netns', 'list']))
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' ')[0]),
+      ).toEqual([net.netns])
       const vm = vmOn('compute-2')
       expect((await ok(lab, 'compute-2', ['ip', 'netns', 'list'])).trim().split(' ')[0]).toBe(vm.netns)
       const brctl = await ok(lab, 'compute-2', ['brctl', 'show'])
@@ -201,7 +224,12 @@ describe.skipIf(unavailable !== undefined)('lab: two compute nodes', () => {
     it('wrong-port-tag on compute-1 breaks DHCP for its VM only', async () => {
       const vm = vmOn('compute-1')
       const f = await lab.fault('wrong-port-tag', {vm: vm.name})
-      expect(f).toMatchObject({host: 'compute-1', element: `qvo${vm.portId.slice(0, 11)}`, expected: 'tag 3', actual: 'tag 5'})
+      expect(f).toMatchObject({
+        host: 'compute-1',
+        element: `qvo${vm.portId.slice(0, 11)}`,
+        expected: 'tag 3',
+        actual: 'tag 5',
+      })
       expect((await ok(lab, 'compute-1', ['ovs-vsctl', 'get', 'Port', f.element, 'tag'])).trim()).toBe('5')
       expect(await lease(lab, vm)).toBeUndefined()
       expect(await lease(lab, vmOn('compute-2'))).toBe(vmOn('compute-2').ip)
@@ -224,7 +252,9 @@ describe.skipIf(unavailable !== undefined)('lab: two compute nodes', () => {
       expect(await ok(lab, 'compute-1', ['ovs-ofctl', 'dump-flows', 'br-int'])).not.toContain('dl_vlan=1000')
 
       await lab.fault('wrong-segmentation-flow', {host: 'control'})
-      expect(await ok(lab, 'control', ['ovs-ofctl', 'dump-flows', 'br-eth2'])).toContain('actions=mod_vlan_vid:1001,NORMAL')
+      expect(await ok(lab, 'control', ['ovs-ofctl', 'dump-flows', 'br-eth2'])).toContain(
+        'actions=mod_vlan_vid:1001,NORMAL',
+      )
 
       const dead = await lab.fault('dead-vlan', {vm: vm.name})
       expect((await ok(lab, 'compute-1', ['ovs-vsctl', 'get', 'Port', `qvo${id}`, 'tag'])).trim()).toBe('4095')
@@ -250,7 +280,10 @@ describe.skipIf(unavailable !== undefined)('lab: two compute nodes', () => {
     it('dnsmasq-killed leaves no dnsmasq and no zombie behind (PID 1 reaps)', async () => {
       const f = await lab.fault('dnsmasq-killed')
       expect(f).toMatchObject({host: 'control', element: 'dnsmasq', kind: 'process'})
-      const ps = (await ok(lab, 'control', ['ps', '-eo', 'stat=,comm='])).trim().split('\n').map((l) => l.trim().split(/\s+/))
+      const ps = (await ok(lab, 'control', ['ps', '-eo', 'stat=,comm=']))
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
       expect(ps.map((p) => p[1])).not.toContain('dnsmasq')
       expect(ps.filter((p) => p[0]!.startsWith('Z'))).toEqual([])
     })
@@ -297,7 +330,8 @@ describe.skipIf(unavailable !== undefined)('lab: two compute nodes', () => {
       }
       for (const n of lab.nodes) if (existsSync(`/proc/${n.pid}`)) leftovers.push(`node pid ${n.pid}`)
       const links = (await run(['ip', '-o', 'link'])).stdout
-      for (const name of mgmt) if (links.includes(` ${name}:`) || links.includes(` ${name}@`)) leftovers.push(`link ${name}`)
+      for (const name of mgmt)
+        if (links.includes(` ${name}:`) || links.includes(` ${name}@`)) leftovers.push(`link ${name}`)
       for (const ns of rootNetns()) {
         if (!netnsBefore.has(ns) || ns.startsWith('qdhcp-') || ns.startsWith('vm-')) leftovers.push(`netns ${ns}`)
       }

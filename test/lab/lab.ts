@@ -66,7 +66,15 @@ import {
   type LabState,
   type NodeState,
 } from './state.js'
-import {buildPlan, mergeOptions, mgmtVethName, type LabOptions, type LabPlan, type PlanNode, type PlanVm} from './topology.js'
+import {
+  buildPlan,
+  mergeOptions,
+  mgmtVethName,
+  type LabOptions,
+  type LabPlan,
+  type PlanNode,
+  type PlanVm,
+} from './topology.js'
 
 export type {LabOptions, NetworkOptions} from './topology.js'
 export type {FaultArgs, FaultName, FaultResult} from './faults.js'
@@ -138,7 +146,8 @@ function nodePathOf(dir: string, node: string, pathInNode: string): string {
   const keys = (Object.keys(NODE_PATHS) as NodeDirKey[]).sort((a, b) => NODE_PATHS[b].length - NODE_PATHS[a].length)
   for (const key of keys) {
     const base = NODE_PATHS[key]
-    if (pathInNode === base || pathInNode.startsWith(`${base}/`)) return join(hostDir(dir, node, key), pathInNode.slice(base.length))
+    if (pathInNode === base || pathInNode.startsWith(`${base}/`))
+      return join(hostDir(dir, node, key), pathInNode.slice(base.length))
   }
   throw new Error(`lab: ${pathInNode} is not in a node-private directory (${Object.values(NODE_PATHS).join(', ')})`)
 }
@@ -178,7 +187,12 @@ class LabHandle implements Lab {
   }
 
   get nodes(): LabNode[] {
-    return this.plan.nodes.map((n) => ({name: n.name, pid: this.nodeState(n.name).init.pid, address: n.address, roles: n.roles}))
+    return this.plan.nodes.map((n) => ({
+      name: n.name,
+      pid: this.nodeState(n.name).init.pid,
+      address: n.address,
+      roles: n.roles,
+    }))
   }
 
   get vms(): LabVm[] {
@@ -215,7 +229,9 @@ class LabHandle implements Lab {
   }
 
   private findVm(key: string): PlanVm {
-    const vm = this.plan.vms.find((v) => v.name === key || v.uuid === key || v.instanceName === key || v.port.id === key)
+    const vm = this.plan.vms.find(
+      (v) => v.name === key || v.uuid === key || v.instanceName === key || v.port.id === key,
+    )
     if (!vm) throw new Error(`lab: no VM ${key} (VMs: ${this.plan.vms.map((v) => v.name).join(', ')})`)
     return vm
   }
@@ -238,9 +254,25 @@ class LabHandle implements Lab {
     const n = this.plan.nodes.find((x) => x.name === node)
     if (!n) throw new Error(`lab: no node ${node}`)
     return [
-      'ssh', '-F', '/dev/null', '-i', this.keyPath, '-o', `UserKnownHostsFile=${this.knownHostsPath}`,
-      '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'IdentitiesOnly=yes',
-      '-p', '22', `root@${n.address}`, ...remoteArgv,
+      'ssh',
+      '-F',
+      '/dev/null',
+      '-i',
+      this.keyPath,
+      '-o',
+      `UserKnownHostsFile=${this.knownHostsPath}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ConnectTimeout=5',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-p',
+      '22',
+      `root@${n.address}`,
+      ...remoteArgv,
     ]
   }
 
@@ -256,7 +288,12 @@ class LabHandle implements Lab {
       name,
       args,
     )
-    this.state.faults.push({fault: result.fault, host: result.host, element: result.element, at: new Date().toISOString()})
+    this.state.faults.push({
+      fault: result.fault,
+      host: result.host,
+      element: result.element,
+      at: new Date().toISOString(),
+    })
     writeState(this.state)
     return result
   }
@@ -290,13 +327,35 @@ async function writeSharedFiles(state: LabState): Promise<void> {
   writeFileSync(join(dir, 'udhcpc-print.sh'), UDHCPC_PRINT_SCRIPT, {mode: 0o755})
   writeFileSync(join(dir, 'udhcpc-apply.sh'), UDHCPC_APPLY_SCRIPT, {mode: 0o755})
   writeFileSync(join(dir, HANG_SCRIPT_NAME), HANG_SCRIPT, {mode: 0o755})
-  await sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `neutrace-lab${state.slot}`, '-f', join(dir, 'id_ed25519')])
+  await sh([
+    'ssh-keygen',
+    '-q',
+    '-t',
+    'ed25519',
+    '-N',
+    '',
+    '-C',
+    `neutrace-lab${state.slot}`,
+    '-f',
+    join(dir, 'id_ed25519'),
+  ])
 }
 
 async function writeNodeFiles(plan: LabPlan, dir: string, node: PlanNode): Promise<void> {
   for (const key of Object.keys(NODE_PATHS) as NodeDirKey[]) mkdirSync(hostDir(dir, node.name, key), {recursive: true})
   const sshEtc = hostDir(dir, node.name, 'sshEtc')
-  await sh(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `root@${node.name}`, '-f', join(sshEtc, 'ssh_host_ed25519_key')])
+  await sh([
+    'ssh-keygen',
+    '-q',
+    '-t',
+    'ed25519',
+    '-N',
+    '',
+    '-C',
+    `root@${node.name}`,
+    '-f',
+    join(sshEtc, 'ssh_host_ed25519_key'),
+  ])
   writeFileSync(join(sshEtc, 'sshd_config'), sshdConfig(node.address))
   writeFileSync(join(sshEtc, 'authorized_keys'), readFileSync(join(dir, 'id_ed25519.pub')), {mode: 0o600})
   chmodSync(hostDir(dir, node.name, 'sshRun'), 0o755)
@@ -364,7 +423,21 @@ async function buildPhysicalNetwork(state: LabState, plan: LabPlan): Promise<voi
   for (const node of plan.nodes) {
     const pid = state.nodes.find((n) => n.name === node.name)!.init.pid
     // Created straight into both namespaces: no name ever appears in the root namespace.
-    await sh(['ip', 'link', 'add', plan.options.physicalNic, 'netns', String(pid), 'type', 'veth', 'peer', 'name', node.name, 'netns', String(sw)])
+    await sh([
+      'ip',
+      'link',
+      'add',
+      plan.options.physicalNic,
+      'netns',
+      String(pid),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      node.name,
+      'netns',
+      String(sw),
+    ])
     await inSwitch(['ip', 'link', 'set', node.name, 'master', SWITCH_BRIDGE, 'up'])
     await runOk(nsenterArgv(pid, ['ip', 'link', 'set', plan.options.physicalNic, 'up']), node.name)
   }
@@ -396,7 +469,20 @@ class NodeBuilder {
     const {physicalBridge: phys, physicalNic: nic, intPhyLink} = this.plan.options
     const {intPort, phyPort} = this.plan
     // The admin's part: bridges (userspace datapath) and the uplink.
-    await this.run(['ovs-vsctl', 'add-br', phys, '--', 'set', 'Bridge', phys, 'datapath_type=netdev', '--', 'add-port', phys, nic])
+    await this.run([
+      'ovs-vsctl',
+      'add-br',
+      phys,
+      '--',
+      'set',
+      'Bridge',
+      phys,
+      'datapath_type=netdev',
+      '--',
+      'add-port',
+      phys,
+      nic,
+    ])
     await this.run(['ovs-vsctl', 'add-br', 'br-int', '--', 'set', 'Bridge', 'br-int', 'datapath_type=netdev'])
     if (this.node.roles.includes('network')) {
       await this.run(['ovs-vsctl', 'add-br', 'br-ex', '--', 'set', 'Bridge', 'br-ex', 'datapath_type=netdev'])
@@ -412,8 +498,26 @@ class NodeBuilder {
       await this.run(['ip', 'link', 'set', phyPort, 'up'])
     } else {
       await this.run([
-        'ovs-vsctl', 'add-port', 'br-int', intPort, '--', 'set', 'Interface', intPort, 'type=patch', `options:peer=${phyPort}`,
-        '--', 'add-port', phys, phyPort, '--', 'set', 'Interface', phyPort, 'type=patch', `options:peer=${intPort}`,
+        'ovs-vsctl',
+        'add-port',
+        'br-int',
+        intPort,
+        '--',
+        'set',
+        'Interface',
+        intPort,
+        'type=patch',
+        `options:peer=${phyPort}`,
+        '--',
+        'add-port',
+        phys,
+        phyPort,
+        '--',
+        'set',
+        'Interface',
+        phyPort,
+        'type=patch',
+        `options:peer=${intPort}`,
       ])
     }
     const of = {int: await this.ofport(intPort), phy: await this.ofport(phyPort)}
@@ -437,8 +541,22 @@ class NodeBuilder {
       const p = net.dhcpPort
       const lvid = this.node.localVlans[net.id]!
       await this.run([
-        'ovs-vsctl', '--', '--if-exists', 'del-port', p.tap, '--', 'add-port', 'br-int', p.tap,
-        '--', 'set', 'Interface', p.tap, 'type=internal', `external-ids:iface-id=${p.id}`, 'external-ids:iface-status=active',
+        'ovs-vsctl',
+        '--',
+        '--if-exists',
+        'del-port',
+        p.tap,
+        '--',
+        'add-port',
+        'br-int',
+        p.tap,
+        '--',
+        'set',
+        'Interface',
+        p.tap,
+        'type=internal',
+        `external-ids:iface-id=${p.id}`,
+        'external-ids:iface-status=active',
         `external-ids:attached-mac="${p.mac}"`,
       ])
       await this.run(['ip', 'netns', 'add', net.netns])
@@ -447,7 +565,20 @@ class NodeBuilder {
       await this.run(['ip', 'netns', 'exec', net.netns, 'ip', 'link', 'set', 'lo', 'up'])
       await this.run(['ip', 'netns', 'exec', net.netns, 'ip', 'link', 'set', p.tap, 'address', p.mac])
       await this.run(['ip', 'netns', 'exec', net.netns, 'ip', 'link', 'set', p.tap, 'up'])
-      await this.run(['ip', 'netns', 'exec', net.netns, 'ip', 'addr', 'add', `${p.ip}/${net.prefixLen}`, 'brd', net.broadcast, 'dev', p.tap])
+      await this.run([
+        'ip',
+        'netns',
+        'exec',
+        net.netns,
+        'ip',
+        'addr',
+        'add',
+        `${p.ip}/${net.prefixLen}`,
+        'brd',
+        net.broadcast,
+        'dev',
+        p.tap,
+      ])
       await this.run(['ovs-vsctl', 'set', 'Port', p.tap, `tag=${lvid}`])
 
       const ports = networkPorts(this.plan, net)
@@ -487,9 +618,23 @@ class NodeBuilder {
         }
         await this.run(['brctl', 'addif', vm.qbr, vm.qvb])
         await this.run([
-          'ovs-vsctl', '--', '--if-exists', 'del-port', vm.qvo, '--', 'add-port', 'br-int', vm.qvo,
-          '--', 'set', 'Interface', vm.qvo, `external-ids:iface-id=${vm.port.id}`, 'external-ids:iface-status=active',
-          `external-ids:attached-mac="${vm.port.mac}"`, `external-ids:vm-uuid=${vm.uuid}`,
+          'ovs-vsctl',
+          '--',
+          '--if-exists',
+          'del-port',
+          vm.qvo,
+          '--',
+          'add-port',
+          'br-int',
+          vm.qvo,
+          '--',
+          'set',
+          'Interface',
+          vm.qvo,
+          `external-ids:iface-id=${vm.port.id}`,
+          'external-ids:iface-status=active',
+          `external-ids:attached-mac="${vm.port.mac}"`,
+          `external-ids:vm-uuid=${vm.uuid}`,
         ])
         // libvirt: the tap joins the qbr named in the domain XML.
         await this.run(['brctl', 'addif', vm.qbr, vm.tap])
@@ -497,9 +642,24 @@ class NodeBuilder {
       } else {
         // libvirt's <virtualport type="openvswitch">: the tap goes straight into br-int.
         await this.run([
-          'ovs-vsctl', '--timeout=120', '--', '--if-exists', 'del-port', vm.tap, '--', 'add-port', 'br-int', vm.tap,
-          '--', 'set', 'Interface', vm.tap, `external-ids:attached-mac="${vm.port.mac}"`, `external-ids:iface-id=${vm.port.id}`,
-          `external-ids:vm-id=${vm.uuid}`, 'external-ids:iface-status=active',
+          'ovs-vsctl',
+          '--timeout=120',
+          '--',
+          '--if-exists',
+          'del-port',
+          vm.tap,
+          '--',
+          'add-port',
+          'br-int',
+          vm.tap,
+          '--',
+          'set',
+          'Interface',
+          vm.tap,
+          `external-ids:attached-mac="${vm.port.mac}"`,
+          `external-ids:iface-id=${vm.port.id}`,
+          `external-ids:vm-id=${vm.uuid}`,
+          'external-ids:iface-status=active',
         ])
         brPort = vm.tap
       }
@@ -553,7 +713,9 @@ function writeIntent(dir: string, plan: LabPlan): void {
 
 function writeAccess(dir: string, plan: LabPlan): void {
   const known = plan.nodes
-    .map((n) => knownHostsLine(n.address, readFileSync(join(hostDir(dir, n.name, 'sshEtc'), 'ssh_host_ed25519_key.pub'), 'utf8')))
+    .map((n) =>
+      knownHostsLine(n.address, readFileSync(join(hostDir(dir, n.name, 'sshEtc'), 'ssh_host_ed25519_key.pub'), 'utf8')),
+    )
     .join('')
   writeFileSync(join(dir, 'known_hosts'), known)
   writeFileSync(join(dir, 'inventory.yaml'), inventoryYaml(plan, join(dir, 'id_ed25519'), join(dir, 'known_hosts')))
@@ -565,7 +727,10 @@ async function recordProcessesAndNamespaces(state: LabState): Promise<void> {
   for (const n of state.nodes) {
     n.daemons = processesInPidNs(n.pidNs).filter((p) => DAEMONS.has(p.name))
     const list = await runOk(nsenterArgv(n.init.pid, ['ip', 'netns', 'list']), n.name)
-    n.netns = list.split('\n').filter(Boolean).map((l) => l.replace(/ \(id: \d+\)$/, ''))
+    n.netns = list
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.replace(/ \(id: \d+\)$/, ''))
   }
   writeState(state)
 }
@@ -574,9 +739,15 @@ async function dhcpOnStart(lab: LabHandle): Promise<void> {
   const apply = join(lab.dir, 'udhcpc-apply.sh')
   const results = await Promise.all(
     lab.plan.vms.map(async (vm) => {
-      const r = await lab.execInVm(vm.name, ['busybox', 'udhcpc', '-i', vm.guestDev, '-t', '5', '-T', '1', '-n', '-q', '-s', apply], {timeoutMs: 30_000})
+      const r = await lab.execInVm(
+        vm.name,
+        ['busybox', 'udhcpc', '-i', vm.guestDev, '-t', '5', '-T', '1', '-n', '-q', '-s', apply],
+        {timeoutMs: 30_000},
+      )
       const got = /lease ip=(\S+)/.exec(r.stdout)?.[1]
-      return got === vm.port.ip ? undefined : `${vm.name} on ${vm.host} (${vm.port.mac}) expected ${vm.port.ip}, got ${got ?? 'no lease'}: ${r.stderr.trim().split('\n').slice(-2).join(' / ')}`
+      return got === vm.port.ip
+        ? undefined
+        : `${vm.name} on ${vm.host} (${vm.port.mac}) expected ${vm.port.ip}, got ${got ?? 'no lease'}: ${r.stderr.trim().split('\n').slice(-2).join(' / ')}`
     }),
   )
   const bad = results.filter((r): r is string => r !== undefined)
@@ -590,7 +761,16 @@ export function isRoot(): boolean {
 /** Why the lab cannot run here, or undefined when it can. */
 export function labUnavailableReason(): string | undefined {
   if (!isRoot()) return 'the lab needs root (network namespaces, veth pairs, mounts)'
-  for (const tool of ['/usr/sbin/ovs-vswitchd', '/usr/sbin/ovsdb-server', '/usr/sbin/dnsmasq', '/usr/sbin/sshd', '/usr/bin/busybox', '/usr/bin/unshare', '/usr/bin/nsenter', '/usr/sbin/brctl']) {
+  for (const tool of [
+    '/usr/sbin/ovs-vswitchd',
+    '/usr/sbin/ovsdb-server',
+    '/usr/sbin/dnsmasq',
+    '/usr/sbin/sshd',
+    '/usr/bin/busybox',
+    '/usr/bin/unshare',
+    '/usr/bin/nsenter',
+    '/usr/sbin/brctl',
+  ]) {
     if (!existsSync(tool)) return `${tool} is missing (run: bash test/lab/deps.sh)`
   }
   return undefined
@@ -687,7 +867,8 @@ export function openLab(dirOrSlot?: string | number, log: (m: string) => void = 
   const state = readState(dir)
   if (!state || !state.plan) throw new Error(`lab: no lab state in ${dir}`)
   if (!state.nodes.some((n) => isAlive(n.init))) throw new Error(`lab: the lab in ${dir} is not running`)
-  if (!state.ready) throw new Error(`lab: the lab in ${dir} did not finish starting; run \`npm run lab:down\` and start it again`)
+  if (!state.ready)
+    throw new Error(`lab: the lab in ${dir} did not finish starting; run \`npm run lab:down\` and start it again`)
   return new LabHandle(state, log)
 }
 
@@ -706,8 +887,20 @@ export async function stopAllLabs(log: (m: string) => void = () => undefined): P
     if (!l.state) {
       log(`lab: ${l.dir} has no state; removing the directory`)
       await teardown(
-        {format: 'neutrace-lab-state', version: 1, slot: l.slot, dir: l.dir, rootDir, owner: {pid: 0, startTime: ''}, persistent: false,
-          createdAt: '', rootLinks: [], nodes: [], faults: [], ready: false},
+        {
+          format: 'neutrace-lab-state',
+          version: 1,
+          slot: l.slot,
+          dir: l.dir,
+          rootDir,
+          owner: {pid: 0, startTime: ''},
+          persistent: false,
+          createdAt: '',
+          rootLinks: [],
+          nodes: [],
+          faults: [],
+          ready: false,
+        },
         log,
       )
       continue

@@ -65,7 +65,9 @@ export function run(argv: string[], opts: ExecOptions = {}): Promise<ExecResult>
     child.stdout.on('data', (b: Buffer) => out.push(b))
     child.stderr.on('data', (b: Buffer) => err.push(b))
     child.on('error', (e) => finish({stdout: '', stderr: String(e.message), code: null}))
-    child.on('close', (code) => finish({stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code}))
+    child.on('close', (code) =>
+      finish({stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code}),
+    )
     child.stdin.on('error', () => undefined)
     child.stdin.end(opts.input ?? '')
   })

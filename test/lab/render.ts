@@ -75,7 +75,7 @@ done
 
 export function sshdConfig(address: string): string {
   return [
-    '# neutrace lab: this node\'s own sshd',
+    "# neutrace lab: this node's own sshd",
     `ListenAddress ${address}`,
     'Port 22',
     'HostKey /etc/ssh/ssh_host_ed25519_key',
@@ -323,7 +323,13 @@ export function baseFlows(plan: LabPlan, of: Ofports): AgentFlow[] {
 }
 
 /** The egress (physical bridge, local → segment) flow of a network on a host with local VLAN `lvid`. */
-export function egressFlow(plan: LabPlan, net: PlanNetwork, lvid: number, of: Ofports, segOverride?: number): AgentFlow {
+export function egressFlow(
+  plan: LabPlan,
+  net: PlanNetwork,
+  lvid: number,
+  of: Ofports,
+  segOverride?: number,
+): AgentFlow {
   const seg = segOverride ?? net.segmentationId
   return {
     bridge: plan.options.physicalBridge,
@@ -336,7 +342,12 @@ export function egressFlow(plan: LabPlan, net: PlanNetwork, lvid: number, of: Of
 /** The ingress (br-int, segment → local) flow. Flat networks match untagged frames (dl_vlan=0xffff). */
 export function ingressFlow(net: PlanNetwork, lvid: number, of: Ofports): AgentFlow {
   const vlan = net.segmentationId === null ? '0xffff' : String(net.segmentationId)
-  return {bridge: 'br-int', priority: 3, match: `priority=3,in_port=${of.int},dl_vlan=${vlan}`, actions: `mod_vlan_vid:${lvid},NORMAL`}
+  return {
+    bridge: 'br-int',
+    priority: 3,
+    match: `priority=3,in_port=${of.int},dl_vlan=${vlan}`,
+    actions: `mod_vlan_vid:${lvid},NORMAL`,
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -395,7 +406,10 @@ function portBody(plan: LabPlan, port: PlanPort): Record<string, unknown> {
     device_id: port.deviceId,
     'binding:host_id': port.host,
     'binding:vif_type': 'ovs',
-    'binding:vif_details': {port_filter: plan.options.plug === 'hybrid', ovs_hybrid_plug: plan.options.plug === 'hybrid'},
+    'binding:vif_details': {
+      port_filter: plan.options.plug === 'hybrid',
+      ovs_hybrid_plug: plan.options.plug === 'hybrid',
+    },
     'binding:vnic_type': 'normal',
     'binding:profile': {},
     security_groups: port.deviceOwner === 'compute:nova' ? [securityGroupId(plan)] : [],
@@ -413,7 +427,9 @@ function uuidLike(hex: string): string {
 }
 
 export function portsBody(plan: LabPlan): unknown {
-  return {ports: [...plan.networks.map((n) => n.dhcpPort), ...plan.vms.map((v) => v.port)].map((p) => portBody(plan, p))}
+  return {
+    ports: [...plan.networks.map((n) => n.dhcpPort), ...plan.vms.map((v) => v.port)].map((p) => portBody(plan, p)),
+  }
 }
 
 export function serversBody(plan: LabPlan): unknown {
@@ -424,7 +440,9 @@ export function serversBody(plan: LabPlan): unknown {
       status: 'ACTIVE',
       tenant_id: plan.tenantId,
       user_id: 'b2a3c4d5e6f748a9b0c1d2e3f4a5b6c7',
-      hostId: createHash('sha224').update(plan.tenantId + vm.host).digest('hex'),
+      hostId: createHash('sha224')
+        .update(plan.tenantId + vm.host)
+        .digest('hex'),
       created: CREATED,
       updated: CREATED,
       image: {id: '1e9b2a3c-4d5e-4f60-8a7b-9c0d1e2f3a4b'},
@@ -435,7 +453,9 @@ export function serversBody(plan: LabPlan): unknown {
       accessIPv4: '',
       accessIPv6: '',
       addresses: {
-        [vm.network]: [{version: 4, addr: vm.port.ip, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': vm.port.mac}],
+        [vm.network]: [
+          {version: 4, addr: vm.port.ip, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': vm.port.mac},
+        ],
       },
       'OS-EXT-SRV-ATTR:host': vm.host,
       'OS-EXT-SRV-ATTR:hypervisor_hostname': vm.host,
@@ -454,7 +474,9 @@ export function serversBody(plan: LabPlan): unknown {
 export function inventoryYaml(plan: LabPlan, identityFile: string, knownHostsFile: string): string {
   const doc = new YAML.Document({
     defaults: {user: 'root', identityFile, knownHostsFile},
-    hosts: Object.fromEntries(plan.nodes.map((n: PlanNode) => [n.name, {address: n.address, port: 22, roles: n.roles}])),
+    hosts: Object.fromEntries(
+      plan.nodes.map((n: PlanNode) => [n.name, {address: n.address, port: 22, roles: n.roles}]),
+    ),
   })
   YAML.visit(doc, {
     Seq(_, node) {

@@ -2,7 +2,18 @@
 // processes by PID (checked against their start time), root-namespace links, mount points made in the root
 // filesystem, directories. Writing the state as we go means a start that fails half-way is still fully undone.
 
-import {existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, rmdirSync, writeFileSync} from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {isAlive, killRef, run, waitGone, type DaemonRecord, type ProcRef} from './node.js'
@@ -129,7 +140,9 @@ export async function claimSlot(
       const state = readState(dir)
       if (state && isAlive(state.owner)) {
         if (wanted !== undefined) {
-          throw new Error(`lab: slot ${slot} is in use by process ${state.owner.pid} (${dir}); stop it or run \`npm run lab:down\``)
+          throw new Error(
+            `lab: slot ${slot} is in use by process ${state.owner.pid} (${dir}); stop it or run \`npm run lab:down\``,
+          )
         }
         break
       }

@@ -51,7 +51,16 @@ export const SEED_TENANT_ID = '9796e5145ee546508939cd49ad59d51f'
 
 export const DEFAULT_OPTIONS: LabOptions = {
   computeNodes: 1,
-  networks: [{name: 'net1', uuid: SEED_NETWORK_ID, subnetUuid: SEED_SUBNET_ID, type: 'vlan', segmentationId: 1000, cidr: '198.19.1.0/24'}],
+  networks: [
+    {
+      name: 'net1',
+      uuid: SEED_NETWORK_ID,
+      subnetUuid: SEED_SUBNET_ID,
+      type: 'vlan',
+      segmentationId: 1000,
+      cidr: '198.19.1.0/24',
+    },
+  ],
   vmsPerNodePerNetwork: 1,
   localVlanBase: {control: 1, compute: 3},
   localVlans: {},
@@ -157,7 +166,9 @@ export function seededMac(seed: string, label: string): string {
 /** uuid5 (RFC 4122 name-based, SHA-1), as Neutron uses for the DHCP port's device_id. */
 export function uuid5(namespace: string, name: string): string {
   const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex')
-  const h = createHash('sha1').update(Buffer.concat([ns, Buffer.from(name, 'utf8')])).digest()
+  const h = createHash('sha1')
+    .update(Buffer.concat([ns, Buffer.from(name, 'utf8')]))
+    .digest()
   h[6] = (h[6]! & 0x0f) | 0x50
   h[8] = (h[8]! & 0x3f) | 0x80
   const hex = h.subarray(0, 16).toString('hex')
@@ -173,7 +184,8 @@ export function devName(prefix: string, portId: string): string {
 
 function ipToInt(ip: string): number {
   const parts = ip.split('.').map(Number)
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`bad IPv4 address ${ip}`)
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
+    throw new Error(`bad IPv4 address ${ip}`)
   return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0
 }
 
@@ -197,7 +209,7 @@ export function parseCidr(cidr: string): Cidr {
 
 function inLabTenantRange(c: Cidr): boolean {
   const base = ipToInt('198.19.0.0')
-  return c.prefixLen >= 16 && ((c.network & 0xffff0000) >>> 0) === base
+  return c.prefixLen >= 16 && (c.network & 0xffff0000) >>> 0 === base
 }
 
 export function mergeOptions(partial: Partial<LabOptions> = {}): LabOptions {
@@ -207,22 +219,27 @@ export function mergeOptions(partial: Partial<LabOptions> = {}): LabOptions {
 }
 
 function validate(o: LabOptions): void {
-  if (!Number.isInteger(o.computeNodes) || o.computeNodes < 1 || o.computeNodes > 20) throw new Error('computeNodes must be 1..20')
+  if (!Number.isInteger(o.computeNodes) || o.computeNodes < 1 || o.computeNodes > 20)
+    throw new Error('computeNodes must be 1..20')
   if (!Number.isInteger(o.vmsPerNodePerNetwork) || o.vmsPerNodePerNetwork < 0 || o.vmsPerNodePerNetwork > 20) {
     throw new Error('vmsPerNodePerNetwork must be 0..20')
   }
   if (o.networks.length < 1 || o.networks.length > 50) throw new Error('networks: 1..50 networks')
   const names = new Set<string>()
   for (const n of o.networks) {
-    if (!/^[A-Za-z0-9_-]{1,32}$/.test(n.name)) throw new Error(`network name ${JSON.stringify(n.name)}: letters, digits, _ and - only`)
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(n.name))
+      throw new Error(`network name ${JSON.stringify(n.name)}: letters, digits, _ and - only`)
     if (names.has(n.name)) throw new Error(`network name ${n.name} used twice`)
     names.add(n.name)
   }
   for (const name of [o.physicalBridge, o.physicalNic]) {
-    if (!/^[A-Za-z0-9_.-]{1,11}$/.test(name)) throw new Error(`device name ${JSON.stringify(name)}: at most 11 characters [A-Za-z0-9_.-]`)
+    if (!/^[A-Za-z0-9_.-]{1,11}$/.test(name))
+      throw new Error(`device name ${JSON.stringify(name)}: at most 11 characters [A-Za-z0-9_.-]`)
   }
-  if (!/^[A-Za-z0-9_-]{1,32}$/.test(o.physnet)) throw new Error(`physnet ${JSON.stringify(o.physnet)}: letters, digits, _ and - only`)
-  if (o.slot !== undefined && (!Number.isInteger(o.slot) || o.slot < 0 || o.slot > 255)) throw new Error('slot must be 0..255')
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(o.physnet))
+    throw new Error(`physnet ${JSON.stringify(o.physnet)}: letters, digits, _ and - only`)
+  if (o.slot !== undefined && (!Number.isInteger(o.slot) || o.slot < 0 || o.slot > 255))
+    throw new Error('slot must be 0..255')
 }
 
 function nodeNames(computeNodes: number): string[] {
@@ -281,7 +298,8 @@ export function buildPlan(options: LabOptions, slot: number): LabPlan {
   const segs = networks.filter((n) => n.segmentationId !== null).map((n) => n.segmentationId!)
   if (new Set(segs).size !== segs.length) throw new Error('two VLAN networks share a segmentation id')
   for (const s of segs) if (s < 1 || s > 4094) throw new Error(`segmentation id ${s} out of 1..4094`)
-  if (networks.filter((n) => n.type === 'flat').length > 1) throw new Error('at most one flat network per physical network')
+  if (networks.filter((n) => n.type === 'flat').length > 1)
+    throw new Error('at most one flat network per physical network')
 
   const vms: PlanVm[] = []
   let instance = 0
@@ -310,7 +328,16 @@ export function buildPlan(options: LabOptions, slot: number): LabPlan {
           qvo: devName('qvo', portId),
           guestDev: 'eth0',
           tapMac: `fe${mac.slice(2)}`,
-          port: {id: portId, networkId: net.id, mac, ip, deviceOwner: 'compute:nova', deviceId: uuid, host, tap: devName('tap', portId)},
+          port: {
+            id: portId,
+            networkId: net.id,
+            mac,
+            ip,
+            deviceOwner: 'compute:nova',
+            deviceId: uuid,
+            host,
+            tap: devName('tap', portId),
+          },
         })
       }
     }
@@ -327,7 +354,8 @@ export function buildPlan(options: LabOptions, slot: number): LabPlan {
       if (vlan < 1 || vlan > 4094) throw new Error(`local VLAN ${vlan} on ${name} out of 1..4094`)
       localVlans[net.id] = vlan
     }
-    if (new Set(Object.values(localVlans)).size !== Object.values(localVlans).length) throw new Error(`two networks share a local VLAN on ${name}`)
+    if (new Set(Object.values(localVlans)).size !== Object.values(localVlans).length)
+      throw new Error(`two networks share a local VLAN on ${name}`)
     return {
       name,
       roles: isControl ? ['control', 'network'] : ['compute'],

@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest'
 import {formatAction, normaliseAction, parseAction, parseActions} from '../../src/openflow/index.js'
 
-const LEARN = 'table=20,hard_timeout=300,priority=1,cookie=0xa9b8c7d6e5f40312,NXM_OF_VLAN_TCI[0..11],' +
+const LEARN =
+  'table=20,hard_timeout=300,priority=1,cookie=0xa9b8c7d6e5f40312,NXM_OF_VLAN_TCI[0..11],' +
   'NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]'
 
 describe('the action model', () => {
@@ -29,7 +30,10 @@ describe('the action model', () => {
   })
 
   it('keeps learn() text it cannot lex, without a spec', () => {
-    expect(parseAction('learn(table=x,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[])')).toEqual({type: 'learn', text: 'table=x,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[]'})
+    expect(parseAction('learn(table=x,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[])')).toEqual({
+      type: 'learn',
+      text: 'table=x,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[]',
+    })
   })
 
   it('reads the OF1.0 field-setting spellings as set_field', () => {

@@ -36,8 +36,19 @@ describe('the one field table', () => {
 
   it('knows the tunnel fields and the NXM/OXM names learn() and the tunnel flows use', () => {
     for (const name of ['tun_id', 'tun_src', 'tun_dst']) expect(fieldInfo(name)?.name).toBe(name)
-    expect(parseSubFieldRef('NXM_NX_TUN_ID[]')).toEqual({text: 'NXM_NX_TUN_ID[]', field: 'tun_id', known: true, start: 0})
-    expect(parseSubFieldRef('NXM_OF_VLAN_TCI[0..11]')).toEqual({text: 'NXM_OF_VLAN_TCI[0..11]', field: 'vlan_tci', known: true, start: 0, bits: 12})
+    expect(parseSubFieldRef('NXM_NX_TUN_ID[]')).toEqual({
+      text: 'NXM_NX_TUN_ID[]',
+      field: 'tun_id',
+      known: true,
+      start: 0,
+    })
+    expect(parseSubFieldRef('NXM_OF_VLAN_TCI[0..11]')).toEqual({
+      text: 'NXM_OF_VLAN_TCI[0..11]',
+      field: 'vlan_tci',
+      known: true,
+      start: 0,
+      bits: 12,
+    })
     expect(parseSubFieldRef('OXM_OF_IN_PORT[]')).toMatchObject({field: 'in_port', known: true})
     expect(parseSubFieldRef('NXM_NX_TUN_IPV4_DST[]')).toMatchObject({field: 'tun_dst', known: true})
     expect(parseSubFieldRef('tun_id[5]')).toMatchObject({field: 'tun_id', start: 5, bits: 1})

@@ -29,8 +29,14 @@ describe('the OVS lexer', () => {
     const mb = 1 << 20
     for (const unit of ['"', '(', '\\', ' actions', '"\\', 'actions="']) {
       const text = unit.repeat(Math.ceil(mb / unit.length))
-      expect(bestTimeMs(() => splitTopLevel(text, ', \t')), unit).toBeLessThan(200)
-      expect(bestTimeMs(() => findKeyword(text, 'actions=')), unit).toBeLessThan(200)
+      expect(
+        bestTimeMs(() => splitTopLevel(text, ', \t')),
+        unit,
+      ).toBeLessThan(200)
+      expect(
+        bestTimeMs(() => findKeyword(text, 'actions=')),
+        unit,
+      ).toBeLessThan(200)
     }
   })
 })

@@ -19,7 +19,9 @@ describe('parseBrctlShow', () => {
   it("reads the seed's space-separated 2013 transcription", () => {
     const {value, problems} = parseBrctlShow(sample('seed-brctl-show.txt'))
     expect(problems).toEqual([])
-    expect(value).toEqual([{name: 'qbr53903a95-82', id: '8000.7e7f3282b836', stp: false, interfaces: ['qvb53903a95-82']}])
+    expect(value).toEqual([
+      {name: 'qbr53903a95-82', id: '8000.7e7f3282b836', stp: false, interfaces: ['qvb53903a95-82']},
+    ])
   })
 
   it('empty input is no bridges', () => {

@@ -19,7 +19,10 @@ describe('parseEthtoolStats', () => {
   })
 
   it("reads the seed's transcription", () => {
-    expect(parseEthtoolStats(sample('seed-ethtool-S.txt'))).toEqual({value: {peerIfindex: 10, stats: {peer_ifindex: 10}}, problems: []})
+    expect(parseEthtoolStats(sample('seed-ethtool-S.txt'))).toEqual({
+      value: {peerIfindex: 10, stats: {peer_ifindex: 10}},
+      problems: [],
+    })
   })
 
   it('no stats available (a real bridge) is a problem, not a crash', () => {

@@ -45,7 +45,11 @@ describe('parseIni', () => {
   it('reads sections, comments, quotes, `:` separators and continuation lines', () => {
     const {value, problems} = parseIni(MODERN_AGENT)
     expect(problems).toEqual([])
-    expect(value.ovs).toEqual({bridge_mappings: 'physnet1:br-eth2,\nphysnet2:br-ex', local_ip: '198.18.0.1', integration_bridge: 'br-int'})
+    expect(value.ovs).toEqual({
+      bridge_mappings: 'physnet1:br-eth2,\nphysnet2:br-ex',
+      local_ip: '198.18.0.1',
+      integration_bridge: 'br-int',
+    })
     expect(value.DEFAULT).toEqual({})
     expect(value.agent.l2_population).toBe('True')
   })
@@ -69,11 +73,17 @@ describe('parseIni', () => {
 
 describe('bridgeMappings', () => {
   it('reads [OVS] from the Havana plugin ini', () => {
-    expect(bridgeMappings(parseIni(HAVANA).value)).toEqual({value: {default: 'br-eth2', physnet2: 'br-ex'}, problems: []})
+    expect(bridgeMappings(parseIni(HAVANA).value)).toEqual({
+      value: {default: 'br-eth2', physnet2: 'br-ex'},
+      problems: [],
+    })
   })
 
   it('reads [ovs] from the modern agent ini, across a continuation line', () => {
-    expect(bridgeMappings(parseIni(MODERN_AGENT).value)).toEqual({value: {physnet1: 'br-eth2', physnet2: 'br-ex'}, problems: []})
+    expect(bridgeMappings(parseIni(MODERN_AGENT).value)).toEqual({
+      value: {physnet1: 'br-eth2', physnet2: 'br-ex'},
+      problems: [],
+    })
   })
 
   it('is empty without the option, and reports bad or repeated entries', () => {
@@ -87,7 +97,13 @@ describe('bridgeMappings', () => {
 describe('networkVlanRanges', () => {
   it('reads [ml2_type_vlan], with a physnet listed without a range', () => {
     expect(networkVlanRanges(parseIni(ML2).value)).toEqual({
-      value: {physnet1: [{min: 100, max: 199}, {min: 300, max: 310}], physnet2: []},
+      value: {
+        physnet1: [
+          {min: 100, max: 199},
+          {min: 300, max: 310},
+        ],
+        physnet2: [],
+      },
       problems: [],
     })
   })
@@ -97,7 +113,9 @@ describe('networkVlanRanges', () => {
   })
 
   it('reports ranges that are out of order or out of bounds', () => {
-    const {value, problems} = networkVlanRanges(parseIni('[ml2_type_vlan]\nnetwork_vlan_ranges = a:10:5,b:1:4095,c:x:y,d:1:4094\n').value)
+    const {value, problems} = networkVlanRanges(
+      parseIni('[ml2_type_vlan]\nnetwork_vlan_ranges = a:10:5,b:1:4095,c:x:y,d:1:4094\n').value,
+    )
     expect(value).toEqual({d: [{min: 1, max: 4094}]})
     expect(problems).toHaveLength(3)
   })
@@ -105,7 +123,8 @@ describe('networkVlanRanges', () => {
 
 describe('tunnelSettings', () => {
   // As the Neutron lab writes it with NLAB_TUNNELS=vxlan (test/lab/neutron/control.sh).
-  const LAB = `[agent]\ntunnel_types = vxlan\npolling_interval = 2\nl2_population = True\narp_responder = True\n[ovs]\n` +
+  const LAB =
+    `[agent]\ntunnel_types = vxlan\npolling_interval = 2\nl2_population = True\narp_responder = True\n[ovs]\n` +
     `integration_bridge = br-int\nbridge_mappings = default:br-eth2\ndatapath_type = netdev\nlocal_ip = 198.19.230.12\n`
 
   it('reads local_ip, tunnel_types, l2_population and arp_responder', () => {
@@ -116,8 +135,14 @@ describe('tunnelSettings', () => {
   })
 
   it('reads the Havana plugin ini ([OVS] local_ip, tunnel_bridge; [AGENT] tunnel_types)', () => {
-    const ini = '[OVS]\nlocal_ip = 10.0.0.1\ntunnel_bridge = br-tun\n[AGENT]\ntunnel_types = gre, vxlan\nl2_population = false\n'
-    expect(tunnelSettings(parseIni(ini).value).value).toEqual({localIp: '10.0.0.1', tunnelBridge: 'br-tun', tunnelTypes: ['gre', 'vxlan'], l2Population: false})
+    const ini =
+      '[OVS]\nlocal_ip = 10.0.0.1\ntunnel_bridge = br-tun\n[AGENT]\ntunnel_types = gre, vxlan\nl2_population = false\n'
+    expect(tunnelSettings(parseIni(ini).value).value).toEqual({
+      localIp: '10.0.0.1',
+      tunnelBridge: 'br-tun',
+      tunnelTypes: ['gre', 'vxlan'],
+      l2Population: false,
+    })
   })
 
   it('reads a VLAN-only agent as no tunnel types, and reports values that are not booleans or ports', () => {

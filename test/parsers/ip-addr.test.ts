@@ -17,7 +17,10 @@ describe('parseIpAddr (real)', () => {
       {family: 'inet', address: '198.18.0.1', prefixlen: 24},
       {family: 'inet6', address: 'fe80::cce8:34ff:fe6d:6703', prefixlen: 64},
     ])
-    expect(addrs.lo).toEqual([{family: 'inet', address: '127.0.0.1', prefixlen: 8}, {family: 'inet6', address: '::1', prefixlen: 128}])
+    expect(addrs.lo).toEqual([
+      {family: 'inet', address: '127.0.0.1', prefixlen: 8},
+      {family: 'inet6', address: '::1', prefixlen: 128},
+    ])
     expect(addrs['tap9c8b7a6d-5e']).toEqual([])
   })
 
@@ -43,7 +46,10 @@ describe('parseIpAddr (real)', () => {
 describe('parseIpAddr: the seed and bad input', () => {
   it("keeps the seed's devices and reports the lost IPv4 addresses", () => {
     const {value, problems} = parseIpAddr(sample('seed-netns-ip-addr.txt'))
-    expect(value.map((d) => [d.ifindex, d.name])).toEqual([[1, 'lo'], [12, 'tap26c9b807-7c']])
+    expect(value.map((d) => [d.ifindex, d.name])).toEqual([
+      [1, 'lo'],
+      [12, 'tap26c9b807-7c'],
+    ])
     expect(value[1]).toMatchObject({mac: 'fa:16:3e:1d:5c:81', adminUp: true, operState: 'UNKNOWN', mtu: 1500})
     expect(value[1].addresses).toEqual([{family: 'inet6', address: 'fe80::f816:3eff:fe1d:5c81', prefixlen: 64}])
     expect(problems).toMatchObject([

@@ -15,15 +15,29 @@ describe('parseIpLink: ip -j -d link (real)', () => {
   it('reads every device without problems', () => {
     expect(problems).toEqual([])
     expect(value.map((d) => d.name)).toEqual([
-      'lo', 'qbr3f7e5d8a-1b', 'qbrdeadbeef-00', 'br-lab', 'qvo3f7e5d8a-1b', 'qvb3f7e5d8a-1b', 'tap3f7e5d8a-1b',
-      'tapd1e2f3a4-5b', 'tap9c8b7a6d-5e',
+      'lo',
+      'qbr3f7e5d8a-1b',
+      'qbrdeadbeef-00',
+      'br-lab',
+      'qvo3f7e5d8a-1b',
+      'qvb3f7e5d8a-1b',
+      'tap3f7e5d8a-1b',
+      'tapd1e2f3a4-5b',
+      'tap9c8b7a6d-5e',
     ])
   })
 
   it('reads a veth pair in one namespace by name', () => {
     expect(dev.get('qvb3f7e5d8a-1b')).toMatchObject({
-      ifindex: 6, kind: 'veth', slaveKind: 'bridge', master: 'qbr3f7e5d8a-1b', peerName: 'qvo3f7e5d8a-1b',
-      operState: 'UP', adminUp: true, mtu: 1500, mac: '92:14:ea:5f:cd:4b',
+      ifindex: 6,
+      kind: 'veth',
+      slaveKind: 'bridge',
+      master: 'qbr3f7e5d8a-1b',
+      peerName: 'qvo3f7e5d8a-1b',
+      operState: 'UP',
+      adminUp: true,
+      mtu: 1500,
+      mac: '92:14:ea:5f:cd:4b',
     })
     expect(dev.get('qvb3f7e5d8a-1b')?.peerIfindex).toBeUndefined()
   })
@@ -45,8 +59,15 @@ describe('parseIpLink: ip -j -d link (real)', () => {
 describe('parseIpLink: the text forms agree with the JSON', () => {
   const json = parseIpLink(sample('ip-j-d-link.json')).value
   const essentials = (d: LinkDevice) => ({
-    ifindex: d.ifindex, name: d.name, mac: d.mac, mtu: d.mtu, master: d.master, operState: d.operState,
-    flags: d.flags, peerName: d.peerName, peerIfindex: d.peerIfindex,
+    ifindex: d.ifindex,
+    name: d.name,
+    mac: d.mac,
+    mtu: d.mtu,
+    master: d.master,
+    operState: d.operState,
+    flags: d.flags,
+    peerName: d.peerName,
+    peerIfindex: d.peerIfindex,
   })
 
   for (const file of ['ip-link.txt', 'ip-o-link.txt', 'ip-d-link.txt', 'ip-addr.txt']) {
@@ -76,7 +97,13 @@ describe('parseIpLink: inside a namespace (real)', () => {
   it('JSON: the peer is an index in namespace id 0', () => {
     const {value, problems} = parseIpLink(sample('netns-qdhcp-ip-j-d-link.json'))
     expect(problems).toEqual([])
-    expect(byName(value).get('ns-d1e2f3a4-5b')).toMatchObject({ifindex: 2, kind: 'veth', peerIfindex: 8, peerNetnsId: 0, mac: 'fa:16:3e:1d:5c:81'})
+    expect(byName(value).get('ns-d1e2f3a4-5b')).toMatchObject({
+      ifindex: 2,
+      kind: 'veth',
+      peerIfindex: 8,
+      peerNetnsId: 0,
+      mac: 'fa:16:3e:1d:5c:81',
+    })
   })
 
   it('text: `@if8` and `link-netnsid 0`', () => {
@@ -90,10 +117,17 @@ describe('parseIpLink: seed, empty, error and garbled input', () => {
   it("reads the seed's 2013 line", () => {
     const {value, problems} = parseIpLink(sample('seed-ip-link.txt'))
     expect(problems).toEqual([])
-    expect(value).toEqual([{
-      ifindex: 10, name: 'phy-br-eth2', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], adminUp: true, mtu: 1500,
-      operState: 'UP', addresses: [],
-    }])
+    expect(value).toEqual([
+      {
+        ifindex: 10,
+        name: 'phy-br-eth2',
+        flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+        adminUp: true,
+        mtu: 1500,
+        operState: 'UP',
+        addresses: [],
+      },
+    ])
   })
 
   it('empty input is no devices and no problem', () => {
@@ -120,11 +154,17 @@ describe('parseIpLink: seed, empty, error and garbled input', () => {
   })
 
   it('-d output without a kind line is a physical NIC, in JSON and text alike', () => {
-    const json = parseIpLink('[{"ifindex":2,"ifname":"eth2","flags":["UP"],"link_type":"ether","address":"52:54:00:12:34:56","min_mtu":68}]')
-    const text = parseIpLink('2: eth2: <BROADCAST,UP> mtu 1500 state UP\n    link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff promiscuity 0 minmtu 68\n    altname enp0s3\n')
+    const json = parseIpLink(
+      '[{"ifindex":2,"ifname":"eth2","flags":["UP"],"link_type":"ether","address":"52:54:00:12:34:56","min_mtu":68}]',
+    )
+    const text = parseIpLink(
+      '2: eth2: <BROADCAST,UP> mtu 1500 state UP\n    link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff promiscuity 0 minmtu 68\n    altname enp0s3\n',
+    )
     expect(json.value[0].kind).toBe('physical')
     expect(text.value[0].kind).toBe('physical')
-    expect(parseIpLink('2: eth2: <UP> mtu 1500\n    link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff\n').value[0].kind).toBeUndefined()
+    expect(
+      parseIpLink('2: eth2: <UP> mtu 1500\n    link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff\n').value[0].kind,
+    ).toBeUndefined()
   })
 
   it('a detail line before any device and a stray line are problems; devices still read', () => {

@@ -27,7 +27,9 @@ describe('parsers on one long hostile line', () => {
   })
 
   it('ip -o link: continuation backslashes still split a device into its lines', () => {
-    const r = parseIpLink('2: eth0: <BROADCAST,UP> mtu 1500 state UP \\    link/ether fa:16:3e:00:00:01 brd ff:ff:ff:ff:ff:ff\n')
+    const r = parseIpLink(
+      '2: eth0: <BROADCAST,UP> mtu 1500 state UP \\    link/ether fa:16:3e:00:00:01 brd ff:ff:ff:ff:ff:ff\n',
+    )
     expect(r.value).toMatchObject([{name: 'eth0', mac: 'fa:16:3e:00:00:01', adminUp: true}])
   })
 
@@ -39,7 +41,9 @@ describe('parsers on one long hostile line', () => {
 
   it('ini: key = value and key: value read as before', () => {
     expect(parseIni('[ovs]\nbridge_mappings   =  default:br-eth2\nlocal_ip: 10.0.0.1\n').value.ovs).toEqual({
-      bridge_mappings: 'default:br-eth2', local_ip: '10.0.0.1'})
+      bridge_mappings: 'default:br-eth2',
+      local_ip: '10.0.0.1',
+    })
   })
 
   it('libvirt XML: a long run of unclosed <!-- (comment stripping was quadratic)', () => {
@@ -62,7 +66,9 @@ describe('parsers on one long hostile line', () => {
   })
 
   it('libvirt XML: declarations, comments and DOCTYPE before the root are skipped', () => {
-    const r = parseLibvirtXml('<?xml version="1.0"?>\n<!-- <interface> -->\n<!DOCTYPE domain>\n<domain type="kvm"><name>vm</name></domain>\n')
+    const r = parseLibvirtXml(
+      '<?xml version="1.0"?>\n<!-- <interface> -->\n<!DOCTYPE domain>\n<domain type="kvm"><name>vm</name></domain>\n',
+    )
     expect(r.value.name).toBe('vm')
     expect(r.problems).toEqual([])
   })

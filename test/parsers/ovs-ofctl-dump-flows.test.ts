@@ -12,9 +12,11 @@ const sample = (path: string): string => readFileSync(SAMPLES + path, 'utf8')
 
 /** What must not change between spellings of the same flow table: table, priority, cookie, match, actions. */
 function key(flow: Flow, ports?: Map<string, number>): string {
-  const inPort = typeof flow.match.inPort === 'string' ? ports?.get(flow.match.inPort) ?? flow.match.inPort : flow.match.inPort
+  const inPort =
+    typeof flow.match.inPort === 'string' ? (ports?.get(flow.match.inPort) ?? flow.match.inPort) : flow.match.inPort
   const actions = canonicalActions(flow.actions).map((a): FlowAction => {
-    if (a.type === 'output' && typeof a.port === 'string' && ports?.has(a.port)) return {type: 'output', port: ports.get(a.port)!}
+    if (a.type === 'output' && typeof a.port === 'string' && ports?.has(a.port))
+      return {type: 'output', port: ports.get(a.port)!}
     return a
   })
   const fields = Object.entries(flow.match.fields).sort(([a], [b]) => a.localeCompare(b))
@@ -31,7 +33,9 @@ function keys(text: string, ports?: Map<string, number>): string[] {
 
 function portsOf(dir: string, bridge: string): Map<string, number> {
   const show = parseOfctlShow(sample(`${dir}/ofctl-show-${bridge}.txt`)).value
-  return new Map(show.ports.flatMap((p) => (typeof p.ofport === 'number' ? [[p.name, p.ofport] as [string, number]] : [])))
+  return new Map(
+    show.ports.flatMap((p) => (typeof p.ofport === 'number' ? [[p.name, p.ofport] as [string, number]] : [])),
+  )
 }
 
 describe('parseDumpFlows on the seed 2013 output (verbatim, NBSP-indented, blank lines between)', () => {
@@ -94,7 +98,11 @@ describe('parseDumpFlows on captured seed-era flows (OVS 3.1)', () => {
     expect(flat13.raw).toContain('vlan_tci=0x0000/0x1fff')
     expect(flat10.match.fields).toEqual({vlan_tci: {value: '0x0000', mask: '0x1fff'}})
     expect(flat13.match.fields).toEqual(flat10.match.fields)
-    expect(flat13.actions).toEqual([{type: 'push_vlan', ethertype: 0x8100}, {type: 'set_vlan_vid', vid: 2}, {type: 'normal'}])
+    expect(flat13.actions).toEqual([
+      {type: 'push_vlan', ethertype: 0x8100},
+      {type: 'set_vlan_vid', vid: 2},
+      {type: 'normal'},
+    ])
     expect(flat10.actions).toEqual([{type: 'set_vlan_vid', vid: 2}, {type: 'normal'}])
   })
 
@@ -131,9 +139,15 @@ describe('parseDumpFlows on captured seed-era flows (OVS 3.1)', () => {
 
   it('keeps the 15-character port name OF1.0 truncates to, quoted', () => {
     const flows = parseDumpFlows(sample('seed-era/dump-flows-names-br-tun.txt')).value
-    expect(flows.find((f) => f.table === 0 && f.priority === 1 && f.actions[0]?.type === 'resubmit' && f.actions[0].table === 3)!.match.inPort)
-      .toBe('vxlan-198.18.0.')
-    expect(flows.find((f) => f.table === 20 && f.priority === 2)!.actions.at(-1)).toEqual({type: 'output', port: 'gre-198.18.0.2'})
+    expect(
+      flows.find(
+        (f) => f.table === 0 && f.priority === 1 && f.actions[0]?.type === 'resubmit' && f.actions[0].table === 3,
+      )!.match.inPort,
+    ).toBe('vxlan-198.18.0.')
+    expect(flows.find((f) => f.table === 20 && f.priority === 2)!.actions.at(-1)).toEqual({
+      type: 'output',
+      port: 'gre-198.18.0.2',
+    })
   })
 })
 
@@ -144,17 +158,29 @@ describe('parseDumpFlows on captured modern flows', () => {
     const {value: flows, problems} = parseDumpFlows(sample('modern/dump-flows-names-br-int.txt'))
     expect(flows).toHaveLength(28)
     expect(new Set(flows.map((f) => f.cookie))).toEqual(new Set(['0x5c1f0e3a2b4c6d7e']))
-    expect(flows[0]).toMatchObject({table: 0, priority: 65535, match: {fields: {dl_vlan: {value: '4095'}}}, actions: [{type: 'drop'}]})
+    expect(flows[0]).toMatchObject({
+      table: 0,
+      priority: 65535,
+      match: {fields: {dl_vlan: {value: '4095'}}},
+      actions: [{type: 'drop'}],
+    })
     const vlan = flows.find((f) => f.priority === 3 && f.match.fields.dl_vlan)!
     expect(vlan.match.inPort).toBe('int-br-eth2')
-    expect(vlan.actions).toEqual([{type: 'set_vlan_vid', vid: 1}, {type: 'goto_table', table: 58}])
+    expect(vlan.actions).toEqual([
+      {type: 'set_vlan_vid', vid: 1},
+      {type: 'goto_table', table: 58},
+    ])
     const arp = flows.find((f) => f.table === 24 && f.match.fields.arp_spa)!
     expect(arp.match).toEqual({
       inPort: 'qvo3f7e5d8a-1b',
       fields: {dl_type: {value: '0x0806'}, arp_spa: {value: '198.18.10.5'}},
     })
     const nd = flows.find((f) => f.table === 24 && f.match.fields.nd_target)!
-    expect(nd.match.fields).toMatchObject({dl_type: {value: '0x86dd'}, nw_proto: {value: '58'}, icmp_type: {value: '136'}})
+    expect(nd.match.fields).toMatchObject({
+      dl_type: {value: '0x86dd'},
+      nw_proto: {value: '58'},
+      icmp_type: {value: '136'},
+    })
     // The named table is printed by name only: kept with table -1 and reported once.
     expect(flows.filter((f) => f.tableName === 'local_switching').map((f) => f.table)).toEqual([-1, -1])
     expect(problems).toHaveLength(1)
@@ -163,7 +189,9 @@ describe('parseDumpFlows on captured modern flows', () => {
   })
 
   it('resolves table names given by the caller', () => {
-    const {value: flows, problems} = parseDumpFlows(sample('modern/dump-flows-names-br-int.txt'), {tableNames: {local_switching: 60}})
+    const {value: flows, problems} = parseDumpFlows(sample('modern/dump-flows-names-br-int.txt'), {
+      tableNames: {local_switching: 60},
+    })
     expect(problems).toEqual([])
     expect(flows.filter((f) => f.tableName === 'local_switching').map((f) => f.table)).toEqual([60, 60])
     expect(flows.find((f) => f.table === 59)!.actions).toEqual([{type: 'goto_table', table: 60}])
@@ -179,12 +207,23 @@ describe('parseDumpFlows on captured modern flows', () => {
     ])
     expect(byTable(71, 90).actions).toEqual([{type: 'ct', text: 'table=72,zone=NXM_NX_REG6[0..15]'}])
     const commit = byTable(72, 74)
-    expect(commit.match.fields).toEqual({ct_state: {value: '+est-rel-rpl'}, dl_type: {value: '0x0800'}, reg5: {value: '0x4'}})
+    expect(commit.match.fields).toEqual({
+      ct_state: {value: '+est-rel-rpl'},
+      dl_type: {value: '0x0800'},
+      reg5: {value: '0x4'},
+    })
     expect(commit.actions.map((a) => a.type)).toEqual(['ct', 'move', 'note', 'output'])
-    expect(commit.actions[0]).toEqual({type: 'ct', text: 'commit,zone=NXM_NX_REG6[0..15],exec(load:0x1->NXM_NX_CT_MARK[])'})
+    expect(commit.actions[0]).toEqual({
+      type: 'ct',
+      text: 'commit,zone=NXM_NX_REG6[0..15],exec(load:0x1->NXM_NX_CT_MARK[])',
+    })
     expect(commit.actions[1]).toEqual({type: 'move', src: 'NXM_OF_IN_PORT[]', dst: 'NXM_NX_REG5[0..15]'})
     expect(byTable(73, 100).actions).toEqual([{type: 'controller', text: '65535'}, {type: 'in_port'}, {type: 'local'}])
-    expect(byTable(73, 100).match.fields).toMatchObject({nw_proto: {value: '17'}, tp_src: {value: '68'}, tp_dst: {value: '67'}})
+    expect(byTable(73, 100).match.fields).toMatchObject({
+      nw_proto: {value: '17'},
+      tp_src: {value: '68'},
+      tp_dst: {value: '67'},
+    })
     expect(byTable(74, 50).actions).toEqual([{type: 'flood'}])
     expect(byTable(74, 50).match.fields.ipv6_src).toEqual({value: 'fe80::', mask: '64'})
     expect(byTable(74, 40).actions).toEqual([{type: 'all'}])
@@ -207,7 +246,7 @@ describe('parseDumpFlows on captured modern flows', () => {
     })
   })
 
-  it('gives the same br-int in every OF1.3 spelling, and over OF1.0 up to OVS\'s own translation', () => {
+  it("gives the same br-int in every OF1.3 spelling, and over OF1.0 up to OVS's own translation", () => {
     const reference = keys(sample('modern/dump-flows-br-int.txt'))
     for (const variant of ['no-names', 'no-stats', 'rsort', 'of13']) {
       expect(keys(sample(`modern/dump-flows-${variant}-br-int.txt`)), variant).toEqual(reference)
@@ -261,7 +300,10 @@ describe('parseDumpFlows on hand-written spellings', () => {
     expect(flows[1]!.match.fields).toEqual({dl_type: {value: '0x8035'}, dl_vlan: {value: '5'}})
     expect(flows[2]).toMatchObject({table: 12, tableName: 'egress'})
     expect(flows[2]!.match.fields).toEqual({vlan_tci: {value: '0x0000', mask: '0x1fff'}})
-    expect(flows[2]!.actions).toEqual([{type: 'resubmit', port: 3}, {type: 'resubmit', port: 'LOCAL', table: 12}])
+    expect(flows[2]!.actions).toEqual([
+      {type: 'resubmit', port: 3},
+      {type: 'resubmit', port: 'LOCAL', table: 12},
+    ])
     expect(flows[3]!.match.fields).toEqual({vlan_tci: {value: '0x1000', mask: '0x1000'}})
     expect(flows[3]!.actions).toEqual([{type: 'drop'}])
   })
@@ -300,7 +342,7 @@ describe('parseDumpFlows on hand-written spellings', () => {
     ])
   })
 
-  it('folds OVS\'s OF1.0/OF1.3 translations for comparison only', () => {
+  it("folds OVS's OF1.0/OF1.3 translations for comparison only", () => {
     const of13 = parseActions('push_vlan:0x8100,set_field:4098->vlan_vid,set_field:0x4->reg5,goto_table:58')!
     const of10 = parseActions('mod_vlan_vid:2,load:0x4->NXM_NX_REG5[],resubmit(,58)')!
     expect(of13).not.toEqual(of10)
@@ -386,7 +428,10 @@ describe('parseDumpFlows on hostile and out-of-range input (linear time, values 
     const mb = 1 << 20
     for (const unit of [' ', ',', 'table=1(', 'actions=', '"', '(', 'resubmit(,', ' priority=1,dl_vlan=1']) {
       const line = unit.repeat(Math.ceil(mb / unit.length))
-      expect(bestTimeMs(() => parseDumpFlows(line)), unit).toBeLessThan(200)
+      expect(
+        bestTimeMs(() => parseDumpFlows(line)),
+        unit,
+      ).toBeLessThan(200)
       const {value, problems} = parseDumpFlows(`${line}\n priority=1 actions=drop`)
       expect(value, unit).toHaveLength(1)
       expect(problems.length, unit).toBeLessThanOrEqual(1)
@@ -419,25 +464,39 @@ describe('parseDumpFlows on hostile and out-of-range input (linear time, values 
       expect(problems[0]!.message, line).toMatch(message)
     }
     // The limits themselves are fine.
-    const ok = parseDumpFlows(' table=254, priority=65535,dl_vlan=4095,in_port=4294967039 actions=mod_vlan_vid:4095,output:65279')
+    const ok = parseDumpFlows(
+      ' table=254, priority=65535,dl_vlan=4095,in_port=4294967039 actions=mod_vlan_vid:4095,output:65279',
+    )
     expect(ok.problems).toEqual([])
-    expect(ok.value[0]).toMatchObject({table: 254, priority: 65535, match: {inPort: 4294967039, fields: {dl_vlan: {value: '4095'}}}})
+    expect(ok.value[0]).toMatchObject({
+      table: 254,
+      priority: 65535,
+      match: {inPort: 4294967039, fields: {dl_vlan: {value: '4095'}}},
+    })
   })
 
   it('resolves a table name printed before the table that defines it', () => {
     const {value, problems} = parseDumpFlows(
-      [' table=0, priority=1 actions=resubmit(,later),goto_table:"later"', ' table=5(later), priority=1 actions=drop'].join('\n'),
+      [
+        ' table=0, priority=1 actions=resubmit(,later),goto_table:"later"',
+        ' table=5(later), priority=1 actions=drop',
+      ].join('\n'),
     )
     expect(problems).toEqual([])
-    expect(value[0]!.actions).toEqual([{type: 'resubmit', table: 5}, {type: 'goto_table', table: 5}])
+    expect(value[0]!.actions).toEqual([
+      {type: 'resubmit', table: 5},
+      {type: 'goto_table', table: 5},
+    ])
   })
 
   it('reads a repeated action list once: the flows share it, frozen, so no consumer can change another flow', () => {
-    const {value} = parseDumpFlows(' priority=1 actions=mod_vlan_vid:3,NORMAL\n priority=2 actions=mod_vlan_vid:3,NORMAL')
+    const {value} = parseDumpFlows(
+      ' priority=1 actions=mod_vlan_vid:3,NORMAL\n priority=2 actions=mod_vlan_vid:3,NORMAL',
+    )
     expect(value[0]!.actions).toEqual([{type: 'set_vlan_vid', vid: 3}, {type: 'normal'}])
     expect(value[1]!.actions).toBe(value[0]!.actions)
     expect(Object.isFrozen(value[0]!.actions)).toBe(true)
     expect(Object.isFrozen(value[0]!.actions[0])).toBe(true)
-    expect(() => (value[0]!.actions[0] as {vid: number}).vid = 4).toThrow(TypeError)
+    expect(() => ((value[0]!.actions[0] as {vid: number}).vid = 4)).toThrow(TypeError)
   })
 })

@@ -45,7 +45,10 @@ describe('parseOfctlShow on captured output', () => {
 
 describe('parseOfctlShow on empty, error and garbled input', () => {
   it('reports empty output', () => {
-    expect(parseOfctlShow('')).toEqual({value: {ports: []}, problems: [{message: 'empty output: no OpenFlow features reply'}]})
+    expect(parseOfctlShow('')).toEqual({
+      value: {ports: []},
+      problems: [{message: 'empty output: no OpenFlow features reply'}],
+    })
   })
 
   it('reports a missing bridge', () => {
@@ -81,7 +84,9 @@ describe('parseOfctlShow on empty, error and garbled input', () => {
 
 describe('parseOfctlShow on hostile and out-of-range input', () => {
   it('records an ofport out of range as a problem, not a port', () => {
-    const {value, problems} = parseOfctlShow(' 4294967296(qvo1): addr:fa:16:3e:00:00:01\n 3(qvo2): addr:fa:16:3e:00:00:02')
+    const {value, problems} = parseOfctlShow(
+      ' 4294967296(qvo1): addr:fa:16:3e:00:00:01\n 3(qvo2): addr:fa:16:3e:00:00:02',
+    )
     expect(value.ports).toEqual([{ofport: 3, name: 'qvo2', mac: 'fa:16:3e:00:00:02'}])
     expect(problems).toHaveLength(1)
     expect(problems[0]!.message).toMatch(/ofport 4294967296 out of range/)

@@ -59,14 +59,37 @@ describe('decodeOvsdbValue: the OVSDB JSON encoding', () => {
     expect(decodeOvsdbValue('secure')).toEqual({value: 'secure'})
     expect(decodeOvsdbValue(-1)).toEqual({value: -1})
     expect(decodeOvsdbValue(true)).toEqual({value: true})
-    expect(decodeOvsdbValue(['uuid', 'b2e4e496-2d5b-40be-b41f-7b8490d25736'])).toEqual({value: {uuid: 'b2e4e496-2d5b-40be-b41f-7b8490d25736'}})
+    expect(decodeOvsdbValue(['uuid', 'b2e4e496-2d5b-40be-b41f-7b8490d25736'])).toEqual({
+      value: {uuid: 'b2e4e496-2d5b-40be-b41f-7b8490d25736'},
+    })
     expect(decodeOvsdbValue(['named-uuid', 'row1'])).toEqual({value: {uuid: 'row1', named: true}})
     expect(decodeOvsdbValue(['set', []])).toEqual({value: []})
     expect(decodeOvsdbValue(['set', [4095]])).toEqual({value: 4095})
     expect(decodeOvsdbValue(['set', [100, 200]])).toEqual({value: [100, 200]})
-    expect(decodeOvsdbValue(['set', [['uuid', 'a'], ['uuid', 'b']]])).toEqual({value: [{uuid: 'a'}, {uuid: 'b'}]})
-    expect(decodeOvsdbValue(['map', [['peer', 'patch-int'], [60, ['uuid', 'c']]]])).toEqual({
-      value: {map: [['peer', 'patch-int'], [60, {uuid: 'c'}]]},
+    expect(
+      decodeOvsdbValue([
+        'set',
+        [
+          ['uuid', 'a'],
+          ['uuid', 'b'],
+        ],
+      ]),
+    ).toEqual({value: [{uuid: 'a'}, {uuid: 'b'}]})
+    expect(
+      decodeOvsdbValue([
+        'map',
+        [
+          ['peer', 'patch-int'],
+          [60, ['uuid', 'c']],
+        ],
+      ]),
+    ).toEqual({
+      value: {
+        map: [
+          ['peer', 'patch-int'],
+          [60, {uuid: 'c'}],
+        ],
+      },
     })
   })
 
@@ -86,7 +109,12 @@ describe('decodeOvsdbValue: the OVSDB JSON encoding', () => {
       trunks: 4095,
       more: [100, 200],
       interfaces: [{uuid: 'a'}, {uuid: 'b'}],
-      external_ids: {map: [['iface-id', 'b7c8d9e0'], ['n', 1]] as [string, string | number][]},
+      external_ids: {
+        map: [
+          ['iface-id', 'b7c8d9e0'],
+          ['n', 1],
+        ] as [string, string | number][],
+      },
     }
     expect(rowUuid(row)).toBe('6821e619-5375-4082-a512-ee03a425bd34')
     expect(columnString(row, 'name')).toBe('tapb7c8d9e0-aa')
@@ -136,7 +164,10 @@ describe('buildOvsConfig', () => {
     expect(brInt.controllers[0]).toMatch(UUID)
     const dead = brInt.ports.find((p) => p.name === 'qvodeadbeef-00')!
     expect(dead).toMatchObject({tag: 4095, trunks: [4095], vlanMode: 'trunk'})
-    expect(dead.interfaces[0]).toMatchObject({ofport: -1, error: 'could not open network device qvodeadbeef-00 (No such device)'})
+    expect(dead.interfaces[0]).toMatchObject({
+      ofport: -1,
+      error: 'could not open network device qvodeadbeef-00 (No such device)',
+    })
     const vm = brInt.ports.find((p) => p.name === 'qvo3f7e5d8a-1b')!
     expect(vm.otherConfig).toEqual({
       net_uuid: 'a1b2c3d4-0000-4000-8000-000000000001',
@@ -202,7 +233,10 @@ describe('buildOvsConfig', () => {
 
 describe('parseOvsdbJson on empty, error and garbled input', () => {
   it('reports empty output', () => {
-    expect(parseOvsdbJson('')).toEqual({value: {headings: [], rows: []}, problems: [{message: 'empty output: no OVSDB table'}]})
+    expect(parseOvsdbJson('')).toEqual({
+      value: {headings: [], rows: []},
+      problems: [{message: 'empty output: no OVSDB table'}],
+    })
   })
 
   it('reports the database connection failure', () => {

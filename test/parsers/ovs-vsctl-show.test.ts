@@ -61,7 +61,12 @@ describe('parseOvsVsctlShow on captured output (OVS 3.1)', () => {
     expect(value.bridges.map((b) => b.name).sort()).toEqual(['br-eth2', 'br-ex', 'br-int', 'br-tun'])
     expect(value.bridges.every((b) => b.datapathType === 'netdev')).toBe(true)
     const brInt = bridge(value.bridges, 'br-int')
-    expect(port(brInt, 'patch-tun').interfaces[0]).toEqual({name: 'patch-tun', type: 'patch', options: {peer: 'patch-int'}, externalIds: {}})
+    expect(port(brInt, 'patch-tun').interfaces[0]).toEqual({
+      name: 'patch-tun',
+      type: 'patch',
+      options: {peer: 'patch-int'},
+      externalIds: {},
+    })
     const dead = port(brInt, 'qvo0badc0de-99')
     expect(dead.tag).toBe(4095)
     expect(dead.interfaces[0]!.error).toBe('could not open network device qvo0badc0de-99 (No such device)')
@@ -117,7 +122,11 @@ describe('parseOvsVsctlShow on hand-written spellings', () => {
     const {value, problems} = parseOvsVsctlShow(text)
     expect(problems).toEqual([])
     expect(value.uuid).toBe('0b5e2a4c-1d2e-4f30-8a9b-0c1d2e3f4a5b')
-    expect(value.bridges[0]).toMatchObject({name: 'br "odd"', failMode: 'standalone', controllers: ['tcp:127.0.0.1:6633']})
+    expect(value.bridges[0]).toMatchObject({
+      name: 'br "odd"',
+      failMode: 'standalone',
+      controllers: ['tcp:127.0.0.1:6633'],
+    })
     expect(value.bridges[0]!.ports[0]).toMatchObject({name: 'p1', tag: 7, trunks: [7, 8], vlanMode: 'native-untagged'})
     expect(value.ovsVersion).toBe('2.17.9')
   })
@@ -169,7 +178,13 @@ describe('parseOvsVsctlShow on empty, error and garbled input', () => {
 
 describe('parseOvsVsctlShow on values out of range', () => {
   it('records a tag outside 0–4095 as a problem instead of keeping it', () => {
-    const text = ['    Bridge br-int', '        Port qvo1', '            tag: 99999', '        Port qvo2', '            tag: 4095'].join('\n')
+    const text = [
+      '    Bridge br-int',
+      '        Port qvo1',
+      '            tag: 99999',
+      '        Port qvo2',
+      '            tag: 4095',
+    ].join('\n')
     const {value, problems} = parseOvsVsctlShow(text)
     const ports = value.bridges[0]!.ports
     expect(ports.find((p) => p.name === 'qvo1')!.tag).toBeUndefined()

@@ -3,7 +3,8 @@ import {describe, expect, it} from 'vitest'
 
 import {parsePs} from '../../src/parsers/ps.js'
 
-const sample = (name: string) => readFileSync(new URL(`../../fixtures/samples/dnsmasq/${name}`, import.meta.url), 'utf8')
+const sample = (name: string) =>
+  readFileSync(new URL(`../../fixtures/samples/dnsmasq/${name}`, import.meta.url), 'utf8')
 
 describe('parsePs', () => {
   it('reads real ps -ww -o pid=,args= output', () => {

@@ -42,7 +42,13 @@ describe('escapeTerminal: one field of terminal text', () => {
   })
 
   it('a table cell with a newline stays one row', () => {
-    const table = renderTable(['Host', 'Message'], [['compute-1', HOSTILE[0]], ['x', HOSTILE[1]]])
+    const table = renderTable(
+      ['Host', 'Message'],
+      [
+        ['compute-1', HOSTILE[0]],
+        ['x', HOSTILE[1]],
+      ],
+    )
     expect(table.split('\n')).toHaveLength(6)
     expect(table).not.toMatch(/^Verdict/m)
     expect(table).not.toMatch(/^No findings/m)
@@ -63,7 +69,11 @@ describe('DOT', () => {
   })
 
   it('Graphviz reads the escaped names back as one node each (needs graphviz: test/lab/deps.sh installs it)', () => {
-    const graph = ['graph g {', ...HOSTILE.map((h, i) => `  n${i} [label=${dotString(h + '"];\nevil [label="x')}];`), '}'].join('\n')
+    const graph = [
+      'graph g {',
+      ...HOSTILE.map((h, i) => `  n${i} [label=${dotString(h + '"];\nevil [label="x')}];`),
+      '}',
+    ].join('\n')
     const plain = execFileSync('dot', ['-Tplain'], {input: graph}).toString()
     expect(plain.split('\n').filter((l) => l.startsWith('node '))).toHaveLength(HOSTILE.length)
     expect(plain).not.toMatch(/^node evil/m)
@@ -72,7 +82,9 @@ describe('DOT', () => {
 
 describe('HTML', () => {
   it('escapes markup and control characters for text and quoted attributes', () => {
-    expect(escapeHtml(`<script>alert('x')</script>&"`)).toBe('&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;')
+    expect(escapeHtml(`<script>alert('x')</script>&"`)).toBe(
+      '&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;',
+    )
     expect(escapeHtml('a\nb\x1b\x9b')).toBe('a\\x0ab\\x1b\\x9b')
     for (const h of HOSTILE) expect(escapeHtml(h)).not.toMatch(/[<>"'\p{Cc}\u202e]/u)
   })
@@ -89,7 +101,18 @@ describe('JSON', () => {
 })
 
 describe('shell commands in remedies', () => {
-  const words = ['$(touch /tmp/neutrace-pwned)', '`touch /tmp/neutrace-pwned`', 'a;touch /tmp/neutrace-pwned', "it's", 'a b', '"q"', 'x|y&z', '*', '~root', 'a\\b']
+  const words = [
+    '$(touch /tmp/neutrace-pwned)',
+    '`touch /tmp/neutrace-pwned`',
+    'a;touch /tmp/neutrace-pwned',
+    "it's",
+    'a b',
+    '"q"',
+    'x|y&z',
+    '*',
+    '~root',
+    'a\\b',
+  ]
 
   it('quotes each name as one word that a real shell reads back unchanged, running nothing it holds', () => {
     const dir = mkdtempSync(join(tmpdir(), 'neutrace-sh-'))
@@ -97,7 +120,10 @@ describe('shell commands in remedies', () => {
       writeFileSync(join(dir, 'a-file'), '')
       for (const w of words) {
         const cmd = sh`printf '%s\\n' ${w} tag=${3}`
-        const out = execFileSync('bash', ['-c', cmd], {cwd: dir, env: {PATH: process.env.PATH, HOME: '/nonexistent'}}).toString()
+        const out = execFileSync('bash', ['-c', cmd], {
+          cwd: dir,
+          env: {PATH: process.env.PATH, HOME: '/nonexistent'},
+        }).toString()
         expect(out, cmd).toBe(`${w}\ntag=3\n`)
         expect(shellWord(w)).not.toBe(w)
       }
@@ -108,8 +134,14 @@ describe('shell commands in remedies', () => {
   })
 
   it('prints no command when a name fails validation, and says why', () => {
-    for (const [name, why] of [['eth2\nreboot', 'control characters'], ['br\x1b[2J', 'control characters'], ['c1\x9b', 'control characters'],
-      ['--help', "starts with '-'"], ['', 'empty'], ['x'.repeat(300), '300 characters']] as const) {
+    for (const [name, why] of [
+      ['eth2\nreboot', 'control characters'],
+      ['br\x1b[2J', 'control characters'],
+      ['c1\x9b', 'control characters'],
+      ['--help', "starts with '-'"],
+      ['', 'empty'],
+      ['x'.repeat(300), '300 characters'],
+    ] as const) {
       const out = sh`ip link set ${name} up`
       expect(out).toMatch(/^\[no command printed: /)
       expect(out).toContain(why)
@@ -120,7 +152,8 @@ describe('shell commands in remedies', () => {
 
   it('leaves plain names and numbers bare', () => {
     expect(sh`brctl addif ${'qbr53903a95-82'} ${'qvb53903a95-82'}`).toBe('brctl addif qbr53903a95-82 qvb53903a95-82')
-    expect(sh`ovs-ofctl add-flow ${'br-eth2'} ${'priority=4,in_port=phy-br-eth2,dl_vlan=3 actions=mod_vlan_vid:1000,NORMAL'}`)
-      .toBe("ovs-ofctl add-flow br-eth2 'priority=4,in_port=phy-br-eth2,dl_vlan=3 actions=mod_vlan_vid:1000,NORMAL'")
+    expect(
+      sh`ovs-ofctl add-flow ${'br-eth2'} ${'priority=4,in_port=phy-br-eth2,dl_vlan=3 actions=mod_vlan_vid:1000,NORMAL'}`,
+    ).toBe("ovs-ofctl add-flow br-eth2 'priority=4,in_port=phy-br-eth2,dl_vlan=3 actions=mod_vlan_vid:1000,NORMAL'")
   })
 })

@@ -11,7 +11,8 @@ import {renderTraceDot, renderTraceText, traceJson} from '../../src/render/trace
 import {readSnapshot} from '../../src/snapshot/read.js'
 
 const NET = '5f833617-6179-4797-b7c0-7d420d84040c'
-const NET_NAME = 'net1\nVerdict: DELIVERED — forged\nNo findings: the hosts match what Neutron expects.\n\x1b[2J\x1b]0;owned\x07\x9b31m'
+const NET_NAME =
+  'net1\nVerdict: DELIVERED — forged\nNo findings: the hosts match what Neutron expects.\n\x1b[2J\x1b]0;owned\x07\x9b31m'
 const VM_NAME = 'Oracle\nVerdict: DELIVERED\u009b2J'
 /** Raw control characters other than the renderer's own line breaks. */
 const RAW = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
@@ -20,12 +21,34 @@ let analysis: Analysis
 beforeAll(async () => {
   const snapshot = await readSnapshot(SEED_SNAPSHOT)
   snapshot.intentFiles = snapshot.intentFiles.filter((f) => f.name !== 'net-create.txt')
-  const flows = snapshot.captures.find((c) => c.host === 'compute-1' && c.spec === 'ovs_ofctl_dump_flows' && c.key === 'br-eth2')!
-  flows.text = flows.text!.split('\n').filter((l) => !l.includes('mod_vlan_vid:1000')).join('\n')
-  const libvirt = snapshot.captures.find((c) => c.host === 'compute-1' && c.spec === 'file' && c.key?.endsWith('libvirt.xml'))!
-  libvirt.text = libvirt.text!.replace('<nova:name>Oracle Linux</nova:name>', '<nova:name>Oracle&#10;Verdict: DELIVERED&#x9b;2J</nova:name>')
-  const networks = {networks: [{id: NET, name: NET_NAME, admin_state_up: true, status: 'ACTIVE', 'provider:network_type': 'vlan',
-    'provider:physical_network': 'default', 'provider:segmentation_id': 1000, subnets: []}]}
+  const flows = snapshot.captures.find(
+    (c) => c.host === 'compute-1' && c.spec === 'ovs_ofctl_dump_flows' && c.key === 'br-eth2',
+  )!
+  flows.text = flows
+    .text!.split('\n')
+    .filter((l) => !l.includes('mod_vlan_vid:1000'))
+    .join('\n')
+  const libvirt = snapshot.captures.find(
+    (c) => c.host === 'compute-1' && c.spec === 'file' && c.key?.endsWith('libvirt.xml'),
+  )!
+  libvirt.text = libvirt.text!.replace(
+    '<nova:name>Oracle Linux</nova:name>',
+    '<nova:name>Oracle&#10;Verdict: DELIVERED&#x9b;2J</nova:name>',
+  )
+  const networks = {
+    networks: [
+      {
+        id: NET,
+        name: NET_NAME,
+        admin_state_up: true,
+        status: 'ACTIVE',
+        'provider:network_type': 'vlan',
+        'provider:physical_network': 'default',
+        'provider:segmentation_id': 1000,
+        subnets: [],
+      },
+    ],
+  }
   analysis = analysisOf(snapshot, [{name: 'networks.json', text: JSON.stringify(networks)}])
 })
 
@@ -38,7 +61,9 @@ function noForgedLines(text: string): void {
 describe('hostile network and VM names', () => {
   it('reach the findings (the test would prove nothing otherwise)', () => {
     const findings = diagnose(analysis)
-    expect(findings.some((f) => f.message.includes(NET_NAME) || f.impact.networks.some((n) => n.includes(NET_NAME)))).toBe(true)
+    expect(
+      findings.some((f) => f.message.includes(NET_NAME) || f.impact.networks.some((n) => n.includes(NET_NAME))),
+    ).toBe(true)
     expect(analysis.actual.hosts.flatMap((h) => h.vms).map((v) => v.domain.novaName)).toContain(VM_NAME)
   })
 
@@ -54,7 +79,9 @@ describe('hostile network and VM names', () => {
     const [r] = traceVm(analysis, 'fa:16:3e:fe:c7:87', 'dhcp')
     const text = renderTraceText(r)
     noForgedLines(text)
-    expect(text.split('\n').filter((l) => l.startsWith('Verdict:'))).toEqual([expect.stringMatching(/^Verdict: DROPPED — /)])
+    expect(text.split('\n').filter((l) => l.startsWith('Verdict:'))).toEqual([
+      expect.stringMatching(/^Verdict: DROPPED — /),
+    ])
     expect(text).toContain('Oracle\\x0aVerdict: DELIVERED\\x9b2J')
   })
 
@@ -71,8 +98,12 @@ describe('hostile network and VM names', () => {
     const plain = execFileSync('dot', ['-Tplain'], {input: dot}).toString()
     // One node per element on the path (consecutive hops on one element, a veth end that is an OVS port, are one), the
     // verdict, and the note on the element that dropped the frame.
-    const elements = traces[0].hops.filter((h, i, all) => i === 0 || h.host !== all[i - 1].host || h.element !== all[i - 1].element)
-    expect(plain.split('\n').filter((l) => l.startsWith('node '))).toHaveLength(elements.length + 1 + (traces[0].dropFlow ? 1 : 0))
+    const elements = traces[0].hops.filter(
+      (h, i, all) => i === 0 || h.host !== all[i - 1].host || h.element !== all[i - 1].element,
+    )
+    expect(plain.split('\n').filter((l) => l.startsWith('node '))).toHaveLength(
+      elements.length + 1 + (traces[0].dropFlow ? 1 : 0),
+    )
     const topo = renderTopologyDot(analysis.actual)
     expect(topo).not.toMatch(RAW)
     execFileSync('dot', ['-Tplain'], {input: topo})
@@ -80,7 +111,11 @@ describe('hostile network and VM names', () => {
 
   it('JSON: no raw C1 control, and the names read back exactly', () => {
     const report = buildReport(analysis, diagnose(analysis), 'test')
-    for (const doc of [report, traceJson(traceVm(analysis, 'fa:16:3e:fe:c7:87', 'dhcp'), 'test'), topologyJson(analysis.actual, undefined, 'test')]) {
+    for (const doc of [
+      report,
+      traceJson(traceVm(analysis, 'fa:16:3e:fe:c7:87', 'dhcp'), 'test'),
+      topologyJson(analysis.actual, undefined, 'test'),
+    ]) {
       const text = renderJson(doc)
       expect(text).not.toMatch(RAW)
       expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(doc)))
@@ -107,7 +142,13 @@ describe('a hostile bridge name', () => {
 
   it('in the OVS model: topology text and DOT show it escaped', () => {
     const host = analysis.actual.hosts.find((h) => h.name === 'compute-1')!
-    const clone = {...host, ovs: {...host.ovs!, bridges: host.ovs!.bridges.map((b) => b.name === 'br-eth2' ? {...b, name: 'br-eth2\nVerdict: DELIVERED'} : b)}}
+    const clone = {
+      ...host,
+      ovs: {
+        ...host.ovs!,
+        bridges: host.ovs!.bridges.map((b) => (b.name === 'br-eth2' ? {...b, name: 'br-eth2\nVerdict: DELIVERED'} : b)),
+      },
+    }
     const text = renderTopologyText(topologyOf(clone))
     noForgedLines(text)
     expect(text).toContain('OVS bridge br-eth2\\x0aVerdict: DELIVERED')

@@ -18,7 +18,9 @@ import {renderHtmlReport, reportInput} from '../../src/render/html.js'
 import {readSnapshot} from '../../src/snapshot/read.js'
 
 const CHROMIUM = process.env.NEUTRACE_CHROMIUM ?? '/usr/bin/chromium'
-const unavailable = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (test/lab/deps.sh installs Debian's chromium as root)`
+const unavailable = existsSync(CHROMIUM)
+  ? undefined
+  : `${CHROMIUM} is missing (test/lab/deps.sh installs Debian's chromium as root)`
 const LAB_EGRESS = join(PACKAGE_ROOT, 'fixtures', 'snapshots', 'lab-egress')
 const SHOTS = join(PACKAGE_ROOT, 'fixtures', 'report')
 const RED = 'rgb(198, 40, 40)'
@@ -35,7 +37,11 @@ interface Opened {
 async function open(html: string, name: string): Promise<Opened> {
   const file = join(dir, `${name}.html`)
   await writeFile(file, html)
-  const page = await browser.newPage({viewport: {width: 1280, height: 1000}, deviceScaleFactor: 1, javaScriptEnabled: true})
+  const page = await browser.newPage({
+    viewport: {width: 1280, height: 1000},
+    deviceScaleFactor: 1,
+    javaScriptEnabled: true,
+  })
   const errors: string[] = []
   const requests: string[] = []
   page.on('pageerror', (e) => errors.push(e.message))
@@ -56,12 +62,17 @@ async function open(html: string, name: string): Promise<Opened> {
   return {page, errors, requests}
 }
 
-/** Label geometry, measured by the browser: text boxes that leave their node's shape, and pairs of texts that overlap. */
+/**
+ * Label geometry, measured by the browser: text boxes that leave their node's shape, and pairs of texts that overlap.
+ */
 async function labelProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const problems: string[] = []
-    const inside = (a: DOMRect, b: DOMRect) => a.left >= b.left - 1 && a.right <= b.right + 1 && a.top >= b.top - 1 && a.bottom <= b.bottom + 1
-    const overlap = (a: DOMRect, b: DOMRect) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1
+    const inside = (a: DOMRect, b: DOMRect) =>
+      a.left >= b.left - 1 && a.right <= b.right + 1 && a.top >= b.top - 1 && a.bottom <= b.bottom + 1
+    const overlap = (a: DOMRect, b: DOMRect) =>
+      Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+      Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1
     for (const [k, svg] of [...document.querySelectorAll('figure svg')].entries()) {
       for (const node of svg.querySelectorAll('g.node')) {
         const shape = node.querySelector('polygon, ellipse, path')
@@ -71,15 +82,20 @@ async function labelProblems(page: Page): Promise<string[]> {
           if (!inside(t.getBoundingClientRect(), box)) problems.push(`svg ${k}: "${t.textContent}" leaves its shape`)
         }
       }
-      const texts = [...svg.querySelectorAll('text')].map((t) => ({text: t.textContent ?? '', box: t.getBoundingClientRect()}))
+      const texts = [...svg.querySelectorAll('text')].map((t) => ({
+        text: t.textContent ?? '',
+        box: t.getBoundingClientRect(),
+      }))
       for (let i = 0; i < texts.length; i++) {
         for (let j = i + 1; j < texts.length; j++) {
-          if (overlap(texts[i].box, texts[j].box)) problems.push(`svg ${k}: "${texts[i].text}" overlaps "${texts[j].text}"`)
+          if (overlap(texts[i].box, texts[j].box))
+            problems.push(`svg ${k}: "${texts[i].text}" overlaps "${texts[j].text}"`)
         }
       }
     }
     for (const el of document.querySelectorAll('td, th, dd, code, h3, figcaption')) {
-      if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).display !== 'inline') problems.push(`${el.tagName} "${el.textContent?.slice(0, 40)}" is clipped`)
+      if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).display !== 'inline')
+        problems.push(`${el.tagName} "${el.textContent?.slice(0, 40)}" is clipped`)
     }
     return problems
   })
@@ -88,21 +104,36 @@ async function labelProblems(page: Page): Promise<string[]> {
 /** The smallest text on the page, in CSS pixels at 100% zoom (glyph box height for SVG text, font size for HTML). */
 async function smallestText(page: Page): Promise<{svg: number; html: number}> {
   return page.evaluate(() => {
-    const svg = Math.min(...[...document.querySelectorAll('figure svg text')].map((t) => t.getBoundingClientRect().height))
-    const html = Math.min(...[...document.querySelectorAll('body *')].filter((el) => el.childNodes.length && [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent!.trim()))
-      .filter((el) => !el.closest('svg')).map((el) => parseFloat(getComputedStyle(el).fontSize)))
+    const svg = Math.min(
+      ...[...document.querySelectorAll('figure svg text')].map((t) => t.getBoundingClientRect().height),
+    )
+    const html = Math.min(
+      ...[...document.querySelectorAll('body *')]
+        .filter(
+          (el) => el.childNodes.length && [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent!.trim()),
+        )
+        .filter((el) => !el.closest('svg'))
+        .map((el) => parseFloat(getComputedStyle(el).fontSize)),
+    )
     return {svg, html}
   })
 }
 
 /** Texts drawn in the fault colour, in the pictures. */
 async function redTexts(page: Page): Promise<string[]> {
-  return page.evaluate((red) => [...document.querySelectorAll('figure svg g.node text')]
-    .filter((t) => getComputedStyle(t).fill === red).map((t) => t.textContent ?? ''), RED)
+  return page.evaluate(
+    (red) =>
+      [...document.querySelectorAll('figure svg g.node text')]
+        .filter((t) => getComputedStyle(t).fill === red)
+        .map((t) => t.textContent ?? ''),
+    RED,
+  )
 }
 
 async function keep(page: Page, name: string, selector?: string): Promise<void> {
-  const png = selector ? await page.locator(selector).screenshot() : await page.screenshot({clip: {x: 0, y: 0, width: 1280, height: 1500}, fullPage: true})
+  const png = selector
+    ? await page.locator(selector).screenshot()
+    : await page.screenshot({clip: {x: 0, y: 0, width: 1280, height: 1500}, fullPage: true})
   await writeFile(join(dir, `${name}.png`), png)
   if (process.env.UPDATE_GOLDEN) {
     await mkdir(SHOTS, {recursive: true})
@@ -113,7 +144,10 @@ async function keep(page: Page, name: string, selector?: string): Promise<void> 
 describe.skipIf(unavailable !== undefined)('the HTML report in chromium', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'neutrace-report-'))
-    browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--font-render-hinting=none']})
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--font-render-hinting=none'],
+    })
   }, 60_000)
   afterAll(async () => {
     await browser?.close()
@@ -127,14 +161,28 @@ describe.skipIf(unavailable !== undefined)('the HTML report in chromium', () => 
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/)
     const {page, errors, requests} = await open(html, 'seed')
     const text = await page.innerText('body')
-    for (const name of ['control', 'compute-1', 'Oracle Linux', 'fa:16:3e:fe:c7:87', 'qdhcp-5f833617-6179-4797-b7c0-7d420d84040c']) expect(text).toContain(name)
+    for (const name of [
+      'control',
+      'compute-1',
+      'Oracle Linux',
+      'fa:16:3e:fe:c7:87',
+      'qdhcp-5f833617-6179-4797-b7c0-7d420d84040c',
+    ])
+      expect(text).toContain(name)
     expect(await page.locator('h3', {hasText: 'compute-1'}).count()).toBeGreaterThan(0)
     expect(text).toContain('No findings')
     expect(await redTexts(page)).toEqual([])
     // The seed's path, drawn with its VLANs: 3 on compute-1, 1000 on the wire, 1 into the namespace.
     const path = page.locator('#path-1 svg')
     const pathText = await path.evaluate((svg) => [...svg.querySelectorAll('text')].map((t) => t.textContent))
-    for (const label of ['VLAN 3 → VLAN 1000', 'VLAN 1000 → VLAN 1', 'physical network default', 'tap26c9b807-7c', 'qvo53903a95-82']) expect(pathText).toContain(label)
+    for (const label of [
+      'VLAN 3 → VLAN 1000',
+      'VLAN 1000 → VLAN 1',
+      'physical network default',
+      'tap26c9b807-7c',
+      'qvo53903a95-82',
+    ])
+      expect(pathText).toContain(label)
     // Top to bottom per host: the chain on compute-1 is a column, not a row.
     const box = await path.boundingBox()
     expect(box!.height).toBeGreaterThan(box!.width)
@@ -154,7 +202,8 @@ describe.skipIf(unavailable !== undefined)('the HTML report in chromium', () => 
     const {page, errors, requests} = await open(await renderHtmlReport(input), 'lab-egress')
     const text = await page.innerText('body')
     for (const h of analysis.actual.hosts) expect(text).toContain(h.name)
-    for (const vm of analysis.actual.hosts.flatMap((h) => h.vms.map((v) => v.domain.novaName ?? v.domain.name!))) expect(text).toContain(vm)
+    for (const vm of analysis.actual.hosts.flatMap((h) => h.vms.map((v) => v.domain.novaName ?? v.domain.name!)))
+      expect(text).toContain(vm)
     expect(input.traces.length).toBe(analysis.actual.hosts.flatMap((h) => h.vms).length)
     expect(text).toContain('FLOW_MISSING')
     expect(text).toContain('hosts/compute-1/ovs_ofctl_dump_flows@br-eth2.out line')
@@ -164,15 +213,30 @@ describe.skipIf(unavailable !== undefined)('the HTML report in chromium', () => 
     expect(red.some((t) => t.startsWith('FLOW_MISSING'))).toBe(true)
     // The broken VM's path is red at br-eth2 and ends in a red verdict; a VM of another network stays green.
     const broken = input.traces.findIndex((r) => r.verdict === 'dropped')
-    expect(input.traces[broken]).toMatchObject({vm: {host: 'compute-1'}, dropFlow: {host: 'compute-1', bridge: 'br-eth2'}})
-    expect(input.traces.filter((r) => r.verdict === 'dropped').every((r) => input.report.findings[0].impact.networks.some((n) => n.includes(r.vm.networkId!)))).toBe(true)
-    const brokenRed = await page.locator(`#path-${broken + 1} svg`).evaluate((svg, c) =>
-      [...svg.querySelectorAll('g.node text')].filter((t) => getComputedStyle(t).fill === c).map((t) => t.textContent), RED)
+    expect(input.traces[broken]).toMatchObject({
+      vm: {host: 'compute-1'},
+      dropFlow: {host: 'compute-1', bridge: 'br-eth2'},
+    })
+    expect(
+      input.traces
+        .filter((r) => r.verdict === 'dropped')
+        .every((r) => input.report.findings[0].impact.networks.some((n) => n.includes(r.vm.networkId!))),
+    ).toBe(true)
+    const brokenRed = await page
+      .locator(`#path-${broken + 1} svg`)
+      .evaluate(
+        (svg, c) =>
+          [...svg.querySelectorAll('g.node text')]
+            .filter((t) => getComputedStyle(t).fill === c)
+            .map((t) => t.textContent),
+        RED,
+      )
     expect(brokenRed).toContain('br-eth2')
     const fine = input.traces.findIndex((r) => r.verdict === 'delivered' && r.vm.host === 'compute-1')
     expect(fine).toBeGreaterThanOrEqual(0)
-    const fineRed = await page.locator(`#path-${fine + 1} svg`).evaluate((svg, c) =>
-      [...svg.querySelectorAll('text')].filter((t) => getComputedStyle(t).fill === c).length, RED)
+    const fineRed = await page
+      .locator(`#path-${fine + 1} svg`)
+      .evaluate((svg, c) => [...svg.querySelectorAll('text')].filter((t) => getComputedStyle(t).fill === c).length, RED)
     expect(fineRed).toBe(0)
     expect(await labelProblems(page)).toEqual([])
     expect((await smallestText(page)).svg).toBeGreaterThanOrEqual(11)
@@ -184,11 +248,19 @@ describe.skipIf(unavailable !== undefined)('the HTML report in chromium', () => 
 
   it('hostile names from a host are shown as text: no markup, no script, no fetch', async () => {
     const snapshot = structuredClone(await readSnapshot(SEED_SNAPSHOT))
-    const xml = snapshot.captures.find((c) => c.host === 'compute-1' && c.spec === 'file' && c.key?.endsWith('libvirt.xml'))!
+    const xml = snapshot.captures.find(
+      (c) => c.host === 'compute-1' && c.spec === 'file' && c.key?.endsWith('libvirt.xml'),
+    )!
     const hostile = `<img src=http://198.18.0.1/x onerror=alert(1)>"&'</svg><script>alert(2)</script>`
-    const escapedXml = hostile.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+    const escapedXml = hostile
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
     const before = xml.text!
-    xml.text = before.replace(/<name>instance-[^<]*<\/name>/, `<name>${escapedXml}</name>`).replace(/<nova:name>[^<]*<\/nova:name>/, `<nova:name>${escapedXml}</nova:name>`)
+    xml.text = before
+      .replace(/<name>instance-[^<]*<\/name>/, `<name>${escapedXml}</name>`)
+      .replace(/<nova:name>[^<]*<\/nova:name>/, `<nova:name>${escapedXml}</nova:name>`)
     expect(xml.text).not.toBe(before)
     const html = await renderHtmlReport(reportInput(analysisOf(snapshot), 'test'))
     const {page, errors, requests} = await open(html, 'hostile')

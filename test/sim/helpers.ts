@@ -80,7 +80,9 @@ function portOf(text: string): PortRef {
 }
 
 function actionFromText(text: string): FlowAction {
-  const [name = '', arg = ''] = text.includes(':') ? [text.slice(0, text.indexOf(':')), text.slice(text.indexOf(':') + 1)] : [text, '']
+  const [name = '', arg = ''] = text.includes(':')
+    ? [text.slice(0, text.indexOf(':')), text.slice(text.indexOf(':') + 1)]
+    : [text, '']
   const upper = text.toUpperCase()
   if (upper === 'NORMAL') return {type: 'normal'}
   if (upper === 'FLOOD') return {type: 'flood'}
@@ -110,7 +112,11 @@ function actionFromText(text: string): FlowAction {
   }
   const resubmit = /^resubmit\(([^,]*),([^)]*)\)$/.exec(text)
   if (resubmit) {
-    return {type: 'resubmit', port: resubmit[1] ? portOf(resubmit[1]) : undefined, table: resubmit[2] ? Number(resubmit[2]) : undefined}
+    return {
+      type: 'resubmit',
+      port: resubmit[1] ? portOf(resubmit[1]) : undefined,
+      table: resubmit[2] ? Number(resubmit[2]) : undefined,
+    }
   }
   if (/^\d+$/.test(text)) return {type: 'output', port: Number(text)}
   return {type: 'other', name: name.replace(/\(.*$/, ''), text}
@@ -191,6 +197,7 @@ export function simulateChain(
 }
 
 export function outputKey(o: {bridge: string; port: string; vlans: VlanTag[]}): string {
-  const vlan = o.vlans.length === 0 ? 'untagged' : o.vlans.map((v) => `vlan${v.vid}${v.pcp ? `/pcp${v.pcp}` : ''}`).join('+')
+  const vlan =
+    o.vlans.length === 0 ? 'untagged' : o.vlans.map((v) => `vlan${v.vid}${v.pcp ? `/pcp${v.pcp}` : ''}`).join('+')
   return `${o.bridge}:${o.port}:${vlan}`
 }

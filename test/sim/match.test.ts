@@ -12,7 +12,15 @@ function m(match: Record<string, string>, packet: Packet, inPort?: PortRef): str
   return matchFlow(flow({match, inPort, actions: []}), packet, resolve).result
 }
 
-const untagged = makePacket({in_port: 1, dl_src: 'fa:16:3e:4a:5b:6c', dl_dst: 'ff:ff:ff:ff:ff:ff', dl_type: 0x0800, nw_src: '10.0.0.5', nw_dst: '10.0.0.255', nw_proto: 17})
+const untagged = makePacket({
+  in_port: 1,
+  dl_src: 'fa:16:3e:4a:5b:6c',
+  dl_dst: 'ff:ff:ff:ff:ff:ff',
+  dl_type: 0x0800,
+  nw_src: '10.0.0.5',
+  nw_dst: '10.0.0.255',
+  nw_proto: 17,
+})
 const tagged = {...untagged, vlan: {vid: 100, pcp: 0}}
 
 describe('VLAN matches', () => {
@@ -54,8 +62,16 @@ describe('address matches', () => {
   })
   it('MAC case and IPv6 addresses', () => {
     expect(m({dl_src: 'FA:16:3E:4A:5B:6C'}, untagged)).toBe('match')
-    const v6 = makePacket({in_port: 1, dl_type: 0x86dd, nw_proto: 58, tp_src: 136, nd_target: 'fe80::f816:3eff:fe4a:5b6c'})
-    expect(m({dl_type: '0x86dd', nw_proto: '58', icmp_type: '136', nd_target: 'fe80::f816:3eff:fe4a:5b6c'}, v6)).toBe('match')
+    const v6 = makePacket({
+      in_port: 1,
+      dl_type: 0x86dd,
+      nw_proto: 58,
+      tp_src: 136,
+      nd_target: 'fe80::f816:3eff:fe4a:5b6c',
+    })
+    expect(m({dl_type: '0x86dd', nw_proto: '58', icmp_type: '136', nd_target: 'fe80::f816:3eff:fe4a:5b6c'}, v6)).toBe(
+      'match',
+    )
     expect(m({ipv6_src: 'fe80::/64'}, {...v6, ipv6_src: 'fe80::1'})).toBe('match')
   })
   it('ARP: nw_src/arp_spa read the sender address either way', () => {
@@ -119,7 +135,10 @@ describe('fields', () => {
   })
   it('parses masked values', () => {
     const dst = lookupField('dl_dst')
-    expect(dst && parseMasked(dst, {value: 'fa:16:3e:00:00:00', mask: 'ff:ff:ff:00:00:00'})).toEqual({value: 0xfa163e000000n, mask: 0xffffff000000n})
+    expect(dst && parseMasked(dst, {value: 'fa:16:3e:00:00:00', mask: 'ff:ff:ff:00:00:00'})).toEqual({
+      value: 0xfa163e000000n,
+      mask: 0xffffff000000n,
+    })
     const ct = lookupField('ct_state')
     expect(ct && parseMasked(ct, {value: '+trk-est'})).toEqual({value: 0x20n, mask: 0x22n})
     const src = lookupField('nw_src')

@@ -32,12 +32,19 @@ function run(inPort: number, vlan?: VlanTag, dst = BCAST, macTable?: MacTable, p
 }
 
 function outs(r: NormalResult): string[] {
-  return r.outputs.map((o) => `${o.port.name}:${o.vlans.map((v) => v.vid + (v.pcp ? `p${v.pcp}` : '')).join('+') || '-'}`).sort()
+  return r.outputs
+    .map((o) => `${o.port.name}:${o.vlans.map((v) => v.vid + (v.pcp ? `p${v.pcp}` : '')).join('+') || '-'}`)
+    .sort()
 }
 
 describe('port VLAN configuration (bridge.c port_configure + bundle_set)', () => {
   it('a tag without vlan_mode is an access port and its trunks are ignored', () => {
-    expect(portVlanConfig(port(1, 'a', {tag: 5, trunks: [1, 2]}))).toEqual({mode: 'access', vlan: 5, trunks: null, excludesVlan0: false})
+    expect(portVlanConfig(port(1, 'a', {tag: 5, trunks: [1, 2]}))).toEqual({
+      mode: 'access',
+      vlan: 5,
+      trunks: null,
+      excludesVlan0: false,
+    })
   })
   it('no tag is a trunk of all VLANs; trunks narrow it', () => {
     expect(portVlanConfig(port(1, 'a')).trunks).toBeNull()
@@ -76,7 +83,9 @@ describe('NORMAL ingress', () => {
   })
 
   it('trunk: the VLAN must be in trunks; untagged is VLAN 0', () => {
-    expect(run(5, {vid: 30, pcp: 0}).notes[0]).toBe('dropping VLAN 30 packet received on port trunk-10-20 not configured for trunking VLAN 30')
+    expect(run(5, {vid: 30, pcp: 0}).notes[0]).toBe(
+      'dropping VLAN 30 packet received on port trunk-10-20 not configured for trunking VLAN 30',
+    )
     expect(run(5).drop).toBe('disallowed VLAN VID for this input port, dropping')
     const r = run(5, {vid: 20, pcp: 0})
     expect(outs(r)).toEqual(['acc20:-', 'nat-tagged-30:20', 'nat-untagged-20:-', 'trunk-all:20'])
@@ -126,7 +135,9 @@ describe('NORMAL ingress', () => {
   })
 
   it('dot1q-tunnel input is reported as not modelled', () => {
-    expect(run(1, undefined, BCAST, undefined, [port(1, 'q', {tag: 5, vlanMode: 'dot1q-tunnel'})]).unknown).toMatch(/dot1q-tunnel/)
+    expect(run(1, undefined, BCAST, undefined, [port(1, 'q', {tag: 5, vlanMode: 'dot1q-tunnel'})]).unknown).toMatch(
+      /dot1q-tunnel/,
+    )
   })
 })
 

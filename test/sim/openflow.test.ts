@@ -12,11 +12,19 @@ const out = (p: number | string): FlowAction => ({type: 'output', port: p})
 
 /** The seed's br-int on the network node: int-br-eth2=1, the DHCP tap (tag 1)=2, a VM on another network (tag 3)=3. */
 function seedBrInt() {
-  return bridge('br-int', [port(1, 'int-br-eth2'), port(2, 'tap26c9b807-7c', {tag: 1, type: 'internal'}), port(3, 'qvo53903a95-82', {tag: 3})], [
-    flow({priority: 3, inPort: 1, match: {dl_vlan: '1000'}, actions: [{type: 'set_vlan_vid', vid: 1}, normal]}),
-    flow({priority: 2, inPort: 1, actions: [drop]}),
-    flow({priority: 1, actions: [normal]}),
-  ])
+  return bridge(
+    'br-int',
+    [
+      port(1, 'int-br-eth2'),
+      port(2, 'tap26c9b807-7c', {tag: 1, type: 'internal'}),
+      port(3, 'qvo53903a95-82', {tag: 3}),
+    ],
+    [
+      flow({priority: 3, inPort: 1, match: {dl_vlan: '1000'}, actions: [{type: 'set_vlan_vid', vid: 1}, normal]}),
+      flow({priority: 2, inPort: 1, actions: [drop]}),
+      flow({priority: 1, actions: [normal]}),
+    ],
+  )
 }
 
 function pkt(inPort: number, extra: Partial<Packet> = {}): Packet {
@@ -61,20 +69,35 @@ describe('table lookup', () => {
   })
 
   it('reports two equal-priority matches with different actions as ambiguous', () => {
-    const r = simulateBridge(plain(flow({priority: 5, inPort: 1, actions: [out(2)]}), flow({priority: 5, match: {dl_type: '0x0800'}, actions: [out(3)]})), pkt(1))
+    const r = simulateBridge(
+      plain(
+        flow({priority: 5, inPort: 1, actions: [out(2)]}),
+        flow({priority: 5, match: {dl_type: '0x0800'}, actions: [out(3)]}),
+      ),
+      pkt(1),
+    )
     expect(r.steps[0]?.ambiguousWith).toHaveLength(1)
     expect(r.verdict).toBe('unknown')
     expect(r.unknownReasons.join(' ')).toMatch(/priority 5/)
   })
 
   it('does not call equal-priority matches with identical actions ambiguous', () => {
-    const r = simulateBridge(plain(flow({priority: 5, inPort: 1, actions: [out(2)]}), flow({priority: 5, match: {dl_type: '0x0800'}, actions: [out(2)]})), pkt(1))
+    const r = simulateBridge(
+      plain(
+        flow({priority: 5, inPort: 1, actions: [out(2)]}),
+        flow({priority: 5, match: {dl_type: '0x0800'}, actions: [out(2)]}),
+      ),
+      pkt(1),
+    )
     expect(r.steps[0]?.ambiguousWith).toHaveLength(1)
     expect(r.verdict).toBe('forwarded')
   })
 
   it('cannot decide a higher-priority flow on a field the packet lacks, and names the field', () => {
-    const br = plain(flow({priority: 10, match: {dl_type: '0x0800', nw_proto: '17', tp_dst: '67'}, actions: [drop]}), flow({priority: 1, actions: [out(2)]}))
+    const br = plain(
+      flow({priority: 10, match: {dl_type: '0x0800', nw_proto: '17', tp_dst: '67'}, actions: [drop]}),
+      flow({priority: 1, actions: [out(2)]}),
+    )
     const r = simulateBridge(br, pkt(1, {nw_proto: 17}))
     expect(r.verdict).toBe('unknown')
     expect(r.steps[0]?.undecided[0]?.fields).toEqual(['tp_dst'])
@@ -93,7 +116,10 @@ describe('table lookup', () => {
 
 describe('resubmit and goto_table', () => {
   it('resubmit(,N) runs table N and then the rest of the action list', () => {
-    const br = plain(flow({table: 0, priority: 1, actions: [{type: 'resubmit', table: 1}, out(4)]}), flow({table: 1, priority: 1, actions: [out(2)]}))
+    const br = plain(
+      flow({table: 0, priority: 1, actions: [{type: 'resubmit', table: 1}, out(4)]}),
+      flow({table: 1, priority: 1, actions: [out(2)]}),
+    )
     const r = simulateBridge(br, pkt(1))
     expect(r.outputs.map((o) => o.port.name)).toEqual(['p2', 'p4'])
     expect(r.steps.map((s) => [s.table, s.depth, s.parent])).toEqual([
@@ -145,14 +171,20 @@ describe('resubmit and goto_table', () => {
   })
 
   it('goto_table continues at the same level; backwards is refused', () => {
-    const br = plain(flow({table: 0, priority: 1, actions: [{type: 'goto_table', table: 5}]}), flow({table: 5, priority: 1, actions: [out(2)]}))
+    const br = plain(
+      flow({table: 0, priority: 1, actions: [{type: 'goto_table', table: 5}]}),
+      flow({table: 5, priority: 1, actions: [out(2)]}),
+    )
     const r = simulateBridge(br, pkt(1))
     expect(r.steps.map((s) => [s.table, s.depth])).toEqual([
       [0, 0],
       [5, 0],
     ])
     expect(where(r)).toEqual(['p2:-'])
-    const back = plain(flow({table: 0, priority: 1, actions: [{type: 'goto_table', table: 5}]}), flow({table: 5, priority: 1, actions: [{type: 'goto_table', table: 2}]}))
+    const back = plain(
+      flow({table: 0, priority: 1, actions: [{type: 'goto_table', table: 5}]}),
+      flow({table: 5, priority: 1, actions: [{type: 'goto_table', table: 2}]}),
+    )
     expect(simulateBridge(back, pkt(1)).verdict).toBe('unknown')
   })
 
@@ -210,18 +242,24 @@ describe('output actions', () => {
   })
 
   it('controller makes the verdict unknown', () => {
-    const r = simulateBridge(plain(flow({priority: 1, actions: [{type: 'controller', text: 'CONTROLLER:65535'}]})), pkt(1))
+    const r = simulateBridge(
+      plain(flow({priority: 1, actions: [{type: 'controller', text: 'CONTROLLER:65535'}]})),
+      pkt(1),
+    )
     expect(r.verdict).toBe('unknown')
     expect(r.unknownReasons[0]).toMatch(/controller/)
   })
 })
 
 describe('VLAN actions', () => {
-  const through = (actions: FlowAction[], p: Packet) => simulateBridge(plain(flow({priority: 1, actions: [...actions, out(2)]})), p)
+  const through = (actions: FlowAction[], p: Packet) =>
+    simulateBridge(plain(flow({priority: 1, actions: [...actions, out(2)]})), p)
 
   it('mod_vlan_vid pushes a tag on an untagged packet and rewrites an existing one', () => {
     expect(through([{type: 'set_vlan_vid', vid: 100}], pkt(1)).outputs[0]?.packet.vlan).toEqual({vid: 100, pcp: 0})
-    expect(through([{type: 'set_vlan_vid', vid: 100}], pkt(1, {vlan: {vid: 3, pcp: 5}})).outputs[0]?.packet.vlan).toEqual({vid: 100, pcp: 5})
+    expect(
+      through([{type: 'set_vlan_vid', vid: 100}], pkt(1, {vlan: {vid: 3, pcp: 5}})).outputs[0]?.packet.vlan,
+    ).toEqual({vid: 100, pcp: 5})
   })
 
   it('pop_vlan removes the outer tag and is harmless when untagged', () => {
@@ -232,7 +270,13 @@ describe('VLAN actions', () => {
   })
 
   it('push_vlan adds a VID-0 header that set_field then fills (modern Neutron flat network)', () => {
-    const r = through([{type: 'push_vlan', ethertype: 0x8100}, {type: 'set_field', field: 'vlan_vid', value: '4098'}], pkt(1))
+    const r = through(
+      [
+        {type: 'push_vlan', ethertype: 0x8100},
+        {type: 'set_field', field: 'vlan_vid', value: '4098'},
+      ],
+      pkt(1),
+    )
     expect(r.outputs[0]?.packet.vlan).toEqual({vid: 2, pcp: 0})
     const bare = through([{type: 'push_vlan', ethertype: 0x8100}], pkt(1, {vlan: {vid: 7, pcp: 0}}))
     expect(bare.outputs[0]?.packet.vlan).toEqual({vid: 0, pcp: 0})
@@ -240,11 +284,15 @@ describe('VLAN actions', () => {
   })
 
   it('mod_vlan_pcp sets the priority bits', () => {
-    expect(through([{type: 'set_vlan_pcp', pcp: 6}], pkt(1, {vlan: {vid: 3, pcp: 0}})).outputs[0]?.packet.vlan).toEqual({vid: 3, pcp: 6})
+    expect(through([{type: 'set_vlan_pcp', pcp: 6}], pkt(1, {vlan: {vid: 3, pcp: 0}})).outputs[0]?.packet.vlan).toEqual(
+      {vid: 3, pcp: 6},
+    )
   })
 
   it('each output carries the VLAN at that point of the action list', () => {
-    const br = plain(flow({priority: 1, actions: [out(2), {type: 'set_vlan_vid', vid: 9}, out(3), {type: 'pop_vlan'}, out(4)]}))
+    const br = plain(
+      flow({priority: 1, actions: [out(2), {type: 'set_vlan_vid', vid: 9}, out(3), {type: 'pop_vlan'}, out(4)]}),
+    )
     expect(where(simulateBridge(br, pkt(1)))).toEqual(['p2:-', 'p3:9', 'p4:-'])
   })
 })
@@ -252,7 +300,14 @@ describe('VLAN actions', () => {
 describe('field writes', () => {
   it('load into a register slice is seen by a later match', () => {
     const br = plain(
-      flow({table: 0, priority: 1, actions: [{type: 'load', value: '0x5', dst: 'NXM_NX_REG0[0..15]'}, {type: 'resubmit', table: 1}]}),
+      flow({
+        table: 0,
+        priority: 1,
+        actions: [
+          {type: 'load', value: '0x5', dst: 'NXM_NX_REG0[0..15]'},
+          {type: 'resubmit', table: 1},
+        ],
+      }),
       flow({table: 1, priority: 9, match: {reg0: '0x5'}, actions: [out(2)]}),
       flow({table: 1, priority: 1, actions: [out(3)]}),
     )
@@ -262,7 +317,9 @@ describe('field writes', () => {
   })
 
   it('move copies between fields', () => {
-    const br = plain(flow({priority: 1, actions: [{type: 'move', src: 'NXM_OF_ETH_SRC[]', dst: 'NXM_OF_ETH_DST[]'}, out(2)]}))
+    const br = plain(
+      flow({priority: 1, actions: [{type: 'move', src: 'NXM_OF_ETH_SRC[]', dst: 'NXM_OF_ETH_DST[]'}, out(2)]}),
+    )
     expect(simulateBridge(br, pkt(1)).outputs[0]?.packet.dl_dst).toBe('fa:16:3e:fe:c7:87')
   })
 
@@ -273,7 +330,14 @@ describe('field writes', () => {
 
   it('set_tunnel and set_field tun_id set the tunnel id a later match sees', () => {
     const br = plain(
-      flow({table: 0, priority: 1, actions: [{type: 'set_tunnel', id: 0x3e9n}, {type: 'goto_table', table: 1}]}),
+      flow({
+        table: 0,
+        priority: 1,
+        actions: [
+          {type: 'set_tunnel', id: 0x3e9n},
+          {type: 'goto_table', table: 1},
+        ],
+      }),
       flow({table: 1, priority: 5, match: {tun_id: '0x3e9'}, actions: [out(2)]}),
     )
     expect(where(simulateBridge(br, pkt(1)))).toEqual(['p2:-'])
@@ -283,7 +347,14 @@ describe('field writes', () => {
 
   it('a write to an unmodelled field makes a later match on it undecidable', () => {
     const br = plain(
-      flow({table: 0, priority: 1, actions: [{type: 'set_field', field: 'ct_nw_src', value: '1.2.3.4'}, {type: 'goto_table', table: 1}]}),
+      flow({
+        table: 0,
+        priority: 1,
+        actions: [
+          {type: 'set_field', field: 'ct_nw_src', value: '1.2.3.4'},
+          {type: 'goto_table', table: 1},
+        ],
+      }),
       flow({table: 1, priority: 5, match: {ct_nw_src: '1.2.3.4'}, actions: [out(2)]}),
       flow({table: 1, priority: 1, actions: [out(3)]}),
     )
@@ -312,16 +383,27 @@ describe('field writes', () => {
 
 describe('what is not modelled', () => {
   it('learn() is reported but does not change the verdict (br-tun table 10)', () => {
-    const br = plain(flow({priority: 1, actions: [{type: 'learn', text: 'learn(table=20,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[])'}, out(2)]}))
+    const br = plain(
+      flow({
+        priority: 1,
+        actions: [{type: 'learn', text: 'learn(table=20,NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[])'}, out(2)],
+      }),
+    )
     const r = simulateBridge(br, pkt(1))
     expect(r.verdict).toBe('forwarded')
     expect(r.unknownReasons[0]).toMatch(/learn/)
   })
 
   it('ct(table=N) makes the verdict unknown; ct(commit) does not', () => {
-    const recirc = simulateBridge(plain(flow({priority: 1, actions: [{type: 'ct', text: 'ct(table=72,zone=NXM_NX_REG6[0..15])'}]})), pkt(1))
+    const recirc = simulateBridge(
+      plain(flow({priority: 1, actions: [{type: 'ct', text: 'ct(table=72,zone=NXM_NX_REG6[0..15])'}]})),
+      pkt(1),
+    )
     expect(recirc.verdict).toBe('unknown')
-    const commit = simulateBridge(plain(flow({priority: 1, actions: [{type: 'ct', text: 'ct(commit,zone=NXM_NX_REG6[0..15])'}, out(2)]})), pkt(1))
+    const commit = simulateBridge(
+      plain(flow({priority: 1, actions: [{type: 'ct', text: 'ct(commit,zone=NXM_NX_REG6[0..15])'}, out(2)]})),
+      pkt(1),
+    )
     expect(commit.verdict).toBe('forwarded')
     expect(commit.unknownReasons).toHaveLength(1)
   })
@@ -343,7 +425,10 @@ describe('what is not modelled', () => {
   })
 
   it('group actions are unknown', () => {
-    const r = simulateBridge(plain(flow({priority: 1, actions: [{type: 'other', name: 'group', text: 'group:1'}]})), pkt(1))
+    const r = simulateBridge(
+      plain(flow({priority: 1, actions: [{type: 'other', name: 'group', text: 'group:1'}]})),
+      pkt(1),
+    )
     expect(r.verdict).toBe('unknown')
   })
 })
@@ -369,6 +454,8 @@ describe('NORMAL inside simulateBridge', () => {
     const r = simulateBridge(seedBrInt(), pkt(2, {vlan: {vid: 5, pcp: 0}}))
     expect(r.verdict).toBe('dropped')
     expect(r.dropReason).toMatch(/^NORMAL: disallowed VLAN VID/)
-    expect(r.steps[0]?.events[0]?.notes[0]).toMatch(/dropping VLAN 5 tagged packet received on port tap26c9b807-7c configured as VLAN 1 access port/)
+    expect(r.steps[0]?.events[0]?.notes[0]).toMatch(
+      /dropping VLAN 5 tagged packet received on port tap26c9b807-7c configured as VLAN 1 access port/,
+    )
   })
 })

@@ -261,7 +261,11 @@ const SEED_CASES: Case[] = [
   {name: 'VM broadcast from a tagged access port (tap, tag 1)', bridge: 'br-int', packet: dhcpDiscover(2)},
   {name: 'VM broadcast from qvo (tag 3): no translation flow on br-eth2', bridge: 'br-int', packet: dhcpDiscover(3)},
   {name: 'DHCP-like broadcast arriving tagged 1000 on int-br-eth2', bridge: 'br-int', packet: dhcpDiscover(1, 1000)},
-  {name: 'frame on int-br-eth2 with VLAN 1001: no translation flow, priority=2 drop', bridge: 'br-int', packet: dhcpDiscover(1, 1001)},
+  {
+    name: 'frame on int-br-eth2 with VLAN 1001: no translation flow, priority=2 drop',
+    bridge: 'br-int',
+    packet: dhcpDiscover(1, 1001),
+  },
   {name: 'untagged frame on int-br-eth2: priority=2 drop', bridge: 'br-int', packet: dhcpDiscover(1)},
   {name: 'frame from the dead (tag 4095) port: priority=2 drop', bridge: 'br-int', packet: dhcpDiscover(4)},
   {
@@ -275,31 +279,75 @@ const SEED_CASES: Case[] = [
   // NORMAL port modes
   {name: 'access port, untagged: flooded in VLAN 10', bridge: 'br-sem', packet: dhcpDiscover(1)},
   {name: 'access port, tagged with another VLAN: dropped', bridge: 'br-sem', packet: dhcpDiscover(1, 5)},
-  {name: 'access port, priority tag (VID 0, PCP 3): accepted, PCP kept', bridge: 'br-sem', packet: {...dhcpDiscover(1), vlan: {vid: 0, pcp: 3}}},
+  {
+    name: 'access port, priority tag (VID 0, PCP 3): accepted, PCP kept',
+    bridge: 'br-sem',
+    packet: {...dhcpDiscover(1), vlan: {vid: 0, pcp: 3}},
+  },
   {name: 'trunk with trunks=10,20, untagged: dropped (VLAN 0 not trunked)', bridge: 'br-sem', packet: dhcpDiscover(4)},
   {name: 'trunk with trunks=10,20, VLAN 30: dropped', bridge: 'br-sem', packet: dhcpDiscover(4, 30)},
   {name: 'trunk with trunks=10,20, VLAN 20: flooded in 20', bridge: 'br-sem', packet: dhcpDiscover(4, 20)},
   {name: 'native-untagged port, untagged: native VLAN 20', bridge: 'br-sem', packet: dhcpDiscover(6)},
   {name: 'native-tagged port, untagged: native VLAN 30', bridge: 'br-sem', packet: dhcpDiscover(7)},
   {name: 'native-tagged port, VLAN 10 tagged', bridge: 'br-sem', packet: dhcpDiscover(7, 10)},
-  {name: 'vlan_tci=0x0fff/0x1fff (Stein–Xena dead-VLAN drop) does not match VLAN 4095', bridge: 'br-sem', packet: dhcpDiscover(7, 4095)},
+  {
+    name: 'vlan_tci=0x0fff/0x1fff (Stein–Xena dead-VLAN drop) does not match VLAN 4095',
+    bridge: 'br-sem',
+    packet: dhcpDiscover(7, 4095),
+  },
   {name: 'tag 4095 access port: floods only in VLAN 4095', bridge: 'br-sem', packet: dhcpDiscover(2)},
-  {name: 'vlan_mode=trunk trunks=[4095] port (Yoga dead port), untagged: dropped', bridge: 'br-sem', packet: dhcpDiscover(8)},
-  {name: 'reserved destination MAC: NORMAL drops', bridge: 'br-sem', packet: {...dhcpDiscover(1), dl_dst: '01:80:c2:00:00:0e'}},
-  {name: 'unicast to a learned MAC: one port', bridge: 'br-sem', packet: {...dhcpDiscover(1), dl_dst: 'fa:16:3e:00:00:44'}},
-  {name: 'unicast to a MAC learned on the input port: dropped', bridge: 'br-sem', packet: {...dhcpDiscover(4, 10), dl_dst: 'fa:16:3e:00:00:44'}},
+  {
+    name: 'vlan_mode=trunk trunks=[4095] port (Yoga dead port), untagged: dropped',
+    bridge: 'br-sem',
+    packet: dhcpDiscover(8),
+  },
+  {
+    name: 'reserved destination MAC: NORMAL drops',
+    bridge: 'br-sem',
+    packet: {...dhcpDiscover(1), dl_dst: '01:80:c2:00:00:0e'},
+  },
+  {
+    name: 'unicast to a learned MAC: one port',
+    bridge: 'br-sem',
+    packet: {...dhcpDiscover(1), dl_dst: 'fa:16:3e:00:00:44'},
+  },
+  {
+    name: 'unicast to a MAC learned on the input port: dropped',
+    bridge: 'br-sem',
+    packet: {...dhcpDiscover(4, 10), dl_dst: 'fa:16:3e:00:00:44'},
+  },
   {name: 'resubmit(1,1): in_port changes for the lookup only', bridge: 'br-sem', packet: dhcpDiscover(5)},
   {
     name: 'resubmit into an empty table: miss, then the next action runs',
     bridge: 'br-sem',
-    packet: makePacket({in_port: 5, dl_src: VM_MAC, dl_dst: BCAST, dl_type: 0x86dd, ipv6_src: 'fe80::1', ipv6_dst: 'ff02::1', nw_proto: 59}),
+    packet: makePacket({
+      in_port: 5,
+      dl_src: VM_MAC,
+      dl_dst: BCAST,
+      dl_type: 0x86dd,
+      ipv6_src: 'fe80::1',
+      ipv6_dst: 'ff02::1',
+      nw_proto: 59,
+    }),
   },
   {
     name: 'push_vlan/set_field/pop_vlan and FLOOD',
     bridge: 'br-sem',
-    packet: makePacket({in_port: 5, dl_src: VM_MAC, dl_dst: BCAST, dl_type: 0x0806, arp_op: 1, arp_spa: '10.0.0.5', arp_tpa: '10.0.0.1'}),
+    packet: makePacket({
+      in_port: 5,
+      dl_src: VM_MAC,
+      dl_dst: BCAST,
+      dl_type: 0x0806,
+      arp_op: 1,
+      arp_spa: '10.0.0.5',
+      arp_tpa: '10.0.0.1',
+    }),
   },
-  {name: 'resubmit(,0) loop: translation fails, packet dropped', bridge: 'br-sem', packet: makePacket({in_port: 6, dl_src: VM_MAC, dl_dst: BCAST, dl_type: 0x9999})},
+  {
+    name: 'resubmit(,0) loop: translation fails, packet dropped',
+    bridge: 'br-sem',
+    packet: makePacket({in_port: 6, dl_src: VM_MAC, dl_dst: BCAST, dl_type: 0x9999}),
+  },
 ]
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -367,7 +415,17 @@ const MODERN_LAB: Lab = {
 const VM1 = 'fa:16:3e:4a:5b:6c'
 
 function arpRequest(inPort: number, src: string, spa: string): Packet {
-  return makePacket({in_port: inPort, dl_src: src, dl_dst: BCAST, dl_type: 0x0806, arp_op: 1, arp_spa: spa, arp_tpa: '10.0.0.1', arp_sha: src, arp_tha: '00:00:00:00:00:00'})
+  return makePacket({
+    in_port: inPort,
+    dl_src: src,
+    dl_dst: BCAST,
+    dl_type: 0x0806,
+    arp_op: 1,
+    arp_spa: spa,
+    arp_tpa: '10.0.0.1',
+    arp_sha: src,
+    arp_tha: '00:00:00:00:00:00',
+  })
 }
 
 function ipPacket(inPort: number, src: string, dst: string, vid?: number): Packet {
@@ -387,16 +445,48 @@ function ipPacket(inPort: number, src: string, dst: string, vid?: number): Packe
 }
 
 const MODERN_CASES: Case[] = [
-  {name: 'VM ARP broadcast passes anti-spoof and floods VLAN 1 (and VLAN 100 on eth2)', bridge: 'br-int', packet: arpRequest(2, VM1, '10.0.0.5')},
-  {name: 'ARP with a spoofed sender IP: dropped in table 24', bridge: 'br-int', packet: arpRequest(2, VM1, '10.0.0.99')},
-  {name: 'IP from a spoofed MAC: dropped in table 25', bridge: 'br-int', packet: ipPacket(2, 'fa:16:3e:66:66:66', BCAST)},
-  {name: 'DHCP-like broadcast tagged 100 from eth2 reaches the VLAN-1 ports', bridge: 'br-eth2', packet: {...dhcpDiscover(1, 100), dl_src: 'fa:16:3e:77:77:77'}},
+  {
+    name: 'VM ARP broadcast passes anti-spoof and floods VLAN 1 (and VLAN 100 on eth2)',
+    bridge: 'br-int',
+    packet: arpRequest(2, VM1, '10.0.0.5'),
+  },
+  {
+    name: 'ARP with a spoofed sender IP: dropped in table 24',
+    bridge: 'br-int',
+    packet: arpRequest(2, VM1, '10.0.0.99'),
+  },
+  {
+    name: 'IP from a spoofed MAC: dropped in table 25',
+    bridge: 'br-int',
+    packet: ipPacket(2, 'fa:16:3e:66:66:66', BCAST),
+  },
+  {
+    name: 'DHCP-like broadcast tagged 100 from eth2 reaches the VLAN-1 ports',
+    bridge: 'br-eth2',
+    packet: {...dhcpDiscover(1, 100), dl_src: 'fa:16:3e:77:77:77'},
+  },
   {name: 'DHCP-like broadcast arriving tagged 100 on the int-br link', bridge: 'br-int', packet: dhcpDiscover(1, 100)},
-  {name: 'VLAN 101 on the int-br link: no translation flow, priority=2 drop', bridge: 'br-int', packet: dhcpDiscover(1, 101)},
+  {
+    name: 'VLAN 101 on the int-br link: no translation flow, priority=2 drop',
+    bridge: 'br-int',
+    packet: dhcpDiscover(1, 101),
+  },
   {name: 'frame from the dead port (tag 4095): dropped', bridge: 'br-int', packet: dhcpDiscover(4)},
-  {name: 'VLAN 4095 on the int-br link: priority=65535 dead-VLAN drop', bridge: 'br-int', packet: dhcpDiscover(1, 4095)},
-  {name: 'unicast to a MAC learned on br-int: one port', bridge: 'br-int', packet: ipPacket(2, VM1, 'fa:16:3e:11:22:33')},
-  {name: 'unicast to a MAC learned only on br-eth2: flood on br-int, one port on br-eth2', bridge: 'br-int', packet: ipPacket(2, VM1, 'fa:16:3e:99:99:99')},
+  {
+    name: 'VLAN 4095 on the int-br link: priority=65535 dead-VLAN drop',
+    bridge: 'br-int',
+    packet: dhcpDiscover(1, 4095),
+  },
+  {
+    name: 'unicast to a MAC learned on br-int: one port',
+    bridge: 'br-int',
+    packet: ipPacket(2, VM1, 'fa:16:3e:11:22:33'),
+  },
+  {
+    name: 'unicast to a MAC learned only on br-eth2: flood on br-int, one port on br-eth2',
+    bridge: 'br-int',
+    packet: ipPacket(2, VM1, 'fa:16:3e:99:99:99'),
+  },
 ]
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -410,7 +500,9 @@ describe.skipIf(unavailable !== undefined)('simulateBridge against ovs-appctl of
     for (const c of SEED_CASES) it(c.name, () => expectSameAsOvs(runner, c).then(() => undefined))
 
     it('read its flows with the real dump-flows parser when that parser exists', () => {
-      expect(runner.parserUsed).toBe(existsSync(fileURLToPath(new URL('../../src/parsers/ovs-ofctl-dump-flows.ts', import.meta.url))))
+      expect(runner.parserUsed).toBe(
+        existsSync(fileURLToPath(new URL('../../src/parsers/ovs-ofctl-dump-flows.ts', import.meta.url))),
+      )
     })
 
     it('gives the same verdicts the seed describes', async () => {

@@ -45,7 +45,10 @@ describe('VLAN helpers', () => {
   })
   it('stack edits keep outer and inner headers apart', () => {
     const p = makePacket({in_port: 1})
-    setVlanStack(p, [{vid: 1, pcp: 0}, {vid: 2, pcp: 0}])
+    setVlanStack(p, [
+      {vid: 1, pcp: 0},
+      {vid: 2, pcp: 0},
+    ])
     expect(p.vlan).toEqual({vid: 1, pcp: 0})
     expect(vlanStack(p)).toHaveLength(2)
     setVlanStack(p, [])
@@ -65,13 +68,32 @@ describe('VLAN helpers', () => {
 
 describe('packetToTraceFlow', () => {
   it('writes the ofproto/trace flow for a tagged UDP packet', () => {
-    const p = makePacket({in_port: 1, vlan: {vid: 1000, pcp: 0}, dl_src: 'fa:16:3e:fe:c7:87', dl_dst: 'ff:ff:ff:ff:ff:ff', dl_type: 0x0800, nw_src: '0.0.0.0', nw_dst: '255.255.255.255', nw_proto: 17, tp_src: 68, tp_dst: 67})
+    const p = makePacket({
+      in_port: 1,
+      vlan: {vid: 1000, pcp: 0},
+      dl_src: 'fa:16:3e:fe:c7:87',
+      dl_dst: 'ff:ff:ff:ff:ff:ff',
+      dl_type: 0x0800,
+      nw_src: '0.0.0.0',
+      nw_dst: '255.255.255.255',
+      nw_proto: 17,
+      tp_src: 68,
+      tp_dst: 67,
+    })
     expect(packetToTraceFlow(p)).toBe(
       'in_port=1,dl_vlan=1000,dl_vlan_pcp=0,dl_src=fa:16:3e:fe:c7:87,dl_dst=ff:ff:ff:ff:ff:ff,dl_type=0x0800,nw_src=0.0.0.0,nw_dst=255.255.255.255,nw_proto=17,udp_src=68,udp_dst=67',
     )
   })
   it('uses arp_* names for ARP and writes registers and tun_id', () => {
-    const p = makePacket({in_port: 2, dl_type: 0x0806, arp_op: 1, arp_spa: '10.0.0.5', arp_tpa: '10.0.0.1', tun_id: 0x3e9n, regs: [0, 5]})
+    const p = makePacket({
+      in_port: 2,
+      dl_type: 0x0806,
+      arp_op: 1,
+      arp_spa: '10.0.0.5',
+      arp_tpa: '10.0.0.1',
+      tun_id: 0x3e9n,
+      regs: [0, 5],
+    })
     const text = packetToTraceFlow(p)
     expect(text).toContain('arp_op=1,arp_spa=10.0.0.5,arp_tpa=10.0.0.1')
     expect(text).toContain('tun_id=0x3e9')

@@ -43,7 +43,16 @@ function findProgram(name: string): string | undefined {
 
 /** Why the sandbox cannot run here, or undefined when it can. */
 export function ovsUnavailableReason(): string | undefined {
-  for (const prog of ['ovs-vswitchd', 'ovsdb-server', 'ovsdb-tool', 'ovs-vsctl', 'ovs-ofctl', 'ovs-appctl', 'unshare', 'nsenter']) {
+  for (const prog of [
+    'ovs-vswitchd',
+    'ovsdb-server',
+    'ovsdb-tool',
+    'ovs-vsctl',
+    'ovs-ofctl',
+    'ovs-appctl',
+    'unshare',
+    'nsenter',
+  ]) {
     if (!findProgram(prog)) return `${prog} is not installed`
   }
   if (!SCHEMA_PATHS.some((p) => existsSync(p))) return 'vswitch.ovsschema not found'
@@ -113,8 +122,13 @@ export class OvsSandbox {
     const db = join(this.dir, 'db', 'conf.db')
     await this.run(['ovsdb-tool', 'create', db, schema])
     await this.run([
-      'ovsdb-server', db, `--remote=punix:${join(this.dir, 'run', 'db.sock')}`,
-      '--pidfile', '--detach', '--log-file', '--no-chdir',
+      'ovsdb-server',
+      db,
+      `--remote=punix:${join(this.dir, 'run', 'db.sock')}`,
+      '--pidfile',
+      '--detach',
+      '--log-file',
+      '--no-chdir',
     ])
     this.pids.push(this.readPid('ovsdb-server'))
     await this.run(['ovs-vsctl', '--no-wait', 'init'])
@@ -153,7 +167,18 @@ export class OvsSandbox {
   }
 
   async addBridge(name: string): Promise<void> {
-    await this.run(['ovs-vsctl', '--timeout=30', 'add-br', name, '--', 'set', 'bridge', name, 'datapath_type=netdev', 'fail_mode=secure'])
+    await this.run([
+      'ovs-vsctl',
+      '--timeout=30',
+      'add-br',
+      name,
+      '--',
+      'set',
+      'bridge',
+      name,
+      'datapath_type=netdev',
+      'fail_mode=secure',
+    ])
     await this.run(['ovs-ofctl', 'del-flows', name])
   }
 
@@ -173,8 +198,17 @@ export class OvsSandbox {
     if (port.type !== 'system') ifaceCols.push(`type=${port.type}`)
     if (port.peer) ifaceCols.push(`options:peer=${port.peer}`)
     await this.run([
-      'ovs-vsctl', '--timeout=30', 'add-port', bridge, port.name, ...portCols,
-      '--', 'set', 'interface', port.name, ...ifaceCols,
+      'ovs-vsctl',
+      '--timeout=30',
+      'add-port',
+      bridge,
+      port.name,
+      ...portCols,
+      '--',
+      'set',
+      'interface',
+      port.name,
+      ...ifaceCols,
     ])
   }
 
@@ -319,9 +353,17 @@ function replay(actions: string, vlans: TraceVlan[], outputs: TraceOutput[]): vo
 
 export function parseTraceOutput(text: string): OvsTrace {
   const lines = text.split('\n')
-  const flow = lines.find((l) => l.startsWith('Flow: '))?.slice('Flow: '.length).trim() ?? ''
+  const flow =
+    lines
+      .find((l) => l.startsWith('Flow: '))
+      ?.slice('Flow: '.length)
+      .trim() ?? ''
   const bridges = lines.map((l) => /^\s*bridge\("([^"]+)"\)/.exec(l)?.[1]).filter((b): b is string => b !== undefined)
-  const datapathActions = lines.find((l) => l.startsWith('Datapath actions: '))?.slice('Datapath actions: '.length).trim() ?? ''
+  const datapathActions =
+    lines
+      .find((l) => l.startsWith('Datapath actions: '))
+      ?.slice('Datapath actions: '.length)
+      .trim() ?? ''
   const failed = lines.map((l) => /Translation failed \(([^)]*)\)/.exec(l)?.[1]).find((m) => m !== undefined)
   const outputs: TraceOutput[] = []
   if (datapathActions && datapathActions !== 'drop') replay(datapathActions, initialVlans(flow), outputs)

@@ -23,7 +23,9 @@ export function validatorOf(name: SchemaName): ValidateFunction {
   return validate
 }
 
-/** Asserts that `value`, once written as JSON and read back the way a consumer reads it, is valid against the schema. */
+/**
+ * Asserts that `value`, once written as JSON and read back the way a consumer reads it, is valid against the schema.
+ */
 export function expectMatchesSchema(name: SchemaName, value: unknown): void {
   const body: unknown = JSON.parse(JSON.stringify(value))
   const validate = validatorOf(name)

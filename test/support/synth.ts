@@ -18,7 +18,10 @@ export interface SynthOptions {
   computes: number
   networks: number
   vmsPerHost: number
-  /** Modern agent flows (OF1.3 spelling, random cookies, tables 0/24/25/30/31/58/59/60, dead-VLAN drop) instead of Havana's. */
+  /**
+   * Modern agent flows (OF1.3 spelling, random cookies, tables 0/24/25/30/31/58/59/60, dead-VLAN drop) instead of
+   * Havana's.
+   */
   modern?: boolean
   /** Mutations for tests: host -> spec@key -> text transform */
   mutate?: (host: string, spec: string, key: string | undefined, text: string) => string
@@ -68,11 +71,27 @@ function vsctlShow(bridges: {name: string; ports: PortSpec[]}[]): string {
 }
 
 function ofctlShow(ports: string[], bridge: string): string {
-  const out = ['OFPT_FEATURES_REPLY (xid=0x2): dpid:00002a6b1c3d4e5f', 'n_tables:254, n_buffers:0',
+  const out = [
+    'OFPT_FEATURES_REPLY (xid=0x2): dpid:00002a6b1c3d4e5f',
+    'n_tables:254, n_buffers:0',
     'capabilities: FLOW_STATS TABLE_STATS PORT_STATS QUEUE_STATS ARP_MATCH_IP',
-    'actions: output enqueue set_vlan_vid set_vlan_pcp strip_vlan mod_dl_src mod_dl_dst mod_nw_src mod_nw_dst mod_nw_tos mod_tp_src mod_tp_dst']
-  ports.forEach((p, i) => out.push(` ${i + 1}(${p}): addr:fe:16:3e:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`, '     config:     0', '     state:      0', '     speed: 0 Mbps now, 0 Mbps max'))
-  out.push(` LOCAL(${bridge}): addr:2a:6b:1c:3d:4e:5f`, '     config:     0', '     state:      0', '     speed: 0 Mbps now, 0 Mbps max', 'OFPT_GET_CONFIG_REPLY (xid=0x4): frags=normal miss_send_len=0')
+    'actions: output enqueue set_vlan_vid set_vlan_pcp strip_vlan mod_dl_src mod_dl_dst mod_nw_src mod_nw_dst mod_nw_tos mod_tp_src mod_tp_dst',
+  ]
+  ports.forEach((p, i) =>
+    out.push(
+      ` ${i + 1}(${p}): addr:fe:16:3e:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`,
+      '     config:     0',
+      '     state:      0',
+      '     speed: 0 Mbps now, 0 Mbps max',
+    ),
+  )
+  out.push(
+    ` LOCAL(${bridge}): addr:2a:6b:1c:3d:4e:5f`,
+    '     config:     0',
+    '     state:      0',
+    '     speed: 0 Mbps now, 0 Mbps max',
+    'OFPT_GET_CONFIG_REPLY (xid=0x4): frags=normal miss_send_len=0',
+  )
   return out.join('\n') + '\n'
 }
 
@@ -89,10 +108,27 @@ interface LinkSpec {
 
 function ipLinkJson(links: LinkSpec[]): string {
   const index = new Map(links.map((l, i) => [l.name, i + 2]))
-  const out: unknown[] = [{ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], mtu: 65536, operstate: 'UNKNOWN', link_type: 'loopback', address: '00:00:00:00:00:00'}]
+  const out: unknown[] = [
+    {
+      ifindex: 1,
+      ifname: 'lo',
+      flags: ['LOOPBACK', 'UP', 'LOWER_UP'],
+      mtu: 65536,
+      operstate: 'UNKNOWN',
+      link_type: 'loopback',
+      address: '00:00:00:00:00:00',
+    },
+  ]
   links.forEach((l, i) => {
-    const rec: Record<string, unknown> = {ifindex: i + 2, ifname: l.name, flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500,
-      operstate: 'UP', link_type: 'ether', address: mac(0xa00000 + i)}
+    const rec: Record<string, unknown> = {
+      ifindex: i + 2,
+      ifname: l.name,
+      flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+      mtu: 1500,
+      operstate: 'UP',
+      link_type: 'ether',
+      address: mac(0xa00000 + i),
+    }
     if (l.peer) rec.link = l.peer
     if (l.master) rec.master = l.master
     if (l.kind) rec.linkinfo = {info_kind: l.kind, ...(l.master ? {info_slave_kind: 'bridge'} : {})}
@@ -105,7 +141,11 @@ function ipLinkJson(links: LinkSpec[]): string {
 function brctlShow(bridges: {name: string; members: string[]}[]): string {
   const out = ['bridge name\tbridge id\t\tSTP enabled\tinterfaces']
   bridges.forEach((b, i) => {
-    out.push(`${b.name}\t\t8000.${mac(0xb00000 + i).replace(/:/g, '').slice(0, 12)}\tno\t\t${b.members[0] ?? ''}`)
+    out.push(
+      `${b.name}\t\t8000.${mac(0xb00000 + i)
+        .replace(/:/g, '')
+        .slice(0, 12)}\tno\t\t${b.members[0] ?? ''}`,
+    )
     for (const m of b.members.slice(1)) out.push(`\t\t\t\t\t\t\t${m}`)
   })
   return out.join('\n') + '\n'
@@ -144,27 +184,60 @@ function havanaFlows(used: Set<SynthNetwork>, networks: SynthNetwork[]): {intFlo
 }
 
 /** What a 2025.1 agent installs, as `ovs-ofctl -O OpenFlow13 --names dump-flows` prints it. */
-function modernFlows(host: string, used: Set<SynthNetwork>, networks: SynthNetwork[], vms: SynthVm[]): {intFlows: string[]; physFlows: string[]} {
+function modernFlows(
+  host: string,
+  used: Set<SynthNetwork>,
+  networks: SynthNetwork[],
+  vms: SynthVm[],
+): {intFlows: string[]; physFlows: string[]} {
   const cookie = '0x' + createHash('sha1').update(host).digest('hex').slice(0, 16)
   const line = (table: number, priority: number, match: string, actions: string) =>
     ` cookie=${cookie}, duration=812.4s, table=${table}, n_packets=0, n_bytes=0, priority=${priority}${match ? `,${match}` : ''} actions=${actions}`
-  const intFlows = ['OFPST_FLOW reply (OF1.3) (xid=0x2):', line(0, 65535, 'dl_vlan=4095', 'drop'), line(0, 2, 'in_port="int-br-eth2"', 'drop')]
+  const intFlows = [
+    'OFPST_FLOW reply (OF1.3) (xid=0x2):',
+    line(0, 65535, 'dl_vlan=4095', 'drop'),
+    line(0, 2, 'in_port="int-br-eth2"', 'drop'),
+  ]
   for (const net of used) {
     const local = networks.indexOf(net) + 1
-    intFlows.push(line(0, 3, `in_port="int-br-eth2",dl_vlan=${net.segmentationId}`, `set_field:${4096 + local}->vlan_vid,goto_table:58`))
+    intFlows.push(
+      line(
+        0,
+        3,
+        `in_port="int-br-eth2",dl_vlan=${net.segmentationId}`,
+        `set_field:${4096 + local}->vlan_vid,goto_table:58`,
+      ),
+    )
   }
   for (const vm of vms) {
     const qvo = `"qvo${vm.portId.slice(0, 11)}"`
-    intFlows.push(line(0, 10, `arp,in_port=${qvo}`, 'goto_table:24'), line(0, 9, `in_port=${qvo}`, 'goto_table:25'),
+    intFlows.push(
+      line(0, 10, `arp,in_port=${qvo}`, 'goto_table:24'),
+      line(0, 9, `in_port=${qvo}`, 'goto_table:25'),
       line(24, 2, `arp,in_port=${qvo},arp_spa=${vm.ip}`, 'goto_table:25'),
-      line(25, 2, `in_port=${qvo},dl_src=${vm.mac}`, 'goto_table:30'))
+      line(25, 2, `in_port=${qvo},dl_src=${vm.mac}`, 'goto_table:30'),
+    )
   }
-  intFlows.push(line(0, 0, '', 'goto_table:58'), line(23, 0, '', 'drop'), line(24, 0, '', 'drop'), line(30, 0, '', 'goto_table:31'),
-    line(31, 0, '', 'goto_table:58'), line(58, 0, '', 'goto_table:59'), line(59, 0, '', 'goto_table:60'), line(60, 1, '', 'NORMAL'))
-  const physFlows = ['OFPST_FLOW reply (OF1.3) (xid=0x2):', line(0, 2, 'in_port="phy-br-eth2"', 'drop'), line(0, 0, '', 'NORMAL')]
+  intFlows.push(
+    line(0, 0, '', 'goto_table:58'),
+    line(23, 0, '', 'drop'),
+    line(24, 0, '', 'drop'),
+    line(30, 0, '', 'goto_table:31'),
+    line(31, 0, '', 'goto_table:58'),
+    line(58, 0, '', 'goto_table:59'),
+    line(59, 0, '', 'goto_table:60'),
+    line(60, 1, '', 'NORMAL'),
+  )
+  const physFlows = [
+    'OFPST_FLOW reply (OF1.3) (xid=0x2):',
+    line(0, 2, 'in_port="phy-br-eth2"', 'drop'),
+    line(0, 0, '', 'NORMAL'),
+  ]
   for (const net of used) {
     const local = networks.indexOf(net) + 1
-    physFlows.push(line(0, 4, `in_port="phy-br-eth2",dl_vlan=${local}`, `set_field:${4096 + net.segmentationId}->vlan_vid,NORMAL`))
+    physFlows.push(
+      line(0, 4, `in_port="phy-br-eth2",dl_vlan=${local}`, `set_field:${4096 + net.segmentationId}->vlan_vid,NORMAL`),
+    )
   }
   return {intFlows, physFlows}
 }
@@ -180,7 +253,10 @@ export interface Synth {
 
 export async function writeSynthSnapshot(dir: string, opts: SynthOptions): Promise<Synth> {
   const networks: SynthNetwork[] = Array.from({length: opts.networks}, (_, i) => ({
-    id: uuid(`net-${i}`), name: `net${i + 1}`, segmentationId: 1000 + i, cidr3: `198.19.${i + 1}`,
+    id: uuid(`net-${i}`),
+    name: `net${i + 1}`,
+    segmentationId: 1000 + i,
+    cidr3: `198.19.${i + 1}`,
   }))
   const hosts = ['control', ...Array.from({length: opts.computes}, (_, i) => `compute-${i + 1}`)]
   const vms: SynthVm[] = []
@@ -189,99 +265,279 @@ export async function writeSynthSnapshot(dir: string, opts: SynthOptions): Promi
     for (let v = 0; v < opts.vmsPerHost; v++) {
       const network = networks[v % networks.length]
       n++
-      vms.push({uuid: uuid(`vm-${n}`), name: `vm-${n}`, host, portId: uuid(`port-${n}`), mac: mac(n), ip: `${network.cidr3}.${10 + Math.floor(n / networks.length) % 240}`,
-        network, localVlan: networks.indexOf(network) + 1})
+      vms.push({
+        uuid: uuid(`vm-${n}`),
+        name: `vm-${n}`,
+        host,
+        portId: uuid(`port-${n}`),
+        mac: mac(n),
+        ip: `${network.cidr3}.${10 + (Math.floor(n / networks.length) % 240)}`,
+        network,
+        localVlan: networks.indexOf(network) + 1,
+      })
     }
   }
-  const dhcpPorts = networks.map((net, i) => ({net, id: uuid(`dhcp-${i}`), mac: mac(0xd00000 + i), ip: `${net.cidr3}.2`, localVlan: i + 1}))
+  const dhcpPorts = networks.map((net, i) => ({
+    net,
+    id: uuid(`dhcp-${i}`),
+    mac: mac(0xd00000 + i),
+    ip: `${net.cidr3}.2`,
+    localVlan: i + 1,
+  }))
   const manifestHosts: HostRecord[] = []
   const files = new Map<string, string>()
   const write = (host: string, spec: string, key: string | undefined, argv: string[], text: string): CaptureRecord => {
     const body = opts.mutate ? opts.mutate(host, spec, key, text) : text
     const file = captureFileName(host, spec, key)
     files.set(file, body)
-    return {spec, key, argv, file, exitCode: 0, durationMs: 1, startedAt: '2026-11-24T00:00:00.000Z', sha256: createHash('sha256').update(body).digest('hex')}
+    return {
+      spec,
+      key,
+      argv,
+      file,
+      exitCode: 0,
+      durationMs: 1,
+      startedAt: '2026-11-24T00:00:00.000Z',
+      sha256: createHash('sha256').update(body).digest('hex'),
+    }
   }
 
   for (const host of hosts) {
     const control = host === 'control'
     const mine = vms.filter((v) => v.host === host)
     const captures: CaptureRecord[] = []
-    const intPorts: PortSpec[] = [{name: 'int-br-eth2', type: 'patch', options: 'peer=phy-br-eth2'}, {name: 'br-int', type: 'internal'}]
+    const intPorts: PortSpec[] = [
+      {name: 'int-br-eth2', type: 'patch', options: 'peer=phy-br-eth2'},
+      {name: 'br-int', type: 'internal'},
+    ]
     const links: LinkSpec[] = [{name: NIC}, {name: 'br-int'}, {name: PHYS}]
     const linuxBridges: {name: string; members: string[]}[] = []
     for (const vm of mine) {
       const short = vm.portId.slice(0, 11)
       intPorts.push({name: `qvo${short}`, tag: vm.localVlan})
-      links.push({name: `qbr${short}`, kind: 'bridge'}, {name: `qvb${short}`, kind: 'veth', peer: `qvo${short}`, master: `qbr${short}`},
-        {name: `qvo${short}`, kind: 'veth', peer: `qvb${short}`}, {name: `tap${short}`, kind: 'tun', master: `qbr${short}`})
+      links.push(
+        {name: `qbr${short}`, kind: 'bridge'},
+        {name: `qvb${short}`, kind: 'veth', peer: `qvo${short}`, master: `qbr${short}`},
+        {name: `qvo${short}`, kind: 'veth', peer: `qvb${short}`},
+        {name: `tap${short}`, kind: 'tun', master: `qbr${short}`},
+      )
       linuxBridges.push({name: `qbr${short}`, members: [`qvb${short}`, `tap${short}`]})
-      captures.push(write(host, 'file', `/var/lib/nova/instances/${vm.uuid}/libvirt.xml`, ['cat', '--', `/var/lib/nova/instances/${vm.uuid}/libvirt.xml`], libvirtXml(vm, short)))
+      captures.push(
+        write(
+          host,
+          'file',
+          `/var/lib/nova/instances/${vm.uuid}/libvirt.xml`,
+          ['cat', '--', `/var/lib/nova/instances/${vm.uuid}/libvirt.xml`],
+          libvirtXml(vm, short),
+        ),
+      )
     }
-    if (control) for (const d of dhcpPorts) intPorts.push({name: `tap${d.id.slice(0, 11)}`, tag: d.localVlan, type: 'internal'})
-    const physPorts: PortSpec[] = [{name: NIC}, {name: 'phy-br-eth2', type: 'patch', options: 'peer=int-br-eth2'}, {name: PHYS, type: 'internal'}]
+    if (control)
+      for (const d of dhcpPorts) intPorts.push({name: `tap${d.id.slice(0, 11)}`, tag: d.localVlan, type: 'internal'})
+    const physPorts: PortSpec[] = [
+      {name: NIC},
+      {name: 'phy-br-eth2', type: 'patch', options: 'peer=int-br-eth2'},
+      {name: PHYS, type: 'internal'},
+    ]
     captures.push(write(host, 'hostname', undefined, ['hostname'], `${host}\n`))
-    captures.push(write(host, 'ovs_vsctl_show', undefined, ['ovs-vsctl', 'show'], vsctlShow([{name: 'br-int', ports: intPorts}, {name: PHYS, ports: physPorts}])))
+    captures.push(
+      write(
+        host,
+        'ovs_vsctl_show',
+        undefined,
+        ['ovs-vsctl', 'show'],
+        vsctlShow([
+          {name: 'br-int', ports: intPorts},
+          {name: PHYS, ports: physPorts},
+        ]),
+      ),
+    )
     const intNames = intPorts.filter((p) => p.name !== 'br-int').map((p) => p.name)
     const physNames = physPorts.filter((p) => p.name !== PHYS).map((p) => p.name)
-    captures.push(write(host, 'ovs_ofctl_show', 'br-int', ['ovs-ofctl', 'show', 'br-int'], ofctlShow(intNames, 'br-int')))
+    captures.push(
+      write(host, 'ovs_ofctl_show', 'br-int', ['ovs-ofctl', 'show', 'br-int'], ofctlShow(intNames, 'br-int')),
+    )
     captures.push(write(host, 'ovs_ofctl_show', PHYS, ['ovs-ofctl', 'show', PHYS], ofctlShow(physNames, PHYS)))
     const used = new Set([...mine.map((v) => v.network), ...(control ? networks : [])])
     const {intFlows, physFlows} = opts.modern ? modernFlows(host, used, networks, mine) : havanaFlows(used, networks)
-    captures.push(write(host, 'ovs_ofctl_dump_flows', 'br-int', ['ovs-ofctl', 'dump-flows', 'br-int'], intFlows.join('\n') + '\n'))
-    captures.push(write(host, 'ovs_ofctl_dump_flows', PHYS, ['ovs-ofctl', 'dump-flows', PHYS], physFlows.join('\n') + '\n'))
+    captures.push(
+      write(host, 'ovs_ofctl_dump_flows', 'br-int', ['ovs-ofctl', 'dump-flows', 'br-int'], intFlows.join('\n') + '\n'),
+    )
+    captures.push(
+      write(host, 'ovs_ofctl_dump_flows', PHYS, ['ovs-ofctl', 'dump-flows', PHYS], physFlows.join('\n') + '\n'),
+    )
     captures.push(write(host, 'ip_link', undefined, ['ip', '-j', '-d', 'link'], ipLinkJson(links)))
     captures.push(write(host, 'brctl_show', undefined, ['brctl', 'show'], brctlShow(linuxBridges)))
-    captures.push(write(host, 'file', '/etc/neutron/plugins/ml2/openvswitch_agent.ini', ['cat', '--', '/etc/neutron/plugins/ml2/openvswitch_agent.ini'],
-      `[ovs]\nbridge_mappings = default:${PHYS}\n\n[securitygroup]\nfirewall_driver = iptables_hybrid\n`))
+    captures.push(
+      write(
+        host,
+        'file',
+        '/etc/neutron/plugins/ml2/openvswitch_agent.ini',
+        ['cat', '--', '/etc/neutron/plugins/ml2/openvswitch_agent.ini'],
+        `[ovs]\nbridge_mappings = default:${PHYS}\n\n[securitygroup]\nfirewall_driver = iptables_hybrid\n`,
+      ),
+    )
     const namespaces = control ? networks.map((net) => `qdhcp-${net.id}`) : []
-    captures.push(write(host, 'ip_netns', undefined, ['ip', 'netns', 'list'], namespaces.map((ns, i) => `${ns} (id: ${i})`).join('\n') + (namespaces.length ? '\n' : '')))
+    captures.push(
+      write(
+        host,
+        'ip_netns',
+        undefined,
+        ['ip', 'netns', 'list'],
+        namespaces.map((ns, i) => `${ns} (id: ${i})`).join('\n') + (namespaces.length ? '\n' : ''),
+      ),
+    )
     const ps = ['1 /sbin/init', `2 /usr/sbin/sshd -D -f /etc/ssh/sshd_config`]
     if (control) {
       dhcpPorts.forEach((d, i) => {
         const ns = `qdhcp-${d.net.id}`
         const dev = `tap${d.id.slice(0, 11)}`
-        captures.push(write(host, 'netns_ip_addr', ns, ['ip', '-n', ns, '-j', 'addr'], JSON.stringify([
-          {ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], mtu: 65536, operstate: 'UNKNOWN', address: '00:00:00:00:00:00', addr_info: []},
-          {ifindex: 2, ifname: dev, flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500, operstate: 'UNKNOWN', address: d.mac,
-            addr_info: [{family: 'inet', local: d.ip, prefixlen: 24, scope: 'global', label: dev}]},
-        ]) + '\n'))
+        captures.push(
+          write(
+            host,
+            'netns_ip_addr',
+            ns,
+            ['ip', '-n', ns, '-j', 'addr'],
+            JSON.stringify([
+              {
+                ifindex: 1,
+                ifname: 'lo',
+                flags: ['LOOPBACK', 'UP', 'LOWER_UP'],
+                mtu: 65536,
+                operstate: 'UNKNOWN',
+                address: '00:00:00:00:00:00',
+                addr_info: [],
+              },
+              {
+                ifindex: 2,
+                ifname: dev,
+                flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+                mtu: 1500,
+                operstate: 'UNKNOWN',
+                address: d.mac,
+                addr_info: [{family: 'inet', local: d.ip, prefixlen: 24, scope: 'global', label: dev}],
+              },
+            ]) + '\n',
+          ),
+        )
         const base = `/var/lib/neutron/dhcp/${d.net.id}`
-        ps.push(`${100 + i} dnsmasq --no-hosts --no-resolv --strict-order --bind-interfaces --interface=${dev} --except-interface=lo --pid-file=${base}/pid --dhcp-hostsfile=${base}/host --addn-hosts=${base}/addn_hosts --dhcp-optsfile=${base}/opts --dhcp-leasefile=${base}/leases --dhcp-range=set:tag0,${d.net.cidr3}.0,static,86400s --dhcp-lease-max=256 --conf-file= --domain=openstacklocal`)
-        const entries = vms.filter((v) => v.network === d.net).map((v) => `${v.mac},host-${v.ip.replace(/\./g, '-')}.openstacklocal,${v.ip}`)
-        captures.push(write(host, 'file', `${base}/host`, ['cat', '--', `${base}/host`], entries.join('\n') + (entries.length ? '\n' : '')))
-        captures.push(write(host, 'netns_of_pid', String(100 + i), ['ip', 'netns', 'identify', String(100 + i)], `${ns}\n`))
+        ps.push(
+          `${100 + i} dnsmasq --no-hosts --no-resolv --strict-order --bind-interfaces --interface=${dev} --except-interface=lo --pid-file=${base}/pid --dhcp-hostsfile=${base}/host --addn-hosts=${base}/addn_hosts --dhcp-optsfile=${base}/opts --dhcp-leasefile=${base}/leases --dhcp-range=set:tag0,${d.net.cidr3}.0,static,86400s --dhcp-lease-max=256 --conf-file= --domain=openstacklocal`,
+        )
+        const entries = vms
+          .filter((v) => v.network === d.net)
+          .map((v) => `${v.mac},host-${v.ip.replace(/\./g, '-')}.openstacklocal,${v.ip}`)
+        captures.push(
+          write(
+            host,
+            'file',
+            `${base}/host`,
+            ['cat', '--', `${base}/host`],
+            entries.join('\n') + (entries.length ? '\n' : ''),
+          ),
+        )
+        captures.push(
+          write(host, 'netns_of_pid', String(100 + i), ['ip', 'netns', 'identify', String(100 + i)], `${ns}\n`),
+        )
       })
     }
     captures.push(write(host, 'ps', undefined, ['ps', '-ww', '-eo', 'pid=,args='], ps.join('\n') + '\n'))
-    manifestHosts.push({name: host, roles: control ? ['control', 'network'] : ['compute'], address: '198.18.0.1', status: 'complete', captures})
+    manifestHosts.push({
+      name: host,
+      roles: control ? ['control', 'network'] : ['compute'],
+      address: '198.18.0.1',
+      status: 'complete',
+      captures,
+    })
   }
 
   const intent = {
-    'networks.json': {networks: networks.map((n) => ({id: n.id, name: n.name, admin_state_up: true, status: 'ACTIVE', subnets: [uuid(`subnet-${n.id}`)],
-      'provider:network_type': 'vlan', 'provider:physical_network': 'default', 'provider:segmentation_id': n.segmentationId, mtu: 1500, shared: false}))},
-    'subnets.json': {subnets: networks.map((n) => ({id: uuid(`subnet-${n.id}`), network_id: n.id, name: `${n.name}-subnet`, cidr: `${n.cidr3}.0/24`,
-      gateway_ip: `${n.cidr3}.1`, enable_dhcp: true, ip_version: 4, allocation_pools: [{start: `${n.cidr3}.2`, end: `${n.cidr3}.254`}]}))},
-    'ports.json': {ports: [
-      ...vms.map((v) => ({id: v.portId, network_id: v.network.id, mac_address: v.mac, fixed_ips: [{subnet_id: uuid(`subnet-${v.network.id}`), ip_address: v.ip}],
-        device_owner: 'compute:nova', device_id: v.uuid, 'binding:host_id': v.host, 'binding:vif_type': 'ovs', 'binding:vif_details': {ovs_hybrid_plug: true, port_filter: true},
-        status: 'ACTIVE', admin_state_up: true})),
-      ...dhcpPorts.map((d) => ({id: d.id, network_id: d.net.id, mac_address: d.mac, fixed_ips: [{subnet_id: uuid(`subnet-${d.net.id}`), ip_address: d.ip}],
-        device_owner: 'network:dhcp', device_id: `dhcp-${d.net.id}`, 'binding:host_id': 'control', 'binding:vif_type': 'ovs', status: 'ACTIVE', admin_state_up: true})),
-    ]},
-    'servers.json': {servers: vms.map((v) => ({id: v.uuid, name: v.name, status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': v.host,
-      'OS-EXT-SRV-ATTR:instance_name': `instance-${v.uuid.slice(0, 8)}`, addresses: {[v.network.name]: [{addr: v.ip, version: 4, 'OS-EXT-IPS-MAC:mac_addr': v.mac, 'OS-EXT-IPS:type': 'fixed'}]}}))},
+    'networks.json': {
+      networks: networks.map((n) => ({
+        id: n.id,
+        name: n.name,
+        admin_state_up: true,
+        status: 'ACTIVE',
+        subnets: [uuid(`subnet-${n.id}`)],
+        'provider:network_type': 'vlan',
+        'provider:physical_network': 'default',
+        'provider:segmentation_id': n.segmentationId,
+        mtu: 1500,
+        shared: false,
+      })),
+    },
+    'subnets.json': {
+      subnets: networks.map((n) => ({
+        id: uuid(`subnet-${n.id}`),
+        network_id: n.id,
+        name: `${n.name}-subnet`,
+        cidr: `${n.cidr3}.0/24`,
+        gateway_ip: `${n.cidr3}.1`,
+        enable_dhcp: true,
+        ip_version: 4,
+        allocation_pools: [{start: `${n.cidr3}.2`, end: `${n.cidr3}.254`}],
+      })),
+    },
+    'ports.json': {
+      ports: [
+        ...vms.map((v) => ({
+          id: v.portId,
+          network_id: v.network.id,
+          mac_address: v.mac,
+          fixed_ips: [{subnet_id: uuid(`subnet-${v.network.id}`), ip_address: v.ip}],
+          device_owner: 'compute:nova',
+          device_id: v.uuid,
+          'binding:host_id': v.host,
+          'binding:vif_type': 'ovs',
+          'binding:vif_details': {ovs_hybrid_plug: true, port_filter: true},
+          status: 'ACTIVE',
+          admin_state_up: true,
+        })),
+        ...dhcpPorts.map((d) => ({
+          id: d.id,
+          network_id: d.net.id,
+          mac_address: d.mac,
+          fixed_ips: [{subnet_id: uuid(`subnet-${d.net.id}`), ip_address: d.ip}],
+          device_owner: 'network:dhcp',
+          device_id: `dhcp-${d.net.id}`,
+          'binding:host_id': 'control',
+          'binding:vif_type': 'ovs',
+          status: 'ACTIVE',
+          admin_state_up: true,
+        })),
+      ],
+    },
+    'servers.json': {
+      servers: vms.map((v) => ({
+        id: v.uuid,
+        name: v.name,
+        status: 'ACTIVE',
+        'OS-EXT-SRV-ATTR:host': v.host,
+        'OS-EXT-SRV-ATTR:instance_name': `instance-${v.uuid.slice(0, 8)}`,
+        addresses: {
+          [v.network.name]: [{addr: v.ip, version: 4, 'OS-EXT-IPS-MAC:mac_addr': v.mac, 'OS-EXT-IPS:type': 'fixed'}],
+        },
+      })),
+    },
   }
-  const manifest: Manifest = {format: 'neutrace-snapshot', formatVersion: 1, toolVersion: '0.1.0', createdAt: '2026-11-24T00:00:00.000Z', source: 'synthetic',
-    description: `generated: ${opts.computes} compute nodes, ${opts.networks} networks, ${opts.vmsPerHost} VMs per compute node`, hosts: manifestHosts,
-    intent: Object.keys(intent).map((k) => `intent/${k}`)}
+  const manifest: Manifest = {
+    format: 'neutrace-snapshot',
+    formatVersion: 1,
+    toolVersion: '0.1.0',
+    createdAt: '2026-11-24T00:00:00.000Z',
+    source: 'synthetic',
+    description: `generated: ${opts.computes} compute nodes, ${opts.networks} networks, ${opts.vmsPerHost} VMs per compute node`,
+    hosts: manifestHosts,
+    intent: Object.keys(intent).map((k) => `intent/${k}`),
+  }
   await mkdir(dir, {recursive: true})
   for (const [file, text] of files) {
     await mkdir(dirname(join(dir, file)), {recursive: true})
     await writeFile(join(dir, file), text)
   }
   await mkdir(join(dir, 'intent'), {recursive: true})
-  for (const [name, body] of Object.entries(intent)) await writeFile(join(dir, 'intent', name), JSON.stringify(body, null, 1) + '\n')
+  for (const [name, body] of Object.entries(intent))
+    await writeFile(join(dir, 'intent', name), JSON.stringify(body, null, 1) + '\n')
   await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n')
   return {networks, vms, hosts}
 }

@@ -88,8 +88,13 @@ export interface CloudConfigOptions {
 const DEFAULT_TIMEOUT_MS = 30_000
 const SUFFIXES = ['.yaml', '.yml', '.json']
 
-/** Where the openstack client looks for clouds.yaml (kind 'clouds') or secure.yaml, in order; the first found is used. */
-export function configSearchPath(kind: 'clouds' | 'secure', opts: {env?: Record<string, string | undefined>; cwd?: string; home?: string} = {}): string[] {
+/**
+ * Where the openstack client looks for clouds.yaml (kind 'clouds') or secure.yaml, in order; the first found is used.
+ */
+export function configSearchPath(
+  kind: 'clouds' | 'secure',
+  opts: {env?: Record<string, string | undefined>; cwd?: string; home?: string} = {},
+): string[] {
   const env = opts.env ?? process.env
   const home = opts.home ?? homedir()
   const userDir = join(env.XDG_CONFIG_HOME || join(home, '.config'), 'openstack')
@@ -114,7 +119,8 @@ function normalizeKeys(value: Loose): Loose {
 /** Mappings merge key by key, recursively; anything else in `over` replaces. */
 export function mergeConfig(base: Loose, over: Loose): Loose {
   const out: Loose = {...base}
-  for (const [k, v] of Object.entries(over)) out[k] = isLoose(v) && isLoose(out[k]) ? mergeConfig(out[k] as Loose, v) : v
+  for (const [k, v] of Object.entries(over))
+    out[k] = isLoose(v) && isLoose(out[k]) ? mergeConfig(out[k] as Loose, v) : v
   return out
 }
 
@@ -135,7 +141,9 @@ function readConfigFile(path: string): LoadedFile | undefined {
   } catch (error) {
     const pos = (error as {linePos?: {line: number}[]}).linePos?.[0]
     const first = ((error as Error).message ?? String(error)).split('\n')[0]
-    throw configError(`${path}${pos ? `:${pos.line}` : ''}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${first}`)
+    throw configError(
+      `${path}${pos ? `:${pos.line}` : ''}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${first}`,
+    )
   }
   if (data === null || data === undefined) return {path, data: {}}
   if (!isLoose(data)) throw configError(`${path}: expected a mapping with a "clouds" key`)
@@ -191,7 +199,13 @@ const ENV_KEYS: [string, string][] = [
 ]
 
 /** Variables that only select or tune: alone they do not make an environment-defined cloud (as in openstacksdk). */
-const SELECTORS = new Set(['OS_CLOUD', 'OS_REGION_NAME', 'OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE', 'OS_CLOUD_NAME'])
+const SELECTORS = new Set([
+  'OS_CLOUD',
+  'OS_REGION_NAME',
+  'OS_CLIENT_CONFIG_FILE',
+  'OS_CLIENT_SECURE_FILE',
+  'OS_CLOUD_NAME',
+])
 
 function setPath(target: Loose, dotted: string, value: unknown): void {
   const [head, tail] = dotted.split('.') as [string, string | undefined]
@@ -249,7 +263,6 @@ function fixAliases(raw: Loose): Loose {
   return out
 }
 
-
 /** openstacksdk's get_boolean: true, or the string "true" in any case; anything else is false. */
 function truthy(value: unknown): boolean {
   return value === true || (typeof value === 'string' && value.toLowerCase() === 'true')
@@ -263,8 +276,6 @@ function expandHome(path: string, home: string, cwd: string): string {
   const p = path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path
   return isAbsolute(p) ? p : resolve(cwd, p)
 }
-
-
 
 function normalizeInterface(value: string, where: string): EndpointInterface {
   const v = value.toLowerCase().replace(/url$/, '')
@@ -281,7 +292,8 @@ function regionsOf(raw: Loose, where: string): Region[] {
   if (Array.isArray(raw.regions)) {
     return raw.regions.map((r) => {
       if (typeof r === 'string') return {name: r, values: {}}
-      if (isLoose(r) && typeof r.name === 'string') return {name: r.name, values: isLoose(r.values) ? normalizeKeys(r.values) : {}}
+      if (isLoose(r) && typeof r.name === 'string')
+        return {name: r.name, values: isLoose(r.values) ? normalizeKeys(r.values) : {}}
       throw configError(`${where}: every entry of "regions" needs a name`)
     })
   }
@@ -293,19 +305,32 @@ function pickRegion(regions: Region[], wanted: string | undefined, where: string
   if (regions.length === 0) return wanted ? {name: wanted, values: {}} : undefined
   if (!wanted) return regions[0]
   const found = regions.find((r) => r.name === wanted)
-  if (!found) throw configError(`${where}: region ${wanted} is not one of ${regions.map((r) => r.name).join(', ')} (region names are case sensitive)`)
+  if (!found)
+    throw configError(
+      `${where}: region ${wanted} is not one of ${regions.map((r) => r.name).join(', ')} (region names are case sensitive)`,
+    )
   return found
 }
 
 /** Which auth plugin: an explicit auth_type wins; otherwise application credential settings without a password. */
-export function selectAuthType(authType: string | undefined, auth: Loose, where: string): 'password' | 'v3applicationcredential' {
+export function selectAuthType(
+  authType: string | undefined,
+  auth: Loose,
+  where: string,
+): 'password' | 'v3applicationcredential' {
   if (authType !== undefined) {
     const t = authType.toLowerCase()
     if (t === 'password' || t === 'v3password') return 'password'
     if (t === 'v3applicationcredential') return 'v3applicationcredential'
-    throw configError(`${where}: auth_type ${JSON.stringify(authType)} is not supported; use password, v3password or v3applicationcredential`)
+    throw configError(
+      `${where}: auth_type ${JSON.stringify(authType)} is not supported; use password, v3password or v3applicationcredential`,
+    )
   }
-  const appCredential = ['application_credential_secret', 'application_credential_id', 'application_credential_name'].some((k) => text(auth[k]) !== undefined)
+  const appCredential = [
+    'application_credential_secret',
+    'application_credential_id',
+    'application_credential_name',
+  ].some((k) => text(auth[k]) !== undefined)
   return appCredential && text(auth.password) === undefined ? 'v3applicationcredential' : 'password'
 }
 
@@ -316,7 +341,9 @@ interface Hints {
 }
 
 function missing(h: Hints, what: string, key: string, envName: string): OpenStackError {
-  const how = h.inFile ? `set auth.${key} in clouds.yaml${/secret|password/.test(key) ? ' or secure.yaml' : ''}, or ${envName}` : `set ${envName}`
+  const how = h.inFile
+    ? `set auth.${key} in clouds.yaml${/secret|password/.test(key) ? ' or secure.yaml' : ''}, or ${envName}`
+    : `set ${envName}`
   return configError(`${h.where}: no ${what}: ${how}`)
 }
 
@@ -329,7 +356,13 @@ function passwordAuth(auth: Loose, h: Hints, defaultDomain: string | undefined):
   if (!username && !userId) throw missing(h, 'user', 'username', 'OS_USERNAME (or OS_USER_ID)')
   if (password === undefined) throw missing(h, 'password', 'password', 'OS_PASSWORD')
   // A project-scoped token is what carries the service catalog; an unscoped one has none.
-  if (!projectName && !projectId) throw missing(h, 'project (an unscoped token has no service catalog)', 'project_name', 'OS_PROJECT_NAME (or OS_PROJECT_ID)')
+  if (!projectName && !projectId)
+    throw missing(
+      h,
+      'project (an unscoped token has no service catalog)',
+      'project_name',
+      'OS_PROJECT_NAME (or OS_PROJECT_ID)',
+    )
   const out: PasswordAuth = {type: 'password', password: new Secret(password)}
   if (username) out.username = username
   if (userId) out.userId = userId
@@ -346,24 +379,43 @@ function passwordAuth(auth: Loose, h: Hints, defaultDomain: string | undefined):
   if (projectDomainName) out.projectDomainName = projectDomainName
   else if (projectDomainId) out.projectDomainId = projectDomainId
   else if (defaultDomain) out.projectDomainId = defaultDomain
-  if (username && !userId && !out.userDomainName && !out.userDomainId) throw missing(h, 'user domain for the user name', 'user_domain_name', 'OS_USER_DOMAIN_NAME')
-  if (projectName && !projectId && !out.projectDomainName && !out.projectDomainId) throw missing(h, 'project domain for the project name', 'project_domain_name', 'OS_PROJECT_DOMAIN_NAME')
+  if (username && !userId && !out.userDomainName && !out.userDomainId)
+    throw missing(h, 'user domain for the user name', 'user_domain_name', 'OS_USER_DOMAIN_NAME')
+  if (projectName && !projectId && !out.projectDomainName && !out.projectDomainId)
+    throw missing(h, 'project domain for the project name', 'project_domain_name', 'OS_PROJECT_DOMAIN_NAME')
   return out
 }
 
-function applicationCredentialAuth(auth: Loose, h: Hints, defaultDomain: string | undefined): ApplicationCredentialAuth {
+function applicationCredentialAuth(
+  auth: Loose,
+  h: Hints,
+  defaultDomain: string | undefined,
+): ApplicationCredentialAuth {
   const secret = text(auth.application_credential_secret)
   const id = text(auth.application_credential_id)
   const name = text(auth.application_credential_name)
-  if (!id && !name) throw missing(h, 'application credential', 'application_credential_id', 'OS_APPLICATION_CREDENTIAL_ID')
-  if (secret === undefined) throw missing(h, 'application credential secret', 'application_credential_secret', 'OS_APPLICATION_CREDENTIAL_SECRET')
+  if (!id && !name)
+    throw missing(h, 'application credential', 'application_credential_id', 'OS_APPLICATION_CREDENTIAL_ID')
+  if (secret === undefined)
+    throw missing(
+      h,
+      'application credential secret',
+      'application_credential_secret',
+      'OS_APPLICATION_CREDENTIAL_SECRET',
+    )
   const out: ApplicationCredentialAuth = {type: 'v3applicationcredential', secret: new Secret(secret)}
   if (id) out.id = id
   else {
     out.name = name
     const username = text(auth.username)
     const userId = text(auth.user_id)
-    if (!username && !userId) throw missing(h, 'owner for the application credential name (or use its id)', 'username', 'OS_USERNAME (or OS_USER_ID)')
+    if (!username && !userId)
+      throw missing(
+        h,
+        'owner for the application credential name (or use its id)',
+        'username',
+        'OS_USERNAME (or OS_USER_ID)',
+      )
     if (userId) out.userId = userId
     else {
       out.username = username
@@ -383,8 +435,14 @@ export function resolveCloudConfig(opts: CloudConfigOptions = {}): CloudConfig {
   const cwd = opts.cwd ?? process.cwd()
   const home = opts.home ?? homedir()
   const searchOpts = {env, cwd, home}
-  const configFiles = [...(env.OS_CLIENT_CONFIG_FILE ? [env.OS_CLIENT_CONFIG_FILE] : []), ...(opts.configFiles ?? configSearchPath('clouds', searchOpts))]
-  const secureFiles = [...(env.OS_CLIENT_SECURE_FILE ? [env.OS_CLIENT_SECURE_FILE] : []), ...(opts.secureFiles ?? configSearchPath('secure', searchOpts))]
+  const configFiles = [
+    ...(env.OS_CLIENT_CONFIG_FILE ? [env.OS_CLIENT_CONFIG_FILE] : []),
+    ...(opts.configFiles ?? configSearchPath('clouds', searchOpts)),
+  ]
+  const secureFiles = [
+    ...(env.OS_CLIENT_SECURE_FILE ? [env.OS_CLIENT_SECURE_FILE] : []),
+    ...(opts.secureFiles ?? configSearchPath('secure', searchOpts)),
+  ]
   const cloudsFile = firstConfigFile(configFiles)
   const secureFile = firstConfigFile(secureFiles)
   const clouds = mergeConfig(cloudsOf(cloudsFile), cloudsOf(secureFile))
@@ -396,7 +454,10 @@ export function resolveCloudConfig(opts: CloudConfigOptions = {}): CloudConfig {
   if (!name && !envDefinesCloud) {
     const names = Object.keys(clouds)
     if (names.length === 1) name = names[0]
-    else if (names.length > 1) throw configError(`${cloudsFile!.path} defines several clouds (${names.join(', ')}): choose one with --os-cloud or OS_CLOUD`)
+    else if (names.length > 1)
+      throw configError(
+        `${cloudsFile!.path} defines several clouds (${names.join(', ')}): choose one with --os-cloud or OS_CLOUD`,
+      )
     else
       throw configError(
         'no OpenStack credentials: set OS_CLOUD (or --os-cloud) to a cloud of a clouds.yaml in ./, ~/.config/openstack/ or /etc/openstack/, ' +
@@ -406,12 +467,21 @@ export function resolveCloudConfig(opts: CloudConfigOptions = {}): CloudConfig {
   let where = 'the OS_* environment'
   let base: Loose = {}
   if (name) {
-    if (!cloudsFile && !secureFile) throw configError(`cloud ${name} was asked for, but no clouds.yaml was found (looked in ${[...new Set(configFiles.map((f) => f.replace(/\/clouds\.[a-z]+$/, '/')))].join(', ')})`)
+    if (!cloudsFile && !secureFile)
+      throw configError(
+        `cloud ${name} was asked for, but no clouds.yaml was found (looked in ${[...new Set(configFiles.map((f) => f.replace(/\/clouds\.[a-z]+$/, '/')))].join(', ')})`,
+      )
     const entry = clouds[name]
-    if (!isLoose(entry)) throw configError(`cloud ${name} is not defined in ${files.join(' or ')} (clouds: ${Object.keys(clouds).join(', ') || 'none'})`)
+    if (!isLoose(entry))
+      throw configError(
+        `cloud ${name} is not defined in ${files.join(' or ')} (clouds: ${Object.keys(clouds).join(', ') || 'none'})`,
+      )
     base = entry
     where = `cloud ${name} (${files.join(' + ')})`
-    if (base.profile !== undefined || base.cloud !== undefined) throw configError(`${where}: vendor profiles (profile: ${String(base.profile ?? base.cloud)}) are not supported: put auth_url and region_name into the cloud itself`)
+    if (base.profile !== undefined || base.cloud !== undefined)
+      throw configError(
+        `${where}: vendor profiles (profile: ${String(base.profile ?? base.cloud)}) are not supported: put auth_url and region_name into the cloud itself`,
+      )
   }
   const h: Hints = {where, inFile: name !== undefined}
 
@@ -428,7 +498,8 @@ export function resolveCloudConfig(opts: CloudConfigOptions = {}): CloudConfig {
   const auth = raw.auth as Loose
 
   const idVersion = text(raw.identity_api_version)
-  if (idVersion !== undefined && !idVersion.startsWith('3')) throw configError(`${where}: identity API version ${idVersion} is not supported; Keystone v3 only`)
+  if (idVersion !== undefined && !idVersion.startsWith('3'))
+    throw configError(`${where}: identity API version ${idVersion} is not supported; Keystone v3 only`)
   const authUrlText = text(auth.auth_url)
   if (!authUrlText) throw missing(h, 'Keystone URL', 'auth_url', 'OS_AUTH_URL')
   const authType = selectAuthType(text(raw.auth_type), auth, where)
@@ -438,7 +509,10 @@ export function resolveCloudConfig(opts: CloudConfigOptions = {}): CloudConfig {
     files,
     environment: overlay.used.filter((n) => n !== 'OS_CLOUD'),
     authUrl: keystoneV3Url(authUrlText),
-    auth: authType === 'password' ? passwordAuth(auth, h, defaultDomain) : applicationCredentialAuth(auth, h, defaultDomain),
+    auth:
+      authType === 'password'
+        ? passwordAuth(auth, h, defaultDomain)
+        : applicationCredentialAuth(auth, h, defaultDomain),
     interface: normalizeInterface(text(raw.interface) ?? 'public', where),
     insecure: o.insecure ?? (truthy(raw.insecure) || falsy(raw.verify)),
     timeoutMs: o.timeoutMs ?? timeoutFrom(raw.api_timeout, where),
@@ -456,14 +530,17 @@ function timeoutFrom(value: unknown, where: string): number {
   const t = text(value)
   if (t === undefined) return DEFAULT_TIMEOUT_MS
   const seconds = Number(t)
-  if (!Number.isFinite(seconds) || seconds <= 0) throw configError(`${where}: api_timeout ${JSON.stringify(t)} is not a number of seconds`)
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw configError(`${where}: api_timeout ${JSON.stringify(t)} is not a number of seconds`)
   return Math.round(seconds * 1000)
 }
 
 /** Who authenticates, for messages and the manifest: never a credential. */
 export function describeUser(auth: CloudConfig['auth']): string {
   if (auth.type === 'v3applicationcredential') {
-    const owner = auth.userId ?? (auth.username ? `${auth.username} (domain ${auth.userDomainName ?? auth.userDomainId})` : undefined)
+    const owner =
+      auth.userId ??
+      (auth.username ? `${auth.username} (domain ${auth.userDomainName ?? auth.userDomainId})` : undefined)
     return `application credential ${auth.id ?? auth.name}${owner && !auth.id ? ` of user ${owner}` : ''}`
   }
   const domain = auth.userDomainName ?? auth.userDomainId

@@ -1,6 +1,7 @@
 // What went wrong talking to OpenStack, by kind (config, auth, transport, …).
 
-export type OpenStackErrorKind = 'config' | 'auth' | 'forbidden' | 'not-found' | 'http' | 'connect' | 'tls' | 'timeout' | 'response' | 'aborted'
+export type OpenStackErrorKind =
+  'config' | 'auth' | 'forbidden' | 'not-found' | 'http' | 'connect' | 'tls' | 'timeout' | 'response' | 'aborted'
 
 export class OpenStackError extends Error {
   override name = 'OpenStackError'

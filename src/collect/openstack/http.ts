@@ -51,8 +51,15 @@ function readPem(path: string, what: string): Buffer {
 }
 
 /** Why a request got no answer, in words; `code` from Node's (or undici's) error. */
-export function transportErrorMessage(code: string | undefined, message: string): {kind: OpenStackErrorKind; text: string} {
-  if (code && TLS_CODE.test(code)) return {kind: 'tls', text: `TLS verification failed (${code}: ${message}); give the CA bundle with cacert / OS_CACERT / --os-cacert`}
+export function transportErrorMessage(
+  code: string | undefined,
+  message: string,
+): {kind: OpenStackErrorKind; text: string} {
+  if (code && TLS_CODE.test(code))
+    return {
+      kind: 'tls',
+      text: `TLS verification failed (${code}: ${message}); give the CA bundle with cacert / OS_CACERT / --os-cacert`,
+    }
   switch (code) {
     case 'ECONNREFUSED':
       return {kind: 'connect', text: 'connection refused (ECONNREFUSED): nothing listens there'}
@@ -102,7 +109,14 @@ export function nodeHttpClient(tls: TlsOptions = {}, opts: HttpClientOptions = {
   const cert = tls.cert ? readPem(tls.cert, 'client certificate') : undefined
   const key = tls.key ? readPem(tls.key, 'client key') : undefined
   const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES
-  const dispatcher = new Agent({connect: {rejectUnauthorized: tls.insecure !== true, ...(ca ? {ca} : {}), ...(cert ? {cert} : {}), ...(key ? {key} : {})}})
+  const dispatcher = new Agent({
+    connect: {
+      rejectUnauthorized: tls.insecure !== true,
+      ...(ca ? {ca} : {}),
+      ...(cert ? {cert} : {}),
+      ...(key ? {key} : {}),
+    },
+  })
   return async (req) => {
     const deadline = AbortSignal.timeout(req.timeoutMs)
     const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline

@@ -29,7 +29,15 @@ export {
   selectAuthType,
 } from './config.js'
 export {OpenStackError, type OpenStackErrorKind} from './errors.js'
-export {type HttpClient, type HttpClientOptions, nodeHttpClient, type HttpRequest, type HttpResponse, type TlsOptions, transportErrorMessage} from './http.js'
+export {
+  type HttpClient,
+  type HttpClientOptions,
+  nodeHttpClient,
+  type HttpRequest,
+  type HttpResponse,
+  type TlsOptions,
+  transportErrorMessage,
+} from './http.js'
 export {
   authenticate,
   authRequestBody,
@@ -40,7 +48,14 @@ export {
   selectEndpoint,
   type Token,
 } from './keystone.js'
-export {fetchOpenStackIntent, type IntentDocument, type OpenStackIntent, type OpenStackIntentOptions, type OpenStackIntentRecord, openstackIntentSource} from './intent.js'
+export {
+  fetchOpenStackIntent,
+  type IntentDocument,
+  type OpenStackIntent,
+  type OpenStackIntentOptions,
+  type OpenStackIntentRecord,
+  openstackIntentSource,
+} from './intent.js'
 export {listAll, type ListResult} from './paging.js'
 export {Secret, scrub} from './secret.js'
 export {type ApiSession, serverMessage} from './session.js'

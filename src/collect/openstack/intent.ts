@@ -71,17 +71,26 @@ export async function fetchOpenStackIntent(opts: OpenStackIntentOptions): Promis
     logger.warn(text)
     notes.push(text)
   }
-  if (plainHttp) logger.warn({url: config.authUrl}, 'the Keystone URL is plain http: the credential crosses the network unencrypted')
+  if (plainHttp)
+    logger.warn({url: config.authUrl}, 'the Keystone URL is plain http: the credential crosses the network unencrypted')
   const proxies = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'].filter((n) => process.env[n])
-  if (proxies.length > 0) logger.warn(`${proxies.join(', ')} set, but neutrace connects to the OpenStack APIs directly (no proxy support)`)
+  if (proxies.length > 0)
+    logger.warn(`${proxies.join(', ')} set, but neutrace connects to the OpenStack APIs directly (no proxy support)`)
 
   const token = await authenticate(s)
   const who = describeUser(config.auth)
   const admin = token.roles.includes('admin')
-  logger.info({user: token.user, project: token.project, roles: token.roles, authUrl: config.authUrl}, 'authenticated with Keystone')
+  logger.info(
+    {user: token.user, project: token.project, roles: token.roles, authUrl: config.authUrl},
+    'authenticated with Keystone',
+  )
 
-  const network = selectEndpoint(token.catalog, 'network', {interface: config.interface, ...(config.regionName ? {region: config.regionName} : {})})
-  if ('missing' in network) throw new OpenStackError('not-found', `${network.missing}; Neutron cannot be asked (${who} at ${config.authUrl})`)
+  const network = selectEndpoint(token.catalog, 'network', {
+    interface: config.interface,
+    ...(config.regionName ? {region: config.regionName} : {}),
+  })
+  if ('missing' in network)
+    throw new OpenStackError('not-found', `${network.missing}; Neutron cannot be asked (${who} at ${config.authUrl})`)
   const region = config.regionName ?? network.region
   const neutron = neutronBase(network.url)
   notes.push(
@@ -118,11 +127,19 @@ export async function fetchOpenStackIntent(opts: OpenStackIntentOptions): Promis
       } catch (error) {
         // Nova's policy refuses all_tenants to non-admins; the project's own servers are still worth having.
         if (!(error instanceof OpenStackError) || error.kind !== 'forbidden') throw error
-        notes.push(`Nova refused all_tenants=1 (HTTP 403): only the servers of project ${token.project ?? '?'} are listed`)
+        notes.push(
+          `Nova refused all_tenants=1 (HTTP 403): only the servers of project ${token.project ?? '?'} are listed`,
+        )
         r = await listAll(s, token, 'Nova', url, 'servers', pageSize)
       }
       documents.push({name: 'servers.json', text: body('servers', r.items)})
-      lists.push({document: 'servers.json', url: r.url, items: r.items.length, pages: r.pages, durationMs: r.durationMs})
+      lists.push({
+        document: 'servers.json',
+        url: r.url,
+        items: r.items.length,
+        pages: r.pages,
+        durationMs: r.durationMs,
+      })
       logger.info({items: r.items.length, pages: r.pages, ms: r.durationMs}, 'Nova servers')
     }
   }
@@ -145,7 +162,10 @@ export async function fetchOpenStackIntent(opts: OpenStackIntentOptions): Promis
 }
 
 /** The collector's hook: fetch the intent from the APIs while `neutrace collect` runs. */
-export function openstackIntentSource(config: CloudConfig, opts: Omit<OpenStackIntentOptions, 'config' | 'logger' | 'signal'> = {}): IntentSource {
+export function openstackIntentSource(
+  config: CloudConfig,
+  opts: Omit<OpenStackIntentOptions, 'config' | 'logger' | 'signal'> = {},
+): IntentSource {
   return {
     label: `the OpenStack API (${config.cloud ? `cloud ${config.cloud}, ` : ''}${config.authUrl})`,
     fetch: async ({logger, signal}) => {

@@ -22,13 +22,19 @@ export function authRequestBody(auth: CloudConfig['auth']): Loose {
       : {
           name: auth.name,
           secret: auth.secret.reveal(),
-          user: auth.userId ? {id: auth.userId} : {name: auth.username, ...domainRef(auth.userDomainName, auth.userDomainId)},
+          user: auth.userId
+            ? {id: auth.userId}
+            : {name: auth.username, ...domainRef(auth.userDomainName, auth.userDomainId)},
         }
     return {auth: {identity: {methods: ['application_credential'], application_credential: cred}}}
   }
-  const user: Loose = auth.userId ? {id: auth.userId} : {name: auth.username, ...domainRef(auth.userDomainName, auth.userDomainId)}
+  const user: Loose = auth.userId
+    ? {id: auth.userId}
+    : {name: auth.username, ...domainRef(auth.userDomainName, auth.userDomainId)}
   user.password = auth.password.reveal()
-  const project: Loose = auth.projectId ? {id: auth.projectId} : {name: auth.projectName, ...domainRef(auth.projectDomainName, auth.projectDomainId)}
+  const project: Loose = auth.projectId
+    ? {id: auth.projectId}
+    : {name: auth.projectName, ...domainRef(auth.projectDomainName, auth.projectDomainId)}
   return {auth: {identity: {methods: ['password'], password: {user}}, scope: {project}}}
 }
 
@@ -71,18 +77,30 @@ export function readCatalog(body: unknown): CatalogService[] {
 export type EndpointChoice = {url: string; region?: string} | {missing: string}
 
 /** The endpoint of `type` for the interface and region, as the openstack client picks it. */
-export function selectEndpoint(catalog: CatalogService[], type: string, opts: {interface: EndpointInterface; region?: string}): EndpointChoice {
+export function selectEndpoint(
+  catalog: CatalogService[],
+  type: string,
+  opts: {interface: EndpointInterface; region?: string},
+): EndpointChoice {
   const services = catalog.filter((s) => s.type === type)
   if (services.length === 0) return {missing: `the service catalog has no ${type} service`}
   const all = services.flatMap((s) => s.endpoints)
-  const matching = all.filter((e) => normalizeInterfaceLoose(e.interface) === opts.interface && (opts.region === undefined || e.region === opts.region))
+  const matching = all.filter(
+    (e) =>
+      normalizeInterfaceLoose(e.interface) === opts.interface &&
+      (opts.region === undefined || e.region === opts.region),
+  )
   if (matching.length === 0) {
     const have = all.map((e) => `${e.interface}${e.region ? `@${e.region}` : ''}`).join(', ') || 'none'
-    return {missing: `the ${type} service has no ${opts.interface} endpoint${opts.region ? ` in region ${opts.region}` : ''} (it has: ${have})`}
+    return {
+      missing: `the ${type} service has no ${opts.interface} endpoint${opts.region ? ` in region ${opts.region}` : ''} (it has: ${have})`,
+    }
   }
   const regions = [...new Set(matching.map((e) => e.region ?? ''))]
   if (regions.length > 1) {
-    throw configError(`the ${type} service has ${opts.interface} endpoints in several regions (${regions.join(', ')}): choose one with region_name or OS_REGION_NAME`)
+    throw configError(
+      `the ${type} service has ${opts.interface} endpoints in several regions (${regions.join(', ')}): choose one with region_name or OS_REGION_NAME`,
+    )
   }
   const e = matching[0]!
   return {url: e.url, ...(e.region ? {region: e.region} : {})}
@@ -113,11 +131,21 @@ export async function authenticate(s: ApiSession): Promise<Token> {
   })
   if (res.status === 401) {
     const detail = serverMessage(res.body, s.secrets)
-    throw new OpenStackError('auth', `authentication failed for ${who} at ${safeUrl(url)} (HTTP 401${detail ? `: ${detail}` : ''})`, safeUrl(url), 401)
+    throw new OpenStackError(
+      'auth',
+      `authentication failed for ${who} at ${safeUrl(url)} (HTTP 401${detail ? `: ${detail}` : ''})`,
+      safeUrl(url),
+      401,
+    )
   }
   if (res.status !== 201 && res.status !== 200) throw statusError(s, 'Keystone', url, res)
   const subject = res.headers['x-subject-token']
-  if (!subject) throw new OpenStackError('response', `Keystone at ${safeUrl(url)} answered ${res.status} without an X-Subject-Token header`, safeUrl(url))
+  if (!subject)
+    throw new OpenStackError(
+      'response',
+      `Keystone at ${safeUrl(url)} answered ${res.status} without an X-Subject-Token header`,
+      safeUrl(url),
+    )
   const value = new Secret(subject)
   s.secrets.push(value)
   return {value, ...readToken(parseJson(s, 'Keystone', url, res.body))}

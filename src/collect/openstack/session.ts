@@ -39,17 +39,29 @@ export function serverMessage(body: string, secrets: readonly Secret[]): string 
   return scrub(oneLine.length > 300 ? `${oneLine.slice(0, 300)}…` : oneLine, secrets)
 }
 
-export async function exchange(s: ApiSession, what: string, req: Omit<HttpRequest, 'timeoutMs' | 'signal'>): Promise<HttpResponse> {
+export async function exchange(
+  s: ApiSession,
+  what: string,
+  req: Omit<HttpRequest, 'timeoutMs' | 'signal'>,
+): Promise<HttpResponse> {
   const shown = safeUrl(req.url)
   const started = Date.now()
   let res: HttpResponse
   try {
     res = await s.http({...req, timeoutMs: s.config.timeoutMs, ...(s.signal ? {signal: s.signal} : {})})
   } catch (error) {
-    if (error instanceof OpenStackError) throw new OpenStackError(error.kind, scrub(`${what} at ${shown}: ${error.message}`, s.secrets), shown)
-    throw new OpenStackError('connect', scrub(`${what} at ${shown}: ${error instanceof Error ? error.message : String(error)}`, s.secrets), shown)
+    if (error instanceof OpenStackError)
+      throw new OpenStackError(error.kind, scrub(`${what} at ${shown}: ${error.message}`, s.secrets), shown)
+    throw new OpenStackError(
+      'connect',
+      scrub(`${what} at ${shown}: ${error instanceof Error ? error.message : String(error)}`, s.secrets),
+      shown,
+    )
   }
-  s.logger.debug({method: req.method, url: shown, status: res.status, ms: Date.now() - started}, `${what}: HTTP ${res.status}`)
+  s.logger.debug(
+    {method: req.method, url: shown, status: res.status, ms: Date.now() - started},
+    `${what}: HTTP ${res.status}`,
+  )
   return res
 }
 
@@ -64,7 +76,12 @@ export function statusError(s: ApiSession, what: string, url: string, res: HttpR
     case 403:
       return new OpenStackError('forbidden', `${what} at ${shown}: HTTP 403 Forbidden for ${who}${tail}`, shown, 403)
     case 404:
-      return new OpenStackError('not-found', `${what} at ${shown}: HTTP 404 Not Found (is the URL right?)${tail}`, shown, 404)
+      return new OpenStackError(
+        'not-found',
+        `${what} at ${shown}: HTTP 404 Not Found (is the URL right?)${tail}`,
+        shown,
+        404,
+      )
     default: {
       const location = res.headers.location ? ` (redirected to ${safeUrl(res.headers.location)}: use that URL)` : ''
       return new OpenStackError('http', `${what} at ${shown}: HTTP ${res.status}${location}${tail}`, shown, res.status)
@@ -76,6 +93,10 @@ export function parseJson(s: ApiSession, what: string, url: string, body: string
   try {
     return JSON.parse(body)
   } catch {
-    throw new OpenStackError('response', `${what} at ${safeUrl(url)}: the answer is not JSON: ${scrub(body.slice(0, 120).replace(/\s+/g, ' '), s.secrets)}`, safeUrl(url))
+    throw new OpenStackError(
+      'response',
+      `${what} at ${safeUrl(url)}: the answer is not JSON: ${scrub(body.slice(0, 120).replace(/\s+/g, ' '), s.secrets)}`,
+      safeUrl(url),
+    )
   }
 }

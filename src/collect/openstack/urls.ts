@@ -10,7 +10,8 @@ export function keystoneV3Url(authUrl: string): string {
   } catch {
     throw configError(`auth_url ${JSON.stringify(safeUrl(authUrl))} is not a URL`)
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw configError(`auth_url ${safeUrl(authUrl)}: only http and https are supported`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw configError(`auth_url ${safeUrl(authUrl)}: only http and https are supported`)
   url.username = ''
   url.password = ''
   url.search = ''
@@ -27,7 +28,9 @@ export function joinUrl(base: string, ...parts: string[]): string {
   const url = new URL(base)
   url.search = ''
   url.hash = ''
-  const segments = [url.pathname.replace(/\/+$/, ''), ...parts.map((p) => p.replace(/^\/+|\/+$/g, ''))].filter((s) => s !== '')
+  const segments = [url.pathname.replace(/\/+$/, ''), ...parts.map((p) => p.replace(/^\/+|\/+$/g, ''))].filter(
+    (s) => s !== '',
+  )
   url.pathname = segments.join('/').replace(/^(?!\/)/, '/')
   return url.toString()
 }
@@ -52,5 +55,7 @@ export function neutronBase(catalogUrl: string): string {
 
 /** Nova's base: the catalog URL when it names a version (`/v2.1`, `/v2.1/<project>`), else with `/v2.1` appended. */
 export function novaBase(catalogUrl: string): string {
-  return /\/v2(\.\d+)?(\/[^/]+)?\/?$/.test(new URL(catalogUrl).pathname) ? joinUrl(catalogUrl) : joinUrl(catalogUrl, 'v2.1')
+  return /\/v2(\.\d+)?(\/[^/]+)?\/?$/.test(new URL(catalogUrl).pathname)
+    ? joinUrl(catalogUrl)
+    : joinUrl(catalogUrl, 'v2.1')
 }

@@ -81,196 +81,310 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection')
 }
 
-describe.skipIf(unavailable !== undefined || disabled)(`Neutron API intent (real Keystone + neutron-server, slot ${SLOT})`, () => {
-  const lab = neutronLab({slot: SLOT, computes: 0})
-  const authUrl = `http://198.18.${SLOT}.11:5000/v3`
-  let scratch = ''
-  let vms: NeutronLabVm[] = []
-  const osEnv: Record<string, string> = {}
-  let password = ''
-  const secrets: string[] = []
-  const tokens: string[] = []
-  const logs: string[] = []
+describe.skipIf(unavailable !== undefined || disabled)(
+  `Neutron API intent (real Keystone + neutron-server, slot ${SLOT})`,
+  () => {
+    const lab = neutronLab({slot: SLOT, computes: 0})
+    const authUrl = `http://198.18.${SLOT}.11:5000/v3`
+    let scratch = ''
+    let vms: NeutronLabVm[] = []
+    const osEnv: Record<string, string> = {}
+    let password = ''
+    const secrets: string[] = []
+    const tokens: string[] = []
+    const logs: string[] = []
 
-  beforeAll(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'neutrace-api-intent-'))
-    await lab.down() // a lab left by an interrupted run
-    await lab.up()
-    vms = await lab.demo()
-    const r = await runArgv([CONTROL_SH, 'env'], {NLAB_SLOT: String(SLOT), NLAB_DIR: lab.dir})
-    for (const line of r.stdout.split('\n')) {
-      const m = /^export (OS_[A-Z_]+)=(.*)$/.exec(line)
-      if (m) osEnv[m[1]!] = m[2]!
+    beforeAll(async () => {
+      scratch = mkdtempSync(join(tmpdir(), 'neutrace-api-intent-'))
+      await lab.down() // a lab left by an interrupted run
+      await lab.up()
+      vms = await lab.demo()
+      const r = await runArgv([CONTROL_SH, 'env'], {NLAB_SLOT: String(SLOT), NLAB_DIR: lab.dir})
+      for (const line of r.stdout.split('\n')) {
+        const m = /^export (OS_[A-Z_]+)=(.*)$/.exec(line)
+        if (m) osEnv[m[1]!] = m[2]!
+      }
+      password = osEnv.OS_PASSWORD ?? ''
+      secrets.push(password)
+    }, 600_000)
+
+    afterAll(async () => {
+      await lab.down()
+      if (scratch) rmSync(scratch, {recursive: true, force: true})
+    }, 300_000)
+
+    /** clouds.yaml without the password, secure.yaml with it, in `cwd`; the cloud is named `nlab`. */
+    function writeCloudFiles(cwd: string): void {
+      mkdirSync(cwd, {recursive: true})
+      writeFileSync(
+        join(cwd, 'clouds.yaml'),
+        [
+          'clouds:',
+          '  nlab:',
+          '    auth:',
+          `      auth_url: ${osEnv.OS_AUTH_URL}`,
+          `      username: ${osEnv.OS_USERNAME}`,
+          `      project_name: ${osEnv.OS_PROJECT_NAME}`,
+          `      user_domain_name: ${osEnv.OS_USER_DOMAIN_NAME}`,
+          `      project_domain_name: ${osEnv.OS_PROJECT_DOMAIN_NAME}`,
+          `    region_name: ${osEnv.OS_REGION_NAME}`,
+          `    interface: ${osEnv.OS_INTERFACE}`,
+          '    identity_api_version: 3',
+          '',
+        ].join('\n'),
+      )
+      writeFileSync(join(cwd, 'secure.yaml'), `clouds:\n  nlab:\n    auth:\n      password: "${password}"\n`, {
+        mode: 0o600,
+      })
     }
-    password = osEnv.OS_PASSWORD ?? ''
-    secrets.push(password)
-  }, 600_000)
 
-  afterAll(async () => {
-    await lab.down()
-    if (scratch) rmSync(scratch, {recursive: true, force: true})
-  }, 300_000)
-
-  /** clouds.yaml without the password, secure.yaml with it, in `cwd`; the cloud is named `nlab`. */
-  function writeCloudFiles(cwd: string): void {
-    mkdirSync(cwd, {recursive: true})
-    writeFileSync(
-      join(cwd, 'clouds.yaml'),
-      [
-        'clouds:',
-        '  nlab:',
-        '    auth:',
-        `      auth_url: ${osEnv.OS_AUTH_URL}`,
-        `      username: ${osEnv.OS_USERNAME}`,
-        `      project_name: ${osEnv.OS_PROJECT_NAME}`,
-        `      user_domain_name: ${osEnv.OS_USER_DOMAIN_NAME}`,
-        `      project_domain_name: ${osEnv.OS_PROJECT_DOMAIN_NAME}`,
-        `    region_name: ${osEnv.OS_REGION_NAME}`,
-        `    interface: ${osEnv.OS_INTERFACE}`,
-        '    identity_api_version: 3',
-        '',
-      ].join('\n'),
-    )
-    writeFileSync(join(cwd, 'secure.yaml'), `clouds:\n  nlab:\n    auth:\n      password: "${password}"\n`, {mode: 0o600})
-  }
-
-  function cloudConfig(cwd: string, env: Record<string, string> = {}): CloudConfig {
-    return resolveCloudConfig({cloud: 'nlab', env, cwd, home: join(scratch, 'home')})
-  }
-
-  function labHost(): InventoryHost {
-    const node = lab.nodes()[0]!
-    return {
-      name: node.name,
-      address: node.address,
-      port: 22,
-      user: 'root',
-      roles: ['control', 'network', 'compute'],
-      execPrefix: ['nsenter', '-t', String(node.initPid), '-m', '-n', '-u', '-p', '--', 'env', `PATH=${CLEAN_PATH}`, 'LC_ALL=C'],
+    function cloudConfig(cwd: string, env: Record<string, string> = {}): CloudConfig {
+      return resolveCloudConfig({cloud: 'nlab', env, cwd, home: join(scratch, 'home')})
     }
-  }
 
-  it('collects a snapshot whose intent/ holds the Neutron bodies, read with clouds.yaml + secure.yaml (password)', async () => {
-    const cwd = join(scratch, 'conf')
-    writeCloudFiles(cwd)
-    const config = cloudConfig(cwd)
-    expect(config.files).toEqual([join(cwd, 'clouds.yaml'), join(cwd, 'secure.yaml')])
-    const {logger, text} = capturingLogger()
-    const out = join(scratch, 'snapshot')
-    const source = openstackIntentSource(config, {http: recordingTokens(nodeHttpClient(config), tokens)})
-    const result = await collect({hosts: [labHost()], out, transportFactory: async (h) => new LocalTransport(h.name), intent: source, logger, handleSigint: false, source: 'lab'})
-    logs.push(text())
-    expect(result.manifest.hosts[0]!.status).toBe('complete')
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as CollectManifest & {intentSource: OpenStackIntentRecord}
-    expect(manifest.intent).toEqual(['intent/networks.json', 'intent/ports.json', 'intent/subnets.json'])
-    expect(manifest.intentSource).toMatchObject({source: 'openstack-api', cloud: 'nlab', authUrl, authType: 'password', project: 'admin', region: 'RegionOne', interface: 'public', tlsVerified: false})
-    expect(manifest.intentSource.notes).toContain('Nova servers not fetched: the service catalog has no compute service')
-    expect(tokens.length).toBeGreaterThan(0)
-
-    const networks = (JSON.parse(readFileSync(join(out, 'intent/networks.json'), 'utf8')) as {networks: Record<string, unknown>[]}).networks
-    const byName = new Map(networks.map((n) => [n.name as string, n]))
-    expect([1, 2, 3].map((i) => byName.get(`nlab-net${i}`)?.['provider:segmentation_id'])).toEqual([1000, 1001, null])
-    expect([1, 2, 3].map((i) => byName.get(`nlab-net${i}`)?.['provider:network_type'])).toEqual(['vlan', 'vlan', 'flat'])
-    const subnets = (JSON.parse(readFileSync(join(out, 'intent/subnets.json'), 'utf8')) as {subnets: Record<string, unknown>[]}).subnets
-    expect(subnets.map((s) => s.cidr).sort()).toEqual(['198.19.201.0/24', '198.19.202.0/24', '198.19.203.0/24'])
-    const ports = (JSON.parse(readFileSync(join(out, 'intent/ports.json'), 'utf8')) as {ports: Record<string, unknown>[]}).ports
-    for (const vm of vms) {
-      const port = ports.find((p) => p.id === vm.portId)
-      expect(port, vm.portId).toBeDefined()
-      expect([port!['binding:host_id'], port!.mac_address, (port!.fixed_ips as {ip_address: string}[])[0]!.ip_address]).toEqual([vm.node, vm.mac, vm.ip])
+    function labHost(): InventoryHost {
+      const node = lab.nodes()[0]!
+      return {
+        name: node.name,
+        address: node.address,
+        port: 22,
+        user: 'root',
+        roles: ['control', 'network', 'compute'],
+        execPrefix: [
+          'nsenter',
+          '-t',
+          String(node.initPid),
+          '-m',
+          '-n',
+          '-u',
+          '-p',
+          '--',
+          'env',
+          `PATH=${CLEAN_PATH}`,
+          'LC_ALL=C',
+        ],
+      }
     }
-    // One DHCP port per network besides the six VMs.
-    expect(ports.filter((p) => p.device_owner === 'network:dhcp')).toHaveLength(3)
-  }, 180_000)
 
-  it('reads back as the same networks as `openstack network list`', async () => {
-    const listed = JSON.parse(await lab.openstack(['network', 'list', '--long', '-f', 'json'])) as {ID: string; Name: string; 'Network Type': string}[]
-    const intent = await loadIntentDir(join(scratch, 'snapshot', 'intent'))
-    expect(intent.problems).toEqual([])
-    const mine = intent.networks.map((n) => [n.id, n.name, n.networkType]).sort()
-    expect(mine).toEqual(listed.map((n) => [n.ID, n.Name, n['Network Type']]).sort())
-    const parsed = parseIntentDocument('ports.json', readFileSync(join(scratch, 'snapshot', 'intent', 'ports.json'), 'utf8'))
-    expect(parsed.problems).toEqual([])
-    for (const vm of vms) expect(parsed.value.ports?.find((p) => p.id === vm.portId)?.bindingHost).toBe(vm.node)
-    expect(intent.networks.find((n) => n.name === 'nlab-net2')?.segmentationId).toBe(1001)
-  }, 60_000)
-
-  it('authenticates with an application credential created through the API (by id, and by name + user)', async () => {
-    const created = JSON.parse(await lab.openstack(['application', 'credential', 'create', 'neutrace-api-intent', '-f', 'json'])) as {id: string; secret: string}
-    secrets.push(created.secret)
-    const base = {OS_AUTH_URL: authUrl, OS_AUTH_TYPE: 'v3applicationcredential', OS_APPLICATION_CREDENTIAL_SECRET: created.secret}
-    const byId = resolveCloudConfig({env: {...base, OS_APPLICATION_CREDENTIAL_ID: created.id}, cwd: join(scratch, 'empty'), home: join(scratch, 'home')})
-    const byName = resolveCloudConfig({
-      env: {...base, OS_APPLICATION_CREDENTIAL_NAME: 'neutrace-api-intent', OS_USERNAME: 'admin', OS_USER_DOMAIN_NAME: 'Default'},
-      cwd: join(scratch, 'empty'),
-      home: join(scratch, 'home'),
-    })
-    const expected = JSON.parse(readFileSync(join(scratch, 'snapshot', 'intent', 'networks.json'), 'utf8')) as {networks: {id: string}[]}
-    for (const config of [byId, byName]) {
-      expect(config.auth.type).toBe('v3applicationcredential')
+    it('collects a snapshot whose intent/ holds the Neutron bodies, read with clouds.yaml + secure.yaml (password)', async () => {
+      const cwd = join(scratch, 'conf')
+      writeCloudFiles(cwd)
+      const config = cloudConfig(cwd)
+      expect(config.files).toEqual([join(cwd, 'clouds.yaml'), join(cwd, 'secure.yaml')])
       const {logger, text} = capturingLogger()
-      const r = await fetchOpenStackIntent({config, logger, http: recordingTokens(nodeHttpClient(config), tokens), pageSize: 2})
-      logs.push(text(), JSON.stringify(r))
-      expect(r.record.authType).toBe('v3applicationcredential')
-      const ids = (JSON.parse(r.documents[0]!.text) as {networks: {id: string}[]}).networks.map((n) => n.id)
-      expect(ids.sort()).toEqual(expected.networks.map((n) => n.id).sort())
-      expect(r.record.lists[2]!.pages).toBeGreaterThan(1) // 9 ports, 2 a page
-    }
-    const wrong = resolveCloudConfig({env: {...base, OS_APPLICATION_CREDENTIAL_ID: created.id, OS_APPLICATION_CREDENTIAL_SECRET: 'not-the-secret'}, cwd: join(scratch, 'empty'), home: join(scratch, 'home')})
-    const e = await rejection(fetchOpenStackIntent({config: wrong}))
-    expect(e.message).toMatch(new RegExp(`^authentication failed for application credential ${created.id} at ${authUrl}/auth/tokens \\(HTTP 401`))
-    expect(e.message).not.toContain('not-the-secret')
-  }, 120_000)
+      const out = join(scratch, 'snapshot')
+      const source = openstackIntentSource(config, {http: recordingTokens(nodeHttpClient(config), tokens)})
+      const result = await collect({
+        hosts: [labHost()],
+        out,
+        transportFactory: async (h) => new LocalTransport(h.name),
+        intent: source,
+        logger,
+        handleSigint: false,
+        source: 'lab',
+      })
+      logs.push(text())
+      expect(result.manifest.hosts[0]!.status).toBe('complete')
+      const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as CollectManifest & {
+        intentSource: OpenStackIntentRecord
+      }
+      expect(manifest.intent).toEqual(['intent/networks.json', 'intent/ports.json', 'intent/subnets.json'])
+      expect(manifest.intentSource).toMatchObject({
+        source: 'openstack-api',
+        cloud: 'nlab',
+        authUrl,
+        authType: 'password',
+        project: 'admin',
+        region: 'RegionOne',
+        interface: 'public',
+        tlsVerified: false,
+      })
+      expect(manifest.intentSource.notes).toContain(
+        'Nova servers not fetched: the service catalog has no compute service',
+      )
+      expect(tokens.length).toBeGreaterThan(0)
 
-  it('fails cleanly on a wrong password: 401 naming user and URL, no password, no snapshot written', async () => {
-    const cwd = join(scratch, 'conf')
-    const wrongPassword = `${password}-wrong`
-    const config = cloudConfig(cwd, {OS_PASSWORD: wrongPassword})
-    const {logger, text} = capturingLogger()
-    const out = join(scratch, 'snapshot-401')
-    const e = await rejection(
-      collect({hosts: [labHost()], out, transportFactory: async (h) => new LocalTransport(h.name), intent: openstackIntentSource(config), logger, handleSigint: false}),
-    )
-    logs.push(text())
-    expect(e).toBeInstanceOf(CollectError)
-    expect(e.message).toMatch(
-      new RegExp(`^intent from the OpenStack API \\(cloud nlab, ${authUrl}\\): authentication failed for user admin \\(domain Default\\) at ${authUrl}/auth/tokens \\(HTTP 401: The request you have made requires authentication\\.\\)$`),
-    )
-    expect(e.message).not.toContain(wrongPassword)
-    expect(text()).not.toContain(wrongPassword)
-    expect(() => statSync(out)).toThrow()
-    expect(readdirSync(scratch).filter((n) => n.startsWith('snapshot-401'))).toEqual([])
-  }, 60_000)
+      const networks = (
+        JSON.parse(readFileSync(join(out, 'intent/networks.json'), 'utf8')) as {networks: Record<string, unknown>[]}
+      ).networks
+      const byName = new Map(networks.map((n) => [n.name as string, n]))
+      expect([1, 2, 3].map((i) => byName.get(`nlab-net${i}`)?.['provider:segmentation_id'])).toEqual([1000, 1001, null])
+      expect([1, 2, 3].map((i) => byName.get(`nlab-net${i}`)?.['provider:network_type'])).toEqual([
+        'vlan',
+        'vlan',
+        'flat',
+      ])
+      const subnets = (
+        JSON.parse(readFileSync(join(out, 'intent/subnets.json'), 'utf8')) as {subnets: Record<string, unknown>[]}
+      ).subnets
+      expect(subnets.map((s) => s.cidr).sort()).toEqual(['198.19.201.0/24', '198.19.202.0/24', '198.19.203.0/24'])
+      const ports = (
+        JSON.parse(readFileSync(join(out, 'intent/ports.json'), 'utf8')) as {ports: Record<string, unknown>[]}
+      ).ports
+      for (const vm of vms) {
+        const port = ports.find((p) => p.id === vm.portId)
+        expect(port, vm.portId).toBeDefined()
+        expect([
+          port!['binding:host_id'],
+          port!.mac_address,
+          (port!.fixed_ips as {ip_address: string}[])[0]!.ip_address,
+        ]).toEqual([vm.node, vm.mac, vm.ip])
+      }
+      // One DHCP port per network besides the six VMs.
+      expect(ports.filter((p) => p.device_owner === 'network:dhcp')).toHaveLength(3)
+    }, 180_000)
 
-  it('names the Nova endpoint when the catalog has one that does not answer, and can skip servers', async () => {
-    const service = (await lab.openstack(['service', 'create', '--name', 'nova', 'compute', '-f', 'value', '-c', 'id'])).trim()
-    try {
-      await lab.openstack(['endpoint', 'create', '--region', 'RegionOne', 'compute', 'public', `http://198.18.${SLOT}.11:8774/v2.1`, '-f', 'value', '-c', 'id'])
-      const config = cloudConfig(join(scratch, 'conf'))
-      const e = await rejection(fetchOpenStackIntent({config, http: recordingTokens(nodeHttpClient(config), tokens)}))
-      expect(e).toBeInstanceOf(OpenStackError)
-      expect((e as OpenStackError).kind).toBe('connect')
-      expect(e.message).toBe(`Nova at http://198.18.${SLOT}.11:8774/v2.1/servers/detail?all_tenants=1&limit=500: connection refused (ECONNREFUSED): nothing listens there`)
-      const skipped = await fetchOpenStackIntent({config, servers: false})
-      expect(skipped.documents.map((d) => d.name)).toEqual(['networks.json', 'subnets.json', 'ports.json'])
-      expect(skipped.record.notes).toContain('Nova servers not fetched (turned off)')
-    } finally {
-      await lab.openstack(['service', 'delete', service])
-    }
-  }, 90_000)
+    it('reads back as the same networks as `openstack network list`', async () => {
+      const listed = JSON.parse(await lab.openstack(['network', 'list', '--long', '-f', 'json'])) as {
+        ID: string
+        Name: string
+        'Network Type': string
+      }[]
+      const intent = await loadIntentDir(join(scratch, 'snapshot', 'intent'))
+      expect(intent.problems).toEqual([])
+      const mine = intent.networks.map((n) => [n.id, n.name, n.networkType]).sort()
+      expect(mine).toEqual(listed.map((n) => [n.ID, n.Name, n['Network Type']]).sort())
+      const parsed = parseIntentDocument(
+        'ports.json',
+        readFileSync(join(scratch, 'snapshot', 'intent', 'ports.json'), 'utf8'),
+      )
+      expect(parsed.problems).toEqual([])
+      for (const vm of vms) expect(parsed.value.ports?.find((p) => p.id === vm.portId)?.bindingHost).toBe(vm.node)
+      expect(intent.networks.find((n) => n.name === 'nlab-net2')?.segmentationId).toBe(1001)
+    }, 60_000)
 
-  it('never writes a password, secret or token into the snapshot or a log', () => {
-    expect(secrets.every((s) => s.length >= 8)).toBe(true)
-    expect(tokens.length).toBeGreaterThanOrEqual(4)
-    const snapshot = allText(join(scratch, 'snapshot'))
-    const log = logs.join('\n')
-    expect(log).toContain('authenticated with Keystone')
-    for (const secret of [...secrets, ...tokens]) {
-      expect(snapshot.includes(secret)).toBe(false)
-      expect(log.includes(secret)).toBe(false)
-    }
-  })
-})
+    it('authenticates with an application credential created through the API (by id, and by name + user)', async () => {
+      const created = JSON.parse(
+        await lab.openstack(['application', 'credential', 'create', 'neutrace-api-intent', '-f', 'json']),
+      ) as {id: string; secret: string}
+      secrets.push(created.secret)
+      const base = {
+        OS_AUTH_URL: authUrl,
+        OS_AUTH_TYPE: 'v3applicationcredential',
+        OS_APPLICATION_CREDENTIAL_SECRET: created.secret,
+      }
+      const byId = resolveCloudConfig({
+        env: {...base, OS_APPLICATION_CREDENTIAL_ID: created.id},
+        cwd: join(scratch, 'empty'),
+        home: join(scratch, 'home'),
+      })
+      const byName = resolveCloudConfig({
+        env: {
+          ...base,
+          OS_APPLICATION_CREDENTIAL_NAME: 'neutrace-api-intent',
+          OS_USERNAME: 'admin',
+          OS_USER_DOMAIN_NAME: 'Default',
+        },
+        cwd: join(scratch, 'empty'),
+        home: join(scratch, 'home'),
+      })
+      const expected = JSON.parse(readFileSync(join(scratch, 'snapshot', 'intent', 'networks.json'), 'utf8')) as {
+        networks: {id: string}[]
+      }
+      for (const config of [byId, byName]) {
+        expect(config.auth.type).toBe('v3applicationcredential')
+        const {logger, text} = capturingLogger()
+        const r = await fetchOpenStackIntent({
+          config,
+          logger,
+          http: recordingTokens(nodeHttpClient(config), tokens),
+          pageSize: 2,
+        })
+        logs.push(text(), JSON.stringify(r))
+        expect(r.record.authType).toBe('v3applicationcredential')
+        const ids = (JSON.parse(r.documents[0]!.text) as {networks: {id: string}[]}).networks.map((n) => n.id)
+        expect(ids.sort()).toEqual(expected.networks.map((n) => n.id).sort())
+        expect(r.record.lists[2]!.pages).toBeGreaterThan(1) // 9 ports, 2 a page
+      }
+      const wrong = resolveCloudConfig({
+        env: {...base, OS_APPLICATION_CREDENTIAL_ID: created.id, OS_APPLICATION_CREDENTIAL_SECRET: 'not-the-secret'},
+        cwd: join(scratch, 'empty'),
+        home: join(scratch, 'home'),
+      })
+      const e = await rejection(fetchOpenStackIntent({config: wrong}))
+      expect(e.message).toMatch(
+        new RegExp(
+          `^authentication failed for application credential ${created.id} at ${authUrl}/auth/tokens \\(HTTP 401`,
+        ),
+      )
+      expect(e.message).not.toContain('not-the-secret')
+    }, 120_000)
+
+    it('fails cleanly on a wrong password: 401 naming user and URL, no password, no snapshot written', async () => {
+      const cwd = join(scratch, 'conf')
+      const wrongPassword = `${password}-wrong`
+      const config = cloudConfig(cwd, {OS_PASSWORD: wrongPassword})
+      const {logger, text} = capturingLogger()
+      const out = join(scratch, 'snapshot-401')
+      const e = await rejection(
+        collect({
+          hosts: [labHost()],
+          out,
+          transportFactory: async (h) => new LocalTransport(h.name),
+          intent: openstackIntentSource(config),
+          logger,
+          handleSigint: false,
+        }),
+      )
+      logs.push(text())
+      expect(e).toBeInstanceOf(CollectError)
+      expect(e.message).toMatch(
+        new RegExp(
+          `^intent from the OpenStack API \\(cloud nlab, ${authUrl}\\): authentication failed for user admin \\(domain Default\\) at ${authUrl}/auth/tokens \\(HTTP 401: The request you have made requires authentication\\.\\)$`,
+        ),
+      )
+      expect(e.message).not.toContain(wrongPassword)
+      expect(text()).not.toContain(wrongPassword)
+      expect(() => statSync(out)).toThrow()
+      expect(readdirSync(scratch).filter((n) => n.startsWith('snapshot-401'))).toEqual([])
+    }, 60_000)
+
+    it('names the Nova endpoint when the catalog has one that does not answer, and can skip servers', async () => {
+      const service = (
+        await lab.openstack(['service', 'create', '--name', 'nova', 'compute', '-f', 'value', '-c', 'id'])
+      ).trim()
+      try {
+        await lab.openstack([
+          'endpoint',
+          'create',
+          '--region',
+          'RegionOne',
+          'compute',
+          'public',
+          `http://198.18.${SLOT}.11:8774/v2.1`,
+          '-f',
+          'value',
+          '-c',
+          'id',
+        ])
+        const config = cloudConfig(join(scratch, 'conf'))
+        const e = await rejection(fetchOpenStackIntent({config, http: recordingTokens(nodeHttpClient(config), tokens)}))
+        expect(e).toBeInstanceOf(OpenStackError)
+        expect((e as OpenStackError).kind).toBe('connect')
+        expect(e.message).toBe(
+          `Nova at http://198.18.${SLOT}.11:8774/v2.1/servers/detail?all_tenants=1&limit=500: connection refused (ECONNREFUSED): nothing listens there`,
+        )
+        const skipped = await fetchOpenStackIntent({config, servers: false})
+        expect(skipped.documents.map((d) => d.name)).toEqual(['networks.json', 'subnets.json', 'ports.json'])
+        expect(skipped.record.notes).toContain('Nova servers not fetched (turned off)')
+      } finally {
+        await lab.openstack(['service', 'delete', service])
+      }
+    }, 90_000)
+
+    it('never writes a password, secret or token into the snapshot or a log', () => {
+      expect(secrets.every((s) => s.length >= 8)).toBe(true)
+      expect(tokens.length).toBeGreaterThanOrEqual(4)
+      const snapshot = allText(join(scratch, 'snapshot'))
+      const log = logs.join('\n')
+      expect(log).toContain('authenticated with Keystone')
+      for (const secret of [...secrets, ...tokens]) {
+        expect(snapshot.includes(secret)).toBe(false)
+        expect(log.includes(secret)).toBe(false)
+      }
+    })
+  },
+)
 
 // ---- TLS, refused connections and timeouts against loopback servers -------------------------------------------
 
@@ -292,22 +406,68 @@ describe.skipIf(!openssl)('nodeHttpClient: TLS verification, CA file, insecure, 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'neutrace-tls-'))
     const run = (args: string[]) => execFileSync('openssl', args, {cwd: work, stdio: 'pipe'})
-    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=neutrace test CA'])
-    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'])
+    run([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=neutrace test CA',
+    ])
+    run([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    ])
     writeFileSync(join(work, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n')
-    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext'])
-    server = https.createServer({key: readFileSync(join(work, 'server.key')), cert: readFileSync(join(work, 'server.pem'))}, (req, res) => {
-      seen.push(`${req.method} ${req.url}`)
-      res.setHeader('content-type', 'application/json')
-      if (req.url === '/v3/auth/tokens') {
-        res.writeHead(201, {'x-subject-token': 'tls-test-token'})
-        const catalog = [{type: 'network', endpoints: [{interface: 'public', region_id: 'R', url: `https://127.0.0.1:${port}`}]}]
-        res.end(JSON.stringify({token: {user: {name: 'u'}, project: {name: 'p'}, roles: [{name: 'admin'}], catalog}}))
-        return
-      }
-      const key = (req.url ?? '').replace(/^\/v2\.0\/([a-z]+).*$/, '$1')
-      res.end(JSON.stringify({[key]: []}))
-    })
+    run([
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'san.ext',
+    ])
+    server = https.createServer(
+      {key: readFileSync(join(work, 'server.key')), cert: readFileSync(join(work, 'server.pem'))},
+      (req, res) => {
+        seen.push(`${req.method} ${req.url}`)
+        res.setHeader('content-type', 'application/json')
+        if (req.url === '/v3/auth/tokens') {
+          res.writeHead(201, {'x-subject-token': 'tls-test-token'})
+          const catalog = [
+            {type: 'network', endpoints: [{interface: 'public', region_id: 'R', url: `https://127.0.0.1:${port}`}]},
+          ]
+          res.end(JSON.stringify({token: {user: {name: 'u'}, project: {name: 'p'}, roles: [{name: 'admin'}], catalog}}))
+          return
+        }
+        const key = (req.url ?? '').replace(/^\/v2\.0\/([a-z]+).*$/, '$1')
+        res.end(JSON.stringify({[key]: []}))
+      },
+    )
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     port = (server.address() as net.AddressInfo).port
   })
@@ -317,13 +477,24 @@ describe.skipIf(!openssl)('nodeHttpClient: TLS verification, CA file, insecure, 
     if (work) rmSync(work, {recursive: true, force: true})
   })
 
-  const env = (over: Record<string, string> = {}) => ({OS_AUTH_URL: `https://127.0.0.1:${port}`, OS_USERNAME: 'u', OS_PASSWORD: 'tls-test-password', OS_PROJECT_NAME: 'p', ...over})
-  const config = (over: Record<string, string> = {}) => resolveCloudConfig({env: env(over), cwd: work, home: work, configFiles: [], secureFiles: []})
+  const env = (over: Record<string, string> = {}) => ({
+    OS_AUTH_URL: `https://127.0.0.1:${port}`,
+    OS_USERNAME: 'u',
+    OS_PASSWORD: 'tls-test-password',
+    OS_PROJECT_NAME: 'p',
+    ...over,
+  })
+  const config = (over: Record<string, string> = {}) =>
+    resolveCloudConfig({env: env(over), cwd: work, home: work, configFiles: [], secureFiles: []})
 
   it('refuses an unknown CA by default, naming the URL and how to fix it', async () => {
     const e = (await rejection(fetchOpenStackIntent({config: config()}))) as OpenStackError
     expect(e.kind).toBe('tls')
-    expect(e.message).toMatch(new RegExp(`^Keystone at https://127\\.0\\.0\\.1:${port}/v3/auth/tokens: TLS verification failed \\((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)`))
+    expect(e.message).toMatch(
+      new RegExp(
+        `^Keystone at https://127\\.0\\.0\\.1:${port}/v3/auth/tokens: TLS verification failed \\((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)`,
+      ),
+    )
     expect(e.message).toContain('OS_CACERT')
   })
 
@@ -335,7 +506,11 @@ describe.skipIf(!openssl)('nodeHttpClient: TLS verification, CA file, insecure, 
   })
 
   it('rejects a certificate for another name even with the right CA', async () => {
-    const e = (await rejection(fetchOpenStackIntent({config: config({OS_CACERT: join(work, 'ca.pem'), OS_AUTH_URL: `https://localhost:${port}`})}))) as OpenStackError
+    const e = (await rejection(
+      fetchOpenStackIntent({
+        config: config({OS_CACERT: join(work, 'ca.pem'), OS_AUTH_URL: `https://localhost:${port}`}),
+      }),
+    )) as OpenStackError
     expect([e.kind, /ERR_TLS_CERT_ALTNAME_INVALID/.test(e.message)]).toEqual(['tls', true])
   })
 
@@ -350,7 +525,9 @@ describe.skipIf(!openssl)('nodeHttpClient: TLS verification, CA file, insecure, 
   })
 
   it('reports a missing CA file as a configuration error', () => {
-    expect(() => nodeHttpClient({cacert: join(work, 'missing.pem')})).toThrow(/cannot read the CA file .*missing\.pem \(ENOENT\)/)
+    expect(() => nodeHttpClient({cacert: join(work, 'missing.pem')})).toThrow(
+      /cannot read the CA file .*missing\.pem \(ENOENT\)/,
+    )
   })
 
   it('reports connection refused and a server that never answers', async () => {
@@ -358,17 +535,32 @@ describe.skipIf(!openssl)('nodeHttpClient: TLS verification, CA file, insecure, 
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
     const closedPort = (closed.address() as net.AddressInfo).port
     await new Promise<void>((resolve) => closed.close(() => resolve()))
-    const refused = (await rejection(fetchOpenStackIntent({config: config({OS_AUTH_URL: `http://127.0.0.1:${closedPort}/v3`})}))) as OpenStackError
-    expect([refused.kind, refused.message]).toEqual(['connect', `Keystone at http://127.0.0.1:${closedPort}/v3/auth/tokens: connection refused (ECONNREFUSED): nothing listens there`])
+    const refused = (await rejection(
+      fetchOpenStackIntent({config: config({OS_AUTH_URL: `http://127.0.0.1:${closedPort}/v3`})}),
+    )) as OpenStackError
+    expect([refused.kind, refused.message]).toEqual([
+      'connect',
+      `Keystone at http://127.0.0.1:${closedPort}/v3/auth/tokens: connection refused (ECONNREFUSED): nothing listens there`,
+    ])
 
     const sockets: net.Socket[] = []
     const silent = net.createServer((s) => void sockets.push(s))
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
     const silentPort = (silent.address() as net.AddressInfo).port
     try {
-      const slow = resolveCloudConfig({env: env({OS_AUTH_URL: `http://127.0.0.1:${silentPort}`}), cwd: work, home: work, configFiles: [], secureFiles: [], overrides: {timeoutMs: 300}})
+      const slow = resolveCloudConfig({
+        env: env({OS_AUTH_URL: `http://127.0.0.1:${silentPort}`}),
+        cwd: work,
+        home: work,
+        configFiles: [],
+        secureFiles: [],
+        overrides: {timeoutMs: 300},
+      })
       const timeout = (await rejection(fetchOpenStackIntent({config: slow}))) as OpenStackError
-      expect([timeout.kind, timeout.message]).toEqual(['timeout', `Keystone at http://127.0.0.1:${silentPort}/v3/auth/tokens: no answer within 300 ms`])
+      expect([timeout.kind, timeout.message]).toEqual([
+        'timeout',
+        `Keystone at http://127.0.0.1:${silentPort}/v3/auth/tokens: no answer within 300 ms`,
+      ])
     } finally {
       for (const s of sockets) s.destroy()
       await new Promise<void>((resolve) => silent.close(() => resolve()))

@@ -41,7 +41,19 @@ function inventoryHost(n: LabNode): InventoryHost {
     port: 22,
     user: 'root',
     roles: n.roles,
-    execPrefix: ['nsenter', '-t', String(n.initPid), '-m', '-n', '-u', '-p', '--', 'env', `PATH=${CLEAN_PATH}`, 'LC_ALL=C'],
+    execPrefix: [
+      'nsenter',
+      '-t',
+      String(n.initPid),
+      '-m',
+      '-n',
+      '-u',
+      '-p',
+      '--',
+      'env',
+      `PATH=${CLEAN_PATH}`,
+      'LC_ALL=C',
+    ],
   }
 }
 
@@ -61,9 +73,13 @@ function fetchIntent(controlSh: string, controlAddress: string, into: string): v
   const env = adminEnv(controlSh)
   const token = execFileSync('openstack', ['token', 'issue', '-f', 'value', '-c', 'id'], {env, encoding: 'utf8'}).trim()
   for (const what of ['networks', 'subnets', 'ports']) {
-    const body = execFileSync('curl', ['-sf', '--noproxy', '*', '-H', `X-Auth-Token: ${token}`, `http://${controlAddress}:9696/v2.0/${what}`], {
-      encoding: 'utf8',
-    })
+    const body = execFileSync(
+      'curl',
+      ['-sf', '--noproxy', '*', '-H', `X-Auth-Token: ${token}`, `http://${controlAddress}:9696/v2.0/${what}`],
+      {
+        encoding: 'utf8',
+      },
+    )
     writeFileSync(join(into, `${what}.json`), JSON.stringify(JSON.parse(body), null, 2) + '\n')
   }
 }

@@ -80,7 +80,12 @@ export interface NeutronLab {
 }
 
 /** Run argv with a clean environment plus `env`; never throws for a non-zero exit. */
-export function runArgv(argv: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 600_000, cwd = REPO_ROOT): Promise<RunResult> {
+export function runArgv(
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 600_000,
+  cwd = REPO_ROOT,
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd,
@@ -109,7 +114,15 @@ export function parseVms(text: string): NeutronLabVm[] {
     .split('\n')
     .map((l) => l.trim().split(/\s+/))
     .filter((f) => f.length === 7)
-    .map(([node, network, portId, mac, ip, netns, instance]) => ({node: node!, network: network!, portId: portId!, mac: mac!, ip: ip!, netns: netns!, instance: instance!}))
+    .map(([node, network, portId, mac, ip, netns, instance]) => ({
+      node: node!,
+      network: network!,
+      portId: portId!,
+      mac: mac!,
+      ip: ip!,
+      netns: netns!,
+      instance: instance!,
+    }))
 }
 
 /** Why the Neutron lab cannot run here, or undefined when it can (root, packages installed). */
@@ -123,10 +136,17 @@ export function neutronLab(opts: NeutronLabOptions = {}): NeutronLab {
   const slot = opts.slot ?? 200
   const computes = opts.computes ?? 0
   const dir = opts.dir ?? `/tmp/neutrace-nlab${slot}`
-  const env = {NLAB_SLOT: String(slot), NLAB_COMPUTES: String(computes), NLAB_DIR: dir, NLAB_TUNNELS: opts.tunnels ?? '', NLAB_L2POP: opts.l2pop === false ? '0' : '1'}
+  const env = {
+    NLAB_SLOT: String(slot),
+    NLAB_COMPUTES: String(computes),
+    NLAB_DIR: dir,
+    NLAB_TUNNELS: opts.tunnels ?? '',
+    NLAB_L2POP: opts.l2pop === false ? '0' : '1',
+  }
   const control = async (args: string[], what: string): Promise<string> => {
     const r = await runArgv([CONTROL_SH, ...args], env)
-    if (r.code !== 0) throw new Error(`neutron lab: ${what} failed (${r.code}): ${r.stderr.trim().split('\n').slice(-8).join('\n')}`)
+    if (r.code !== 0)
+      throw new Error(`neutron lab: ${what} failed (${r.code}): ${r.stderr.trim().split('\n').slice(-8).join('\n')}`)
     return r.stdout
   }
   const nodeNames = (): string[] => ['nlab-ctl', ...Array.from({length: computes}, (_, i) => `nlab-cmp${i + 1}`)]
@@ -153,16 +173,23 @@ export function neutronLab(opts: NeutronLabOptions = {}): NeutronLab {
       const r = await runArgv([process.execPath, '--import', 'tsx', CAPTURE_TS, out], env)
       if (r.code !== 0) throw new Error(`neutron lab: capture failed (${r.code}): ${r.stderr.trim().slice(-2000)}`)
     },
-    agent: async (action, node, kind) => void (await control(['agent', action, node, kind], `agent ${action} ${node} ${kind}`)),
+    agent: async (action, node, kind) =>
+      void (await control(['agent', action, node, kind], `agent ${action} ${node} ${kind}`)),
     vm: async (node, network, netns, opts = {}) => {
-      await control(['vm', node, network, netns, ...(opts.wait === false ? ['nowait'] : [])], `vm ${node} ${network} ${netns}`)
+      await control(
+        ['vm', node, network, netns, ...(opts.wait === false ? ['nowait'] : [])],
+        `vm ${node} ${network} ${netns}`,
+      )
       const vm = lab.vms().find((v) => v.node === node && v.netns === netns)
       if (!vm) throw new Error(`neutron lab: vm ${netns} on ${node} not recorded in ${join(dir, 'vms')}`)
       return vm
     },
     sql: (statement) => control(['sql', statement], 'sql'),
     ini: async (node, file, section, key, value) =>
-      void (await control(['ini', node, file, section, key, ...(value === undefined ? [] : [value])], `ini ${node} ${file} ${section} ${key}`)),
+      void (await control(
+        ['ini', node, file, section, key, ...(value === undefined ? [] : [value])],
+        `ini ${node} ${file} ${section} ${key}`,
+      )),
   }
   return lab
 }

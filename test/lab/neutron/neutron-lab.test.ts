@@ -1,7 +1,8 @@
 // The Neutron lab end to end (issue 4 groundwork): a real neutron-server with OVS and DHCP agents on three lab nodes
 // programs the networks made through its API; every VM namespace gets its port's address by DHCP (control.sh demo
 // fails otherwise); the collector captures it and the analysis finds no error.
-// Slow (about 3 minutes) and needs root plus the packages of install.sh (npm pretest installs them): NEUTRACE_NEUTRON_LAB=0
+// Slow (about 3 minutes) and needs root plus the packages of install.sh (npm pretest installs them):
+// NEUTRACE_NEUTRON_LAB=0
 // skips it.
 
 import {readFileSync} from 'node:fs'
@@ -17,7 +18,15 @@ describe('parseVms', () => {
   it('reads one VM a line and skips malformed lines', () => {
     const vms = parseVms('nlab-cmp1 nlab-net1 p1 fa:16:3e:00:00:01 198.19.201.5 vm-net1-1 i1\nbroken line\n')
     expect(vms).toEqual([
-      {node: 'nlab-cmp1', network: 'nlab-net1', portId: 'p1', mac: 'fa:16:3e:00:00:01', ip: '198.19.201.5', netns: 'vm-net1-1', instance: 'i1'},
+      {
+        node: 'nlab-cmp1',
+        network: 'nlab-net1',
+        portId: 'p1',
+        mac: 'fa:16:3e:00:00:01',
+        ip: '198.19.201.5',
+        netns: 'vm-net1-1',
+        instance: 'i1',
+      },
     ])
   })
 })
@@ -38,13 +47,22 @@ describe.skipIf(!wanted || unavailable !== undefined)('Neutron lab (real neutron
       const onNet = vms.filter((v) => v.network === net)
       expect(new Set(onNet.map((v) => v.node)).size).toBe(2)
     }
-    const ports = JSON.parse(await lab.openstack(['port', 'list', '--device-owner', 'compute:nova', '-f', 'json', '-c', 'ID', '-c', 'Status'])) as {ID: string; Status: string}[]
+    const ports = JSON.parse(
+      await lab.openstack(['port', 'list', '--device-owner', 'compute:nova', '-f', 'json', '-c', 'ID', '-c', 'Status']),
+    ) as {ID: string; Status: string}[]
     for (const vm of vms) expect(ports.find((p) => p.ID === vm.portId)?.Status).toBe('ACTIVE')
   })
 
   it("tags every VM's qvo with a local VLAN and the network's segmentation id in other_config", async () => {
     for (const vm of vms) {
-      const r = await lab.exec(vm.node, ['ovs-vsctl', 'get', 'Port', `qvo${vm.portId.slice(0, 11)}`, 'tag', 'other_config'])
+      const r = await lab.exec(vm.node, [
+        'ovs-vsctl',
+        'get',
+        'Port',
+        `qvo${vm.portId.slice(0, 11)}`,
+        'tag',
+        'other_config',
+      ])
       expect(r.code).toBe(0)
       const [tag, otherConfig] = r.stdout.trim().split('\n')
       expect(Number(tag)).toBeGreaterThan(0)
@@ -57,15 +75,39 @@ describe.skipIf(!wanted || unavailable !== undefined)('Neutron lab (real neutron
   it('gives a second DHCP request the same address', async () => {
     const vm = vms[0]!
     const script = join(scratch, 'udhcpc.sh')
-    await runArgv(['sh', '-c', `printf '#!/bin/sh\\n[ "$1" = bound ] && echo "lease ip=$ip"\\nexit 0\\n' > ${script}; chmod +x ${script}`])
-    const r = await lab.exec(vm.node, ['ip', 'netns', 'exec', vm.netns, 'busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-t', '5', '-T', '2', '-s', script])
+    await runArgv([
+      'sh',
+      '-c',
+      `printf '#!/bin/sh\\n[ "$1" = bound ] && echo "lease ip=$ip"\\nexit 0\\n' > ${script}; chmod +x ${script}`,
+    ])
+    const r = await lab.exec(vm.node, [
+      'ip',
+      'netns',
+      'exec',
+      vm.netns,
+      'busybox',
+      'udhcpc',
+      '-i',
+      'eth0',
+      '-n',
+      '-q',
+      '-f',
+      '-t',
+      '5',
+      '-T',
+      '2',
+      '-s',
+      script,
+    ])
     expect(r.stdout).toContain(`lease ip=${vm.ip}`)
   })
 
   it('is captured complete by the collector, and the analysis reports no error', async () => {
     const out = join(scratch, 'snapshot')
     await lab.capture(out)
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {hosts: {name: string; status: string}[]}
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      hosts: {name: string; status: string}[]
+    }
     expect(manifest.hosts.map((h) => [h.name, h.status])).toEqual([
       ['nlab-ctl', 'complete'],
       ['nlab-cmp1', 'complete'],
