@@ -64,7 +64,8 @@ function graphviz(dot: string): {
   }
 }
 
-describe('neutrace CLI on the seed snapshot', () => {
+// Each test runs the built CLI several times (a node start each): on a busy 2-core machine that takes tens of seconds.
+describe('neutrace CLI on the seed snapshot', {timeout: 180_000}, () => {
   beforeAll(requireBuild)
 
   it('diagnose (default snapshot) reports no finding and exits 0', async () => {
