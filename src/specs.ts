@@ -31,6 +31,10 @@ export type SpecId =
   | 'nova_instance_files'
   | 'file'
   | 'ethtool_stats'
+  | 'iptables_save'
+  | 'ip6tables_save'
+  | 'ipset_save'
+  | 'sysctl_bridge_nf'
 
 /** Where a fact or a problem can come from: a spec, the SSH connection, the collection itself (a problem the collector
  * recorded about a spec this neutrace does not know), or an intent document (by file name). */
@@ -61,7 +65,16 @@ export type KeySource =
 
 /** The sos plugins whose output neutrace reads (sos report writes `sos_commands/<plugin>/<mangled command>`). */
 export type SosPlugin =
-  'host' | 'openvswitch' | 'networking' | 'process' | 'openstack_neutron' | 'libvirt' | 'openstack_nova' | 'files'
+  | 'host'
+  | 'openvswitch'
+  | 'networking'
+  | 'process'
+  | 'openstack_neutron'
+  | 'libvirt'
+  | 'openstack_nova'
+  | 'files'
+  | 'kernel'
+  | 'firewall_tables'
 
 /**
  * How a spec is found in a sosreport: candidate paths relative to the archive root, tried in order. `{key}` stands
@@ -146,6 +159,7 @@ const OVS_AGENT_CONTAINERS = ['neutron_openvswitch_agent', 'neutron_ovs_agent']
 const LIBVIRT_CONTAINERS = ['nova_libvirt']
 
 const OVS = 'sos_commands/openvswitch'
+const FW = 'sos_commands/firewall_tables'
 const NET = 'sos_commands/networking'
 
 /** Every spec, by id: the compiler checks that each SpecId has exactly one definition. */
@@ -383,6 +397,46 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
     about: 'veth peer index',
     optional: true,
     sos: {plugin: 'networking', paths: [`${NET}/ethtool_-S_{key}`], format: 'same'},
+  },
+  // Security groups (iptables_hybrid): the filter and raw tables the agent writes, with counters; needs root.
+  iptables_save: {
+    scope: 'host',
+    argv: () => ['iptables-save', '-c'],
+    about: 'IPv4 firewall rules of every table, with packet counters (security groups)',
+    optional: true,
+    sos: {
+      plugin: 'firewall_tables',
+      paths: [`${FW}/iptables-save`, `${NET}/iptables-save`],
+      format: 'same',
+      note: 'without -c: no counters',
+    },
+  },
+  ip6tables_save: {
+    scope: 'host',
+    argv: () => ['ip6tables-save', '-c'],
+    about: 'IPv6 firewall rules of every table, with packet counters (security groups)',
+    optional: true,
+    sos: {
+      plugin: 'firewall_tables',
+      paths: [`${FW}/ip6tables-save`, `${NET}/ip6tables-save`],
+      format: 'same',
+      note: 'without -c: no counters',
+    },
+  },
+  ipset_save: {
+    scope: 'host',
+    argv: () => ['ipset', 'save'],
+    about: 'IP sets: the members of each security group (iptables_hybrid)',
+    optional: true,
+    sos: {plugin: 'firewall_tables', paths: [`${FW}/ipset_save`, `${NET}/ipset_save`], format: 'same'},
+  },
+  sysctl_bridge_nf: {
+    scope: 'host',
+    // -e: a key the kernel lacks (br_netfilter not loaded) prints nothing instead of failing.
+    argv: () => ['sysctl', '-e', 'net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables'],
+    about: 'whether bridged frames pass through iptables (br_netfilter), which iptables_hybrid needs',
+    optional: true,
+    sos: {plugin: 'kernel', paths: ['sos_commands/kernel/sysctl_-a'], format: 'same', note: 'every sysctl'},
   },
 }
 

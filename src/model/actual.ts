@@ -13,6 +13,9 @@ import {parseIpAddr} from '../parsers/ip-addr.js'
 import {parseIpLink} from '../parsers/ip-link.js'
 import {parseIpNetns} from '../parsers/ip-netns.js'
 import {parseIpRoute, type Route} from '../parsers/ip-route.js'
+import {type IptablesSave, parseIptablesSave} from '../parsers/iptables-save.js'
+import {type Ipset, parseIpsetSave} from '../parsers/ipset-save.js'
+import {parseSysctl, type SysctlValue} from '../parsers/sysctl.js'
 import {parseLibvirtXml} from '../parsers/libvirt-xml.js'
 import {parseDumpFlows} from '../parsers/ovs-ofctl-dump-flows.js'
 import {parseOfctlShow} from '../parsers/ovs-ofctl-show.js'
@@ -76,6 +79,17 @@ export interface AgentConfig {
   evidence?: Evidence
   /** The OVS agent's tunnel settings (local_ip, tunnel_types, l2_population ...), when a config file names any. */
   tunnel?: TunnelSettings & {evidence: Evidence}
+  /** `[securitygroup] firewall_driver` (iptables_hybrid, openvswitch, noop …), as written. */
+  firewallDriver?: {value: string; evidence: Evidence}
+}
+
+/** The host's firewall as captured (security groups): each part present only when its capture was read. */
+export interface HostFirewall {
+  iptables?: {value: IptablesSave; evidence: Evidence}
+  ip6tables?: {value: IptablesSave; evidence: Evidence}
+  ipsets?: {value: Map<string, Ipset>; evidence: Evidence}
+  /** `net.bridge.bridge-nf-call-iptables` and `-ip6tables`; a key absent: br_netfilter is not loaded. */
+  sysctl?: {value: Map<string, SysctlValue>; evidence: Evidence}
 }
 
 /**
@@ -116,6 +130,7 @@ export interface HostModel {
   dhcp: Map<string, DhcpFiles>
   vms: VmRecord[]
   config: AgentConfig
+  firewall: HostFirewall
   /** What became of each capture, by `spec` or `spec@key`: ask with captureOf / isMet / unmet, not directly. */
   captures: Map<string, CaptureStatus>
 }
@@ -154,6 +169,7 @@ class HostBuilder {
       dhcp: new Map(),
       vms: [],
       config: {},
+      firewall: {},
       captures: new Map(),
     }
     for (const capture of snapshot.captures) if (capture.host === name) this.record(capture, initialState(capture))
@@ -262,7 +278,24 @@ class HostBuilder {
     this.buildBridges()
     this.buildFiles()
     this.buildProcesses()
+    this.buildFirewall()
     return this.host
+  }
+
+  buildFirewall(): void {
+    const read = <T>(spec: SpecId, parser: (text: string) => ParseResult<T>) => {
+      const got = this.one(spec, parser)
+      return got && {value: got.value, evidence: this.evidence(got.capture)}
+    }
+    const fw = this.host.firewall
+    const iptables = read('iptables_save', parseIptablesSave)
+    if (iptables) fw.iptables = iptables
+    const ip6tables = read('ip6tables_save', parseIptablesSave)
+    if (ip6tables) fw.ip6tables = ip6tables
+    const ipsets = read('ipset_save', parseIpsetSave)
+    if (ipsets) fw.ipsets = ipsets
+    const sysctl = read('sysctl_bridge_nf', parseSysctl)
+    if (sysctl) fw.sysctl = sysctl
   }
 
   buildOvs(): void {
@@ -414,6 +447,9 @@ class HostBuilder {
         }
         if (Object.keys(ranges.value).length)
           this.host.config.vlanRanges = {...this.host.config.vlanRanges, ...ranges.value}
+        const driver = ini.securitygroup?.firewall_driver
+        if (driver !== undefined && driver !== '')
+          this.host.config.firewallDriver = {value: driver, evidence: this.evidence(capture)}
         if (Object.keys(tunnel.value).length) {
           this.host.config.tunnel = {
             ...this.host.config.tunnel,
