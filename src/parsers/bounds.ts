@@ -33,3 +33,34 @@ export function eachLine(text: string, problems: ParseProblem[], each: (raw: str
     each(line, i)
   })
 }
+
+// Ranges of the numbers the parsers keep. A value outside its range is a problem, never kept: `tag: 1e23` or an
+// ifindex of 2^64 is damage, and nothing downstream should compare, print or index with it.
+
+/** The kernel's ifindex, MTU and netnsid are C ints: 0..2^31-1 (an ifindex is never 0, a netnsid may be). */
+export const MAX_INT32 = 0x7fffffff
+/** PID_MAX_LIMIT on 64-bit Linux. */
+export const MAX_PID = 4 * 1024 * 1024
+/** TCP/UDP ports. */
+export const MAX_L4_PORT = 65535
+/** A 64-bit unsigned counter (ethtool statistics): 20 decimal digits at most. */
+export const MAX_U64_DIGITS = 20
+
+/** `value` when it is an integer in [min, max], else undefined. */
+export function intIn(value: unknown, min: number, max: number): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : undefined
+}
+
+/** A decimal string (digits only, as the commands print them) in [min, max], else undefined; the length is checked
+ * before converting, so a megabyte of digits costs nothing. */
+export function decimalIn(text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined || text.length === 0 || text.length > 16 || !/^\d+$/.test(text)) return undefined
+  return intIn(Number(text), min, max)
+}
+
+/** An ofport as OVSDB holds it (Interface.ofport): 1..0xfeff (OFPP_MAX - 1, the highest a port is given), 65534 (the
+ * bridge's own port, OFPP_LOCAL) or -1 (the interface could not be created). An empty set (none yet) is not a
+ * number and never comes here. */
+export function isOfport(n: number): boolean {
+  return n === -1 || n === 0xfffe || (Number.isInteger(n) && n >= 1 && n < 0xff00)
+}

@@ -3,7 +3,8 @@
 // only the part before `@` is the port's name.
 
 import type {ParseProblem, ParseResult} from '../types.js'
-import {eachLine} from './bounds.js'
+import {clip} from '../text.js'
+import {decimalIn, eachLine, intIn, MAX_INT32} from './bounds.js'
 
 export interface BridgePort {
   ifindex?: number
@@ -44,6 +45,10 @@ function parseJson(text: string): ParseResult<BridgePort[]> {
       continue
     }
     const port: BridgePort = {ifname: raw.ifname}
+    if (raw.ifindex !== undefined && intIn(raw.ifindex, 1, MAX_INT32) === undefined) {
+      problems.push({text: clip(raw.ifname), message: `${clip(raw.ifname, 40)}: ifindex out of range (1–${MAX_INT32})`})
+      continue
+    }
     if (typeof raw.ifindex === 'number') port.ifindex = raw.ifindex
     if (typeof raw.master === 'string') port.master = raw.master
     if (typeof raw.state === 'string') port.state = raw.state
@@ -63,7 +68,16 @@ function parseText(text: string): ParseResult<BridgePort[]> {
       problems.push({line: i + 1, text: trimmed.slice(0, 200), message: 'not a bridge link line'})
       return
     }
-    const port: BridgePort = {ifindex: Number(match[1]), ifname: match[2]}
+    const ifindex = decimalIn(match[1], 1, MAX_INT32)
+    if (ifindex === undefined) {
+      problems.push({
+        line: i + 1,
+        text: clip(trimmed),
+        message: `ifindex ${clip(match[1], 40)} out of range (1–${MAX_INT32})`,
+      })
+      return
+    }
+    const port: BridgePort = {ifindex, ifname: match[2]}
     const words = match[3].trim().split(/\s+/)
     for (let w = 0; w + 1 < words.length; w++) {
       if (words[w] === 'master') port.master = words[w + 1]

@@ -4,7 +4,8 @@
 import {isIPv4, isIPv6} from 'node:net'
 
 import type {DhcpHostEntry, DhcpLease, DhcpOptEntry, ParseProblem, ParseResult} from '../types.js'
-import {eachLine, MAX_FIELDS} from './bounds.js'
+import {clip} from '../text.js'
+import {decimalIn, eachLine, MAX_FIELDS} from './bounds.js'
 
 export interface AddnHostEntry {
   line: number
@@ -166,13 +167,21 @@ export function parseDhcpLeases(text: string): ParseResult<DhcpLease[]> {
       problems.push(problem(line, 'not a lease line'))
       continue
     }
+    // Seconds since the epoch (or, built with HAVE_BROKEN_RTC, the lease length): a time_t, never near 2^53.
+    if (decimalIn(expiry, 0, Number.MAX_SAFE_INTEGER) === undefined) {
+      problems.push(problem(line, `lease expiry ${clip(expiry, 40)} out of range`))
+      continue
+    }
     const v6 = ip.includes(':')
-    if (!(v6 ? /^\d+$/.test(hw) : isMac(hw))) {
-      problems.push(problem(line, `invalid MAC address "${hw}"`))
+    // A DHCPv6 lease has the IAID, a 32-bit number, where a DHCPv4 lease has the MAC.
+    if (!(v6 ? decimalIn(hw, 0, 0xffffffff) !== undefined : isMac(hw))) {
+      problems.push(
+        problem(line, v6 ? `IAID ${clip(hw, 40)} out of range (0–2^32-1)` : `invalid MAC address "${clip(hw, 40)}"`),
+      )
       continue
     }
     if (!isIp(ip)) {
-      problems.push(problem(line, `invalid IP address "${ip}"`))
+      problems.push(problem(line, `invalid IP address "${clip(ip, 40)}"`))
       continue
     }
     const lease: DhcpLease = {line: line.line, expiry, mac: v6 ? '' : hw.toLowerCase(), ip: unbracket(ip)}

@@ -2,7 +2,7 @@
 // other end (in the peer's namespace). Devices without statistics make ethtool print `no stats available`.
 
 import type {ParseProblem, ParseResult} from '../types.js'
-import {eachLine} from './bounds.js'
+import {eachLine, MAX_U64_DIGITS} from './bounds.js'
 
 export interface EthtoolStats {
   peerIfindex?: number
@@ -30,6 +30,11 @@ export function parseEthtoolStats(text: string): ParseResult<EthtoolStats> {
         ? `ethtool reported: ${trimmed}`
         : 'not an ethtool statistics line'
       problems.push({line: i + 1, text: trimmed.slice(0, 200), message})
+      return
+    }
+    // Counters are u64 (peer_ifindex a positive int): a negative or longer number is damage.
+    if (match[2].startsWith('-') || match[2].length > MAX_U64_DIGITS || BigInt(match[2]) > 0xffffffffffffffffn) {
+      problems.push({line: i + 1, text: trimmed.slice(0, 200), message: 'counter out of range (0–2^64-1)'})
       return
     }
     stats[match[1].trim()] = Number(match[2])

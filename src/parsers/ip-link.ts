@@ -6,7 +6,7 @@ import {isIPv4, isIPv6} from 'node:net'
 
 import type {LinkDevice, ParseProblem, ParseResult} from '../types.js'
 import {clip} from '../text.js'
-import {eachLine} from './bounds.js'
+import {decimalIn, eachLine, intIn, MAX_INT32} from './bounds.js'
 
 type Address = LinkDevice['addresses'][number]
 
@@ -68,6 +68,17 @@ function deviceFromJson(entry: unknown, problems: ParseProblem[], index: number)
     problems.push({text: clip(JSON.stringify(raw)), message: `device #${index + 1} has no ifindex or ifname`})
     return undefined
   }
+  if (intIn(ifindex, 1, MAX_INT32) === undefined) {
+    problems.push({text: clip(name), message: `device #${index + 1}: ifindex ${ifindex} out of range (1–${MAX_INT32})`})
+    return undefined
+  }
+  /** An integer field in its range; out of range is a problem naming the device, and the field is left out. */
+  const ranged = (field: string, min: number, max: number): number | undefined => {
+    const n = int(raw[field])
+    if (n === undefined || intIn(n, min, max) !== undefined) return n
+    problems.push({text: clip(name), message: `${clip(name, 40)}: ${field} ${n} out of range (${min}–${max})`})
+    return undefined
+  }
   const flags = Array.isArray(raw.flags) ? raw.flags.filter((f): f is string => typeof f === 'string') : []
   const device: LinkDevice = {ifindex, name, flags, adminUp: flags.includes('UP'), addresses: []}
   const linkinfo =
@@ -81,7 +92,7 @@ function deviceFromJson(entry: unknown, problems: ParseProblem[], index: number)
   if (slaveKind) device.slaveKind = slaveKind
   const mac = str(raw.address)
   if (mac) device.mac = mac
-  const mtu = int(raw.mtu)
+  const mtu = ranged('mtu', 0, MAX_INT32)
   if (mtu !== undefined) device.mtu = mtu
   const operState = str(raw.operstate)
   if (operState) device.operState = operState
@@ -89,9 +100,9 @@ function deviceFromJson(entry: unknown, problems: ParseProblem[], index: number)
   if (master) device.master = master
   const link = str(raw.link)
   if (link && link !== 'NONE') device.peerName = link
-  const linkIndex = int(raw.link_index)
+  const linkIndex = ranged('link_index', 1, MAX_INT32)
   if (linkIndex !== undefined) device.peerIfindex = linkIndex
-  const netnsid = int(raw.link_netnsid)
+  const netnsid = ranged('link_netnsid', 0, MAX_INT32)
   if (netnsid !== undefined) device.peerNetnsId = netnsid
   const netns = str(raw.link_netns)
   if (netns) device.peerNetns = netns
@@ -102,7 +113,7 @@ function deviceFromJson(entry: unknown, problems: ParseProblem[], index: number)
       else
         problems.push({
           text: clip(JSON.stringify(info)),
-          message: `${name}: address entry without family, local or prefixlen`,
+          message: `${clip(name, 40)}: address entry without family, local or a prefixlen in range (0–32, 0–128)`,
         })
     }
   }
@@ -114,7 +125,7 @@ function addressFromJson(info: unknown): Address | undefined {
   const raw = info as Record<string, unknown>
   const family = raw.family
   const address = str(raw.local)
-  const prefixlen = int(raw.prefixlen)
+  const prefixlen = intIn(raw.prefixlen, 0, family === 'inet6' ? 128 : 32)
   if ((family !== 'inet' && family !== 'inet6') || !address || prefixlen === undefined) return undefined
   return {family, address, prefixlen}
 }
@@ -168,7 +179,13 @@ function parseText(text: string): ParseResult<LinkDevice[]> {
     if (!indented) {
       const header = LINK_HEADER.exec(trimmed)
       if (header) {
-        current = deviceFromHeader(header)
+        const read = deviceFromHeader(header)
+        if (typeof read === 'string') {
+          current = undefined
+          problems.push({line, text: clip(trimmed), message: read})
+          continue
+        }
+        current = read
         expectKind = false
         const seen = byIndex.get(current.ifindex)
         if (seen) problems.push({line, text: clip(trimmed), message: `device index ${current.ifindex} listed twice`})
@@ -178,7 +195,16 @@ function parseText(text: string): ParseResult<LinkDevice[]> {
       }
       const oneline = ADDR_ONELINE.exec(trimmed)
       if (oneline) {
-        const ifindex = Number(oneline[1])
+        const ifindex = decimalIn(oneline[1], 1, MAX_INT32)
+        if (ifindex === undefined) {
+          current = undefined
+          problems.push({
+            line,
+            text: clip(trimmed),
+            message: `ifindex ${clip(oneline[1], 40)} out of range (1–${MAX_INT32})`,
+          })
+          continue
+        }
         let device = byIndex.get(ifindex)
         if (!device) {
           device = {ifindex, name: oneline[2], flags: [], adminUp: false, addresses: []}
@@ -200,7 +226,8 @@ function parseText(text: string): ParseResult<LinkDevice[]> {
     }
     const word = trimmed.split(/\s+/, 1)[0]
     if (word.startsWith('link/')) {
-      readLinkLine(current, trimmed)
+      const bad = readLinkLine(current, trimmed)
+      if (bad) problems.push({line, text: clip(trimmed), message: `${clip(current.name, 40)}: ${bad}`})
       expectKind = /\bpromiscuity\b/.test(trimmed)
       if (expectKind && word === 'link/ether') detailedEther.add(current)
       continue
@@ -222,26 +249,35 @@ function parseText(text: string): ParseResult<LinkDevice[]> {
   return {value: devices, problems}
 }
 
-function deviceFromHeader(match: RegExpExecArray): LinkDevice {
-  const [, index, fullName, flagText, rest] = match
+/** The device of a header line, or why it cannot be one (a number out of range). */
+function deviceFromHeader(match: RegExpExecArray): LinkDevice | string {
+  const [, indexText, fullName, flagText, rest] = match
+  const index = decimalIn(indexText, 1, MAX_INT32)
+  if (index === undefined) return `ifindex ${clip(indexText, 40)} out of range (1–${MAX_INT32})`
   const flags = flagText.split(',').filter((f) => f !== '')
   const at = fullName.indexOf('@')
   const name = at > 0 ? fullName.slice(0, at) : fullName
-  const device: LinkDevice = {ifindex: Number(index), name, flags, adminUp: flags.includes('UP'), addresses: []}
+  const device: LinkDevice = {ifindex: index, name, flags, adminUp: flags.includes('UP'), addresses: []}
   if (at > 0) {
     // For a veth `@` names the peer; for vlan/macvlan it names the lower device (kind tells which).
     const peer = fullName.slice(at + 1)
     const ifN = /^if(\d+)$/.exec(peer)
-    if (ifN) device.peerIfindex = Number(ifN[1])
-    else if (peer !== 'NONE') device.peerName = peer
+    if (ifN) {
+      const peerIndex = decimalIn(ifN[1], 1, MAX_INT32)
+      if (peerIndex === undefined) return `peer ifindex ${clip(ifN[1], 40)} out of range (1–${MAX_INT32})`
+      device.peerIfindex = peerIndex
+    } else if (peer !== 'NONE') device.peerName = peer
   }
   const words = rest.trim().split(/\s+/)
   for (let i = 0; i + 1 < words.length; i++) {
     const value = words[i + 1]
     switch (words[i]) {
-      case 'mtu':
-        if (/^\d+$/.test(value)) device.mtu = Number(value)
+      case 'mtu': {
+        const mtu = decimalIn(value, 0, MAX_INT32)
+        if (mtu === undefined) return `mtu ${clip(value, 40)} out of range (0–${MAX_INT32})`
+        device.mtu = mtu
         break
+      }
       case 'master':
         device.master = value
         break
@@ -258,13 +294,18 @@ function deviceFromHeader(match: RegExpExecArray): LinkDevice {
 }
 
 /** `link/ether fa:16:3e:1d:5c:81 brd ff:ff:ff:ff:ff:ff link-netnsid 0` (or `link-netns NAME`) */
-function readLinkLine(device: LinkDevice, text: string): void {
+function readLinkLine(device: LinkDevice, text: string): string | undefined {
   const words = text.split(/\s+/)
   if (words[1] && /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2})+$/.test(words[1])) device.mac = words[1]
   for (let i = 2; i + 1 < words.length; i++) {
-    if (words[i] === 'link-netnsid' && /^\d+$/.test(words[i + 1])) device.peerNetnsId = Number(words[i + 1])
+    if (words[i] === 'link-netnsid') {
+      const netnsid = decimalIn(words[i + 1], 0, MAX_INT32)
+      if (netnsid === undefined) return `link-netnsid ${clip(words[i + 1], 40)} out of range (0–${MAX_INT32})`
+      device.peerNetnsId = netnsid
+    }
     if (words[i] === 'link-netns') device.peerNetns = words[i + 1]
   }
+  return undefined
 }
 
 /** `inet 198.18.0.1/24 brd … scope global br-lab`, `inet6 fe80::…/64 scope link`, `inet 10.0.0.1 peer 10.0.0.2/32 …` */

@@ -1,7 +1,7 @@
 // `ip netns list`: `qdhcp-… (id: 1)`, or the bare name when the namespace has no id assigned (yet).
 
 import type {NetnsEntry, ParseProblem, ParseResult} from '../types.js'
-import {eachLine} from './bounds.js'
+import {decimalIn, eachLine, MAX_INT32} from './bounds.js'
 
 // A name is one word; whether it is a safe name is the collector's question (collect/validate.ts), not the parser's.
 const ENTRY = /^(\S+?)(?:\s+\(id:\s*(\d+)\))?$/
@@ -22,9 +22,12 @@ export function parseIpNetnsLines(text: string): ParseResult<(NetnsEntry & {line
       })
       return
     }
-    entries.push(
-      match[2] === undefined ? {line: i + 1, name: match[1]} : {line: i + 1, name: match[1], id: Number(match[2])},
-    )
+    const id = decimalIn(match[2], 0, MAX_INT32)
+    if (match[2] !== undefined && id === undefined) {
+      problems.push({line: i + 1, text: trimmed.slice(0, 200), message: `namespace id out of range (0–${MAX_INT32})`})
+      return
+    }
+    entries.push(id === undefined ? {line: i + 1, name: match[1]} : {line: i + 1, name: match[1], id})
   })
   return {value: entries, problems}
 }

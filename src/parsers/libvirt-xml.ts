@@ -6,7 +6,8 @@
 import {Parser} from 'xml2js'
 
 import type {ParseProblem, ParseResult, VmDomain, VmInterface} from '../types.js'
-import {excerpt} from './bounds.js'
+import {clip} from '../text.js'
+import {decimalIn, excerpt, MAX_INT32} from './bounds.js'
 
 /** An element as xml2js gives it with default options: attributes under `$`, text under `_`, children as arrays. */
 interface XmlNode {
@@ -78,7 +79,7 @@ export function parseLibvirtXml(text: string): ParseResult<VmDomain> {
     ...many(root.devices).flatMap((devices) => many(devices.interface)),
   ]
   interfaces.forEach((node, index) => {
-    const vif = readInterface(node)
+    const vif = readInterface(node, index, problems)
     if (!vif.type) problems.push({message: `interface #${index + 1} has no type attribute`})
     domain.interfaces.push(vif)
   })
@@ -179,7 +180,7 @@ function attr(node: XmlNode | undefined, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined
 }
 
-function readInterface(node: XmlNode): VmInterface {
+function readInterface(node: XmlNode, index: number, problems: ParseProblem[]): VmInterface {
   const vif: VmInterface = {type: attr(node, 'type') ?? ''}
   const source = one(node.source)
   const mac = attr(one(node.mac), 'address')
@@ -191,7 +192,12 @@ function readInterface(node: XmlNode): VmInterface {
   const model = attr(one(node.model), 'type')
   if (model) vif.model = model
   const mtu = attr(one(node.mtu), 'size')
-  if (mtu && /^\d+$/.test(mtu)) vif.mtu = Number(mtu)
+  if (mtu !== undefined) {
+    const size = decimalIn(mtu, 0, MAX_INT32)
+    if (size === undefined)
+      problems.push({text: clip(mtu), message: `interface #${index + 1}: mtu size out of range (0–${MAX_INT32})`})
+    else vif.mtu = size
+  }
   const virtualPort = one(node.virtualport)
   if (virtualPort) {
     const interfaceId = attr(one(virtualPort.parameters), 'interfaceid')

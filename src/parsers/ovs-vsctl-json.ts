@@ -3,6 +3,8 @@
 // ["map", [[k, v], ...]]. buildOvsConfig joins the Open_vSwitch, Bridge, Port and Interface tables by uuid.
 
 import {MAX_VID} from '../openflow/vlan.js'
+import {clip} from '../text.js'
+import {intIn, isOfport} from './bounds.js'
 import type {OvsBridge, OvsConfig, OvsInterface, OvsPort, ParseProblem, ParseResult, VlanMode} from '../types.js'
 
 export interface OvsdbUuid {
@@ -205,7 +207,7 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value
 }
 
-function buildInterface(row: OvsdbRow): OvsInterface {
+function buildInterface(row: OvsdbRow, problems: ParseProblem[]): OvsInterface {
   const iface: OvsInterface = {
     name: columnString(row, 'name') ?? '',
     type: columnString(row, 'type') ?? '',
@@ -215,13 +217,13 @@ function buildInterface(row: OvsdbRow): OvsInterface {
   }
   const optional: Partial<OvsInterface> = {
     uuid: rowUuid(row),
-    ofport: columnNumber(row, 'ofport'),
+    ofport: ranged(row, 'ofport', problems, isOfport, 'ofport out of range (1–65279, 65534 LOCAL or -1)'),
     error: columnString(row, 'error'),
     mac: columnString(row, 'mac'),
     macInUse: columnString(row, 'mac_in_use'),
     adminState: columnString(row, 'admin_state'),
     linkState: columnString(row, 'link_state'),
-    ifindex: columnNumber(row, 'ifindex'),
+    ifindex: ranged(row, 'ifindex', problems, (n) => intIn(n, 0, 0xffffffff) !== undefined, 'out of range (0–2^32-1)'),
   }
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (iface as unknown as Record<string, unknown>)[key] = value
@@ -229,11 +231,29 @@ function buildInterface(row: OvsdbRow): OvsInterface {
   return iface
 }
 
+/** A number column checked against its range: out of range is a problem naming the row, and the column is left out. */
+function ranged(
+  row: OvsdbRow,
+  column: string,
+  problems: ParseProblem[],
+  ok: (n: number) => boolean,
+  why: string,
+): number | undefined {
+  const n = columnNumber(row, column)
+  if (n === undefined || ok(n)) return n
+  problems.push({message: `Interface ${clip(columnString(row, 'name') ?? '?')}: ${column} ${clip(String(n))} ${why}`})
+  return undefined
+}
+
 function buildPort(row: OvsdbRow, interfaces: Map<string, OvsdbRow>, problems: ParseProblem[]): OvsPort {
   const name = columnString(row, 'name') ?? ''
+  const trunks = columnNumbers(row, 'trunks')
+  const badTrunk = trunks.find((t) => intIn(t, 0, MAX_VID) === undefined)
+  if (badTrunk !== undefined)
+    problems.push({message: `Port ${clip(name)}: trunk VLAN ${clip(String(badTrunk))} out of range (0–${MAX_VID})`})
   const port: OvsPort = {
     name,
-    trunks: columnNumbers(row, 'trunks'),
+    trunks: badTrunk === undefined ? trunks : trunks.filter((t) => intIn(t, 0, MAX_VID) !== undefined),
     externalIds: columnMap(row, 'external_ids'),
     otherConfig: columnMap(row, 'other_config'),
     interfaces: [],
@@ -251,7 +271,7 @@ function buildPort(row: OvsdbRow, interfaces: Map<string, OvsdbRow>, problems: P
   }
   for (const ref of columnStrings(row, 'interfaces')) {
     const ifaceRow = interfaces.get(ref)
-    if (ifaceRow) port.interfaces.push(buildInterface(ifaceRow))
+    if (ifaceRow) port.interfaces.push(buildInterface(ifaceRow, problems))
     else if (interfaces.size > 0)
       problems.push({message: `Port ${name}: interface ${ref} is not in the Interface table`})
   }

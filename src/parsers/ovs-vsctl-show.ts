@@ -3,7 +3,8 @@
 
 import type {OvsBridge, OvsConfig, OvsInterface, OvsPort, ParseProblem, ParseResult, VlanMode} from '../types.js'
 import {MAX_VID, splitTopLevel, unquoteOvs} from '../openflow/index.js'
-import {eachLine} from './bounds.js'
+import {clip} from '../text.js'
+import {decimalIn, eachLine} from './bounds.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const VLAN_MODES: readonly string[] = ['access', 'native-tagged', 'native-untagged', 'trunk', 'dot1q-tunnel']
@@ -27,13 +28,13 @@ export function parseShowMap(text: string): Record<string, string> | undefined {
   return map
 }
 
-/** `[100, 200]` or `100` -> [100, 200]; undefined when it is not a list of integers. */
+/** `[100, 200]` or `100` -> [100, 200]; undefined when it is not a list of VLAN ids (0–4095). */
 function parseIntList(text: string): number[] | undefined {
   const inner = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text
   if (inner.trim() === '') return []
   const items = inner.split(',').map((s) => s.trim())
-  if (!items.every((s) => /^\d+$/.test(s))) return undefined
-  return items.map(Number)
+  const vids = items.map((s) => decimalIn(s, 0, MAX_VID))
+  return vids.every((v) => v !== undefined) ? vids : undefined
 }
 
 type Level = 'top' | 'bridge' | 'port' | 'interface' | 'other'
@@ -128,7 +129,7 @@ function setPortKey(port: OvsPort, key: string, value: string): string | undefin
     port.tag = Number(value)
   } else if (key === 'trunks') {
     const trunks = parseIntList(value)
-    if (!trunks) return `bad trunks '${value}'`
+    if (!trunks) return `bad trunks '${clip(value)}': not a list of VLAN ids (0–${MAX_VID})`
     port.trunks = trunks
   } else if (key === 'vlan_mode') {
     const mode = unquoteOvs(value)

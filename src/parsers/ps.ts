@@ -4,7 +4,7 @@
 // arguments carry no spaces. Lines without a pid (a command line copied from elsewhere) are accepted too.
 
 import type {ParseProblem, ParseResult} from '../types.js'
-import {eachLine} from './bounds.js'
+import {decimalIn, eachLine, MAX_PID} from './bounds.js'
 
 export interface PsEntry {
   line: number
@@ -28,16 +28,21 @@ export function parsePs(text: string): ParseResult<PsEntry[]> {
     }
     const words = trimmed.split(/\s+/)
     if (/^\d+$/.test(words[0])) {
-      // ps prints pids without leading zeros; a pid beyond 10 digits is no pid.
-      if (!/^[1-9]\d{0,9}$/.test(words[0])) {
-        problems.push({line, text: trimmed.slice(0, 200), message: `${words[0].slice(0, 20)} is not a pid`})
+      // ps prints pids without leading zeros, 1..PID_MAX_LIMIT.
+      const pid = words[0].startsWith('0') ? undefined : decimalIn(words[0], 1, MAX_PID)
+      if (pid === undefined) {
+        problems.push({
+          line,
+          text: trimmed.slice(0, 200),
+          message: `${words[0].slice(0, 20)} is not a pid (1–${MAX_PID})`,
+        })
         return
       }
       if (words.length === 1) {
         problems.push({line, text: trimmed, message: 'pid without a command line'})
         return
       }
-      entries.push({line, pid: Number(words[0]), argv: words.slice(1)})
+      entries.push({line, pid, argv: words.slice(1)})
       return
     }
     entries.push({line, argv: words})
