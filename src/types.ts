@@ -22,6 +22,8 @@ export interface ParseResult<T> {
 export interface DataProblem extends ParseProblem {
   host: string
   spec: SourceId
+  /** The key of a scoped capture (bridge, namespace, path …), when the problem is about one the snapshot lacks. */
+  key?: string
   file?: string
   /** damaged: the file is not what the collector wrote (sha256 mismatch); its lines are still read. */
   kind: 'parse' | 'missing' | 'command-failed' | 'unreachable' | 'damaged'

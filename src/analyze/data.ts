@@ -32,7 +32,7 @@ export const dataAnalyzer: Analyzer = (ctx) => {
       problems.length === 1
         ? p.message
         : `${problems.length} problems: ${shown}${problems.length > SHOWN ? `; and ${problems.length - SHOWN} more` : ''}`
-    const unknown = unknownChecks(ctx.checks ?? [], p).map((c) => c.about)
+    const unknown = unknownChecks(ctx.checks ?? [], ctx.actual, p).map((c) => c.about)
     const facts = {where, why, host: p.host, unknown: unknown.length ? unknown.join(', ') : undefined}
     const evidence = problems
       .slice(0, SHOWN)

@@ -1,69 +1,71 @@
 // The analyzers, registered explicitly, and the one entry point that runs them.
 
-import type {ActualModel} from '../model/actual.js'
+import {type ActualModel, DEVICES_NEED, FLOWS_NEED, LINUX_BRIDGES_NEED, OVS_NEED} from '../model/actual.js'
 import type {ReferenceModel} from '../model/reference.js'
 import {SEVERITY_RANK} from './codes.js'
 import type {Analyzer} from './context.js'
 import {dataAnalyzer} from './data.js'
 import {dhcpAnalyzer} from './dhcp.js'
 import {type Finding, sortFindings} from './finding.js'
+import {type Check, gate} from './known.js'
 import {linkAnalyzer, portAnalyzer} from './ports.js'
 import {shadowAnalyzer} from './shadow.js'
 import {tableMissAnalyzer} from './table-miss.js'
 import {tunnelAnalyzer} from './tunnels.js'
 import {vifAnalyzer} from './vif.js'
 import {vlanAnalyzer} from './vlans.js'
-import {type Check, damage, gate} from './known.js'
 
-const OVSDB = ['ovs_vsctl_show', 'ovs_vsctl_list_bridge', 'ovs_vsctl_list_port', 'ovs_vsctl_list_interface']
-const FLOWS = ['ovs_ofctl_dump_flows', 'ovs_ofctl_show']
-const DEVICES = ['ip_link', 'ip_addr', 'ethtool_stats']
+/** The root namespace's devices, and the veth peers ethtool names. */
+const DEVICES = [DEVICES_NEED, 'ethtool_stats'] as const
 
-/** The checks, each with the captures it rests on (see known.ts): where one is damaged, the check is unknown there. */
+/**
+ * The checks, each with the captures it rests on (`needs`: spec ids, `{file: kind}`, or the model's named needs):
+ * where one of them is damaged on a host, the check is unknown there (known.ts) and DATA_MISSING / PARSE_ERROR says so.
+ */
 export const ANALYZERS: (Check & {run: Analyzer})[] = [
-  {name: 'data', about: 'what could not be read', requires: [], run: dataAnalyzer},
+  {name: 'data', about: 'what could not be read', needs: [], run: dataAnalyzer},
   {
     name: 'ports',
     about: 'VIF wiring (tap, qbr, qvb, qvo)',
     run: portAnalyzer,
-    requires: [...OVSDB, ...DEVICES, 'netns_ip_link', 'brctl_show', 'bridge_link', 'file:libvirt'],
+    needs: [OVS_NEED, ...DEVICES, 'netns_ip_link', LINUX_BRIDGES_NEED, {file: 'libvirt'}],
   },
   {
     name: 'links',
     about: 'links between bridges and uplinks',
     run: linkAnalyzer,
-    requires: [...OVSDB, ...DEVICES, 'file:agent-config'],
+    needs: [OVS_NEED, ...DEVICES, {file: 'agent-config'}],
   },
   {
     name: 'vlans',
     about: 'local VLANs, tags and translation flows',
     run: vlanAnalyzer,
-    requires: [...OVSDB, ...FLOWS, 'file:agent-config'],
+    needs: [OVS_NEED, FLOWS_NEED, {file: 'agent-config'}],
   },
   {
     name: 'table-miss',
     about: 'drops the tracer explains by a missing flow',
     run: tableMissAnalyzer,
-    requires: [...OVSDB, ...FLOWS, ...DEVICES, 'file:agent-config', 'file:libvirt'],
+    needs: [OVS_NEED, FLOWS_NEED, ...DEVICES, {file: 'agent-config'}, {file: 'libvirt'}],
   },
   {
     name: 'dhcp',
     about: 'DHCP namespaces, dnsmasq and host files',
     run: dhcpAnalyzer,
-    requires: [...OVSDB, 'ip_netns', 'netns_ip_link', 'netns_ip_addr', 'ps', 'netns_of_pid', 'file:dhcp'],
+    needs: [OVS_NEED, 'ip_netns', 'netns_ip_link', 'netns_ip_addr', 'ps', 'netns_of_pid', {file: 'dhcp'}],
   },
   {
     name: 'vif',
     about: 'VM definitions against OVS and Neutron',
     run: vifAnalyzer,
-    requires: [...OVSDB, 'file:libvirt'],
+    needs: [OVS_NEED, {file: 'libvirt'}],
   },
-  {name: 'shadow', about: 'shadowed flows', run: shadowAnalyzer, requires: [...OVSDB, ...FLOWS]},
+  {name: 'shadow', about: 'shadowed flows', run: shadowAnalyzer, needs: [OVS_NEED, FLOWS_NEED]},
   {
     name: 'tunnels',
     about: 'tunnel endpoints and tunnel flows',
     run: tunnelAnalyzer,
-    requires: [...OVSDB, ...FLOWS, ...DEVICES, 'file:agent-config'],
+    needs: [OVS_NEED, FLOWS_NEED, ...DEVICES, {file: 'agent-config'}],
   },
 ]
 
@@ -82,8 +84,7 @@ function dedupe(findings: Finding[]): Finding[] {
 
 export function analyze(actual: ActualModel, reference: ReferenceModel, analyzers = ANALYZERS): Finding[] {
   const ctx = {actual, reference, checks: analyzers}
-  const damaged = damage(actual)
-  return sortFindings(dedupe(analyzers.flatMap((a) => gate(a, a.run(ctx), damaged))))
+  return sortFindings(dedupe(analyzers.flatMap((a) => gate(a, a.run(ctx), actual))))
 }
 
 export {FINDING_CODES, type FindingCode, type Severity} from './codes.js'

@@ -108,6 +108,8 @@ export interface CaptureStatus {
   file?: string
   /** Why it is not complete: the command's error, the first parse problem, the mismatch. */
   reason?: string
+  /** A DATA_MISSING or PARSE_ERROR names this capture: the checks that rest on it are unknown on its host. */
+  reported?: true
 }
 
 export interface HostModel {
@@ -141,8 +143,18 @@ export interface ActualModel {
 }
 
 const DHCP_FILE = /^\/var\/lib\/neutron\/dhcp\/(?:[^/]+\/)?([0-9a-f-]{36})\/([a-z_]+)$/
-const LIBVIRT_FILE = /\.xml$/
-const INI_FILE = /\.ini$/
+
+/** What a `file` capture holds, told by its path the way the model reads it: the agents' configuration, a libvirt
+ * domain, a file of the DHCP agent. */
+export type FileKind = 'agent-config' | 'libvirt' | 'dhcp'
+
+export function fileKindOf(path: string | undefined): FileKind | undefined {
+  if (path === undefined) return undefined
+  if (DHCP_FILE.test(path)) return 'dhcp'
+  if (path.endsWith('.xml')) return 'libvirt'
+  if (path.endsWith('.ini')) return 'agent-config'
+  return undefined
+}
 
 class HostBuilder {
   readonly problems: DataProblem[] = []
@@ -426,13 +438,14 @@ class HostBuilder {
   buildFiles(): void {
     for (const capture of this.captures('file')) {
       const path = capture.key ?? ''
-      const dhcp = DHCP_FILE.exec(path)
-      if (dhcp) {
-        this.dhcpFile(capture, dhcp[1], dhcp[2], path)
-      } else if (LIBVIRT_FILE.test(path)) {
+      const kind = fileKindOf(path)
+      if (kind === 'dhcp') {
+        const [, networkId, name] = DHCP_FILE.exec(path)!
+        this.dhcpFile(capture, networkId, name, path)
+      } else if (kind === 'libvirt') {
         const domain = this.parse(capture, parseLibvirtXml)
         if (domain) this.host.vms.push({domain, evidence: this.evidence(capture)})
-      } else if (INI_FILE.test(path)) {
+      } else if (kind === 'agent-config') {
         const ini = this.parse(capture, parseIni)
         if (!ini) continue
         const mappings = bridgeMappings(ini)
@@ -547,15 +560,52 @@ export function buildActualModel(snapshot: Snapshot): ActualModel {
     hosts.push(builder.build())
     problems.push(...builder.problems)
   }
+  const byName = new Map(hosts.map((h) => [h.name, h]))
+  for (const p of problems) {
+    const host = byName.get(p.host)
+    if (host) report(host, p)
+  }
   return {hosts, problems}
 }
 
-// ---------------------------------------------------------------------------------------------------------------------
-// What was captured: the one way to ask. A check declares the captures it rests on as a Need and asks isMet (or
-// unmet, for the reasons); a need that is not met makes the check unknown, never a fault.
+/** The capture a problem is about: by its file, else by spec and key. Undefined for what is not a capture (the host as
+ * a whole, intent). */
+export function captureOfProblem(host: HostModel, p: DataProblem): CaptureStatus | undefined {
+  if (!isSpecId(p.spec)) return undefined
+  const spec = p.spec
+  if (p.file !== undefined) {
+    for (const c of host.captures.values()) if (c.spec === spec && c.file === p.file) return c
+  }
+  return host.captures.get(statusKey(spec, p.key))
+}
 
-/** A capture a check rests on: a spec (any key of a scoped spec), one key of it, or a combination. */
-export type Need = SpecId | {spec: SpecId; key?: string} | {anyOf: readonly Need[]} | {allOf: readonly Need[]}
+/** Mark the capture a problem names as reported, and as not complete; a capture the snapshot does not list (a file
+ * the listing names but nobody captured) gets a status of its own. */
+function report(host: HostModel, p: DataProblem): void {
+  if (!isSpecId(p.spec)) return
+  let status = captureOfProblem(host, p)
+  if (!status) {
+    status = {spec: p.spec, ...(p.key === undefined ? {} : {key: p.key}), state: 'missing', reason: p.message}
+    if (p.file !== undefined) status.file = p.file
+    host.captures.set(statusKey(p.spec, p.key ?? p.file), status)
+  }
+  status.reported = true
+  if (status.state === 'complete') {
+    status.state = p.kind === 'damaged' ? 'damaged' : 'problems'
+    status.reason = `${p.line ? `line ${p.line}: ` : ''}${p.message}`
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// What was captured: the one way to ask. A check declares the captures it rests on as a Need (`needs` in
+// src/analyze/index.ts). Around the check, the analysis withholds its findings on every host where a capture of the
+// need is damaged (`damaged`: unknown, never a fault); inside it, the check asks isMet (or unmet, for the reasons)
+// where an absent capture changes what it can say.
+
+/** A capture a check rests on: a spec (any key of a scoped spec), one key of it, the `file` captures of one kind, or a
+ * combination. */
+export type Need =
+  SpecId | {spec: SpecId; key?: string} | {file: FileKind} | {anyOf: readonly Need[]} | {allOf: readonly Need[]}
 
 /** How strict to be: `usable` accepts a capture with unreadable lines or a checksum mismatch (what was read is used);
  * `complete` accepts only a capture read whole. */
@@ -569,22 +619,28 @@ export const OVS_NEED: Need = {
 export const DEVICES_NEED: Need = {anyOf: ['ip_link', 'ip_addr']}
 /** Linux bridge membership: brctl, bridge link, or the `master` of `ip -d link`. */
 export const LINUX_BRIDGES_NEED: Need = {anyOf: ['brctl_show', 'bridge_link', 'ip_link']}
+/** The OpenFlow tables of the bridges and their port numbers. */
+export const FLOWS_NEED: Need = {allOf: ['ovs_ofctl_dump_flows', 'ovs_ofctl_show']}
 
 export function usable(status: CaptureStatus, strictness: Strictness = 'usable'): boolean {
   if (strictness === 'complete') return status.state === 'complete'
   return status.state === 'complete' || status.state === 'problems' || status.state === 'damaged'
 }
 
-/** Was spec X (key K) captured, and how completely? Without a key, a scoped spec's best capture (usable first). */
+function notInSnapshot(spec: SpecId): CaptureStatus {
+  return {spec, state: 'missing', reason: 'not in the snapshot'}
+}
+
+/** The best of several captures: complete, else usable, else the first. */
+function best(statuses: CaptureStatus[]): CaptureStatus | undefined {
+  return statuses.find((c) => usable(c, 'complete')) ?? statuses.find((c) => usable(c)) ?? statuses[0]
+}
+
+/** Was spec X (key K) captured, and how completely? Without a key, a scoped spec's best capture. */
 export function captureOf(host: HostModel, spec: SpecId, key?: string): CaptureStatus {
   const exact = host.captures.get(statusKey(spec, key))
-  if (exact || key !== undefined) return exact ?? {spec, key, state: 'missing', reason: 'not in the snapshot'}
-  const keyed = [...host.captures.values()].filter((c) => c.spec === spec)
-  return (
-    keyed.find((c) => usable(c, 'complete')) ??
-    keyed.find((c) => usable(c)) ??
-    keyed[0] ?? {spec, state: 'missing', reason: 'not in the snapshot'}
-  )
+  if (exact || key !== undefined) return exact ?? {...notInSnapshot(spec), key}
+  return best([...host.captures.values()].filter((c) => c.spec === spec)) ?? notInSnapshot(spec)
 }
 
 /** The captures behind a need that are not there (or not complete enough); empty when the need is met. For anyOf,
@@ -595,6 +651,12 @@ export function unmet(host: HostModel, need: Need, strictness: Strictness = 'usa
     const status = captureOf(host, need.spec, need.key)
     return usable(status, strictness) ? [] : [status]
   }
+  if ('file' in need) {
+    const kind = need.file
+    const files = [...host.captures.values()].filter((c) => c.spec === 'file' && fileKindOf(c.key) === kind)
+    const status = best(files) ?? notInSnapshot('file')
+    return usable(status, strictness) ? [] : [status]
+  }
   if ('allOf' in need) return need.allOf.flatMap((n) => unmet(host, n, strictness))
   const each = need.anyOf.map((n) => unmet(host, n, strictness))
   return each.some((u) => u.length === 0) ? [] : each.flat()
@@ -602,6 +664,29 @@ export function unmet(host: HostModel, need: Need, strictness: Strictness = 'usa
 
 export function isMet(host: HostModel, need: Need, strictness: Strictness = 'usable'): boolean {
   return unmet(host, need, strictness).length === 0
+}
+
+/** Does the need name this capture? Every alternative counts (a finding may rest on any of them), and a `file`
+ * capture of no known kind counts for every kind. */
+export function needsCapture(need: Need, status: CaptureStatus): boolean {
+  if (typeof need === 'string') return status.spec === need
+  if ('spec' in need) return status.spec === need.spec && (need.key === undefined || status.key === need.key)
+  if ('file' in need) {
+    const kind = fileKindOf(status.key)
+    return status.spec === 'file' && (kind === undefined || kind === need.file)
+  }
+  return ('allOf' in need ? need.allOf : need.anyOf).some((n) => needsCapture(n, status))
+}
+
+/** The captures behind a need that a DATA_MISSING or PARSE_ERROR names on this host: where there is one, a check
+ * resting on the need is unknown there. On a host that could not be reached, everything is. A capture the snapshot
+ * never had is not damage (an optional command absent on the host, a spec an older collector did not know): the
+ * check judges what is there and asks isMet where absence matters. */
+export function damaged(host: HostModel, need: Need): CaptureStatus[] {
+  if (host.status === 'unreachable') return [{...notInSnapshot('hostname'), state: 'failed', reason: 'unreachable'}]
+  const out: CaptureStatus[] = []
+  for (const s of host.captures.values()) if (s.reported && needsCapture(need, s)) out.push(s)
+  return out
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

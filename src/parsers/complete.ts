@@ -7,7 +7,7 @@
 //  - a table without its header (brctl show, ovs-ofctl show);
 //  - a listing that lacks what the collector fanned out from it when it ran: a namespace, pid or bridge that has its
 //    own capture but is missing from ip netns / ps / ovs-vsctl show; Linux bridges ip link shows but brctl does not.
-// Each proof becomes a problem on the capture; the checks that rest on it are then unknown (analyze/known.ts).
+// Each proof becomes a problem on the capture; the checks that rest on it are then unknown (model/actual.ts damaged).
 
 import type {Capture} from '../snapshot/read.js'
 import type {DataProblem} from '../types.js'
@@ -124,6 +124,7 @@ export function incompleteCaptures(captures: Capture[]): DataProblem[] {
     problems.push({
       host: configs!.host,
       spec: 'file',
+      key: path,
       file: captureFileName(configs!.host, 'file', path),
       kind: 'missing',
       message: `${path} is listed by neutron_config_files but was not captured`,

@@ -3,7 +3,8 @@
 
 import {beforeAll, describe, expect, it} from 'vitest'
 import {analysisOf, diagnose, SEED_SNAPSHOT} from '../../src/engine.js'
-import {captureOf, type HostModel, isMet, type Need, OVS_NEED, unmet} from '../../src/model/actual.js'
+import {ANALYZERS} from '../../src/analyze/index.js'
+import {captureOf, damaged, type HostModel, isMet, type Need, OVS_NEED, unmet} from '../../src/model/actual.js'
 import {readSnapshot, type Snapshot} from '../../src/snapshot/read.js'
 
 let healthy: Snapshot
@@ -100,6 +101,50 @@ describe('capture states', () => {
     const errors = diagnose(analysis).filter((f) => f.severity === 'error' && f.host === 'compute-1')
     expect(errors.map((f) => f.code)).not.toContain('VLAN_TAG_MISMATCH')
     expect(errors.map((f) => f.code)).not.toContain('UPLINK_MISSING')
+  })
+})
+
+describe('what a damaged capture makes unknown: one vocabulary with the capture states', () => {
+  it('a reported capture is damaged for every need that names it, alternatives too; an absent one is not', () => {
+    const host = control('ovs_vsctl_show', (c) => {
+      c.text = c.text!.slice(0, -1)
+    })
+    expect(captureOf(host, 'ovs_vsctl_show')).toMatchObject({state: 'problems', reported: true})
+    expect(damaged(host, OVS_NEED).map((s) => s.spec)).toEqual(['ovs_vsctl_show'])
+    expect(damaged(host, 'ps')).toEqual([])
+    // brctl_show is not in the seed's control snapshot: absent is not damaged.
+    expect(damaged(host, 'brctl_show')).toEqual([])
+    expect(damaged(control(), OVS_NEED)).toEqual([])
+  })
+
+  it('file captures by kind: a damaged libvirt XML damages {file: libvirt}, not {file: dhcp}', () => {
+    const snapshot: Snapshot = structuredClone(healthy)
+    const xml = snapshot.captures.find((c) => c.host === 'compute-1' && c.key?.endsWith('.xml'))!
+    xml.damage = 'sha256 mismatch'
+    snapshot.problems.push({
+      host: 'compute-1',
+      spec: 'file',
+      file: xml.record.file,
+      kind: 'damaged',
+      message: xml.damage,
+    })
+    const host = analysisOf(snapshot).actual.hosts.find((h) => h.name === 'compute-1')!
+    expect(damaged(host, {file: 'libvirt'}).map((s) => s.key)).toEqual([xml.key])
+    expect(damaged(host, {file: 'dhcp'})).toEqual([])
+    expect(isMet(host, {file: 'libvirt'})).toBe(true)
+    expect(isMet(host, {file: 'libvirt'}, 'complete')).toBe(false)
+  })
+
+  it('every registered check declares its needs, and a check with needs names real captures', () => {
+    for (const check of ANALYZERS) expect(Array.isArray(check.needs)).toBe(true)
+    expect(ANALYZERS.filter((c) => !c.needs.length).map((c) => c.name)).toEqual(['data'])
+  })
+
+  it('an unreachable host: every check is unknown there', () => {
+    const snapshot: Snapshot = structuredClone(healthy)
+    snapshot.hosts = snapshot.hosts.map((h) => (h.name === 'control' ? {...h, status: 'unreachable'} : h))
+    const host = analysisOf(snapshot).actual.hosts.find((h) => h.name === 'control')!
+    expect(damaged(host, 'ps')).toHaveLength(1)
   })
 })
 
