@@ -156,6 +156,31 @@ export function fileKindOf(path: string | undefined): FileKind | undefined {
   return undefined
 }
 
+/** A snapshot's captures by host (in snapshot order) and by spec, grouped once: a filter of every capture per host
+ * and spec was quadratic in the size of the cloud. */
+interface HostCaptures {
+  all: Capture[]
+  bySpec: Map<string, Capture[]>
+}
+const grouped = new WeakMap<Snapshot, Map<string, HostCaptures>>()
+
+function capturesOf(snapshot: Snapshot, host: string): HostCaptures {
+  let byHost = grouped.get(snapshot)
+  if (!byHost) {
+    byHost = new Map()
+    for (const c of snapshot.captures) {
+      let mine = byHost.get(c.host)
+      if (!mine) byHost.set(c.host, (mine = {all: [], bySpec: new Map()}))
+      mine.all.push(c)
+      const list = mine.bySpec.get(c.spec)
+      if (list) list.push(c)
+      else mine.bySpec.set(c.spec, [c])
+    }
+    grouped.set(snapshot, byHost)
+  }
+  return byHost.get(host) ?? {all: [], bySpec: new Map()}
+}
+
 class HostBuilder {
   readonly problems: DataProblem[] = []
   readonly host: HostModel
@@ -184,7 +209,7 @@ class HostBuilder {
       firewall: {},
       captures: new Map(),
     }
-    for (const capture of snapshot.captures) if (capture.host === name) this.record(capture, initialState(capture))
+    for (const capture of capturesOf(snapshot, name).all) this.record(capture, initialState(capture))
   }
 
   /** Record what became of a capture; a usable capture of a host-scoped spec is not overwritten by a later copy. */
@@ -215,7 +240,7 @@ class HostBuilder {
   }
 
   captures(spec: SpecId): Capture[] {
-    return this.snapshot.captures.filter((c) => c.host === this.host.name && c.spec === spec)
+    return [...(capturesOf(this.snapshot, this.host.name).bySpec.get(spec) ?? [])]
   }
 
   /** The text of a capture if it ran and produced output; otherwise a recorded problem and undefined. */
@@ -555,7 +580,7 @@ export function buildActualModel(snapshot: Snapshot): ActualModel {
         message: record.error ?? 'host could not be reached',
       })
     }
-    problems.push(...incompleteCaptures(snapshot.captures.filter((c) => c.host === record.name)))
+    problems.push(...incompleteCaptures(capturesOf(snapshot, record.name).all))
     const builder = new HostBuilder(snapshot, record.name)
     hosts.push(builder.build())
     problems.push(...builder.problems)
@@ -698,14 +723,42 @@ export interface OvsPortRef {
   iface: OvsInterface
 }
 
+/** A host's OVS interfaces by name and by iface-id (the first of each, in bridge and port order), built once per
+ * configuration and built again when ports were added: analyzers and the tracer ask for every port of every host. */
+interface OvsIndex {
+  ports: number
+  byName: Map<string, OvsPortRef>
+  byIfaceId: Map<string, OvsPortRef>
+}
+const ovsIndexes = new WeakMap<OvsConfig, OvsIndex>()
+
+function ovsIndex(ovs: OvsConfig): OvsIndex {
+  const ports = ovs.bridges.reduce((n, b) => n + b.ports.length, 0)
+  const have = ovsIndexes.get(ovs)
+  if (have?.ports === ports) return have
+  const index: OvsIndex = {ports, byName: new Map(), byIfaceId: new Map()}
+  for (const bridge of ovs.bridges)
+    for (const port of bridge.ports)
+      for (const iface of port.interfaces) {
+        if (!index.byName.has(iface.name)) index.byName.set(iface.name, {bridge, port, iface})
+        const id = iface.externalIds['iface-id']
+        if (id !== undefined && !index.byIfaceId.has(id)) index.byIfaceId.set(id, {bridge, port, iface})
+      }
+  ovsIndexes.set(ovs, index)
+  return index
+}
+
 export function findOvsInterface(host: HostModel, name: string): OvsPortRef | undefined {
-  for (const bridge of host.ovs?.bridges ?? []) {
-    for (const port of bridge.ports) {
-      const iface = port.interfaces.find((i) => i.name === name)
-      if (iface) return {bridge, port, iface}
-    }
-  }
-  return undefined
+  if (!host.ovs) return undefined
+  const ref = ovsIndex(host.ovs).byName.get(name)
+  return ref && {...ref}
+}
+
+/** The OVS interface whose external_ids:iface-id is `id`. */
+export function findOvsInterfaceById(host: HostModel, id: string): OvsPortRef | undefined {
+  if (!host.ovs) return undefined
+  const ref = ovsIndex(host.ovs).byIfaceId.get(id)
+  return ref && {...ref}
 }
 
 export interface DeviceRef {
@@ -713,13 +766,41 @@ export interface DeviceRef {
   device: LinkDevice
 }
 
-export function findDevice(host: HostModel, name: string, netns?: string): DeviceRef | undefined {
-  for (const [ns, list] of host.devices) {
-    if (netns !== undefined && ns !== netns) continue
-    const device = list.find((d) => d.name === name)
-    if (device) return {netns: ns, device}
+/** A host's devices by name: the first in any namespace (in namespace order), and per namespace. Built once per
+ * devices map and again when a namespace's list changed length. */
+interface DeviceIndex {
+  lengths: number[]
+  any: Map<string, DeviceRef>
+  byNs: Map<string, Map<string, LinkDevice>>
+}
+const deviceIndexes = new WeakMap<Map<string, LinkDevice[]>, DeviceIndex>()
+
+function deviceIndex(devices: Map<string, LinkDevice[]>): DeviceIndex {
+  const lengths = [...devices.values()].map((l) => l.length)
+  const have = deviceIndexes.get(devices)
+  if (have && have.lengths.length === lengths.length && have.lengths.every((n, i) => n === lengths[i])) return have
+  const index: DeviceIndex = {lengths, any: new Map(), byNs: new Map()}
+  for (const [ns, list] of devices) {
+    const mine = new Map<string, LinkDevice>()
+    for (const device of list) {
+      if (mine.has(device.name)) continue
+      mine.set(device.name, device)
+      if (!index.any.has(device.name)) index.any.set(device.name, {netns: ns, device})
+    }
+    index.byNs.set(ns, mine)
   }
-  return undefined
+  deviceIndexes.set(devices, index)
+  return index
+}
+
+export function findDevice(host: HostModel, name: string, netns?: string): DeviceRef | undefined {
+  const index = deviceIndex(host.devices)
+  if (netns === undefined) {
+    const ref = index.any.get(name)
+    return ref && {...ref}
+  }
+  const device = index.byNs.get(netns)?.get(name)
+  return device && {netns, device}
 }
 
 /** The other end of a veth: by name in the same namespace, else by ifindex in the namespace its link-netnsid names.

@@ -94,9 +94,11 @@ function fromIntent(intent: Intent): ReferenceModel {
       source: 'intent',
     })
   }
+  const servers = new Map<string | undefined, (typeof intent.servers)[number]>()
+  for (const s of intent.servers) if (!servers.has(s.id)) servers.set(s.id, s)
   const ports: PortView[] = intent.ports.map((p) => {
     const owner = p.deviceOwner
-    const server = intent.servers.find((s) => s.id === p.deviceId)
+    const server = servers.get(p.deviceId)
     return {
       id: p.id,
       short: shortId(p.id),
@@ -113,11 +115,15 @@ function fromIntent(intent: Intent): ReferenceModel {
     }
   })
   // Nova may know a VM's port when the port listing was not exported.
+  const macs = new Set(ports.map((p) => p.mac))
+  const byName = new Map<string | undefined, (typeof intent.networks)[number]>()
+  for (const n of intent.networks) if (!byName.has(n.name)) byName.set(n.name, n)
   for (const s of intent.servers) {
     for (const [netName, addrs] of Object.entries(s.addresses)) {
       for (const a of addrs) {
-        if (!a.mac || ports.some((p) => p.mac === a.mac!.toLowerCase())) continue
-        const net = intent.networks.find((n) => n.name === netName)
+        if (!a.mac || macs.has(a.mac.toLowerCase())) continue
+        macs.add(a.mac.toLowerCase())
+        const net = byName.get(netName)
         ports.push({
           id: '',
           short: '',
@@ -147,8 +153,17 @@ const PREFIXED = /^(tap|qvo|qvb|qbr|vhu)([0-9a-f]{8}-[0-9a-f]{2})$/
 
 /** Add to the reference what the hosts themselves say, never overriding intent. */
 function inferFromHosts(ref: ReferenceModel, actual: ActualModel): void {
-  const byShort = (short: string) => ref.ports.find((p) => p.short === short)
-  const byMac = (mac: string) => ref.ports.find((p) => p.mac === mac)
+  // The first port with a given MAC or short id, kept up to date as ports are added or learn one (a scan of
+  // ref.ports per lookup made this quadratic in the ports of the cloud).
+  const macs = new Map<string, PortView>()
+  const shorts = new Map<string, PortView>()
+  const index = (p: PortView) => {
+    if (p.mac !== undefined && !macs.has(p.mac)) macs.set(p.mac, p)
+    if (!shorts.has(p.short)) shorts.set(p.short, p)
+  }
+  for (const p of ref.ports) index(p)
+  const byShort = (short: string) => shorts.get(short)
+  const byMac = (mac: string) => macs.get(mac)
   const network = (id: string): NetworkView => {
     let n = ref.networks.get(id)
     if (!n) {
@@ -161,6 +176,7 @@ function inferFromHosts(ref: ReferenceModel, actual: ActualModel): void {
     const have = (p.mac && byMac(p.mac)) || (p.short && byShort(p.short))
     if (!have) {
       ref.ports.push(p)
+      index(p)
       return p
     }
     if (have.source === 'inferred') {
@@ -175,6 +191,7 @@ function inferFromHosts(ref: ReferenceModel, actual: ActualModel): void {
       have.short = p.short
       if (!have.id) have.id = p.id
     }
+    index(have)
     return have
   }
 

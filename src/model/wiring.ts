@@ -4,7 +4,7 @@
 import {createHash} from 'node:crypto'
 import {matchTci, tciVlan} from '../openflow/vlan.js'
 import type {Flow, OvsBridge} from '../types.js'
-import {type FlowTable, type HostModel, type OvsPortRef, findOvsInterface} from './actual.js'
+import {type FlowTable, type HostModel, type OvsPortRef, findOvsInterface, findOvsInterfaceById} from './actual.js'
 import {DEAD_VLAN, type NetworkView, type PortView, type ReferenceModel, devicesOf} from './reference.js'
 
 export const INTEGRATION_BRIDGE = 'br-int'
@@ -12,12 +12,8 @@ export const INTEGRATION_BRIDGE = 'br-int'
 /** The OVS interface a Neutron port is plugged as on this host: by iface-id first, then by the naming convention. */
 export function ovsPortOf(host: HostModel, port: PortView): OvsPortRef | undefined {
   if (port.id.length === 36) {
-    for (const bridge of host.ovs?.bridges ?? []) {
-      for (const p of bridge.ports) {
-        const iface = p.interfaces.find((i) => i.externalIds['iface-id'] === port.id)
-        if (iface) return {bridge, port: p, iface}
-      }
-    }
+    const ref = findOvsInterfaceById(host, port.id)
+    if (ref) return ref
   }
   if (!port.short) return undefined
   const names =
@@ -37,14 +33,58 @@ export function ovsPortOf(host: HostModel, port: PortView): OvsPortRef | undefin
 
 /** The ports a host should carry: bound to it by Neutron, or found on it when the binding is unknown. */
 export function portsOnHost(ref: ReferenceModel, host: HostModel): PortView[] {
-  return ref.ports.filter((p) => p.host === host.name || (p.host === undefined && ovsPortOf(host, p)))
+  const {bound, unbound, positions} = portsByHost(ref)
+  const mine = bound.get(host.name) ?? []
+  const found = unbound.filter((p) => ovsPortOf(host, p))
+  if (!found.length) return [...mine]
+  // In the reference's order, as one filter of every port gives them.
+  return [...mine, ...found].sort((a, b) => positions.get(a)! - positions.get(b)!)
+}
+
+interface PortsByHost {
+  count: number
+  bound: Map<string, PortView[]>
+  unbound: PortView[]
+  positions: Map<PortView, number>
+}
+const byHost = new WeakMap<ReferenceModel, PortsByHost>()
+
+/** The reference's ports grouped by the host Neutron binds them to, once per reference (a filter of every port of
+ * the cloud per host made each analyzer quadratic in the hosts). Built again if ports were added. */
+function portsByHost(ref: ReferenceModel): PortsByHost {
+  const have = byHost.get(ref)
+  if (have?.count === ref.ports.length) return have
+  const out: PortsByHost = {count: ref.ports.length, bound: new Map(), unbound: [], positions: new Map()}
+  ref.ports.forEach((port, at) => {
+    out.positions.set(port, at)
+    if (port.host === undefined) out.unbound.push(port)
+    else {
+      const list = out.bound.get(port.host)
+      if (list) list.push(port)
+      else out.bound.set(port.host, [port])
+    }
+  })
+  byHost.set(ref, out)
+  return out
 }
 
 export function portNameOf(host: HostModel, bridge: string, ref: number | string | undefined): string | undefined {
   if (ref === undefined) return undefined
   if (typeof ref === 'string') return ref
-  for (const [name, n] of host.ofports.get(bridge) ?? []) if (n === ref) return name
-  return undefined
+  const ofports = host.ofports.get(bridge)
+  return ofports && namesOf(ofports).get(ref)
+}
+
+const portNames = new WeakMap<Map<string, number>, {size: number; names: Map<number, string>}>()
+
+/** OpenFlow number -> the first port name with it, once per bridge (not a scan of the ports per flow). */
+function namesOf(ofports: Map<string, number>): Map<number, string> {
+  const have = portNames.get(ofports)
+  if (have?.size === ofports.size) return have.names
+  const names = new Map<number, string>()
+  for (const [name, n] of ofports) if (!names.has(n)) names.set(n, name)
+  portNames.set(ofports, {size: ofports.size, names})
+  return names
 }
 
 /** The VLAN a flow matches on: a vid, 'untagged', or undefined when it does not constrain the VLAN. */
@@ -71,8 +111,15 @@ export function isDropFlow(flow: Flow): boolean {
   return flow.actions.length === 0 || flow.actions.every((a) => a.type === 'drop')
 }
 
+const tableZeros = new WeakMap<Flow[], {length: number; flows: Flow[]}>()
+
 export function tableZero(table: FlowTable | undefined): Flow[] {
-  return table?.flows.filter((f) => f.table === 0) ?? []
+  if (!table) return []
+  const have = tableZeros.get(table.flows)
+  if (have?.length === table.flows.length) return [...have.flows]
+  const flows = table.flows.filter((f) => f.table === 0)
+  tableZeros.set(table.flows, {length: table.flows.length, flows})
+  return [...flows]
 }
 
 export interface PhysLink {
@@ -147,15 +194,27 @@ export interface VlanTranslation {
 
 /** Translation flows on table 0 of `bridge` for frames arriving on `inPort`. */
 export function translations(host: HostModel, bridge: string, inPort: string): VlanTranslation[] {
-  const out: VlanTranslation[] = []
-  for (const flow of tableZero(host.flows.get(bridge))) {
-    if (flowInPort(host, bridge, flow) !== inPort) continue
-    const from = flowVlan(flow)
-    const to = flowVlanRewrite(flow)
-    if ((typeof from === 'number' || from === 'untagged') && to !== undefined) out.push({flow, bridge, from, to})
+  const table = host.flows.get(bridge)
+  if (!table) return []
+  let have = translationsByPort.get(table.flows)
+  if (have?.length !== table.flows.length) {
+    // Every translation flow of table 0 by the port it names, once per dump (each network of each host asks).
+    have = {length: table.flows.length, byPort: new Map()}
+    for (const flow of tableZero(table)) {
+      const port = flowInPort(host, bridge, flow)
+      const from = flowVlan(flow)
+      const to = flowVlanRewrite(flow)
+      if (port === undefined || !((typeof from === 'number' || from === 'untagged') && to !== undefined)) continue
+      const list = have.byPort.get(port)
+      if (list) list.push({flow, bridge, from, to})
+      else have.byPort.set(port, [{flow, bridge, from, to}])
+    }
+    translationsByPort.set(table.flows, have)
   }
-  return out
+  return (have.byPort.get(inPort) ?? []).map((t) => ({...t}))
 }
+
+const translationsByPort = new WeakMap<Flow[], {length: number; byPort: Map<string, VlanTranslation[]>}>()
 
 export interface LocalVlan {
   vlan?: number

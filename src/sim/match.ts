@@ -3,7 +3,7 @@
 
 import {parseInteger, shorthand, unquoteOvs, vlanFieldTci} from '../openflow/index.js'
 import type {Flow, Masked, PortRef} from '../types.js'
-import {lookupField, parseMasked} from './fields.js'
+import {type FieldDef, lookupField, parseMasked} from './fields.js'
 import {type Packet, vlanTci} from './packet.js'
 
 export interface MatchOutcome {
@@ -32,6 +32,20 @@ function fragTest(masked: Masked): FieldTest {
   return 'unsupported'
 }
 
+/** A flow's value and mask, read once per flow field (flows do not change once parsed). */
+const parsed = new WeakMap<
+  Masked,
+  {def: FieldDef; value: string; mask?: string; want: ReturnType<typeof parseMasked>}
+>()
+
+function wanted(def: FieldDef, masked: Masked): ReturnType<typeof parseMasked> {
+  const have = parsed.get(masked)
+  if (have && have.def === def && have.value === masked.value && have.mask === masked.mask) return have.want
+  const want = parseMasked(def, masked)
+  parsed.set(masked, {def, value: masked.value, mask: masked.mask, want})
+  return want
+}
+
 function testField(name: string, masked: Masked, packet: Packet, tainted: ReadonlySet<string>): FieldTest {
   const key = name.trim().toLowerCase()
   const vlan = vlanFieldTest(key, masked, packet)
@@ -47,7 +61,7 @@ function testField(name: string, masked: Masked, packet: Packet, tainted: Readon
   }
   const def = lookupField(key)
   if (!def) return 'unsupported'
-  const want = parseMasked(def, masked)
+  const want = wanted(def, masked)
   if (!want) return 'unsupported'
   if (want.mask === 0n) return 'match'
   if (tainted.has(def.name)) return 'unknown'

@@ -2,14 +2,7 @@
 // by priority, actions in order, resubmit/goto_table, VLAN push/pop/rewrite, output, NORMAL. What cannot be modelled
 // (conntrack results, controllers, learn, unknown fields) is reported, never guessed.
 
-import {
-  RESERVED_PORTS,
-  describeFlow,
-  formatAction,
-  normaliseAction,
-  parseInteger,
-  unquoteOvs,
-} from '../openflow/index.js'
+import {RESERVED_PORTS, describeFlow, formatAction, normaliseAction} from '../openflow/index.js'
 import type {Flow, FlowAction, PortRef} from '../types.js'
 import {
   lookupField,
@@ -23,6 +16,7 @@ import {
 import type {MacTable} from './mac-table.js'
 import {installLearnt, learnFlow} from './learn.js'
 import {matchFlow} from './match.js'
+import {type CompiledBridge, compileBridge} from './classifier.js'
 import {
   type BridgeResult,
   OFPP_LOCAL,
@@ -106,9 +100,9 @@ class XlateContext {
   readonly drops: DropCandidate[] = []
   readonly tainted = new Set<string>()
   readonly packet: Packet
-  private readonly byNumber = new Map<number, SimPort>()
-  private readonly byName = new Map<string, SimPort>()
-  private readonly tables = new Map<number, Flow[]>()
+  private readonly compiled: CompiledBridge
+  private readonly byNumber: ReadonlyMap<number, SimPort>
+  readonly portNumberOf: (ref: PortRef) => number | undefined
   private resubmits = 0
   private nesting = 0
   failure?: string
@@ -123,25 +117,9 @@ class XlateContext {
     },
   ) {
     this.packet = clonePacket(entering)
-    for (const port of bridge.ports) {
-      this.byNumber.set(port.ofport, port)
-      this.byName.set(port.name, port)
-    }
-    for (const flow of bridge.flows) {
-      const list = this.tables.get(flow.table) ?? []
-      list.push(flow)
-      this.tables.set(flow.table, list)
-    }
-  }
-
-  portNumberOf = (ref: PortRef): number | undefined => {
-    if (typeof ref === 'number') return ref
-    const name = unquoteOvs(ref)
-    const n = /^\d+$/.test(name) ? parseInteger(name) : undefined
-    if (n !== undefined) return n
-    const special = Object.hasOwn(SPECIAL_PORTS, name.toUpperCase()) ? SPECIAL_PORTS[name.toUpperCase()] : undefined
-    if (special !== undefined) return special
-    return this.byName.get(name)?.ofport
+    this.compiled = compileBridge(bridge)
+    this.byNumber = this.compiled.byNumber
+    this.portNumberOf = this.compiled.portNumberOf
   }
 
   private portLabel(ofport: number): string {
@@ -209,26 +187,33 @@ class XlateContext {
     if (!this.notes.includes(note)) this.notes.push(note)
   }
 
+  /**
+   * The highest-priority flow that matches (the first in dump order among equals), the others of its priority that
+   * match too, and the flows above it whose match cannot be decided. The compiled table gives the flows in lookup
+   * order, only those whose in_port can be the packet's: the scan stops below the winner's priority.
+   */
   private choose(step: SimStep, probe: Packet): void {
-    const flows = [
-      ...(this.tables.get(step.table) ?? []),
-      ...(this.opts.learned?.filter((f) => f.table === step.table) ?? []),
-    ]
+    const learned = this.opts.learned?.filter((f) => f.table === step.table) ?? []
+    const own = this.compiled.candidates(step.table, probe.in_port)
+    const flows = learned.length ? this.compiled.inLookupOrder([...own, ...learned]) : own
     const matched: Flow[] = []
     const undecided: {flow: Flow; fields: string[]}[] = []
     for (const flow of flows) {
+      if (matched.length && flow.priority < matched[0]!.priority) break
       const outcome = matchFlow(flow, probe, this.portNumberOf, this.tainted)
       if (outcome.result === 'match') matched.push(flow)
       else if (outcome.result === 'undetermined')
         undecided.push({flow, fields: [...outcome.unknownFields, ...outcome.unsupportedFields]})
     }
-    const best = matched.reduce<Flow | undefined>(
-      (a, f) => (a === undefined || f.priority > a.priority ? f : a),
-      undefined,
-    )
+    // Told in dump order, as a scan of the whole table would find them.
+    if (undecided.length > 1) {
+      const at = (f: Flow) => this.compiled.position.get(f) ?? this.compiled.flowCount + learned.indexOf(f)
+      undecided.sort((a, b) => at(a.flow) - at(b.flow))
+    }
+    const best = matched[0]
     step.flow = best
     if (best) {
-      step.ambiguousWith = matched.filter((f) => f !== best && f.priority === best.priority)
+      step.ambiguousWith = matched.filter((f) => f !== best)
       if (step.ambiguousWith.some((f) => actionsKey(f.actions) !== actionsKey(best.actions))) {
         this.uncertainty(
           `table ${step.table}: ${step.ambiguousWith.length + 1} flows of priority ${best.priority} match with different actions; OVS picks one unpredictably`,

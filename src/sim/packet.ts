@@ -48,8 +48,14 @@ export interface Packet {
 export {ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP, ETH_TYPE_VLAN} from '../openflow/fields.js'
 export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff'
 
+/** A deep copy: the scalars copied at once, the nested values (VLAN tags, registers) each cloned. */
 export function clonePacket(packet: Packet): Packet {
-  return structuredClone(packet)
+  const copy: Record<string, unknown> = {...packet}
+  for (const key in copy) {
+    const value = copy[key]
+    if (typeof value === 'object' && value !== null) copy[key] = structuredClone(value)
+  }
+  return copy as unknown as Packet
 }
 
 /** A packet with the fields a caller gives and OVS's defaults for the rest. */

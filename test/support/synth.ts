@@ -47,6 +47,13 @@ function mac(n: number): string {
   return `fa:16:3e:${((n >> 16) & 0xff).toString(16).padStart(2, '0')}:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`
 }
 
+/** The EUI-64 link-local address of a MAC (what the agent's neighbour-advertisement flows name as nd_target). */
+function linkLocal(m: string): string {
+  const b = m.split(':').map((x) => Number.parseInt(x, 16))
+  const hex = (hi: number, lo: number) => ((hi << 8) | lo).toString(16)
+  return `fe80::${hex(b[0] ^ 2, b[1])}:${hex(b[2], 0xff)}:${hex(0xfe, b[3])}:${hex(b[4], b[5])}`
+}
+
 interface PortSpec {
   name: string
   tag?: number
@@ -213,8 +220,10 @@ function modernFlows(
     const qvo = `"qvo${vm.portId.slice(0, 11)}"`
     intFlows.push(
       line(0, 10, `arp,in_port=${qvo}`, 'goto_table:24'),
+      line(0, 10, `icmp6,in_port=${qvo},icmp_type=136`, 'goto_table:24'),
       line(0, 9, `in_port=${qvo}`, 'goto_table:25'),
       line(24, 2, `arp,in_port=${qvo},arp_spa=${vm.ip}`, 'goto_table:25'),
+      line(24, 2, `icmp6,in_port=${qvo},icmp_type=136,nd_target=${linkLocal(vm.mac)}`, 'goto_table:58'),
       line(25, 2, `in_port=${qvo},dl_src=${vm.mac}`, 'goto_table:30'),
     )
   }
@@ -251,8 +260,14 @@ export interface Synth {
   hosts: string[]
 }
 
+/** VMs a generated /24 holds: .10 to .249. */
+const VMS_PER_NETWORK = 240
+
 export async function writeSynthSnapshot(dir: string, opts: SynthOptions): Promise<Synth> {
-  const networks: SynthNetwork[] = Array.from({length: opts.networks}, (_, i) => ({
+  // At least as many networks as the VMs need for unique addresses: 500 hosts × 40 VMs on 8 /24s would reuse IPs.
+  const count = Math.max(opts.networks, Math.ceil((opts.computes * opts.vmsPerHost) / VMS_PER_NETWORK))
+  if (count > 250) throw new Error(`${count} networks do not fit in 198.19.0.0/16 as /24s`)
+  const networks: SynthNetwork[] = Array.from({length: count}, (_, i) => ({
     id: uuid(`net-${i}`),
     name: `net${i + 1}`,
     segmentationId: 1000 + i,
@@ -263,7 +278,9 @@ export async function writeSynthSnapshot(dir: string, opts: SynthOptions): Promi
   let n = 0
   for (const host of hosts.slice(1)) {
     for (let v = 0; v < opts.vmsPerHost; v++) {
-      const network = networks[v % networks.length]
+      // The VMs in turn over the networks: the k-th VM of a network gets .10+k, unique in its /24.
+      const network = networks[n % networks.length]
+      const ip = `${network.cidr3}.${10 + Math.floor(n / networks.length)}`
       n++
       vms.push({
         uuid: uuid(`vm-${n}`),
@@ -271,7 +288,7 @@ export async function writeSynthSnapshot(dir: string, opts: SynthOptions): Promi
         host,
         portId: uuid(`port-${n}`),
         mac: mac(n),
-        ip: `${network.cidr3}.${10 + (Math.floor(n / networks.length) % 240)}`,
+        ip,
         network,
         localVlan: networks.indexOf(network) + 1,
       })
@@ -526,7 +543,7 @@ export async function writeSynthSnapshot(dir: string, opts: SynthOptions): Promi
     toolVersion: '0.1.0',
     createdAt: '2026-11-24T00:00:00.000Z',
     source: 'synthetic',
-    description: `generated: ${opts.computes} compute nodes, ${opts.networks} networks, ${opts.vmsPerHost} VMs per compute node`,
+    description: `generated: ${opts.computes} compute nodes, ${networks.length} networks, ${opts.vmsPerHost} VMs per compute node`,
     hosts: manifestHosts,
     intent: Object.keys(intent).map((k) => `intent/${k}`),
   }
