@@ -152,6 +152,9 @@ function providerSource(rec: Loose, id: string, ctx: ReadContext): Loose {
   return segments[0]
 }
 
+/** The segmentation ids Neutron accepts per network type: a VLAN id, a 24-bit VNI, a 32-bit GRE key. */
+const SEGMENT_MAX: Record<string, number> = {vlan: 4094, vxlan: 0xffffff, geneve: 0xffffff, gre: 0xffffffff}
+
 function segmentationOf(src: Loose, type: string | undefined, id: string, ctx: ReadContext): number | null | undefined {
   const unknown = unknownOf('segmentation_id', 'network', id)
   if (!has(src, SEGMENTATION)) {
@@ -161,7 +164,13 @@ function segmentationOf(src: Loose, type: string | undefined, id: string, ctx: R
   }
   const raw = pick(src, SEGMENTATION)
   const reading = readInt(raw)
-  if (reading.kind === 'int') return reading.value
+  if (reading.kind === 'int') {
+    const max = SEGMENT_MAX[type ?? ''] ?? 0xffffffff
+    if (reading.value >= 1 && reading.value <= max) return reading.value
+    problem(ctx, SEGMENTATION, src, `network ${id}: segmentation id ${reading.value} out of range (1–${max})`)
+    ctx.unknowns.push(unknown)
+    return undefined
+  }
   if (reading.kind === 'invalid') {
     problem(ctx, SEGMENTATION, src, `network ${id}: segmentation id is not a number`)
     ctx.unknowns.push(unknown)
@@ -187,6 +196,7 @@ export function readNetwork(rec: Loose, ctx: ReadContext): IntentNetwork | undef
   else if (networkType === undefined || ON_PHYSNET.has(networkType))
     ctx.unknowns.push(unknownOf('physical_network', 'network', id))
   const mtu = readInt(pick(rec, ['mtu']))
+  if (mtu.kind === 'int' && mtu.value > 0x7fffffff) problem(ctx, ['mtu'], rec, `network ${id}: mtu out of range`)
   return compact<IntentNetwork>({
     id,
     name: asText(pick(rec, NAME)),
@@ -195,7 +205,7 @@ export function readNetwork(rec: Loose, ctx: ReadContext): IntentNetwork | undef
     networkType,
     physicalNetwork,
     segmentationId: segmentationOf(src, networkType, id, ctx),
-    mtu: mtu.kind === 'int' ? mtu.value : undefined,
+    mtu: mtu.kind === 'int' && mtu.value <= 0x7fffffff ? mtu.value : undefined,
     subnets: asStringList(pick(rec, NET_SUBNETS)).map(firstWord),
     shared: asBool(pick(rec, SHARED)),
   })
@@ -262,6 +272,8 @@ export function readSubnet(rec: Loose, ctx: ReadContext): IntentSubnet | undefin
   if (gatewayIp === undefined) ctx.unknowns.push(unknownOf('gateway_ip', 'subnet', id))
 
   const ipVersion = readInt(pick(rec, IP_VERSION))
+  if (ipVersion.kind === 'int' && ipVersion.value !== 4 && ipVersion.value !== 6)
+    problem(ctx, IP_VERSION, rec, `subnet ${id}: ip_version ${ipVersion.value} is neither 4 nor 6`)
   return compact<IntentSubnet>({
     id,
     networkId,
@@ -269,7 +281,8 @@ export function readSubnet(rec: Loose, ctx: ReadContext): IntentSubnet | undefin
     cidr,
     gatewayIp,
     enableDhcp: asBool(pick(rec, DHCP)),
-    ipVersion: ipVersion.kind === 'int' ? ipVersion.value : undefined,
+    ipVersion:
+      ipVersion.kind === 'int' && (ipVersion.value === 4 || ipVersion.value === 6) ? ipVersion.value : undefined,
     allocationPools: readPools(rec, id, ctx),
   })
 }

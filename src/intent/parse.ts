@@ -160,9 +160,46 @@ function preview(value: unknown): string {
   return clip(JSON.stringify(value) ?? String(value))
 }
 
+/** NUL (a zero-filled block) and U+FFFD (bytes that were not UTF-8): the marks of a damaged file, as in captures. */
+const GARBLED = /[\x00\ufffd]/
+
+/** The first string of a parsed value (keys included) that holds garbled characters; found without recursion. */
+function garbledString(value: unknown): string | undefined {
+  const stack: unknown[] = [value]
+  while (stack.length) {
+    const v = stack.pop()
+    if (typeof v === 'string') {
+      if (GARBLED.test(v)) return v
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, child] of Object.entries(v)) {
+        if (GARBLED.test(k)) return k
+        stack.push(child)
+      }
+    }
+  }
+  return undefined
+}
+
+/** A record's id for a problem, when it has a readable one. */
+function recordName(rec: Loose): string {
+  const id = rec.id ?? rec.ID
+  return typeof id === 'string' && !GARBLED.test(id) ? ` ${clip(id, 80)}` : ''
+}
+
 function readJsonRecord(text: string, rec: unknown, kind: IntentKind | undefined, out: Gathered, where: string): void {
   if (!isLoose(rec)) {
     out.problems.push({text: preview(rec), message: `${where}: expected an object`})
+    return
+  }
+  const garbled = garbledString(rec)
+  if (garbled !== undefined) {
+    // A damaged record is not read: what rests on it becomes unknown, and no check compares a cloud with garbage.
+    const line = lineOfId(text, rec)
+    out.problems.push({
+      ...(line !== undefined ? {line} : {}),
+      text: clip(garbled, 80),
+      message: `${where}${recordName(rec)}: garbled (NUL or bytes that are not UTF-8): the record is not read`,
+    })
     return
   }
   out.add(kind ?? classify(rec), rec, {line: lineOfId(text, rec), fromTable: false})

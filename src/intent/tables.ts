@@ -32,14 +32,19 @@ export interface TablesResult {
 }
 
 const BORDER = /^\+[-+=]*\+?$/
+/** NUL (a zero-filled block) and U+FFFD (bytes that were not UTF-8): the marks of a damaged file, as in captures. */
+const GARBLED = /[\x00\ufffd]/
+
 interface Row {
   line: number
   cells: string[]
+  /** Why the row cannot be trusted (cut short, garbled): the record it belongs to is not read. */
+  damaged?: string
 }
 
 function splitRow(trimmed: string): string[] {
   return trimmed
-    .slice(1, -1)
+    .slice(1, trimmed.endsWith('|') ? -1 : undefined)
     .split('|')
     .map((cell) => cell.trim())
 }
@@ -48,29 +53,53 @@ function isFieldValueHeader(cells: string[]): boolean {
   return cells.length === 2 && cells[0].toLowerCase() === 'field' && cells[1].toLowerCase() === 'value'
 }
 
-/** Groups the `|` rows of a text into tables; rows that are not whole rows become problems. */
+/** Groups the `|` rows of a text into tables. A row cut short or garbled is kept, marked damaged, so the reader drops
+ * the record it belongs to instead of keeping a record that lost a field; so is the last row of a text that does not
+ * end with a newline (cut short). */
 function groupRows(text: string, problems: ParseProblem[]): Row[][] {
   const tables: Row[][] = []
   let current: Row[] | undefined
-  text.split(/\r?\n/).forEach((raw, i) => {
+  const lines = text.split(/\r?\n/)
+  const cut = text !== '' && !text.endsWith('\n')
+  let lastBorder = 0
+  lines.forEach((raw, i) => {
     const line = i + 1
     const trimmed = raw.trim()
+    const garbled = GARBLED.exec(raw)
+    if (garbled) {
+      const damaged = 'garbled (NUL or bytes that are not UTF-8)'
+      problems.push({line, text: clip(trimmed), message: `${damaged}: the record is not read`})
+      if (current) current.push({line, cells: trimmed.startsWith('|') ? splitRow(trimmed) : [], damaged})
+      return
+    }
+    if (BORDER.test(trimmed)) lastBorder = line
     if (trimmed === '' || BORDER.test(trimmed)) return
     if (!trimmed.startsWith('|')) {
       current = undefined
       return
     }
-    if (!trimmed.endsWith('|') || trimmed.length < 2) {
-      problems.push({line, text: clip(trimmed), message: 'table row is cut short (no closing |)'})
-      return
-    }
+    const last = cut && i === lines.length - 1
+    let damaged: string | undefined
+    if (!trimmed.endsWith('|') || trimmed.length < 2) damaged = 'table row is cut short (no closing |)'
+    else if (last) damaged = 'the last line has no newline: cut short'
+    if (damaged) problems.push({line, text: clip(trimmed), message: `${damaged}: the record is not read`})
     const cells = splitRow(trimmed)
-    if (!current || isFieldValueHeader(cells)) {
+    if (!current || (!damaged && isFieldValueHeader(cells))) {
       current = []
       tables.push(current)
     }
-    current.push({line, cells})
+    current.push({line, cells, ...(damaged ? {damaged} : {})})
   })
+  // The clients close every table with a border; a text that has borders and ends on a row was cut at a line.
+  const lastRow = tables.at(-1)?.at(-1)
+  if (lastBorder > 0 && lastRow && !lastRow.damaged && lastRow.line > lastBorder) {
+    lastRow.damaged = 'the table has no closing +---+ border: cut short'
+    problems.push({
+      line: lastRow.line,
+      text: clip(lastRow.cells.join(' | ')),
+      message: `${lastRow.damaged}: the record is not read`,
+    })
+  }
   return tables
 }
 
@@ -79,8 +108,10 @@ function appendCell(record: Loose, key: string, text: string): void {
   record[key] = typeof before === 'string' && before !== '' ? `${before}\n${text}` : text
 }
 
-/** `| Field | Value |` tables: one record, a row per field; an empty field name continues the previous field. */
-function readFieldValue(rows: Row[], problems: ParseProblem[]): TableRecord {
+/** `| Field | Value |` tables: one record, a row per field; an empty field name continues the previous field. A
+ * damaged row damages the record: undefined. */
+function readFieldValue(rows: Row[], problems: ParseProblem[]): TableRecord | undefined {
+  if (rows.some((row) => row.damaged)) return undefined
   const record: Loose = {}
   const fieldLines: Record<string, number> = {}
   let last: string | undefined
@@ -110,8 +141,22 @@ function readFieldValue(rows: Row[], problems: ParseProblem[]): TableRecord {
 /** List tables (`| ID | Name | … |`): a record per row; a row whose first cell is empty continues the previous one. */
 function readList(rows: Row[], problems: ParseProblem[]): TableRecord[] {
   const header = rows[0].cells
+  if (rows[0].damaged) return []
   const records: TableRecord[] = []
+  /** The record being read was damaged: its continuation rows are dropped with it. */
+  let dropping = false
   for (const row of rows.slice(1)) {
+    if (row.damaged) {
+      // A damaged continuation row (first cell empty, or unreadable) damages the record it continues.
+      if (row.cells[0] !== '' && row.cells.length > 1) dropping = true
+      else if (!dropping && records.length) {
+        records.pop()
+        dropping = true
+      }
+      continue
+    }
+    if (row.cells[0] === '' && dropping) continue
+    dropping = false
     if (row.cells.length !== header.length) {
       problems.push({
         line: row.line,
@@ -146,7 +191,8 @@ export function readTables(text: string): TablesResult {
   for (const rows of tables) {
     // A header alone is an empty listing (`nova list` with no servers), not a problem.
     if (isFieldValueHeader(rows[0].cells)) {
-      if (rows.length > 1) records.push(readFieldValue(rows, problems))
+      const record = rows.length > 1 ? readFieldValue(rows, problems) : undefined
+      if (record) records.push(record)
     } else {
       records.push(...readList(rows, problems))
     }

@@ -3,7 +3,7 @@
 import {createHash} from 'node:crypto'
 import {realpath} from 'node:fs/promises'
 import {join, resolve, sep} from 'node:path'
-import {type IntentDocument, readIntentDocuments} from '../intent/load.js'
+import {type IntentDocument, isIntentDocumentName, readIntentDocuments} from '../intent/load.js'
 import {sourceOf} from '../specs.js'
 import type {DataProblem} from '../types.js'
 import {readRegularFile} from './files.js'
@@ -129,5 +129,27 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
 
   const intent = await readIntentDocuments(join(root, 'intent'), {fileName: (name) => `intent/${name}`})
   problems.push(...intent.problems)
+  problems.push(...missingIntent(manifest, intent.documents, intent.problems))
   return {dir: root, manifest, hosts: manifest.hosts, captures, intentFiles: intent.documents, problems}
+}
+
+/** The collector lists the intent documents it wrote: one that is gone is missing, as a capture would be. */
+export function missingIntent(
+  manifest: Manifest,
+  documents: readonly IntentDocument[],
+  problems: readonly DataProblem[],
+): DataProblem[] {
+  const seen = new Set([...documents.map((d) => d.file), ...problems.map((p) => p.file)])
+  return (manifest.intent ?? [])
+    .filter((file) => !seen.has(file))
+    .map((file) => {
+      const name = file.replace(/^intent\//, '')
+      return {
+        host: 'intent',
+        spec: isIntentDocumentName(name) ? name : 'intent',
+        file,
+        kind: 'missing' as const,
+        message: 'listed in manifest.json, missing: what rests on it is unknown',
+      }
+    })
 }

@@ -5,7 +5,8 @@
 import {join} from 'node:path'
 import type {Finding} from '../../src/analyze/index.js'
 import {analysisOf, diagnose, PACKAGE_ROOT} from '../../src/engine.js'
-import {type Capture, readSnapshot, type Snapshot} from '../../src/snapshot/read.js'
+import type {IntentDocument} from '../../src/intent/load.js'
+import {type Capture, missingIntent, readSnapshot, type Snapshot} from '../../src/snapshot/read.js'
 import {sourceOf} from '../../src/specs.js'
 
 export const SNAPSHOTS = ['seed', 'lab-healthy', 'lab-egress', 'lab-patch', 'neutron-lab'].map((name) => ({
@@ -40,6 +41,19 @@ export function damaged(snapshot: Snapshot, capture: Capture, text: string | und
   return copy
 }
 
+/** The snapshot with one intent document's text replaced (undefined = the file deleted), as the reader would see it. */
+export function damagedIntent(snapshot: Snapshot, doc: IntentDocument, text: string | undefined): Snapshot {
+  const intentFiles =
+    text === undefined
+      ? snapshot.intentFiles.filter((d) => d !== doc)
+      : snapshot.intentFiles.map((d) => (d === doc ? {...d, text} : d))
+  return {
+    ...snapshot,
+    intentFiles,
+    problems: [...snapshot.problems, ...missingIntent(snapshot.manifest, intentFiles, snapshot.problems)],
+  }
+}
+
 export interface Outcome {
   findings: Finding[]
   /** Error findings the healthy snapshot does not have. */
@@ -50,15 +64,16 @@ export interface Outcome {
   named: boolean
 }
 
-export function outcome(baseline: Finding[], snapshot: Snapshot, capture: Capture): Outcome {
+/** `damaged` is a capture, or an intent document (host `intent`). */
+export function outcome(baseline: Finding[], snapshot: Snapshot, damaged: Capture | IntentDocument): Outcome {
   const findings = diagnose(analysisOf(snapshot))
   const before = new Set(baseline.map(key))
   const after = new Set(findings.map(key))
-  const file = capture.record.file
+  const [host, file] = 'record' in damaged ? [damaged.host, damaged.record.file] : ['intent', damaged.file]
   const named = findings.some(
     (f) =>
       (f.code === 'DATA_MISSING' || f.code === 'PARSE_ERROR') &&
-      f.host === capture.host &&
+      f.host === host &&
       f.evidence.some((e) => e.file === file),
   )
   return {

@@ -6,9 +6,11 @@
 // on the damaged capture stays. `npm run fuzz` runs the same with more inputs.
 
 import {describe, expect, it} from 'vitest'
+import type {Finding} from '../../src/analyze/index.js'
 import {analysisOf, diagnose} from '../../src/engine.js'
+import type {Snapshot} from '../../src/snapshot/read.js'
 import {rng} from './corrupt.js'
-import {damaged, key, loadSnapshot, outcome, SNAPSHOTS} from './e2e.js'
+import {damaged, damagedIntent, key, loadSnapshot, outcome, SNAPSHOTS} from './e2e.js'
 import {fuzzTarget, targets} from './parsers.js'
 
 const INPUTS = Number(process.env.FUZZ_INPUTS ?? 2000)
@@ -57,28 +59,76 @@ const DAMAGE: {name: string; apply: (t: string, r: () => number) => string | und
   },
 ]
 
+type Check = (snapshot: Snapshot, baseline: Finding[], r: () => number) => string[]
+
+/** Loads a snapshot and its healthy findings, and expects no complaint from `check` (given a seeded PRNG). */
+async function expectNoComplaint(dir: string, check: Check): Promise<void> {
+  const snapshot = await loadSnapshot(dir)
+  expect(check(snapshot, diagnose(analysisOf(snapshot)), rng(SEED))).toEqual([])
+}
+
 describe('every capture of the seed and lab snapshots damaged', () => {
   for (const snap of SNAPSHOTS) {
-    it(`${snap.name}: no error finding from damage alone, the damaged file named, unrelated findings unchanged`, async () => {
-      const snapshot = await loadSnapshot(snap.dir)
-      const baseline = diagnose(analysisOf(snapshot))
-      const r = rng(SEED)
-      const bad: string[] = []
-      for (const capture of snapshot.captures) {
-        if (capture.text === undefined || capture.text === '') continue
-        const d = DAMAGE[Math.floor(r() * DAMAGE.length)]
-        const text = d.apply(capture.text, r)
-        if (text === capture.text) continue
-        const o = outcome(baseline, damaged(snapshot, capture, text), capture)
-        const lostErrors = o.lost.filter((f) => f.host !== capture.host)
-        // A damaged file that changed nothing need not be named (an optional listing, an unused pid file).
-        if (o.newErrors.length || (o.lost.length && !o.named) || lostErrors.length) {
-          bad.push(
-            `${d.name} ${capture.record.file}: new ${o.newErrors.map(key).join(', ') || '-'}; named ${o.named}; lost elsewhere ${lostErrors.map(key).join(', ') || '-'}`,
-          )
-        }
-      }
-      expect(bad).toEqual([])
-    }, 300_000)
+    it(
+      `${snap.name}: no error finding from damage alone, the damaged file named, unrelated findings unchanged`,
+      () =>
+        expectNoComplaint(snap.dir, (snapshot, baseline, r) => {
+          const bad: string[] = []
+          for (const capture of snapshot.captures) {
+            if (capture.text === undefined || capture.text === '') continue
+            const d = DAMAGE[Math.floor(r() * DAMAGE.length)]
+            const text = d.apply(capture.text, r)
+            if (text === capture.text) continue
+            const o = outcome(baseline, damaged(snapshot, capture, text), capture)
+            const lostErrors = o.lost.filter((f) => f.host !== capture.host)
+            // A damaged file that changed nothing need not be named (an optional listing, an unused pid file).
+            if (o.newErrors.length || (o.lost.length && !o.named) || lostErrors.length) {
+              bad.push(
+                `${d.name} ${capture.record.file}: new ${o.newErrors.map(key).join(', ') || '-'}; named ${o.named}; lost elsewhere ${lostErrors.map(key).join(', ') || '-'}`,
+              )
+            }
+          }
+          return bad
+        }),
+      300_000,
+    )
+  }
+})
+
+/** Intent documents are also cut at a line: the clients close their tables with a border, JSON closes itself. (A
+ * capture cut at a line is not detectable in most formats: no end marker; see issue 8.) */
+const INTENT_DAMAGE: typeof DAMAGE = [
+  ...DAMAGE,
+  {
+    name: 'cut at a line',
+    apply: (t, r) => {
+      const lines = t.split('\n')
+      return `${lines.slice(0, 1 + Math.floor(r() * Math.max(1, lines.length - 2))).join('\n')}\n`
+    },
+  },
+]
+
+describe('every intent document of the seed and lab snapshots damaged, every way', () => {
+  for (const snap of SNAPSHOTS) {
+    it(
+      `${snap.name}: no error finding from damage alone, the damaged document named, unrelated findings unchanged`,
+      () =>
+        expectNoComplaint(snap.dir, (snapshot, baseline, r) => {
+          const bad: string[] = []
+          for (const doc of snapshot.intentFiles) {
+            for (const d of INTENT_DAMAGE) {
+              const text = d.apply(doc.text, r)
+              if (text === doc.text) continue
+              const o = outcome(baseline, damagedIntent(snapshot, doc, text), doc)
+              // Intent is the cloud-wide expectation: what it loses may be on any host, but never becomes a new error.
+              if (o.newErrors.length || (o.lost.length && !o.named)) {
+                bad.push(`${d.name} ${doc.file}: new ${o.newErrors.map(key).join(', ') || '-'}; named ${o.named}`)
+              }
+            }
+          }
+          return bad
+        }),
+      300_000,
+    )
   }
 })

@@ -406,7 +406,7 @@ describe('bad documents', () => {
     const {value, problems} = parseSample('garbled-table.txt')
     expect(value.servers?.map((s) => s.id)).toEqual([WEB1])
     expect(problems.map((p) => p.line)).toEqual([5, 6, 7])
-    expect(problems[0].message).toBe('table row is cut short (no closing |)')
+    expect(problems[0].message).toBe('table row is cut short (no closing |): the record is not read')
     expect(problems[1].message).toBe('expected 6 cells as in the header, found 5')
   })
 
