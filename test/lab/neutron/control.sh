@@ -20,12 +20,17 @@
 # Environment: NLAB_SLOT (default 200): the lab's management /24 is 198.18.<slot>.0/24 (root side .1, control
 # node .11, compute node i .11+i); NLAB_COMPUTES (default 0): compute nodes nlab-cmp1..N besides the control node;
 # NLAB_DIR (default /tmp/neutrace-nlab<slot>). Needs root and test/lab/neutron/install.sh run first.
-# NLAB_TUNNELS (default empty): vxlan or gre makes the tenant networks tunnel networks (issue 9): every node gets an
+# NLAB_TUNNELS (default empty): vxlan, gre or vxlan,gre makes the agents tunnel agents (issue 9): every node gets an
 # underlay veth eth1 on a root bridge nlab<slot>ul, held by an OVS bridge br-tunnel (netdev) whose internal port
 # carries the node's local_ip 198.19.<slot>.<11+i>/24 (userspace tunnelling: OVS routes and ARPs the outer packet
-# itself, out of br-tunnel), the agents run tunnel_types=<type> with arp_responder, and `demo` builds two tunnel
-# networks instead of the VLAN/flat ones. NLAB_L2POP (default 1 with tunnels): the l2population mechanism driver
-# and the agents' l2_population. Without NLAB_TUNNELS nothing of this exists and the lab is the VLAN/flat one.
+# itself, out of br-tunnel), the agents run tunnel_types=<types> with arp_responder (and keep their bridge_mappings:
+# mixed clouds are real), and `demo` builds two tunnel networks (of the first type) instead of the VLAN/flat ones.
+# NLAB_L2POP (default 1 with tunnels): the l2population mechanism driver and the agents' l2_population. Without
+# NLAB_TUNNELS nothing of this exists and the lab is the VLAN/flat one.
+# NLAB_NETWORKS (default: the VLAN/flat three, or the two tunnel ones): which networks of the catalogue below `demo`
+# builds, e.g. "nlab-net1 nlab-net2 nlab-net3 nlab-tun1" (the shared test lab: VLAN, flat and VXLAN in one lab).
+# NLAB_FEATURES (default empty): feature blocks to switch on (see "feature blocks" below), e.g. "sg l3".
+# NLAB_COMPUTES, NLAB_TUNNELS, NLAB_L2POP, NLAB_NETWORKS and NLAB_FEATURES are remembered in NLAB_DIR at `up`.
 # Every daemon listens on its node's address or on the node's own loopback, inside the node's network namespace.
 set -euo pipefail
 
@@ -35,6 +40,8 @@ dir=${NLAB_DIR:-/tmp/neutrace-nlab$slot}
 computes=${NLAB_COMPUTES:-0}
 tunnels=${NLAB_TUNNELS:-}
 l2pop=${NLAB_L2POP:-1}
+networks=${NLAB_NETWORKS:-}
+features=${NLAB_FEATURES:-}
 ctl=nlab-ctl
 ctl_addr=198.18.$slot.11
 root_addr=198.18.$slot.1
@@ -73,6 +80,26 @@ done_step() {
   local ms=$(( $(now_ms) - t_start ))
   printf '%-44s %6d ms\n' "$1" "$ms" >> "$dir/timings"
   log "✓ $1 ($ms ms)"
+}
+
+# ---- feature blocks ------------------------------------------------------------------------------------------
+# A feature (NLAB_FEATURES="sg l3") is a block of functions named <feature>_<stage>, each optional, called in the
+# order the features are listed at these stages:
+#   <f>_configs NODE     after the node's config files are written (root side: $(ndir NODE)/root/etc-neutron/...)
+#   <f>_wire_root        after the root-side bridges exist            <f>_wire_node NODE  after the node is wired
+#   <f>_up               after every agent is alive (start an extra agent here: `launch`, then `wait_for`)
+#   <f>_demo             after the demo networks and VMs exist (VMs in $dir/vms)
+#   <f>_down_root        after the nodes are gone: delete the root-side links the feature made
+#   <f>_verify_clean     after down: print what is left and return 1 if anything is
+# Put a feature's block in its own section below "---- feature: <f>", with its helpers; `control.sh <f> ARGS…`
+# runs the function <f>_cmd ARGS… when it exists (the feature's own fault-making and inspection commands).
+has_feature() { [[ " $features " == *" $1 "* ]]; }
+run_hooks() { # STAGE ARGS...
+  local stage=$1 f
+  shift
+  for f in $features; do
+    if declare -F "${f}_$stage" >/dev/null; then "${f}_$stage" "$@"; fi
+  done
 }
 
 # ---- processes -------------------------------------------------------------------------------------------------
@@ -244,7 +271,7 @@ enable_ipset = true
 EOF
   local tenant_types=vlan mechanisms=openvswitch
   if [ -n "$tunnels" ]; then
-    tenant_types=$tunnels
+    tenant_types=${tunnels%%,*}
     [ "$l2pop" != 1 ] || mechanisms=openvswitch,l2population
   fi
   cat > "$r/etc-neutron/plugins/ml2/ml2_conf.ini" <<EOF
@@ -536,17 +563,37 @@ memory_report() {
 # The issue-4 shape: two VLAN networks and a flat one on physnet "default", two VMs per network; with compute
 # nodes the two VMs of a network sit on different computes (so DHCP and VM-to-VM traffic cross the VLAN switch),
 # without them both sit on the control node. Each VM must get the port's fixed IP by DHCP and ping its peer.
-demo_networks=(
+# The catalogue of demo networks: NAME TYPE SEGMENT CIDR (TYPE "tunnel" = the first of NLAB_TUNNELS).
+network_catalogue=(
   "nlab-net1 vlan 1000 198.19.201.0/24"
   "nlab-net2 vlan 1001 198.19.202.0/24"
   "nlab-net3 flat - 198.19.203.0/24"
+  "nlab-tun1 tunnel 101 198.19.211.0/24"
+  "nlab-tun2 tunnel 102 198.19.212.0/24"
+  "nlab-gre1 gre 111 198.19.213.0/24"
 )
-# NLAB_TUNNELS: two tunnel networks (VNI / GRE key 101 and 102), two VMs each (on different computes).
-tunnel_networks() {
-  demo_networks=(
-    "nlab-tun1 $tunnels 101 198.19.211.0/24"
-    "nlab-tun2 $tunnels 102 198.19.212.0/24"
-  )
+# The networks `demo` builds (NLAB_NETWORKS, or the VLAN/flat three, or with NLAB_TUNNELS the two tunnel ones), one
+# "NAME TYPE SEGMENT CIDR" a line with TYPE resolved.
+demo_networks() {
+  local wanted=$networks name n type seg cidr line found
+  if [ -z "$wanted" ]; then
+    if [ -n "$tunnels" ]; then wanted="nlab-tun1 nlab-tun2"; else wanted="nlab-net1 nlab-net2 nlab-net3"; fi
+  fi
+  for name in $wanted; do
+    found=
+    for line in "${network_catalogue[@]}"; do
+      read -r n type seg cidr <<<"$line"
+      [ "$n" = "$name" ] || continue
+      found=1
+      if [ "$type" = tunnel ]; then
+        [ -n "$tunnels" ] || die "network $name needs NLAB_TUNNELS"
+        type=${tunnels%%,*}
+      fi
+      [ "$type" != gre ] || [[ ",$tunnels," == *,gre,* ]] || die "network $name needs gre in NLAB_TUNNELS"
+      echo "$name $type $seg $cidr"
+    done
+    [ -n "$found" ] || die "no network $name in the catalogue"
+  done
 }
 vm_node() { # NETWORK_INDEX VM_INDEX (0-based)
   if [ "$computes" -eq 0 ]; then echo "$ctl"; return; fi
@@ -554,8 +601,9 @@ vm_node() { # NETWORK_INDEX VM_INDEX (0-based)
 }
 demo() {
   : > "$dir/vms"
-  [ -z "$tunnels" ] || tunnel_networks
-  local i j name type seg cidr net_id first second
+  local i j name type seg cidr net_id first second demo_networks
+  mapfile -t demo_networks < <(demo_networks)
+  [ ${#demo_networks[@]} -gt 0 ] || die "no demo networks"
   for i in "${!demo_networks[@]}"; do
     read -r name type seg cidr <<<"${demo_networks[$i]}"
     step "$name: $type network + subnet $cidr"
@@ -580,6 +628,7 @@ demo() {
       die "$name: no ping from $first to $second"
     done_step "$name: VM-to-VM ping"
   done
+  run_hooks demo
   log "VMs (node network port mac ip netns instance): $dir/vms"
   cat "$dir/vms" >&2
   log "memory:"
@@ -699,6 +748,9 @@ vm_add() { # NODE NETWORK_NAME VM_NETNS [nowait]
   demo_vm "$1" "$net_id" "$2" "$3" "${4:-wait}"
 }
 
+# ---- feature: <name> -------------------------------------------------------------------------------------------
+# Feature blocks (sg, l3, ...) go here, one section each, with the hook functions of "feature blocks" above.
+
 # ---- up / down / status ---------------------------------------------------------------------------------------
 up() {
   [ "$(id -u)" = 0 ] || die "must run as root"
@@ -709,14 +761,17 @@ up() {
   chmod 700 "$dir/secrets"
   echo "$computes" > "$dir/computes"
   echo "${tunnels:--} $l2pop" > "$dir/tunnels"
+  echo "$networks" > "$dir/networks"
+  echo "$features" > "$dir/features"
   : > "$dir/timings"
   t0=$(now_ms)
   step "prepare node directories and configs"
-  for n in $(all_nodes); do prepare_node_dirs "$n"; render_node_configs "$n"; done
+  for n in $(all_nodes); do prepare_node_dirs "$n"; render_node_configs "$n"; run_hooks configs "$n"; done
   done_step "prepare dirs+configs"
   step "start nodes"
   wire_root
-  for n in $(all_nodes); do start_node "$n"; wire_node "$n"; done
+  run_hooks wire_root
+  for n in $(all_nodes); do start_node "$n"; wire_node "$n"; run_hooks wire_node "$n"; done
   done_step "nodes + OVS + links"
   step "MariaDB"; start_mariadb; done_step "MariaDB up + DBs"
   step "RabbitMQ"; start_rabbitmq; done_step "RabbitMQ up + user"
@@ -732,6 +787,7 @@ up() {
   for n in $(all_nodes); do start_ovs_agent "$n"; done
   wait_for 180 "all agents alive" agents_alive
   done_step "agents alive"
+  run_hooks up
   printf '%-44s %6d ms\n' "up total" $(( $(now_ms) - t0 )) >> "$dir/timings"
   log "up: done; memory:"
   memory_report | tee "$dir/memory-up" >&2
@@ -799,6 +855,7 @@ down() {
   ip link del "$mgmt_br" 2>/dev/null || true
   ip link del "$switch_br" 2>/dev/null || true
   ip link del "$underlay_br" 2>/dev/null || true
+  run_hooks down_root
   rm -rf "$dir"
   log "down: $(( $(now_ms) - t0 )) ms"
   verify_clean
@@ -820,6 +877,7 @@ verify_clean() {
   if [ -e "$dir" ]; then log "leftover $dir"; bad=1; fi
   if grep -q "$dir" /proc/mounts; then log "leftover mounts under $dir"; bad=1; fi
   if ps -eo args | grep -v grep | grep -q -- "$dir"; then log "leftover process naming $dir"; bad=1; fi
+  run_hooks verify_clean || bad=1
   [ $bad = 0 ] && log "down: verified clean (no link, address, mount, process or directory left)"
   return $bad
 }
@@ -843,6 +901,8 @@ if [ -s "$dir/tunnels" ]; then
   read -r tunnels l2pop < "$dir/tunnels"
   [ "$tunnels" != - ] || tunnels=
 fi
+[ ! -e "$dir/networks" ] || networks=$(cat "$dir/networks")
+[ ! -e "$dir/features" ] || features=$(cat "$dir/features")
 cmd=${1:-}
 shift || true
 case "$cmd" in
@@ -857,5 +917,12 @@ case "$cmd" in
   sql) mysql_in_ctl neutron -e "$*" ;;
   ini) ini_set "$@" ;;
   env) os_env | sed 's/^/export /' ;;
-  *) sed -n '2,30p' "$0"; exit 2 ;;
+  *)
+    if [ -n "$cmd" ] && has_feature "$cmd" && declare -F "${cmd}_cmd" >/dev/null; then
+      "${cmd}_cmd" "$@"
+    else
+      sed -n '2,40p' "$0"
+      exit 2
+    fi
+    ;;
 esac

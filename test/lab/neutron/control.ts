@@ -22,8 +22,13 @@ export interface NeutronLabOptions {
   computes?: number
   /** Default /tmp/neutrace-nlab<slot>. */
   dir?: string
-  /** Tenant networks over tunnels (issue 9): `vxlan` or `gre` (NLAB_TUNNELS); default none (VLAN/flat). */
-  tunnels?: 'vxlan' | 'gre'
+  /** Tunnel agents (issue 9): `vxlan`, `gre` or `vxlan,gre` (NLAB_TUNNELS); default none (VLAN/flat only). */
+  tunnels?: 'vxlan' | 'gre' | 'vxlan,gre'
+  /** The demo's networks from control.sh's catalogue (NLAB_NETWORKS); default the VLAN/flat three, or with tunnels
+   * the two tunnel ones. */
+  networks?: string[]
+  /** control.sh feature blocks to switch on (NLAB_FEATURES), e.g. `['sg', 'l3']`. */
+  features?: string[]
   /** With tunnels: the l2population driver and the agents' l2_population (NLAB_L2POP). Default true. */
   l2pop?: boolean
 }
@@ -58,7 +63,8 @@ export interface NeutronLab {
   readonly computes: number
   readonly dir: string
   up(): Promise<void>
-  /** Two VLAN networks + a flat one, two VMs each, DHCP checked, VM-to-VM ping; returns the VMs. */
+  /** The demo networks (two VLAN networks + a flat one unless `networks` says otherwise), two VMs each on different
+   * computes, DHCP checked, VM-to-VM ping; returns the VMs. */
   demo(): Promise<NeutronLabVm[]>
   down(): Promise<void>
   nodes(): NeutronLabNode[]
@@ -142,9 +148,12 @@ export function neutronLab(opts: NeutronLabOptions = {}): NeutronLab {
     NLAB_DIR: dir,
     NLAB_TUNNELS: opts.tunnels ?? '',
     NLAB_L2POP: opts.l2pop === false ? '0' : '1',
+    NLAB_NETWORKS: (opts.networks ?? []).join(' '),
+    NLAB_FEATURES: (opts.features ?? []).join(' '),
   }
-  const control = async (args: string[], what: string): Promise<string> => {
-    const r = await runArgv([CONTROL_SH, ...args], env)
+  // up and demo take 1–2 minutes on an idle machine and over 10 on one shared by several labs.
+  const control = async (args: string[], what: string, timeoutMs = 1_800_000): Promise<string> => {
+    const r = await runArgv([CONTROL_SH, ...args], env, timeoutMs)
     if (r.code !== 0)
       throw new Error(`neutron lab: ${what} failed (${r.code}): ${r.stderr.trim().split('\n').slice(-8).join('\n')}`)
     return r.stdout

@@ -1,15 +1,14 @@
 // The Neutron lab end to end (issue 4 groundwork): a real neutron-server with OVS and DHCP agents on three lab nodes
 // programs the networks made through its API; every VM namespace gets its port's address by DHCP (control.sh demo
 // fails otherwise); the collector captures it and the analysis finds no error.
-// Slow (about 3 minutes) and needs root plus the packages of install.sh (npm pretest installs them):
-// NEUTRACE_NEUTRON_LAB=0
-// skips it.
+// On the shared lab (suite.ts); needs root plus the packages of install.sh (npm pretest installs them):
+// NEUTRACE_NEUTRON_LAB=0 skips it.
 
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {neutronLabUnavailable, parseVms, runArgv, type NeutronLabVm} from './control.js'
-import {useDemoLab} from './suite.js'
+import {labTools, SHARED_NETWORKS, useSharedLab} from './suite.js'
 
 const wanted = process.env.NEUTRACE_NEUTRON_LAB !== '0'
 const unavailable = neutronLabUnavailable()
@@ -32,8 +31,9 @@ describe('parseVms', () => {
 })
 
 describe.skipIf(!wanted || unavailable !== undefined)('Neutron lab (real neutron-server, 2 compute nodes)', () => {
-  const demo = useDemoLab({slot: 201, computes: 2}, 'nlab-test-')
+  const demo = useSharedLab('nlab-test-')
   const lab = demo.lab
+  const tools = labTools(lab, demo.scratch)
   let vms: NeutronLabVm[] = []
   let scratch = ''
   beforeAll(() => {
@@ -42,8 +42,8 @@ describe.skipIf(!wanted || unavailable !== undefined)('Neutron lab (real neutron
   })
 
   it('has two VMs per network, on different compute nodes, each with its port ACTIVE', async () => {
-    expect(vms).toHaveLength(6)
-    for (const net of ['nlab-net1', 'nlab-net2', 'nlab-net3']) {
+    expect(vms.length).toBeGreaterThanOrEqual(2 * SHARED_NETWORKS.length)
+    for (const net of SHARED_NETWORKS) {
       const onNet = vms.filter((v) => v.network === net)
       expect(new Set(onNet.map((v) => v.node)).size).toBe(2)
     }
@@ -68,38 +68,14 @@ describe.skipIf(!wanted || unavailable !== undefined)('Neutron lab (real neutron
       expect(Number(tag)).toBeGreaterThan(0)
       expect(Number(tag)).toBeLessThan(4095)
       expect(otherConfig).toContain(`tag="${tag}"`)
-      if (vm.network !== 'nlab-net3') expect(otherConfig).toMatch(/segmentation_id="100[01]"/)
+      const segment = {'nlab-net1': '1000', 'nlab-net2': '1001', 'nlab-tun1': '101'}[vm.network]
+      if (segment) expect(otherConfig).toContain(`segmentation_id="${segment}"`)
     }
   })
 
   it('gives a second DHCP request the same address', async () => {
-    const vm = vms[0]!
-    const script = join(scratch, 'udhcpc.sh')
-    await runArgv([
-      'sh',
-      '-c',
-      `printf '#!/bin/sh\\n[ "$1" = bound ] && echo "lease ip=$ip"\\nexit 0\\n' > ${script}; chmod +x ${script}`,
-    ])
-    const r = await lab.exec(vm.node, [
-      'ip',
-      'netns',
-      'exec',
-      vm.netns,
-      'busybox',
-      'udhcpc',
-      '-i',
-      'eth0',
-      '-n',
-      '-q',
-      '-f',
-      '-t',
-      '5',
-      '-T',
-      '2',
-      '-s',
-      script,
-    ])
-    expect(r.stdout).toContain(`lease ip=${vm.ip}`)
+    for (const vm of [vms[0]!, vms.find((v) => v.network === 'nlab-tun1')!])
+      expect(await tools.lease(vm), `${vm.netns} on ${vm.node}`).toBe(vm.ip)
   })
 
   it('is captured complete by the collector, and the analysis reports no error', async () => {
