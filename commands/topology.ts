@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
 import {EXIT, InputError, NeutraceCommand, load, snapshotArg} from '../src/cli/common.js'
 import {diagnose} from '../src/engine.js'
+import {hostNamed} from '../src/model/actual.js'
 import {dotToSvg} from '../src/render/svg.js'
 import {renderTopologyDot, renderTopologyText, topologyJson, topologyOf} from '../src/render/topology.js'
 
@@ -15,7 +16,7 @@ export default class Topology extends NeutraceCommand {
   ]
   static override args = {snapshot: snapshotArg}
   static override flags = {
-    host: Flags.string({description: 'only this host'}),
+    host: Flags.string({description: 'only this host (its label in the snapshot, or its hostname)'}),
     format: Flags.string({description: 'output format', options: ['text', 'json', 'dot', 'svg'], default: 'text'}),
   }
 
@@ -28,18 +29,21 @@ export default class Topology extends NeutraceCommand {
       if (error instanceof InputError) this.error(error.message, {exit: EXIT.usage})
       throw error
     }
-    const hosts = analysis.actual.hosts.filter((h) => !flags.host || h.name === flags.host)
+    // --host takes the snapshot's label or the name the host gives itself (its hostname, FQDN or short).
+    const named = flags.host === undefined ? undefined : hostNamed(analysis.actual, flags.host)
+    const host = named?.name ?? flags.host
+    const hosts = analysis.actual.hosts.filter((h) => !flags.host || h === named)
     if (flags.host && !hosts.length) {
       this.error(
         `no host ${flags.host} in the snapshot; hosts: ${analysis.actual.hosts.map((h) => h.name).join(', ')}`,
         {exit: EXIT.usage},
       )
     }
-    if (flags.format === 'json') this.log(renderJson(topologyJson(analysis.actual, flags.host, this.config.version)))
+    if (flags.format === 'json') this.log(renderJson(topologyJson(analysis.actual, host, this.config.version)))
     else if (flags.format === 'dot')
-      this.log(terminalSafe(renderTopologyDot(analysis.actual, flags.host, diagnose(analysis))))
+      this.log(terminalSafe(renderTopologyDot(analysis.actual, host, diagnose(analysis))))
     else if (flags.format === 'svg')
-      this.log(await dotToSvg(renderTopologyDot(analysis.actual, flags.host, diagnose(analysis))))
+      this.log(await dotToSvg(renderTopologyDot(analysis.actual, host, diagnose(analysis))))
     else this.log(terminalSafe(hosts.map((h) => renderTopologyText(topologyOf(h))).join('\n\n')))
   }
 }

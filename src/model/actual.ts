@@ -12,6 +12,7 @@ import {bridgeMappings, networkVlanRanges, parseIni, type TunnelSettings, tunnel
 import {parseIpAddr} from '../parsers/ip-addr.js'
 import {parseIpLink} from '../parsers/ip-link.js'
 import {parseIpNetns} from '../parsers/ip-netns.js'
+import {parseHostname} from '../parsers/hostname.js'
 import {parseIpRoute, type Route} from '../parsers/ip-route.js'
 import {type IptablesSave, parseIptablesSave} from '../parsers/iptables-save.js'
 import {type Ipset, parseIpsetSave} from '../parsers/ipset-save.js'
@@ -113,7 +114,11 @@ export interface CaptureStatus {
 }
 
 export interface HostModel {
+  /** The snapshot's label for the host (the inventory's name). */
   name: string
+  /** The name the host gives itself (`hostname`), which Neutron's agents report as their host: it may differ from
+   * the label. */
+  hostname?: string
   roles: Role[]
   address?: string
   status: 'complete' | 'partial' | 'unreachable'
@@ -309,6 +314,8 @@ class HostBuilder {
   }
 
   build(): HostModel {
+    const hostname = this.one('hostname', parseHostname)?.value
+    if (hostname !== undefined) this.host.hostname = hostname
     this.buildOvs()
     this.buildFlows()
     this.buildDevices()
@@ -875,6 +882,27 @@ export function linuxBridgeOf(host: HostModel, device: string): LinuxBridge | un
 
 export function hostByName(model: ActualModel, name: string): HostModel | undefined {
   return model.hosts.find((h) => h.name === name)
+}
+
+/**
+ * The host OpenStack names (binding:host_id, a server's host): the host with that label, else the one whose
+ * `hostname` is that name — DNS names compare without case, and an FQDN matches its short name when only one host
+ * does. Undefined when no host, or more than one, answers to it.
+ */
+export function hostNamed(model: ActualModel, name: string): HostModel | undefined {
+  const label = hostByName(model, name)
+  if (label) return label
+  const wanted = name.toLowerCase().replace(/\.$/, '')
+  const short = (n: string) => n.split('.', 1)[0]
+  const exact = model.hosts.filter((h) => h.hostname?.toLowerCase() === wanted)
+  if (exact.length) return exact.length === 1 ? exact[0] : undefined
+  const byShort = model.hosts.filter(
+    (h) =>
+      h.hostname !== undefined &&
+      wanted.includes('.') !== h.hostname.includes('.') &&
+      short(h.hostname.toLowerCase()) === short(wanted),
+  )
+  return byShort.length === 1 ? byShort[0] : undefined
 }
 
 /** Is this OVS interface a VIF in Neutron's sense (iface-id and attached-mac)? */

@@ -3,7 +3,7 @@
 // 'inferred'.
 
 import type {Intent, OvsInterface} from '../types.js'
-import {type ActualModel, type HostModel, findDevice, isVif} from './actual.js'
+import {type ActualModel, type HostModel, findDevice, hostNamed, isVif} from './actual.js'
 
 export type Source = 'intent' | 'inferred'
 
@@ -315,6 +315,8 @@ export function buildReferenceModel(actual: ActualModel, intent?: Intent): Refer
   const ref: ReferenceModel = intent
     ? fromIntent(intent)
     : {networks: new Map(), ports: [], intentKnown: false, unknowns: []}
+  // OpenStack names a host as its agents report it (their hostname); the reference speaks in the snapshot's labels.
+  for (const p of ref.ports) if (p.host !== undefined) p.host = hostNamed(actual, p.host)?.name ?? p.host
   inferFromHosts(ref, actual)
   for (const n of ref.networks.values()) {
     if (n.segmentationId === undefined && (n.type === undefined || n.type === 'vlan')) {

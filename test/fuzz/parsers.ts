@@ -10,6 +10,7 @@ import {parseAddnHosts, parseDhcpHosts, parseDhcpLeases, parseDhcpOpts} from '..
 import {parseDnsmasqArgv} from '../../src/parsers/dnsmasq.js'
 import {parseEthtoolStats} from '../../src/parsers/ethtool-stats.js'
 import {bridgeMappings, networkVlanRanges, parseIni} from '../../src/parsers/ini.js'
+import {parseHostname} from '../../src/parsers/hostname.js'
 import {parseIpAddr} from '../../src/parsers/ip-addr.js'
 import {parseIpLink} from '../../src/parsers/ip-link.js'
 import {parseIpNetns} from '../../src/parsers/ip-netns.js'
@@ -85,6 +86,7 @@ export function targets(): FuzzTarget[] {
         return [bridgeMappings(ini), networkVlanRanges(ini)]
       },
     },
+    {name: 'hostname', samples: snap(/^hostname\.out$/), run: parseHostname},
     {name: 'ip-link', samples: [...s('linux', /link\.(txt|json)$/), ...snap(/^ip_link\.out$/)], run: parseIpLink},
     {name: 'ip-addr', samples: [...s('linux', /addr\.(txt|json)$/), ...snap(/^ip_addr\.out$/)], run: parseIpAddr},
     {name: 'ip-netns', samples: [...s('linux', /ip-netns-list/), ...snap(/^ip_netns\.out$/)], run: parseIpNetns},
