@@ -64,3 +64,36 @@ export function decimalIn(text: string | undefined, min: number, max: number): n
 export function isOfport(n: number): boolean {
   return n === -1 || n === 0xfffe || (Number.isInteger(n) && n >= 1 && n < 0xff00)
 }
+
+/** No command's JSON nests deeper than a few levels (ip's addr_info, OVSDB's ["set", [["uuid", …]]]). */
+export const MAX_JSON_DEPTH = 64
+
+/** The depth at which `text` nests more than `max` levels of arrays and objects (outside strings), or undefined when
+ * it does not. One pass over the characters: JSON.parse of a megabyte of `[` costs 100 ms or more (it builds every
+ * level), this costs a millisecond and lets the parser refuse it first. */
+export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): number | undefined {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i
+    } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return undefined
+}
+
+/** JSON.parse, after refusing what nests deeper than MAX_JSON_DEPTH: the error's text is for a problem. */
+export function parseJson(text: string): {value: unknown} | {error: string} {
+  const deep = jsonTooDeep(text)
+  if (deep !== undefined) return {error: `nested more than ${MAX_JSON_DEPTH} levels deep at position ${deep}`}
+  try {
+    return {value: JSON.parse(text)}
+  } catch (error) {
+    return {error: (error as Error).message}
+  }
+}

@@ -4,7 +4,7 @@
 
 import type {ParseProblem, ParseResult} from '../types.js'
 import {clip} from '../text.js'
-import {decimalIn, eachLine, intIn, MAX_INT32} from './bounds.js'
+import {decimalIn, eachLine, intIn, MAX_INT32, parseJson} from './bounds.js'
 
 export interface BridgePort {
   ifindex?: number
@@ -20,19 +20,15 @@ const TEXT_LINE = /^(\d+):\s+([^\s:@]+)(?:@\S+?)?:\s+(?:<[^>]*>)?(.*)$/
 export function parseBridgeLink(text: string): ParseResult<BridgePort[]> {
   const trimmed = text.trim()
   if (trimmed === '') return {value: [], problems: []}
-  return trimmed.startsWith('[') ? parseJson(trimmed) : parseText(text)
+  return trimmed.startsWith('[') ? parsePortsJson(trimmed) : parseText(text)
 }
 
-function parseJson(text: string): ParseResult<BridgePort[]> {
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch (error) {
-    return {
-      value: [],
-      problems: [{line: 1, text: text.slice(0, 200), message: `not valid JSON: ${(error as Error).message}`}],
-    }
+function parsePortsJson(text: string): ParseResult<BridgePort[]> {
+  const parsed = parseJson(text)
+  if ('error' in parsed) {
+    return {value: [], problems: [{line: 1, text: text.slice(0, 200), message: `not valid JSON: ${parsed.error}`}]}
   }
+  const data = parsed.value
   if (!Array.isArray(data))
     return {value: [], problems: [{line: 1, text: text.slice(0, 200), message: 'expected a JSON array'}]}
   const ports: BridgePort[] = []

@@ -6,7 +6,7 @@ import {isIPv4, isIPv6} from 'node:net'
 
 import type {LinkDevice, ParseProblem, ParseResult} from '../types.js'
 import {clip} from '../text.js'
-import {decimalIn, eachLine, intIn, MAX_INT32} from './bounds.js'
+import {decimalIn, eachLine, intIn, MAX_INT32, parseJson} from './bounds.js'
 
 type Address = LinkDevice['addresses'][number]
 
@@ -18,20 +18,19 @@ export function parseIpLink(text: string): ParseResult<LinkDevice[]> {
 export function parseIpDevices(text: string): ParseResult<LinkDevice[]> {
   const trimmed = text.trim()
   if (trimmed === '') return {value: [], problems: []}
-  if (trimmed.startsWith('[') || trimmed.startsWith('{')) return parseJson(trimmed)
+  if (trimmed.startsWith('[') || trimmed.startsWith('{')) return parseDevicesJson(trimmed)
   return parseText(text)
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
 // JSON
 
-function parseJson(text: string): ParseResult<LinkDevice[]> {
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch (error) {
-    return {value: [], problems: [{line: 1, text: clip(text), message: `not valid JSON: ${(error as Error).message}`}]}
+function parseDevicesJson(text: string): ParseResult<LinkDevice[]> {
+  const parsed = parseJson(text)
+  if ('error' in parsed) {
+    return {value: [], problems: [{line: 1, text: clip(text), message: `not valid JSON: ${parsed.error}`}]}
   }
+  const data = parsed.value
   if (!Array.isArray(data)) {
     return {value: [], problems: [{line: 1, text: clip(text), message: 'expected a JSON array of devices'}]}
   }

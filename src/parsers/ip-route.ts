@@ -6,6 +6,7 @@ import {isIP} from 'node:net'
 
 import type {ParseProblem, ParseResult} from '../types.js'
 import {clip} from '../text.js'
+import {parseJson} from './bounds.js'
 
 export interface Route {
   /** `default`, a prefix (`198.18.0.0/24`) or an address (`198.18.0.11`, a host route). */
@@ -45,15 +46,11 @@ function familyOf(dst: string, gateway?: string): 'inet' | 'inet6' | undefined {
 export function parseIpRoute(text: string): ParseResult<Route[]> {
   const trimmed = text.trim()
   if (trimmed === '') return {value: [], problems: []}
-  let data: unknown
-  try {
-    data = JSON.parse(trimmed)
-  } catch (error) {
-    return {
-      value: [],
-      problems: [{line: 1, text: clip(trimmed), message: `not valid JSON: ${(error as Error).message}`}],
-    }
+  const parsed = parseJson(trimmed)
+  if ('error' in parsed) {
+    return {value: [], problems: [{line: 1, text: clip(trimmed), message: `not valid JSON: ${parsed.error}`}]}
   }
+  const data = parsed.value
   if (!Array.isArray(data))
     return {value: [], problems: [{line: 1, text: clip(trimmed), message: 'expected a JSON array of routes'}]}
   const routes: Route[] = []

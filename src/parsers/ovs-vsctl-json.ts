@@ -4,7 +4,7 @@
 
 import {MAX_VID} from '../openflow/vlan.js'
 import {clip} from '../text.js'
-import {intIn, isOfport} from './bounds.js'
+import {intIn, isOfport, parseJson} from './bounds.js'
 import type {OvsBridge, OvsConfig, OvsInterface, OvsPort, ParseProblem, ParseResult, VlanMode} from '../types.js'
 
 export interface OvsdbUuid {
@@ -101,16 +101,15 @@ export function parseOvsdbJson(text: string): ParseResult<OvsdbTable> {
     const first = trimmed.split('\n')[0]!.slice(0, 200)
     return {value: table, problems: [{line: 1, text: first, message: `command reported: ${first}`}]}
   }
-  let json: unknown
-  try {
-    json = JSON.parse(trimmed)
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err)
+  const parsed = parseJson(trimmed)
+  if ('error' in parsed) {
+    const message = parsed.error
     const pos = /position (\d+)/.exec(message)
     const line = pos ? lineAt(trimmed, Number(pos[1])) : 1
     const lineText = trimmed.split('\n')[line - 1] ?? ''
     return {value: table, problems: [{line, text: lineText.slice(0, 200), message: `not OVSDB JSON: ${message}`}]}
   }
+  const json = parsed.value
   const doc = json as {headings?: unknown; data?: unknown}
   if (typeof json !== 'object' || json === null || !Array.isArray(doc.headings) || !Array.isArray(doc.data)) {
     return {

@@ -133,13 +133,18 @@ export interface TargetStats {
 export const TIME_BOUND_MS = 200
 export const MAX_INPUT = 1_000_000
 
-/** Time one parse; an over-bound input is timed again (the machine may be busy) and its best time counts. */
+/** Time one parse: the lesser of its wall-clock and CPU time (this process's user + system), so a machine busy with
+ * other work does not count against the parser (wall > CPU) and neither do GC threads working beside it (CPU > wall).
+ * An input over the bound is timed again, up to three times, and its best time counts. */
 function timed(run: () => unknown): number {
   let best = Infinity
   for (let attempt = 0; attempt < 3; attempt++) {
+    const cpu0 = process.cpuUsage()
     const t0 = performance.now()
     run()
-    best = Math.min(best, performance.now() - t0)
+    const wall = performance.now() - t0
+    const cpu = process.cpuUsage(cpu0)
+    best = Math.min(best, wall, (cpu.user + cpu.system) / 1000)
     if (best <= TIME_BOUND_MS) break
   }
   return best
