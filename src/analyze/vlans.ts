@@ -16,7 +16,7 @@ import {
   translations,
 } from '../model/wiring.js'
 import type {Flow} from '../types.js'
-import {formatFlow} from '../openflow/format.js'
+import {formatFlow, formatMatch} from '../openflow/format.js'
 import {
   type AnalysisContext,
   type Analyzer,
@@ -319,9 +319,16 @@ function flowChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost, link: P
   return out
 }
 
-/** A flow's match as ovs-ofctl --strict del-flows takes it: the flow as printed, without its actions. */
+/** A flow as ovs-ofctl --strict del-flows finds it: its table, priority and match, comma-separated. Its cookie only
+ * when it has one, masked (`cookie=V/-1`: unmasked, del-flows would read a new cookie, not a match); `cookie=0x0` is
+ * no identity (every flow the agent did not tag has it) and is left out. */
 function matchOf(flow: Flow): string {
-  return formatFlow(flow).replace(/ actions=.*$/, '')
+  const parts = flow.table >= 0 ? [`table=${flow.table}`] : []
+  parts.push(`priority=${flow.priority}`)
+  if (flow.cookie && !/^0x0*$/i.test(flow.cookie)) parts.push(`cookie=${flow.cookie}/-1`)
+  const match = formatMatch(flow.match)
+  if (match) parts.push(match)
+  return parts.join(',')
 }
 
 /** Without a known segment, the hosts must at least agree with each other on where a network's VLAN goes. */
