@@ -89,6 +89,8 @@ export interface SosBinding {
   format: 'same' | 'text' | 'different'
   /** What differs from the live output, for the reader. */
   note?: string
+  /** Not every sos version collects it: a report without it lacks nothing it should have (not recorded as missing). */
+  optional?: boolean
 }
 
 /** How a spec is run on a containerised host: `docker|podman exec <container> <argv>`, the first container present. */
@@ -216,7 +218,8 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
       plugin: 'openvswitch',
       paths: [`${OVS}/ovs-vsctl_-t_5_list_port`],
       format: 'text',
-      note: 'not collected by every sos version; text format',
+      note: 'not collected by sos 4.0 (Debian 12) nor by most versions; text format',
+      optional: true,
     },
     container: {containers: OVS_CONTAINERS},
   },
@@ -238,7 +241,15 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
     about: 'OpenFlow table of one bridge',
     sos: {
       plugin: 'openvswitch',
-      paths: [`${OVS}/ovs-ofctl_-O_OpenFlow13_dump-flows_{key}`, `${OVS}/ovs-ofctl_dump-flows_{key}`],
+      // sos runs the plain dump (what the live argv prints, less --names) and one per OpenFlow version the bridge
+      // speaks; the plain one first, then the newest version (OF1.3+ spells goto_table, the rest is the same flows).
+      paths: [
+        `${OVS}/ovs-ofctl_dump-flows_{key}`,
+        `${OVS}/ovs-ofctl_-O_OpenFlow15_dump-flows_{key}`,
+        `${OVS}/ovs-ofctl_-O_OpenFlow14_dump-flows_{key}`,
+        `${OVS}/ovs-ofctl_-O_OpenFlow13_dump-flows_{key}`,
+        `${OVS}/ovs-ofctl_-O_OpenFlow10_dump-flows_{key}`,
+      ],
       format: 'same',
       note: 'without --names: ports are numbers (the parser reads both)',
     },
@@ -250,7 +261,11 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
     about: 'OpenFlow port numbers of one bridge',
     sos: {
       plugin: 'openvswitch',
-      paths: [`${OVS}/ovs-ofctl_show_{key}`, `${OVS}/ovs-ofctl_-O_OpenFlow13_show_{key}`],
+      paths: [
+        `${OVS}/ovs-ofctl_show_{key}`,
+        `${OVS}/ovs-ofctl_-O_OpenFlow13_show_{key}`,
+        `${OVS}/ovs-ofctl_-O_OpenFlow10_show_{key}`,
+      ],
       format: 'same',
     },
     container: {containers: OVS_CONTAINERS},
@@ -276,7 +291,12 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
     scope: 'host',
     argv: () => ['ip', '-j', 'route', 'show', 'table', 'all'],
     about: 'routes of every table (root namespace)',
-    sos: {plugin: 'networking', paths: [`${NET}/ip_route_show_table_all`], format: 'text'},
+    sos: {
+      plugin: 'networking',
+      paths: [`${NET}/ip_route_show_table_all`],
+      format: 'text',
+      note: 'IPv4 only, text: not read from a sosreport yet (the parser reads the JSON form)',
+    },
   },
   ip_netns: {
     scope: 'host',
@@ -290,9 +310,15 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
     about: 'network devices inside a namespace',
     sos: {
       plugin: 'networking',
-      paths: [`${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_-d_address_show`],
+      // sos 4.0 (Debian 12): `ip netns exec NS ip address show` beside the other networking outputs; later sos
+      // versions: `ip -d address show` under namespaces/NS/.
+      paths: [
+        `${NET}/ip_netns_exec_{key}_ip_address_show`,
+        `${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_-d_address_show`,
+        `${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_address_show`,
+      ],
       format: 'text',
-      note: 'sos has only `ip -d address show` per namespace: links and addresses together, text',
+      note: 'sos has only `ip address show` per namespace: links and addresses together, text',
     },
   },
   netns_ip_addr: {
@@ -301,7 +327,11 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
     about: 'addresses inside a namespace',
     sos: {
       plugin: 'networking',
-      paths: [`${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_-d_address_show`],
+      paths: [
+        `${NET}/ip_netns_exec_{key}_ip_address_show`,
+        `${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_-d_address_show`,
+        `${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_address_show`,
+      ],
       format: 'text',
     },
   },

@@ -1,7 +1,11 @@
 // What the commands share: the snapshot argument, loading with errors a person can act on, exit codes.
 
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {Args, Command, Errors, Flags} from '@oclif/core'
 import {type Analysis, loadAnalysis, SEED_SNAPSHOT, SnapshotError} from '../engine.js'
+import {importSosReports, SosImportError, sosReportsIn, writeImportedSnapshot} from '../sos/import.js'
 
 /** Exit codes: 0 all well, 1 the answer is bad (findings at the threshold, a trace that does not arrive, a partial
  * collection), 2 the question could not be answered (usage, unreadable input), 3 neutrace itself failed (a bug). */
@@ -29,7 +33,8 @@ export abstract class NeutraceCommand extends Command {
 
 export const snapshotArg = Args.string({
   name: 'SNAPSHOT',
-  description: 'snapshot directory (default: the shipped seed snapshot)',
+  description:
+    'snapshot directory, a sosreport (.tar.xz, .tar.gz, .tar.bz2, .tar or unpacked) or a folder of sosreports (default: the shipped seed snapshot)',
   required: false,
 })
 
@@ -41,10 +46,21 @@ export const intentFlag = Flags.string({
 export class InputError extends Error {}
 
 export async function load(snapshot: string | undefined, intentDir?: string): Promise<Analysis> {
+  let scratch: string | undefined
   try {
+    const reports = snapshot === undefined ? [] : await sosReportsIn(snapshot)
+    if (reports.length) {
+      // sosreports: imported into a scratch snapshot (the same reading as `neutrace import sos`), removed once read.
+      scratch = await mkdtemp(join(tmpdir(), 'neutrace-sos-'))
+      const dir = join(scratch, 'snapshot')
+      await writeImportedSnapshot(await importSosReports(reports), dir)
+      return await loadAnalysis(dir, {intentDir})
+    }
     return await loadAnalysis(snapshot ?? SEED_SNAPSHOT, {intentDir})
   } catch (error) {
-    if (error instanceof SnapshotError) throw new InputError(error.message)
+    if (error instanceof SnapshotError || error instanceof SosImportError) throw new InputError(error.message)
     throw error
+  } finally {
+    if (scratch) await rm(scratch, {recursive: true, force: true})
   }
 }

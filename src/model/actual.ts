@@ -20,7 +20,7 @@ import {parseSysctl, type SysctlValue} from '../parsers/sysctl.js'
 import {parseLibvirtXml} from '../parsers/libvirt-xml.js'
 import {parseDumpFlows} from '../parsers/ovs-ofctl-dump-flows.js'
 import {parseOfctlShow} from '../parsers/ovs-ofctl-show.js'
-import {buildOvsConfig, parseOvsdbJson} from '../parsers/ovs-vsctl-json.js'
+import {buildInterface, buildOvsConfig, parseOvsdbJson} from '../parsers/ovs-vsctl-json.js'
 import {parseOvsVsctlShow} from '../parsers/ovs-vsctl-show.js'
 import {parsePs} from '../parsers/ps.js'
 import type {Capture, Snapshot} from '../snapshot/read.js'
@@ -362,6 +362,24 @@ class HostBuilder {
     if (show && showCapture) {
       const source = {spec: sourceOf(showCapture.capture.spec), file: showCapture.capture.record.file}
       show.sources = {bridge: source, port: source, interface: source}
+    }
+    // Without the Port table (sosreports do not keep it) the Interface table still completes `ovs-vsctl show`: each
+    // interface there takes its row's external_ids (iface-id, attached-mac, vm-uuid), ofport and MACs, by name.
+    if (!fromJson && show && iface) {
+      const problems: ParseProblem[] = []
+      const rows = new Map(iface.value.rows.map((r) => buildInterface(r, problems)).map((i) => [i.name, i]))
+      for (const p of problems)
+        this.problems.push({...p, host: this.host.name, spec: 'ovs_vsctl_list_interface', kind: 'parse'})
+      for (const br of show.bridges)
+        for (const p of br.ports)
+          p.interfaces = p.interfaces.map((i) => {
+            const row = rows.get(i.name)
+            return row ? {...row, type: i.type || row.type, options: {...row.options, ...i.options}} : i
+          })
+      show.sources = {
+        ...show.sources!,
+        interface: {spec: sourceOf(iface.capture.spec), file: iface.capture.record.file},
+      }
     }
     this.host.ovs = fromJson ?? show ?? {bridges: []}
     if (fromJson && show && !fromJson.ovsVersion) fromJson.ovsVersion = show.ovsVersion

@@ -206,7 +206,8 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value
 }
 
-function buildInterface(row: OvsdbRow, problems: ParseProblem[]): OvsInterface {
+/** One Interface row as the model holds it; out-of-range numbers are problems, not kept. */
+export function buildInterface(row: OvsdbRow, problems: ParseProblem[]): OvsInterface {
   const iface: OvsInterface = {
     name: columnString(row, 'name') ?? '',
     type: columnString(row, 'type') ?? '',

@@ -10,14 +10,16 @@ const ROOT = join(import.meta.dirname, '..', '..')
 describe('oclif.manifest.json', () => {
   it('lists every command with the flags its class declares', async () => {
     const manifest = JSON.parse(await readFile(join(ROOT, 'oclif.manifest.json'), 'utf8'))
-    const files = (await readdir(join(ROOT, 'commands')))
+    // commands/import/sos.ts is the command `import:sos` (`neutrace import sos`).
+    const files = (await readdir(join(ROOT, 'commands'), {recursive: true}))
       .filter((f) => f.endsWith('.ts'))
       .map((f) => f.replace(/\.ts$/, ''))
       .sort()
-    expect(Object.keys(manifest.commands).sort()).toEqual(files)
+    expect(Object.keys(manifest.commands).sort()).toEqual(files.map((f) => f.replaceAll('/', ':')))
     for (const id of files) {
       const mod = await import(join(ROOT, 'commands', `${id}.ts`))
-      expect(Object.keys(manifest.commands[id].flags).sort(), id).toEqual(Object.keys(mod.default.flags).sort())
+      const command = manifest.commands[id.replaceAll('/', ':')]
+      expect(Object.keys(command.flags).sort(), id).toEqual(Object.keys(mod.default.flags).sort())
     }
   })
 })

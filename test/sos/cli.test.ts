@@ -1,0 +1,87 @@
+// `neutrace import sos` and sosreports in place of a snapshot, as a user runs them (the built CLI).
+
+import {execFile} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {requireBuild, ROOT} from '../cli/built.js'
+
+const run = promisify(execFile)
+const FIXTURE = join(ROOT, 'fixtures', 'sos')
+const BIN = join(ROOT, 'bin', 'run.js')
+
+async function neutrace(...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
+  try {
+    const {stdout, stderr} = await run(BIN, args, {cwd: ROOT, maxBuffer: 64 * 1024 * 1024})
+    return {code: 0, stdout, stderr}
+  } catch (error) {
+    const e = error as {code: number; stdout: string; stderr: string}
+    return {code: e.code, stdout: e.stdout, stderr: e.stderr}
+  }
+}
+
+let scratch: string
+beforeAll(() => {
+  requireBuild()
+  scratch = mkdtempSync(join(tmpdir(), 'neutrace-sos-cli-'))
+})
+afterAll(() => rmSync(scratch, {recursive: true, force: true}))
+
+describe('neutrace import sos', () => {
+  it('writes a snapshot the other commands read, with the intent and the roles given', async () => {
+    const out = join(scratch, 'snap')
+    const r = await neutrace(
+      'import',
+      'sos',
+      FIXTURE,
+      '--intent',
+      join(FIXTURE, 'intent'),
+      '--role',
+      'nlab-ctl=control,network',
+      '-o',
+      out,
+    )
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain('nlab-ctl [control,network]')
+    expect(r.stdout).toContain('nlab-cmp1 [compute]')
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {intent: string[]; source: string}
+    expect(manifest.source).toBe('sos')
+    expect(manifest.intent).toEqual(['intent/networks.json', 'intent/ports.json', 'intent/subnets.json'])
+    const d = await neutrace('diagnose', out)
+    expect(d.code, d.stderr).toBe(0)
+    expect(d.stdout).toContain('No findings')
+    // Again into the same directory: refused, nothing overwritten.
+    const again = await neutrace('import', 'sos', FIXTURE, '-o', out)
+    expect(again.code).toBe(2)
+    expect(again.stderr).toContain('already exists')
+  }, 180_000)
+
+  it('diagnose and trace take the sosreports (a folder of them) in place of a snapshot', async () => {
+    const d = await neutrace('diagnose', FIXTURE, '--intent', join(FIXTURE, 'intent'), '--format', 'json')
+    expect(d.code, d.stderr).toBe(0)
+    const report = JSON.parse(d.stdout) as {findings: unknown[]}
+    expect(report.findings).toEqual([])
+    const ports = JSON.parse(readFileSync(join(FIXTURE, 'intent', 'ports.json'), 'utf8')) as {
+      ports: {device_owner: string; mac_address: string}[]
+    }
+    const mac = ports.ports.find((p) => p.device_owner.startsWith('compute:'))!.mac_address
+    const t = await neutrace('trace', FIXTURE, '--intent', join(FIXTURE, 'intent'), '--vm', mac, '--to', 'dhcp')
+    expect(t.code, t.stderr + t.stdout).toBe(0)
+    expect(t.stdout).toMatch(/Verdict: DELIVERED/)
+    expect(t.stdout).toMatch(/VLAN 1000/)
+  }, 180_000)
+
+  it('bad input is exit 2 naming what is wrong', async () => {
+    const r = await neutrace('import', 'sos', join(FIXTURE, 'intent'), '-o', join(scratch, 'x'))
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('not a sosreport')
+    const role = await neutrace('import', 'sos', FIXTURE, '--role', 'nlab-ctl=router', '-o', join(scratch, 'y'))
+    expect(role.code).toBe(2)
+    expect(role.stderr).toContain('--role nlab-ctl=router')
+    const nohost = await neutrace('import', 'sos', FIXTURE, '--role', 'ghost=compute', '-o', join(scratch, 'z'))
+    expect(nohost.code).toBe(2)
+    expect(nohost.stderr).toContain('ghost')
+  }, 180_000)
+})
