@@ -34,7 +34,9 @@ export function terminalSafe(text: string): string {
 }
 
 /** A DOT quoted string (identifier or label) holding one line of text: quotes and backslashes escaped, control
- * characters written as a visible \xNN (the backslash doubled, so Graphviz prints it and never reads an escape). */
+ * characters written as a visible \xNN (the backslash doubled, so Graphviz prints it and never reads an escape), and
+ * `&` written as `&amp;`: Graphviz reads HTML entities even in a quoted label, so a name `a&lt;b` would otherwise be
+ * drawn `a<b`. */
 export function dotString(text: string): string {
   return '"' + dotText(text) + '"'
 }
@@ -45,7 +47,10 @@ export function dotLabel(...lines: string[]): string {
 }
 
 function dotText(text: string): string {
-  return text.replace(/[\\"]/g, (c) => '\\' + c).replace(UNSAFE, (c) => '\\' + visible(c))
+  return text
+    .replace(/[\\"]/g, (c) => '\\' + c)
+    .replace(/&/g, '&amp;')
+    .replace(UNSAFE, (c) => '\\' + visible(c))
 }
 
 const HTML_ENTITIES: Record<string, string> = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}

@@ -160,11 +160,14 @@ interface PathNode {
   element: string
   vlanIn: number | null
   vlanOut: number | null
+  /** The tunnel id the frame carries in and out, where it has no VLAN because it is (or was just) encapsulated. */
+  vniIn?: number
+  vniOut?: number
   hops: Hop[]
 }
 
-function vlanShort(v: number | null): string {
-  return v === null ? 'untagged' : `VLAN ${v}`
+function vlanShort(v: number | null, vni?: number): string {
+  return v === null ? (vni !== undefined ? `VNI ${vni}` : 'untagged') : `VLAN ${v}`
 }
 
 /** Consecutive hops on one element (a veth end that is also an OVS port) become one node of the picture. */
@@ -188,9 +191,20 @@ function pathNodes(prefix: string, hops: Hop[]): PathNode[] {
       hops: [h],
     })
   }
-  // A bridge's outgoing VLAN is the one its next hop carries.
+  // The tunnel id: a hop that names it, or, for an untagged hop right after the tunnel (br-tun on the far side, where
+  // the frame arrives decapsulated with its tun_id still set), the one the tunnel carried.
   nodes.forEach((n, i) => {
-    if (n.kind === 'ovs-bridge' && nodes[i + 1]) n.vlanOut = nodes[i + 1].vlanIn
+    const prev = nodes[i - 1]
+    n.vniIn = n.hops[0]!.vni ?? (n.vlanIn === null && prev?.vlanOut === null ? prev.vniOut : undefined)
+    n.vniOut = n.hops[n.hops.length - 1]!.vni ?? (n.vlanOut === null ? n.vniIn : undefined)
+  })
+  // A bridge's outgoing VLAN (or tunnel id) is the one its next hop carries.
+  nodes.forEach((n, i) => {
+    const next = nodes[i + 1]
+    if (n.kind === 'ovs-bridge' && next) {
+      n.vlanOut = next.vlanIn
+      n.vniOut = next.vlanIn === null ? next.vniIn : undefined
+    }
   })
   return nodes
 }
@@ -256,8 +270,8 @@ export function renderTraceDot(results: TraceResult[], findings: readonly Findin
         const faults = findingsAt(mine, n.host, n.element)
         const red = faults.length > 0 || n === dropAt
         const lines = [n.element]
-        if (n.kind === 'ovs-bridge' && n.vlanIn !== n.vlanOut)
-          lines.push(`${vlanShort(n.vlanIn)} → ${vlanShort(n.vlanOut)}`)
+        if (n.kind === 'ovs-bridge' && (n.vlanIn !== n.vlanOut || n.vniIn !== n.vniOut))
+          lines.push(`${vlanShort(n.vlanIn, n.vniIn)} → ${vlanShort(n.vlanOut, n.vniOut)}`)
         else if (n.kind !== 'dhcp-server' && n.kind !== 'vm') lines.push(KIND_LABEL[n.kind] ?? n.kind)
         if (n.kind === 'dhcp-server' && r.dhcp)
           lines.push(r.dhcp.knowsMac ? `offers ${r.dhcp.offers ?? '?'}` : `no entry for ${r.vm.mac}`)
@@ -289,7 +303,7 @@ export function renderTraceDot(results: TraceResult[], findings: readonly Findin
     for (let i = 1; i < nodes.length; i++) {
       const a = nodes[i - 1]
       const b = nodes[i]
-      const carried = b.vlanIn === null && b.hops[0].vni !== undefined ? `VNI ${b.hops[0].vni}` : vlanShort(b.vlanIn)
+      const carried = vlanShort(b.vlanIn, b.vniIn)
       const label = `label=${dotString(` ${carried} `)}`
       // Climbing segments are written bottom-up with the arrow turned back, so the chain reads upwards.
       const climbing = (segmentOf.get(b) ?? 0) % 2 === 1
