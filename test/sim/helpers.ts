@@ -147,6 +147,8 @@ export interface ChainOutput {
   bridge: string
   port: string
   vlans: VlanTag[]
+  /** The tunnel id set on the copy (output to a tunnel port encapsulates with it). */
+  tunId?: bigint
 }
 
 export interface ChainResult {
@@ -188,7 +190,12 @@ export function simulateChain(
         delete next.tun_id
         walk(peerBridge.name, next, hops + 1)
       } else if (out.port.type !== 'patch') {
-        outputs.push({bridge: name, port: out.port.name, vlans: vlanStack(out.packet)})
+        outputs.push({
+          bridge: name,
+          port: out.port.name,
+          vlans: vlanStack(out.packet),
+          ...(out.packet.tun_id !== undefined ? {tunId: out.packet.tun_id} : {}),
+        })
       }
     }
   }

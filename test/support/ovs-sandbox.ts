@@ -310,7 +310,7 @@ export interface OvsTrace {
 }
 
 /** Splits a datapath action list at top-level commas: `push_vlan(vid=1,pcp=0),2,clone(3)` → 3 items. */
-function splitTopLevel(text: string): string[] {
+export function splitTopLevel(text: string): string[] {
   const items: string[] = []
   let depth = 0
   let current = ''

@@ -3,7 +3,9 @@
 // auth, a wrong password, and a compute endpoint nobody serves. The bodies must list the demo's networks, subnets and
 // ports, read back as the same networks as `openstack network list`, and no credential may reach the snapshot or a log.
 //
-// The lab part needs root and test/lab/neutron/install.sh; it runs unless NEUTRACE_NEUTRON_LAB=0 (~2.5 min, slot 210).
+// The lab part runs on the shared lab (suite.ts; only its control node is collected, as an all-in-one host) and needs
+// root and test/lab/neutron/install.sh; it runs unless NEUTRACE_NEUTRON_LAB=0. What it adds to Keystone (an
+// application credential, a compute service) it deletes.
 // The TLS part always runs: a loopback HTTPS server with a certificate made here by openssl (no public CA is trusted
 // for 127.0.0.1, so that server cannot be a real Keystone), for verification on, a CA file, insecure, a wrong name,
 // connection refused and a timeout.
@@ -31,9 +33,10 @@ import {
 } from '../../../src/collect/openstack/index.js'
 import {LocalTransport} from '../../../src/collect/transport.js'
 import {loadIntentDir, parseIntentDocument} from '../../../src/intent/index.js'
-import {CONTROL_SH, neutronLab, neutronLabUnavailable, runArgv, type NeutronLabVm} from './control.js'
+import {CONTROL_SH, neutronLabUnavailable, runArgv, type NeutronLabVm} from './control.js'
+import {SHARED_LAB_SLOT, SHARED_NETWORKS, useSharedLab} from './suite.js'
 
-const SLOT = 210
+const SLOT = SHARED_LAB_SLOT
 const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const unavailable = neutronLabUnavailable()
 const disabled = process.env.NEUTRACE_NEUTRON_LAB === '0'
@@ -82,9 +85,10 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 }
 
 describe.skipIf(unavailable !== undefined || disabled)(
-  `Neutron API intent (real Keystone + neutron-server, slot ${SLOT})`,
+  'Neutron API intent (real Keystone + neutron-server, shared lab)',
   () => {
-    const lab = neutronLab({slot: SLOT, computes: 0})
+    const shared = useSharedLab('neutrace-api-intent-')
+    const lab = shared.lab
     const authUrl = `http://198.18.${SLOT}.11:5000/v3`
     let scratch = ''
     let vms: NeutronLabVm[] = []
@@ -93,12 +97,12 @@ describe.skipIf(unavailable !== undefined || disabled)(
     const secrets: string[] = []
     const tokens: string[] = []
     const logs: string[] = []
+    /** The application credential made here: deleted after the tests (the lab is shared). */
+    let appCredential = ''
 
     beforeAll(async () => {
-      scratch = mkdtempSync(join(tmpdir(), 'neutrace-api-intent-'))
-      await lab.down() // a lab left by an interrupted run
-      await lab.up()
-      vms = await lab.demo()
+      scratch = shared.scratch()
+      vms = shared.vms()
       const r = await runArgv([CONTROL_SH, 'env'], {NLAB_SLOT: String(SLOT), NLAB_DIR: lab.dir})
       for (const line of r.stdout.split('\n')) {
         const m = /^export (OS_[A-Z_]+)=(.*)$/.exec(line)
@@ -109,9 +113,8 @@ describe.skipIf(unavailable !== undefined || disabled)(
     }, 600_000)
 
     afterAll(async () => {
-      await lab.down()
-      if (scratch) rmSync(scratch, {recursive: true, force: true})
-    }, 300_000)
+      if (appCredential) await lab.openstack(['application', 'credential', 'delete', appCredential])
+    }, 120_000)
 
     /** clouds.yaml without the password, secure.yaml with it, in `cwd`; the cloud is named `nlab`. */
     function writeCloudFiles(cwd: string): void {
@@ -208,16 +211,22 @@ describe.skipIf(unavailable !== undefined || disabled)(
         JSON.parse(readFileSync(join(out, 'intent/networks.json'), 'utf8')) as {networks: Record<string, unknown>[]}
       ).networks
       const byName = new Map(networks.map((n) => [n.name as string, n]))
-      expect([1, 2, 3].map((i) => byName.get(`nlab-net${i}`)?.['provider:segmentation_id'])).toEqual([1000, 1001, null])
-      expect([1, 2, 3].map((i) => byName.get(`nlab-net${i}`)?.['provider:network_type'])).toEqual([
+      expect(SHARED_NETWORKS.map((n) => byName.get(n)?.['provider:segmentation_id'])).toEqual([1000, 1001, null, 101])
+      expect(SHARED_NETWORKS.map((n) => byName.get(n)?.['provider:network_type'])).toEqual([
         'vlan',
         'vlan',
         'flat',
+        'vxlan',
       ])
       const subnets = (
         JSON.parse(readFileSync(join(out, 'intent/subnets.json'), 'utf8')) as {subnets: Record<string, unknown>[]}
       ).subnets
-      expect(subnets.map((s) => s.cidr).sort()).toEqual(['198.19.201.0/24', '198.19.202.0/24', '198.19.203.0/24'])
+      expect(subnets.map((s) => s.cidr).sort()).toEqual([
+        '198.19.201.0/24',
+        '198.19.202.0/24',
+        '198.19.203.0/24',
+        '198.19.211.0/24',
+      ])
       const ports = (
         JSON.parse(readFileSync(join(out, 'intent/ports.json'), 'utf8')) as {ports: Record<string, unknown>[]}
       ).ports
@@ -230,8 +239,8 @@ describe.skipIf(unavailable !== undefined || disabled)(
           (port!.fixed_ips as {ip_address: string}[])[0]!.ip_address,
         ]).toEqual([vm.node, vm.mac, vm.ip])
       }
-      // One DHCP port per network besides the six VMs.
-      expect(ports.filter((p) => p.device_owner === 'network:dhcp')).toHaveLength(3)
+      // One DHCP port per network besides the VMs.
+      expect(ports.filter((p) => p.device_owner === 'network:dhcp')).toHaveLength(SHARED_NETWORKS.length)
     }, 180_000)
 
     it('reads back as the same networks as `openstack network list`', async () => {
@@ -257,6 +266,7 @@ describe.skipIf(unavailable !== undefined || disabled)(
       const created = JSON.parse(
         await lab.openstack(['application', 'credential', 'create', 'neutrace-api-intent', '-f', 'json']),
       ) as {id: string; secret: string}
+      appCredential = created.id
       secrets.push(created.secret)
       const base = {
         OS_AUTH_URL: authUrl,
@@ -294,7 +304,7 @@ describe.skipIf(unavailable !== undefined || disabled)(
         expect(r.record.authType).toBe('v3applicationcredential')
         const ids = (JSON.parse(r.documents[0]!.text) as {networks: {id: string}[]}).networks.map((n) => n.id)
         expect(ids.sort()).toEqual(expected.networks.map((n) => n.id).sort())
-        expect(r.record.lists[2]!.pages).toBeGreaterThan(1) // 9 ports, 2 a page
+        expect(r.record.lists[2]!.pages).toBeGreaterThan(1) // 12 ports or more, 2 a page
       }
       const wrong = resolveCloudConfig({
         env: {...base, OS_APPLICATION_CREDENTIAL_ID: created.id, OS_APPLICATION_CREDENTIAL_SECRET: 'not-the-secret'},

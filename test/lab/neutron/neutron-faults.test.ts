@@ -3,163 +3,37 @@
 // segmentation id changed in the database, an agent restarted with other bridge_mappings. After each: the real
 // collector captures the lab, and diagnose must name the fault with the right code, host and element, and raise no
 // other error and no warning; an affected VM's trace does not arrive and its real `udhcpc` gets no lease. Each fault is
-// undone (and the lab seen clean again) before the next, except the last.
+// undone, also when its test fails, and the lab must diagnose clean again before the next (withRestore), so a failure
+// never cascades.
 //
-// One lab (slot 221, 2 computes) for all of them. Needs root and test/lab/neutron/install.sh; skipped when
-// NEUTRACE_NEUTRON_LAB=0. About 4.5 minutes.
+// On the shared lab (suite.ts; the VLAN/flat networks). Needs root and test/lab/neutron/install.sh; skipped when
+// NEUTRACE_NEUTRON_LAB=0.
 
-import {readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
-import type {Finding} from '../../../src/analyze/index.js'
-import {type Analysis, diagnose, loadAnalysis, traceVm} from '../../../src/engine.js'
+import {type Analysis, diagnose, traceVm} from '../../../src/engine.js'
 import {neutronLabUnavailable, type NeutronLabVm} from './control.js'
-import {useDemoLab} from './suite.js'
+import {labTools, useSharedLab, VLAN_NETWORKS, type Want, withRestore} from './suite.js'
 
 const unavailable = neutronLabUnavailable()
 const wanted = process.env.NEUTRACE_NEUTRON_LAB !== '0'
-const SLOT = 221
-
-interface Want {
-  code: string
-  host: string
-  element: string | RegExp
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-function line(f: Finding): string {
-  return `${f.severity} ${f.code} ${f.host} ${f.element}`
-}
-
-function matches(f: Finding, w: Want): boolean {
-  return (
-    f.code === w.code &&
-    f.host === w.host &&
-    (typeof w.element === 'string' ? f.element === w.element : w.element.test(f.element))
-  )
-}
-
-/** Exactly the wanted errors (each once), no other error, no warning. */
-function isExactly(findings: Finding[], wants: Want[]): boolean {
-  const loud = findings.filter((f) => f.severity !== 'info')
-  return (
-    loud.length === wants.length &&
-    wants.every((w) => loud.filter((f) => f.severity === 'error' && matches(f, w)).length === 1)
-  )
-}
-
 describe.skipIf(!wanted || unavailable !== undefined)(
-  'Neutron lab faults made the real way are found (slot 221, 2 computes)',
+  'Neutron lab faults made the real way are found (shared lab)',
   () => {
-    const demo = useDemoLab({slot: SLOT, computes: 2}, 'nlab-faults-')
-    const lab = demo.lab
+    const shared = useSharedLab('nlab-faults-')
+    const lab = shared.lab
+    const tools = labTools(lab, shared.scratch)
+    const {expectDiagnosis, until, lease, run} = tools
     let vms: NeutronLabVm[] = []
-    let scratch = ''
-    let captures = 0
     beforeAll(() => {
-      vms = demo.vms()
-      scratch = demo.scratch()
+      vms = shared.vms()
     })
-
-    /** A capture of the lab; one taken while an agent rewrites a namespace or file can come out incomplete: retried. */
-    const snapshot = async (): Promise<Analysis> => {
-      for (let attempt = 1; ; attempt++) {
-        const out = join(scratch, `snap-${++captures}`)
-        try {
-          await lab.capture(out)
-          return await loadAnalysis(out)
-        } catch (error) {
-          if (attempt >= 5) throw error
-          await sleep(2000)
-        } finally {
-          rmSync(out, {recursive: true, force: true})
-        }
-      }
-    }
-
-    /** Poll `check` every 2 s until it holds, at most `timeoutMs`; then assert it. */
-    const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> => {
-      const deadline = Date.now() + timeoutMs
-      while (!(await check()) && Date.now() < deadline) await sleep(2000)
-      expect(await check(), what).toBe(true)
-    }
-
-    /** Is the OVS agent recorded for `node` (control.sh's pids/<name>: root PID and start time) still running? */
-    const ovsAgentRunning = (node: string): boolean => {
-      const [pid, start] = readFileSync(join(lab.dir, 'nodes', node, 'pids', 'neutron-openvswitch-agent'), 'utf8')
-        .trim()
-        .split(/\s+/)
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-        return fields[19] === start && fields[0] !== 'Z'
-      } catch {
-        return false
-      }
-    }
-
-    /**
-     * Capture until the diagnosis is exactly `wants` (agents take seconds to act), at most `timeoutMs`; then assert it.
-     */
-    const expectDiagnosis = async (wants: Want[], timeoutMs = 90_000): Promise<Analysis> => {
-      const deadline = Date.now() + timeoutMs
-      let analysis = await snapshot()
-      while (!isExactly(diagnose(analysis), wants) && Date.now() < deadline) {
-        await sleep(2000)
-        analysis = await snapshot()
-      }
-      const findings = diagnose(analysis).filter((f) => f.severity !== 'info')
-      const seen = findings.map(line).join('\n')
-      for (const w of wants)
-        expect(
-          findings.filter((f) => f.severity === 'error' && matches(f, w)),
-          `${w.code} ${w.host} ${w.element}\n${seen}`,
-        ).toHaveLength(1)
-      expect(findings.filter((f) => !wants.some((w) => f.severity === 'error' && matches(f, w))).map(line)).toEqual([])
-      return analysis
-    }
-
-    const udhcpcScript = (): string => join(lab.dir, 'udhcpc.sh')
-
-    /** The VM's real DHCP client: the address it gets, or undefined. */
-    const lease = async (vm: NeutronLabVm): Promise<string | undefined> => {
-      const r = await lab.exec(
-        vm.node,
-        [
-          'ip',
-          'netns',
-          'exec',
-          vm.netns,
-          'busybox',
-          'udhcpc',
-          '-i',
-          'eth0',
-          '-n',
-          '-q',
-          '-f',
-          '-t',
-          '2',
-          '-T',
-          '1',
-          '-s',
-          udhcpcScript(),
-        ],
-        30_000,
-      )
-      return /lease ip=(\S+)/.exec(r.stdout)?.[1]
-    }
 
     const expectCutOff = async (analysis: Analysis, vm: NeutronLabVm): Promise<void> => {
       const [r] = traceVm(analysis, vm.portId, 'dhcp')
       expect(r!.verdict, `${vm.netns}: ${r!.reason}`).not.toBe('delivered')
-      expect(await lease(vm), `${vm.netns} on ${vm.node} still gets a lease`).toBeUndefined()
-    }
-
-    const run = async (node: string, argv: string[]): Promise<string> => {
-      const r = await lab.exec(node, argv)
-      if (r.code !== 0) throw new Error(`${node}: ${argv.join(' ')}: ${r.stderr}`)
-      return r.stdout
+      expect(await lease(vm, 2), `${vm.netns} on ${vm.node} still gets a lease`).toBeUndefined()
     }
 
     const qvo = (vm: NeutronLabVm): string => `qvo${vm.portId.slice(0, 11)}`
@@ -182,10 +56,34 @@ describe.skipIf(!wanted || unavailable !== undefined)(
       return vm
     }
 
+    /** A name for a VM a test adds, unique per process (a kept lab, NEUTRACE_NLAB_KEEP=1, keeps earlier ones). */
+    const newVmName = (what: string): string => `vm-${what}${process.pid % 100000}`
+    /** Is the agent `name` recorded for `node` (control.sh's pids/<name>: root PID and start time) still running? */
+    const agentRunning = (node: string, name: string): boolean => {
+      const [pid, start] = readFileSync(join(lab.dir, 'nodes', node, 'pids', name), 'utf8')
+        .trim()
+        .split(/\s+/)
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        return fields[19] === start && fields[0] !== 'Z'
+      } catch {
+        return false
+      }
+    }
+    /** Is the OVS agent recorded for `node` still running? */
+    const ovsAgentRunning = (node: string): boolean => agentRunning(node, 'neutron-openvswitch-agent')
+    const ensureAgent = async (node: string, kind: 'ovs' | 'dhcp'): Promise<void> => {
+      if (!agentRunning(node, kind === 'ovs' ? 'neutron-openvswitch-agent' : 'neutron-dhcp-agent'))
+        await lab.agent('start', node, kind)
+    }
+    const netId = async (name: string): Promise<string> =>
+      (JSON.parse(await lab.openstack(['network', 'show', name, '-f', 'json', '-c', 'id'])) as {id: string}).id
+
     it('starts clean', async () => {
-      expect(vms).toHaveLength(6)
-      await expectDiagnosis([], 30_000)
-    }, 60_000)
+      expect(vms.filter((v) => VLAN_NETWORKS.includes(v.network)).length).toBeGreaterThanOrEqual(6)
+      await expectDiagnosis([], 60_000)
+    }, 120_000)
 
     it("a flow deleted behind the agent's back → FLOW_MISSING on that bridge; the agent does not put it back", async () => {
       const vm = vmOf('vm-net1-1')
@@ -199,69 +97,96 @@ describe.skipIf(!wanted || unavailable !== undefined)(
       ])
       const m = /cookie=(0x[0-9a-f]+),.*priority=(\d+),in_port="?phy-br-eth2"?,dl_vlan=\d+ actions=(\S+)/.exec(dumped)
       expect(m, dumped).not.toBeNull()
-      await run(vm.node, ['ovs-ofctl', '--names', 'del-flows', 'br-eth2', `in_port=phy-br-eth2,dl_vlan=${local}`])
-      const analysis = await expectDiagnosis([
-        {code: 'FLOW_MISSING', host: vm.node, element: `br-eth2 table 0: in_port=phy-br-eth2,dl_vlan=${local}`},
-      ])
-      await expectCutOff(analysis, vm)
-      // Undo: the same flow, same cookie.
-      await run(vm.node, [
-        'ovs-ofctl',
-        '--names',
-        'add-flow',
-        'br-eth2',
-        `cookie=${m![1]},table=0,priority=${m![2]},in_port=phy-br-eth2,dl_vlan=${local},actions=${m![3]}`,
-      ])
-      await expectDiagnosis([])
-    }, 240_000)
+      await withRestore(
+        shared,
+        tools,
+        async () => {
+          await run(vm.node, ['ovs-ofctl', '--names', 'del-flows', 'br-eth2', `in_port=phy-br-eth2,dl_vlan=${local}`])
+          const analysis = await expectDiagnosis([
+            {code: 'FLOW_MISSING', host: vm.node, element: `br-eth2 table 0: in_port=phy-br-eth2,dl_vlan=${local}`},
+          ])
+          await expectCutOff(analysis, vm)
+        },
+        // The same flow, same cookie.
+        () =>
+          run(vm.node, [
+            'ovs-ofctl',
+            '--names',
+            'add-flow',
+            'br-eth2',
+            `cookie=${m![1]},table=0,priority=${m![2]},in_port=phy-br-eth2,dl_vlan=${local},actions=${m![3]}`,
+          ]).then(() => undefined),
+      )
+    }, 300_000)
 
     it('the OVS agent stopped and a port plugged meanwhile → VLAN_TAG_MISMATCH (no tag) on its qvo', async () => {
-      await lab.agent('stop', 'nlab-cmp1', 'ovs')
-      const vm = await lab.vm('nlab-cmp1', 'nlab-net2', 'vm-a', {wait: false})
-      vms = lab.vms()
-      expect((await run(vm.node, ['ovs-vsctl', 'get', 'Port', qvo(vm), 'tag'])).trim()).toBe('[]')
-      const analysis = await expectDiagnosis([{code: 'VLAN_TAG_MISMATCH', host: 'nlab-cmp1', element: qvo(vm)}])
-      await expectCutOff(analysis, vm)
-      await lab.agent('start', 'nlab-cmp1', 'ovs')
-      await expectDiagnosis([])
-      expect(await lease(vm)).toBe(vm.ip)
-    }, 300_000)
+      let vm: NeutronLabVm | undefined
+      await withRestore(
+        shared,
+        tools,
+        async () => {
+          await lab.agent('stop', 'nlab-cmp1', 'ovs')
+          vm = await lab.vm('nlab-cmp1', 'nlab-net2', newVmName('a'), {wait: false})
+          vms = lab.vms()
+          expect((await run(vm.node, ['ovs-vsctl', 'get', 'Port', qvo(vm), 'tag'])).trim()).toBe('[]')
+          const analysis = await expectDiagnosis([{code: 'VLAN_TAG_MISMATCH', host: 'nlab-cmp1', element: qvo(vm)}])
+          await expectCutOff(analysis, vm)
+        },
+        () => ensureAgent('nlab-cmp1', 'ovs'),
+      )
+      expect(await lease(vm!)).toBe(vm!.ip)
+    }, 360_000)
 
     it('the DHCP agent stopped, then a port added → DHCP_HOST_MISSING (the host file is stale)', async () => {
-      await lab.agent('stop', 'nlab-ctl', 'dhcp')
-      const vm = await lab.vm('nlab-cmp2', 'nlab-net1', 'vm-d', {wait: false})
-      vms = lab.vms()
-      const net = JSON.parse(await lab.openstack(['network', 'show', 'nlab-net1', '-f', 'json', '-c', 'id'])) as {
-        id: string
-      }
-      const analysis = await expectDiagnosis([
-        {code: 'DHCP_HOST_MISSING', host: 'nlab-ctl', element: `/var/lib/neutron/dhcp/${net.id}/host`},
-      ])
-      await expectCutOff(analysis, vm)
-      await lab.agent('start', 'nlab-ctl', 'dhcp')
-      await expectDiagnosis([])
-      expect(await lease(vm)).toBe(vm.ip)
-    }, 300_000)
+      let vm: NeutronLabVm | undefined
+      await withRestore(
+        shared,
+        tools,
+        async () => {
+          await lab.agent('stop', 'nlab-ctl', 'dhcp')
+          vm = await lab.vm('nlab-cmp2', 'nlab-net1', newVmName('d'), {wait: false})
+          vms = lab.vms()
+          const analysis = await expectDiagnosis([
+            {
+              code: 'DHCP_HOST_MISSING',
+              host: 'nlab-ctl',
+              element: `/var/lib/neutron/dhcp/${await netId('nlab-net1')}/host`,
+            },
+          ])
+          await expectCutOff(analysis, vm)
+        },
+        () => ensureAgent('nlab-ctl', 'dhcp'),
+      )
+      expect(await lease(vm!)).toBe(vm!.ip)
+    }, 360_000)
 
     it("a port's binding moved to another host → VIF_MISMATCH, and the dead port's shadowed drop flow is no alarm", async () => {
       const vm = vmOf('vm-net1-1')
-      await lab.openstack(['port', 'set', '--host', 'nlab-cmp2', vm.portId])
-      const analysis = await expectDiagnosis([{code: 'VIF_MISMATCH', host: 'nlab-cmp2', element: vm.portId}])
-      // What the agent left on the old host: tag 4095 and a drop flow below the port's resubmit(,25).
-      expect((await run(vm.node, ['ovs-vsctl', 'get', 'Port', qvo(vm), 'tag'])).trim()).toBe('4095')
-      const flows = await run(vm.node, ['ovs-ofctl', '--names', 'dump-flows', 'br-int', `table=0,in_port=${qvo(vm)}`])
-      expect(flows).toMatch(/priority=2,in_port="?qvo\S+ actions=drop/)
-      expect(flows).toMatch(/priority=9,in_port="?qvo\S+ actions=resubmit\(,25\)/)
-      await expectCutOff(analysis, vm)
-      await lab.openstack(['port', 'set', '--host', 'nlab-cmp1', vm.portId])
-      await expectDiagnosis([])
-    }, 300_000)
+      await withRestore(
+        shared,
+        tools,
+        async () => {
+          await lab.openstack(['port', 'set', '--host', 'nlab-cmp2', vm.portId])
+          const analysis = await expectDiagnosis([{code: 'VIF_MISMATCH', host: 'nlab-cmp2', element: vm.portId}])
+          // What the agent left on the old host: tag 4095 and a drop flow below the port's resubmit(,25).
+          expect((await run(vm.node, ['ovs-vsctl', 'get', 'Port', qvo(vm), 'tag'])).trim()).toBe('4095')
+          const flows = await run(vm.node, [
+            'ovs-ofctl',
+            '--names',
+            'dump-flows',
+            'br-int',
+            `table=0,in_port=${qvo(vm)}`,
+          ])
+          expect(flows).toMatch(/priority=2,in_port="?qvo\S+ actions=drop/)
+          expect(flows).toMatch(/priority=9,in_port="?qvo\S+ actions=resubmit\(,25\)/)
+          await expectCutOff(analysis, vm)
+        },
+        () => lab.openstack(['port', 'set', '--host', vm.node, vm.portId]).then(() => undefined),
+      )
+    }, 360_000)
 
     it('the segmentation id changed in the database → SEGMENT_MISMATCH on every host; after one agent restart, on the others', async () => {
-      const net = JSON.parse(await lab.openstack(['network', 'show', 'nlab-net2', '-f', 'json', '-c', 'id'])) as {
-        id: string
-      }
-      await lab.sql(`UPDATE networksegments SET segmentation_id=1500 WHERE network_id='${net.id}'`)
+      const net = await netId('nlab-net2')
       const segFlows = (host: string): Want[] => [
         {
           code: 'SEGMENT_MISMATCH',
@@ -274,78 +199,109 @@ describe.skipIf(!wanted || unavailable !== undefined)(
           element: /^br-int table 0: .*in_port="?int-br-eth2"?,dl_vlan=1001 actions=mod_vlan_vid:\d+,resubmit\(,59\)$/,
         },
       ]
-      // The API says 1500 at once; every host keeps 1001, so traffic still flows (hosts agree with each other).
-      await expectDiagnosis([...segFlows('nlab-ctl'), ...segFlows('nlab-cmp1'), ...segFlows('nlab-cmp2')])
-      // The agent on nlab-cmp2 restarts and takes 1500; nlab-ctl and nlab-cmp1 still use 1001: nlab-cmp2's VM is cut
-      // off.
-      await restartOvsAgent('nlab-cmp2')
-      const analysis = await expectDiagnosis([...segFlows('nlab-ctl'), ...segFlows('nlab-cmp1')])
-      expect(await run('nlab-cmp2', ['ovs-ofctl', 'dump-flows', 'br-eth2'])).toContain('mod_vlan_vid:1500')
-      await expectCutOff(
-        analysis,
-        vms.find((v) => v.network === 'nlab-net2' && v.node === 'nlab-cmp2')!,
+      await withRestore(
+        shared,
+        tools,
+        async () => {
+          await lab.sql(`UPDATE networksegments SET segmentation_id=1500 WHERE network_id='${net}'`)
+          // The API says 1500 at once; every host keeps 1001, so traffic still flows (hosts agree with each other).
+          await expectDiagnosis([...segFlows('nlab-ctl'), ...segFlows('nlab-cmp1'), ...segFlows('nlab-cmp2')])
+          // The agent on nlab-cmp2 restarts and takes 1500; nlab-ctl and nlab-cmp1 still use 1001: nlab-cmp2's VM is
+          // cut off.
+          await restartOvsAgent('nlab-cmp2')
+          const analysis = await expectDiagnosis([...segFlows('nlab-ctl'), ...segFlows('nlab-cmp1')])
+          expect(await run('nlab-cmp2', ['ovs-ofctl', 'dump-flows', 'br-eth2'])).toContain('mod_vlan_vid:1500')
+          await expectCutOff(
+            analysis,
+            vms.find((v) => v.network === 'nlab-net2' && v.node === 'nlab-cmp2')!,
+          )
+        },
+        async () => {
+          await lab.sql(`UPDATE networksegments SET segmentation_id=1001 WHERE network_id='${net}'`)
+          await restartOvsAgent('nlab-cmp2')
+        },
       )
-      // Undone in the database only: nlab-cmp2 is reprogrammed by the next step's restart.
-      await lab.sql(`UPDATE networksegments SET segmentation_id=1001 WHERE network_id='${net.id}'`)
-    }, 300_000)
+    }, 420_000)
 
     it('agents restarted with other bridge_mappings → UPLINK_MISSING naming the mapping: physnet renamed; bridge missing, then without NIC', async () => {
-      const onCmp = (node: string) => vms.filter((v) => v.node === node && v.netns.startsWith('vm-net'))
-      // nlab-cmp2: the physnet renamed. The agent logs "Cannot provision … no bridge for physical_network default" and
-      // removes its translation flows; the ports keep their tags and Neutron still says ACTIVE.
-      setMappings('nlab-cmp2', 'physnet2:br-eth2')
-      // nlab-cmp1: mapped to a bridge br-ex that does not exist: the agent exits at start, its old flows stay.
-      setMappings('nlab-cmp1', 'default:br-ex')
-      await Promise.all([restartOvsAgent('nlab-cmp2'), restartOvsAgent('nlab-cmp1')])
-      await until(
-        'nlab-cmp2 br-eth2 lost its VLAN translations',
-        async () => !(await run('nlab-cmp2', ['ovs-ofctl', 'dump-flows', 'br-eth2'])).includes('mod_vlan_vid'),
-      )
-      await until('the agent on nlab-cmp1 exited', async () => !ovsAgentRunning('nlab-cmp1'))
-      expect(
-        readFileSync(join(lab.dir, 'nodes', 'nlab-cmp1', 'root', 'log-neutron', 'openvswitch-agent.log'), 'utf8'),
-      ).toMatch(/br-ex.*does not exist/)
-      let analysis = await expectDiagnosis([
-        {code: 'UPLINK_MISSING', host: 'nlab-cmp2', element: 'bridge_mappings: default'},
-        {code: 'UPLINK_MISSING', host: 'nlab-cmp1', element: 'br-ex'},
-      ])
-      const renamed = diagnose(analysis).find((f) => f.host === 'nlab-cmp2')!
-      expect(renamed.actual).toBe('bridge_mappings = physnet2:br-eth2')
-      expect(renamed.expected).toContain('default:br-eth2')
-      for (const vm of onCmp('nlab-cmp2')) await expectCutOff(analysis, vm)
-      // nlab-cmp1's VMs still get through the old br-eth2 and its flows: the trace says so, and udhcpc agrees.
-      for (const vm of onCmp('nlab-cmp1')) {
-        const [r] = traceVm(analysis, vm.portId, 'dhcp')
-        expect(r!.verdict, `${vm.netns}: ${r!.reason}`).toBe('delivered')
-        expect(await lease(vm)).toBe(r!.dhcp?.offers)
-      }
+      const onCmp = (node: string) =>
+        vms.filter((v) => v.node === node && VLAN_NETWORKS.includes(v.network) && v.netns.startsWith('vm-net'))
+      await withRestore(
+        shared,
+        tools,
+        async () => {
+          // nlab-cmp2: the physnet renamed. The agent logs "Cannot provision … no bridge for physical_network default"
+          // and removes its translation flows; the ports keep their tags and Neutron still says ACTIVE.
+          setMappings('nlab-cmp2', 'physnet2:br-eth2')
+          // nlab-cmp1: mapped to a bridge br-ex that does not exist: the agent exits at start, its old flows stay.
+          setMappings('nlab-cmp1', 'default:br-ex')
+          await Promise.all([restartOvsAgent('nlab-cmp2'), restartOvsAgent('nlab-cmp1')])
+          await until(
+            'nlab-cmp2 br-eth2 lost its VLAN translations',
+            async () => !(await run('nlab-cmp2', ['ovs-ofctl', 'dump-flows', 'br-eth2'])).includes('mod_vlan_vid'),
+          )
+          await until('the agent on nlab-cmp1 exited', async () => !ovsAgentRunning('nlab-cmp1'))
+          expect(
+            readFileSync(join(lab.dir, 'nodes', 'nlab-cmp1', 'root', 'log-neutron', 'openvswitch-agent.log'), 'utf8'),
+          ).toMatch(/br-ex.*does not exist/)
+          let analysis = await expectDiagnosis([
+            {code: 'UPLINK_MISSING', host: 'nlab-cmp2', element: 'bridge_mappings: default'},
+            {code: 'UPLINK_MISSING', host: 'nlab-cmp1', element: 'br-ex'},
+          ])
+          const renamed = diagnose(analysis).find((f) => f.host === 'nlab-cmp2')!
+          expect(renamed.actual).toBe('bridge_mappings = physnet2:br-eth2')
+          expect(renamed.expected).toContain('default:br-eth2')
+          for (const vm of onCmp('nlab-cmp2')) await expectCutOff(analysis, vm)
+          // nlab-cmp1's VMs still get through the old br-eth2 and its flows: the trace says so, and udhcpc agrees.
+          for (const vm of onCmp('nlab-cmp1')) {
+            const [r] = traceVm(analysis, vm.portId, 'dhcp')
+            expect(r!.verdict, `${vm.netns}: ${r!.reason}`).toBe('delivered')
+            expect(await lease(vm)).toBe(r!.dhcp?.offers)
+          }
 
-      // Then br-ex is made, without a NIC, and the agent starts: it wires br-ex and moves br-int's translations to it.
-      await run('nlab-cmp1', [
-        'ovs-vsctl',
-        '--may-exist',
-        'add-br',
-        'br-ex',
-        '--',
-        'set',
-        'bridge',
-        'br-ex',
-        'datapath_type=netdev',
-      ])
-      await lab.agent('start', 'nlab-cmp1', 'ovs')
-      await until('nlab-cmp1 br-int translates from int-br-ex only', async () => {
-        const flows = await run('nlab-cmp1', ['ovs-ofctl', '--names', 'dump-flows', 'br-int', 'table=0'])
-        return (
-          /in_port="?int-br-ex"?,dl_vlan=1000 actions=mod_vlan_vid/.test(flows) &&
-          !/in_port="?int-br-eth2"?,dl_vlan/.test(flows)
-        )
-      })
-      analysis = await expectDiagnosis([
-        {code: 'UPLINK_MISSING', host: 'nlab-cmp2', element: 'bridge_mappings: default'},
-        {code: 'UPLINK_MISSING', host: 'nlab-cmp1', element: 'br-ex'},
-      ])
-      expect(diagnose(analysis).find((f) => f.host === 'nlab-cmp1')!.message).toContain('has no physical NIC')
-      for (const vm of onCmp('nlab-cmp1')) await expectCutOff(analysis, vm)
-    }, 420_000)
+          // Then br-ex is made, without a NIC, and the agent starts: it wires br-ex and moves br-int's translations
+          // to it.
+          await run('nlab-cmp1', [
+            'ovs-vsctl',
+            '--may-exist',
+            'add-br',
+            'br-ex',
+            '--',
+            'set',
+            'bridge',
+            'br-ex',
+            'datapath_type=netdev',
+          ])
+          await lab.agent('start', 'nlab-cmp1', 'ovs')
+          await until('nlab-cmp1 br-int translates from int-br-ex only', async () => {
+            const flows = await run('nlab-cmp1', ['ovs-ofctl', '--names', 'dump-flows', 'br-int', 'table=0'])
+            return (
+              /in_port="?int-br-ex"?,dl_vlan=1000 actions=mod_vlan_vid/.test(flows) &&
+              !/in_port="?int-br-eth2"?,dl_vlan/.test(flows)
+            )
+          })
+          analysis = await expectDiagnosis([
+            {code: 'UPLINK_MISSING', host: 'nlab-cmp2', element: 'bridge_mappings: default'},
+            {code: 'UPLINK_MISSING', host: 'nlab-cmp1', element: 'br-ex'},
+          ])
+          expect(diagnose(analysis).find((f) => f.host === 'nlab-cmp1')!.message).toContain('has no physical NIC')
+          for (const vm of onCmp('nlab-cmp1')) await expectCutOff(analysis, vm)
+        },
+        // Back to default:br-eth2; br-ex and its patch port go; the restarted agents rewire br-eth2 and drop the flows
+        // of their previous cookie.
+        async () => {
+          setMappings('nlab-cmp2', 'default:br-eth2')
+          setMappings('nlab-cmp1', 'default:br-eth2')
+          await Promise.all(
+            ['nlab-cmp1', 'nlab-cmp2'].map(async (node) => {
+              if (ovsAgentRunning(node)) await lab.agent('stop', node, 'ovs')
+            }),
+          )
+          await run('nlab-cmp1', ['ovs-vsctl', '--if-exists', 'del-br', 'br-ex'])
+          await run('nlab-cmp1', ['ovs-vsctl', '--if-exists', 'del-port', 'br-int', 'int-br-ex'])
+          await Promise.all(['nlab-cmp1', 'nlab-cmp2'].map((node) => lab.agent('start', node, 'ovs')))
+        },
+      )
+    }, 600_000)
   },
 )

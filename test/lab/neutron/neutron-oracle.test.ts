@@ -7,38 +7,24 @@
 //     (DHCP discover) and its unicasts (to another VM of its network, to the DHCP port): same datapath output ports
 //     with the same VLANs, NORMAL's MAC table taken from the bridge's own `fdb/show`, patch ports followed.
 //
-// Needs root and test/lab/neutron/install.sh; skipped when NEUTRACE_NEUTRON_LAB=0. Slot 220. About 2.5 minutes.
-// NEUTRACE_NEUTRON_LAB_REUSE=1 runs against a lab already up in the slot (control.sh up + demo) and leaves it up.
+// On the shared lab (suite.ts), for its VLAN/flat networks (the VXLAN one: neutron-overlay.test.ts). Needs root and
+// test/lab/neutron/install.sh; skipped when NEUTRACE_NEUTRON_LAB=0.
 
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {type Analysis, diagnose, loadAnalysis, traceVm} from '../../../src/engine.js'
+import {beforeAll, describe, expect, it} from 'vitest'
+import {type Analysis, diagnose, traceVm} from '../../../src/engine.js'
 import type {HostModel} from '../../../src/model/actual.js'
 import {type NetworkView, isDhcpPort} from '../../../src/model/reference.js'
 import {localVlanOf, physLinks, portsOnHost} from '../../../src/model/wiring.js'
-import {MacTable, type MacEntry} from '../../../src/sim/mac-table.js'
+import {MacTable} from '../../../src/sim/mac-table.js'
 import {type Packet, packetToTraceFlow} from '../../../src/sim/packet.js'
 import {simBridgeOf} from '../../../src/trace/datapath.js'
 import {simulateChain} from '../../sim/helpers.js'
 import {parseDpifShow, parseTraceOutput} from '../../support/ovs-sandbox.js'
-import {neutronLab, neutronLabUnavailable, type NeutronLabVm} from './control.js'
+import {neutronLabUnavailable, type NeutronLabVm} from './control.js'
+import {labTools, parseFdbShow, useSharedLab, VLAN_NETWORKS} from './suite.js'
 
 const unavailable = neutronLabUnavailable()
 const wanted = process.env.NEUTRACE_NEUTRON_LAB !== '0'
-const reuse = process.env.NEUTRACE_NEUTRON_LAB_REUSE === '1'
-const SLOT = 220
-
-/** `ovs-appctl fdb/show BRIDGE`: ` port  VLAN  MAC                Age` then one entry a line. */
-function parseFdbShow(bridge: string, text: string): MacEntry[] {
-  const out: MacEntry[] = []
-  for (const line of text.split('\n')) {
-    const m = /^\s*(\d+)\s+(\d+)\s+([0-9a-f]{2}(?::[0-9a-f]{2}){5})\s+\d+\s*$/i.exec(line)
-    if (m) out.push({bridge, ofport: Number(m[1]), vlan: Number(m[2]), mac: m[3]!.toLowerCase()})
-  }
-  return out
-}
 
 interface Entry {
   bridge: string
@@ -55,28 +41,17 @@ interface Target {
 }
 
 describe.skipIf(!wanted || unavailable !== undefined)(
-  'Neutron lab oracle: diagnose, trace, udhcpc and ofproto/trace agree (slot 220, 2 computes)',
+  'Neutron lab oracle: diagnose, trace, udhcpc and ofproto/trace agree (shared lab, VLAN/flat networks)',
   () => {
-    const lab = neutronLab({slot: SLOT, computes: 2})
+    const shared = useSharedLab('nlab-oracle-')
+    const lab = shared.lab
+    const tools = labTools(lab, shared.scratch)
     let vms: NeutronLabVm[] = []
     let analysis: Analysis
-    let scratch = ''
 
     beforeAll(async () => {
-      scratch = mkdtempSync(join(tmpdir(), 'nlab-oracle-'))
-      if (!reuse || !existsSync(join(lab.dir, 'vms'))) {
-        await lab.down() // a lab left by an interrupted run
-        await lab.up()
-        await lab.demo()
-      }
-      vms = lab.vms()
-      await lab.capture(join(scratch, 'snap'))
-      analysis = await loadAnalysis(join(scratch, 'snap'))
-    }, 900_000)
-
-    afterAll(async () => {
-      if (!reuse) await lab.down()
-      if (scratch) rmSync(scratch, {recursive: true, force: true})
+      vms = shared.vms().filter((v) => VLAN_NETWORKS.includes(v.network) && v.netns.startsWith('vm-net'))
+      analysis = await tools.snapshot()
     }, 300_000)
 
     const netOf = (vm: NeutronLabVm): NetworkView => {
@@ -93,7 +68,7 @@ describe.skipIf(!wanted || unavailable !== undefined)(
         ['nlab-cmp1', 'complete'],
         ['nlab-cmp2', 'complete'],
       ])
-      for (const net of ['nlab-net1', 'nlab-net2', 'nlab-net3'])
+      for (const net of VLAN_NETWORKS)
         expect(new Set(vms.filter((v) => v.network === net).map((v) => v.node)).size).toBe(2)
     })
 
@@ -127,33 +102,9 @@ describe.skipIf(!wanted || unavailable !== undefined)(
     })
 
     it("every VM's real udhcpc gets the address the trace predicted", async () => {
-      const script = join(lab.dir, 'udhcpc.sh')
-      expect(existsSync(script)).toBe(true)
       for (const vm of vms) {
         const [r] = traceVm(analysis, vm.portId, 'dhcp')
-        const lease = await lab.exec(
-          vm.node,
-          [
-            'ip',
-            'netns',
-            'exec',
-            vm.netns,
-            'busybox',
-            'udhcpc',
-            '-i',
-            'eth0',
-            '-n',
-            '-q',
-            '-f',
-            '-t',
-            '5',
-            '-T',
-            '2',
-            '-s',
-            script,
-          ],
-          60_000,
-        )
+        const lease = await tools.udhcpc(vm)
         const got = /lease ip=(\S+)/.exec(lease.stdout)?.[1]
         expect(got, `${vm.netns} on ${vm.node}: ${lease.stdout}${lease.stderr}`).toBe(r!.dhcp?.offers)
       }
@@ -248,10 +199,8 @@ describe.skipIf(!wanted || unavailable !== undefined)(
         }
       }
       expect(mismatches).toEqual([])
-      // Every bridge of every node was an entry point: br-int and br-eth2 on three nodes.
-      expect([...bridgesSeen].sort()).toEqual(
-        nodes.flatMap((h) => h.ovs!.bridges.map((b) => `${h.name}/${b.name}`)).sort(),
-      )
+      // Every bridge of the VLAN/flat path of every node was an entry point: br-int and br-eth2 on three nodes.
+      expect([...bridgesSeen].sort()).toEqual(nodes.flatMap((h) => [`${h.name}/br-eth2`, `${h.name}/br-int`]).sort())
       expect(compared).toBeGreaterThanOrEqual(vms.length * 3 * 9)
     }, 600_000)
   },
