@@ -10,6 +10,7 @@ import {readSnapshot, type Snapshot, SnapshotError} from './snapshot/read.js'
 import {PACKAGE_ROOT} from './package-root.js'
 import {findVm, trace, TraceError, type TraceResult, type TraceTarget} from './trace/tracer.js'
 import type {IntentDocumentName} from './specs.js'
+import {packetTarget, type PacketQuery, type PacketTraceResult, tracePacket} from './trace/packet.js'
 import type {Intent} from './types.js'
 
 export {PACKAGE_ROOT}
@@ -71,6 +72,22 @@ export function traceVm(analysis: Analysis, query: string, target: TraceTarget):
     )
   }
   return vms.map((vm) => trace(analysis.actual, analysis.reference, vm, target))
+}
+
+/** `trace --from VM --to VM|IP`: one packet, through the security groups, and its reply when asked. */
+export function tracePacketBetween(
+  analysis: Analysis,
+  from: string,
+  to: string,
+  query: PacketQuery,
+): PacketTraceResult {
+  const senders = findVm(analysis.actual, analysis.reference, from)
+  if (senders.length !== 1)
+    throw new TraceError(
+      senders.length ? `--from ${from} matches ${senders.length} VMs; name one` : `no VM matches "${from}"`,
+    )
+  const target = packetTarget(analysis, to, (q) => findVm(analysis.actual, analysis.reference, q))
+  return tracePacket(analysis, senders[0], target, query)
 }
 
 export {SnapshotError, TraceError}

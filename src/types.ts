@@ -235,6 +235,30 @@ export interface IntentPort {
   status?: string
   adminStateUp?: boolean
   portSecurityEnabled?: boolean
+  /** Security group ids; undefined = not known from the forms read. */
+  securityGroups?: string[]
+  allowedAddressPairs?: {ipAddress: string; macAddress?: string}[]
+}
+
+export interface IntentSgRule {
+  id: string
+  securityGroupId: string
+  direction: 'ingress' | 'egress'
+  ethertype: 'IPv4' | 'IPv6'
+  /** tcp, udp, icmp, a number …; null = any. */
+  protocol: string | null
+  portRangeMin: number | null
+  portRangeMax: number | null
+  remoteIpPrefix: string | null
+  remoteGroupId: string | null
+  line?: number
+}
+
+export interface IntentSecurityGroup {
+  id: string
+  name?: string
+  stateful?: boolean
+  rules: IntentSgRule[]
 }
 
 export interface IntentServer {
@@ -252,6 +276,10 @@ export interface Intent {
   subnets: IntentSubnet[]
   ports: IntentPort[]
   servers: IntentServer[]
+  /** Security groups with their rules; undefined when no document listed any. */
+  securityGroups?: IntentSecurityGroup[]
+  /** Rules read as records of their own, before mergeIntent puts them into their groups. */
+  securityGroupRules?: IntentSgRule[]
   /** What could not be learned from the forms given (e.g. segmentation ids from `list --long`). */
   unknowns: string[]
   problems: DataProblem[]

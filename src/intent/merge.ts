@@ -3,8 +3,18 @@
 // the first is kept and the disagreement is recorded. Lists (subnets, fixed IPs, addresses) are united.
 
 import type {IntentDocumentName} from '../specs.js'
-import type {DataProblem, Intent, IntentNetwork, IntentPort, IntentServer, IntentSubnet} from '../types.js'
+import type {
+  DataProblem,
+  Intent,
+  IntentNetwork,
+  IntentPort,
+  IntentSecurityGroup,
+  IntentServer,
+  IntentSgRule,
+  IntentSubnet,
+} from '../types.js'
 import type {IntentKind} from './normalise.js'
+import {mergeSecurityGroups} from './security-groups.js'
 
 type FixedIp = IntentPort['fixedIps'][number]
 type Addresses = IntentServer['addresses']
@@ -195,8 +205,12 @@ export function mergeIntent(parts: Partial<Intent>[]): Intent {
   const problems: DataProblem[] = []
   const unknowns: string[] = []
   const sources: string[] = []
+  const groups: IntentSecurityGroup[] = []
+  const rules: IntentSgRule[] = []
 
   for (const part of parts) {
+    groups.push(...(part.securityGroups ?? []))
+    rules.push(...(part.securityGroupRules ?? []))
     // A document's problems name it by its file name (the intent reader only reads *.json and *.txt).
     const source = (part.sources?.[0] as IntentDocumentName | undefined) ?? 'intent'
     const conflict: Conflict = (message) => problems.push({host: 'intent', spec: source, kind: 'parse', message})
@@ -214,6 +228,7 @@ export function mergeIntent(parts: Partial<Intent>[]): Intent {
     subnets: [...subnets.values()],
     ports: [...ports.values()],
     servers: [...servers.values()],
+    ...(groups.length || rules.length ? {securityGroups: mergeSecurityGroups(groups, rules)} : {}),
     unknowns: [],
     problems,
     sources,

@@ -24,8 +24,9 @@ import {
   readInt,
 } from './values.js'
 import {clip} from '../text.js'
+import {readAddressPairs} from './security-groups.js'
 
-export type IntentKind = 'network' | 'subnet' | 'port' | 'server'
+export type IntentKind = 'network' | 'subnet' | 'port' | 'server' | 'security_group' | 'security_group_rule'
 
 /** Where a record came from and where its findings go. */
 export interface ReadContext {
@@ -66,6 +67,8 @@ const VIF_TYPE = ['binding:vif_type', 'binding_vif_type']
 const VIF_DETAILS = ['binding:vif_details', 'binding_vif_details', 'binding:capabilities']
 const PORT_ADMIN = ['admin_state_up', 'is_admin_state_up']
 const PORT_SECURITY = ['port_security_enabled', 'is_port_security_enabled']
+const SECURITY_GROUPS = ['security_groups', 'security_group_ids', 'Security Groups']
+const ADDRESS_PAIRS = ['allowed_address_pairs', 'Allowed Address Pairs']
 
 const SERVER_HOST = ['OS-EXT-SRV-ATTR:host', 'Host', 'compute_host']
 const INSTANCE_NAME = ['OS-EXT-SRV-ATTR:instance_name', 'instance_name']
@@ -106,6 +109,8 @@ const ON_PHYSNET = new Set(['flat', 'vlan'])
 export function classify(rec: Loose): IntentKind | undefined {
   if (has(rec, SERVER_MARKS)) return 'server'
   if (has(rec, PORT_MARKS)) return 'port'
+  if (has(rec, ['security_group_rules'])) return 'security_group'
+  if (has(rec, ['direction']) && has(rec, ['ethertype', 'security_group_id'])) return 'security_group_rule'
   if (has(rec, SUBNET_MARKS)) return 'subnet'
   if (has(rec, NETWORK_MARKS)) return 'network'
   return undefined
@@ -359,6 +364,8 @@ export function readPort(rec: Loose, ctx: ReadContext): IntentPort | undefined {
     status: asText(pick(rec, STATUS)),
     adminStateUp: asBool(pick(rec, PORT_ADMIN)),
     portSecurityEnabled: asBool(pick(rec, PORT_SECURITY)),
+    securityGroups: has(rec, SECURITY_GROUPS) ? asStringList(pick(rec, SECURITY_GROUPS)) : undefined,
+    allowedAddressPairs: readAddressPairs(pick(rec, ADDRESS_PAIRS)),
   })
 }
 

@@ -9,7 +9,9 @@ import type {
   Intent,
   IntentNetwork,
   IntentPort,
+  IntentSecurityGroup,
   IntentServer,
+  IntentSgRule,
   IntentSubnet,
   ParseProblem,
   ParseResult,
@@ -24,6 +26,7 @@ import {
   readServer,
   readSubnet,
 } from './normalise.js'
+import {readSecurityGroup, readSgRule} from './security-groups.js'
 import {readTables} from './tables.js'
 import {type Loose, isLoose} from './values.js'
 
@@ -36,6 +39,10 @@ const ENVELOPES: {key: string; kind: IntentKind; many: boolean}[] = [
   {key: 'port', kind: 'port', many: false},
   {key: 'servers', kind: 'server', many: true},
   {key: 'server', kind: 'server', many: false},
+  {key: 'security_groups', kind: 'security_group', many: true},
+  {key: 'security_group', kind: 'security_group', many: false},
+  {key: 'security_group_rules', kind: 'security_group_rule', many: true},
+  {key: 'security_group_rule', kind: 'security_group_rule', many: false},
 ]
 
 /** What one document yields, gathered while reading it. */
@@ -44,6 +51,8 @@ class Gathered {
   readonly subnets: IntentSubnet[] = []
   readonly ports: IntentPort[] = []
   readonly servers: IntentServer[] = []
+  readonly securityGroups: IntentSecurityGroup[] = []
+  readonly securityGroupRules: IntentSgRule[] = []
   readonly unknowns: string[] = []
   readonly problems: ParseProblem[] = []
 
@@ -62,6 +71,12 @@ class Gathered {
       case 'server':
         push(this.servers, readServer(rec, ctx))
         break
+      case 'security_group':
+        push(this.securityGroups, readSecurityGroup(rec, ctx))
+        break
+      case 'security_group_rule':
+        push(this.securityGroupRules, readSgRule(rec, ctx))
+        break
       default:
         this.problems.push({
           ...(where.line !== undefined ? {line: where.line} : {}),
@@ -78,6 +93,8 @@ class Gathered {
         subnets: this.subnets,
         ports: this.ports,
         servers: this.servers,
+        ...(this.securityGroups.length ? {securityGroups: this.securityGroups} : {}),
+        ...(this.securityGroupRules.length ? {securityGroupRules: this.securityGroupRules} : {}),
         unknowns: [...new Set(this.unknowns)],
         sources: [name],
       },

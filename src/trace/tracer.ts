@@ -36,7 +36,7 @@ export class TraceError extends Error {}
 const BROADCAST = 'ff:ff:ff:ff:ff:ff'
 const MAX_STEPS = 256
 
-interface Branch {
+export interface Branch {
   hops: Hop[]
   end?: {
     kind: 'uplink' | 'namespace' | 'vm' | 'dropped' | 'dead-end' | 'unknown' | 'local'
@@ -51,7 +51,17 @@ interface Branch {
   }
 }
 
-interface Walk {
+/** What a Linux bridge's netfilter (iptables_hybrid's FORWARD chains) does to a frame from one member to another:
+ * undefined = the member is not followed (a VM the trace is not about). */
+export type BridgeFilter = (
+  host: HostModel,
+  bridge: string,
+  inDev: string,
+  outDev: string,
+  packet: Packet,
+) => {verdict: 'accept' | 'drop' | 'unknown'; hop: Hop; reason: string} | undefined
+
+export interface Walk {
   model: ActualModel
   start: TraceVm
   target: TraceTarget
@@ -70,6 +80,8 @@ interface Walk {
   alsoTo?: {host: string; dev: string}[]
   /** The inner IP packet's size in bytes, when it matters (MTU on a tunnel's underlay). */
   ipSize?: number
+  /** Packet traces between VMs: the firewall of the Linux bridges (none for DHCP traces). */
+  bridgeFilter?: BridgeFilter
 }
 
 function learnedOf(w: Walk, host: HostModel, bridge: string): Flow[] {
@@ -153,7 +165,7 @@ function sendOut(w: Walk, host: HostModel, netns: string, dev: string, packet: P
 }
 
 /** A frame is received by a Linux device: OVS takes it if it is an OVS port, else its Linux bridge, else the stack. */
-function arrive(w: Walk, host: HostModel, netns: string, dev: string, packet: Packet, hops: Hop[]): void {
+export function arrive(w: Walk, host: HostModel, netns: string, dev: string, packet: Packet, hops: Hop[]): void {
   if (++w.steps > MAX_STEPS) {
     w.branches.push({hops, end: {kind: 'unknown', host: host.name, element: dev, reason: 'trace too long (loop?)'}})
     return
@@ -189,11 +201,20 @@ function arrive(w: Walk, host: HostModel, netns: string, dev: string, packet: Pa
           reason: `${br.name} has no other member than ${dev}`,
         },
       })
-    for (const m of others)
-      sendOut(w, host, '', m, packet, [
-        ...here,
-        {host: host.name, kind: m.startsWith('tap') ? 'tap' : 'veth', element: m, vlan: vlanOf(packet)},
-      ])
+    for (const m of others) {
+      const out: Hop = {host: host.name, kind: m.startsWith('tap') ? 'tap' : 'veth', element: m, vlan: vlanOf(packet)}
+      const filtered = w.bridgeFilter ? w.bridgeFilter(host, br.name, dev, m, packet) : undefined
+      if (w.bridgeFilter && !filtered) continue
+      if (filtered && filtered.verdict !== 'accept') {
+        const kind = filtered.verdict === 'drop' ? 'dropped' : 'unknown'
+        w.branches.push({
+          hops: [...here, filtered.hop],
+          end: {kind, host: host.name, element: filtered.hop.element, reason: filtered.reason},
+        })
+        continue
+      }
+      sendOut(w, host, '', m, packet, filtered ? [...here, filtered.hop, out] : [...here, out])
+    }
     return
   }
   if (netns) {
@@ -214,7 +235,7 @@ function portVlan(tag: number | undefined, p: Packet): number | null {
   return p.vlan ? p.vlan.vid : (tag ?? null)
 }
 
-function enterBridge(
+export function enterBridge(
   w: Walk,
   host: HostModel,
   bridge: string,
@@ -836,7 +857,7 @@ export function trace(model: ActualModel, ref: ReferenceModel, vm: TraceVm, targ
   return finish(result, worst(w.branches, uplinks), undefined, undefined, w)
 }
 
-function newWalk(
+export function newWalk(
   model: ActualModel,
   start: TraceVm,
   target: TraceTarget,
@@ -921,7 +942,7 @@ function traceReply(
 }
 
 /** The most telling failed branch: a drop by a flow beats a dead end, the furthest one wins. */
-function worst(branches: Branch[], prefer: Branch[] = []): Branch | undefined {
+export function worst(branches: Branch[], prefer: Branch[] = []): Branch | undefined {
   const score = (b: Branch) =>
     (b.end?.kind === 'dropped' ? 1000 : b.end?.kind === 'unknown' ? 500 : b.end?.kind === 'dead-end' ? 100 : 0) +
     b.hops.length

@@ -542,7 +542,8 @@ function fakeApi(opts: {
       start + limit < all.length
         ? [{rel: 'next', href: `http://proxy.internal/v2.0/${key}?limit=${limit}&marker=${page[page.length - 1]!.id}`}]
         : []
-    return json(200, {[key]: page, [`${key}_links`]: links})
+    const body = key.replace(/-/g, '_')
+    return json(200, {[body]: page, [`${body}_links`]: links})
   }
   return {http, requests}
 }
@@ -573,9 +574,16 @@ const ids = (prefix: string, n: number) => Array.from({length: n}, (_, i) => ({i
 
 describe('fetchOpenStackIntent (in-memory API)', () => {
   it('follows every page on its own endpoint and merges them into one body of the API shape', async () => {
-    const api = fakeApi({items: {networks: ids('net', 5), subnets: ids('sub', 2), ports: ids('port', 7)}})
+    const items = {networks: ids('net', 5), subnets: ids('sub', 2), ports: ids('port', 7)}
+    const api = fakeApi({items: {...items, 'security-groups': ids('sg', 1), 'security-group-rules': ids('rule', 3)}})
     const r = await fetchOpenStackIntent({config: envConfig(), http: api.http, pageSize: 2})
-    expect(r.documents.map((d) => d.name)).toEqual(['networks.json', 'subnets.json', 'ports.json'])
+    expect(r.documents.map((d) => d.name)).toEqual([
+      'networks.json',
+      'subnets.json',
+      'ports.json',
+      'security-groups.json',
+      'security-group-rules.json',
+    ])
     const networks = JSON.parse(r.documents[0]!.text) as {networks: {id: string}[]}
     expect(Object.keys(networks)).toEqual(['networks'])
     expect(networks.networks.map((n) => n.id)).toEqual(['net-0', 'net-1', 'net-2', 'net-3', 'net-4'])
@@ -583,7 +591,10 @@ describe('fetchOpenStackIntent (in-memory API)', () => {
       ['networks.json', 5, 3],
       ['subnets.json', 2, 1],
       ['ports.json', 7, 4],
+      ['security-groups.json', 1, 1],
+      ['security-group-rules.json', 3, 2],
     ])
+    expect(Object.keys(JSON.parse(r.documents[3]!.text) as object)).toEqual(['security_groups'])
     // The proxy host of the next links is never contacted: only the catalog's endpoint.
     expect(new Set(api.requests.map((q) => new URL(q.url).host))).toEqual(new Set(['api.test:5000', 'api.test:9696']))
     expect(api.requests.filter((q) => q.url.includes('/networks')).map((q) => new URL(q.url).search)).toEqual([
@@ -592,6 +603,7 @@ describe('fetchOpenStackIntent (in-memory API)', () => {
       '?limit=2&marker=net-3',
     ])
     expect(r.record.notes).toContain('Nova servers not fetched: the service catalog has no compute service')
+    expect(r.record.notes).not.toContain('Neutron has no security-groups (HTTP 404): security groups not fetched')
     expect(r.record.notes[0]).toMatch(/admin role in project admin\): every project's/)
     expect([r.record.user, r.record.project, r.record.region, r.record.tlsVerified]).toEqual([
       'admin (domain Default)',
@@ -607,7 +619,9 @@ describe('fetchOpenStackIntent (in-memory API)', () => {
   it('fetches servers with all_tenants=1, and only the project’s own when Nova forbids it', async () => {
     const items = {networks: [], subnets: [], ports: [], servers: ids('vm', 3)}
     const ok = await fetchOpenStackIntent({config: envConfig(), http: fakeApi({items, compute: true, nova: 'ok'}).http})
+    // No security-group extension here (404): noted, the rest fetched.
     expect(ok.documents.map((d) => d.name)).toEqual(['networks.json', 'subnets.json', 'ports.json', 'servers.json'])
+    expect(ok.record.notes).toContain('Neutron has no security-groups (HTTP 404): security groups not fetched')
     expect(ok.record.lists[3]!.url).toBe('http://api.test:8774/v2.1/servers/detail?all_tenants=1')
     const api = fakeApi({items, compute: true, nova: 'forbid-all-tenants', admin: false})
     const r = await fetchOpenStackIntent({config: envConfig(), http: api.http})

@@ -1,4 +1,4 @@
-// The intent documents (networks, subnets, ports, servers as API bodies) and their record, for `neutrace collect`.
+// The intent documents (networks, subnets, ports, security groups and their rules, servers as API bodies) and their record, for `neutrace collect`.
 
 import type {Logger} from 'pino'
 import type {IntentSource} from '../collector.js'
@@ -50,13 +50,14 @@ export interface OpenStackIntentOptions {
   signal?: AbortSignal
 }
 
-const NEUTRON_LISTS = ['networks', 'subnets', 'ports'] as const
+/** What is listed from Neutron: the URL path (`security-groups`) and the body's key (`security_groups`). */
+const NEUTRON_LISTS = ['networks', 'subnets', 'ports', 'security-groups', 'security-group-rules'] as const
 
 function body(key: string, items: unknown[]): string {
   return `${JSON.stringify({[key]: items}, null, 2)}\n`
 }
 
-/** Authenticate, find the endpoints and fetch networks, subnets, ports (and servers) as API bodies. */
+/** Authenticate, find the endpoints and fetch networks, subnets, ports, security groups and rules (and servers). */
 export async function fetchOpenStackIntent(opts: OpenStackIntentOptions): Promise<OpenStackIntent> {
   const {config} = opts
   const logger = opts.logger ?? silentLogger()
@@ -102,11 +103,20 @@ export async function fetchOpenStackIntent(opts: OpenStackIntentOptions): Promis
   const documents: IntentDocument[] = []
   const lists: OpenStackIntentRecord['lists'] = []
   let anyHttp = plainHttp || new URL(neutron).protocol === 'http:'
-  for (const key of NEUTRON_LISTS) {
-    const r = await listAll(s, token, 'Neutron', joinUrl(neutron, key), key, pageSize)
-    documents.push({name: `${key}.json`, text: body(key, r.items)})
-    lists.push({document: `${key}.json`, url: r.url, items: r.items.length, pages: r.pages, durationMs: r.durationMs})
-    logger.info({items: r.items.length, pages: r.pages, ms: r.durationMs}, `Neutron ${key}`)
+  for (const path of NEUTRON_LISTS) {
+    const key = path.replace(/-/g, '_')
+    let r: ListResult
+    try {
+      r = await listAll(s, token, 'Neutron', joinUrl(neutron, path), key, pageSize)
+    } catch (error) {
+      // A cloud without the security-group extension answers 404: its ports have no groups, nothing to compare.
+      if (!(error instanceof OpenStackError) || error.kind !== 'not-found' || !path.startsWith('security-')) throw error
+      notes.push(`Neutron has no ${path} (HTTP 404): security groups not fetched`)
+      continue
+    }
+    documents.push({name: `${path}.json`, text: body(key, r.items)})
+    lists.push({document: `${path}.json`, url: r.url, items: r.items.length, pages: r.pages, durationMs: r.durationMs})
+    logger.info({items: r.items.length, pages: r.pages, ms: r.durationMs}, `Neutron ${path}`)
   }
 
   if (opts.servers === false) notes.push('Nova servers not fetched (turned off)')

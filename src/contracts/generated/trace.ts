@@ -23,6 +23,7 @@ export type HopKind =
   | 'dhcp-server'
   | 'tunnel'
   | 'underlay'
+  | 'firewall'
 
 export interface TraceReport {
   schemaVersion: 1

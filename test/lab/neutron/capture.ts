@@ -72,7 +72,7 @@ function adminEnv(controlSh: string): NodeJS.ProcessEnv {
 function fetchIntent(controlSh: string, controlAddress: string, into: string): void {
   const env = adminEnv(controlSh)
   const token = execFileSync('openstack', ['token', 'issue', '-f', 'value', '-c', 'id'], {env, encoding: 'utf8'}).trim()
-  for (const what of ['networks', 'subnets', 'ports']) {
+  for (const what of ['networks', 'subnets', 'ports', 'security-groups', 'security-group-rules']) {
     const body = execFileSync(
       'curl',
       ['-sf', '--noproxy', '*', '-H', `X-Auth-Token: ${token}`, `http://${controlAddress}:9696/v2.0/${what}`],

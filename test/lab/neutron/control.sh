@@ -14,6 +14,8 @@
 #   control.sh agent stop|start NODE ovs|dhcp     stop (SIGTERM by PID) or start one agent; start waits until alive
 #   control.sh vm NODE NETWORK NETNS [nowait]     one more VM (port, os-vif plug, namespace; nowait: no tag/lease wait)
 #   control.sh sql 'STATEMENT'                    run SQL on the neutron database (behind the API's back)
+#   control.sh sg       after demo: security groups through the API (nlab-ssh, nlab-web with a remote-group rule,
+#                       an allowed address pair; a third VM on nlab-net1), waits until the computes enforce them
 #   control.sh ini NODE FILE SECTION KEY [VALUE]  set (or, without VALUE, delete) an option in a node's config file
 #                                                 (a path under /etc/neutron), e.g. before `agent stop/start`
 #
@@ -751,6 +753,68 @@ vm_add() { # NODE NETWORK_NAME VM_NETNS [nowait]
 # ---- feature: <name> -------------------------------------------------------------------------------------------
 # Feature blocks (sg, l3, ...) go here, one section each, with the hook functions of "feature blocks" above.
 
+# ---- feature: sg (issue 10) ------------------------------------------------------------------------------------
+# `control.sh sg` after `demo` (with or without NLAB_FEATURES=sg: it changes the VMs' groups, so no demo hook).
+# Through the API, on nlab-net1: a third VM vm-net1-3 beside vm-net1-1 (same host); group nlab-ssh allows ingress
+# tcp/22 from vm-net1-1's address only (/32); group nlab-web allows ingress tcp/80 from its own members (remote
+# group) and udp/53 from 198.19.201.0/24. vm-net1-1: default + nlab-web; vm-net1-2: nlab-ssh + nlab-web and the
+# allowed address pair 198.19.201.250; vm-net1-3: nlab-web only. Waits until both computes' iptables and ipsets
+# show it. Idempotent. Writes $dir/sgs: `default <id>`, `nlab-ssh <id>`, `nlab-web <id>`.
+vm_line() { awk -v ns="$1" '$6 == ns' "$dir/vms"; }
+sg_id() { os security group list -f value -c ID -c Name | awk -v n="$1" '$2 == n {print $1; exit}'; }
+sg_rules_seen() { # NODE PORT WANT-REGEX: the port's ingress chain holds a rule matching WANT
+  in_node "$1" iptables-save | grep -- "-A neutron-openvswi-i${2:0:10} " | grep -qE -- "$3"
+}
+sg_set_has() { # NODE SG ADDRESS
+  in_node "$1" ipset list "NIPv4${2:0:24}" 2>/dev/null | grep -qx "$3"
+}
+sg_cmd() {
+  [ -s "$dir/vms" ] || die "sg: run demo first"
+  local a b c ssh web def n1 pa pb pc ia ib ic na nb
+  a=$(vm_line vm-net1-1); b=$(vm_line vm-net1-2)
+  [ -n "$a" ] && [ -n "$b" ] || die "sg: demo's vm-net1-1/vm-net1-2 missing"
+  read -r na _ pa _ ia _ <<<"$a"
+  read -r nb _ pb _ ib _ <<<"$b"
+  [ -n "$(vm_line vm-net1-3)" ] || vm_add "$na" nlab-net1 vm-net1-3
+  read -r _ _ pc _ ic _ <<<"$(vm_line vm-net1-3)"
+  step "security groups nlab-ssh, nlab-web and their rules (API)"
+  ssh=$(sg_id nlab-ssh)
+  if [ -z "$ssh" ]; then
+    ssh=$(os security group create nlab-ssh -f value -c id)
+    os security group rule create --ingress --ethertype IPv4 --protocol tcp --dst-port 22 --remote-ip "$ia/32" \
+      nlab-ssh -f value -c id >/dev/null
+  fi
+  web=$(sg_id nlab-web)
+  if [ -z "$web" ]; then
+    web=$(os security group create nlab-web -f value -c id)
+    os security group rule create --ingress --ethertype IPv4 --protocol tcp --dst-port 80 --remote-group nlab-web \
+      nlab-web -f value -c id >/dev/null
+    os security group rule create --ingress --ethertype IPv4 --protocol udp --dst-port 53 \
+      --remote-ip 198.19.201.0/24 nlab-web -f value -c id >/dev/null
+  fi
+  def=$(sg_id default)
+  os port set --no-security-group --security-group "$def" --security-group "$web" "$pa"
+  os port set --no-security-group --security-group "$ssh" --security-group "$web" --no-allowed-address \
+    --allowed-address ip-address=198.19.201.250 "$pb"
+  os port set --no-security-group --security-group "$web" "$pc"
+  printf 'default %s\nnlab-ssh %s\nnlab-web %s\n' "$def" "$ssh" "$web" > "$dir/sgs"
+  done_step "security groups made (API)"
+  step "agents apply them (iptables + ipsets on $na and $nb)"
+  wait_for 120 "tcp/22 from $ia on $nb" sg_rules_seen "$nb" "$pb" "-s $ia/32 -p tcp -m tcp --dport 22 "
+  wait_for 120 "tcp/80 from nlab-web on $nb" sg_rules_seen "$nb" "$pb" "--dport 80 -m set --match-set NIPv4${web:0:24} src"
+  wait_for 120 "tcp/80 from nlab-web on $na" sg_rules_seen "$na" "$pa" "--dport 80 -m set --match-set NIPv4${web:0:24} src"
+  wait_for 120 "tcp/80 for vm-net1-3 on $na" sg_rules_seen "$na" "$pc" "--dport 80 -m set --match-set NIPv4${web:0:24} src"
+  local ip
+  for ip in "$ia" "$ib" "$ic"; do
+    wait_for 120 "$ip in nlab-web's set on $na" sg_set_has "$na" "$web" "$ip"
+    wait_for 120 "$ip in nlab-web's set on $nb" sg_set_has "$nb" "$web" "$ip"
+  done
+  wait_for 120 "198.19.201.250 allowed from vm-net1-2" \
+    in_node_grep "$nb" "-A neutron-openvswi-s${pb:0:10} -s 198.19.201.250/32"
+  done_step "security groups enforced on the computes"
+}
+in_node_grep() { in_node "$1" iptables-save | grep -q -- "$2"; }
+
 # ---- up / down / status ---------------------------------------------------------------------------------------
 up() {
   [ "$(id -u)" = 0 ] || die "must run as root"
@@ -917,6 +981,7 @@ case "$cmd" in
   sql) mysql_in_ctl neutron -e "$*" ;;
   ini) ini_set "$@" ;;
   env) os_env | sed 's/^/export /' ;;
+  sg) sg_cmd "$@" ;;
   *)
     if [ -n "$cmd" ] && has_feature "$cmd" && declare -F "${cmd}_cmd" >/dev/null; then
       "${cmd}_cmd" "$@"

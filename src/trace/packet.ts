@@ -1,0 +1,420 @@
+// Any packet between a VM and another VM or an address on its network: first the ARP request (who answers), then the
+// IP packet hop by hop — the sender's Linux bridge and its firewall (the port's egress chains), br-int and the
+// physical network through the OpenFlow simulator, the receiver's bridge and firewall (ingress) — and with `reply`
+// the answer back, which connection tracking lets through as ESTABLISHED when the request got through.
+
+import type {Hop} from '../contracts/generated/trace.js'
+import type {Analysis} from '../engine.js'
+import {evaluateChain, type CtState, type FwPacket, type FwVerdict} from '../firewall/iptables.js'
+import {describeSgRule, groupLabel, portChain, sgRuleOf, WRAP} from '../firewall/neutron.js'
+import {commentOf, type IptRule} from '../parsers/iptables-save.js'
+import {findDevice, findOvsInterface, type HostModel} from '../model/actual.js'
+import type {Packet} from '../sim/packet.js'
+import type {IntentSecurityGroup} from '../types.js'
+import {arrive, type Branch, enterBridge, newWalk, TraceError, type TraceVm, type Walk, worst} from './tracer.js'
+import {formatFlow} from '../openflow/format.js'
+import {MacTable} from '../sim/mac-table.js'
+
+export type Proto = 'icmp' | 'tcp' | 'udp'
+
+export interface PacketQuery {
+  proto: Proto
+  dport?: number
+  sport?: number
+  reply: boolean
+}
+
+/** Where the packet goes: a VM, or an address some namespace's device holds. */
+export interface PacketTarget {
+  host: string
+  ip: string
+  mac?: string
+  /** The VM's tap (a VM) or the device holding the address. */
+  dev: string
+  netns?: string
+  vm?: TraceVm
+  label: string
+}
+
+export interface FirewallStep {
+  host: string
+  bridge: string
+  port: string
+  direction: 'egress' | 'ingress'
+  verdict: 'accept' | 'drop' | 'unknown'
+  /** The rule that decided, in the port's chain when there is one (chain, number in it, capture line, text). */
+  rule?: {chain: string; number: number; line: number; text: string}
+  /** The Neutron rule it stands for, when intent has the port's groups. */
+  sgRule?: {id: string; group: string; text: string}
+  /** Every rule the packet matched, whose counters it moves. */
+  matched: {chain: string; number: number; line: number}[]
+  reason: string
+}
+
+export interface PacketLeg {
+  verdict: 'delivered' | 'dropped' | 'blackholed' | 'unknown'
+  reason: string
+  hops: Hop[]
+  firewall: FirewallStep[]
+  dropFlow?: {host: string; bridge: string; line: number; text: string}
+}
+
+export interface PacketTraceResult extends PacketLeg {
+  from: TraceVm
+  to: PacketTarget
+  query: PacketQuery
+  arp: {answeredBy: 'peer' | 'responder' | 'nobody' | 'unknown'; mac?: string; reason: string}
+  reply?: PacketLeg
+  unknowns: string[]
+}
+
+const PROTO_NUMBER: Record<Proto, number> = {icmp: 1, tcp: 6, udp: 17}
+
+/** The firewall driver a host runs, from the agent's configuration or, lacking it, from the chains it has. */
+export function firewallDriverOf(host: HostModel): 'iptables_hybrid' | 'openvswitch' | 'noop' | 'unknown' {
+  const driver = host.config.firewallDriver?.value.toLowerCase()
+  if (driver) {
+    if (driver.includes('hybrid') || driver === 'iptables') return 'iptables_hybrid'
+    if (driver.includes('openvswitch')) return 'openvswitch'
+    if (driver.includes('noop')) return 'noop'
+    return 'unknown'
+  }
+  const filter = host.firewall.iptables?.value.tables.get('filter')
+  if (filter && [...filter.chains.keys()].some((c) => c.startsWith(`${WRAP}-`))) return 'iptables_hybrid'
+  return 'unknown'
+}
+
+/** Is bridged traffic handed to iptables on this host? undefined when not captured. */
+export function bridgeNfOn(host: HostModel): boolean | undefined {
+  const sysctl = host.firewall.sysctl?.value
+  if (!sysctl) return undefined
+  return sysctl.get('net.bridge.bridge-nf-call-iptables')?.value === '1'
+}
+
+interface Endpoints {
+  /** taps whose Linux bridge the trace follows, and which port each belongs to. */
+  taps: Map<string, {portId?: string; role: 'sender' | 'receiver'}>
+}
+
+function ruleRef(rule: IptRule): {chain: string; number: number; line: number; text: string} {
+  return {chain: rule.chain, number: rule.number, line: rule.line, text: rule.text}
+}
+
+/** The step of a port's firewall for one frame across its Linux bridge. */
+function firewallStep(
+  a: Analysis,
+  host: HostModel,
+  bridge: string,
+  tap: string,
+  portId: string | undefined,
+  direction: 'egress' | 'ingress',
+  packet: FwPacket,
+): FirewallStep {
+  const base = {host: host.name, bridge, port: tap, direction, matched: []}
+  const driver = firewallDriverOf(host)
+  if (driver === 'noop') return {...base, verdict: 'accept', reason: 'firewall_driver noop: no filtering'}
+  if (driver === 'openvswitch')
+    return {...base, verdict: 'unknown', reason: 'the openvswitch firewall driver is not modelled yet'}
+  const nf = bridgeNfOn(host)
+  if (nf === false)
+    return {
+      ...base,
+      verdict: 'accept',
+      reason: `net.bridge.bridge-nf-call-iptables is not 1 on ${host.name}: iptables never sees bridged frames, no security group applies`,
+    }
+  const filter = host.firewall.iptables?.value.tables.get('filter')
+  if (!filter) return {...base, verdict: 'unknown', reason: `the iptables rules of ${host.name} were not captured`}
+  const sets = host.firewall.ipsets?.value ?? new Map()
+  const verdict: FwVerdict = evaluateChain(filter, 'FORWARD', packet, sets)
+  const matched = verdict.matched.map((r) => ({chain: r.chain, number: r.number, line: r.line}))
+  if (verdict.verdict === 'unknown')
+    return {
+      ...base,
+      matched,
+      verdict: 'unknown',
+      ...(verdict.unknown?.rule ? {rule: ruleRef(verdict.unknown.rule)} : {}),
+      reason: verdict.unknown?.reason ?? 'not modelled',
+    }
+  // The rule that tells why: the last one matched in the port's own i/o chain (its RETURN, DROP or fallback jump).
+  const own = portId ? portChain(direction === 'ingress' ? 'i' : 'o', portId) : undefined
+  const spoof = portId ? portChain('s', portId) : undefined
+  const telling =
+    [...verdict.matched].reverse().find((r) => r.chain === spoof && verdict.verdict === 'drop') ??
+    [...verdict.matched].reverse().find((r) => r.chain === own) ??
+    verdict.rule
+  const step: FirewallStep = {...base, matched, verdict: verdict.verdict, reason: ''}
+  if (telling) step.rule = ruleRef(telling)
+  const groups = groupsOf(a, portId)
+  const sg = telling && groups ? sgRuleOf(telling, direction, groups.list) : undefined
+  if (sg) step.sgRule = {id: sg.rule.id, group: groupLabel(sg.group), text: describeSgRule(sg.rule, groups!.byId)}
+  const where = telling ? `${telling.chain} rule ${telling.number}: ${telling.text}` : ''
+  const who = groups ? ` (groups ${groups.list.map(groupLabel).join(', ') || 'none'})` : ''
+  if (verdict.verdict === 'accept') {
+    step.reason = sg
+      ? `allowed by rule ${sg.rule.id} of group ${groupLabel(sg.group)}: ${step.sgRule!.text}`
+      : `allowed by ${where || `policy ${verdict.policy?.policy} of ${verdict.policy?.chain}`}${commentText(telling)}`
+  } else {
+    const decided = verdict.rule ?? telling
+    const last = decided && decided !== telling ? `; dropped by ${decided.chain} rule ${decided.number}` : ''
+    step.reason =
+      telling?.chain === spoof
+        ? `dropped by ${where}: the source is not one of the port's IP/MAC pairs`
+        : `dropped by ${own ?? 'the firewall'}: no rule of its security groups${who} allows it; last rule: ${where || 'policy'}${last}`
+  }
+  return step
+}
+
+function commentText(rule: IptRule | undefined): string {
+  const c = rule && commentOf(rule)
+  return c ? ` ("${c}")` : ''
+}
+
+function groupsOf(
+  a: Analysis,
+  portId: string | undefined,
+): {list: IntentSecurityGroup[]; byId: Map<string, IntentSecurityGroup>} | undefined {
+  const all = a.intent?.securityGroups
+  if (!all || !portId) return undefined
+  const port = a.intent?.ports.find((p) => p.id === portId)
+  if (!port?.securityGroups) return undefined
+  const byId = new Map(all.map((g) => [g.id, g]))
+  return {list: port.securityGroups.map((id) => byId.get(id) ?? {id, rules: []}), byId}
+}
+
+function fwPacket(p: Packet, state: CtState): FwPacket {
+  const icmp = p.nw_proto === 1
+  return {
+    src: p.nw_src ?? '0.0.0.0',
+    dst: p.nw_dst ?? '0.0.0.0',
+    proto: p.nw_proto ?? 0,
+    srcMac: p.dl_src,
+    ...(icmp ? {icmpType: p.tp_src, icmpCode: p.tp_dst} : {sport: p.tp_src, dport: p.tp_dst}),
+    state,
+  }
+}
+
+/** One direction: from a tap (or a namespace device) to the target device, through the firewalls on the way. */
+function leg(
+  a: Analysis,
+  fromHost: HostModel,
+  fromDev: string,
+  to: {host: string; dev: string},
+  packet: Packet,
+  ends: Endpoints,
+  state: CtState,
+  first: Hop[],
+  macs: Map<string, MacTable>,
+): PacketLeg {
+  const steps: FirewallStep[] = []
+  const w: Walk = newWalk(a.actual, {host: fromHost.name, mac: packet.dl_src} as TraceVm, 'dhcp', macs)
+  w.replyTo = to
+  w.bridgeFilter = (host, bridge, inDev, outDev, frame) => {
+    const tap = [inDev, outDev].find((d) => ends.taps.has(d))
+    if (!tap) return outDev.startsWith('tap') ? undefined : passThrough(host, bridge)
+    const end = ends.taps.get(tap)!
+    const direction = tap === inDev ? 'egress' : 'ingress'
+    const fw = fwPacket(frame, state)
+    const step = firewallStep(a, host, bridge, tap, end.portId, direction, {
+      ...fw,
+      physdevIn: inDev,
+      physdevOut: outDev,
+      inInterface: bridge,
+      outInterface: bridge,
+    })
+    steps.push(step)
+    const note = `${direction} firewall of ${tap}: ${step.verdict}${step.rule ? ` — ${step.rule.chain} rule ${step.rule.number}` : ''}`
+    return {
+      verdict: step.verdict,
+      reason: step.reason,
+      hop: {host: host.name, kind: 'firewall', element: step.rule?.chain ?? bridge, vlan: null, note},
+    }
+  }
+  const ovs = findOvsInterface(fromHost, fromDev)
+  if (ovs) enterBridge(w, fromHost, ovs.bridge.name, fromDev, packet, first)
+  else arrive(w, fromHost, '', fromDev, packet, first)
+  const hit = w.branches.find((b) => b.end?.kind === 'vm' && b.end.host === to.host && b.end.element === to.dev)
+  if (hit) return {verdict: 'delivered', reason: `reaches ${to.dev} on ${to.host}`, hops: hit.hops, firewall: steps}
+  const ns = w.branches.find((b) => b.end?.kind === 'namespace' && b.end.host === to.host && b.end.element === to.dev)
+  if (ns) return {verdict: 'delivered', reason: `reaches ${to.dev} on ${to.host}`, hops: ns.hops, firewall: steps}
+  const b = pick(w.branches, ends)
+  if (!b?.end)
+    return {verdict: 'unknown', reason: 'the packet went nowhere that could be followed', hops: [], firewall: steps}
+  const end = b.end
+  return {
+    verdict: end.kind === 'dropped' ? 'dropped' : end.kind === 'unknown' ? 'unknown' : 'blackholed',
+    reason: end.reason,
+    hops: b.hops,
+    firewall: steps,
+    ...(end.flow && end.bridge
+      ? {dropFlow: {host: end.host, bridge: end.bridge, line: end.flow.line, text: formatFlow(end.flow)}}
+      : {}),
+  }
+}
+
+function passThrough(host: HostModel, bridge: string) {
+  return {
+    verdict: 'accept' as const,
+    reason: '',
+    hop: {host: host.name, kind: 'firewall' as const, element: bridge, vlan: null},
+  }
+}
+
+/** The failed branch that tells: one that ended at a firewall of the trace's ports, else the most telling one. */
+function pick(branches: Branch[], ends: Endpoints): Branch | undefined {
+  const atPort = branches.filter(
+    (b) => b.end && b.hops.some((h) => h.kind === 'firewall' && h.note?.includes(': drop')),
+  )
+  const ours = atPort.filter((b) => [...ends.taps.keys()].some((t) => b.hops.some((h) => h.note?.includes(t))))
+  return ours[0] ?? worst(branches)
+}
+
+function packetOf(
+  p: {srcMac: string; dstMac: string; src: string; dst: string},
+  q: PacketQuery,
+  reply: boolean,
+): Packet {
+  const base: Packet = {
+    in_port: 0,
+    dl_src: p.srcMac,
+    dl_dst: p.dstMac,
+    dl_type: 0x0800,
+    nw_src: p.src,
+    nw_dst: p.dst,
+    nw_proto: PROTO_NUMBER[q.proto],
+  }
+  if (q.proto === 'icmp') return {...base, tp_src: reply ? 0 : 8, tp_dst: 0}
+  const sport = q.sport ?? 40000
+  const dport = q.dport ?? (q.proto === 'tcp' ? 22 : 53)
+  return reply ? {...base, tp_src: dport, tp_dst: sport} : {...base, tp_src: sport, tp_dst: dport}
+}
+
+/** ARP: the request is broadcast on the sender's network; the peer answers when the frame reaches its device. */
+function arpOf(
+  a: Analysis,
+  fromHost: HostModel,
+  from: TraceVm,
+  to: PacketTarget,
+  macs: Map<string, MacTable>,
+): PacketTraceResult['arp'] {
+  const packet: Packet = {
+    in_port: 0,
+    dl_src: from.mac,
+    dl_dst: 'ff:ff:ff:ff:ff:ff',
+    dl_type: 0x0806,
+    arp_op: 1,
+    arp_spa: from.ip,
+    arp_tpa: to.ip,
+    arp_sha: from.mac,
+    arp_tha: '00:00:00:00:00:00',
+  }
+  const w = newWalk(a.actual, from, 'dhcp', macs)
+  w.replyTo = {host: to.host, dev: to.dev}
+  // ARP is not IP: the bridges' iptables do not see it; follow only the two ports' Linux bridges.
+  w.bridgeFilter = (host, bridge, _in, out) =>
+    out.startsWith('tap') && out !== from.tap && out !== to.dev ? undefined : passThrough(host, bridge)
+  arrive(w, fromHost, '', from.tap!, packet, [])
+  const reached = w.branches.some(
+    (b) => (b.end?.kind === 'vm' || b.end?.kind === 'namespace') && b.end.host === to.host && b.end.element === to.dev,
+  )
+  if (reached && to.mac)
+    return {answeredBy: 'peer', mac: to.mac, reason: `${to.label} answers: ${to.ip} is at ${to.mac}`}
+  const responder = w.branches.find((b) =>
+    b.hops.some((h) => h.note?.includes('arp_op') || h.flows?.some((f) => f.text.includes('arp_op'))),
+  )
+  if (responder) return {answeredBy: 'responder', reason: 'the ARP responder of br-tun answers'}
+  if (reached) return {answeredBy: 'unknown', reason: `the request reaches ${to.dev} but its MAC is not known`}
+  const b = worst(w.branches)
+  return {
+    answeredBy: 'nobody',
+    reason: `nobody answers: the request ${b?.end ? `ends: ${b.end.reason}` : 'goes nowhere'}`,
+  }
+}
+
+/** Resolves `--to`: a VM (any of its handles) or an address held by a device in some namespace of the snapshot. */
+export function packetTarget(a: Analysis, query: string, findVm: (q: string) => TraceVm[]): PacketTarget {
+  const vms = findVm(query)
+  if (vms.length > 1) throw new TraceError(`--to ${query} matches ${vms.length} VMs; name one (uuid, MAC or port id)`)
+  if (vms.length === 1) {
+    const vm = vms[0]
+    if (!vm.ip || !vm.tap) throw new TraceError(`--to ${query}: the VM's address or device is not known`)
+    return {host: vm.host, ip: vm.ip, mac: vm.mac, dev: vm.tap, vm, label: vm.name ?? vm.uuid ?? vm.mac}
+  }
+  for (const host of a.actual.hosts)
+    for (const [netns, devices] of host.devices)
+      for (const d of devices)
+        if (d.addresses.some((x) => x.address === query))
+          return {
+            host: host.name,
+            ip: query,
+            dev: d.name,
+            ...(d.mac ? {mac: d.mac} : {}),
+            ...(netns ? {netns} : {}),
+            label: `${d.name}${netns ? ` in ${netns}` : ''} on ${host.name}`,
+          }
+  throw new TraceError(`--to ${query}: no VM and no device of the snapshot has this address`)
+}
+
+export function tracePacket(a: Analysis, from: TraceVm, to: PacketTarget, query: PacketQuery): PacketTraceResult {
+  if (!from.ip || !from.tap) throw new TraceError("the sender's address or device is not known")
+  const fromHost = a.actual.hosts.find((h) => h.name === from.host)!
+  const macs = new Map<string, MacTable>()
+  const arp = arpOf(a, fromHost, from, to, macs)
+  const result: PacketTraceResult = {
+    from,
+    to,
+    query,
+    arp,
+    verdict: 'unknown',
+    reason: '',
+    hops: [],
+    firewall: [],
+    unknowns: [],
+  }
+  if (arp.answeredBy !== 'peer' && arp.answeredBy !== 'responder') {
+    result.verdict = arp.answeredBy === 'nobody' ? 'blackholed' : 'unknown'
+    result.reason = `ARP for ${to.ip}: ${arp.reason}`
+    return result
+  }
+  const dstMac = arp.mac ?? to.mac ?? 'ff:ff:ff:ff:ff:ff'
+  const ends: Endpoints = {taps: new Map([[from.tap, {portId: from.portId, role: 'sender'}]])}
+  if (to.vm?.tap) ends.taps.set(to.vm.tap, {portId: to.vm.portId, role: 'receiver'})
+  const first: Hop[] = [
+    {
+      host: from.host,
+      kind: 'vm',
+      element: from.name ?? from.uuid ?? from.mac,
+      vlan: null,
+      note: describe(query, from.ip, to.ip),
+    },
+    {host: from.host, kind: 'tap', element: from.tap, vlan: null},
+  ]
+  const request = packetOf({srcMac: from.mac, dstMac, src: from.ip, dst: to.ip}, query, false)
+  Object.assign(result, leg(a, fromHost, from.tap, {host: to.host, dev: to.dev}, request, ends, 'NEW', first, macs))
+  if (query.reply) {
+    const toHost = a.actual.hosts.find((h) => h.name === to.host)!
+    const state: CtState = result.verdict === 'delivered' ? 'ESTABLISHED' : 'NEW'
+    const back = packetOf({srcMac: to.mac ?? dstMac, dstMac: from.mac, src: to.ip, dst: from.ip}, query, true)
+    const start: Hop[] = [
+      {
+        host: to.host,
+        kind: to.vm ? 'vm' : 'namespace',
+        element: to.label,
+        vlan: null,
+        note: `reply (${state.toLowerCase()})`,
+      },
+      ...(to.vm ? [{host: to.host, kind: 'tap' as const, element: to.dev, vlan: null}] : []),
+    ]
+    const dev = findDevice(toHost, to.dev, to.netns ?? '')
+    result.reply =
+      dev || to.vm
+        ? leg(a, toHost, to.dev, {host: from.host, dev: from.tap}, back, ends, state, start, macs)
+        : {verdict: 'unknown', reason: `${to.dev} is not known on ${to.host}`, hops: [], firewall: []}
+  }
+  return result
+}
+
+function describe(q: PacketQuery, src: string, dst: string): string {
+  const ports =
+    q.proto === 'icmp' ? 'echo request' : `port ${q.sport ?? 40000} → ${q.dport ?? (q.proto === 'tcp' ? 22 : 53)}`
+  return `${q.proto} ${src} → ${dst}, ${ports}`
+}
