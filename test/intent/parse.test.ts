@@ -241,7 +241,9 @@ describe('openstack … list --long -f json', () => {
       fixedIps: [{subnetId: SUB1, ipAddress: '198.18.0.2'}],
       deviceOwner: 'network:dhcp',
       status: 'ACTIVE',
+      securityGroups: [],
     })
+    expect(value.ports?.[0].securityGroups).toHaveLength(1)
     expect(value.unknowns).toContain(`binding:host_id of port ${VM_PORT}`)
     expect(value.unknowns).toContain(`network_id of port ${VM_PORT}`)
   })
