@@ -466,6 +466,84 @@ export const CATALOG = {
       ),
     },
   ),
+  SG_RULE_NOT_ENFORCED: code(
+    'error',
+    "A security-group rule Neutron has is not in the host's firewall (iptables_hybrid): the agent is out of sync and the traffic the rule allows is dropped.",
+    {
+      missing: when(
+        (f: {host: string; port: string; rule: string; group: string}) =>
+          `${f.host} does not enforce ${f.rule} (group ${f.group}) for port ${f.port}: that traffic is dropped`,
+        (f: {host: string}) => `${restartOvsAgent(f.host)} to resync its firewall`,
+      ),
+    },
+  ),
+  SG_RULE_STALE: code(
+    'warning',
+    "The host's firewall enforces a rule no security group of the port has any more (iptables_hybrid): traffic Neutron no longer allows still passes.",
+    {
+      extra: when(
+        (f: {host: string; port: string; text: string; chain: string}) =>
+          `${f.chain} on ${f.host} still allows what no security group of port ${f.port} has: ${f.text}`,
+        (f: {host: string}) => `${restartOvsAgent(f.host)} to resync its firewall`,
+      ),
+    },
+  ),
+  SG_IPSET_MEMBER_MISSING: code(
+    'error',
+    "The ipset of a security group lacks a member port's address: traffic a remote-group rule allows from that address is dropped.",
+    {
+      missing: when(
+        (f: {host: string; set: string; ip: string; group: string}) =>
+          `ipset ${f.set} on ${f.host} lacks ${f.ip}, a member of ${f.group}: rules allowing members of ${f.group} drop it`,
+        (f: {host: string; set: string; ip: string}) =>
+          `${restartOvsAgent(f.host)}, or: ${sh`ipset add ${f.set} ${f.ip}`}`,
+      ),
+    },
+  ),
+  BRIDGE_NF_OFF: code(
+    'error',
+    'Bridged frames do not pass through iptables (net.bridge.bridge-nf-call-iptables is not 1 or br_netfilter is not loaded) on a host whose firewall driver is iptables_hybrid: no security group is enforced there.',
+    {
+      off: when(
+        (f: {host: string; value?: string}) =>
+          `net.bridge.bridge-nf-call-iptables is ${f.value === undefined ? 'absent (br_netfilter not loaded)' : f.value} on ${f.host}: its security groups filter nothing`,
+        () =>
+          'modprobe br_netfilter; sysctl -w net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1',
+      ),
+    },
+  ),
+  SG_ANTISPOOF_MISMATCH: code(
+    'error',
+    "A port's anti-spoofing rules (iptables_hybrid's s chain) do not match its fixed IPs and MAC or its allowed address pairs: its own traffic is dropped, or spoofed traffic passes.",
+    {
+      missing: when(
+        (f: {host: string; port: string; pair: string}) =>
+          `${f.host} drops traffic port ${f.port} sends from ${f.pair}: its anti-spoofing rules lack that IP/MAC pair`,
+        (f: {host: string}) => `${restartOvsAgent(f.host)} to resync its firewall`,
+      ),
+      extra: when(
+        (f: {host: string; port: string; text: string}) =>
+          `${f.host} lets port ${f.port} send from a pair Neutron does not give it: ${f.text}`,
+        (f: {host: string}) => `${restartOvsAgent(f.host)} to resync its firewall`,
+      ),
+    },
+  ),
+  SG_PORT_SECURITY_MISMATCH: code(
+    'error',
+    "A port's firewall contradicts its port_security_enabled: disabled but still filtered (its traffic is dropped), or enabled with no firewall chains on its host (nothing is filtered).",
+    {
+      disabledButFiltered: when(
+        (f: {host: string; port: string; chains: string}) =>
+          `port ${f.port} has port security disabled, but ${f.host} still filters it (${f.chains})`,
+        (f: {host: string}) => `${restartOvsAgent(f.host)} to resync its firewall`,
+      ),
+      enabledButUnfiltered: when(
+        (f: {host: string; port: string}) =>
+          `port ${f.port} has port security and security groups, but ${f.host} has no firewall chains for it: nothing is filtered`,
+        (f: {host: string}) => `${restartOvsAgent(f.host)} to resync its firewall`,
+      ),
+    },
+  ),
   VIF_MISMATCH: code(
     'error',
     'The VM definition, the OVS port and Neutron disagree about a VIF (MAC, bridge, port id or host).',

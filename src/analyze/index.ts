@@ -9,6 +9,7 @@ import {dhcpAnalyzer} from './dhcp.js'
 import {type Finding, sortFindings} from './finding.js'
 import {type Check, gate} from './known.js'
 import {linkAnalyzer, portAnalyzer} from './ports.js'
+import {securityGroupAnalyzer} from './security-groups.js'
 import {shadowAnalyzer} from './shadow.js'
 import {tableMissAnalyzer} from './table-miss.js'
 import {tunnelAnalyzer} from './tunnels.js'
@@ -66,6 +67,12 @@ export const ANALYZERS: (Check & {run: Analyzer})[] = [
     about: 'tunnel endpoints and tunnel flows',
     run: tunnelAnalyzer,
     needs: [OVS_NEED, FLOWS_NEED, ...DEVICES, {file: 'agent-config'}],
+  },
+  {
+    name: 'security-groups',
+    about: 'security groups enforced by the hosts (iptables_hybrid)',
+    run: securityGroupAnalyzer,
+    needs: ['iptables_save', 'ipset_save', 'sysctl_bridge_nf', {file: 'agent-config'}],
   },
 ]
 

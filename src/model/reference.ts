@@ -2,7 +2,7 @@
 // (shared/reference/neutron-wiring.md). Without intent, what can be inferred from the hosts themselves is used, marked
 // 'inferred'.
 
-import type {Intent, OvsInterface} from '../types.js'
+import type {Intent, IntentSecurityGroup, OvsInterface} from '../types.js'
 import {type ActualModel, type HostModel, findDevice, hostNamed, isVif} from './actual.js'
 
 export type Source = 'intent' | 'inferred'
@@ -38,6 +38,8 @@ export interface PortView {
   plug: Plug
   /** Port status/admin state known and active */
   active?: boolean
+  /** Security: the port's groups, port_security_enabled and allowed address pairs, when intent says. */
+  security?: {groups?: string[]; enabled?: boolean; pairs?: {ipAddress: string; macAddress?: string}[]}
   source: Source
 }
 
@@ -45,6 +47,8 @@ export interface ReferenceModel {
   networks: Map<string, NetworkView>
   ports: PortView[]
   intentKnown: boolean
+  /** Security groups by id, when intent lists them. */
+  securityGroups?: Map<string, IntentSecurityGroup>
   /** Facts that could not be learned: shown to the user so silence is not mistaken for health. */
   unknowns: string[]
 }
@@ -111,6 +115,15 @@ function fromIntent(intent: Intent): ReferenceModel {
       vmName: server?.name,
       plug: owner === 'network:dhcp' ? 'dhcp' : plugFromVif(p.vifDetails, p.vifType),
       active: p.status === undefined ? undefined : p.status === 'ACTIVE' && p.adminStateUp !== false,
+      ...(p.securityGroups || p.portSecurityEnabled !== undefined || p.allowedAddressPairs
+        ? {
+            security: {
+              ...(p.securityGroups ? {groups: p.securityGroups} : {}),
+              ...(p.portSecurityEnabled !== undefined ? {enabled: p.portSecurityEnabled} : {}),
+              ...(p.allowedAddressPairs ? {pairs: p.allowedAddressPairs} : {}),
+            },
+          }
+        : {}),
       source: 'intent',
     }
   })
@@ -144,6 +157,7 @@ function fromIntent(intent: Intent): ReferenceModel {
     networks,
     ports,
     intentKnown: intent.networks.length > 0 || intent.ports.length > 0,
+    ...(intent.securityGroups ? {securityGroups: new Map(intent.securityGroups.map((g) => [g.id, g]))} : {}),
     unknowns: [...intent.unknowns],
   }
 }

@@ -15,7 +15,10 @@ const LIBVIRT = '/var/lib/nova/instances/3707ac87-4f5d-4349-b7ed-3a673f55e5e1/li
 let seed: Snapshot
 /** The tunnel codes' near misses are edits of the VXLAN lab's snapshot (the seed has no tunnels). */
 let vxlan: Snapshot
+/** The security-group codes' near misses are edits of the lab with security groups. */
+let sg: Snapshot
 beforeAll(async () => {
+  sg = await readSnapshot(join(PACKAGE_ROOT, 'fixtures', 'snapshots', 'neutron-sg'))
   seed = await readSnapshot(SEED_SNAPSHOT)
   vxlan = await readSnapshot(join(PACKAGE_ROOT, 'fixtures', 'snapshots', 'neutron-vxlan'))
 })
@@ -27,8 +30,8 @@ type Edit =
   /** The capture is not there at all (the collector would not have made it). */
   | {host: string; spec: string; key?: string; remove: true}
 
-function apply(edits: Edit[], on: 'seed' | 'vxlan' = 'seed'): Snapshot {
-  const snap: Snapshot = structuredClone(on === 'vxlan' ? vxlan : seed)
+function apply(edits: Edit[], on: 'seed' | 'vxlan' | 'sg' = 'seed'): Snapshot {
+  const snap: Snapshot = structuredClone(on === 'vxlan' ? vxlan : on === 'sg' ? sg : seed)
   for (const e of edits) {
     if ('intent' in e) {
       const f = snap.intentFiles.find((x) => x.name === e.intent)!
@@ -76,7 +79,21 @@ const renamed = (host: string, from: string, to: string): Edit[] =>
       {host, spec: 'ovs_ofctl_show', key: 'br-tun', text: (t) => t.replaceAll(from, to)},
     ])
 
-const NEAR_MISSES: Record<FindingCode, {what: string; edits: Edit[]; on?: 'vxlan'}> = {
+const SG_IPT = {host: 'nlab-cmp2', spec: 'iptables_save'}
+const SG_SSH = '-A neutron-openvswi-i4793b0fb-0 -s 198.19.201.17/32 -p tcp -m tcp --dport 22 -j RETURN'
+const SG_WEB =
+  '-A neutron-openvswi-i4793b0fb-0 -p tcp -m tcp --dport 80 -m set --match-set NIPv470cc26b1-e2a6-4f21-8a62- src -j RETURN'
+
+/** ports.json with one port's security off: port_security_enabled false and no groups (the API's only way). */
+const withoutPortSecurity = (portPrefix: string) => (t: string) => {
+  const body = JSON.parse(t) as {ports: {id: string; port_security_enabled?: boolean; security_groups?: string[]}[]}
+  const port = body.ports.find((p) => p.id.startsWith(portPrefix))!
+  port.port_security_enabled = false
+  port.security_groups = []
+  return `${JSON.stringify(body, null, 2)}\n`
+}
+
+const NEAR_MISSES: Record<FindingCode, {what: string; edits: Edit[]; on?: 'vxlan' | 'sg'}> = {
   FLOW_MISSING: {
     what: 'the egress translation at another priority and the default NORMAL flow at priority 0 (modern spelling)',
     edits: [
@@ -251,6 +268,89 @@ const NEAR_MISSES: Record<FindingCode, {what: string; edits: Edit[]; on?: 'vxlan
     edits: [
       {intent: 'networks.json', text: (t) => t.replaceAll('"mtu": 1450', '"mtu": 1400')},
       {host: 'nlab-cmp1', spec: 'ip_link', text: (t) => t.replace(/("ifname":"eth1",[^}]*?"mtu":)1500/, '$11450')},
+    ],
+  },
+  SG_RULE_NOT_ENFORCED: {
+    what: 'the rules given with protocol numbers (6) in the API, as Neutron accepts them',
+    on: 'sg',
+    edits: ['security-groups.json', 'security-group-rules.json'].map((intent) => ({
+      intent,
+      text: (t: string) => t.replaceAll('"protocol": "tcp"', '"protocol": "6"'),
+    })),
+  },
+  SG_RULE_STALE: {
+    what: "the port's SG rules in another order in its chain",
+    on: 'sg',
+    edits: [
+      {
+        ...SG_IPT,
+        text: (t) => {
+          const lines = t.split('\n')
+          const a = lines.findIndex((l) => l.endsWith(SG_SSH))
+          const b = lines.findIndex((l) => l.endsWith(SG_WEB))
+          ;[lines[a], lines[b]] = [lines[b], lines[a]]
+          return lines.join('\n')
+        },
+      },
+    ],
+  },
+  SG_IPSET_MEMBER_MISSING: {
+    what: "the set's members in another order",
+    on: 'sg',
+    edits: [
+      {
+        host: 'nlab-cmp2',
+        spec: 'ipset_save',
+        text: (t) =>
+          t.replace('add NIPv470cc26b1-e2a6-4f21-8a62- 198.19.201.250\n', '') +
+          'add NIPv470cc26b1-e2a6-4f21-8a62- 198.19.201.250\n',
+      },
+    ],
+  },
+  SG_ANTISPOOF_MISMATCH: {
+    what: 'the allowed address pair given without a MAC (it takes the port MAC) and the MAC in upper case, as legacy iptables prints it',
+    on: 'sg',
+    edits: [
+      {
+        intent: 'ports.json',
+        text: (t: string) =>
+          t.replace(/"mac_address": "fa:16:3e:e9:3d:f0",\s*("ip_address": "198\.19\.201\.250")/, '$1'),
+      },
+      {
+        ...SG_IPT,
+        text: (t) =>
+          t.replace(
+            '-s 198.19.201.250/32 -m mac --mac-source fa:16:3e:e9:3d:f0',
+            '-s 198.19.201.250/32 -m mac --mac-source FA:16:3E:E9:3D:F0',
+          ),
+      },
+    ],
+  },
+  SG_PORT_SECURITY_MISMATCH: {
+    what: 'port security disabled (and no groups) on a port whose chains the agent has removed',
+    on: 'sg',
+    edits: [
+      {intent: 'ports.json', text: withoutPortSecurity('1f4cc644')},
+      {
+        host: 'nlab-cmp1',
+        spec: 'iptables_save',
+        text: (t) =>
+          t
+            .split('\n')
+            .filter((l) => !l.includes('1f4cc644-f'))
+            .join('\n'),
+      },
+    ],
+  },
+  BRIDGE_NF_OFF: {
+    what: 'bridge netfilter off on a host whose firewall filters no port (the control node has DHCP ports only)',
+    on: 'sg',
+    edits: [
+      {
+        host: 'nlab-ctl',
+        spec: 'sysctl_bridge_nf',
+        text: (t) => t.replace('bridge-nf-call-iptables = 1', 'bridge-nf-call-iptables = 0'),
+      },
     ],
   },
   VIF_MISMATCH: {
