@@ -14,8 +14,9 @@
 #   control.sh agent stop|start NODE ovs|dhcp     stop (SIGTERM by PID) or start one agent; start waits until alive
 #   control.sh vm NODE NETWORK NETNS [nowait]     one more VM (port, os-vif plug, namespace; nowait: no tag/lease wait)
 #   control.sh sql 'STATEMENT'                    run SQL on the neutron database (behind the API's back)
-#   control.sh sg       after demo: security groups through the API (nlab-ssh, nlab-web with a remote-group rule,
-#                       an allowed address pair; a third VM on nlab-net1), waits until the computes enforce them
+#   control.sh sg [apply|restore]   after demo: security groups through the API (nlab-ssh, nlab-web with a
+#                       remote-group rule, an allowed address pair; a third VM on nlab-net1), waits until the computes
+#                       enforce them; restore puts the VMs back in the default group and deletes the two groups
 #   control.sh ini NODE FILE SECTION KEY [VALUE]  set (or, without VALUE, delete) an option in a node's config file
 #                                                 (a path under /etc/neutron), e.g. before `agent stop/start`
 #
@@ -768,7 +769,7 @@ sg_rules_seen() { # NODE PORT WANT-REGEX: the port's ingress chain holds a rule 
 sg_set_has() { # NODE SG ADDRESS
   in_node "$1" ipset list "NIPv4${2:0:24}" 2>/dev/null | grep -qx "$3"
 }
-sg_cmd() {
+sg_apply() {
   [ -s "$dir/vms" ] || die "sg: run demo first"
   local a b c ssh web def n1 pa pb pc ia ib ic na nb
   a=$(vm_line vm-net1-1); b=$(vm_line vm-net1-2)
@@ -821,6 +822,28 @@ sg_cmd() {
   done_step "security groups enforced on the computes"
 }
 in_node_grep() { in_node "$1" iptables-save | grep -q -- "$2"; }
+# Undo `control.sh sg` (the shared lab is left as demo made it): the three VMs back in the default group only, no
+# allowed address pair, the two groups deleted; waits until no compute has nlab-web's ipset any more. vm-net1-3 stays.
+sg_restore() {
+  local def web ns port n
+  def=$(sg_id default)
+  web=$(sg_id nlab-web)
+  for ns in vm-net1-1 vm-net1-2 vm-net1-3; do
+    port=$(vm_line "$ns" | cut -d' ' -f3)
+    [ -z "$port" ] || os port set --no-security-group --security-group "$def" --no-allowed-address "$port"
+  done
+  for n in nlab-ssh nlab-web; do [ -z "$(sg_id "$n")" ] || os security group delete "$n"; done
+  [ -n "$web" ] || return 0
+  for n in $(all_nodes); do wait_for 120 "nlab-web's ipset gone on $n" sg_set_gone "$n" "$web"; done
+}
+sg_set_gone() { ! in_node "$1" ipset list -n | grep -qx "NIPv4${2:0:24}"; }
+sg_cmd() { # [apply|restore]
+  case "${1:-apply}" in
+    apply) sg_apply ;;
+    restore) sg_restore ;;
+    *) die "sg [apply|restore]" ;;
+  esac
+}
 
 # ---- up / down / status ---------------------------------------------------------------------------------------
 up() {

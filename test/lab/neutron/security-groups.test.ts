@@ -6,8 +6,9 @@
 // behind the agent with iptables, an ipset member removed, net.bridge.bridge-nf-call-iptables=0 — each captured once,
 // traced, compared with the real packet, and restored.
 //
-// Lab: NEUTRACE_SG_LAB_SLOT=<slot> reuses a running lab of that slot (up + demo done, 2 computes); otherwise a lab of
-// its own on slot 245 (until the shared lab lands). Skipped unless NEUTRACE_NEUTRON_LAB=1 (root + install.sh).
+// Lab: the shared Neutron lab (useSharedLab); `control.sh sg restore` puts it back as demo made it afterwards (the lab
+// is marked dirty if that fails). NEUTRACE_SG_LAB_SLOT=<slot> runs on a lab of that slot already up with its demo
+// instead (development). Skipped unless NEUTRACE_NEUTRON_LAB=1 (root + install.sh).
 
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -17,6 +18,7 @@ import {type Analysis, loadAnalysis, tracePacketBetween} from '../../../src/engi
 import {parseIptablesSave} from '../../../src/parsers/iptables-save.js'
 import type {PacketTraceResult, Proto} from '../../../src/trace/packet.js'
 import {CONTROL_SH, neutronLab, neutronLabUnavailable, type NeutronLabVm, runArgv} from './control.js'
+import {useSharedLab} from './suite.js'
 
 const unavailable = neutronLabUnavailable()
 const wanted = process.env.NEUTRACE_NEUTRON_LAB === '1'
@@ -44,8 +46,11 @@ const UDP_CLIENT =
   'import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.settimeout(2)\ns.sendto(b"q",(sys.argv[1],53))\ntry:\n s.recvfrom(64)\nexcept OSError:\n sys.exit(1)\n'
 
 describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables_hybrid) against reality', () => {
-  const lab = neutronLab({slot: Number(reuse ?? 245), computes: 2})
+  const shared = reuse ? undefined : useSharedLab('nlab-sg-')
+  const lab = shared?.lab ?? neutronLab({slot: Number(reuse), computes: 2})
   let scratch = ''
+  const sg = (action: 'apply' | 'restore') =>
+    runArgv([CONTROL_SH, 'sg', action], {NLAB_SLOT: String(lab.slot), NLAB_DIR: lab.dir}, 900_000)
   let vms: Map<string, NeutronLabVm>
   const servers: {node: string; pid: string}[] = []
 
@@ -85,12 +90,7 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
 
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'nlab-sg-'))
-    if (!reuse) {
-      await lab.down()
-      await lab.up()
-      await lab.demo()
-    }
-    const r = await runArgv([CONTROL_SH, 'sg'], {NLAB_SLOT: String(lab.slot), NLAB_DIR: lab.dir}, 900_000)
+    const r = await sg('apply')
     if (r.code !== 0) throw new Error(`control.sh sg failed: ${r.stderr.slice(-2000)}`)
     vms = new Map(lab.vms().map((v) => [v.netns, v]))
     // Listeners in every VM of the matrix: tcp/22 and tcp/80 (busybox nc, persistent), udp/53 (an echo server).
@@ -109,7 +109,8 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
 
   afterAll(async () => {
     for (const s of servers) if (/^\d+$/.test(s.pid)) await lab.exec(s.node, ['kill', s.pid])
-    if (!reuse) await lab.down()
+    const r = await sg('restore')
+    if (r.code !== 0) shared?.dirty(`control.sh sg restore failed: ${r.stderr.slice(-500)}`)
     if (scratch) rmSync(scratch, {recursive: true, force: true})
   }, 600_000)
 
