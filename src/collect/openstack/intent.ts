@@ -1,4 +1,5 @@
-// The intent documents (networks, subnets, ports, security groups and their rules, servers as API bodies) and their record, for `neutrace collect`.
+// The intent documents (networks, subnets, ports, security groups and their rules, servers as API bodies) and their
+// record, for `neutrace collect`.
 
 import type {Logger} from 'pino'
 import type {IntentSource} from '../collector.js'
