@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {diagnose, traceVm, TraceError} from '../src/engine.js'
+import {diagnose, traceFromOutside, traceVm, traceVmToIp, TraceError} from '../src/engine.js'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
 import {EXIT, InputError, NeutraceCommand, intentFlag, snapshotArg} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
@@ -21,13 +21,33 @@ error (a bug in neutrace).`
     '<%= config.bin %> trace ./snap --vm "Oracle Linux" --to dhcp',
     '<%= config.bin %> trace --inventory inventory.yaml --vm vm-1 --to dhcp   # collect over SSH, then trace',
     '<%= config.bin %> trace ./snap --vm 3707ac87-4f5d-4349-b7ed-3a673f55e5e1 --format svg > trace.svg',
+    '<%= config.bin %> trace ./snap --from vm-net1-2 --to 198.19.150.200   # through its router, SNAT shown',
+    '<%= config.bin %> trace ./snap --vm vm-net1-2 --to 169.254.169.254   # to the metadata proxy',
+    '<%= config.bin %> trace ./snap --to-fip 198.19.150.20 --from-outside   # DNAT to the VM',
   ]
   static override args = {snapshot: snapshotArg}
   static override flags = {
     ...liveFlags,
     out: Flags.string({description: 'with --inventory/--host: keep the snapshot in this directory', helpValue: 'DIR'}),
-    vm: Flags.string({description: 'the VM: instance uuid or name, MAC, Neutron port id or IP', required: true}),
-    to: Flags.string({description: 'where to follow the frame', options: ['uplink', 'dhcp'], default: 'uplink'}),
+    vm: Flags.string({
+      description: 'the VM: instance uuid or name, MAC, Neutron port id or IP',
+      aliases: ['from'],
+      exactlyOne: ['vm', 'to-fip'],
+    }),
+    to: Flags.string({
+      description: "where to follow the frame: uplink, dhcp, or an IPv4 address beyond the VM's router",
+      default: 'uplink',
+    }),
+    'to-fip': Flags.string({
+      description: "a floating IP: trace a packet from the external network to it (through its router's DNAT)",
+      helpValue: 'FIP',
+    }),
+    'from-outside': Flags.boolean({
+      description: 'with --to-fip: the packet comes from the external network (the only origin modelled)',
+      dependsOn: ['to-fip'],
+    }),
+    proto: Flags.string({description: 'with an IP target: the protocol', options: ['icmp', 'tcp', 'udp']}),
+    dport: Flags.integer({description: 'with an IP target and tcp/udp: the destination port', min: 1, max: 65535}),
     intent: intentFlag,
     format: Flags.string({
       description: 'output format (svg: drawn by the bundled Graphviz)',
@@ -42,7 +62,14 @@ error (a bug in neutrace).`
     let findings
     try {
       const analysis = await loadOrCollect(args.snapshot, flags, (m) => this.warn(m))
-      results = traceVm(analysis, flags.vm, flags.to as TraceTarget)
+      const l3 = {
+        ...(flags.proto ? {proto: flags.proto as 'icmp' | 'tcp' | 'udp'} : {}),
+        ...(flags.dport ? {dport: flags.dport} : {}),
+      }
+      if (flags['to-fip']) results = traceFromOutside(analysis, flags['to-fip'], l3)
+      else if (flags.to === 'uplink' || flags.to === 'dhcp')
+        results = traceVm(analysis, flags.vm!, flags.to as TraceTarget)
+      else results = traceVmToIp(analysis, flags.vm!, flags.to, l3)
       findings = flags.format === 'dot' || flags.format === 'svg' ? diagnose(analysis) : []
     } catch (error) {
       if (error instanceof InputError || error instanceof TraceError) this.error(error.message, {exit: EXIT.usage})

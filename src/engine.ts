@@ -8,7 +8,9 @@ import {type ActualModel, buildActualModel} from './model/actual.js'
 import {buildReferenceModel, type ReferenceModel} from './model/reference.js'
 import {readSnapshot, type Snapshot, SnapshotError} from './snapshot/read.js'
 import {PACKAGE_ROOT} from './package-root.js'
-import {findVm, trace, TraceError, type TraceResult, type TraceTarget} from './trace/tracer.js'
+import {findVm, trace, TraceError, type TraceResult, type TraceTarget, type TraceVm} from './trace/tracer.js'
+import {ipv4} from './l3/ip.js'
+import {type L3TraceOptions, traceToFip, traceToIp} from './l3/trace.js'
 import type {IntentDocumentName} from './specs.js'
 import type {Intent} from './types.js'
 
@@ -61,6 +63,10 @@ export function diagnose(analysis: Analysis): Finding[] {
 }
 
 export function traceVm(analysis: Analysis, query: string, target: TraceTarget): TraceResult[] {
+  return findVmOrThrow(analysis, query).map((vm) => trace(analysis.actual, analysis.reference, vm, target))
+}
+
+function findVmOrThrow(analysis: Analysis, query: string): TraceVm[] {
   const vms = findVm(analysis.actual, analysis.reference, query)
   if (!vms.length) {
     const known = analysis.actual.hosts
@@ -70,7 +76,19 @@ export function traceVm(analysis: Analysis, query: string, target: TraceTarget):
       `no VM matches "${query}"${known.length ? `; known VMs: ${known.join(', ')}` : ''} (use a uuid, name, MAC, port id or IP)`,
     )
   }
-  return vms.map((vm) => trace(analysis.actual, analysis.reference, vm, target))
+  return vms
+}
+
+/** A VM's packet to an address beyond its router (issue 11): `trace --vm VM --to IP`. */
+export function traceVmToIp(analysis: Analysis, query: string, ip: string, opts: L3TraceOptions = {}): TraceResult[] {
+  if (ipv4(ip) === undefined) throw new TraceError(`--to ${ip}: expected uplink, dhcp or an IPv4 address`)
+  return findVmOrThrow(analysis, query).map((vm) => traceToIp(analysis.actual, analysis.reference, vm, ip, opts))
+}
+
+/** From the external network to a floating IP (issue 11): `trace --to-fip FIP --from-outside`. */
+export function traceFromOutside(analysis: Analysis, fip: string, opts: L3TraceOptions = {}): TraceResult[] {
+  if (ipv4(fip) === undefined) throw new TraceError(`--to-fip ${fip}: not an IPv4 address`)
+  return [traceToFip(analysis.actual, analysis.reference, fip, opts)]
 }
 
 export {SnapshotError, TraceError}

@@ -208,6 +208,8 @@ export interface IntentNetwork {
   mtu?: number
   subnets: string[]
   shared?: boolean
+  /** router:external */
+  external?: boolean
 }
 
 export interface IntentSubnet {
@@ -247,11 +249,38 @@ export interface IntentServer {
   addresses: Record<string, {addr: string; mac?: string}[]>
 }
 
+/** A Neutron router (issue 11): its gateway on an external network and extra routes. */
+export interface IntentRouter {
+  id: string
+  name?: string
+  status?: string
+  adminStateUp?: boolean
+  /** external_gateway_info; undefined = no gateway. */
+  gateway?: {networkId: string; enableSnat?: boolean; fixedIps: {subnetId?: string; ipAddress: string}[]}
+  routes: {destination: string; nexthop: string}[]
+  ha?: boolean
+  distributed?: boolean
+}
+
+/** A floating IP: the external address and the fixed IP (of port_id) it stands for. */
+export interface IntentFloatingIp {
+  id: string
+  floatingIpAddress: string
+  floatingNetworkId?: string
+  routerId?: string
+  portId?: string
+  fixedIpAddress?: string
+  status?: string
+}
+
 export interface Intent {
   networks: IntentNetwork[]
   subnets: IntentSubnet[]
   ports: IntentPort[]
   servers: IntentServer[]
+  /** Routers and floating IPs, when the intent has them (GET /v2.0/routers, /v2.0/floatingips). */
+  routers?: IntentRouter[]
+  floatingIps?: IntentFloatingIp[]
   /** What could not be learned from the forms given (e.g. segmentation ids from `list --long`). */
   unknowns: string[]
   problems: DataProblem[]

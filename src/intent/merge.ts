@@ -3,7 +3,16 @@
 // the first is kept and the disagreement is recorded. Lists (subnets, fixed IPs, addresses) are united.
 
 import type {IntentDocumentName} from '../specs.js'
-import type {DataProblem, Intent, IntentNetwork, IntentPort, IntentServer, IntentSubnet} from '../types.js'
+import type {
+  DataProblem,
+  Intent,
+  IntentFloatingIp,
+  IntentNetwork,
+  IntentPort,
+  IntentRouter,
+  IntentServer,
+  IntentSubnet,
+} from '../types.js'
 import type {IntentKind} from './normalise.js'
 
 type FixedIp = IntentPort['fixedIps'][number]
@@ -192,6 +201,8 @@ export function mergeIntent(parts: Partial<Intent>[]): Intent {
   const subnets = new Map<string, IntentSubnet>()
   const ports = new Map<string, IntentPort>()
   const servers = new Map<string, IntentServer>()
+  const routers = new Map<string, IntentRouter>()
+  const floatingIps = new Map<string, IntentFloatingIp>()
   const problems: DataProblem[] = []
   const unknowns: string[] = []
   const sources: string[] = []
@@ -205,6 +216,8 @@ export function mergeIntent(parts: Partial<Intent>[]): Intent {
     for (const s of part.subnets ?? []) upsert(subnets, s, 'subnet', conflict)
     for (const p of part.ports ?? []) upsert(ports, p, 'port', conflict)
     for (const s of part.servers ?? []) upsert(servers, s, 'server', conflict)
+    for (const r of part.routers ?? []) upsert(routers, r, 'router', conflict)
+    for (const f of part.floatingIps ?? []) upsert(floatingIps, f, 'floatingip', conflict)
     unknowns.push(...(part.unknowns ?? []))
     for (const s of part.sources ?? []) if (!sources.includes(s)) sources.push(s)
   }
@@ -214,6 +227,8 @@ export function mergeIntent(parts: Partial<Intent>[]): Intent {
     subnets: [...subnets.values()],
     ports: [...ports.values()],
     servers: [...servers.values()],
+    ...(routers.size ? {routers: [...routers.values()]} : {}),
+    ...(floatingIps.size ? {floatingIps: [...floatingIps.values()]} : {}),
     unknowns: [],
     problems,
     sources,

@@ -24,8 +24,9 @@ import {
   readInt,
 } from './values.js'
 import {clip} from '../text.js'
+import {FLOATING_IP_MARKS, ROUTER_MARKS} from '../l3/intent.js'
 
-export type IntentKind = 'network' | 'subnet' | 'port' | 'server'
+export type IntentKind = 'network' | 'subnet' | 'port' | 'server' | 'router' | 'floatingip'
 
 /** Where a record came from and where its findings go. */
 export interface ReadContext {
@@ -104,6 +105,8 @@ const ON_PHYSNET = new Set(['flat', 'vlan'])
 
 /** What a record is, by the fields only that kind has; undefined when nothing tells. */
 export function classify(rec: Loose): IntentKind | undefined {
+  if (has(rec, FLOATING_IP_MARKS)) return 'floatingip'
+  if (has(rec, ROUTER_MARKS)) return 'router'
   if (has(rec, SERVER_MARKS)) return 'server'
   if (has(rec, PORT_MARKS)) return 'port'
   if (has(rec, SUBNET_MARKS)) return 'subnet'
@@ -208,6 +211,7 @@ export function readNetwork(rec: Loose, ctx: ReadContext): IntentNetwork | undef
     mtu: mtu.kind === 'int' && mtu.value <= 0x7fffffff ? mtu.value : undefined,
     subnets: asStringList(pick(rec, NET_SUBNETS)).map(firstWord),
     shared: asBool(pick(rec, SHARED)),
+    external: asBool(pick(rec, ['router:external', 'is_router_external'])),
   })
 }
 

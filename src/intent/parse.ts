@@ -9,6 +9,8 @@ import type {
   Intent,
   IntentNetwork,
   IntentPort,
+  IntentFloatingIp,
+  IntentRouter,
   IntentServer,
   IntentSubnet,
   ParseProblem,
@@ -25,6 +27,7 @@ import {
   readSubnet,
 } from './normalise.js'
 import {readTables} from './tables.js'
+import {readFloatingIp, readRouter} from '../l3/intent.js'
 import {type Loose, isLoose} from './values.js'
 
 const ENVELOPES: {key: string; kind: IntentKind; many: boolean}[] = [
@@ -36,6 +39,10 @@ const ENVELOPES: {key: string; kind: IntentKind; many: boolean}[] = [
   {key: 'port', kind: 'port', many: false},
   {key: 'servers', kind: 'server', many: true},
   {key: 'server', kind: 'server', many: false},
+  {key: 'routers', kind: 'router', many: true},
+  {key: 'router', kind: 'router', many: false},
+  {key: 'floatingips', kind: 'floatingip', many: true},
+  {key: 'floatingip', kind: 'floatingip', many: false},
 ]
 
 /** What one document yields, gathered while reading it. */
@@ -44,6 +51,8 @@ class Gathered {
   readonly subnets: IntentSubnet[] = []
   readonly ports: IntentPort[] = []
   readonly servers: IntentServer[] = []
+  readonly routers: IntentRouter[] = []
+  readonly floatingIps: IntentFloatingIp[] = []
   readonly unknowns: string[] = []
   readonly problems: ParseProblem[] = []
 
@@ -62,6 +71,12 @@ class Gathered {
       case 'server':
         push(this.servers, readServer(rec, ctx))
         break
+      case 'router':
+        push(this.routers, readRouter(rec, ctx))
+        break
+      case 'floatingip':
+        push(this.floatingIps, readFloatingIp(rec, ctx))
+        break
       default:
         this.problems.push({
           ...(where.line !== undefined ? {line: where.line} : {}),
@@ -78,6 +93,8 @@ class Gathered {
         subnets: this.subnets,
         ports: this.ports,
         servers: this.servers,
+        ...(this.routers.length ? {routers: this.routers} : {}),
+        ...(this.floatingIps.length ? {floatingIps: this.floatingIps} : {}),
         unknowns: [...new Set(this.unknowns)],
         sources: [name],
       },

@@ -113,6 +113,19 @@ export interface CaptureStatus {
   reported?: true
 }
 
+/** What the L3 agent left on a host (issue 11): its namespaces' routes and iptables, HA states, metadata proxies. */
+export interface HostL3 {
+  /** By router namespace (qrouter-, snat-, fip-), each part present only when its capture was read. */
+  namespaces: Map<
+    string,
+    {routes?: {value: Route[]; evidence: Evidence}; iptables?: {value: IptablesSave; evidence: Evidence}}
+  >
+  /** keepalived's state file per HA router id (primary, backup, master, fault …). */
+  haStates: Map<string, {state: string; evidence: Evidence}>
+  /** haproxy metadata proxies (`haproxy -f …/ns-metadata-proxy/<router id>.conf`) by router id. */
+  metadataProxies: Map<string, {pid?: number; evidence: Evidence}>
+}
+
 export interface HostModel {
   /** The snapshot's label for the host (the inventory's name). */
   name: string
@@ -138,6 +151,7 @@ export interface HostModel {
   vms: VmRecord[]
   config: AgentConfig
   firewall: HostFirewall
+  l3: HostL3
   /** What became of each capture, by `spec` or `spec@key`: ask with captureOf / isMet / unmet, not directly. */
   captures: Map<string, CaptureStatus>
 }
@@ -212,6 +226,7 @@ class HostBuilder {
       vms: [],
       config: {},
       firewall: {},
+      l3: {namespaces: new Map(), haStates: new Map(), metadataProxies: new Map()},
       captures: new Map(),
     }
     for (const capture of capturesOf(snapshot, name).all) this.record(capture, initialState(capture))
@@ -323,6 +338,7 @@ class HostBuilder {
     this.buildFiles()
     this.buildProcesses()
     this.buildFirewall()
+    this.buildRouters()
     return this.host
   }
 
@@ -575,7 +591,50 @@ class HostBuilder {
       if (!dnsmasq.netns && proc.pid !== undefined) dnsmasq.netns = netnsOfPid.get(String(proc.pid))
       this.host.dnsmasq.push({...dnsmasq, evidence: this.evidence(ps.capture, proc.line, proc.argv.join(' '))})
     }
+    for (const proc of ps.value) {
+      const routerId = metadataProxyRouter(proc.argv)
+      if (routerId)
+        this.host.l3.metadataProxies.set(routerId, {
+          ...(proc.pid !== undefined ? {pid: proc.pid} : {}),
+          evidence: this.evidence(ps.capture, proc.line, proc.argv.join(' ')),
+        })
+    }
   }
+
+  /** The router namespaces' routes and iptables; keepalived's state files. */
+  buildRouters(): void {
+    const l3 = this.host.l3
+    const entry = (ns: string) => {
+      const have = l3.namespaces.get(ns) ?? {}
+      l3.namespaces.set(ns, have)
+      return have
+    }
+    for (const c of this.captures('netns_ip_route')) {
+      const value = c.key ? this.parse(c, parseIpRoute) : undefined
+      if (value) entry(c.key!).routes = {value, evidence: this.evidence(c)}
+    }
+    for (const c of this.captures('netns_iptables_save')) {
+      const value = c.key ? this.parse(c, parseIptablesSave) : undefined
+      if (value) entry(c.key!).iptables = {value, evidence: this.evidence(c)}
+    }
+    for (const c of this.captures('file')) {
+      const ha = HA_STATE_FILE.exec(c.key ?? '')
+      if (!ha) continue
+      const text = this.text(c)
+      const state = text?.trim()
+      if (state) l3.haStates.set(ha[1], {state, evidence: this.evidence(c, 1, state)})
+    }
+  }
+}
+
+const HA_STATE_FILE = /^\/var\/lib\/neutron\/ha_confs\/([0-9a-f-]{36})\/state$/
+const METADATA_CONF = /\/ns-metadata-proxy\/([0-9a-f-]{36})\.conf$/
+
+/** `haproxy -f <state_path>/ns-metadata-proxy/<router id>.conf`: the router it serves (DHCP's are network ids). */
+function metadataProxyRouter(argv: string[]): string | undefined {
+  if (!argv[0] || !/(^|\/)haproxy$/.test(argv[0])) return undefined
+  const conf = argv[argv.indexOf('-f') + 1]
+  return argv.includes('-f') && conf ? METADATA_CONF.exec(conf)?.[1] : undefined
 }
 
 function statusKey(spec: SpecId, key?: string): string {

@@ -2,6 +2,7 @@
 // (shared/reference/neutron-wiring.md). Without intent, what can be inferred from the hosts themselves is used, marked
 // 'inferred'.
 
+import {expectedRouters, type RouterView} from '../l3/reference.js'
 import type {Intent, OvsInterface} from '../types.js'
 import {type ActualModel, type HostModel, findDevice, hostNamed, isVif} from './actual.js'
 
@@ -45,6 +46,8 @@ export interface ReferenceModel {
   networks: Map<string, NetworkView>
   ports: PortView[]
   intentKnown: boolean
+  /** What Neutron intends for each router (issue 11); empty without routers in the intent. */
+  routers: RouterView[]
   /** Facts that could not be learned: shown to the user so silence is not mistaken for health. */
   unknowns: string[]
 }
@@ -141,6 +144,7 @@ function fromIntent(intent: Intent): ReferenceModel {
     }
   }
   return {
+    routers: [],
     networks,
     ports,
     intentKnown: intent.networks.length > 0 || intent.ports.length > 0,
@@ -314,9 +318,11 @@ function portFromIface(
 export function buildReferenceModel(actual: ActualModel, intent?: Intent): ReferenceModel {
   const ref: ReferenceModel = intent
     ? fromIntent(intent)
-    : {networks: new Map(), ports: [], intentKnown: false, unknowns: []}
+    : {networks: new Map(), ports: [], intentKnown: false, unknowns: [], routers: []}
   // OpenStack names a host as its agents report it (their hostname); the reference speaks in the snapshot's labels.
   for (const p of ref.ports) if (p.host !== undefined) p.host = hostNamed(actual, p.host)?.name ?? p.host
+  ref.routers = intent ? expectedRouters(intent) : []
+  for (const r of ref.routers) if (r.host !== undefined) r.host = hostNamed(actual, r.host)?.name ?? r.host
   inferFromHosts(ref, actual)
   for (const n of ref.networks.values()) {
     if (n.segmentationId === undefined && (n.type === undefined || n.type === 'vlan')) {

@@ -51,6 +51,8 @@ export interface OpenStackIntentOptions {
 }
 
 const NEUTRON_LISTS = ['networks', 'subnets', 'ports'] as const
+/** The L3 extension's lists (issue 11): absent (404) where Neutron runs without the router service plugin. */
+const NEUTRON_L3_LISTS = ['routers', 'floatingips'] as const
 
 function body(key: string, items: unknown[]): string {
   return `${JSON.stringify({[key]: items}, null, 2)}\n`
@@ -104,6 +106,19 @@ export async function fetchOpenStackIntent(opts: OpenStackIntentOptions): Promis
   let anyHttp = plainHttp || new URL(neutron).protocol === 'http:'
   for (const key of NEUTRON_LISTS) {
     const r = await listAll(s, token, 'Neutron', joinUrl(neutron, key), key, pageSize)
+    documents.push({name: `${key}.json`, text: body(key, r.items)})
+    lists.push({document: `${key}.json`, url: r.url, items: r.items.length, pages: r.pages, durationMs: r.durationMs})
+    logger.info({items: r.items.length, pages: r.pages, ms: r.durationMs}, `Neutron ${key}`)
+  }
+  for (const key of NEUTRON_L3_LISTS) {
+    let r: ListResult
+    try {
+      r = await listAll(s, token, 'Neutron', joinUrl(neutron, key), key, pageSize)
+    } catch (error) {
+      if (!(error instanceof OpenStackError) || error.kind !== 'not-found') throw error
+      notes.push(`Neutron ${key} not listed: the API has no such resource (no router service plugin)`)
+      continue
+    }
     documents.push({name: `${key}.json`, text: body(key, r.items)})
     lists.push({document: `${key}.json`, url: r.url, items: r.items.length, pages: r.pages, durationMs: r.durationMs})
     logger.info({items: r.items.length, pages: r.pages, ms: r.durationMs}, `Neutron ${key}`)
