@@ -132,7 +132,6 @@ const AGENT_CONFIG_FILES = [
   '/etc/neutron/plugins/openvswitch/ovs_neutron_plugin.ini',
   '/etc/neutron/plugins/ml2/ml2_conf.ini',
   '/etc/neutron/dhcp_agent.ini',
-  '/etc/neutron/l3_agent.ini',
 ]
 
 /** Agent configuration files read with the `file` spec when present. */

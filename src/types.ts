@@ -208,8 +208,6 @@ export interface IntentNetwork {
   mtu?: number
   subnets: string[]
   shared?: boolean
-  /** router:external */
-  external?: boolean
 }
 
 export interface IntentSubnet {

@@ -535,7 +535,7 @@ export const CATALOG = {
   ),
   ROUTER_PORT_VLAN: code(
     'error',
-    "A router port on br-int is untagged, in the dead VLAN 4095, or tagged with a VLAN other than its network's local VLAN.",
+    "A router port on br-int is untagged or tagged with a VLAN other than its network's local VLAN (the dead VLAN 4095 is DEAD_VLAN's).",
     {
       wrong: when(
         (f: {host: string; dev: string; router: string; tag: string; want: string}) =>
@@ -584,7 +584,7 @@ export const CATALOG = {
       ),
       snat: when(
         (f: {host: string; fip: string; fixed: string; namespace: string}) =>
-          `no SNAT of ${f.fixed} to ${f.fip} in ${f.namespace} on ${f.host}: the VM goes out under the router's address`,
+          `no SNAT of ${f.fixed} to ${f.fip} in ${f.namespace} on ${f.host}: the VM goes out under another address`,
         (f: {host: string}) => `${restartL3Agent(f.host)}; it rewrites the NAT rules`,
       ),
       stale: when(

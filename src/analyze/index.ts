@@ -13,6 +13,7 @@ import {shadowAnalyzer} from './shadow.js'
 import {tableMissAnalyzer} from './table-miss.js'
 import {tunnelAnalyzer} from './tunnels.js'
 import {vifAnalyzer} from './vif.js'
+import {l3Analyzer} from '../l3/analyze.js'
 import {vlanAnalyzer} from './vlans.js'
 
 /** The root namespace's devices, and the veth peers ethtool names. */
@@ -66,6 +67,22 @@ export const ANALYZERS: (Check & {run: Analyzer})[] = [
     about: 'tunnel endpoints and tunnel flows',
     run: tunnelAnalyzer,
     needs: [OVS_NEED, FLOWS_NEED, ...DEVICES, {file: 'agent-config'}],
+  },
+  {
+    name: 'routers',
+    about: 'router namespaces, their ports, routes, NAT and metadata proxy (L3 agent)',
+    run: l3Analyzer,
+    needs: [
+      OVS_NEED,
+      FLOWS_NEED,
+      'ip_netns',
+      'netns_ip_link',
+      'netns_ip_addr',
+      'netns_ip_route',
+      'netns_iptables_save',
+      'ps',
+      {file: 'agent-config'},
+    ],
   },
 ]
 

@@ -211,7 +211,6 @@ export function readNetwork(rec: Loose, ctx: ReadContext): IntentNetwork | undef
     mtu: mtu.kind === 'int' && mtu.value <= 0x7fffffff ? mtu.value : undefined,
     subnets: asStringList(pick(rec, NET_SUBNETS)).map(firstWord),
     shared: asBool(pick(rec, SHARED)),
-    external: asBool(pick(rec, ['router:external', 'is_router_external'])),
   })
 }
 

@@ -19,7 +19,6 @@ import {
   walkFrame,
 } from '../trace/tracer.js'
 import {inPrefix} from './ip.js'
-import type {L3Packet} from './iptables.js'
 import type {RouterView} from './reference.js'
 import {throughRouter} from './router.js'
 
