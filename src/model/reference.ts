@@ -67,6 +67,19 @@ export function dhcpDeviceOf(port: PortView): string {
   return `tap${port.id}`.slice(0, 14)
 }
 
+const byMacs = new WeakMap<ReferenceModel, {count: number; ports: Map<string, PortView>}>()
+
+/** The first port of the reference with this MAC (lower case), from an index built once per reference. */
+export function portByMac(ref: ReferenceModel, mac: string): PortView | undefined {
+  let have = byMacs.get(ref)
+  if (have?.count !== ref.ports.length) {
+    have = {count: ref.ports.length, ports: new Map()}
+    for (const p of ref.ports) if (p.mac !== undefined && !have.ports.has(p.mac)) have.ports.set(p.mac, p)
+    byMacs.set(ref, have)
+  }
+  return have.ports.get(mac)
+}
+
 export function isComputePort(port: PortView): boolean {
   return port.owner === undefined ? port.plug !== 'dhcp' : port.owner.startsWith('compute:')
 }
