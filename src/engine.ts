@@ -8,6 +8,7 @@ import {type ActualModel, buildActualModel} from './model/actual.js'
 import {buildReferenceModel, type ReferenceModel} from './model/reference.js'
 import {readSnapshot, type Snapshot, SnapshotError} from './snapshot/read.js'
 import {PACKAGE_ROOT} from './package-root.js'
+import {NO_PROGRESS, type WorkProgress} from './progress.js'
 import {findVm, trace, TraceError, type TraceResult, type TraceTarget, type TraceVm} from './trace/tracer.js'
 import {ipv4} from './l3/ip.js'
 import {type L3TraceOptions, traceToFip, traceToIp} from './l3/trace.js'
@@ -31,9 +32,13 @@ export function readIntent(documents: readonly IntentDocument[]): Intent | undef
   return intentOf(documents)
 }
 
-export async function loadAnalysis(snapshotDir: string, opts: {intentDir?: string} = {}): Promise<Analysis> {
-  const snapshot = await readSnapshot(snapshotDir)
-  if (opts.intentDir === undefined) return analysisOf(snapshot)
+export async function loadAnalysis(
+  snapshotDir: string,
+  opts: {intentDir?: string; progress?: WorkProgress} = {},
+): Promise<Analysis> {
+  const progress = opts.progress ?? NO_PROGRESS
+  const snapshot = await readSnapshot(snapshotDir, {progress})
+  if (opts.intentDir === undefined) return analysisOf(snapshot, [], progress)
   let extra: Awaited<ReturnType<typeof readIntentDocuments>>
   try {
     extra = await readIntentDocuments(opts.intentDir, {required: true})
@@ -41,7 +46,7 @@ export async function loadAnalysis(snapshotDir: string, opts: {intentDir?: strin
     if (error instanceof IntentFolderError) throw new SnapshotError(`--intent ${opts.intentDir}: ${error.message}`)
     throw error
   }
-  const analysis = analysisOf(snapshot, extra.documents)
+  const analysis = analysisOf(snapshot, extra.documents, progress)
   analysis.actual.problems.push(...extra.problems)
   return analysis
 }
@@ -50,16 +55,17 @@ export async function loadAnalysis(snapshotDir: string, opts: {intentDir?: strin
 export function analysisOf(
   snapshot: Snapshot,
   extraIntent: {name: IntentDocumentName; text: string; file?: string}[] = [],
+  progress: WorkProgress = NO_PROGRESS,
 ): Analysis {
   const intent = readIntent([...snapshot.intentFiles, ...extraIntent.map((d) => ({...d, file: d.file ?? d.name}))])
-  const actual = buildActualModel(snapshot)
+  const actual = buildActualModel(snapshot, progress)
   if (intent) actual.problems.push(...intent.problems)
   const reference = buildReferenceModel(actual, intent)
   return {snapshot, actual, intent, reference}
 }
 
-export function diagnose(analysis: Analysis): Finding[] {
-  return analyze(analysis.actual, analysis.reference)
+export function diagnose(analysis: Analysis, progress: WorkProgress = NO_PROGRESS): Finding[] {
+  return analyze(analysis.actual, analysis.reference, undefined, progress)
 }
 
 export function traceVm(analysis: Analysis, query: string, target: TraceTarget): TraceResult[] {

@@ -2,6 +2,7 @@
 
 import {type ActualModel, DEVICES_NEED, FLOWS_NEED, LINUX_BRIDGES_NEED, OVS_NEED} from '../model/actual.js'
 import type {ReferenceModel} from '../model/reference.js'
+import {NO_PROGRESS, type WorkProgress} from '../progress.js'
 import {SEVERITY_RANK} from './codes.js'
 import type {Analyzer} from './context.js'
 import {dataAnalyzer} from './data.js'
@@ -99,9 +100,23 @@ function dedupe(findings: Finding[]): Finding[] {
   return [...best.values()]
 }
 
-export function analyze(actual: ActualModel, reference: ReferenceModel, analyzers = ANALYZERS): Finding[] {
+export function analyze(
+  actual: ActualModel,
+  reference: ReferenceModel,
+  analyzers = ANALYZERS,
+  progress: WorkProgress = NO_PROGRESS,
+): Finding[] {
   const ctx = {actual, reference, checks: analyzers}
-  return sortFindings(dedupe(analyzers.flatMap((a) => gate(a, a.run(ctx), actual))))
+  progress.stage('diagnosing', analyzers.length)
+  return sortFindings(
+    dedupe(
+      analyzers.flatMap((a) => {
+        const found = gate(a, a.run(ctx), actual)
+        progress.tick()
+        return found
+      }),
+    ),
+  )
 }
 
 export {FINDING_CODES, type FindingCode, type Severity} from './codes.js'

@@ -23,6 +23,7 @@ import {parseOfctlShow} from '../parsers/ovs-ofctl-show.js'
 import {buildInterface, buildOvsConfig, parseOvsdbJson} from '../parsers/ovs-vsctl-json.js'
 import {parseOvsVsctlShow} from '../parsers/ovs-vsctl-show.js'
 import {parsePs} from '../parsers/ps.js'
+import {NO_PROGRESS, type WorkProgress} from '../progress.js'
 import type {Capture, Snapshot} from '../snapshot/read.js'
 import {isSpecId, type Role, type SourceId, sourceOf, SPEC_BY_ID, type SpecId} from '../specs.js'
 import type {
@@ -652,10 +653,12 @@ function initialState(capture: Capture): {state: CaptureState; reason?: string} 
   return {state: 'complete'}
 }
 
-export function buildActualModel(snapshot: Snapshot): ActualModel {
+export function buildActualModel(snapshot: Snapshot, progress: WorkProgress = NO_PROGRESS): ActualModel {
   const problems: DataProblem[] = [...snapshot.problems]
   const hosts: HostModel[] = []
+  progress.stage('parsing hosts', snapshot.hosts.length)
   for (const record of snapshot.hosts) {
+    progress.tick()
     if (record.status === 'unreachable') {
       problems.push({
         host: record.name,

@@ -274,7 +274,7 @@ export function parseDumpFlows(text: string, options: DumpFlowsOptions = {}): Pa
   const results: ReadLine[] = []
   const again: {at: number; lineNo: number; from: number; to: number}[] = []
   let lineNo = 0
-  for (let from = 0; from <= text.length; ) {
+  for (let from = 0; from <= text.length;) {
     let to = text.indexOf('\n', from)
     if (to < 0) to = text.length
     lineNo++
