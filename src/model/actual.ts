@@ -862,9 +862,10 @@ interface DeviceIndex {
 }
 const deviceIndexes = new WeakMap<Map<string, LinkDevice[]>, DeviceIndex>()
 
-function deviceIndex(devices: Map<string, LinkDevice[]>): DeviceIndex {
-  const lengths = [...devices.values()].map((l) => l.length)
+function deviceIndex(devices: Map<string, LinkDevice[]>, check = false): DeviceIndex {
   const have = deviceIndexes.get(devices)
+  if (have && have.lengths.length === devices.size && !check) return have
+  const lengths = [...devices.values()].map((l) => l.length)
   if (have && have.lengths.length === lengths.length && have.lengths.every((n, i) => n === lengths[i])) return have
   const index: DeviceIndex = {lengths, any: new Map(), byNs: new Map()}
   for (const [ns, list] of devices) {
@@ -881,13 +882,18 @@ function deviceIndex(devices: Map<string, LinkDevice[]>): DeviceIndex {
 }
 
 export function findDevice(host: HostModel, name: string, netns?: string): DeviceRef | undefined {
-  const index = deviceIndex(host.devices)
-  if (netns === undefined) {
-    const ref = index.any.get(name)
-    return ref && {...ref}
+  // A hit is trusted; a miss checks first that no namespace's list has grown since the index was built.
+  for (const check of [false, true]) {
+    const index = deviceIndex(host.devices, check)
+    if (netns === undefined) {
+      const ref = index.any.get(name)
+      if (ref) return {...ref}
+    } else {
+      const device = index.byNs.get(netns)?.get(name)
+      if (device) return {netns, device}
+    }
   }
-  const device = index.byNs.get(netns)?.get(name)
-  return device && {netns, device}
+  return undefined
 }
 
 /** The other end of a veth: by name in the same namespace, else by ifindex in the namespace its link-netnsid names.

@@ -216,6 +216,15 @@ function portVlan(tag: number | undefined, p: Packet): number | null {
   return p.vlan ? p.vlan.vid : (tag ?? null)
 }
 
+/** A flow as text, once per flow: every trace through a bridge prints the same few flows. */
+const flowTexts = new WeakMap<Flow, string>()
+
+function flowText(flow: Flow): string {
+  let text = flowTexts.get(flow)
+  if (text === undefined) flowTexts.set(flow, (text = formatFlow(flow)))
+  return text
+}
+
 function enterBridge(
   w: Walk,
   host: HostModel,
@@ -266,7 +275,7 @@ function enterBridge(
   w.unknowns.push(...result.unknownReasons.map((r) => `${host.name} ${bridge}: ${r}`))
   const flows = result.steps
     .filter((s) => s.flow)
-    .map((s) => ({bridge, table: s.table, line: s.flow!.line, text: formatFlow(s.flow!)}))
+    .map((s) => ({bridge, table: s.table, line: s.flow!.line, text: flowText(s.flow!)}))
   const bridgeHop: Hop = {
     host: host.name,
     kind: 'ovs-bridge',
