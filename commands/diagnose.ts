@@ -4,6 +4,7 @@ import {diagnose} from '../src/engine.js'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
 import {EXIT, InputError, NeutraceCommand, intentFlag, snapshotArg} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
+import {workProgress} from '../src/cli/work-progress.js'
 import {buildReport, renderReportTable} from '../src/render/findings.js'
 
 export default class Diagnose extends NeutraceCommand {
@@ -37,7 +38,9 @@ Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for usage o
     let code: number = EXIT.ok
     try {
       const analysis = await loadOrCollect(args.snapshot, flags, (m) => this.warn(m))
-      const findings = diagnose(analysis)
+      const progress = workProgress(process.stderr, {enabled: flags.format !== 'json'})
+      const findings = diagnose(analysis, progress)
+      progress.done()
       const report = buildReport(analysis, findings, this.config.version)
       this.log(flags.format === 'json' ? renderJson(report) : terminalSafe(renderReportTable(report)))
       if (flags['fail-on'] !== 'never') {

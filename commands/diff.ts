@@ -26,7 +26,12 @@ Exit status: 0 when nothing changed, 1 when something did, 2 for usage or input 
     const {args, flags} = await this.parse(Diff)
     let report
     try {
-      report = diffAnalyses(await load(args.old), await load(args.new), this.config.version)
+      const quiet = flags.format === 'json'
+      report = diffAnalyses(
+        await load(args.old, undefined, {quiet}),
+        await load(args.new, undefined, {quiet}),
+        this.config.version,
+      )
     } catch (error) {
       if (error instanceof InputError) this.error(error.message, {exit: EXIT.usage})
       throw error

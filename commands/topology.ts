@@ -24,7 +24,7 @@ export default class Topology extends NeutraceCommand {
     const {args, flags} = await this.parse(Topology)
     let analysis
     try {
-      analysis = await load(args.snapshot)
+      analysis = await load(args.snapshot, undefined, {quiet: flags.format === 'json'})
     } catch (error) {
       if (error instanceof InputError) this.error(error.message, {exit: EXIT.usage})
       throw error

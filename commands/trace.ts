@@ -1,5 +1,14 @@
 import {Flags, type Interfaces} from '@oclif/core'
-import {diagnose, traceVm, tracePacketBetween, TraceError} from '../src/engine.js'
+import {
+  type Analysis,
+  diagnose,
+  goesThroughRouter,
+  traceFromOutside,
+  traceVm,
+  traceVmToIp,
+  tracePacketBetween,
+  TraceError,
+} from '../src/engine.js'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
 import {EXIT, InputError, NeutraceCommand, intentFlag, snapshotArg} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
@@ -23,6 +32,9 @@ error (a bug in neutrace).`
     '<%= config.bin %> trace --inventory inventory.yaml --vm vm-1 --to dhcp   # collect over SSH, then trace',
     '<%= config.bin %> trace ./snap --vm 3707ac87-4f5d-4349-b7ed-3a673f55e5e1 --format svg > trace.svg',
     '<%= config.bin %> trace ./snap --from vm-1 --to vm-2 --proto tcp --dport 22 --reply   # any packet, security groups',
+    '<%= config.bin %> trace ./snap --from vm-net1-2 --to 198.19.150.200   # through its router, SNAT shown',
+    '<%= config.bin %> trace ./snap --vm vm-net1-2 --to 169.254.169.254   # to the metadata proxy',
+    '<%= config.bin %> trace ./snap --to-fip 198.19.150.20 --from-outside   # DNAT to the VM',
   ]
   static override args = {snapshot: snapshotArg}
   static override flags = {
@@ -31,20 +43,29 @@ error (a bug in neutrace).`
     vm: Flags.string({
       description: 'the VM: instance uuid or name, MAC, Neutron port id or IP',
       aliases: ['from'],
-      required: true,
+      exactlyOne: ['vm', 'to-fip'],
     }),
     to: Flags.string({
-      description: 'where to follow the frame: uplink, dhcp, or a VM (any handle) or IP for a packet between them',
+      description:
+        'where to follow the frame: uplink, dhcp, a VM (any handle) or IP on its network (a packet through the ' +
+        "security groups), or an IPv4 address beyond the VM's router",
       default: 'uplink',
     }),
+    'to-fip': Flags.string({
+      description: "a floating IP: trace a packet from the external network to it (through its router's DNAT)",
+      helpValue: 'FIP',
+    }),
+    'from-outside': Flags.boolean({
+      description: 'with --to-fip: the packet comes from the external network (the only origin modelled)',
+      dependsOn: ['to-fip'],
+    }),
     proto: Flags.string({
-      description: 'with --to VM|IP: the protocol',
+      description: 'with --to VM|IP or --to-fip: the protocol (default icmp)',
       options: ['icmp', 'tcp', 'udp'],
-      default: 'icmp',
     }),
     dport: Flags.integer({
-      description: 'with --to VM|IP: destination port (tcp default 22, udp 53)',
-      min: 0,
+      description: 'with --to VM|IP or --to-fip and tcp/udp: the destination port (tcp default 22, udp 53)',
+      min: 1,
       max: 65535,
     }),
     sport: Flags.integer({description: 'with --to VM|IP: source port (default 40000)', min: 0, max: 65535}),
@@ -59,12 +80,20 @@ error (a bug in neutrace).`
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Trace)
-    if (flags.to !== 'uplink' && flags.to !== 'dhcp') return this.packet(args.snapshot, flags)
     let results
     let findings
     try {
       const analysis = await loadOrCollect(args.snapshot, flags, (m) => this.warn(m))
-      results = traceVm(analysis, flags.vm, flags.to as TraceTarget)
+      const between = !flags['to-fip'] && flags.to !== 'uplink' && flags.to !== 'dhcp'
+      if (between && !goesThroughRouter(analysis, flags.vm!, flags.to)) return this.packet(analysis, flags)
+      const l3 = {
+        ...(flags.proto ? {proto: flags.proto as 'icmp' | 'tcp' | 'udp'} : {}),
+        ...(flags.dport ? {dport: flags.dport} : {}),
+      }
+      if (flags['to-fip']) results = traceFromOutside(analysis, flags['to-fip'], l3)
+      else if (flags.to === 'uplink' || flags.to === 'dhcp')
+        results = traceVm(analysis, flags.vm!, flags.to as TraceTarget)
+      else results = traceVmToIp(analysis, flags.vm!, flags.to, l3)
       findings = flags.format === 'dot' || flags.format === 'svg' ? diagnose(analysis) : []
     } catch (error) {
       if (error instanceof InputError || error instanceof TraceError) this.error(error.message, {exit: EXIT.usage})
@@ -78,12 +107,11 @@ error (a bug in neutrace).`
   }
 
   /** `--to VM|IP`: one packet (and its reply) through the firewalls; text or JSON (not yet in trace.schema.json). */
-  async packet(snapshot: string | undefined, flags: Interfaces.InferredFlags<typeof Trace.flags>): Promise<void> {
+  packet(analysis: Analysis, flags: Interfaces.InferredFlags<typeof Trace.flags>): void {
     let result
     try {
-      const analysis = await loadOrCollect(snapshot, flags, (m) => this.warn(m))
-      result = tracePacketBetween(analysis, flags.vm, flags.to, {
-        proto: flags.proto as 'icmp' | 'tcp' | 'udp',
+      result = tracePacketBetween(analysis, flags.vm!, flags.to, {
+        proto: (flags.proto ?? 'icmp') as 'icmp' | 'tcp' | 'udp',
         ...(flags.dport !== undefined ? {dport: flags.dport} : {}),
         ...(flags.sport !== undefined ? {sport: flags.sport} : {}),
         reply: flags.reply,

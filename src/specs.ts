@@ -22,6 +22,9 @@ export type SpecId =
   | 'ip_netns'
   | 'netns_ip_link'
   | 'netns_ip_addr'
+  | 'netns_ip_route'
+  | 'netns_iptables_save'
+  | 'neutron_ha_files'
   | 'brctl_show'
   | 'bridge_link'
   | 'ps'
@@ -52,11 +55,13 @@ export type SpecScope = 'host' | 'bridge' | 'netns' | 'file' | 'pid' | 'device'
 export type KeySource =
   | {from: 'ovs_vsctl_list_br'; take: 'bridges'}
   | {from: 'ip_netns'; take: 'namespaces'}
+  /** The L3 agent's namespaces only: qrouter-*, snat-*, fip-* (issue 11). */
+  | {from: 'ip_netns'; take: 'router-namespaces'}
   | {from: 'ps'; take: 'dnsmasq-pids'}
   | {from: 'ip_link'; take: 'veths'}
   /** Paths listed by `find`: those under one of `dirs` (ending in `suffix`), or only those in `only`. */
   | {
-      from: 'neutron_dhcp_files' | 'nova_instance_files' | 'neutron_config_files'
+      from: 'neutron_dhcp_files' | 'nova_instance_files' | 'neutron_config_files' | 'neutron_ha_files'
       take: 'files'
       dirs: string[]
       suffix?: string
@@ -134,6 +139,9 @@ export const CONFIG_FILES: readonly string[] = AGENT_CONFIG_FILES
 
 export const DHCP_DIRS = ['/var/lib/neutron/dhcp/']
 export const INSTANCE_DIRS = ['/var/lib/nova/instances/', '/etc/libvirt/qemu/']
+/** keepalived's state per HA router: `<ha_confs_path>/<router id>/state` (primary|backup; master before Victoria). */
+export const HA_DIRS = ['/var/lib/neutron/ha_confs/']
+const ROUTER_NAMESPACES: KeySource[] = [{from: 'ip_netns', take: 'router-namespaces'}]
 
 /** Where each scope gets its keys, unless a spec says otherwise. */
 export const KEY_SOURCES: Record<Exclude<SpecScope, 'host'>, KeySource[]> = {
@@ -144,6 +152,8 @@ export const KEY_SOURCES: Record<Exclude<SpecScope, 'host'>, KeySource[]> = {
   file: [
     {from: 'neutron_dhcp_files', take: 'files', dirs: DHCP_DIRS},
     {from: 'nova_instance_files', take: 'files', dirs: INSTANCE_DIRS, suffix: '.xml'},
+    // Only the state files: keepalived.conf holds the VRRP password.
+    {from: 'neutron_ha_files', take: 'files', dirs: HA_DIRS, suffix: '/state'},
     // Only the catalogued agent configuration files are read (others hold secrets).
     {from: 'neutron_config_files', take: 'files', dirs: ['/etc/neutron/'], only: AGENT_CONFIG_FILES},
   ],
@@ -335,6 +345,18 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
       format: 'text',
     },
   },
+  netns_ip_route: {
+    scope: 'netns',
+    keys: ROUTER_NAMESPACES,
+    argv: (ns) => ['ip', '-n', ns!, '-j', 'route', 'show', 'table', 'all'],
+    about: 'routes of every table inside a router namespace (qrouter-, snat-, fip-)',
+  },
+  netns_iptables_save: {
+    scope: 'netns',
+    keys: ROUTER_NAMESPACES,
+    argv: (ns) => ['ip', 'netns', 'exec', ns!, 'iptables-save'],
+    about: 'iptables rules (nat, filter, mangle, raw) inside a router namespace (qrouter-, snat-, fip-)',
+  },
   brctl_show: {
     scope: 'host',
     argv: () => ['brctl', 'show'],
@@ -390,6 +412,13 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
       note: 'the directory tree itself, not a listing; TripleO keeps the configuration under var/lib/config-data',
     },
     container: {containers: OVS_AGENT_CONTAINERS},
+  },
+  neutron_ha_files: {
+    scope: 'host',
+    roles: ['network'],
+    argv: () => ['find', '/var/lib/neutron/ha_confs', '-maxdepth', '2', '-type', 'f'],
+    about: 'keepalived files of HA routers (drives the file spec: the state files)',
+    optional: true,
   },
   nova_instance_files: {
     scope: 'host',

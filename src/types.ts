@@ -271,6 +271,30 @@ export interface IntentServer {
   addresses: Record<string, {addr: string; mac?: string}[]>
 }
 
+/** A Neutron router (issue 11): its gateway on an external network and extra routes. */
+export interface IntentRouter {
+  id: string
+  name?: string
+  status?: string
+  adminStateUp?: boolean
+  /** external_gateway_info; undefined = no gateway. */
+  gateway?: {networkId: string; enableSnat?: boolean; fixedIps: {subnetId?: string; ipAddress: string}[]}
+  routes: {destination: string; nexthop: string}[]
+  ha?: boolean
+  distributed?: boolean
+}
+
+/** A floating IP: the external address and the fixed IP (of port_id) it stands for. */
+export interface IntentFloatingIp {
+  id: string
+  floatingIpAddress: string
+  floatingNetworkId?: string
+  routerId?: string
+  portId?: string
+  fixedIpAddress?: string
+  status?: string
+}
+
 export interface Intent {
   networks: IntentNetwork[]
   subnets: IntentSubnet[]
@@ -280,6 +304,9 @@ export interface Intent {
   securityGroups?: IntentSecurityGroup[]
   /** Rules read as records of their own, before mergeIntent puts them into their groups. */
   securityGroupRules?: IntentSgRule[]
+  /** Routers and floating IPs, when the intent has them (GET /v2.0/routers, /v2.0/floatingips). */
+  routers?: IntentRouter[]
+  floatingIps?: IntentFloatingIp[]
   /** What could not be learned from the forms given (e.g. segmentation ids from `list --long`). */
   unknowns: string[]
   problems: DataProblem[]

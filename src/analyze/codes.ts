@@ -34,6 +34,7 @@ function code<C extends Record<string, Case<never>>>(severity: Severity, about: 
 
 const restartOvsAgent = (host: string) => `restart neutron-openvswitch-agent on ${host}`
 const restartDhcpAgent = (host: string) => `restart neutron-dhcp-agent on ${host}`
+const restartL3Agent = (host: string) => `restart neutron-l3-agent on ${host}`
 const hardReboot = 'hard-reboot the instance so Nova/os-vif replugs it'
 const plural = (n: number, one: string, many: string) => (n === 1 ? one : many)
 
@@ -580,6 +581,149 @@ export const CATALOG = {
           `OVS port ${f.ovsPort} says iface-id ${f.ifaceId}, but Neutron's port for ${f.mac} is ${f.portId}: the agent wires the wrong port`,
         (f: {ovsPort: string; portId: string}) =>
           sh`ovs-vsctl set Interface ${f.ovsPort} external-ids:iface-id=${f.portId}`,
+      ),
+    },
+  ),
+  ROUTER_NAMESPACE_MISSING: code(
+    'error',
+    "A router's qrouter namespace is absent on the host that should hold it: its subnets have no gateway.",
+    {
+      absent: when(
+        (f: {host: string; router: string; namespace: string}) =>
+          `${f.host} should hold router ${f.router} but has no namespace ${f.namespace}: its subnets have no way out`,
+        (f: {host: string}) => `${restartL3Agent(f.host)}; it recreates the namespace, its ports and rules`,
+      ),
+    },
+  ),
+  ROUTER_PORT_MISSING: code(
+    'error',
+    "A router interface (qr-) or gateway port (qg-) is absent from the router's namespace or from the integration bridge.",
+    {
+      absent: when(
+        (f: {host: string; router: string; dev: string; namespace: string; what: string}) =>
+          `router ${f.router} has no ${f.dev} (${f.what}) in ${f.namespace} on ${f.host}`,
+        (f: {host: string}) => `${restartL3Agent(f.host)} to replug the router's ports`,
+      ),
+      notOnBridge: when(
+        (f: {host: string; router: string; dev: string}) =>
+          `${f.dev} of router ${f.router} is not a port of br-int on ${f.host}: its frames go nowhere`,
+        (f: {host: string}) => `${restartL3Agent(f.host)} to replug the router's ports`,
+      ),
+    },
+  ),
+  ROUTER_PORT_VLAN: code(
+    'error',
+    "A router port on br-int is untagged or tagged with a VLAN other than its network's local VLAN (the dead VLAN 4095 is DEAD_VLAN's).",
+    {
+      wrong: when(
+        (f: {host: string; dev: string; router: string; tag: string; want: string}) =>
+          `${f.dev} of router ${f.router} on ${f.host} carries ${f.tag}, not ${f.want}: the router is cut off from that network`,
+        (f: {host: string}) =>
+          `${restartOvsAgent(f.host)} so it binds the port again (and check the port's binding in Neutron)`,
+      ),
+    },
+  ),
+  ROUTER_PORT_ADDRESS: code(
+    'error',
+    'A router port lacks the address Neutron assigned to it (the subnet gateway on qr-, the gateway or a floating IP on qg-).',
+    {
+      missing: when(
+        (f: {host: string; dev: string; router: string; address: string; have: string}) =>
+          `${f.dev} of router ${f.router} on ${f.host} does not hold ${f.address} (it has ${f.have})`,
+        (f: {host: string}) => `${restartL3Agent(f.host)}; it re-adds the addresses`,
+      ),
+    },
+  ),
+  ROUTER_NO_DEFAULT_ROUTE: code(
+    'error',
+    'A router with a gateway has no default route, or its next hop is on none of its networks.',
+    {
+      absent: when(
+        (f: {host: string; router: string; namespace: string; nextHop: string; dev: string}) =>
+          `${f.namespace} on ${f.host} has no default route (expected via ${f.nextHop} dev ${f.dev}): router ${f.router} reaches only its own subnets`,
+        (f: {namespace: string; nextHop: string; dev: string; host: string}) =>
+          `${sh`ip netns exec ${f.namespace} ip route replace default via ${f.nextHop} dev ${f.dev}`} on ${f.host} (or ${restartL3Agent(f.host)})`,
+      ),
+      unreachable: when(
+        (f: {host: string; router: string; namespace: string; nextHop: string}) =>
+          `the default route of ${f.namespace} on ${f.host} goes via ${f.nextHop}, which is on none of router ${f.router}'s networks`,
+        (f: {host: string}) => `check the external subnet's gateway_ip; ${restartL3Agent(f.host)}`,
+      ),
+    },
+  ),
+  FIP_NAT_MISSING: code(
+    'error',
+    "A floating IP lacks its DNAT or SNAT rule in the router namespace, or a rule translates it to a fixed IP other than its port's.",
+    {
+      dnat: when(
+        (f: {host: string; fip: string; fixed: string; namespace: string}) =>
+          `no DNAT of ${f.fip} to ${f.fixed} in ${f.namespace} on ${f.host}: the floating IP does not answer from outside`,
+        (f: {host: string}) => `${restartL3Agent(f.host)}; it rewrites the NAT rules`,
+      ),
+      snat: when(
+        (f: {host: string; fip: string; fixed: string; namespace: string}) =>
+          `no SNAT of ${f.fixed} to ${f.fip} in ${f.namespace} on ${f.host}: the VM goes out under another address`,
+        (f: {host: string}) => `${restartL3Agent(f.host)}; it rewrites the NAT rules`,
+      ),
+      stale: when(
+        (f: {host: string; fip: string; fixed: string; other: string; namespace: string}) =>
+          `${f.namespace} on ${f.host} translates ${f.fip} to ${f.other}, but Neutron associates it with ${f.fixed}`,
+        (f: {host: string}) => `${restartL3Agent(f.host)}; it rewrites the NAT rules`,
+      ),
+    },
+  ),
+  SNAT_MISSING: code(
+    'error',
+    "A router with SNAT enabled has no source NAT to its gateway address: its subnets' VMs without a floating IP cannot reach outside.",
+    {
+      absent: when(
+        (f: {host: string; router: string; namespace: string; gateway: string; dev: string}) =>
+          `${f.namespace} on ${f.host} has no SNAT to ${f.gateway} out of ${f.dev}: VMs behind router ${f.router} leave with their private addresses`,
+        (f: {host: string}) => `${restartL3Agent(f.host)}; it rewrites the NAT rules`,
+      ),
+    },
+  ),
+  HA_ROUTER_STATE: code('error', 'An HA router is active (primary) on more than one host, or on none.', {
+    split: when(
+      (f: {router: string; hosts: string}) =>
+        `HA router ${f.router} is primary on ${f.hosts}: both answer for its addresses (split brain)`,
+      () => 'check the HA network between the L3 agents (VRRP adverts); restart keepalived of one side',
+    ),
+    none: when(
+      (f: {router: string; hosts: string}) => `HA router ${f.router} is primary nowhere (states: ${f.hosts})`,
+      () => 'check keepalived and neutron-keepalived-state-change on the L3 agents; restart the L3 agents',
+    ),
+  }),
+  METADATA_PROXY_DOWN: code(
+    'error',
+    'The metadata path of a router is broken: no haproxy proxy runs for it, or the redirect of 169.254.169.254 is missing.',
+    {
+      notRunning: when(
+        (f: {host: string; router: string}) =>
+          `no metadata proxy (haproxy) runs for router ${f.router} on ${f.host}: instances behind it get no metadata`,
+        (f: {host: string}) => `${restartL3Agent(f.host)}; it respawns the proxy`,
+      ),
+      noRedirect: when(
+        (f: {host: string; namespace: string; port: number}) =>
+          `${f.namespace} on ${f.host} does not redirect 169.254.169.254:80 to the proxy on port ${f.port}`,
+        (f: {host: string}) => `${restartL3Agent(f.host)}; it rewrites the NAT rules`,
+      ),
+    },
+  ),
+  EXTERNAL_BRIDGE_UNWIRED: code(
+    'error',
+    'The external network of a router cannot leave its host: its physical network is in no bridge_mappings, or the bridge has no NIC.',
+    {
+      noMapping: when(
+        (f: {host: string; physnet: string; network: string}) =>
+          `${f.host} has no bridge for physical network ${f.physnet} of external network ${f.network}: the routers' gateways go nowhere`,
+        (f: {host: string; physnet: string}) =>
+          `add ${f.physnet}:<bridge> to bridge_mappings in the OVS agent's configuration on ${f.host}, then ${restartOvsAgent(f.host)}`,
+      ),
+      noNic: when(
+        (f: {host: string; bridge: string; network: string}) =>
+          `${f.bridge} on ${f.host} (external network ${f.network}) has no physical NIC: the routers' gateways go nowhere`,
+        (f: {bridge: string}) => `${sh`ovs-vsctl add-port ${f.bridge} NIC`} with the NIC of the external network`,
       ),
     },
   ),

@@ -2,6 +2,7 @@
 
 import {type ActualModel, DEVICES_NEED, FLOWS_NEED, LINUX_BRIDGES_NEED, OVS_NEED} from '../model/actual.js'
 import type {ReferenceModel} from '../model/reference.js'
+import {NO_PROGRESS, type WorkProgress} from '../progress.js'
 import {SEVERITY_RANK} from './codes.js'
 import type {Analyzer} from './context.js'
 import {dataAnalyzer} from './data.js'
@@ -14,6 +15,7 @@ import {shadowAnalyzer} from './shadow.js'
 import {tableMissAnalyzer} from './table-miss.js'
 import {tunnelAnalyzer} from './tunnels.js'
 import {vifAnalyzer} from './vif.js'
+import {l3Analyzer} from '../l3/analyze.js'
 import {vlanAnalyzer} from './vlans.js'
 
 /** The root namespace's devices, and the veth peers ethtool names. */
@@ -74,6 +76,22 @@ export const ANALYZERS: (Check & {run: Analyzer})[] = [
     run: securityGroupAnalyzer,
     needs: ['iptables_save', 'ipset_save', 'sysctl_bridge_nf', {file: 'agent-config'}],
   },
+  {
+    name: 'routers',
+    about: 'router namespaces, their ports, routes, NAT and metadata proxy (L3 agent)',
+    run: l3Analyzer,
+    needs: [
+      OVS_NEED,
+      FLOWS_NEED,
+      'ip_netns',
+      'netns_ip_link',
+      'netns_ip_addr',
+      'netns_ip_route',
+      'netns_iptables_save',
+      'ps',
+      {file: 'agent-config'},
+    ],
+  },
 ]
 
 /**
@@ -89,9 +107,23 @@ function dedupe(findings: Finding[]): Finding[] {
   return [...best.values()]
 }
 
-export function analyze(actual: ActualModel, reference: ReferenceModel, analyzers = ANALYZERS): Finding[] {
+export function analyze(
+  actual: ActualModel,
+  reference: ReferenceModel,
+  analyzers = ANALYZERS,
+  progress: WorkProgress = NO_PROGRESS,
+): Finding[] {
   const ctx = {actual, reference, checks: analyzers}
-  return sortFindings(dedupe(analyzers.flatMap((a) => gate(a, a.run(ctx), actual))))
+  progress.stage('diagnosing', analyzers.length)
+  return sortFindings(
+    dedupe(
+      analyzers.flatMap((a) => {
+        const found = gate(a, a.run(ctx), actual)
+        progress.tick()
+        return found
+      }),
+    ),
+  )
 }
 
 export {FINDING_CODES, type FindingCode, type Severity} from './codes.js'

@@ -2,6 +2,7 @@
 
 import {findOvsInterface} from '../model/actual.js'
 import type {Evidence, HostModel, VmRecord} from '../model/actual.js'
+import {portByMac} from '../model/reference.js'
 import type {VmInterface} from '../types.js'
 import {type AnalysisContext, type Analyzer, finding, impactOf, ovsEvidence} from './context.js'
 import type {Finding} from './finding.js'
@@ -18,7 +19,7 @@ function nicChecks(ctx: AnalysisContext, host: HostModel, vm: VmRecord, nic: VmI
       text: `<interface type="${nic.type}"> mac=${nic.mac ?? '?'} source=${nic.sourceBridge ?? nic.vhostPath ?? '?'} target=${nic.targetDev ?? '?'}`,
     },
   ]
-  const port = mac ? ctx.reference.ports.find((p) => p.mac === mac) : undefined
+  const port = mac ? portByMac(ctx.reference, mac) : undefined
   const impact = {...impactOf(ctx, port ? [port] : []), vms: [vmName]}
   const at = (element: string, expected: string, actual: string, extra: Evidence[] = []) => ({
     host: host.name,

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {Args, Command, Errors, Flags} from '@oclif/core'
 import {type Analysis, loadAnalysis, SEED_SNAPSHOT, SnapshotError} from '../engine.js'
 import {importSosReports, SosImportError, sosReportsIn, writeImportedSnapshot} from '../sos/import.js'
+import {workProgress} from './work-progress.js'
 
 /** Exit codes: 0 all well, 1 the answer is bad (findings at the threshold, a trace that does not arrive, a partial
  * collection), 2 the question could not be answered (usage, unreadable input), 3 neutrace itself failed (a bug). */
@@ -45,7 +46,13 @@ export const intentFlag = Flags.string({
 
 export class InputError extends Error {}
 
-export async function load(snapshot: string | undefined, intentDir?: string): Promise<Analysis> {
+/** `quiet`: no progress bar (the command's output is JSON); there is none off a terminal anyway. */
+export async function load(
+  snapshot: string | undefined,
+  intentDir?: string,
+  opts: {quiet?: boolean} = {},
+): Promise<Analysis> {
+  const progress = workProgress(process.stderr, {enabled: !opts.quiet})
   let scratch: string | undefined
   try {
     const reports = snapshot === undefined ? [] : await sosReportsIn(snapshot)
@@ -54,13 +61,14 @@ export async function load(snapshot: string | undefined, intentDir?: string): Pr
       scratch = await mkdtemp(join(tmpdir(), 'neutrace-sos-'))
       const dir = join(scratch, 'snapshot')
       await writeImportedSnapshot(await importSosReports(reports), dir)
-      return await loadAnalysis(dir, {intentDir})
+      return await loadAnalysis(dir, {intentDir, progress})
     }
-    return await loadAnalysis(snapshot ?? SEED_SNAPSHOT, {intentDir})
+    return await loadAnalysis(snapshot ?? SEED_SNAPSHOT, {intentDir, progress})
   } catch (error) {
     if (error instanceof SnapshotError || error instanceof SosImportError) throw new InputError(error.message)
     throw error
   } finally {
+    progress.done()
     if (scratch) await rm(scratch, {recursive: true, force: true})
   }
 }

@@ -183,7 +183,7 @@ export async function loadOrCollect(
     const collected = await collectLive(flags, flags.out, flags.intent, flags.format === 'json')
     if (!collected.complete) warn(`the snapshot in ${collected.dir} is incomplete: see DATA_MISSING findings`)
     // The intent was copied into the snapshot's intent/ folder.
-    return load(collected.dir)
+    return load(collected.dir, undefined, {quiet: flags.format === 'json'})
   }
-  return load(snapshot, flags.intent)
+  return load(snapshot, flags.intent, {quiet: flags.format === 'json'})
 }

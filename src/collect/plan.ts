@@ -127,6 +127,10 @@ export function keysFrom(source: KeySource, text: string): ParseResult<string[]>
       return bridgesFrom(text)
     case 'namespaces':
       return namespacesFrom(text)
+    case 'router-namespaces': {
+      const all = namespacesFrom(text)
+      return {value: all.value.filter((ns) => /^(qrouter|snat|fip)-/.test(ns)), problems: all.problems}
+    }
     case 'dnsmasq-pids':
       return dnsmasqPidsFrom(text)
     case 'veths':

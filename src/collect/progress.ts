@@ -4,6 +4,7 @@
 
 import type {WriteStream} from 'node:tty'
 import cliProgress from 'cli-progress'
+import {drawsProgress} from '../progress.js'
 import {escapeTerminal} from '../render/escape.js'
 import type {CollectProgress} from './collector.js'
 
@@ -33,8 +34,7 @@ export function progressLine(
   stream: NodeJS.WriteStream | WriteStream = process.stderr,
   opts: {enabled?: boolean} = {},
 ): ProgressLine {
-  const active = (opts.enabled ?? true) && stream.isTTY === true && !process.env.CI
-  if (!active) return {onProgress: () => {}, done: () => {}}
+  if (!drawsProgress(stream, opts)) return {onProgress: () => {}, done: () => {}}
   const bars = new cliProgress.MultiBar(
     {
       stream,

@@ -87,6 +87,14 @@ export function publicTrace(r: TraceResult): Trace {
       offers: dhcp.offers,
     },
     reply: reply && publicReply(reply),
+    l3: r.l3 && {
+      router: r.l3.router,
+      host: r.l3.host,
+      namespace: r.l3.namespace,
+      sent: {src: r.l3.sent.src, dst: r.l3.sent.dst},
+      seen: {src: r.l3.seen.src, dst: r.l3.seen.dst},
+      decided: [...r.l3.decided],
+    },
     unknowns: [...r.unknowns],
   }
 }

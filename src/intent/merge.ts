@@ -6,8 +6,10 @@ import type {IntentDocumentName} from '../specs.js'
 import type {
   DataProblem,
   Intent,
+  IntentFloatingIp,
   IntentNetwork,
   IntentPort,
+  IntentRouter,
   IntentSecurityGroup,
   IntentServer,
   IntentSgRule,
@@ -202,6 +204,8 @@ export function mergeIntent(parts: Partial<Intent>[]): Intent {
   const subnets = new Map<string, IntentSubnet>()
   const ports = new Map<string, IntentPort>()
   const servers = new Map<string, IntentServer>()
+  const routers = new Map<string, IntentRouter>()
+  const floatingIps = new Map<string, IntentFloatingIp>()
   const problems: DataProblem[] = []
   const unknowns: string[] = []
   const sources: string[] = []
@@ -219,6 +223,8 @@ export function mergeIntent(parts: Partial<Intent>[]): Intent {
     for (const s of part.subnets ?? []) upsert(subnets, s, 'subnet', conflict)
     for (const p of part.ports ?? []) upsert(ports, p, 'port', conflict)
     for (const s of part.servers ?? []) upsert(servers, s, 'server', conflict)
+    for (const r of part.routers ?? []) upsert(routers, r, 'router', conflict)
+    for (const f of part.floatingIps ?? []) upsert(floatingIps, f, 'floatingip', conflict)
     unknowns.push(...(part.unknowns ?? []))
     for (const s of part.sources ?? []) if (!sources.includes(s)) sources.push(s)
   }
@@ -229,6 +235,8 @@ export function mergeIntent(parts: Partial<Intent>[]): Intent {
     ports: [...ports.values()],
     servers: [...servers.values()],
     ...(groups.length || rules.length ? {securityGroups: mergeSecurityGroups(groups, rules)} : {}),
+    ...(routers.size ? {routers: [...routers.values()]} : {}),
+    ...(floatingIps.size ? {floatingIps: [...floatingIps.values()]} : {}),
     unknowns: [],
     problems,
     sources,

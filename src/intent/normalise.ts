@@ -26,7 +26,10 @@ import {
 import {clip} from '../text.js'
 import {readAddressPairs} from './security-groups.js'
 
-export type IntentKind = 'network' | 'subnet' | 'port' | 'server' | 'security_group' | 'security_group_rule'
+import {FLOATING_IP_MARKS, ROUTER_MARKS} from '../l3/intent.js'
+
+export type IntentKind =
+  'network' | 'subnet' | 'port' | 'server' | 'security_group' | 'security_group_rule' | 'router' | 'floatingip'
 
 /** Where a record came from and where its findings go. */
 export interface ReadContext {
@@ -107,6 +110,8 @@ const ON_PHYSNET = new Set(['flat', 'vlan'])
 
 /** What a record is, by the fields only that kind has; undefined when nothing tells. */
 export function classify(rec: Loose): IntentKind | undefined {
+  if (has(rec, FLOATING_IP_MARKS)) return 'floatingip'
+  if (has(rec, ROUTER_MARKS)) return 'router'
   if (has(rec, SERVER_MARKS)) return 'server'
   if (has(rec, PORT_MARKS)) return 'port'
   if (has(rec, ['security_group_rules'])) return 'security_group'

@@ -10,6 +10,8 @@ import type {
   IntentNetwork,
   IntentPort,
   IntentSecurityGroup,
+  IntentFloatingIp,
+  IntentRouter,
   IntentServer,
   IntentSgRule,
   IntentSubnet,
@@ -28,6 +30,7 @@ import {
 } from './normalise.js'
 import {readSecurityGroup, readSgRule} from './security-groups.js'
 import {readTables} from './tables.js'
+import {readFloatingIp, readRouter} from '../l3/intent.js'
 import {type Loose, isLoose} from './values.js'
 
 const ENVELOPES: {key: string; kind: IntentKind; many: boolean}[] = [
@@ -43,6 +46,10 @@ const ENVELOPES: {key: string; kind: IntentKind; many: boolean}[] = [
   {key: 'security_group', kind: 'security_group', many: false},
   {key: 'security_group_rules', kind: 'security_group_rule', many: true},
   {key: 'security_group_rule', kind: 'security_group_rule', many: false},
+  {key: 'routers', kind: 'router', many: true},
+  {key: 'router', kind: 'router', many: false},
+  {key: 'floatingips', kind: 'floatingip', many: true},
+  {key: 'floatingip', kind: 'floatingip', many: false},
 ]
 
 /** What one document yields, gathered while reading it. */
@@ -53,6 +60,8 @@ class Gathered {
   readonly servers: IntentServer[] = []
   readonly securityGroups: IntentSecurityGroup[] = []
   readonly securityGroupRules: IntentSgRule[] = []
+  readonly routers: IntentRouter[] = []
+  readonly floatingIps: IntentFloatingIp[] = []
   readonly unknowns: string[] = []
   readonly problems: ParseProblem[] = []
 
@@ -77,6 +86,12 @@ class Gathered {
       case 'security_group_rule':
         push(this.securityGroupRules, readSgRule(rec, ctx))
         break
+      case 'router':
+        push(this.routers, readRouter(rec, ctx))
+        break
+      case 'floatingip':
+        push(this.floatingIps, readFloatingIp(rec, ctx))
+        break
       default:
         this.problems.push({
           ...(where.line !== undefined ? {line: where.line} : {}),
@@ -95,6 +110,8 @@ class Gathered {
         servers: this.servers,
         ...(this.securityGroups.length ? {securityGroups: this.securityGroups} : {}),
         ...(this.securityGroupRules.length ? {securityGroupRules: this.securityGroupRules} : {}),
+        ...(this.routers.length ? {routers: this.routers} : {}),
+        ...(this.floatingIps.length ? {floatingIps: this.floatingIps} : {}),
         unknowns: [...new Set(this.unknowns)],
         sources: [name],
       },

@@ -23,6 +23,7 @@ import {parseOfctlShow} from '../parsers/ovs-ofctl-show.js'
 import {buildInterface, buildOvsConfig, parseOvsdbJson} from '../parsers/ovs-vsctl-json.js'
 import {parseOvsVsctlShow} from '../parsers/ovs-vsctl-show.js'
 import {parsePs} from '../parsers/ps.js'
+import {NO_PROGRESS, type WorkProgress} from '../progress.js'
 import type {Capture, Snapshot} from '../snapshot/read.js'
 import {isSpecId, type Role, type SourceId, sourceOf, SPEC_BY_ID, type SpecId} from '../specs.js'
 import type {
@@ -113,6 +114,19 @@ export interface CaptureStatus {
   reported?: true
 }
 
+/** What the L3 agent left on a host (issue 11): its namespaces' routes and iptables, HA states, metadata proxies. */
+export interface HostL3 {
+  /** By router namespace (qrouter-, snat-, fip-), each part present only when its capture was read. */
+  namespaces: Map<
+    string,
+    {routes?: {value: Route[]; evidence: Evidence}; iptables?: {value: IptablesSave; evidence: Evidence}}
+  >
+  /** keepalived's state file per HA router id (primary, backup, master, fault …). */
+  haStates: Map<string, {state: string; evidence: Evidence}>
+  /** haproxy metadata proxies (`haproxy -f …/ns-metadata-proxy/<router id>.conf`) by router id. */
+  metadataProxies: Map<string, {pid?: number; evidence: Evidence}>
+}
+
 export interface HostModel {
   /** The snapshot's label for the host (the inventory's name). */
   name: string
@@ -138,6 +152,7 @@ export interface HostModel {
   vms: VmRecord[]
   config: AgentConfig
   firewall: HostFirewall
+  l3: HostL3
   /** What became of each capture, by `spec` or `spec@key`: ask with captureOf / isMet / unmet, not directly. */
   captures: Map<string, CaptureStatus>
 }
@@ -212,6 +227,7 @@ class HostBuilder {
       vms: [],
       config: {},
       firewall: {},
+      l3: {namespaces: new Map(), haStates: new Map(), metadataProxies: new Map()},
       captures: new Map(),
     }
     for (const capture of capturesOf(snapshot, name).all) this.record(capture, initialState(capture))
@@ -323,6 +339,7 @@ class HostBuilder {
     this.buildFiles()
     this.buildProcesses()
     this.buildFirewall()
+    this.buildRouters()
     return this.host
   }
 
@@ -575,7 +592,50 @@ class HostBuilder {
       if (!dnsmasq.netns && proc.pid !== undefined) dnsmasq.netns = netnsOfPid.get(String(proc.pid))
       this.host.dnsmasq.push({...dnsmasq, evidence: this.evidence(ps.capture, proc.line, proc.argv.join(' '))})
     }
+    for (const proc of ps.value) {
+      const routerId = metadataProxyRouter(proc.argv)
+      if (routerId)
+        this.host.l3.metadataProxies.set(routerId, {
+          ...(proc.pid !== undefined ? {pid: proc.pid} : {}),
+          evidence: this.evidence(ps.capture, proc.line, proc.argv.join(' ')),
+        })
+    }
   }
+
+  /** The router namespaces' routes and iptables; keepalived's state files. */
+  buildRouters(): void {
+    const l3 = this.host.l3
+    const entry = (ns: string) => {
+      const have = l3.namespaces.get(ns) ?? {}
+      l3.namespaces.set(ns, have)
+      return have
+    }
+    for (const c of this.captures('netns_ip_route')) {
+      const value = c.key ? this.parse(c, parseIpRoute) : undefined
+      if (value) entry(c.key!).routes = {value, evidence: this.evidence(c)}
+    }
+    for (const c of this.captures('netns_iptables_save')) {
+      const value = c.key ? this.parse(c, parseIptablesSave) : undefined
+      if (value) entry(c.key!).iptables = {value, evidence: this.evidence(c)}
+    }
+    for (const c of this.captures('file')) {
+      const ha = HA_STATE_FILE.exec(c.key ?? '')
+      if (!ha) continue
+      const text = this.text(c)
+      const state = text?.trim()
+      if (state) l3.haStates.set(ha[1], {state, evidence: this.evidence(c, 1, state)})
+    }
+  }
+}
+
+const HA_STATE_FILE = /^\/var\/lib\/neutron\/ha_confs\/([0-9a-f-]{36})\/state$/
+const METADATA_CONF = /\/ns-metadata-proxy\/([0-9a-f-]{36})\.conf$/
+
+/** `haproxy -f <state_path>/ns-metadata-proxy/<router id>.conf`: the router it serves (DHCP's are network ids). */
+function metadataProxyRouter(argv: string[]): string | undefined {
+  if (!argv[0] || !/(^|\/)haproxy$/.test(argv[0])) return undefined
+  const conf = argv[argv.indexOf('-f') + 1]
+  return argv.includes('-f') && conf ? METADATA_CONF.exec(conf)?.[1] : undefined
 }
 
 function statusKey(spec: SpecId, key?: string): string {
@@ -593,10 +653,12 @@ function initialState(capture: Capture): {state: CaptureState; reason?: string} 
   return {state: 'complete'}
 }
 
-export function buildActualModel(snapshot: Snapshot): ActualModel {
+export function buildActualModel(snapshot: Snapshot, progress: WorkProgress = NO_PROGRESS): ActualModel {
   const problems: DataProblem[] = [...snapshot.problems]
   const hosts: HostModel[] = []
+  progress.stage('parsing hosts', snapshot.hosts.length)
   for (const record of snapshot.hosts) {
+    progress.tick()
     if (record.status === 'unreachable') {
       problems.push({
         host: record.name,
@@ -800,9 +862,10 @@ interface DeviceIndex {
 }
 const deviceIndexes = new WeakMap<Map<string, LinkDevice[]>, DeviceIndex>()
 
-function deviceIndex(devices: Map<string, LinkDevice[]>): DeviceIndex {
-  const lengths = [...devices.values()].map((l) => l.length)
+function deviceIndex(devices: Map<string, LinkDevice[]>, check = false): DeviceIndex {
   const have = deviceIndexes.get(devices)
+  if (have && have.lengths.length === devices.size && !check) return have
+  const lengths = [...devices.values()].map((l) => l.length)
   if (have && have.lengths.length === lengths.length && have.lengths.every((n, i) => n === lengths[i])) return have
   const index: DeviceIndex = {lengths, any: new Map(), byNs: new Map()}
   for (const [ns, list] of devices) {
@@ -819,13 +882,18 @@ function deviceIndex(devices: Map<string, LinkDevice[]>): DeviceIndex {
 }
 
 export function findDevice(host: HostModel, name: string, netns?: string): DeviceRef | undefined {
-  const index = deviceIndex(host.devices)
-  if (netns === undefined) {
-    const ref = index.any.get(name)
-    return ref && {...ref}
+  // A hit is trusted; a miss checks first that no namespace's list has grown since the index was built.
+  for (const check of [false, true]) {
+    const index = deviceIndex(host.devices, check)
+    if (netns === undefined) {
+      const ref = index.any.get(name)
+      if (ref) return {...ref}
+    } else {
+      const device = index.byNs.get(netns)?.get(name)
+      if (device) return {netns, device}
+    }
   }
-  const device = index.byNs.get(netns)?.get(name)
-  return device && {netns, device}
+  return undefined
 }
 
 /** The other end of a veth: by name in the same namespace, else by ifindex in the namespace its link-netnsid names.

@@ -2,6 +2,7 @@
 // (shared/reference/neutron-wiring.md). Without intent, what can be inferred from the hosts themselves is used, marked
 // 'inferred'.
 
+import {expectedRouters, type RouterView} from '../l3/reference.js'
 import type {Intent, IntentSecurityGroup, OvsInterface} from '../types.js'
 import {type ActualModel, type HostModel, findDevice, hostNamed, isVif} from './actual.js'
 
@@ -49,6 +50,8 @@ export interface ReferenceModel {
   intentKnown: boolean
   /** Security groups by id, when intent lists them. */
   securityGroups?: Map<string, IntentSecurityGroup>
+  /** What Neutron intends for each router (issue 11); empty without routers in the intent. */
+  routers: RouterView[]
   /** Facts that could not be learned: shown to the user so silence is not mistaken for health. */
   unknowns: string[]
 }
@@ -66,6 +69,19 @@ export function devicesOf(port: PortView): {tap: string; qbr: string; qvb: strin
 /** The name of the DHCP port's device: `tap` + port id cut to 14 characters. */
 export function dhcpDeviceOf(port: PortView): string {
   return `tap${port.id}`.slice(0, 14)
+}
+
+const byMacs = new WeakMap<ReferenceModel, {count: number; ports: Map<string, PortView>}>()
+
+/** The first port of the reference with this MAC (lower case), from an index built once per reference. */
+export function portByMac(ref: ReferenceModel, mac: string): PortView | undefined {
+  let have = byMacs.get(ref)
+  if (have?.count !== ref.ports.length) {
+    have = {count: ref.ports.length, ports: new Map()}
+    for (const p of ref.ports) if (p.mac !== undefined && !have.ports.has(p.mac)) have.ports.set(p.mac, p)
+    byMacs.set(ref, have)
+  }
+  return have.ports.get(mac)
 }
 
 export function isComputePort(port: PortView): boolean {
@@ -154,6 +170,7 @@ function fromIntent(intent: Intent): ReferenceModel {
     }
   }
   return {
+    routers: [],
     networks,
     ports,
     intentKnown: intent.networks.length > 0 || intent.ports.length > 0,
@@ -328,9 +345,11 @@ function portFromIface(
 export function buildReferenceModel(actual: ActualModel, intent?: Intent): ReferenceModel {
   const ref: ReferenceModel = intent
     ? fromIntent(intent)
-    : {networks: new Map(), ports: [], intentKnown: false, unknowns: []}
+    : {networks: new Map(), ports: [], intentKnown: false, unknowns: [], routers: []}
   // OpenStack names a host as its agents report it (their hostname); the reference speaks in the snapshot's labels.
   for (const p of ref.ports) if (p.host !== undefined) p.host = hostNamed(actual, p.host)?.name ?? p.host
+  ref.routers = intent ? expectedRouters(intent) : []
+  for (const r of ref.routers) if (r.host !== undefined) r.host = hostNamed(actual, r.host)?.name ?? r.host
   inferFromHosts(ref, actual)
   for (const n of ref.networks.values()) {
     if (n.segmentationId === undefined && (n.type === undefined || n.type === 'vlan')) {

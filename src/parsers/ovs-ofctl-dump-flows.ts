@@ -74,9 +74,15 @@ function isCookie(text: string, from: number, to: number): boolean {
 
 interface DumpContext extends ActionContext {
   cache: Map<string, FlowAction[]>
+  /** The last cookie read: a dump repeats one cookie per agent, so equal text shares one string. */
+  cookie: string
+  /** Problems of lines that were still read as flows (unknown match keywords), by flow. */
+  flowProblems: Map<Flow, ParseProblem[]>
+  /** Flows that named a table not yet known: read again at the end. */
+  unresolved: Set<Flow>
 }
 
-type LineResult = {flow: Flow; problems?: ParseProblem[]; unresolved?: boolean} | {error: string}
+type LineResult = Flow | {error: string}
 
 function parseTableToken(value: string, ctx: DumpContext): {table: number; name?: string} | string {
   const open = value.indexOf('(')
@@ -136,7 +142,6 @@ function parseFlowLine(line: string, lineNo: number, ctx: DumpContext): LineResu
     match: {fields: {}},
     actions: actions as FlowAction[],
   }
-  let problems: ParseProblem[] | undefined
   const tok = tokens.reset(line, 0, at)
   for (let more = tok.next(); more !== false; more = tok.next()) {
     if (more === undefined) return {error: 'unbalanced quotes or brackets in the match'}
@@ -146,7 +151,10 @@ function parseFlowLine(line: string, lineNo: number, ctx: DumpContext): LineResu
       if (FLOW_FLAGS.has(word) || addShorthand(flow.match, word)) continue
       if (!isKeyword(word)) return {error: `garbled token '${clip(word)}'`}
       flow.match.fields[word] = {value: ''}
-      ;(problems ??= []).push({line: lineNo, text: clip(line), message: `unknown match keyword '${word}'`})
+      const problem = {line: lineNo, text: clip(line), message: `unknown match keyword '${word}'`}
+      const problems = ctx.flowProblems.get(flow)
+      if (problems) problems.push(problem)
+      else ctx.flowProblems.set(flow, [problem])
       continue
     }
     const error = statField(flow, tok, line, ctx)
@@ -158,10 +166,28 @@ function parseFlowLine(line: string, lineNo: number, ctx: DumpContext): LineResu
     const err = addMatchField(flow.match, key, line.slice(eq + 1, stop))
     if (err) return {error: err}
   }
-  return problems ? {flow, problems} : {flow}
+  return flow
 }
 
 const NOT_A_STAT = '\0'
+
+/** `12` or `12.345` in text[from, to), read in place (a quotient of two exact integers rounds like Number() does);
+ * long ones go to parseDecimal. */
+function fractionAt(text: string, from: number, to: number): number | undefined {
+  if (to - from > 15) return parseDecimal(text.slice(from, to))
+  let value = 0
+  let scale = 0
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 46 && scale === 0 && i > from && i < to - 1) scale = 1
+    else if (c < 48 || c > 57) return undefined
+    else {
+      value = value * 10 + (c - 48)
+      if (scale) scale *= 10
+    }
+  }
+  return from === to ? undefined : scale ? value / scale : value
+}
 
 /**
  * The flow's own fields among the match tokens (cookie, table, priority and the counters), read in place. Returns
@@ -173,13 +199,18 @@ function statField(flow: Flow, tok: MatchTokens, line: string, ctx: DumpContext)
   switch (line.charCodeAt(tok.start)) {
     case 99: // c
       if (!tok.keyIs('cookie')) break
+      if (to - from === ctx.cookie.length && line.startsWith(ctx.cookie, from)) {
+        flow.cookie = ctx.cookie
+        return undefined
+      }
       if (!isCookie(line, from, to)) return `bad cookie '${clip(line.slice(from, to))}'`
       flow.cookie = hasUpper(line, from, to) ? line.slice(from, to).toLowerCase() : line.slice(from, to)
+      if (flow.cookie === line.slice(from, to)) ctx.cookie = flow.cookie
       return undefined
     case 112: {
       // p
       if (!tok.keyIs('priority')) break
-      const p = parseInteger(line.slice(from, to))
+      const p = decimalAt(line, from, to) ?? parseInteger(line.slice(from, to))
       if (p === undefined || p > MAX_PRIORITY) return `bad priority '${clip(line.slice(from, to))}'`
       flow.priority = p
       return undefined
@@ -187,6 +218,11 @@ function statField(flow: Flow, tok: MatchTokens, line: string, ctx: DumpContext)
     case 116: {
       // t
       if (!tok.keyIs('table')) break
+      const n = to - from < 6 ? decimalAt(line, from, to) : undefined
+      if (n !== undefined && n <= MAX_TABLE) {
+        flow.table = n
+        return undefined
+      }
       const table = parseTableToken(line.slice(from, to), ctx)
       if (typeof table === 'string') return table
       flow.table = table.table
@@ -196,7 +232,7 @@ function statField(flow: Flow, tok: MatchTokens, line: string, ctx: DumpContext)
     case 100: {
       // d
       if (!tok.keyIs('duration')) break
-      const d = parseDecimal(line.slice(from, line.charCodeAt(to - 1) === 115 ? to - 1 : to))
+      const d = fractionAt(line, from, line.charCodeAt(to - 1) === 115 ? to - 1 : to)
       if (d === undefined) return `bad duration '${clip(line.slice(from, to))}'`
       flow.durationS = d
       return undefined
@@ -226,7 +262,13 @@ function statField(flow: Flow, tok: MatchTokens, line: string, ctx: DumpContext)
 export function parseDumpFlows(text: string, options: DumpFlowsOptions = {}): ParseResult<Flow[]> {
   const flows: Flow[] = []
   const problems: ParseProblem[] = []
-  const ctx: DumpContext = {...newActionContext(new Map(Object.entries(options.tableNames ?? {}))), cache: new Map()}
+  const ctx: DumpContext = {
+    ...newActionContext(new Map(Object.entries(options.tableNames ?? {}))),
+    cache: new Map(),
+    cookie: '0x0',
+    flowProblems: new Map(),
+    unresolved: new Set(),
+  }
   // One pass over the lines, each cut from the text once; lines that named a table not yet seen (`resubmit(,name)`
   // before `table=N(name)`) are read again once all the names are known.
   const results: ReadLine[] = []
@@ -238,21 +280,25 @@ export function parseDumpFlows(text: string, options: DumpFlowsOptions = {}): Pa
     lineNo++
     const result = readLine(text, from, to, lineNo, ctx)
     if (result !== undefined) {
-      if ('flow' in result && result.unresolved) again.push({at: results.length, lineNo, from, to})
+      if ('raw' in result && ctx.unresolved.has(result)) again.push({at: results.length, lineNo, from, to})
       results.push(result)
     }
     from = to + 1
   }
-  for (const {at, lineNo, from, to} of again) results[at] = readLine(text, from, to, lineNo, ctx)!
+  for (const {at, lineNo, from, to} of again) {
+    ctx.flowProblems.delete(results[at] as Flow)
+    results[at] = readLine(text, from, to, lineNo, ctx)!
+  }
 
   const unresolved = new Set<string>()
   for (const result of results) {
-    if (!('flow' in result)) {
+    if (!('raw' in result)) {
       problems.push(result)
       continue
     }
-    const flow = result.flow
-    if (result.problems) problems.push(...result.problems)
+    const flow = result
+    const mine = ctx.flowProblems.get(flow)
+    if (mine) problems.push(...mine)
     if (flow.table < 0 && flow.tableName !== undefined && !unresolved.has(flow.tableName)) {
       unresolved.add(flow.tableName)
       problems.push({
@@ -267,7 +313,7 @@ export function parseDumpFlows(text: string, options: DumpFlowsOptions = {}): Pa
 }
 
 /** One line: a flow, a problem, or undefined for lines with nothing to say (blank, the reply header). */
-type ReadLine = {flow: Flow; problems?: ParseProblem[]; unresolved?: boolean} | ParseProblem
+type ReadLine = Flow | ParseProblem
 
 function readLine(text: string, from: number, to: number, lineNo: number, ctx: DumpContext): ReadLine | undefined {
   if (to > from && text.charCodeAt(to - 1) === 13) to--
@@ -291,6 +337,6 @@ function readLine(text: string, from: number, to: number, lineNo: number, ctx: D
   ctx.unresolvedName = false
   const result = parseFlowLine(line, lineNo, ctx)
   if ('error' in result) return {line: lineNo, text: clip(line), message: result.error}
-  if (ctx.unresolvedName) result.unresolved = true
+  if (ctx.unresolvedName) ctx.unresolved.add(result)
   return result
 }

@@ -19,11 +19,18 @@ function vlanText(v: number | null, vni?: number): string {
   return v === null ? 'untagged' : `VLAN ${v}`
 }
 
+function targetText(r: TraceResult): string {
+  if (r.target === 'dhcp') return 'its DHCP server'
+  if (r.target === 'ip') return t(r.l3?.sent.dst ?? 'an address beyond its router')
+  if (r.target === 'fip') return `from the external network to ${t(r.l3?.sent.dst ?? 'its floating IP')}`
+  return 'the uplink'
+}
+
 export function renderTraceText(r: TraceResult): string {
   const vm = r.vm
   const out: string[] = []
   out.push(
-    `Trace of ${t(vm.name ?? vm.uuid ?? vm.mac)} (${t(vm.mac)}${vm.ip ? `, ${t(vm.ip)}` : ''}) on ${t(vm.host)} → ${r.target === 'dhcp' ? 'its DHCP server' : 'the uplink'}`,
+    `Trace of ${t(vm.name ?? vm.uuid ?? vm.mac)} (${t(vm.mac)}${vm.ip ? `, ${t(vm.ip)}` : ''}) on ${t(vm.host)} → ${targetText(r)}`,
   )
   out.push('')
   out.push(
@@ -38,6 +45,12 @@ export function renderTraceText(r: TraceResult): string {
   out.push(`Verdict: ${r.verdict.toUpperCase()} — ${t(r.reason)}`)
   if (r.dropFlow)
     out.push(`Dropped by: ${t(r.dropFlow.host)} ${t(r.dropFlow.bridge)} line ${r.dropFlow.line}: ${t(r.dropFlow.text)}`)
+  if (r.l3) {
+    const l = r.l3
+    out.push(
+      `Router: ${t(l.router)} (${t(l.namespace)} on ${t(l.host)}): sent ${t(l.sent.src)} → ${t(l.sent.dst)}, seen as ${t(l.seen.src)} → ${t(l.seen.dst)}`,
+    )
+  }
   if (r.reply) out.push(`Reply: ${compactPath(r.reply)} — ${r.reply.verdict.toUpperCase()}: ${t(r.reply.reason)}`)
   if (r.dhcp) {
     const d = r.dhcp
@@ -141,6 +154,7 @@ const KIND_LABEL: Record<string, string> = {
   tunnel: 'tunnel port',
   namespace: 'namespace',
   'dhcp-server': 'DHCP server',
+  router: 'router',
 }
 
 const NODE_STYLE: Record<string, string> = {

@@ -10,9 +10,17 @@ export interface MacEntry {
   ofport: number
 }
 
+/** MACs as spelled -> normalised: a trace asks for the same few MACs on every bridge it crosses. */
+const normalised = new Map<string, string>()
+
 function normaliseMac(mac: string): string {
+  const have = normalised.get(mac)
+  if (have !== undefined) return have
   const n = macToBigInt(mac)
-  return n === undefined ? mac.trim().toLowerCase() : bigIntToMac(n)
+  const out = n === undefined ? mac.trim().toLowerCase() : bigIntToMac(n)
+  if (normalised.size >= 65536) normalised.clear()
+  normalised.set(mac, out)
+  return out
 }
 
 export class MacTable {

@@ -48,14 +48,17 @@ export interface Packet {
 export {ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP, ETH_TYPE_VLAN} from '../openflow/fields.js'
 export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff'
 
-/** A deep copy: the scalars copied at once, the nested values (VLAN tags, registers) each cloned. */
+/** A deep copy of plain data: the scalars copied at once, the nested values (VLAN tags, registers) copied in turn. */
 export function clonePacket(packet: Packet): Packet {
-  const copy: Record<string, unknown> = {...packet}
-  for (const key in copy) {
-    const value = copy[key]
-    if (typeof value === 'object' && value !== null) copy[key] = structuredClone(value)
-  }
-  return copy as unknown as Packet
+  return copyData(packet) as Packet
+}
+
+function copyData(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) return value.map(copyData)
+  const copy: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) copy[k] = copyData(v)
+  return copy
 }
 
 /** A packet with the fields a caller gives and OVS's defaults for the rest. */

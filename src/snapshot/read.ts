@@ -4,6 +4,7 @@ import {createHash} from 'node:crypto'
 import {realpath} from 'node:fs/promises'
 import {join, resolve, sep} from 'node:path'
 import {type IntentDocument, isIntentDocumentName, readIntentDocuments} from '../intent/load.js'
+import {NO_PROGRESS, type WorkProgress} from '../progress.js'
 import {sourceOf} from '../specs.js'
 import type {DataProblem} from '../types.js'
 import {readRegularFile} from './files.js'
@@ -67,7 +68,8 @@ function inside(root: string, rel: string): string | undefined {
 /** A capture file larger than this is refused (a million-flow dump is ~300 MB). */
 export const MAX_CAPTURE_BYTES = 1024 * 1024 * 1024
 
-export async function readSnapshot(dir: string): Promise<Snapshot> {
+export async function readSnapshot(dir: string, opts: {progress?: WorkProgress} = {}): Promise<Snapshot> {
+  const progress = opts.progress ?? NO_PROGRESS
   const root = resolve(dir)
   const manifestPath = join(root, 'manifest.json')
   const realRoot = await realpath(root).catch((error: NodeJS.ErrnoException) => {
@@ -87,6 +89,10 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
   const manifest = checkManifest(parsed, manifestPath)
   const problems: DataProblem[] = []
   const captures: Capture[] = []
+  progress.stage(
+    'reading captures',
+    manifest.hosts.reduce((n, h) => n + h.captures.length, 0),
+  )
   await Promise.all(
     manifest.hosts.flatMap((host) =>
       host.captures.map(async (record) => {
@@ -103,6 +109,7 @@ export async function readSnapshot(dir: string): Promise<Snapshot> {
           return
         }
         const file = await readRegularFile(path, MAX_CAPTURE_BYTES, {within: realRoot})
+        progress.tick()
         if ('error' in file) {
           if (file.error !== 'ENOENT')
             problems.push({...where, kind: 'missing', message: `capture file refused: ${file.error}`})

@@ -82,6 +82,8 @@ export interface Walk {
   ipSize?: number
   /** Packet traces between VMs: the firewall of the Linux bridges (none for DHCP traces). */
   bridgeFilter?: BridgeFilter
+  /** The hosts to follow the frame into across the wire (walkFrame: a router's, a VM's), instead of DHCP's. */
+  hosts?: string[]
 }
 
 function learnedOf(w: Walk, host: HostModel, bridge: string): Flow[] {
@@ -235,6 +237,15 @@ function portVlan(tag: number | undefined, p: Packet): number | null {
   return p.vlan ? p.vlan.vid : (tag ?? null)
 }
 
+/** A flow as text, once per flow: every trace through a bridge prints the same few flows. */
+const flowTexts = new WeakMap<Flow, string>()
+
+function flowText(flow: Flow): string {
+  let text = flowTexts.get(flow)
+  if (text === undefined) flowTexts.set(flow, (text = formatFlow(flow)))
+  return text
+}
+
 export function enterBridge(
   w: Walk,
   host: HostModel,
@@ -285,7 +296,7 @@ export function enterBridge(
   w.unknowns.push(...result.unknownReasons.map((r) => `${host.name} ${bridge}: ${r}`))
   const flows = result.steps
     .filter((s) => s.flow)
-    .map((s) => ({bridge, table: s.table, line: s.flow!.line, text: formatFlow(s.flow!)}))
+    .map((s) => ({bridge, table: s.table, line: s.flow!.line, text: flowText(s.flow!)}))
   const bridgeHop: Hop = {
     host: host.name,
     kind: 'ovs-bridge',
@@ -424,6 +435,7 @@ function leaveBridge(w: Walk, host: HostModel, bridge: string, port: string, pac
 /** The hosts worth following a frame into: for the reply, the VM's; for the request, those that serve DHCP for the
  * VM's network when it is known (the broadcast floods everywhere, but only they can answer), else all. */
 function dhcpCandidates(w: Walk): HostModel[] {
+  if (w.hosts) return w.model.hosts.filter((h) => w.hosts!.includes(h.name))
   if (w.replyTo)
     return w.model.hosts.filter((h) => h.name === w.replyTo!.host || w.alsoTo?.some((t) => t.host === h.name))
   const net = w.start.networkId
@@ -985,4 +997,58 @@ function finish(
   }
   result.elsewhere = w.branches.filter((b) => b !== branch && b.end).map((b) => `${b.end!.host}: ${b.end!.reason}`)
   return result
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// One frame from any device (the L3 legs of issue 11: VM → router, router → wire, wire → router, router → VM)
+
+export interface FrameEnd {
+  kind: 'uplink' | 'namespace' | 'vm' | 'dropped' | 'dead-end' | 'unknown' | 'local'
+  host: string
+  element: string
+  netns?: string
+  bridge?: string
+  reason: string
+  dropFlow?: {host: string; bridge: string; line: number; text: string}
+}
+
+/**
+ * Walks one frame from a device (a VM's tap, or an OVS internal port such as a router's qr-/qg-) through the hosts'
+ * bridges, across the physical network or tunnels into `hosts` only, and returns every place it ended. `endAt`: VM
+ * devices where the walk ends as delivered.
+ */
+export function walkFrame(
+  model: ActualModel,
+  opts: {
+    start: TraceVm
+    host: HostModel
+    netns: string
+    dev: string
+    packet: Packet
+    hops: Hop[]
+    hosts: string[]
+    endAt?: {host: string; dev: string}[]
+  },
+): {branches: {hops: Hop[]; end: FrameEnd}[]; unknowns: string[]} {
+  const w = newWalk(model, opts.start, 'dhcp', new Map())
+  w.hosts = opts.hosts
+  if (opts.endAt?.length) {
+    w.replyTo = opts.endAt[0]
+    w.alsoTo = opts.endAt.slice(1)
+  }
+  const ovs = findOvsInterface(opts.host, opts.dev)
+  if (ovs) enterBridge(w, opts.host, ovs.bridge.name, opts.dev, opts.packet, opts.hops)
+  else arrive(w, opts.host, opts.netns, opts.dev, opts.packet, opts.hops)
+  const branches = w.branches
+    .filter((b) => b.end)
+    .map((b) => {
+      const e = b.end!
+      const end: FrameEnd = {kind: e.kind, host: e.host, element: e.element, reason: e.reason}
+      if (e.netns) end.netns = e.netns
+      if (e.bridge) end.bridge = e.bridge
+      if (e.flow && e.bridge)
+        end.dropFlow = {host: e.host, bridge: e.bridge, line: e.flow.line, text: formatFlow(e.flow)}
+      return {hops: b.hops, end}
+    })
+  return {branches, unknowns: [...new Set(w.unknowns)]}
 }

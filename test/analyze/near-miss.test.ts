@@ -17,10 +17,13 @@ let seed: Snapshot
 let vxlan: Snapshot
 /** The security-group codes' near misses are edits of the lab with security groups. */
 let sg: Snapshot
+/** The L3 codes' near misses are edits of the router lab's snapshot (issue 11). */
+let l3: Snapshot
 beforeAll(async () => {
   sg = await readSnapshot(join(PACKAGE_ROOT, 'fixtures', 'snapshots', 'neutron-sg'))
   seed = await readSnapshot(SEED_SNAPSHOT)
   vxlan = await readSnapshot(join(PACKAGE_ROOT, 'fixtures', 'snapshots', 'neutron-vxlan'))
+  l3 = await readSnapshot(join(PACKAGE_ROOT, 'fixtures', 'snapshots', 'neutron-l3'))
 })
 
 type Edit =
@@ -29,10 +32,18 @@ type Edit =
   | {host: string; spec: string; key?: string; record: (r: Snapshot['captures'][number]['record']) => void}
   /** The capture is not there at all (the collector would not have made it). */
   | {host: string; spec: string; key?: string; remove: true}
+  /** One more file capture on a host (a copy of one of its file captures with another path and text). */
+  | {host: string; addFile: string; text: string}
 
-function apply(edits: Edit[], on: 'seed' | 'vxlan' | 'sg' = 'seed'): Snapshot {
-  const snap: Snapshot = structuredClone(on === 'vxlan' ? vxlan : on === 'sg' ? sg : seed)
+function apply(edits: Edit[], on: 'seed' | 'vxlan' | 'sg' | 'l3' = 'seed'): Snapshot {
+  const snap: Snapshot = structuredClone(on === 'vxlan' ? vxlan : on === 'sg' ? sg : on === 'l3' ? l3 : seed)
   for (const e of edits) {
+    if ('addFile' in e) {
+      const like = snap.captures.find((x) => x.host === e.host && x.spec === 'file')!
+      const file = `hosts/${e.host}/file@${e.addFile.replaceAll('/', '_')}.out`
+      snap.captures.push({...structuredClone(like), key: e.addFile, text: e.text, record: {...like.record, file}})
+      continue
+    }
     if ('intent' in e) {
       const f = snap.intentFiles.find((x) => x.name === e.intent)!
       const before = f.text
@@ -93,7 +104,133 @@ const withoutPortSecurity = (portPrefix: string) => (t: string) => {
   return `${JSON.stringify(body, null, 2)}\n`
 }
 
-const NEAR_MISSES: Record<FindingCode, {what: string; edits: Edit[]; on?: 'vxlan' | 'sg'}> = {
+const ROUTER = '7f8bb6d5-76d4-40d0-92de-111306e22e1f'
+const RNS = `qrouter-${ROUTER}`
+const l3ipt = (text: (t: string) => string): Edit => ({host: 'nlab-ctl', spec: 'netns_iptables_save', key: RNS, text})
+
+const NEAR_MISSES: Record<FindingCode, {what: string; edits: Edit[]; on?: 'vxlan' | 'sg' | 'l3'}> = {
+  ROUTER_NAMESPACE_MISSING: {
+    what: 'the router namespace listed without its id (older iproute2 prints no "(id: N)")',
+    on: 'l3',
+    edits: [{host: 'nlab-ctl', spec: 'ip_netns', text: (t) => t.replace(`${RNS} (id: 4)`, RNS)}],
+  },
+  ROUTER_PORT_MISSING: {
+    what: 'a leftover device of a removed interface in the router namespace besides the right ones',
+    on: 'l3',
+    edits: ['netns_ip_link', 'netns_ip_addr'].map((spec): Edit => ({
+      host: 'nlab-ctl',
+      spec,
+      key: RNS,
+      text: (t) => {
+        const devs = JSON.parse(t) as {ifindex: number; ifname: string; addr_info?: unknown[]}[]
+        devs.push({...devs[0], ifindex: 99, ifname: 'qr-00000000-00', addr_info: []})
+        return JSON.stringify(devs) + '\n'
+      },
+    })),
+  },
+  ROUTER_PORT_VLAN: {
+    what: "qg-'s other_config still says an old tag while its real tag is the network's local VLAN",
+    on: 'l3',
+    edits: [
+      {
+        host: 'nlab-ctl',
+        spec: 'ovs_vsctl_list_port',
+        text: (t) => t.replace(/("qg-f92e8eb1-35".*?"tag","4")/s, (m) => m.replace('"tag","4"', '"tag","9"')),
+      },
+    ],
+  },
+  ROUTER_PORT_ADDRESS: {
+    what: 'qr- holds a second address besides the gateway (an extra subnet)',
+    on: 'l3',
+    edits: [
+      {
+        host: 'nlab-ctl',
+        spec: 'netns_ip_addr',
+        key: RNS,
+        text: (t) =>
+          t.replace(
+            '"local":"198.19.201.1","prefixlen":24',
+            '"local":"198.19.201.1","prefixlen":24},{"family":"inet","local":"198.19.209.1","prefixlen":24',
+          ),
+      },
+    ],
+  },
+  ROUTER_NO_DEFAULT_ROUTE: {
+    what: 'the default route with a metric and protocol kernel (as older agents add it)',
+    on: 'l3',
+    edits: [
+      {
+        host: 'nlab-ctl',
+        spec: 'netns_ip_route',
+        key: RNS,
+        text: (t) =>
+          t.replace(
+            '"dst":"default","gateway":"198.19.150.1","dev":"qg-f92e8eb1-35","protocol":"static"',
+            '"dst":"default","gateway":"198.19.150.1","dev":"qg-f92e8eb1-35","protocol":"kernel","metric":100',
+          ),
+      },
+    ],
+  },
+  FIP_NAT_MISSING: {
+    what: "the floating IP's nat OUTPUT DNAT (router-local traffic) gone and the PREROUTING DNATs in another order",
+    on: 'l3',
+    edits: [
+      l3ipt((t) =>
+        t.replace('-A neutron-l3-agent-OUTPUT -d 198.19.150.25/32 -j DNAT --to-destination 198.19.201.184\n', ''),
+      ),
+      l3ipt((t) => {
+        const a = '-A neutron-l3-agent-PREROUTING -d 198.19.150.25/32 -j DNAT --to-destination 198.19.201.184'
+        const b = '-A neutron-l3-agent-PREROUTING -d 198.19.150.35/32 -j DNAT --to-destination 198.19.202.203'
+        return t.replace(`${a}\n${b}`, `${b}\n${a}`)
+      }),
+    ],
+  },
+  SNAT_MISSING: {
+    what: 'a router with enable_snat false and no gateway SNAT rule',
+    on: 'l3',
+    edits: [
+      {intent: 'routers.json', text: (t) => t.replace('"enable_snat": true', '"enable_snat": false')},
+      l3ipt((t) =>
+        t.replace('-A neutron-l3-agent-snat -o qg-f92e8eb1-35 -j SNAT --to-source 198.19.150.41 --random-fully\n', ''),
+      ),
+    ],
+  },
+  HA_ROUTER_STATE: {
+    what: 'an HA router primary on one host, backup on the other',
+    on: 'l3',
+    edits: [
+      {intent: 'routers.json', text: (t) => t.replace('"ha": false', '"ha": true')},
+      {host: 'nlab-ctl', addFile: `/var/lib/neutron/ha_confs/${ROUTER}/state`, text: 'primary\n'},
+      {host: 'nlab-cmp1', addFile: `/var/lib/neutron/ha_confs/${ROUTER}/state`, text: 'backup\n'},
+    ],
+  },
+  METADATA_PROXY_DOWN: {
+    what: 'haproxy started by its absolute path with more options',
+    on: 'l3',
+    edits: [
+      {
+        host: 'nlab-ctl',
+        spec: 'ps',
+        text: (t) =>
+          t.replace(
+            'haproxy -f /var/lib/neutron/ns-metadata-proxy/',
+            '/usr/sbin/haproxy -Ws -f /var/lib/neutron/ns-metadata-proxy/',
+          ),
+      },
+    ],
+  },
+  EXTERNAL_BRIDGE_UNWIRED: {
+    what: 'bridge_mappings written with spaces after the comma',
+    on: 'l3',
+    edits: [
+      {
+        host: 'nlab-ctl',
+        spec: 'file',
+        key: '/etc/neutron/plugins/ml2/openvswitch_agent.ini',
+        text: (t) => t.replace('default:br-eth2,external:br-ex', 'default:br-eth2, external:br-ex'),
+      },
+    ],
+  },
   FLOW_MISSING: {
     what: 'the egress translation at another priority and the default NORMAL flow at priority 0 (modern spelling)',
     edits: [

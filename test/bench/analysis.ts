@@ -6,6 +6,7 @@
 
 import {execFileSync} from 'node:child_process'
 import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {loadavg} from 'node:os'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {pathToFileURL} from 'node:url'
@@ -29,6 +30,10 @@ export interface AnalysisRow {
   traceTotalS: number
   traceMsPerVm: number
   peakRssAfterTracesMiB: number
+  /** CPU seconds (user + system, every thread of the process): what a loaded machine does not inflate as much. */
+  cpu: {readModelS: number; diagnoseS: number; totalS: number; traceMsPerVm: number}
+  /** Load average when the measurement started: other work on the machine inflates wall time, not CPU time. */
+  loadavg: number[]
 }
 
 const rssMiB = () => process.resourceUsage().maxRSS / 1024
@@ -50,11 +55,19 @@ async function measure(dir: string, vmsFile: string): Promise<AnalysisRow> {
   const {diagnose, loadAnalysis} = await built<typeof import('../../src/engine.js')>('engine.js')
   const {findVm, trace} = await built<typeof import('../../src/trace/tracer.js')>('trace/tracer.js')
   const vms = JSON.parse(readFileSync(vmsFile, 'utf8')) as string[]
+  const cpu = () => {
+    const u = process.cpuUsage()
+    return (u.user + u.system) / 1e6
+  }
+  const load = loadavg()
   const t0 = performance.now()
+  const c0 = cpu()
   const analysis = await loadAnalysis(dir)
   const t1 = performance.now()
+  const c1 = cpu()
   const findings = diagnose(analysis)
   const t2 = performance.now()
+  const c2 = cpu()
   const peak = rssMiB()
   let delivered = 0
   for (const uuid of vms) {
@@ -62,6 +75,7 @@ async function measure(dir: string, vmsFile: string): Promise<AnalysisRow> {
     if (trace(analysis.actual, analysis.reference, target, 'dhcp').verdict === 'delivered') delivered++
   }
   const t3 = performance.now()
+  const c3 = cpu()
   const hosts = readdirSync(join(dir, 'hosts')).length
   return {
     hosts,
@@ -77,6 +91,8 @@ async function measure(dir: string, vmsFile: string): Promise<AnalysisRow> {
     traceTotalS: (t3 - t2) / 1000,
     traceMsPerVm: (t3 - t2) / vms.length,
     peakRssAfterTracesMiB: rssMiB(),
+    cpu: {readModelS: c1 - c0, diagnoseS: c2 - c1, totalS: c2 - c0, traceMsPerVm: ((c3 - c2) * 1000) / vms.length},
+    loadavg: load,
   }
 }
 

@@ -54,6 +54,8 @@ export interface ParseTimes {
   problems?: number
   errors?: number
   firstError?: string | null
+  /** CPU seconds of the worker (user + system); the Python parser reports none. */
+  cpuSeconds?: number
 }
 
 /** Worker side: `node --import tsx parse.ts neutrace|split FILE` prints one JSON line. */
@@ -61,6 +63,11 @@ async function measure(tool: string, file: string): Promise<ParseTimes> {
   const {parseDumpFlows} = (await import(
     pathToFileURL(join(DIST, 'parsers', 'ovs-ofctl-dump-flows.js')).href
   )) as typeof import('../../src/parsers/ovs-ofctl-dump-flows.js')
+  const cpu = () => {
+    const u = process.cpuUsage()
+    return (u.user + u.system) / 1e6
+  }
+  const c0 = cpu()
   const t0 = performance.now()
   const text = readFileSync(file, 'utf8')
   if (tool === 'split') {
@@ -72,10 +79,15 @@ async function measure(tool: string, file: string): Promise<ParseTimes> {
       const actions = line.slice(at + 9)
       if (match.length + actions.length > 0) flows++
     }
-    return {flows, seconds: (performance.now() - t0) / 1000}
+    return {flows, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu() - c0}
   }
   const parsed = parseDumpFlows(text)
-  return {flows: parsed.value.length, problems: parsed.problems.length, seconds: (performance.now() - t0) / 1000}
+  return {
+    flows: parsed.value.length,
+    problems: parsed.problems.length,
+    seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: cpu() - c0,
+  }
 }
 
 const BENCH = join(import.meta.dirname)

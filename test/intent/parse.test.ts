@@ -412,18 +412,16 @@ describe('bad documents', () => {
     expect(problems[1].message).toBe('expected 6 cells as in the header, found 5')
   })
 
-  it('an API error reply, another resource and plain text are each a problem', () => {
+  it('an API error reply and plain text are each a problem; routers are read (issue 11)', () => {
     expect(parseSample('error-reply.json').problems[0]).toMatchObject({
       line: 1,
       message: 'the document is an API error reply, not intent',
     })
     expect(parseSample('error-reply.json').problems[0].text).toContain('could not be found')
-    expect(parseSample('routers.json').problems).toEqual([
-      {
-        line: 1,
-        text: 'routers',
-        message: 'not a Neutron or Nova document: no networks, subnets, ports or servers',
-      },
+    const routers = parseSample('routers.json')
+    expect(routers.problems).toEqual([])
+    expect(routers.value.routers).toEqual([
+      {id: '0b7d3c9e-1f4a-4e6b-8c2d-5a9f7e1b3c64', name: 'router1', status: 'ACTIVE', adminStateUp: true, routes: []},
     ])
     expect(parseSample('not-intent.txt').problems).toEqual([
       {line: 1, text: 'Connection to controller:9696 timed out', message: 'neither JSON nor a CLI table'},

@@ -53,6 +53,8 @@ export interface OpenStackIntentOptions {
 
 /** What is listed from Neutron: the URL path (`security-groups`) and the body's key (`security_groups`). */
 const NEUTRON_LISTS = ['networks', 'subnets', 'ports', 'security-groups', 'security-group-rules'] as const
+/** The L3 extension's lists (issue 11): absent (404) where Neutron runs without the router service plugin. */
+const NEUTRON_L3_LISTS = ['routers', 'floatingips'] as const
 
 function body(key: string, items: unknown[]): string {
   return `${JSON.stringify({[key]: items}, null, 2)}\n`
@@ -118,6 +120,19 @@ export async function fetchOpenStackIntent(opts: OpenStackIntentOptions): Promis
     documents.push({name: `${path}.json`, text: body(key, r.items)})
     lists.push({document: `${path}.json`, url: r.url, items: r.items.length, pages: r.pages, durationMs: r.durationMs})
     logger.info({items: r.items.length, pages: r.pages, ms: r.durationMs}, `Neutron ${path}`)
+  }
+  for (const key of NEUTRON_L3_LISTS) {
+    let r: ListResult
+    try {
+      r = await listAll(s, token, 'Neutron', joinUrl(neutron, key), key, pageSize)
+    } catch (error) {
+      if (!(error instanceof OpenStackError) || error.kind !== 'not-found') throw error
+      notes.push(`Neutron ${key} not listed: the API has no such resource (no router service plugin)`)
+      continue
+    }
+    documents.push({name: `${key}.json`, text: body(key, r.items)})
+    lists.push({document: `${key}.json`, url: r.url, items: r.items.length, pages: r.pages, durationMs: r.durationMs})
+    logger.info({items: r.items.length, pages: r.pages, ms: r.durationMs}, `Neutron ${key}`)
   }
 
   if (opts.servers === false) notes.push('Nova servers not fetched (turned off)')

@@ -24,6 +24,7 @@ export type HopKind =
   | 'tunnel'
   | 'underlay'
   | 'firewall'
+  | 'router'
 
 export interface TraceReport {
   schemaVersion: 1
@@ -44,11 +45,15 @@ export interface Tool {
  */
 export interface Trace {
   vm: TraceVm
-  target: 'uplink' | 'dhcp'
+  /**
+   * uplink, dhcp; ip: a VM to an address beyond its router; fip: from the external network to a floating IP
+   */
+  target: 'uplink' | 'dhcp' | 'ip' | 'fip'
   verdict: TraceVerdict
   reason: string
   hops: Hop[]
   dropFlow?: DropFlow
+  l3?: TraceL3
   /**
    * Where else the flood went (other ports of the same VLAN).
    */
@@ -113,6 +118,28 @@ export interface DropFlow {
   bridge: string
   line: number
   text: string
+}
+/**
+ * Through a router (targets ip and fip): which router on which host, the packet as sent and as it arrives (NAT applied), and the rules and routes that decided.
+ *
+ * This interface was referenced by `TraceReport`'s JSON-Schema
+ * via the `definition` "traceL3".
+ */
+export interface TraceL3 {
+  router: string
+  host: string
+  namespace: string
+  sent: AddressPair
+  seen: AddressPair
+  decided: string[]
+}
+/**
+ * This interface was referenced by `TraceReport`'s JSON-Schema
+ * via the `definition` "addressPair".
+ */
+export interface AddressPair {
+  src: string
+  dst: string
 }
 /**
  * The DHCP namespace the request reached: whether dnsmasq runs there and knows the VM's MAC.

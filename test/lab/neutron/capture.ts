@@ -72,14 +72,27 @@ function adminEnv(controlSh: string): NodeJS.ProcessEnv {
 function fetchIntent(controlSh: string, controlAddress: string, into: string): void {
   const env = adminEnv(controlSh)
   const token = execFileSync('openstack', ['token', 'issue', '-f', 'value', '-c', 'id'], {env, encoding: 'utf8'}).trim()
-  for (const what of ['networks', 'subnets', 'ports', 'security-groups', 'security-group-rules']) {
-    const body = execFileSync(
-      'curl',
-      ['-sf', '--noproxy', '*', '-H', `X-Auth-Token: ${token}`, `http://${controlAddress}:9696/v2.0/${what}`],
-      {
-        encoding: 'utf8',
-      },
-    )
+  // routers and floatingips exist only with the router service plugin (the L3 block): a 404 there is no document.
+  for (const what of [
+    'networks',
+    'subnets',
+    'ports',
+    'security-groups',
+    'security-group-rules',
+    'routers',
+    'floatingips',
+  ]) {
+    let body: string
+    try {
+      body = execFileSync(
+        'curl',
+        ['-sf', '--noproxy', '*', '-H', `X-Auth-Token: ${token}`, `http://${controlAddress}:9696/v2.0/${what}`],
+        {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']},
+      )
+    } catch (error) {
+      if (what === 'routers' || what === 'floatingips') continue
+      throw error
+    }
     writeFileSync(join(into, `${what}.json`), JSON.stringify(JSON.parse(body), null, 2) + '\n')
   }
 }

@@ -710,7 +710,14 @@ port_tagged() { # NODE PORT
 port_active() { [ "$(os port show "$1" -f value -c status)" = ACTIVE ]; }
 
 # ---- fault making: agents stopped/started by PID, a VM added on demand, SQL behind the API's back --------------
-agent_name() { case "$1" in ovs) echo neutron-openvswitch-agent ;; dhcp) echo neutron-dhcp-agent ;; *) die "agent: ovs or dhcp" ;; esac; }
+agent_name() {
+  case "$1" in
+    ovs) echo neutron-openvswitch-agent ;;
+    dhcp) echo neutron-dhcp-agent ;;
+    l3) echo neutron-l3-agent ;; # the l3 feature's
+    *) die "agent: ovs, dhcp or l3" ;;
+  esac
+}
 agent() { # stop|start NODE ovs|dhcp
   local action=$1 n=$2 name pid st
   name=$(agent_name "$3")
@@ -727,7 +734,7 @@ agent() { # stop|start NODE ovs|dhcp
         read -r pid st < "$(ndir "$n")/pids/$name"
         ! alive "$pid" "$st" || die "$n/$name is running ($pid)"
       fi
-      if [ "$3" = ovs ]; then start_ovs_agent "$n"; else start_dhcp_agent; fi
+      case "$3" in ovs) start_ovs_agent "$n" ;; dhcp) start_dhcp_agent ;; l3) start_l3_agent ;; esac
       wait_for 120 "$n/$name alive" agent_alive "$n" "$3"
       ;;
     *) die "agent stop|start NODE ovs|dhcp" ;;
@@ -735,7 +742,7 @@ agent() { # stop|start NODE ovs|dhcp
 }
 agent_alive() { # NODE ovs|dhcp
   local type
-  if [ "$2" = ovs ]; then type='Open vSwitch agent'; else type='DHCP agent'; fi
+  case "$2" in ovs) type='Open vSwitch agent' ;; dhcp) type='DHCP agent' ;; *) type='L3 agent' ;; esac
   os network agent list --host "$1" -f value -c 'Agent Type' -c Alive | grep -qx "$type True"
 }
 ini_set() { # NODE FILE SECTION KEY [VALUE]: FILE relative to /etc/neutron in the node
@@ -842,6 +849,195 @@ sg_cmd() { # [apply|restore]
     apply) sg_apply ;;
     restore) sg_restore ;;
     *) die "sg [apply|restore]" ;;
+  esac
+}
+
+# ---- feature: l3 (issue 11) ------------------------------------------------------------------------------------
+# NLAB_FEATURES="l3": the control node gets the router service plugin, br-ex (its NIC eth3 on a root bridge
+# nlab<slot>ex) mapped as physnet `external`, and the real neutron-l3-agent (interface_driver openvswitch, legacy);
+# `demo` then builds the flat external network 198.19.<slot-100>.0/25 (gateway .1 = a root-side namespace
+# nlab<slot>out playing an internet host, which also holds .200/32 behind it), a router with its gateway and an
+# interface on the first two demo networks, floating IPs for the first VM of each, and checks VM → outside (SNAT) and
+# outside → floating IP (DNAT) for real. Recorded in $dir/l3-objects: `router ID`, `external ID`, `gateway IP`,
+# `outside NETNS`, `internet IP`, `fip FIP NODE NETNS FIXED PORT`, `snat NODE NETNS FIXED`.
+#   control.sh l3 check        the pings again, and the source address the outside host sees for each VM
+#   control.sh l3 objects      print $dir/l3-objects
+#   control.sh l3 outside CMD… run CMD in the outside namespace (e.g. ping a floating IP)
+l3_ext_physnet=external
+l3_ext_bridge=br-ex
+l3_ext_nic=eth3
+l3_ext_br=nlab${slot}ex
+l3_outside=nlab${slot}out
+l3_ext_net=198.19.$((slot - 100))
+l3_ext_cidr=$l3_ext_net.0/25
+l3_ext_gw=$l3_ext_net.1
+l3_internet=$l3_ext_net.200
+
+l3_configs() { # NODE
+  [ "$1" = "$ctl" ] || return 0
+  local r mappings
+  r=$(ndir "$1")/root/etc-neutron
+  crudini --set "$r/neutron.conf" DEFAULT service_plugins router
+  mappings=$(crudini --get "$r/plugins/ml2/openvswitch_agent.ini" ovs bridge_mappings)
+  crudini --set "$r/plugins/ml2/openvswitch_agent.ini" ovs bridge_mappings \
+    "$mappings,$l3_ext_physnet:$l3_ext_bridge"
+  cat > "$r/l3_agent.ini" <<EOF
+[DEFAULT]
+host = $ctl
+interface_driver = openvswitch
+agent_mode = legacy
+ovs_use_veth = False
+enable_metadata_proxy = True
+[ovs]
+integration_bridge = br-int
+EOF
+}
+l3_wire_root() {
+  ip link add "$l3_ext_br" type bridge
+  ip link set "$l3_ext_br" up
+}
+# br-ex with its NIC (before the OVS agent starts: it exits on a mapped bridge that does not exist), and the outside
+# host. TCP through the userspace datapath: a veth hands OVS (AF_PACKET) packets whose checksum the NIC was to fill
+# in, and nobody does: the outside host and the VMs compute their checksums themselves (ICMP works either way).
+l3_wire_node() { # NODE
+  [ "$1" = "$ctl" ] || return 0
+  ip link add "nl${slot}x0" type veth peer name "$l3_ext_nic" netns "/proc/$(init_pid "$ctl")/ns/net"
+  ip link set "nl${slot}x0" master "$l3_ext_br" up
+  in_node "$ctl" ip link set "$l3_ext_nic" up
+  in_node "$ctl" ovs-vsctl --may-exist add-br "$l3_ext_bridge" -- set bridge "$l3_ext_bridge" datapath_type=netdev \
+    -- --may-exist add-port "$l3_ext_bridge" "$l3_ext_nic"
+  in_node "$ctl" ip link set "$l3_ext_bridge" up
+  ip netns add "$l3_outside"
+  ip link add "nl${slot}xo" type veth peer name eth0 netns "$l3_outside"
+  ip link set "nl${slot}xo" master "$l3_ext_br" up
+  ip netns exec "$l3_outside" ip link set lo up
+  ip netns exec "$l3_outside" ip link set eth0 up
+  ip netns exec "$l3_outside" ethtool -K eth0 tx off >/dev/null
+  ip netns exec "$l3_outside" ip addr add "$l3_ext_gw/25" dev eth0
+  ip netns exec "$l3_outside" ip addr add "$l3_internet/32" dev lo
+}
+start_l3_agent() {
+  launch "$ctl" neutron-l3-agent /var/log/neutron/l3-agent.out /usr/bin/neutron-l3-agent \
+    --config-file /etc/neutron/neutron.conf --config-file /etc/neutron/l3_agent.ini \
+    --log-file /var/log/neutron/l3-agent.log
+}
+l3_up() {
+  start_l3_agent
+  wait_for 180 "L3 agent alive" agent_alive "$ctl" l3
+}
+l3_get() { awk -v k="$1" '$1 == k {print $2}' "$dir/l3-objects"; }
+l3_demo() {
+  local ext_id router_id sg_id gw name line n port fixed netns fip first routed=()
+  step "L3: external network $l3_ext_cidr, router, interfaces"
+  ext_id=$(os network create --external --provider-network-type flat --provider-physical-network "$l3_ext_physnet" \
+    nlab-ext -f value -c id)
+  os subnet create --network "$ext_id" --subnet-range "$l3_ext_cidr" --gateway "$l3_ext_gw" --no-dhcp \
+    --allocation-pool "start=$l3_ext_net.10,end=$l3_ext_net.100" nlab-ext-subnet -f value -c id >/dev/null
+  router_id=$(os router create nlab-router -f value -c id)
+  os router set --external-gateway "$ext_id" "$router_id"
+  gw=$(os router show "$router_id" -f json -c external_gateway_info | /usr/bin/python3 -c \
+    'import json,sys; print(json.load(sys.stdin)["external_gateway_info"]["external_fixed_ips"][0]["ip_address"])')
+  # The first two demo networks get an interface (the others stay isolated).
+  while read -r line; do
+    read -r name _ <<<"$line"
+    routed+=("$name")
+    os router add subnet "$router_id" "$name-subnet"
+  done < <(demo_networks | head -2)
+  { echo "router $router_id"; echo "external $ext_id"; echo "gateway $gw"; echo "outside $l3_outside"
+    echo "internet $l3_internet"; } > "$dir/l3-objects.tmp"
+  done_step "L3: external network + router (API)"
+  step "L3: floating IPs for the first VM of each routed network"
+  # Ingress from the external network only, for the VMs with a floating IP (the default group stays as it is).
+  sg_id=$(os security group create nlab-fip -f value -c id)
+  os security group rule create --ingress --protocol icmp --remote-ip "$l3_ext_cidr" "$sg_id" >/dev/null
+  os security group rule create --ingress --protocol tcp --dst-port 1:65535 --remote-ip "$l3_ext_cidr" "$sg_id" >/dev/null
+  for name in "${routed[@]}"; do
+    first=1
+    while read -r n _ port _ fixed netns _; do
+      in_node "$n" ip netns exec "$netns" ip route replace default via "${fixed%.*}.1"
+      in_node "$n" ip netns exec "$netns" ethtool -K eth0 tx off >/dev/null
+      if [ $first = 1 ]; then
+        os port set --security-group "$sg_id" "$port"
+        fip=$(os floating ip create --port "$port" "$ext_id" -f value -c floating_ip_address)
+        echo "fip $fip $n $netns $fixed $port" >> "$dir/l3-objects.tmp"
+        first=0
+      else
+        echo "snat $n $netns $fixed" >> "$dir/l3-objects.tmp"
+      fi
+    done < <(awk -v net="$name" '$2 == net' "$dir/vms")
+  done
+  mv "$dir/l3-objects.tmp" "$dir/l3-objects"
+  done_step "L3: floating IPs (API)"
+  step "L3: qrouter-$router_id with gateway, interfaces, floating IPs, metadata proxy"
+  wait_for 300 "qrouter-$router_id ready" l3_ready "$router_id"
+  done_step "L3: router namespace ready"
+  step "L3: VM → internet host (SNAT), outside → floating IP (DNAT)"
+  l3_check
+  done_step "L3: pings both ways"
+}
+# Ready: the namespace holds the gateway and every floating IP on qg-, a qr- per routed network, and the metadata
+# proxy (haproxy) for the router runs.
+l3_ready() {
+  local router_id=$1 addrs fip
+  addrs=$(in_node "$ctl" ip netns exec "qrouter-$router_id" ip -o -4 addr show) || return 1
+  grep -q " qg-[^ ]* *inet $(l3_get gateway)/" <<<"$addrs" || return 1
+  for fip in $(awk '$1 == "fip" {print $2}' "$dir/l3-objects"); do grep -q "inet $fip/32" <<<"$addrs" || return 1; done
+  [ "$(grep -c ' qr-' <<<"$addrs")" -ge 2 ] || return 1
+  in_node "$ctl" pgrep -f "haproxy -f /var/lib/neutron/ns-metadata-proxy/$router_id.conf" >/dev/null
+}
+# Each check fails with what it saw: ping from the outside host to every floating IP, ping from every VM to the
+# internet host, and the source address the outside host sees (a one-shot TCP listener there prints its peer).
+l3_check() {
+  local kind a b c d e f seen want n netns
+  while read -r kind a b c d e f; do
+    case "$kind" in
+      fip) # fip FIP NODE NETNS FIXED PORT
+        ip netns exec "$l3_outside" busybox ping -c 2 -W 2 "$a" >/dev/null ||
+          die "l3: no ping from $l3_outside to floating IP $a ($c on $b)"
+        want=$a n=$b netns=$c ;;
+      snat) want=$(l3_get gateway) n=$a netns=$b ;;
+      *) continue ;;
+    esac
+    in_node "$n" ip netns exec "$netns" busybox ping -c 2 -W 2 "$l3_internet" >/dev/null ||
+      die "l3: no ping from $netns on $n to $l3_internet"
+    seen=$(l3_source_seen "$n" "$netns")
+    [ "$seen" = "$want" ] || die "l3: $netns on $n reaches $l3_internet as $seen, expected $want"
+    log "  $netns on $n → $l3_internet seen as $seen"
+  done < "$dir/l3-objects"
+}
+# The address the outside host sees when VM NETNS on NODE connects to the internet host's TCP port 7.
+l3_source_seen() { # NODE NETNS
+  local out=$dir/l3-seen pid
+  rm -f "$out" "$out.ready"
+  ip netns exec "$l3_outside" /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 7)); s.listen(1); s.settimeout(15)
+open(sys.argv[2] + ".ready", "w").close()
+c, peer = s.accept(); open(sys.argv[2], "w").write(peer[0]); c.close()' "$l3_internet" "$out" 2>/dev/null &
+  pid=$!
+  wait_for 10 "listener in $l3_outside" test -e "$out.ready"
+  in_node "$1" ip netns exec "$2" busybox nc -w 2 "$l3_internet" 7 </dev/null >/dev/null 2>&1 || true
+  wait "$pid" 2>/dev/null || true
+  cat "$out" 2>/dev/null || echo none
+  rm -f "$out" "$out.ready"
+}
+l3_down_root() {
+  ip link del "$l3_ext_br" 2>/dev/null || true
+  [ ! -e "/run/netns/$l3_outside" ] || ip netns del "$l3_outside"
+}
+l3_verify_clean() {
+  local bad=0
+  if ip -o link show | grep -Eq ": (nl${slot}x[0o]|$l3_ext_br)[@:]"; then log "leftover links of the l3 block"; bad=1; fi
+  if [ -e "/run/netns/$l3_outside" ]; then log "leftover namespace $l3_outside"; bad=1; fi
+  return $bad
+}
+l3_cmd() { # check | objects | outside CMD...
+  case "${1:-}" in
+    check) l3_check ;;
+    objects) cat "$dir/l3-objects" ;;
+    outside) shift; ip netns exec "$l3_outside" "$@" ;;
+    *) die "l3 check|objects|outside CMD..." ;;
   esac
 }
 

@@ -5,7 +5,7 @@
 # Prints one line `neutron-lab install: ... seconds, ... MB` when it installed something; silent otherwise.
 set -euo pipefail
 
-packages=(neutron-server neutron-openvswitch-agent neutron-dhcp-agent keystone mariadb-server rabbitmq-server
+packages=(neutron-server neutron-openvswitch-agent neutron-dhcp-agent neutron-l3-agent keystone mariadb-server rabbitmq-server
   python3-openstackclient python3-os-vif python3-pymysql crudini uwsgi-core uwsgi-plugin-python3
   openvswitch-switch dnsmasq-base busybox iproute2 iptables procps util-linux curl)
 

@@ -28,7 +28,7 @@ export async function labSosReports(lab: NeutronLab, outDir: string, label = 'ne
     nodes.map(async (node) => {
       const dir = join(outDir, node.name)
       mkdirSync(dir, {recursive: true})
-      const r = await runArgv(sosArgv(node.initPid, dir, label), {}, 300_000)
+      const r = await runArgv(sosArgv(node.initPid, dir, label), {}, 600_000)
       const archive = readdirSync(dir).find((f) => f.endsWith('.tar.xz'))
       if (r.code !== 0 || !archive)
         throw new Error(`sos report on ${node.name} failed (${r.code}): ${(r.stderr || r.stdout).slice(-2000)}`)
@@ -43,16 +43,28 @@ export function findingKey(f: Finding): string {
   return `${f.severity} ${f.code} ${f.host ?? ''} ${f.element} — ${f.message}`
 }
 
-/** A trace as both routes must agree on it: verdict, every hop (host, kind, element, VLAN), the reply and DHCP. */
+/** A trace as both routes must agree on it: verdict, every hop (host, kind, element, VLAN, VNI), where it was dropped
+ * (host and bridge: sos's dump names ports by number and lists the flows in its own order, so the reason's text and
+ * the flow's line differ), DHCP and the reply. */
 export function traceKey(t: Trace): string {
-  const hops = (hs: Trace['hops']) => hs.map((h) => `${h.host}|${h.kind}|${h.element}|${h.vlan ?? '-'}`)
+  const hops = (hs: Trace['hops']) => hs.map((h) => `${h.host}|${h.kind}|${h.element}|${h.vlan ?? '-'}|${h.vni ?? ''}`)
+  const drop = (d: Trace['dropFlow']) => d && `${d.host} ${d.bridge}`
   return JSON.stringify({
     verdict: t.verdict,
-    reason: t.reason,
+    drop: drop(t.dropFlow),
     hops: hops(t.hops),
     dhcp: t.dhcp,
-    reply: t.reply && {verdict: t.reply.verdict, hops: hops(t.reply.hops)},
+    reply: t.reply && {verdict: t.reply.verdict, drop: drop(t.reply.dropFlow), hops: hops(t.reply.hops)},
   })
+}
+
+/** A VM's traces to DHCP and back, or why there is none (a VM neither route knows is the same answer). */
+function traces(analysis: Analysis, port: string): string[] {
+  try {
+    return traceVm(analysis, port, 'dhcp').map(traceKey)
+  } catch (error) {
+    return [`no trace: ${(error as Error).message}`]
+  }
 }
 
 /** What differs between the SSH snapshot's answers and the sosreports' answers, as lines (empty: they agree). */
@@ -63,8 +75,8 @@ export function routesDiffer(ssh: Analysis, sos: Analysis, ports: string[]): str
   for (const f of a) if (!b.includes(f)) out.push(`only SSH: ${f}`)
   for (const f of b) if (!a.includes(f)) out.push(`only sos: ${f}`)
   for (const port of ports) {
-    const ta = traceVm(ssh, port, 'dhcp').map(traceKey)
-    const tb = traceVm(sos, port, 'dhcp').map(traceKey)
+    const ta = traces(ssh, port)
+    const tb = traces(sos, port)
     if (JSON.stringify(ta) !== JSON.stringify(tb))
       out.push(`trace of ${port}:\n  SSH ${ta.join(' ')}\n  sos ${tb.join(' ')}`)
   }
