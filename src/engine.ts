@@ -29,7 +29,7 @@ export interface Analysis {
 }
 
 /** The intent of an analysis: the snapshot's documents, then those of --intent (which come last and so fill gaps). */
-export function readIntent(documents: readonly IntentDocument[]): Intent | undefined {
+function readIntent(documents: readonly IntentDocument[]): Intent | undefined {
   return intentOf(documents)
 }
 

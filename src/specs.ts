@@ -69,7 +69,7 @@ export type KeySource =
     }
 
 /** The sos plugins whose output neutrace reads (sos report writes `sos_commands/<plugin>/<mangled command>`). */
-export type SosPlugin =
+type SosPlugin =
   | 'host'
   | 'openvswitch'
   | 'networking'
@@ -87,7 +87,7 @@ export type SosPlugin =
  * path segment. sos mangles a command into a file name: `/usr/bin/` dropped, every run of characters other than
  * `[\w.-/]` becomes `_`, `/` becomes `.` (e.g. `ovs-vsctl -t 5 show` → `ovs-vsctl_-t_5_show`).
  */
-export interface SosBinding {
+interface SosBinding {
   plugin: SosPlugin
   paths: string[]
   /** `same`: the very text the live argv prints. Otherwise the reader needs another parser or a conversion. */
@@ -99,12 +99,12 @@ export interface SosBinding {
 }
 
 /** How a spec is run on a containerised host: `docker|podman exec <container> <argv>`, the first container present. */
-export interface ContainerBinding {
+interface ContainerBinding {
   /** Container names to try, in order (kolla-ansible, then TripleO/OSP). */
   containers: string[]
 }
 
-export type ContainerRuntime = 'docker' | 'podman'
+type ContainerRuntime = 'docker' | 'podman'
 
 /** A spec; `Spec<SpecId>` (CatalogSpec) is one of neutrace's own, a plain `Spec` may be a test's or a plugin's. */
 export interface Spec<Id extends string = string> {

@@ -66,7 +66,7 @@ function sameActions(f: Flow, g: Flow): boolean {
 /**
  * Generic shadowing over every table of every bridge (the expected-flow checks in vlans.ts say more about their own).
  */
-export function shadowFindings(hosts: HostModel[]): Finding[] {
+function shadowFindings(hosts: HostModel[]): Finding[] {
   const out: Finding[] = []
   for (const host of hosts) {
     for (const [bridge, table] of host.flows) {

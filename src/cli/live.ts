@@ -1,8 +1,8 @@
 // Live collection for the commands: inventory or --host one-offs -> collect() -> a snapshot directory.
 
-import {mkdtemp} from 'node:fs/promises'
+import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 import {Flags} from '@oclif/core'
 import {
   collect,
@@ -107,7 +107,7 @@ export function intentSourceOf(flags: LiveOptions, env: NodeJS.ProcessEnv = proc
   }
 }
 
-export async function hostsOf(flags: LiveOptions): Promise<InventoryHost[]> {
+async function hostsOf(flags: LiveOptions): Promise<InventoryHost[]> {
   try {
     const hosts: InventoryHost[] = []
     if (flags.inventory)
@@ -146,6 +146,7 @@ export async function collectLive(
       intent: intentSourceOf(flags),
     })
   } catch (error) {
+    if (out === undefined) await rm(dirname(dir), {recursive: true, force: true})
     if (error instanceof CollectError) throw new InputError(error.message)
     throw error
   } finally {
@@ -181,9 +182,20 @@ export async function loadOrCollect(
   if (flags.inventory || flags.host?.length) {
     if (snapshot) throw new InputError('give either a SNAPSHOT or --inventory/--host, not both')
     const collected = await collectLive(flags, flags.out, flags.intent, flags.format === 'json')
-    if (!collected.complete) warn(`the snapshot in ${collected.dir} is incomplete: see DATA_MISSING findings`)
-    // The intent was copied into the snapshot's intent/ folder.
-    return load(collected.dir, undefined, {quiet: flags.format === 'json'})
+    const kept = flags.out !== undefined
+    if (!collected.complete)
+      warn(
+        kept
+          ? `the snapshot in ${collected.dir} is incomplete: see DATA_MISSING findings`
+          : 'the snapshot is incomplete: see DATA_MISSING findings (--out DIR keeps it)',
+      )
+    // The intent was copied into the snapshot's intent/ folder. Without --out, the snapshot lived in a temporary
+    // directory of its own: once read, it goes.
+    try {
+      return await load(collected.dir, undefined, {quiet: flags.format === 'json'})
+    } finally {
+      if (!kept) await rm(dirname(collected.dir), {recursive: true, force: true})
+    }
   }
   return load(snapshot, flags.intent, {quiet: flags.format === 'json'})
 }

@@ -205,7 +205,7 @@ export class FrameReader {
   }
 }
 
-export function batchNonce(): string {
+function batchNonce(): string {
   return randomBytes(16).toString('hex')
 }
 

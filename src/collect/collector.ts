@@ -32,7 +32,7 @@ import {runBatch} from './batch.js'
 import {type RunResult, SshTransport, type Transport, TransportError} from './transport.js'
 
 /** A problem met while collecting that is not one capture's: a host's name rejected, a fan-out cut short. */
-export interface CollectProblem extends PlanProblem {
+interface CollectProblem extends PlanProblem {
   host: string
 }
 
@@ -128,7 +128,7 @@ export class CollectAborted extends Error {
 let cachedVersion: string | undefined
 
 /** This package's version, from the nearest package.json named neutrace. */
-export function toolVersion(): string {
+function toolVersion(): string {
   if (cachedVersion !== undefined) return cachedVersion
   let dir = dirname(fileURLToPath(import.meta.url))
   for (let i = 0; i < 6; i++) {

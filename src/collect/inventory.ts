@@ -56,7 +56,7 @@ export class InventoryError extends Error {
   }
 }
 
-export const ROLES: readonly Role[] = ['control', 'network', 'compute']
+const ROLES: readonly Role[] = ['control', 'network', 'compute']
 
 /** What an inventory says about a host before defaults and ssh_config are applied. */
 interface HostDraft {

@@ -66,7 +66,7 @@ function matchesPatterns(patterns: string[], name: string): boolean {
 }
 
 /** Does this entry name `name` (as made by knownHostName)? */
-export function entryMatches(entry: KnownHostEntry, name: string): boolean {
+function entryMatches(entry: KnownHostEntry, name: string): boolean {
   if (entry.hashed) {
     const mac = createHmac('sha1', entry.hashed.salt).update(name).digest()
     return mac.equals(entry.hashed.hash)

@@ -32,7 +32,7 @@ export interface FollowUpPlan {
 }
 
 /** Empty roles = not known: everything applies. */
-export function appliesTo(spec: Spec, roles: readonly Role[]): boolean {
+function appliesTo(spec: Spec, roles: readonly Role[]): boolean {
   return spec.roles === undefined || roles.length === 0 || spec.roles.some((r) => roles.includes(r))
 }
 
@@ -64,7 +64,7 @@ function collect(parsed: ParseProblem[], candidates: Candidate[]): ParseResult<s
 }
 
 /** `ovs-vsctl list-br`: one bridge name a line. */
-export function bridgesFrom(text: string): ParseResult<string[]> {
+function bridgesFrom(text: string): ParseResult<string[]> {
   const listed = parseList(text)
   return collect(
     listed.problems,
@@ -121,7 +121,7 @@ export function configFilesFrom(text: string): ParseResult<string[]> {
 }
 
 /** The keys one source names, validated. */
-export function keysFrom(source: KeySource, text: string): ParseResult<string[]> {
+function keysFrom(source: KeySource, text: string): ParseResult<string[]> {
   switch (source.take) {
     case 'bridges':
       return bridgesFrom(text)

@@ -21,7 +21,7 @@ export function formatProgress(e: CollectProgress): string {
 }
 
 /** What a host is doing, in a few words. */
-export function stageLabel(e: CollectProgress): string {
+function stageLabel(e: CollectProgress): string {
   if (e.event === 'connecting') return 'connecting'
   if (e.event === 'done') return e.status ?? 'done'
   return e.stage === 2 ? 'per bridge/netns/file/pid' : 'host-wide commands'

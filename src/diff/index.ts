@@ -7,12 +7,12 @@ import {diagnose, type Analysis} from '../engine.js'
 import type {HostModel} from '../model/actual.js'
 import {formatAction, formatMatch} from '../openflow/format.js'
 
-export const DIFF_SCHEMA_VERSION = 1
+const DIFF_SCHEMA_VERSION = 1
 
-export type ChangeKind = 'added' | 'removed' | 'changed'
-export type Category = 'host' | 'bridge' | 'port' | 'tag' | 'flow' | 'namespace' | 'dhcp-host' | 'binding'
+type ChangeKind = 'added' | 'removed' | 'changed'
+type Category = 'host' | 'bridge' | 'port' | 'tag' | 'flow' | 'namespace' | 'dhcp-host' | 'binding'
 
-export interface Change {
+interface Change {
   host: string
   category: Category
   change: ChangeKind
@@ -24,7 +24,7 @@ export interface Change {
   network?: string
 }
 
-export interface FindingRef {
+interface FindingRef {
   code: string
   severity: string
   host?: string

@@ -13,7 +13,7 @@ import {parseIntentDocument} from './parse.js'
 
 const INTENT_FILE = /\.(json|txt)$/i
 /** An intent document larger than this is refused (a capture of every port of a large cloud is a few MB). */
-export const MAX_INTENT_BYTES = 256 * 1024 * 1024
+const MAX_INTENT_BYTES = 256 * 1024 * 1024
 
 export interface IntentDocument {
   name: IntentDocumentName

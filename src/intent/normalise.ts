@@ -122,7 +122,7 @@ export function classify(rec: Loose): IntentKind | undefined {
 }
 
 /** The wording of an unknown; mergeIntent reads it back to drop the ones a later document answered. */
-export function unknownOf(field: string, kind: IntentKind, id: string): string {
+function unknownOf(field: string, kind: IntentKind, id: string): string {
   return `${field} of ${kind} ${id}`
 }
 

@@ -171,7 +171,7 @@ function apiError(data: Loose): string | undefined {
 }
 
 /** Intent documents nest a few levels (envelope, record, fixed_ips, binding:vif_details); deeper is not intent. */
-export const MAX_INTENT_DEPTH = 64
+const MAX_INTENT_DEPTH = 64
 
 /** How deeply a parsed JSON value nests, counted without recursion (and without going past `limit`). */
 function depthOf(value: unknown, limit: number): number {

@@ -17,7 +17,7 @@ import {clip} from '../text.js'
 import type {Loose} from './values.js'
 
 /** One record read from a table, with the line of each field for evidence. */
-export interface TableRecord {
+interface TableRecord {
   record: Loose
   /** 1-based line where the record starts. */
   line: number

@@ -75,7 +75,7 @@ export interface VmRecord {
   evidence: Evidence
 }
 
-export interface AgentConfig {
+interface AgentConfig {
   bridgeMappings?: Record<string, string>
   vlanRanges?: Record<string, {min: number; max: number}[]>
   evidence?: Evidence
@@ -86,7 +86,7 @@ export interface AgentConfig {
 }
 
 /** The host's firewall as captured (security groups): each part present only when its capture was read. */
-export interface HostFirewall {
+interface HostFirewall {
   iptables?: {value: IptablesSave; evidence: Evidence}
   ip6tables?: {value: IptablesSave; evidence: Evidence}
   ipsets?: {value: Map<string, Ipset>; evidence: Evidence}
@@ -100,7 +100,7 @@ export interface HostFirewall {
  * its file is gone). `failed`: the command failed, timed out or the host was unreachable. `unparseable`: its parser
  * could read nothing of it. `damaged`: its file is not what the collector wrote (sha256 mismatch).
  */
-export type CaptureState = 'complete' | 'problems' | 'missing' | 'failed' | 'unparseable' | 'damaged'
+type CaptureState = 'complete' | 'problems' | 'missing' | 'failed' | 'unparseable' | 'damaged'
 
 export interface CaptureStatus {
   spec: SpecId
@@ -166,9 +166,9 @@ const DHCP_FILE = /^\/var\/lib\/neutron\/dhcp\/(?:[^/]+\/)?([0-9a-f-]{36})\/([a-
 
 /** What a `file` capture holds, told by its path the way the model reads it: the agents' configuration, a libvirt
  * domain, a file of the DHCP agent. */
-export type FileKind = 'agent-config' | 'libvirt' | 'dhcp'
+type FileKind = 'agent-config' | 'libvirt' | 'dhcp'
 
-export function fileKindOf(path: string | undefined): FileKind | undefined {
+function fileKindOf(path: string | undefined): FileKind | undefined {
   if (path === undefined) return undefined
   if (DHCP_FILE.test(path)) return 'dhcp'
   if (path.endsWith('.xml')) return 'libvirt'

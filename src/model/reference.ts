@@ -6,7 +6,7 @@ import {expectedRouters, type RouterView} from '../l3/reference.js'
 import type {Intent, IntentSecurityGroup, OvsInterface} from '../types.js'
 import {type ActualModel, type HostModel, findDevice, hostNamed, isVif} from './actual.js'
 
-export type Source = 'intent' | 'inferred'
+type Source = 'intent' | 'inferred'
 
 export interface NetworkView {
   id: string
@@ -22,7 +22,7 @@ export interface NetworkView {
   source: Source
 }
 
-export type Plug = 'hybrid' | 'native' | 'vhostuser' | 'dhcp' | 'unknown'
+type Plug = 'hybrid' | 'native' | 'vhostuser' | 'dhcp' | 'unknown'
 
 export interface PortView {
   /** Full uuid when known; the 11-character device prefix otherwise (e.g. `53903a95-82`). */
@@ -58,7 +58,7 @@ export interface ReferenceModel {
 
 export const DEAD_VLAN = 4095
 
-export function shortId(id: string): string {
+function shortId(id: string): string {
   return id.slice(0, 11)
 }
 

@@ -6,7 +6,7 @@
 import type {LinkDevice, OvsBridge, OvsInterface} from '../types.js'
 import {type ActualModel, type Evidence, type HostModel, findOvsInterface} from './actual.js'
 
-export const TUNNEL_TYPES = ['vxlan', 'gre', 'geneve'] as const
+const TUNNEL_TYPES = ['vxlan', 'gre', 'geneve'] as const
 export type TunnelType = (typeof TUNNEL_TYPES)[number]
 
 export function isTunnelType(type: string | undefined): type is TunnelType {
@@ -88,7 +88,7 @@ function unquote(v: string | undefined): string | undefined {
 }
 
 /** The device of the host's root namespace that holds `ip`. */
-export function deviceHolding(host: HostModel, ip: string): LinkDevice | undefined {
+function deviceHolding(host: HostModel, ip: string): LinkDevice | undefined {
   return host.devices.get('')?.find((d) => d.addresses.some((a) => a.address === ip))
 }
 

@@ -8,7 +8,6 @@ import type {FlowAction, LearnSpec, PortRef} from './types.js'
 import {MAX_VID} from './vlan.js'
 
 /** OpenFlow's reserved port numbers (OF1.0 numbering, as OVS prints and resolves them). */
-export const OFPP_MAX = 0xff00
 export const OFPP_LOCAL = 0xfffe
 export const RESERVED_PORTS: Readonly<Record<string, number>> = {
   LOCAL: OFPP_LOCAL,

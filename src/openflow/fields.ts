@@ -2,7 +2,7 @@
 // its OXM-style aliases (eth_src) and its NXM/OXM names in load/move/learn (NXM_OF_ETH_SRC[], OXM_OF_ETH_SRC[]).
 // The parser, the simulator and the analyzers all read this one table.
 
-import type {Masked, SubFieldRef} from './types.js'
+import type {SubFieldRef} from './types.js'
 
 export type FieldKind = 'mac' | 'ipv4' | 'ipv6' | 'int' | 'ct_state' | 'frag'
 
@@ -167,13 +167,6 @@ export const SHORTHANDS: Readonly<Record<string, Shorthand>> = {
 
 export function shorthand(name: string): Shorthand | undefined {
   return Object.hasOwn(SHORTHANDS, name) ? SHORTHANDS[name] : undefined
-}
-
-/** The match fields a shorthand expands to, written as a normalised match writes them. */
-export function shorthandFields(s: Shorthand): Record<string, Masked> {
-  const out: Record<string, Masked> = {dl_type: {value: hex4(s.dlType)}}
-  if (s.nwProto !== undefined) out.nw_proto = {value: String(s.nwProto)}
-  return out
 }
 
 export function hex4(n: number): string {

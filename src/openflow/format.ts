@@ -13,7 +13,7 @@ function isPlainName(text: string): boolean {
   return true
 }
 
-export function formatPort(port: PortRef): string {
+function formatPort(port: PortRef): string {
   if (typeof port === 'number') return String(port)
   return isPlainName(port) ? port : JSON.stringify(port)
 }

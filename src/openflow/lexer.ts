@@ -5,7 +5,7 @@ const QUOTE = 34 // "
 const BACKSLASH = 92
 const OPENERS: Record<number, number> = {40: 41, 91: 93, 123: 125} // ( ) [ ] { }
 /** Brackets nest a few levels in anything OVS prints (learn(...,load(...)), ct(exec(...))); deeper is garbage. */
-export const MAX_NESTING = 32
+const MAX_NESTING = 32
 
 /**
  * Split on separator characters that are outside double quotes and outside (), [] and {}. Empty parts are dropped.
@@ -45,7 +45,7 @@ export function splitTopLevel(text: string, separators: string): string[] | unde
 }
 
 /** Index of the `"` that closes the quote opened at `open` (backslash escapes skipped), or -1 when it is not closed. */
-export function closingQuote(text: string, open: number): number {
+function closingQuote(text: string, open: number): number {
   const n = text.length
   for (let i = open + 1; i < n; i++) {
     const c = text.charCodeAt(i)

@@ -10,7 +10,7 @@ export function allOnes(bits: number): bigint {
   return (1n << BigInt(bits)) - 1n
 }
 
-export function prefixMask(bits: number, prefix: number): bigint {
+function prefixMask(bits: number, prefix: number): bigint {
   if (prefix <= 0) return 0n
   if (prefix >= bits) return allOnes(bits)
   return allOnes(bits) ^ allOnes(bits - prefix)

@@ -5,8 +5,8 @@
 import {parseInteger} from './lexer.js'
 import type {Masked} from './types.js'
 
-export const VLAN_CFI = 0x1000
-export const VLAN_VID_MASK = 0x0fff
+const VLAN_CFI = 0x1000
+const VLAN_VID_MASK = 0x0fff
 /** The largest VID (4095 is also Neutron's dead VLAN). */
 export const MAX_VID = 4095
 /** OF1.0's dl_vlan value for "no 802.1Q header". */

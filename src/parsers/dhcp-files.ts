@@ -17,12 +17,12 @@ const MAC = /^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/
 const HOSTNAME = /^[A-Za-z0-9_*]([A-Za-z0-9_.*-]*[A-Za-z0-9_.*])?$/
 const LEASE_TIME = /^(\d+[smhdw]?|infinite)$/
 
-export function isMac(word: string): boolean {
+function isMac(word: string): boolean {
   return MAC.test(word)
 }
 
 /** IPv4, or IPv6 with or without the brackets dnsmasq's files put around it. */
-export function isIp(word: string): boolean {
+function isIp(word: string): boolean {
   return isIPv4(word) || isIPv6(unbracket(word))
 }
 

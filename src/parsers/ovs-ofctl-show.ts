@@ -4,7 +4,7 @@
 import type {ParseProblem, ParseResult} from '../types.js'
 import {MAX_OFPORT, unquoteOvs} from '../openflow/index.js'
 
-export interface OfctlShowPort {
+interface OfctlShowPort {
   ofport: number | 'LOCAL'
   name: string
   mac?: string

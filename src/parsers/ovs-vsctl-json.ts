@@ -7,15 +7,15 @@ import {clip} from '../text.js'
 import {intIn, isOfport, parseJson} from './bounds.js'
 import type {OvsBridge, OvsConfig, OvsInterface, OvsPort, ParseProblem, ParseResult, VlanMode} from '../types.js'
 
-export interface OvsdbUuid {
+interface OvsdbUuid {
   uuid: string
   /** true for ["named-uuid", ...] (only inside a transaction). */
   named?: boolean
 }
 
-export type OvsdbAtom = string | number | boolean | OvsdbUuid
+type OvsdbAtom = string | number | boolean | OvsdbUuid
 
-export interface OvsdbMap {
+interface OvsdbMap {
   map: [OvsdbAtom, OvsdbAtom][]
 }
 

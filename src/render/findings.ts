@@ -7,7 +7,7 @@ import type {Analysis} from '../engine.js'
 import {escapeTerminal} from './escape.js'
 import {renderTable} from './table.js'
 
-export const REPORT_SCHEMA_VERSION: DiagnoseReport['schemaVersion'] = 1
+const REPORT_SCHEMA_VERSION: DiagnoseReport['schemaVersion'] = 1
 
 export type {DiagnoseReport}
 

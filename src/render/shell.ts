@@ -8,7 +8,7 @@ import {escapeTerminal, hasControl} from './escape.js'
 const MAX_NAME = 256
 
 /** Why this value may not go into a command, or undefined when it may. */
-export function refusedName(value: string | number): string | undefined {
+function refusedName(value: string | number): string | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? undefined : 'it is not a whole number'
   if (!value) return 'it is empty'
   if (value.length > MAX_NAME) return `it is ${value.length} characters long`

@@ -5,7 +5,7 @@ import {instance, type Viz} from '@viz-js/viz'
 
 let viz: Promise<Viz> | undefined
 
-export class RenderError extends Error {}
+class RenderError extends Error {}
 
 /** The SVG Graphviz draws for a DOT graph; its text is XML-escaped by Graphviz. Throws RenderError on bad DOT. */
 export async function dotToSvg(dot: string): Promise<string> {

@@ -8,7 +8,7 @@ import {physLinks} from '../model/wiring.js'
 import {dotLabel, dotString, escapeTerminal as t} from './escape.js'
 import {findingsAt, wrapLabel} from './trace.js'
 
-export const TOPOLOGY_SCHEMA_VERSION: TopologyReport['schemaVersion'] = 1
+const TOPOLOGY_SCHEMA_VERSION: TopologyReport['schemaVersion'] = 1
 
 export type {TopologyHost}
 

@@ -7,7 +7,7 @@ import type {Hop, TraceResult} from '../trace/tracer.js'
 import {dotLabel, dotString, escapeTerminal as t} from './escape.js'
 import {renderTable} from './table.js'
 
-export const TRACE_SCHEMA_VERSION: TraceReport['schemaVersion'] = 1
+const TRACE_SCHEMA_VERSION: TraceReport['schemaVersion'] = 1
 
 /** `trace --format json`: the public shape of schemas/trace.schema.json, not the tracer's internal records. */
 export function traceJson(results: TraceResult[], version: string): TraceReport {

@@ -68,7 +68,7 @@ function includesVlan(cfg: PortVlanConfig, xvlan: VlanTag[]): boolean {
   }
 }
 
-export function describePortVlan(port: SimPort): string {
+function describePortVlan(port: SimPort): string {
   const cfg = portVlanConfig(port)
   const list = (s: Set<number>): string => [...s].sort((a, b) => a - b).join(',')
   switch (cfg.mode) {
@@ -113,7 +113,7 @@ export interface NormalInput {
   learn: boolean
 }
 
-export interface NormalOutput {
+interface NormalOutput {
   port: SimPort
   /** VLAN headers on the wire, outermost first ([] = untagged). */
   vlans: VlanTag[]

@@ -46,7 +46,6 @@ export interface Packet {
 }
 
 export {ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP, ETH_TYPE_VLAN} from '../openflow/fields.js'
-export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff'
 
 /** A deep copy of plain data: the scalars copied at once, the nested values (VLAN tags, registers) copied in turn. */
 export function clonePacket(packet: Packet): Packet {

@@ -7,7 +7,7 @@ import {Ajv, type ErrorObject} from 'ajv'
 const text = {type: 'string'}
 const count = {type: 'integer', minimum: 0}
 
-export const MANIFEST_SCHEMA = {
+const MANIFEST_SCHEMA = {
   $id: 'neutrace-snapshot-manifest',
   type: 'object',
   required: ['format', 'formatVersion', 'hosts'],

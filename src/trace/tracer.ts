@@ -2,7 +2,7 @@
 // forwards, OVS bridges through the OpenFlow simulator — to the uplink NIC, and with `to: 'dhcp'` across the
 // physical network into the qdhcp namespace of its network on another node.
 
-import type {Hop, HopKind, Trace, TraceVm, TraceVerdict} from '../contracts/generated/trace.js'
+import type {Hop, Trace, TraceVm, TraceVerdict} from '../contracts/generated/trace.js'
 import {
   type ActualModel,
   type DnsmasqInstance,
@@ -28,7 +28,7 @@ import {simBridgeOf} from './datapath.js'
 export type TraceTarget = 'uplink' | 'dhcp'
 // The trace's records are the public contract's (schemas/trace.schema.json → src/contracts/generated/trace.ts), so they
 // have one definition; `trace --format json` still copies them field by field (src/contracts/index.ts).
-export type {Hop, HopKind, TraceVm, TraceVerdict}
+export type {Hop, TraceVm}
 export type TraceResult = Trace
 
 export class TraceError extends Error {}

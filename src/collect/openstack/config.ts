@@ -12,7 +12,7 @@ import {keystoneV3Url} from './urls.js'
 
 export type EndpointInterface = 'public' | 'internal' | 'admin'
 
-export interface PasswordAuth {
+interface PasswordAuth {
   type: 'password'
   username?: string
   userId?: string
@@ -25,7 +25,7 @@ export interface PasswordAuth {
   projectDomainId?: string
 }
 
-export interface ApplicationCredentialAuth {
+interface ApplicationCredentialAuth {
   type: 'v3applicationcredential'
   id?: string
   /** With a name (no id) Keystone also needs the owner: username or userId (+ domain). */
@@ -61,7 +61,7 @@ export interface CloudConfig {
 }
 
 /** What the command line sets; each wins over clouds.yaml and OS_* variables. */
-export interface CloudOverrides {
+interface CloudOverrides {
   authUrl?: string
   regionName?: string
   interface?: string
@@ -117,7 +117,7 @@ function normalizeKeys(value: Loose): Loose {
 }
 
 /** Mappings merge key by key, recursively; anything else in `over` replaces. */
-export function mergeConfig(base: Loose, over: Loose): Loose {
+function mergeConfig(base: Loose, over: Loose): Loose {
   const out: Loose = {...base}
   for (const [k, v] of Object.entries(over))
     out[k] = isLoose(v) && isLoose(out[k]) ? mergeConfig(out[k] as Loose, v) : v
@@ -313,7 +313,7 @@ function pickRegion(regions: Region[], wanted: string | undefined, where: string
 }
 
 /** Which auth plugin: an explicit auth_type wins; otherwise application credential settings without a password. */
-export function selectAuthType(
+function selectAuthType(
   authType: string | undefined,
   auth: Loose,
   where: string,

@@ -15,48 +15,12 @@
 //
 // The token is used only in the X-Auth-Token request header.
 
-export {
-  type ApplicationCredentialAuth,
-  type CloudConfig,
-  type CloudConfigOptions,
-  type CloudOverrides,
-  configSearchPath,
-  describeUser,
-  type EndpointInterface,
-  mergeConfig,
-  type PasswordAuth,
-  resolveCloudConfig,
-  selectAuthType,
-} from './config.js'
-export {OpenStackError, type OpenStackErrorKind} from './errors.js'
-export {
-  type HttpClient,
-  type HttpClientOptions,
-  nodeHttpClient,
-  type HttpRequest,
-  type HttpResponse,
-  type TlsOptions,
-  transportErrorMessage,
-} from './http.js'
-export {
-  authenticate,
-  authRequestBody,
-  type CatalogEndpoint,
-  type CatalogService,
-  type EndpointChoice,
-  readCatalog,
-  selectEndpoint,
-  type Token,
-} from './keystone.js'
-export {
-  fetchOpenStackIntent,
-  type IntentDocument,
-  type OpenStackIntent,
-  type OpenStackIntentOptions,
-  type OpenStackIntentRecord,
-  openstackIntentSource,
-} from './intent.js'
-export {listAll, type ListResult} from './paging.js'
-export {Secret, scrub} from './secret.js'
-export {type ApiSession, serverMessage} from './session.js'
+export {type CloudConfig, type CloudConfigOptions, configSearchPath, resolveCloudConfig} from './config.js'
+export {OpenStackError} from './errors.js'
+export {type HttpClient, nodeHttpClient, type HttpRequest, type HttpResponse, transportErrorMessage} from './http.js'
+export {authRequestBody, readCatalog, selectEndpoint} from './keystone.js'
+export {fetchOpenStackIntent, type OpenStackIntentRecord, openstackIntentSource} from './intent.js'
+
+export {Secret} from './secret.js'
+export {serverMessage} from './session.js'
 export {joinUrl, keystoneV3Url, neutronBase, novaBase, safeUrl} from './urls.js'

@@ -12,7 +12,7 @@ import {listAll, type ListResult} from './paging.js'
 import type {ApiSession} from './session.js'
 import {joinUrl, neutronBase, novaBase} from './urls.js'
 
-export interface IntentDocument {
+interface IntentDocument {
   /** File name under intent/. */
   name: string
   text: string

@@ -38,7 +38,7 @@ export function authRequestBody(auth: CloudConfig['auth']): Loose {
   return {auth: {identity: {methods: ['password'], password: {user}}, scope: {project}}}
 }
 
-export interface CatalogEndpoint {
+interface CatalogEndpoint {
   interface: string
   region?: string
   url: string
