@@ -128,7 +128,7 @@ export class CollectAborted extends Error {
 let cachedVersion: string | undefined
 
 /** This package's version, from the nearest package.json named neutrace. */
-function toolVersion(): string {
+export function toolVersion(): string {
   if (cachedVersion !== undefined) return cachedVersion
   let dir = dirname(fileURLToPath(import.meta.url))
   for (let i = 0; i < 6; i++) {

@@ -53,7 +53,7 @@ export interface Manifest {
   problems?: ManifestProblem[]
 }
 
-interface ManifestProblem {
+export interface ManifestProblem {
   host: string
   spec: string
   kind: 'rejected' | 'truncated'
@@ -64,7 +64,7 @@ interface ManifestProblem {
 
 /** A file-safe rendering of a capture key: the path separators and anything unusual become `_`, plus a short hash
  * when the rendering lost information, so two different keys never share a file. */
-function keyToFileName(key: string): string {
+export function keyToFileName(key: string): string {
   const safe = key
     .replace(/^\/+/, '')
     .replace(/[^A-Za-z0-9._-]/g, '_')

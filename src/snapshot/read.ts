@@ -66,7 +66,7 @@ function inside(root: string, rel: string): string | undefined {
 }
 
 /** A capture file larger than this is refused (a million-flow dump is ~300 MB). */
-const MAX_CAPTURE_BYTES = 1024 * 1024 * 1024
+export const MAX_CAPTURE_BYTES = 1024 * 1024 * 1024
 
 export async function readSnapshot(dir: string, opts: {progress?: WorkProgress} = {}): Promise<Snapshot> {
   const progress = opts.progress ?? NO_PROGRESS
