@@ -3,6 +3,7 @@
 import {createHash} from 'node:crypto'
 import {realpath} from 'node:fs/promises'
 import {join, resolve, sep} from 'node:path'
+import pLimit from 'p-limit'
 import {type IntentDocument, isIntentDocumentName, readIntentDocuments} from '../intent/load.js'
 import {NO_PROGRESS, type WorkProgress} from '../progress.js'
 import {sourceOf} from '../specs.js'
@@ -37,6 +38,9 @@ export interface Snapshot {
   intentFiles: IntentDocument[]
   problems: DataProblem[]
 }
+
+/** Capture files read at once (well under the usual 1024 open-file limit). */
+const READ_CONCURRENCY = 64
 
 export class SnapshotError extends Error {}
 
@@ -93,36 +97,41 @@ export async function readSnapshot(dir: string, opts: {progress?: WorkProgress} 
     'reading captures',
     manifest.hosts.reduce((n, h) => n + h.captures.length, 0),
   )
+  // Reads at most READ_CONCURRENCY files at once: a 500-host snapshot has ~27,500 captures, and opening them all at
+  // once fails with EMFILE (which would turn into thousands of false DATA_MISSING findings).
+  const limit = pLimit(READ_CONCURRENCY)
   await Promise.all(
     manifest.hosts.flatMap((host) =>
-      host.captures.map(async (record) => {
+      host.captures.map((record) => {
         const capture: Capture = {host: host.name, spec: record.spec, key: record.key, record}
         captures.push(capture)
-        const where = {host: host.name, spec: sourceOf(record.spec), file: record.file}
-        const path = typeof record.file === 'string' ? inside(root, record.file) : undefined
-        if (!path) {
-          problems.push({
-            ...where,
-            kind: 'missing',
-            message: `capture file path ${JSON.stringify(record.file)} is outside the snapshot`,
-          })
-          return
-        }
-        const file = await readRegularFile(path, MAX_CAPTURE_BYTES, {within: realRoot})
-        progress.tick()
-        if ('error' in file) {
-          if (file.error !== 'ENOENT')
-            problems.push({...where, kind: 'missing', message: `capture file refused: ${file.error}`})
-          else if (record.exitCode === 0)
-            problems.push({...where, kind: 'missing', message: 'capture file missing from the snapshot'})
-          return
-        }
-        capture.text = file.text
-        const sum = createHash('sha256').update(file.buffer).digest('hex')
-        if (record.sha256 && sum !== record.sha256) {
-          capture.damage = `sha256 mismatch: manifest says ${record.sha256.slice(0, 12)}…, file has ${sum.slice(0, 12)}… (edited or truncated)`
-          problems.push({...where, kind: 'damaged', message: capture.damage})
-        }
+        return limit(async () => {
+          const where = {host: host.name, spec: sourceOf(record.spec), file: record.file}
+          const path = typeof record.file === 'string' ? inside(root, record.file) : undefined
+          if (!path) {
+            problems.push({
+              ...where,
+              kind: 'missing',
+              message: `capture file path ${JSON.stringify(record.file)} is outside the snapshot`,
+            })
+            return
+          }
+          const file = await readRegularFile(path, MAX_CAPTURE_BYTES, {within: realRoot})
+          progress.tick()
+          if ('error' in file) {
+            if (file.error !== 'ENOENT')
+              problems.push({...where, kind: 'missing', message: `capture file refused: ${file.error}`})
+            else if (record.exitCode === 0)
+              problems.push({...where, kind: 'missing', message: 'capture file missing from the snapshot'})
+            return
+          }
+          capture.text = file.text
+          const sum = createHash('sha256').update(file.buffer).digest('hex')
+          if (record.sha256 && sum !== record.sha256) {
+            capture.damage = `sha256 mismatch: manifest says ${record.sha256.slice(0, 12)}…, file has ${sum.slice(0, 12)}… (edited or truncated)`
+            problems.push({...where, kind: 'damaged', message: capture.damage})
+          }
+        })
       }),
     ),
   )

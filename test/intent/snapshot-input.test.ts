@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {asCliError, EXIT} from '../../src/cli/common.js'
-import {diagnose, loadAnalysis, SEED_SNAPSHOT} from '../../src/engine.js'
+import {diagnose, loadAnalysis, PACKAGE_ROOT, SEED_SNAPSHOT} from '../../src/engine.js'
 import {readSnapshot, SnapshotError} from '../../src/snapshot/read.js'
 
 let dir: string
@@ -127,6 +127,32 @@ describe('files the reader refuses', () => {
     expect(refused.length).toBeGreaterThan(5)
     expect(snapshot.captures.filter((c) => c.host === 'compute-1' && c.text !== undefined)).toEqual([])
   })
+
+  it('more captures than the process may open files at once are all read (no EMFILE turned into DATA_MISSING)', async () => {
+    // 400 hosts' worth of captures (copies of the seed's hosts under other names, the same files) read by a process
+    // allowed 256 open files: the reader must bound how many it opens at once.
+    await editManifest((m) => {
+      const hosts = m.hosts as {name: string}[]
+      for (let i = 0; hosts.length < 400; i++) hosts.push({...structuredClone(hosts[i % 3]), name: `copy-${i}`})
+    })
+    const script = [
+      `import {readSnapshot} from ${JSON.stringify(join(PACKAGE_ROOT, 'src/snapshot/read.ts'))}`,
+      `const s = await readSnapshot(${JSON.stringify(snap())})`,
+      'console.log(JSON.stringify({captures: s.captures.length, unread: s.captures.filter((c) => c.text === undefined).length,',
+      '  problems: s.problems.map((p) => p.message).slice(0, 3)}))',
+    ].join('\n')
+    const out = execFileSync(
+      'prlimit',
+      ['--nofile=256', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: PACKAGE_ROOT,
+        encoding: 'utf8',
+      },
+    )
+    const seen = JSON.parse(out) as {captures: number; unread: number; problems: string[]}
+    expect(seen.captures).toBeGreaterThan(2000)
+    expect(seen).toMatchObject({unread: 0, problems: []})
+  }, 120_000)
 })
 
 describe('damage and hostile intent', () => {
