@@ -191,7 +191,14 @@ describe.skipIf(unavailable !== undefined || disabled)(
       const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as CollectManifest & {
         intentSource: OpenStackIntentRecord
       }
-      expect(manifest.intent).toEqual(['intent/networks.json', 'intent/ports.json', 'intent/subnets.json'])
+      // The shared lab runs without the router service plugin: /v2.0/routers and /v2.0/floatingips answer 404 (noted).
+      expect(manifest.intent).toEqual([
+        'intent/networks.json',
+        'intent/ports.json',
+        'intent/security-group-rules.json',
+        'intent/security-groups.json',
+        'intent/subnets.json',
+      ])
       expect(manifest.intentSource).toMatchObject({
         source: 'openstack-api',
         cloud: 'nlab',
@@ -375,7 +382,13 @@ describe.skipIf(unavailable !== undefined || disabled)(
           `Nova at http://198.18.${SLOT}.11:8774/v2.1/servers/detail?all_tenants=1&limit=500: connection refused (ECONNREFUSED): nothing listens there`,
         )
         const skipped = await fetchOpenStackIntent({config, servers: false})
-        expect(skipped.documents.map((d) => d.name)).toEqual(['networks.json', 'subnets.json', 'ports.json'])
+        expect(skipped.documents.map((d) => d.name)).toEqual([
+          'networks.json',
+          'subnets.json',
+          'ports.json',
+          'security-groups.json',
+          'security-group-rules.json',
+        ])
         expect(skipped.record.notes).toContain('Nova servers not fetched (turned off)')
       } finally {
         await lab.openstack(['service', 'delete', service])
@@ -474,7 +487,8 @@ describe.skipIf(!openssl)('nodeHttpClient: TLS verification, CA file, insecure, 
           res.end(JSON.stringify({token: {user: {name: 'u'}, project: {name: 'p'}, roles: [{name: 'admin'}], catalog}}))
           return
         }
-        const key = (req.url ?? '').replace(/^\/v2\.0\/([a-z]+).*$/, '$1')
+        // The body's key is the path's resource with '_' for '-' (security-groups → security_groups), as Neutron's.
+        const key = (req.url ?? '').replace(/^\/v2\.0\/([a-z-]+).*$/, '$1').replaceAll('-', '_')
         res.end(JSON.stringify({[key]: []}))
       },
     )
@@ -511,7 +525,16 @@ describe.skipIf(!openssl)('nodeHttpClient: TLS verification, CA file, insecure, 
   it('verifies with the CA file (OS_CACERT) and says the whole exchange was verified', async () => {
     const r = await fetchOpenStackIntent({config: config({OS_CACERT: join(work, 'ca.pem')})})
     expect(r.record.tlsVerified).toBe(true)
-    expect(r.documents.map((d) => d.name)).toEqual(['networks.json', 'subnets.json', 'ports.json'])
+    // This fake Neutron answers every list (routers and floating IPs too: a Neutron with the router plugin).
+    expect(r.documents.map((d) => d.name)).toEqual([
+      'networks.json',
+      'subnets.json',
+      'ports.json',
+      'security-groups.json',
+      'security-group-rules.json',
+      'routers.json',
+      'floatingips.json',
+    ])
     expect(seen).toContain('GET /v2.0/ports?limit=500')
   })
 
