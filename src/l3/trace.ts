@@ -52,6 +52,34 @@ function ipPacket(src: string, dst: string, dlSrc: string, dlDst: string, o: Req
   }
 }
 
+/**
+ * The packet through the router namespace `ns` (routing, nat, filter), as it arrived on `inDev`: each decision becomes
+ * a hop and a line of the trace's `l3.decided`, and `l3.seen` the addresses as translated.
+ */
+function routeIn(
+  r: TraceResult,
+  host: HostModel,
+  ns: string,
+  p: {src: string; dst: string; inDev: string},
+  o: Required<L3TraceOptions>,
+): ReturnType<typeof throughRouter> {
+  const l3 = r.l3!
+  const routed = throughRouter(host, ns, {
+    ...p,
+    proto: o.proto,
+    ...(o.proto !== 'icmp' ? {sport: 40000, dport: o.dport} : {}),
+    mark: 0,
+    connmark: 0,
+    dnat: false,
+  })
+  for (const s of routed.steps) {
+    r.hops.push(routerHop(host, ns, `${s.stage}: ${s.text}`))
+    l3.decided.push(`${s.stage}: ${s.text}`)
+  }
+  l3.seen = {src: routed.packet.src, dst: routed.packet.dst}
+  return routed
+}
+
 function defaults(o: L3TraceOptions): Required<L3TraceOptions> {
   const proto = o.proto ?? 'icmp'
   return {proto, dport: o.dport ?? (proto === 'icmp' ? 0 : 80)}
@@ -210,21 +238,7 @@ export function traceToIp(
   r.hops = [...atRouter.hops]
   // Leg 2: the router.
   const inDev = atRouter.end.element
-  const routed = throughRouter(host, ns, {
-    src: vm.ip,
-    dst,
-    proto: o.proto,
-    ...(o.proto !== 'icmp' ? {sport: 40000, dport: o.dport} : {}),
-    inDev,
-    mark: 0,
-    connmark: 0,
-    dnat: false,
-  })
-  for (const s of routed.steps) {
-    r.hops.push(routerHop(host, ns, `${s.stage}: ${s.text}`))
-    l3.decided.push(`${s.stage}: ${s.text}`)
-  }
-  l3.seen = {src: routed.packet.src, dst: routed.packet.dst}
+  const routed = routeIn(r, host, ns, {src: vm.ip, dst, inDev}, o)
   const out = routed.outcome
   if (out.kind === 'local') {
     const proxy = host.l3.metadataProxies.get(router.id)
@@ -367,21 +381,7 @@ export function traceToFip(
       `the frame does not reach ${qg ?? 'the gateway port'} in ${ns}`,
     )
   r.hops = [...atRouter.hops]
-  const routed = throughRouter(host, ns, {
-    src,
-    dst: fip,
-    proto: o.proto,
-    ...(o.proto !== 'icmp' ? {sport: 40000, dport: o.dport} : {}),
-    inDev: atRouter.end.element,
-    mark: 0,
-    connmark: 0,
-    dnat: false,
-  })
-  for (const s of routed.steps) {
-    r.hops.push(routerHop(host, ns, `${s.stage}: ${s.text}`))
-    l3.decided.push(`${s.stage}: ${s.text}`)
-  }
-  l3.seen = {src: routed.packet.src, dst: routed.packet.dst}
+  const routed = routeIn(r, host, ns, {src, dst: fip, inDev: atRouter.end.element}, o)
   const out = routed.outcome
   if (out.kind === 'local') {
     r.verdict = 'blackholed'
