@@ -1,15 +1,12 @@
 // The OpenStack HTTP client on loopback servers: answers and headers, no redirect followed, the body cap, the deadline,
 // cancellation, transport errors in words, and TLS (CA file, client certificate, insecure).
-import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import type net from 'node:net'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type HttpRequest, nodeHttpClient} from '../../src/collect/openstack/index.js'
-import {failure, hasOpenssl} from './openstack-support.js'
+import {makePrivateCa, type PrivateCa} from '../support/tls.js'
+import {failure} from './openstack-support.js'
 
 async function listen(server: net.Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -132,65 +129,20 @@ describe('nodeHttpClient over http (loopback)', () => {
   })
 })
 
-describe.skipIf(!hasOpenssl())('nodeHttpClient over https (loopback, a private CA)', () => {
-  let work = ''
+describe('nodeHttpClient over https (loopback, a private CA)', () => {
+  let ca: PrivateCa | undefined
   let server: https.Server
   let port = 0
   const clientCerts: string[] = []
+  const work = (name: string) => ca!.path(name)
 
   beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'neutrace-http-'))
-    const run = (args: string[]) => execFileSync('openssl', args, {cwd: work, stdio: 'pipe'})
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
-    run([
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=neutrace http test CA',
-    ])
-    writeFileSync(join(work, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n')
-    for (const who of ['server', 'client']) {
-      run([
-        'req',
-        ...ec,
-        '-keyout',
-        `${who}.key`,
-        '-out',
-        `${who}.csr`,
-        '-subj',
-        `/CN=${who === 'server' ? '127.0.0.1' : 'neutrace'}`,
-      ])
-      run([
-        'x509',
-        '-req',
-        '-in',
-        `${who}.csr`,
-        '-CA',
-        'ca.pem',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-out',
-        `${who}.pem`,
-        '-days',
-        '2',
-        '-extfile',
-        'san.ext',
-      ])
-    }
-    const pem = (name: string) => readFileSync(join(work, name))
+    ca = makePrivateCa(['neutrace'])
     server = https.createServer(
       {
-        key: pem('server.key'),
-        cert: pem('server.pem'),
-        ca: pem('ca.pem'),
+        key: ca.pem('server.key'),
+        cert: ca.pem('server.pem'),
+        ca: ca.pem('ca.pem'),
         requestCert: true,
         rejectUnauthorized: false,
       },
@@ -205,7 +157,7 @@ describe.skipIf(!hasOpenssl())('nodeHttpClient over https (loopback, a private C
 
   afterAll(async () => {
     if (server) await close(server)
-    if (work) rmSync(work, {recursive: true, force: true})
+    ca?.remove()
   })
 
   it('refuses an unknown CA, in words that say what to do', async () => {
@@ -219,22 +171,22 @@ describe.skipIf(!hasOpenssl())('nodeHttpClient over https (loopback, a private C
 
   it('verifies with the CA file and presents the client certificate', async () => {
     const client = nodeHttpClient({
-      cacert: join(work, 'ca.pem'),
-      cert: join(work, 'client.pem'),
-      key: join(work, 'client.key'),
+      cacert: work('ca.pem'),
+      cert: work('neutrace.pem'),
+      key: work('neutrace.key'),
     })
     expect((await client(get(`https://127.0.0.1:${port}/`))).status).toBe(200)
     expect(clientCerts.at(-1)).toBe('neutrace')
   })
 
   it('rejects the certificate for another name, and skips verification only when insecure', async () => {
-    const e = await failure(nodeHttpClient({cacert: join(work, 'ca.pem')})(get(`https://localhost:${port}/`)))
+    const e = await failure(nodeHttpClient({cacert: work('ca.pem')})(get(`https://localhost:${port}/`)))
     expect([e.kind, /ERR_TLS_CERT_ALTNAME_INVALID/.test(e.message)]).toEqual(['tls', true])
     expect((await nodeHttpClient({insecure: true})(get(`https://localhost:${port}/`))).status).toBe(200)
   })
 
   it('reports a missing CA file as a configuration error', () => {
-    expect(() => nodeHttpClient({cacert: join(work, 'missing.pem')})).toThrow(
+    expect(() => nodeHttpClient({cacert: work('missing.pem')})).toThrow(
       /cannot read the CA file .*missing\.pem \(ENOENT\)/,
     )
   })

@@ -1,5 +1,6 @@
 // Shared by the OpenStack client tests.
-import {execFileSync} from 'node:child_process'
+import {Writable} from 'node:stream'
+import pino from 'pino'
 import {expect} from 'vitest'
 import {OpenStackError} from '../../src/collect/openstack/index.js'
 
@@ -14,12 +15,14 @@ export async function failure(p: Promise<unknown>): Promise<OpenStackError> {
   throw new Error('expected a rejection')
 }
 
-/** The openssl command is there (to make a private CA). */
-export function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
+/** A pino logger writing into memory, and the text it wrote (JSON lines). */
+export function capturingLogger(): {logger: pino.Logger; text: () => string} {
+  const lines: string[] = []
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString())
+      done()
+    },
+  })
+  return {logger: pino({level: 'debug'}, stream), text: () => lines.join('')}
 }

@@ -15,6 +15,7 @@ import {findOvsInterface, hostByName} from '../../src/model/actual.js'
 import {type Packet, packetToTraceFlow} from '../../src/sim/packet.js'
 import {simBridgeOf} from '../../src/trace/datapath.js'
 import {type Lab, labUnavailableReason, startLab} from '../lab/lab.js'
+import {LAB_NET1, LAB_NET2} from '../lab/topology.js'
 import {simulateChain} from '../sim/helpers.js'
 import {parseDpifShow, parseTraceOutput} from '../support/ovs-sandbox.js'
 
@@ -56,24 +57,7 @@ describe.skipIf(Boolean(unavailable))('healthy lab: 2 compute nodes, 2 VLAN netw
   beforeAll(async () => {
     lab = await startLab({
       computeNodes: 2,
-      networks: [
-        {
-          name: 'net1',
-          uuid: '5f833617-6179-4797-b7c0-7d420d84040c',
-          subnetUuid: '2d7a0a58-0674-439a-ad23-d6471aaae9bc',
-          type: 'vlan',
-          segmentationId: 1000,
-          cidr: '198.19.1.0/24',
-        },
-        {
-          name: 'net2',
-          uuid: 'a3c5e7f9-1b2d-4e6f-8a0c-2e4f6a8c0e13',
-          subnetUuid: 'b4d6f8a0-2c3e-4f7a-9b1d-3f5a7b9d1f24',
-          type: 'vlan',
-          segmentationId: 1001,
-          cidr: '198.19.2.0/24',
-        },
-      ],
+      networks: [LAB_NET1, LAB_NET2],
     })
     const snap = await snapshotOf(lab)
     expect(snap.complete).toBe(true)

@@ -10,36 +10,13 @@ import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {collect, loadInventory} from '../../src/collect/index.js'
 import {startLab, type LabOptions} from './lab.js'
+import {LAB_FLAT1, LAB_NET1, LAB_NET2} from './topology.js'
 
 const ROOT = resolve(import.meta.dirname, '..', '..')
 
 const TWO_NETS: Partial<LabOptions> = {
   computeNodes: 2,
-  networks: [
-    {
-      name: 'net1',
-      uuid: '5f833617-6179-4797-b7c0-7d420d84040c',
-      subnetUuid: '2d7a0a58-0674-439a-ad23-d6471aaae9bc',
-      type: 'vlan',
-      segmentationId: 1000,
-      cidr: '198.19.1.0/24',
-    },
-    {
-      name: 'net2',
-      uuid: 'a3c5e7f9-1b2d-4e6f-8a0c-2e4f6a8c0e13',
-      subnetUuid: 'b4d6f8a0-2c3e-4f7a-9b1d-3f5a7b9d1f24',
-      type: 'vlan',
-      segmentationId: 1001,
-      cidr: '198.19.2.0/24',
-    },
-    {
-      name: 'flat1',
-      uuid: 'c5e7a9b1-3d4f-4a8b-8c2e-4a6c8e0a2c35',
-      subnetUuid: 'd6f8b0c2-4e5a-4b9c-9d3f-5b7d9f1b3d46',
-      type: 'flat',
-      cidr: '198.19.3.0/24',
-    },
-  ],
+  networks: [LAB_NET1, LAB_NET2, LAB_FLAT1],
 }
 
 const SHOTS: {name: string; opts: Partial<LabOptions>; fault?: {name: string; args: Record<string, string>}}[] = [

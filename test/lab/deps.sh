@@ -5,8 +5,8 @@
 # openssh-client and python3-openvswitch: the baselines of `npm run bench` (ssh runbook, ControlPersist, ovs.flow.ofp).
 set -euo pipefail
 
-# chromium: the HTML report's browser test (test/render/html-report.test.ts); sosreport: sosreports of the lab's nodes.
-packages=(openvswitch-switch dnsmasq-base iproute2 bridge-utils openssh-server openssh-client busybox ethtool procps util-linux graphviz
+# openssl: the private CA of the OpenStack TLS tests. chromium: the HTML report's browser test (test/render/html-report.test.ts); sosreport: sosreports of the lab's nodes.
+packages=(openssl openvswitch-switch dnsmasq-base iproute2 bridge-utils openssh-server openssh-client busybox ethtool procps util-linux graphviz
   python3-openvswitch chromium sosreport)
 
 missing=()

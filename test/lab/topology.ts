@@ -49,18 +49,34 @@ export const SEED_NETWORK_ID = '5f833617-6179-4797-b7c0-7d420d84040c'
 export const SEED_SUBNET_ID = '2d7a0a58-0674-439a-ad23-d6471aaae9bc'
 export const SEED_TENANT_ID = '9796e5145ee546508939cd49ad59d51f'
 
+/** The seed's network (VLAN 1000), and the second VLAN and the flat network the multi-network labs add. */
+export const LAB_NET1: NetworkOptions = {
+  name: 'net1',
+  uuid: SEED_NETWORK_ID,
+  subnetUuid: SEED_SUBNET_ID,
+  type: 'vlan',
+  segmentationId: 1000,
+  cidr: '198.19.1.0/24',
+}
+export const LAB_NET2: NetworkOptions = {
+  name: 'net2',
+  uuid: 'a3c5e7f9-1b2d-4e6f-8a0c-2e4f6a8c0e13',
+  subnetUuid: 'b4d6f8a0-2c3e-4f7a-9b1d-3f5a7b9d1f24',
+  type: 'vlan',
+  segmentationId: 1001,
+  cidr: '198.19.2.0/24',
+}
+export const LAB_FLAT1: NetworkOptions = {
+  name: 'flat1',
+  uuid: 'c5e7a9b1-3d4f-4a8b-8c2e-4a6c8e0a2c35',
+  subnetUuid: 'd6f8b0c2-4e5a-4b9c-9d3f-5b7d9f1b3d46',
+  type: 'flat',
+  cidr: '198.19.3.0/24',
+}
+
 export const DEFAULT_OPTIONS: LabOptions = {
   computeNodes: 1,
-  networks: [
-    {
-      name: 'net1',
-      uuid: SEED_NETWORK_ID,
-      subnetUuid: SEED_SUBNET_ID,
-      type: 'vlan',
-      segmentationId: 1000,
-      cidr: '198.19.1.0/24',
-    },
-  ],
+  networks: [LAB_NET1],
   vmsPerNodePerNetwork: 1,
   localVlanBase: {control: 1, compute: 3},
   localVlans: {},

@@ -6,18 +6,11 @@
 // The lab part runs on the shared lab (suite.ts; only its control node is collected, as an all-in-one host) and needs
 // root and test/lab/neutron/install.sh; it runs unless NEUTRACE_NEUTRON_LAB=0. What it adds to Keystone (an
 // application credential, a compute service) it deletes.
-// The TLS part always runs: a loopback HTTPS server with a certificate made here by openssl (no public CA is trusted
-// for 127.0.0.1, so that server cannot be a real Keystone), for verification on, a CA file, insecure, a wrong name,
-// connection refused and a timeout.
+// The same source over TLS, refused connections and timeouts is tested on loopback in
+// test/collect/openstack-intent-tls.test.ts.
 
-import {execFileSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
-import https from 'node:https'
-import net from 'node:net'
-import {tmpdir} from 'node:os'
+import {mkdirSync, readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {Writable} from 'node:stream'
-import pino from 'pino'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {CollectError, type CollectManifest, collect} from '../../../src/collect/collector.js'
 import type {InventoryHost} from '../../../src/collect/inventory.js'
@@ -33,6 +26,7 @@ import {
 } from '../../../src/collect/openstack/index.js'
 import {LocalTransport} from '../../../src/collect/transport.js'
 import {loadIntentDir, parseIntentDocument} from '../../../src/intent/index.js'
+import {capturingLogger} from '../../collect/openstack-support.js'
 import {CONTROL_SH, neutronLabUnavailable, runArgv, type NeutronLabVm} from './control.js'
 import {SHARED_LAB_SLOT, SHARED_NETWORKS, useSharedLab} from './suite.js'
 
@@ -40,17 +34,6 @@ const SLOT = SHARED_LAB_SLOT
 const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const unavailable = neutronLabUnavailable()
 const disabled = process.env.NEUTRACE_NEUTRON_LAB === '0'
-
-function capturingLogger(): {logger: pino.Logger; text: () => string} {
-  const lines: string[] = []
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(chunk.toString())
-      done()
-    },
-  })
-  return {logger: pino({level: 'debug'}, stream), text: () => lines.join('')}
-}
 
 /** Every file under `dir`, as text, for grepping. */
 function allText(dir: string): string {
@@ -408,195 +391,3 @@ describe.skipIf(unavailable !== undefined || disabled)(
     })
   },
 )
-
-// ---- TLS, refused connections and timeouts against loopback servers -------------------------------------------
-
-const openssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-})()
-
-describe.skipIf(!openssl)('nodeHttpClient: TLS verification, CA file, insecure, refused, timeout (loopback)', () => {
-  let work = ''
-  let server: https.Server
-  let port = 0
-  const seen: string[] = []
-
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'neutrace-tls-'))
-    const run = (args: string[]) => execFileSync('openssl', args, {cwd: work, stdio: 'pipe'})
-    run([
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=neutrace test CA',
-    ])
-    run([
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'server.key',
-      '-out',
-      'server.csr',
-      '-subj',
-      '/CN=127.0.0.1',
-    ])
-    writeFileSync(join(work, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n')
-    run([
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      'server.pem',
-      '-days',
-      '2',
-      '-extfile',
-      'san.ext',
-    ])
-    server = https.createServer(
-      {key: readFileSync(join(work, 'server.key')), cert: readFileSync(join(work, 'server.pem'))},
-      (req, res) => {
-        seen.push(`${req.method} ${req.url}`)
-        res.setHeader('content-type', 'application/json')
-        if (req.url === '/v3/auth/tokens') {
-          res.writeHead(201, {'x-subject-token': 'tls-test-token'})
-          const catalog = [
-            {type: 'network', endpoints: [{interface: 'public', region_id: 'R', url: `https://127.0.0.1:${port}`}]},
-          ]
-          res.end(JSON.stringify({token: {user: {name: 'u'}, project: {name: 'p'}, roles: [{name: 'admin'}], catalog}}))
-          return
-        }
-        // The body's key is the path's resource with '_' for '-' (security-groups → security_groups), as Neutron's.
-        const key = (req.url ?? '').replace(/^\/v2\.0\/([a-z-]+).*$/, '$1').replaceAll('-', '_')
-        res.end(JSON.stringify({[key]: []}))
-      },
-    )
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    port = (server.address() as net.AddressInfo).port
-  })
-
-  afterAll(async () => {
-    await new Promise<void>((resolve) => server?.close(() => resolve()))
-    if (work) rmSync(work, {recursive: true, force: true})
-  })
-
-  const env = (over: Record<string, string> = {}) => ({
-    OS_AUTH_URL: `https://127.0.0.1:${port}`,
-    OS_USERNAME: 'u',
-    OS_PASSWORD: 'tls-test-password',
-    OS_PROJECT_NAME: 'p',
-    ...over,
-  })
-  const config = (over: Record<string, string> = {}) =>
-    resolveCloudConfig({env: env(over), cwd: work, home: work, configFiles: [], secureFiles: []})
-
-  it('refuses an unknown CA by default, naming the URL and how to fix it', async () => {
-    const e = (await rejection(fetchOpenStackIntent({config: config()}))) as OpenStackError
-    expect(e.kind).toBe('tls')
-    expect(e.message).toMatch(
-      new RegExp(
-        `^Keystone at https://127\\.0\\.0\\.1:${port}/v3/auth/tokens: TLS verification failed \\((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)`,
-      ),
-    )
-    expect(e.message).toContain('OS_CACERT')
-  })
-
-  it('verifies with the CA file (OS_CACERT) and says the whole exchange was verified', async () => {
-    const r = await fetchOpenStackIntent({config: config({OS_CACERT: join(work, 'ca.pem')})})
-    expect(r.record.tlsVerified).toBe(true)
-    // This fake Neutron answers every list (routers and floating IPs too: a Neutron with the router plugin).
-    expect(r.documents.map((d) => d.name)).toEqual([
-      'networks.json',
-      'subnets.json',
-      'ports.json',
-      'security-groups.json',
-      'security-group-rules.json',
-      'routers.json',
-      'floatingips.json',
-    ])
-    expect(seen).toContain('GET /v2.0/ports?limit=500')
-  })
-
-  it('rejects a certificate for another name even with the right CA', async () => {
-    const e = (await rejection(
-      fetchOpenStackIntent({
-        config: config({OS_CACERT: join(work, 'ca.pem'), OS_AUTH_URL: `https://localhost:${port}`}),
-      }),
-    )) as OpenStackError
-    expect([e.kind, /ERR_TLS_CERT_ALTNAME_INVALID/.test(e.message)]).toEqual(['tls', true])
-  })
-
-  it('skips verification only when told (OS_INSECURE), and warns', async () => {
-    const {logger, text} = capturingLogger()
-    const r = await fetchOpenStackIntent({config: config({OS_INSECURE: 'true'}), logger})
-    expect(r.record.tlsVerified).toBe(false)
-    expect(r.record.notes[0]).toMatch(/^TLS certificate verification is OFF/)
-    expect(text()).toMatch(/"level":40,.*TLS certificate verification is OFF/)
-    expect(text()).not.toContain('tls-test-password')
-    expect(text()).not.toContain('tls-test-token')
-  })
-
-  it('reports a missing CA file as a configuration error', () => {
-    expect(() => nodeHttpClient({cacert: join(work, 'missing.pem')})).toThrow(
-      /cannot read the CA file .*missing\.pem \(ENOENT\)/,
-    )
-  })
-
-  it('reports connection refused and a server that never answers', async () => {
-    const closed = net.createServer()
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
-    const closedPort = (closed.address() as net.AddressInfo).port
-    await new Promise<void>((resolve) => closed.close(() => resolve()))
-    const refused = (await rejection(
-      fetchOpenStackIntent({config: config({OS_AUTH_URL: `http://127.0.0.1:${closedPort}/v3`})}),
-    )) as OpenStackError
-    expect([refused.kind, refused.message]).toEqual([
-      'connect',
-      `Keystone at http://127.0.0.1:${closedPort}/v3/auth/tokens: connection refused (ECONNREFUSED): nothing listens there`,
-    ])
-
-    const sockets: net.Socket[] = []
-    const silent = net.createServer((s) => void sockets.push(s))
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
-    const silentPort = (silent.address() as net.AddressInfo).port
-    try {
-      const slow = resolveCloudConfig({
-        env: env({OS_AUTH_URL: `http://127.0.0.1:${silentPort}`}),
-        cwd: work,
-        home: work,
-        configFiles: [],
-        secureFiles: [],
-        overrides: {timeoutMs: 300},
-      })
-      const timeout = (await rejection(fetchOpenStackIntent({config: slow}))) as OpenStackError
-      expect([timeout.kind, timeout.message]).toEqual([
-        'timeout',
-        `Keystone at http://127.0.0.1:${silentPort}/v3/auth/tokens: no answer within 300 ms`,
-      ])
-    } finally {
-      for (const s of sockets) s.destroy()
-      await new Promise<void>((resolve) => silent.close(() => resolve()))
-    }
-  })
-})
