@@ -41,7 +41,7 @@ error (a bug in neutrace).`
     ...liveFlags,
     out: Flags.string({description: 'with --inventory/--host: keep the snapshot in this directory', helpValue: 'DIR'}),
     vm: Flags.string({
-      description: 'the VM: instance uuid or name, MAC, Neutron port id or IP',
+      description: 'the VM: instance uuid or name, MAC, Neutron port id or name, or IP',
       aliases: ['from'],
       exactlyOne: ['vm', 'to-fip'],
     }),

@@ -80,7 +80,7 @@ function findVmOrThrow(analysis: Analysis, query: string): TraceVm[] {
       .flatMap((h) => h.vms.map((v) => v.domain.novaName ?? v.domain.name ?? v.domain.uuid))
       .filter(Boolean)
     throw new TraceError(
-      `no VM matches "${query}"${known.length ? `; known VMs: ${known.join(', ')}` : ''} (use a uuid, name, MAC, port id or IP)`,
+      `no VM matches "${query}"${known.length ? `; known VMs: ${known.join(', ')}` : ''} (use a uuid, name, MAC, port id, port name or IP)`,
     )
   }
   return vms

@@ -36,6 +36,8 @@ export interface PortView {
   host?: string
   deviceId?: string
   vmName?: string
+  /** The Neutron port's own name, when intent has one (`openstack port create --name`). */
+  name?: string
   plug: Plug
   /** Port status/admin state known and active */
   active?: boolean
@@ -129,6 +131,7 @@ function fromIntent(intent: Intent): ReferenceModel {
       host: p.bindingHost || undefined,
       deviceId: p.deviceId,
       vmName: server?.name,
+      ...(p.name ? {name: p.name} : {}),
       plug: owner === 'network:dhcp' ? 'dhcp' : plugFromVif(p.vifDetails, p.vifType),
       active: p.status === undefined ? undefined : p.status === 'ACTIVE' && p.adminStateUp !== false,
       ...(p.securityGroups || p.portSecurityEnabled !== undefined || p.allowedAddressPairs

@@ -641,7 +641,7 @@ function macOk(s: string): boolean {
   return /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(s)
 }
 
-/** Resolve `--vm` (uuid, name, MAC, port id or IP) to one VM NIC on one host. */
+/** Resolve `--vm` (uuid, name, MAC, port id, port name or IP) to one VM NIC on one host. */
 /** Every VM NIC of a model with the names it answers to, built once per (model, intent) and reused by each query:
  * tracing every VM of a 500-host cloud must not scan every port for every NIC of every VM. */
 interface VmIndex {
@@ -676,6 +676,7 @@ function vmIndex(model: ActualModel, ref: ReferenceModel): VmIndex {
           nic.targetDev,
           port?.id,
           port?.vmName,
+          port?.name,
           ...(port?.ips ?? []),
         ]
         for (const name of new Set(names.filter((x): x is string => Boolean(x)).map((x) => x.toLowerCase()))) {
@@ -714,7 +715,7 @@ export function findVm(model: ActualModel, ref: ReferenceModel, query: string): 
   if (out.length) return out
   // No libvirt definition captured: fall back on Neutron's port and the OVS interface.
   for (const port of ports) {
-    const names = [port.id, port.mac, port.vmName, port.deviceId, ...port.ips]
+    const names = [port.id, port.mac, port.vmName, port.name, port.deviceId, ...port.ips]
       .filter(Boolean)
       .map((x) => x!.toLowerCase())
     if (!names.includes(q) && !(q.length >= 8 && port.id.startsWith(q))) continue

@@ -93,6 +93,14 @@ describe('neutron-lab: a snapshot of a lab programmed by a real Neutron', () => 
       expect(dhcp!.reply?.verdict).toBe('delivered')
     }
   })
+  it("finds a VM by its Neutron port's name as by the port id, and says so when no handle matches", () => {
+    const analysis = analysisOf(healthy)
+    const port = analysis.reference.ports.find((p) => p.owner === 'compute:nova' && p.name === 'vm-net2-1')!
+    expect(port).toBeDefined()
+    const [byName] = traceVm(analysis, 'VM-NET2-1', 'dhcp')
+    expect([byName!.vm.portId, byName!.vm.ip, byName!.verdict]).toEqual([port.id, port.ips[0], 'delivered'])
+    expect(() => traceVm(analysis, 'vm-net2-9', 'dhcp')).toThrow(/no VM matches "vm-net2-9".*port name/)
+  })
 })
 
 describe('a binding moved away: the agent marks the old VIF dead (tag 4095 + a drop flow under its resubmit)', () => {
