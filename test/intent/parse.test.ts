@@ -17,6 +17,25 @@ const SUB1 = 'af433e60-e6f2-4634-895b-dc538c8bb4dc'
 const VM_PORT = '82c374cc-c190-47a8-a592-fe3517fbd42f'
 const WEB1 = 'd06715fd-0fa4-4eeb-b740-8647d2e9a0bb'
 
+// The sample cloud's subnet sub1 and server web-1 as every spelling that carries all their fields reads them.
+const SUB1_READ = {
+  id: SUB1,
+  networkId: NET1,
+  name: 'sub1',
+  cidr: '198.18.0.0/24',
+  gatewayIp: '198.18.0.1',
+  enableDhcp: true,
+  ipVersion: 4,
+  allocationPools: [{start: '198.18.0.2', end: '198.18.0.254'}],
+}
+const WEB1_READ = {
+  id: WEB1,
+  name: 'web-1',
+  status: 'ACTIVE',
+  host: 'compute-1',
+  addresses: {net1: [{addr: '198.18.0.5'}]},
+}
+
 describe('API bodies', () => {
   it('reads GET /v2.0/networks: vlan, flat (segmentation id null) and vxlan', () => {
     const {value, problems} = parseSample('api-networks.json')
@@ -76,16 +95,7 @@ describe('API bodies', () => {
   it('reads GET /v2.0/subnets, keeping a null gateway as null', () => {
     const {value, problems} = parseSample('api-subnets.json')
     expect(problems).toEqual([])
-    expect(value.subnets?.[0]).toEqual({
-      id: SUB1,
-      networkId: NET1,
-      name: 'sub1',
-      cidr: '198.18.0.0/24',
-      gatewayIp: '198.18.0.1',
-      enableDhcp: true,
-      ipVersion: 4,
-      allocationPools: [{start: '198.18.0.2', end: '198.18.0.254'}],
-    })
+    expect(value.subnets?.[0]).toEqual(SUB1_READ)
     expect(value.subnets?.[2].gatewayIp).toBeNull()
     expect(value.unknowns).toEqual([])
   })
@@ -119,10 +129,7 @@ describe('API bodies', () => {
     expect(problems).toEqual([])
     expect(value.servers).toEqual([
       {
-        id: WEB1,
-        name: 'web-1',
-        status: 'ACTIVE',
-        host: 'compute-1',
+        ...WEB1_READ,
         instanceName: 'instance-00000002',
         addresses: {net1: [{addr: '198.18.0.5', mac: 'fa:16:3e:4a:5b:6c'}]},
       },
@@ -219,16 +226,7 @@ describe('openstack … list --long -f json', () => {
   it('subnet list: Network, Subnet, Gateway, DHCP and Allocation Pools columns', () => {
     const {value, problems} = parseSample('osc-subnet-list-long.json')
     expect(problems).toEqual([])
-    expect(value.subnets?.[1]).toEqual({
-      id: SUB1,
-      networkId: NET1,
-      name: 'sub1',
-      cidr: '198.18.0.0/24',
-      gatewayIp: '198.18.0.1',
-      enableDhcp: true,
-      ipVersion: 4,
-      allocationPools: [{start: '198.18.0.2', end: '198.18.0.254'}],
-    })
+    expect(value.subnets?.[1]).toEqual(SUB1_READ)
   })
 
   it('port list: network and binding are unknowns, the rest is read', () => {
@@ -258,13 +256,7 @@ describe('openstack … list --long -f json', () => {
   it('server list: Networks as a mapping, Host present', () => {
     const {value, problems} = parseSample('osc-server-list-long.json')
     expect(problems).toEqual([])
-    expect(value.servers?.[1]).toEqual({
-      id: WEB1,
-      name: 'web-1',
-      status: 'ACTIVE',
-      host: 'compute-1',
-      addresses: {net1: [{addr: '198.18.0.5'}]},
-    })
+    expect(value.servers?.[1]).toEqual(WEB1_READ)
     expect(value.unknowns).toEqual([])
   })
 })
