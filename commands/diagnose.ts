@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {SEVERITY_RANK} from '../src/analyze/codes.js'
 import {diagnose} from '../src/engine.js'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
-import {EXIT, InputError, NeutraceCommand, intentFlag, snapshotArg} from '../src/cli/common.js'
+import {EXIT, InputError, intentFlag, NeutraceCommand, roleFlag, snapshotArg, sources} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {workProgress} from '../src/cli/work-progress.js'
 import {buildReport, renderReportTable} from '../src/render/findings.js'
@@ -20,11 +20,13 @@ Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for usage o
     '<%= config.bin %> diagnose ./snap --fail-on warning',
     '<%= config.bin %> diagnose --inventory inventory.yaml --intent ./intent   # collect over SSH, then diagnose',
   ]
+  static override strict = false
   static override args = {snapshot: snapshotArg}
   static override flags = {
     ...liveFlags,
     out: Flags.string({description: 'with --inventory/--host: keep the snapshot in this directory', helpValue: 'DIR'}),
     intent: intentFlag,
+    role: roleFlag,
     format: Flags.string({description: 'output format', options: ['table', 'json'], default: 'table'}),
     'fail-on': Flags.string({
       description: 'lowest severity that makes the exit status 1',
@@ -34,10 +36,10 @@ Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for usage o
   }
 
   async run(): Promise<void> {
-    const {args, flags} = await this.parse(Diagnose)
+    const {argv, flags} = await this.parse(Diagnose)
     let code: number = EXIT.ok
     try {
-      const analysis = await loadOrCollect(args.snapshot, flags, (m) => this.warn(m))
+      const analysis = await loadOrCollect(sources(argv), flags, (m) => this.warn(m))
       const progress = workProgress(process.stderr, {enabled: flags.format !== 'json'})
       const findings = diagnose(analysis, progress)
       progress.done()

@@ -1,6 +1,6 @@
 import {writeFile} from 'node:fs/promises'
 import {Command, Flags} from '@oclif/core'
-import {EXIT, InputError, intentFlag, snapshotArg} from '../src/cli/common.js'
+import {EXIT, InputError, intentFlag, roleFlag, snapshotArg, sources} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {renderHtmlReport, reportInput} from '../src/render/html.js'
 
@@ -16,19 +16,21 @@ Exit status: 0 when the page was written, 2 for usage or input errors.`
     '<%= config.bin %> report -o report.html',
     '<%= config.bin %> report ./snap --intent ./intent -o report.html',
   ]
+  static override strict = false
   static override args = {snapshot: snapshotArg}
   static override flags = {
     ...liveFlags,
     output: Flags.string({char: 'o', description: 'the HTML file to write', default: 'report.html', helpValue: 'FILE'}),
     out: Flags.string({description: 'with --inventory/--host: keep the snapshot in this directory', helpValue: 'DIR'}),
     intent: intentFlag,
+    role: roleFlag,
   }
 
   async run(): Promise<void> {
-    const {args, flags} = await this.parse(Report)
+    const {argv, flags} = await this.parse(Report)
     let html
     try {
-      const analysis = await loadOrCollect(args.snapshot, flags, (m) => this.warn(m))
+      const analysis = await loadOrCollect(sources(argv), flags, (m) => this.warn(m))
       html = await renderHtmlReport(reportInput(analysis, this.config.version))
     } catch (error) {
       if (error instanceof InputError) this.error(error.message, {exit: EXIT.usage})

@@ -1,6 +1,16 @@
 import {Flags} from '@oclif/core'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
-import {EXIT, InputError, NeutraceCommand, load, snapshotArg} from '../src/cli/common.js'
+import {
+  EXIT,
+  InputError,
+  intentFlag,
+  load,
+  NeutraceCommand,
+  parseRoles,
+  roleFlag,
+  snapshotArg,
+  sources,
+} from '../src/cli/common.js'
 import {diagnose} from '../src/engine.js'
 import {hostNamed} from '../src/model/actual.js'
 import {dotToSvg} from '../src/render/svg.js'
@@ -14,17 +24,23 @@ export default class Topology extends NeutraceCommand {
     '<%= config.bin %> topology ./snap --host compute-1',
     '<%= config.bin %> topology ./snap --format svg > topology.svg',
   ]
+  static override strict = false
   static override args = {snapshot: snapshotArg}
   static override flags = {
     host: Flags.string({description: 'only this host (its label in the snapshot, or its hostname)'}),
+    intent: intentFlag,
+    role: roleFlag,
     format: Flags.string({description: 'output format', options: ['text', 'json', 'dot', 'svg'], default: 'text'}),
   }
 
   async run(): Promise<void> {
-    const {args, flags} = await this.parse(Topology)
+    const {argv, flags} = await this.parse(Topology)
     let analysis
     try {
-      analysis = await load(args.snapshot, undefined, {quiet: flags.format === 'json'})
+      analysis = await load(sources(argv), flags.intent, {
+        quiet: flags.format === 'json',
+        roles: parseRoles(flags.role),
+      })
     } catch (error) {
       if (error instanceof InputError) this.error(error.message, {exit: EXIT.usage})
       throw error

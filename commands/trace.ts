@@ -10,7 +10,7 @@ import {
   TraceError,
 } from '../src/engine.js'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
-import {EXIT, InputError, NeutraceCommand, intentFlag, snapshotArg} from '../src/cli/common.js'
+import {EXIT, InputError, intentFlag, NeutraceCommand, roleFlag, snapshotArg, sources} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {dotToSvg} from '../src/render/svg.js'
 import {renderTraceDot, renderTraceText, traceJson} from '../src/render/trace.js'
@@ -36,6 +36,7 @@ error (a bug in neutrace).`
     '<%= config.bin %> trace ./snap --vm vm-net1-2 --to 169.254.169.254   # to the metadata proxy',
     '<%= config.bin %> trace ./snap --to-fip 198.19.150.20 --from-outside   # DNAT to the VM',
   ]
+  static override strict = false
   static override args = {snapshot: snapshotArg}
   static override flags = {
     ...liveFlags,
@@ -71,6 +72,7 @@ error (a bug in neutrace).`
     sport: Flags.integer({description: 'with --to VM|IP: source port (default 40000)', min: 0, max: 65535}),
     reply: Flags.boolean({description: 'with --to VM|IP: trace the answer back too (connection tracking)'}),
     intent: intentFlag,
+    role: roleFlag,
     format: Flags.string({
       description: 'output format (svg: drawn by the bundled Graphviz)',
       options: ['text', 'json', 'dot', 'svg'],
@@ -79,11 +81,11 @@ error (a bug in neutrace).`
   }
 
   async run(): Promise<void> {
-    const {args, flags} = await this.parse(Trace)
+    const {argv, flags} = await this.parse(Trace)
     let results
     let findings
     try {
-      const analysis = await loadOrCollect(args.snapshot, flags, (m) => this.warn(m))
+      const analysis = await loadOrCollect(sources(argv), flags, (m) => this.warn(m))
       const between = !flags['to-fip'] && flags.to !== 'uplink' && flags.to !== 'dhcp'
       if (between && !goesThroughRouter(analysis, flags.vm!, flags.to)) return this.packet(analysis, flags)
       const l3 = {

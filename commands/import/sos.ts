@@ -1,9 +1,6 @@
 import {Args, Command, Flags} from '@oclif/core'
-import {EXIT} from '../../src/cli/common.js'
+import {EXIT, InputError, parseRoles, roleFlag} from '../../src/cli/common.js'
 import {importSosReports, SosImportError, sosReportsIn, writeImportedSnapshot} from '../../src/sos/import.js'
-import type {Role} from '../../src/specs.js'
-
-const ROLES: readonly Role[] = ['control', 'network', 'compute']
 
 export default class ImportSos extends Command {
   static override summary = 'Turn sosreports (one per host) into a snapshot that every other command reads.'
@@ -26,25 +23,13 @@ Exit status: 0 when the snapshot was written, 2 for usage or input errors.`
   static override flags = {
     output: Flags.string({char: 'o', description: 'the snapshot directory to write', required: true, helpValue: 'DIR'}),
     intent: Flags.string({description: 'folder of Neutron/Nova intent to copy into the snapshot', helpValue: 'DIR'}),
-    role: Flags.string({
-      description: "a host's roles, HOST=ROLE[,ROLE] (control, network, compute; repeatable)",
-      multiple: true,
-      multipleNonGreedy: true,
-      helpValue: 'HOST=ROLES',
-    }),
+    role: roleFlag,
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(ImportSos)
-    const roles = new Map<string, Role[]>()
-    for (const spec of flags.role ?? []) {
-      const m = /^([^=]+)=(.+)$/.exec(spec)
-      const list = m?.[2]!.split(',').map((r) => r.trim())
-      if (!m || !list!.every((r) => (ROLES as string[]).includes(r)))
-        this.error(`--role ${spec}: expected HOST=ROLE[,ROLE] with roles among ${ROLES.join(', ')}`, {exit: EXIT.usage})
-      roles.set(m[1]!, list as Role[])
-    }
     try {
+      const roles = parseRoles(flags.role)
       const reports: string[] = []
       for (const a of argv as string[]) {
         const found = await sosReportsIn(a)
@@ -59,7 +44,7 @@ Exit status: 0 when the snapshot was written, 2 for usage or input errors.`
         `Snapshot written to ${flags.output}${missing ? ` (${missing} capture(s) not in the sosreports: see DATA_MISSING)` : ''}`,
       )
     } catch (error) {
-      if (error instanceof SosImportError) this.error(error.message, {exit: EXIT.usage})
+      if (error instanceof SosImportError || error instanceof InputError) this.error(error.message, {exit: EXIT.usage})
       throw error
     }
   }

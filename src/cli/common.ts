@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {Args, Command, Errors, Flags} from '@oclif/core'
 import {type Analysis, loadAnalysis, SEED_SNAPSHOT, SnapshotError} from '../engine.js'
 import {importSosReports, SosImportError, sosReportsIn, writeImportedSnapshot} from '../sos/import.js'
+import type {Role} from '../specs.js'
 import {workProgress} from './work-progress.js'
 
 /** Exit codes: 0 all well, 1 the answer is bad (findings at the threshold, a trace that does not arrive, a partial
@@ -32,12 +33,41 @@ export abstract class NeutraceCommand extends Command {
   }
 }
 
+/** The first positional argument; a command taking it sets `strict = false` and reads every path from `argv`
+ * (sources()): one snapshot, or one or more sosreports and folders of them. */
 export const snapshotArg = Args.string({
   name: 'SNAPSHOT',
   description:
-    'snapshot directory, a sosreport (.tar.xz, .tar.gz, .tar.bz2, .tar or unpacked) or a folder of sosreports (default: the shipped seed snapshot)',
+    'snapshot directory, or one or more sosreports (.tar.xz, .tar.gz, .tar.bz2, .tar or unpacked) and folders of them (default: the shipped seed snapshot)',
   required: false,
 })
+
+/** The paths a command was given (its `argv` with `strict = false`). */
+export function sources(argv: readonly unknown[]): string[] {
+  return argv.map(String)
+}
+
+const ROLES: readonly Role[] = ['control', 'network', 'compute']
+
+export const roleFlag = Flags.string({
+  description: "with sosreports: a host's roles, HOST=ROLE[,ROLE] (control, network, compute; repeatable)",
+  multiple: true,
+  multipleNonGreedy: true,
+  helpValue: 'HOST=ROLES',
+})
+
+/** `--role HOST=ROLE[,ROLE]…` as a map; a malformed one is an input error naming it. */
+export function parseRoles(specs: readonly string[] | undefined): Map<string, Role[]> {
+  const roles = new Map<string, Role[]>()
+  for (const spec of specs ?? []) {
+    const m = /^([^=]+)=(.+)$/.exec(spec)
+    const list = m?.[2]!.split(',').map((r) => r.trim())
+    if (!m || !list!.every((r) => (ROLES as string[]).includes(r)))
+      throw new InputError(`--role ${spec}: expected HOST=ROLE[,ROLE] with roles among ${ROLES.join(', ')}`)
+    roles.set(m[1]!, list as Role[])
+  }
+  return roles
+}
 
 export const intentFlag = Flags.string({
   description: 'folder of Neutron/Nova intent (API bodies or `openstack … -f json`)',
@@ -46,24 +76,40 @@ export const intentFlag = Flags.string({
 
 export class InputError extends Error {}
 
-/** `quiet`: no progress bar (the command's output is JSON); there is none off a terminal anyway. */
+/** The sosreports among `paths`: every path must be a sosreport or a folder of them when there are several; one path
+ * that is neither is a snapshot (none returned). */
+async function sosReportsOf(paths: readonly string[]): Promise<string[]> {
+  const reports: string[] = []
+  for (const path of paths) {
+    const found = await sosReportsIn(path)
+    if (!found.length && paths.length > 1)
+      throw new InputError(`${path}: not a sosreport nor a folder of them (several paths must all be sosreports)`)
+    reports.push(...found)
+  }
+  return reports
+}
+
+/** `snapshot`: a snapshot directory, or sosreports and folders of them (none: the seed). `quiet`: no progress bar (the
+ * command's output is JSON); there is none off a terminal anyway. `roles`: hosts' roles (sosreports only). */
 export async function load(
-  snapshot: string | undefined,
+  snapshot: string | readonly string[] | undefined,
   intentDir?: string,
-  opts: {quiet?: boolean} = {},
+  opts: {quiet?: boolean; roles?: ReadonlyMap<string, Role[]>} = {},
 ): Promise<Analysis> {
+  const paths = snapshot === undefined ? [] : typeof snapshot === 'string' ? [snapshot] : snapshot
   const progress = workProgress(process.stderr, {enabled: !opts.quiet})
   let scratch: string | undefined
   try {
-    const reports = snapshot === undefined ? [] : await sosReportsIn(snapshot)
+    const reports = await sosReportsOf(paths)
     if (reports.length) {
       // sosreports: imported into a scratch snapshot (the same reading as `neutrace import sos`), removed once read.
       scratch = await mkdtemp(join(tmpdir(), 'neutrace-sos-'))
       const dir = join(scratch, 'snapshot')
-      await writeImportedSnapshot(await importSosReports(reports), dir)
+      await writeImportedSnapshot(await importSosReports(reports, {roles: opts.roles}), dir)
       return await loadAnalysis(dir, {intentDir, progress})
     }
-    return await loadAnalysis(snapshot ?? SEED_SNAPSHOT, {intentDir, progress})
+    if (opts.roles?.size) throw new InputError('--role applies to sosreports only (a snapshot records its roles)')
+    return await loadAnalysis(paths[0] ?? SEED_SNAPSHOT, {intentDir, progress})
   } catch (error) {
     if (error instanceof SnapshotError || error instanceof SosImportError) throw new InputError(error.message)
     throw error

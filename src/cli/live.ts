@@ -20,7 +20,7 @@ import type {InventoryHost} from '../collect/index.js'
 import type {Analysis} from '../engine.js'
 import {SPEC_BY_ID} from '../specs.js'
 import {escapeTerminal} from '../render/escape.js'
-import {InputError, load} from './common.js'
+import {InputError, load, parseRoles} from './common.js'
 
 export const liveFlags = {
   inventory: Flags.string({description: 'inventory: YAML (defaults/hosts) or Ansible INI', helpValue: 'FILE'}),
@@ -175,12 +175,12 @@ export function collectSummary(result: CollectResult): string {
 
 /** The analysis a command works on: the SNAPSHOT given, or one collected now from --inventory/--host. */
 export async function loadOrCollect(
-  snapshot: string | undefined,
-  flags: LiveOptions & {out?: string; intent?: string; format?: string},
+  snapshot: readonly string[],
+  flags: LiveOptions & {out?: string; intent?: string; format?: string; role?: string[]},
   warn: (m: string) => void,
 ): Promise<Analysis> {
   if (flags.inventory || flags.host?.length) {
-    if (snapshot) throw new InputError('give either a SNAPSHOT or --inventory/--host, not both')
+    if (snapshot.length) throw new InputError('give either a SNAPSHOT or --inventory/--host, not both')
     const collected = await collectLive(flags, flags.out, flags.intent, flags.format === 'json')
     const kept = flags.out !== undefined
     if (!collected.complete)
@@ -197,5 +197,5 @@ export async function loadOrCollect(
       if (!kept) await rm(dirname(collected.dir), {recursive: true, force: true})
     }
   }
-  return load(snapshot, flags.intent, {quiet: flags.format === 'json'})
+  return load(snapshot, flags.intent, {quiet: flags.format === 'json', roles: parseRoles(flags.role)})
 }

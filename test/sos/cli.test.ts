@@ -1,7 +1,7 @@
 // `neutrace import sos` and sosreports in place of a snapshot, as a user runs them (the built CLI).
 
 import {execFile} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
@@ -72,6 +72,56 @@ describe('neutrace import sos', () => {
     expect(t.stdout).toMatch(/Verdict: DELIVERED/)
     expect(t.stdout).toMatch(/VLAN 1000/)
   }, 180_000)
+
+  it('several sosreports as arguments, an archive beside an unpacked one, with --role and --intent', async () => {
+    const unpacked = join(scratch, 'unpacked')
+    mkdirSync(unpacked)
+    const [ctl, cmp1] = ['nlab-ctl', 'nlab-cmp1'].map((h) =>
+      join(
+        FIXTURE,
+        readdirSync(FIXTURE).find((f) => f.startsWith(`sosreport-${h}-`))!,
+      ),
+    )
+    await run('tar', ['-xJf', cmp1!, '-C', unpacked])
+    const dir = join(unpacked, readdirSync(unpacked)[0]!)
+    const intent = join(FIXTURE, 'intent')
+    const role = ['--role', 'nlab-cmp1=compute,network']
+    const d = await neutrace('diagnose', ctl!, dir, '--intent', intent, ...role)
+    expect(d.code, d.stderr).toBe(0)
+    expect(d.stdout).toContain('Hosts: nlab-ctl (control,network), nlab-cmp1 (compute,network)')
+    expect(d.stdout).toContain('Intent: networks.json, ports.json, subnets.json')
+    expect(d.stdout).toContain('No findings')
+    const t = await neutrace('topology', ctl!, dir, '--intent', intent, ...role, '--format', 'json')
+    expect(t.code, t.stderr).toBe(0)
+    const hosts = (JSON.parse(t.stdout) as {hosts: {name: string; roles: string[]}[]}).hosts
+    expect(hosts.map((h) => `${h.name} ${h.roles.join(',')}`)).toEqual([
+      'nlab-ctl control,network',
+      'nlab-cmp1 compute,network',
+    ])
+    const mac = (
+      JSON.parse(readFileSync(join(intent, 'ports.json'), 'utf8')) as {
+        ports: {device_owner: string; mac_address: string}[]
+      }
+    ).ports.find((p) => p.device_owner.startsWith('compute:'))!.mac_address
+    const tr = await neutrace('trace', ctl!, dir, '--intent', intent, '--vm', mac, '--to', 'dhcp', '--format', 'json')
+    expect(tr.code, tr.stderr).toBe(0)
+    expect((JSON.parse(tr.stdout) as {traces: {verdict: string}[]}).traces[0]!.verdict).toBe('delivered')
+    const html = join(scratch, 'mixed.html')
+    const r = await neutrace('report', ctl!, dir, '--intent', intent, ...role, '-o', html)
+    expect(r.code, r.stderr).toBe(0)
+    expect(readFileSync(html, 'utf8')).toContain('<h1>neutrace report: nlab-ctl, nlab-cmp1</h1>')
+    const out = join(scratch, 'mixed-snap')
+    const i = await neutrace('import', 'sos', ctl!, dir, '--intent', intent, ...role, '-o', out)
+    expect(i.code, i.stderr).toBe(0)
+    expect(i.stdout).toContain('nlab-cmp1 [compute,network]')
+    // A snapshot among sosreports, or --role for a snapshot: refused, saying why.
+    const mixed = await neutrace('diagnose', join(FIXTURE, 'ssh-snapshot'), ctl!)
+    expect(mixed.code).toBe(2)
+    expect(mixed.stderr).toContain('several paths must all be sosreports')
+    const snapRole = await neutrace('diagnose', join(FIXTURE, 'ssh-snapshot'), ...role)
+    expect(snapRole.code).toBe(2)
+    expect(snapRole.stderr).toContain('--role applies to sosreports only')
+  }, 300_000)
 
   it('bad input is exit 2 naming what is wrong', async () => {
     const r = await neutrace('import', 'sos', join(FIXTURE, 'intent'), '-o', join(scratch, 'x'))
