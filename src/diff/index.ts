@@ -1,16 +1,20 @@
 // What changed between two snapshots of the same cloud: OVS bridges, ports and their tags, flows (by table, priority,
 // match and actions; counters, durations and the cookies the agent regenerates are ignored), namespaces, dnsmasq host
-// entries and port bindings — grouped by host and by network — and the findings that appeared and disappeared.
+// entries and port bindings, devices set up or down, dnsmasq and the Neutron agents started or stopped — grouped by host
+// and by network — and the findings that appeared and disappeared.
 
 import type {Finding} from '../analyze/index.js'
 import {diagnose, type Analysis} from '../engine.js'
 import type {HostModel} from '../model/actual.js'
 import {formatAction, formatMatch} from '../openflow/format.js'
+import {parsePs} from '../parsers/ps.js'
+import type {Snapshot} from '../snapshot/read.js'
 
 const DIFF_SCHEMA_VERSION = 1
 
 type ChangeKind = 'added' | 'removed' | 'changed'
-type Category = 'host' | 'bridge' | 'port' | 'tag' | 'flow' | 'namespace' | 'dhcp-host' | 'binding'
+type Category =
+  'host' | 'bridge' | 'port' | 'tag' | 'flow' | 'namespace' | 'dhcp-host' | 'binding' | 'link' | 'dhcp-server' | 'agent'
 
 interface Change {
   host: string
@@ -85,6 +89,40 @@ function dhcpHosts(host: HostModel): Map<string, {network: string; entry: string
   return out
 }
 
+/** Each device's admin state (`ip link set DEV up|down`), root namespace first, then `NAMESPACE:DEV`. */
+function linkStates(host: HostModel): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const [ns, devices] of host.devices)
+    for (const d of devices) out.set(ns ? `${ns}:${d.name}` : d.name, d.adminUp ? 'up' : 'down')
+  return out
+}
+
+/** The dnsmasq serving each network (by its pid: a restart is a change too). */
+function dhcpServers(host: HostModel): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const d of host.dnsmasq) if (d.networkId) out.set(d.networkId, d.pid === undefined ? 'running' : `pid ${d.pid}`)
+  return out
+}
+
+const AGENT = /^neutron-[a-z0-9-]+-agent$/
+
+/** The Neutron agents running on the host (`neutron-*-agent` in `ps`), by pid: stopped, started or restarted. */
+function agents(snapshot: Snapshot, host: string): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const c of snapshot.captures) {
+    if (c.host !== host || c.spec !== 'ps' || c.text === undefined) continue
+    for (const e of parsePs(c.text).value) {
+      const name = e.argv
+        .slice(0, 2)
+        .map((a) => a.slice(a.lastIndexOf('/') + 1))
+        .find((a) => AGENT.test(a))
+      // The first process of that name: the agent itself (it forks helpers with the same command line).
+      if (name && !out.has(name)) out.set(name, e.pid === undefined ? 'running' : `pid ${e.pid}`)
+    }
+  }
+  return out
+}
+
 function compare<T>(
   before: Map<string, T>,
   after: Map<string, T>,
@@ -104,9 +142,49 @@ function hostChanges(
   a: HostModel | undefined,
   b: HostModel | undefined,
   networkOfPort: (ifaceId: string | undefined, name: string) => string | undefined,
+  processes: {before: Map<string, string>; after: Map<string, string>},
 ): Change[] {
   if (!a || !b) return [{host: name, category: 'host', change: a ? 'removed' : 'added', element: name}]
   const out: Change[] = []
+  // Devices that come and go come with their ports and namespaces: only a device set up or down is a change here.
+  compare(
+    linkStates(a),
+    linkStates(b),
+    (x, y) => x === y,
+    (k, change, x, y) => {
+      if (change === 'changed')
+        out.push({
+          host: name,
+          category: 'link',
+          change,
+          element: k,
+          before: x,
+          after: y,
+          network: networkOfPort(undefined, k),
+        })
+    },
+  )
+  compare(
+    dhcpServers(a),
+    dhcpServers(b),
+    (x, y) => x === y,
+    (k, change, x, y) =>
+      out.push({
+        host: name,
+        category: 'dhcp-server',
+        change,
+        element: `dnsmasq of ${k}`,
+        before: x,
+        after: y,
+        network: k,
+      }),
+  )
+  compare(
+    processes.before,
+    processes.after,
+    (x, y) => x === y,
+    (k, change, x, y) => out.push({host: name, category: 'agent', change, element: k, before: x, after: y}),
+  )
   const bridges = (h: HostModel) => new Map((h.ovs?.bridges ?? []).map((x) => [x.name, x.name]))
   compare(
     bridges(a),
@@ -216,6 +294,7 @@ export function diffAnalyses(before: Analysis, after: Analysis, version: string)
         before.actual.hosts.find((h) => h.name === n),
         after.actual.hosts.find((h) => h.name === n),
         networkOfPort,
+        {before: agents(before.snapshot, n), after: agents(after.snapshot, n)},
       ),
     )
   }
@@ -278,7 +357,8 @@ export function renderDiffText(d: DiffReport, t: (s: string) => string): string 
     `          to ${t(d.new.dir)}${d.new.createdAt ? ` (${t(d.new.createdAt)})` : ''}`,
     '',
   ]
-  if (!d.hosts.length) out.push('No change in ports, tags, flows, namespaces, dnsmasq hosts or bindings.')
+  if (!d.hosts.length)
+    out.push('No change in ports, tags, flows, namespaces, dnsmasq hosts, bindings, link states, dnsmasq or agents.')
   for (const h of d.hosts) {
     out.push(`Host ${t(h.name)}`)
     for (const c of h.changes) out.push(changeLine(c, t))
