@@ -32,6 +32,7 @@ error (a bug in neutrace).`
     '<%= config.bin %> trace --inventory inventory.yaml --vm vm-1 --to dhcp   # collect over SSH, then trace',
     '<%= config.bin %> trace ./snap --vm 3707ac87-4f5d-4349-b7ed-3a673f55e5e1 --format svg > trace.svg',
     '<%= config.bin %> trace ./snap --from vm-1 --to vm-2 --proto tcp --dport 22 --reply   # any packet, security groups',
+    '<%= config.bin %> trace ./snap --from vm-tun1-1 --to vm-tun1-2 --size 1450 --reply   # a full-size ping over VXLAN',
     '<%= config.bin %> trace ./snap --from vm-net1-2 --to 198.19.150.200   # through its router, SNAT shown',
     '<%= config.bin %> trace ./snap --vm vm-net1-2 --to 169.254.169.254   # to the metadata proxy',
     '<%= config.bin %> trace ./snap --to-fip 198.19.150.20 --from-outside   # DNAT to the VM',
@@ -71,6 +72,13 @@ error (a bug in neutrace).`
     }),
     sport: Flags.integer({description: 'with --to VM|IP: source port (default 40000)', min: 0, max: 65535}),
     reply: Flags.boolean({description: 'with --to VM|IP: trace the answer back too (connection tracking)'}),
+    size: Flags.integer({
+      description:
+        "with --to VM|IP: the IP packet's size in bytes (ping -s N sends N + 28), checked against the MTU of the " +
+        "tunnels' underlay",
+      min: 28,
+      max: 65535,
+    }),
     intent: intentFlag,
     role: roleFlag,
     format: Flags.string({
@@ -117,6 +125,7 @@ error (a bug in neutrace).`
         ...(flags.dport !== undefined ? {dport: flags.dport} : {}),
         ...(flags.sport !== undefined ? {sport: flags.sport} : {}),
         reply: flags.reply,
+        ...(flags.size !== undefined ? {size: flags.size} : {}),
       })
     } catch (error) {
       if (error instanceof InputError || error instanceof TraceError) this.error(error.message, {exit: EXIT.usage})

@@ -10,6 +10,7 @@ import {
   type Endpoint,
   ENCAP_OVERHEAD,
   endpointOf,
+  hostOfEndpoint,
   isTunnelType,
   type TunnelPort,
   tunnelPortName,
@@ -211,11 +212,10 @@ function meshChecks(ctx: AnalysisContext, all: Site[]): Finding[] {
     }
   }
   // A tunnel to an address that no captured host uses as its endpoint: a host that left, or an old local_ip.
-  const known = new Set(ctx.actual.hosts.map((h) => h.config.tunnel?.localIp).filter(Boolean))
   const everyEndpointKnown = ctx.actual.hosts.every((h) => h.status === 'complete')
   for (const host of ctx.actual.hosts) {
     for (const p of tunnelPorts(host)) {
-      if (!p.remoteIp || p.remoteIp === 'flow' || known.has(p.remoteIp)) continue
+      if (!p.remoteIp || p.remoteIp === 'flow' || hostOfEndpoint(ctx.actual, p.remoteIp)) continue
       if (!everyEndpointKnown) continue
       out.push(
         finding(
@@ -391,7 +391,7 @@ function fdbChecks(ctx: AnalysisContext, site: Site, all: Site[]): Finding[] {
     const at = all.find((s) => s.net.id === net.id && s.ports.includes(port))
     if (!at || at.host === host || at.ep.localIp === tunnel.remoteIp) continue
     // Only an entry to another host that is really there: a tunnel to no known endpoint is TUNNEL_PORT_STALE's.
-    const sentTo = ctx.actual.hosts.find((h) => h.config.tunnel?.localIp === tunnel.remoteIp)?.name
+    const sentTo = tunnel.remoteIp ? hostOfEndpoint(ctx.actual, tunnel.remoteIp)?.name : undefined
     if (!sentTo || sentTo === at.host.name) continue
     out.push(
       finding(

@@ -106,24 +106,33 @@ export function endpointOf(host: HostModel): Endpoint | undefined {
     underlay: [],
     evidence: t.evidence,
   }
-  if (!t.localIp) return ep
-  ep.holder = deviceHolding(host, t.localIp)
-  if (!ep.holder) return ep
-  const ovs = findOvsInterface(host, ep.holder.name)
+  return t.localIp ? {...ep, ...endpointAt(host, t.localIp)} : ep
+}
+
+/** Where the datapath of `host` sends and receives tunnel packets for the address `ip`: the device holding it, the
+ * OVS bridge whose internal port that is, the NICs under it and the smallest MTU on the way out. */
+export function endpointAt(
+  host: HostModel,
+  ip: string,
+): Pick<Endpoint, 'holder' | 'holderBridge' | 'underlay' | 'underlayMtu'> {
+  const holder = deviceHolding(host, ip)
+  if (!holder) return {underlay: []}
+  const out: Pick<Endpoint, 'holder' | 'holderBridge' | 'underlay' | 'underlayMtu'> = {holder, underlay: []}
+  const ovs = findOvsInterface(host, holder.name)
   if (ovs && ovs.iface.type === 'internal') {
-    ep.holderBridge = ovs.bridge
+    out.holderBridge = ovs.bridge
     const root = host.devices.get('') ?? []
     for (const port of ovs.bridge.ports) {
       for (const iface of port.interfaces) {
         if (iface.type !== '' && iface.type !== 'system') continue
         const dev = root.find((d) => d.name === iface.name)
-        if (dev) ep.underlay.push(dev)
+        if (dev) out.underlay.push(dev)
       }
     }
-  } else ep.underlay.push(ep.holder)
-  const mtus = [ep.holder, ...ep.underlay].map((d) => d.mtu).filter((m): m is number => m !== undefined)
-  if (mtus.length) ep.underlayMtu = Math.min(...mtus)
-  return ep
+  } else out.underlay.push(holder)
+  const mtus = [holder, ...out.underlay].map((d) => d.mtu).filter((m): m is number => m !== undefined)
+  if (mtus.length) out.underlayMtu = Math.min(...mtus)
+  return out
 }
 
 /** Endpoints of every host that runs tunnels, by host name. */
@@ -136,9 +145,13 @@ export function endpoints(model: ActualModel): Map<string, Endpoint> {
   return out
 }
 
-/** The host whose agent uses `ip` as local_ip. */
+/** The host whose agent uses `ip` as local_ip; else the host whose tunnel ports were made with local_ip `ip` and
+ * which still holds it (an agent restarted with another local_ip refuses to start and leaves its ports working). */
 export function hostOfEndpoint(model: ActualModel, ip: string): HostModel | undefined {
-  return model.hosts.find((h) => h.config.tunnel?.localIp === ip)
+  return (
+    model.hosts.find((h) => h.config.tunnel?.localIp === ip) ??
+    model.hosts.find((h) => tunnelPorts(h).some((p) => p.localIp === ip) && deviceHolding(h, ip) !== undefined)
+  )
 }
 
 /** Every tunnel port of every host, with the peer it reaches and the peer's port back. */

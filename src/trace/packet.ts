@@ -22,6 +22,8 @@ export interface PacketQuery {
   dport?: number
   sport?: number
   reply: boolean
+  /** The IP packet's size in bytes (a ping's -s plus 28), checked against the MTU of the tunnels' underlay. */
+  size?: number
 }
 
 /** Where the packet goes: a VM, or an address some namespace's device holds. */
@@ -204,10 +206,12 @@ function leg(
   state: CtState,
   first: Hop[],
   macs: Map<string, MacTable>,
+  size?: number,
 ): PacketLeg {
   const steps: FirewallStep[] = []
   const w: Walk = newWalk(a.actual, {host: fromHost.name, mac: packet.dl_src} as TraceVm, 'dhcp', macs)
   w.replyTo = to
+  if (size !== undefined) w.ipSize = size
   w.bridgeFilter = (host, bridge, inDev, outDev, frame) => {
     const tap = [inDev, outDev].find((d) => ends.taps.has(d))
     if (!tap) return outDev.startsWith('tap') ? undefined : passThrough(host, bridge)
@@ -319,7 +323,7 @@ function arpOf(
   if (reached && to.mac)
     return {answeredBy: 'peer', mac: to.mac, reason: `${to.label} answers: ${to.ip} is at ${to.mac}`}
   const responder = w.branches.find((b) =>
-    b.hops.some((h) => h.note?.includes('arp_op') || h.flows?.some((f) => f.text.includes('arp_op'))),
+    b.hops.some((h) => /arp_op/i.test(h.note ?? '') || h.flows?.some((f) => /arp_op/i.test(f.text))),
   )
   if (responder) return {answeredBy: 'responder', reason: 'the ARP responder of br-tun answers'}
   if (reached) return {answeredBy: 'unknown', reason: `the request reaches ${to.dev} but its MAC is not known`}
@@ -389,7 +393,10 @@ export function tracePacket(a: Analysis, from: TraceVm, to: PacketTarget, query:
     {host: from.host, kind: 'tap', element: from.tap, vlan: null},
   ]
   const request = packetOf({srcMac: from.mac, dstMac, src: from.ip, dst: to.ip}, query, false)
-  Object.assign(result, leg(a, fromHost, from.tap, {host: to.host, dev: to.dev}, request, ends, 'NEW', first, macs))
+  Object.assign(
+    result,
+    leg(a, fromHost, from.tap, {host: to.host, dev: to.dev}, request, ends, 'NEW', first, macs, query.size),
+  )
   if (query.reply) {
     const toHost = a.actual.hosts.find((h) => h.name === to.host)!
     const state: CtState = result.verdict === 'delivered' ? 'ESTABLISHED' : 'NEW'
@@ -407,7 +414,7 @@ export function tracePacket(a: Analysis, from: TraceVm, to: PacketTarget, query:
     const dev = findDevice(toHost, to.dev, to.netns ?? '')
     result.reply =
       dev || to.vm
-        ? leg(a, toHost, to.dev, {host: from.host, dev: from.tap}, back, ends, state, start, macs)
+        ? leg(a, toHost, to.dev, {host: from.host, dev: from.tap}, back, ends, state, start, macs, query.size)
         : {verdict: 'unknown', reason: `${to.dev} is not known on ${to.host}`, hops: [], firewall: []}
   }
   return result
@@ -416,5 +423,5 @@ export function tracePacket(a: Analysis, from: TraceVm, to: PacketTarget, query:
 function describe(q: PacketQuery, src: string, dst: string): string {
   const ports =
     q.proto === 'icmp' ? 'echo request' : `port ${q.sport ?? 40000} → ${q.dport ?? (q.proto === 'tcp' ? 22 : 53)}`
-  return `${q.proto} ${src} → ${dst}, ${ports}`
+  return `${q.proto} ${src} → ${dst}, ${ports}${q.size !== undefined ? `, ${q.size} bytes` : ''}`
 }

@@ -16,7 +16,7 @@ import {
   vethPeer,
 } from '../model/actual.js'
 import {type PortView, type ReferenceModel, isDhcpPort} from '../model/reference.js'
-import {ENCAP_OVERHEAD, endpointOf, hostOfEndpoint, isTunnelType, tunnelPortTo} from '../model/tunnels.js'
+import {ENCAP_OVERHEAD, endpointAt, endpointOf, hostOfEndpoint, isTunnelType, tunnelPortTo} from '../model/tunnels.js'
 import {type PhysLink, wiredLinks} from '../model/wiring.js'
 import {formatFlow} from '../openflow/format.js'
 import type {Packet} from '../sim/packet.js'
@@ -511,8 +511,9 @@ function crossTunnel(
 ): void {
   const vni = packet.tun_id === undefined ? 0 : Number(packet.tun_id)
   const remoteIp = options.remote_ip?.replace(/^"|"$/g, '')
-  const ep = endpointOf(host)
-  const localIp = options.local_ip?.replace(/^"|"$/g, '') ?? ep?.localIp
+  // The datapath sends from the port's own local_ip (the agent's when the port has none), wherever that address is.
+  const localIp = options.local_ip?.replace(/^"|"$/g, '') ?? endpointOf(host)?.localIp
+  const ep = localIp ? endpointAt(host, localIp) : undefined
   const nic = ep?.underlay.map((d) => d.name).join(', ')
   const via = ep?.holderBridge ? ` via ${ep.holderBridge.name}` : ''
   const tunHop: Hop = {
@@ -531,6 +532,8 @@ function crossTunnel(
   if (!remoteIp || remoteIp === 'flow')
     return end('unknown', port, `${port} takes its remote_ip from the flow, which is not modelled`)
   if (!localIp) return end('unknown', port, `the tunnel endpoint (local_ip) of ${host.name} is not known`)
+  if (!host.devices.has(''))
+    return end('unknown', port, `the addresses of ${host.name} were not captured: who holds ${localIp} is not known`)
   if (ep && !ep.holder)
     return end('dead-end', port, `no interface of ${host.name} holds local_ip ${localIp}: ${port} cannot send`)
   if (ep?.holder && !ep.holderBridge && host.ovs?.bridges.some((b) => b.datapathType === 'netdev')) {
@@ -568,7 +571,7 @@ function crossTunnel(
   const key = `${host.name}|tunnel|${port}|${vni}|${packet.dl_dst}`
   if (w.crossed.has(key)) return
   w.crossed.add(key)
-  const peerEp = endpointOf(peer)
+  const peerEp = endpointAt(peer, remoteIp)
   const wire: Hop = {
     host: peer.name,
     kind: 'underlay',
@@ -613,7 +616,7 @@ function crossTunnel(
   enterBridge(w, peer, back.bridge, back.name, packet, [...out, wire], BigInt(vni))
 }
 
-function element(ep: ReturnType<typeof endpointOf>): string | undefined {
+function element(ep: ReturnType<typeof endpointAt> | undefined): string | undefined {
   return ep?.underlay[0]?.name ?? ep?.holder?.name
 }
 
