@@ -11,8 +11,13 @@
 #   control.sh exec NODE CMD...   run CMD inside NODE (nsenter -m -n -u -p; absolute paths only)
 #   control.sh openstack ARGS...  the openstack CLI as the lab's admin, from the root namespace
 #   control.sh env      print export OS_*=... (with the password) for a shell: eval "$(control.sh env)"
-#   control.sh agent stop|start NODE ovs|dhcp     stop (SIGTERM by PID) or start one agent; start waits until alive
+#   control.sh agent stop|start NODE ovs|dhcp [nowait]  stop (SIGTERM by PID) or start one agent; start waits until
+#                                                 alive (not with nowait: an agent expected to refuse to start)
 #   control.sh vm NODE NETWORK NETNS [nowait]     one more VM (port, os-vif plug, namespace; nowait: no tag/lease wait)
+#   control.sh vm-del NETNS                       delete a VM (guest, os-vif unplug, port)
+#   control.sh net-add NAME / net-del NAME        after demo: one more catalogue network with its two VMs / delete it
+#   control.sh migrate NETNS NODE                 move a VM to NODE (unplug, rebind binding:host_id, plug; cold migration)
+#   control.sh l2pop on|off                       switch l2population (server driver + agents), restarting them
 #   control.sh sql 'STATEMENT'                    run SQL on the neutron database (behind the API's back)
 #   control.sh sg [apply|restore]   after demo: security groups through the API (nlab-ssh, nlab-web with a
 #                       remote-group rule, an allowed address pair; a third VM on nlab-net1), waits until the computes
@@ -578,25 +583,27 @@ network_catalogue=(
 # The networks `demo` builds (NLAB_NETWORKS, or the VLAN/flat three, or with NLAB_TUNNELS the two tunnel ones), one
 # "NAME TYPE SEGMENT CIDR" a line with TYPE resolved.
 demo_networks() {
-  local wanted=$networks name n type seg cidr line found
+  local wanted=$networks name
   if [ -z "$wanted" ]; then
     if [ -n "$tunnels" ]; then wanted="nlab-tun1 nlab-tun2"; else wanted="nlab-net1 nlab-net2 nlab-net3"; fi
   fi
-  for name in $wanted; do
-    found=
-    for line in "${network_catalogue[@]}"; do
-      read -r n type seg cidr <<<"$line"
-      [ "$n" = "$name" ] || continue
-      found=1
-      if [ "$type" = tunnel ]; then
-        [ -n "$tunnels" ] || die "network $name needs NLAB_TUNNELS"
-        type=${tunnels%%,*}
-      fi
-      [ "$type" != gre ] || [[ ",$tunnels," == *,gre,* ]] || die "network $name needs gre in NLAB_TUNNELS"
-      echo "$name $type $seg $cidr"
-    done
-    [ -n "$found" ] || die "no network $name in the catalogue"
+  for name in $wanted; do catalogue_network "$name"; done
+}
+# The catalogue's "NAME TYPE SEGMENT CIDR" of network NAME, TYPE resolved.
+catalogue_network() { # NAME
+  local name=$1 n type seg cidr line
+  for line in "${network_catalogue[@]}"; do
+    read -r n type seg cidr <<<"$line"
+    [ "$n" = "$name" ] || continue
+    if [ "$type" = tunnel ]; then
+      [ -n "$tunnels" ] || die "network $name needs NLAB_TUNNELS"
+      type=${tunnels%%,*}
+    fi
+    [ "$type" != gre ] || [[ ",$tunnels," == *,gre,* ]] || die "network $name needs gre in NLAB_TUNNELS"
+    echo "$name $type $seg $cidr"
+    return 0
   done
+  die "no network $name in the catalogue"
 }
 vm_node() { # NETWORK_INDEX VM_INDEX (0-based)
   if [ "$computes" -eq 0 ]; then echo "$ctl"; return; fi
@@ -604,38 +611,41 @@ vm_node() { # NETWORK_INDEX VM_INDEX (0-based)
 }
 demo() {
   : > "$dir/vms"
-  local i j name type seg cidr net_id first second demo_networks
+  local i demo_networks
   mapfile -t demo_networks < <(demo_networks)
   [ ${#demo_networks[@]} -gt 0 ] || die "no demo networks"
-  for i in "${!demo_networks[@]}"; do
-    read -r name type seg cidr <<<"${demo_networks[$i]}"
-    step "$name: $type network + subnet $cidr"
-    local provider=(--provider-network-type "$type")
-    case "$type" in
-      vlan) provider+=(--provider-physical-network "$physnet" --provider-segment "$seg") ;;
-      flat) provider+=(--provider-physical-network "$physnet") ;;
-      *) provider+=(--provider-segment "$seg") ;;
-    esac
-    net_id=$(os network create "${provider[@]}" "$name" -f value -c id)
-    os subnet create --network "$net_id" --subnet-range "$cidr" --dhcp "${name}-subnet" -f value -c id >/dev/null
-    done_step "$name: network+subnet created (API)"
-    step "$name: DHCP agent makes qdhcp namespace + dnsmasq"
-    wait_for 120 "qdhcp-$net_id with dnsmasq" dhcp_ready "$net_id"
-    done_step "$name: qdhcp-<net> + dnsmasq up"
-    for j in 0 1; do demo_vm "$(vm_node "$i" "$j")" "$net_id" "$name" "vm-${name#nlab-}-$((j + 1))"; done
-    first=$(awk -v net="$name" '$2 == net' "$dir/vms" | head -1)
-    second=$(awk -v net="$name" '$2 == net' "$dir/vms" | sed -n 2p)
-    step "$name: $(cut -d' ' -f6 <<<"$first") on $(cut -d' ' -f1 <<<"$first") pings $(cut -d' ' -f5 <<<"$second") on $(cut -d' ' -f1 <<<"$second")"
-    in_node "$(cut -d' ' -f1 <<<"$first")" ip netns exec "$(cut -d' ' -f6 <<<"$first")" \
-      busybox ping -c 2 -W 2 "$(cut -d' ' -f5 <<<"$second")" >/dev/null ||
-      die "$name: no ping from $first to $second"
-    done_step "$name: VM-to-VM ping"
-  done
+  for i in "${!demo_networks[@]}"; do demo_network "$i" "${demo_networks[$i]}"; done
   run_hooks demo
   log "VMs (node network port mac ip netns instance): $dir/vms"
   cat "$dir/vms" >&2
   log "memory:"
   memory_report | tee "$dir/memory-demo" >&2
+}
+# One demo network: network, subnet, DHCP, two VMs (placed by vm_node I), the first pings the second.
+demo_network() { # I "NAME TYPE SEGMENT CIDR"
+  local i=$1 j name type seg cidr net_id first second
+  read -r name type seg cidr <<<"$2"
+  step "$name: $type network + subnet $cidr"
+  local provider=(--provider-network-type "$type")
+  case "$type" in
+    vlan) provider+=(--provider-physical-network "$physnet" --provider-segment "$seg") ;;
+    flat) provider+=(--provider-physical-network "$physnet") ;;
+    *) provider+=(--provider-segment "$seg") ;;
+  esac
+  net_id=$(os network create "${provider[@]}" "$name" -f value -c id)
+  os subnet create --network "$net_id" --subnet-range "$cidr" --dhcp "${name}-subnet" -f value -c id >/dev/null
+  done_step "$name: network+subnet created (API)"
+  step "$name: DHCP agent makes qdhcp namespace + dnsmasq"
+  wait_for 120 "qdhcp-$net_id with dnsmasq" dhcp_ready "$net_id"
+  done_step "$name: qdhcp-<net> + dnsmasq up"
+  for j in 0 1; do demo_vm "$(vm_node "$i" "$j")" "$net_id" "$name" "vm-${name#nlab-}-$((j + 1))"; done
+  first=$(awk -v net="$name" '$2 == net' "$dir/vms" | head -1)
+  second=$(awk -v net="$name" '$2 == net' "$dir/vms" | sed -n 2p)
+  step "$name: $(cut -d' ' -f6 <<<"$first") on $(cut -d' ' -f1 <<<"$first") pings $(cut -d' ' -f5 <<<"$second") on $(cut -d' ' -f1 <<<"$second")"
+  in_node "$(cut -d' ' -f1 <<<"$first")" ip netns exec "$(cut -d' ' -f6 <<<"$first")" \
+    busybox ping -c 2 -W 2 "$(cut -d' ' -f5 <<<"$second")" >/dev/null ||
+    die "$name: no ping from $first to $second"
+  done_step "$name: VM-to-VM ping"
 }
 
 # With MODE=nowait (an agent stopped on purpose): create, bind, plug and put the VM namespace behind the tap, but
@@ -735,9 +745,10 @@ agent() { # stop|start NODE ovs|dhcp
         ! alive "$pid" "$st" || die "$n/$name is running ($pid)"
       fi
       case "$3" in ovs) start_ovs_agent "$n" ;; dhcp) start_dhcp_agent ;; l3) start_l3_agent ;; esac
-      wait_for 120 "$n/$name alive" agent_alive "$n" "$3"
+      # nowait: an agent expected to refuse to start (a fault); the caller reads its log.
+      [ "${4:-}" = nowait ] || wait_for 120 "$n/$name alive" agent_alive "$n" "$3"
       ;;
-    *) die "agent stop|start NODE ovs|dhcp" ;;
+    *) die "agent stop|start NODE ovs|dhcp [nowait]" ;;
   esac
 }
 agent_alive() { # NODE ovs|dhcp
@@ -756,6 +767,95 @@ vm_add() { # NODE NETWORK_NAME VM_NETNS [nowait]
   local net_id
   net_id=$(os network show "$2" -f value -c id)
   demo_vm "$1" "$net_id" "$2" "$3" "${4:-wait}"
+}
+
+# A catalogue network added to a running lab as demo builds one (its two VMs on nlab-cmp1 and nlab-cmp2, or both on
+# the control node without computes), and deleted again with its VMs.
+net_add() { # NAME
+  [ -s "$dir/vms" ] || die "net-add: run demo first"
+  ! awk -v net="$1" '$2 == net {found = 1} END {exit !found}' "$dir/vms" || die "net-add: $1 has VMs already"
+  demo_network 0 "$(catalogue_network "$1")"
+}
+net_del() { # NAME
+  local net_id ns
+  net_id=$(os network show "$1" -f value -c id) || die "net-del: no network $1"
+  step "delete $1 and its VMs"
+  for ns in $(awk -v net="$1" '$2 == net {print $6}' "$dir/vms"); do vm_del "$ns"; done
+  os subnet delete "$1-subnet"
+  os network delete "$net_id"
+  wait_for 120 "qdhcp-$net_id gone" dhcp_gone "$net_id"
+  done_step "delete $1"
+}
+dhcp_gone() { ! in_node "$ctl" ip netns list | grep -q "qdhcp-$1" && ! in_node "$ctl" pgrep -f "dnsmasq.*$1" >/dev/null; }
+# A VM removed as Nova deletes an instance: the guest goes, its VIF is unplugged (os_vif.unplug), its port deleted.
+vm_del() { # NETNS
+  local line n net port mac inst net_id
+  line=$(awk -v ns="$1" '$6 == ns' "$dir/vms")
+  [ -n "$line" ] || die "vm-del: no VM $1 in $dir/vms"
+  read -r n net port mac _ _ inst <<<"$line"
+  net_id=$(os network show "$net" -f value -c id)
+  in_node "$n" ip netns del "$1"
+  in_node "$n" /usr/bin/python3 "$here/plug.py" unplug "$port" "$mac" "$net_id" "$inst" >/dev/null
+  os port delete "$port"
+  awk -v ns="$1" '$6 != ns' "$dir/vms" > "$dir/vms.tmp"
+  mv "$dir/vms.tmp" "$dir/vms"
+}
+
+# ---- overlay (issue 9): a VM moved to another node; l2population switched at runtime --------------------------
+# Move VM NETNS to NODE as a cold migration does: the guest and its VIF leave the old node (os_vif.unplug), the port
+# is rebound to NODE (binding:host_id, as Nova does), plugged there (os_vif.plug) and the guest comes back with the
+# same MAC, address, MTU, default route and checksum offload; waits until NODE's agent tags it and the port is ACTIVE.
+# $dir/vms records the new node.
+vm_migrate() { # NETNS NODE
+  local vm_ns=$1 to=$2 line from net port mac ip inst net_id dev11 mtu route tx
+  line=$(awk -v ns="$vm_ns" '$6 == ns' "$dir/vms")
+  [ -n "$line" ] || die "migrate: no VM $vm_ns in $dir/vms"
+  read -r from net port mac ip _ inst <<<"$line"
+  [ "$from" != "$to" ] || die "migrate: $vm_ns is on $to already"
+  dev11=${port:0:11}
+  net_id=$(os network show "$net" -f value -c id)
+  mtu=$(in_node "$from" ip netns exec "$vm_ns" cat /sys/class/net/eth0/mtu)
+  route=$(in_node "$from" ip netns exec "$vm_ns" ip -4 route show default | awk '{print $3; exit}')
+  tx=$(in_node "$from" ip netns exec "$vm_ns" ethtool -k eth0 | awk '$1 == "tx-checksumming:" {print $2}')
+  step "migrate $vm_ns: $from → $to"
+  in_node "$from" ip netns del "$vm_ns"
+  in_node "$from" /usr/bin/python3 "$here/plug.py" unplug "$port" "$mac" "$net_id" "$inst" >/dev/null
+  os port set --host "$to" "$port"
+  in_node "$to" /usr/bin/python3 "$here/plug.py" plug "$port" "$mac" "$net_id" "$inst" >/dev/null
+  wait_for 120 "qvo$dev11 tagged on $to" port_tagged "$to" "qvo$dev11"
+  wait_for 120 "port $port ACTIVE" port_active "$port"
+  vm_netns "$to" "$vm_ns" "$dev11" "$mac"
+  in_node "$to" ip netns exec "$vm_ns" ip addr add "$ip/24" dev eth0
+  in_node "$to" ip netns exec "$vm_ns" ip link set eth0 mtu "$mtu"
+  [ -z "$route" ] || in_node "$to" ip netns exec "$vm_ns" ip route replace default via "$route"
+  [ "$tx" != off ] || in_node "$to" ip netns exec "$vm_ns" ethtool -K eth0 tx off >/dev/null
+  awk -v ns="$vm_ns" -v to="$to" '$6 == ns {$1 = to} {print}' "$dir/vms" > "$dir/vms.tmp"
+  mv "$dir/vms.tmp" "$dir/vms"
+  done_step "migrate $vm_ns: $from → $to"
+}
+# l2population on|off: the ML2 mechanism driver (neutron-server restarted) and every OVS agent's l2_population (all
+# agents restarted at once). Off, the agents build a full tunnel mesh from tunnel_sync and flood-and-learn (table 22
+# lists every tunnel, table 10's learn() fills table 20); arp_responder only works with l2population.
+l2pop_set() { # on|off
+  local v mech n
+  [ -n "$tunnels" ] || die "l2pop: this lab has no tunnels"
+  case "${1:-}" in
+    on) v=True; mech=openvswitch,l2population; l2pop=1 ;;
+    off) v=False; mech=openvswitch; l2pop=0 ;;
+    *) die "l2pop on|off" ;;
+  esac
+  step "l2population $1"
+  crudini --set "$(ndir "$ctl")/root/etc-neutron/plugins/ml2/ml2_conf.ini" ml2 mechanism_drivers "$mech"
+  for n in $(all_nodes); do
+    crudini --set "$(ndir "$n")/root/etc-neutron/plugins/ml2/openvswitch_agent.ini" agent l2_population "$v"
+  done
+  stop_daemons 'openvswitch-agent$' 45
+  stop_daemons '^neutron-server$' 30
+  start_neutron_server
+  for n in $(all_nodes); do start_ovs_agent "$n"; done
+  wait_for 180 "all agents alive" agents_alive
+  echo "$tunnels $l2pop" > "$dir/tunnels"
+  done_step "l2population $1"
 }
 
 # ---- feature: <name> -------------------------------------------------------------------------------------------
@@ -1205,6 +1305,11 @@ case "$cmd" in
   agent) agent "$@" ;;
   vm) vm_add "$@" ;;
   sql) mysql_in_ctl neutron -e "$*" ;;
+  migrate) vm_migrate "$@" ;;
+  vm-del) vm_del "$@" ;;
+  net-add) net_add "$@" ;;
+  net-del) net_del "$@" ;;
+  l2pop) l2pop_set "$@" ;;
   ini) ini_set "$@" ;;
   env) os_env | sed 's/^/export /' ;;
   sg) sg_cmd "$@" ;;

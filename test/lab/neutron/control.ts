@@ -74,8 +74,17 @@ export interface NeutronLab {
   openstack(args: string[]): Promise<string>
   /** A snapshot of the lab with the real collector (capture.ts); `out` must not exist. */
   capture(out: string): Promise<void>
-  /** `control.sh agent stop|start NODE ovs|dhcp`: stop by PID (waits for the exit), or start and wait until alive. */
-  agent(action: 'stop' | 'start', node: string, kind: 'ovs' | 'dhcp'): Promise<void>
+  /** `control.sh agent stop|start NODE ovs|dhcp`: stop by PID (waits for the exit), or start and wait until alive
+   * (`wait: false`: an agent expected to refuse to start). */
+  agent(action: 'stop' | 'start', node: string, kind: 'ovs' | 'dhcp', opts?: {wait?: boolean}): Promise<void>
+  /** `control.sh net-add NAME`: one more catalogue network with its two VMs (as demo builds them); returns them. */
+  netAdd(name: string): Promise<NeutronLabVm[]>
+  /** `control.sh net-del NAME`: delete the network and its VMs (unplugged, ports deleted), wait for its qdhcp to go. */
+  netDel(name: string): Promise<void>
+  /** `control.sh migrate NETNS NODE`: move a VM to NODE (unplug, binding:host_id, plug), waits until ACTIVE there. */
+  migrate(netns: string, node: string): Promise<void>
+  /** `control.sh l2pop on|off`: switch l2population in the server and every OVS agent (restarting them). */
+  l2pop(on: boolean): Promise<void>
   /** `control.sh vm NODE NETWORK NETNS [nowait]`: one more VM; returns it as recorded in $NLAB_DIR/vms. */
   vm(node: string, network: string, netns: string, opts?: {wait?: boolean}): Promise<NeutronLabVm>
   /** `control.sh sql STATEMENT` on the neutron database, behind the API's back (stdout). */
@@ -182,8 +191,18 @@ export function neutronLab(opts: NeutronLabOptions = {}): NeutronLab {
       const r = await runArgv([process.execPath, '--import', 'tsx', CAPTURE_TS, out], env)
       if (r.code !== 0) throw new Error(`neutron lab: capture failed (${r.code}): ${r.stderr.trim().slice(-2000)}`)
     },
-    agent: async (action, node, kind) =>
-      void (await control(['agent', action, node, kind], `agent ${action} ${node} ${kind}`)),
+    agent: async (action, node, kind, opts = {}) =>
+      void (await control(
+        ['agent', action, node, kind, ...(opts.wait === false ? ['nowait'] : [])],
+        `agent ${action} ${node} ${kind}`,
+      )),
+    netAdd: async (name) => {
+      await control(['net-add', name], `net-add ${name}`)
+      return lab.vms().filter((v) => v.network === name)
+    },
+    netDel: async (name) => void (await control(['net-del', name], `net-del ${name}`)),
+    migrate: async (netns, node) => void (await control(['migrate', netns, node], `migrate ${netns} ${node}`)),
+    l2pop: async (on) => void (await control(['l2pop', on ? 'on' : 'off'], `l2pop ${on ? 'on' : 'off'}`)),
     vm: async (node, network, netns, opts = {}) => {
       await control(
         ['vm', node, network, netns, ...(opts.wait === false ? ['nowait'] : [])],

@@ -19,7 +19,7 @@
 //
 // useDemoLab(): a lab of its own for one describe block (up before, down after), for a lab shape the shared one is not.
 
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, expect, inject} from 'vitest'
@@ -298,6 +298,20 @@ export async function withRestore(
     else console.error(`restoring the lab failed too: ${(error as Error).message}`)
   }
   if (failure !== undefined) throw failure
+}
+
+/** Is the daemon `name` that control.sh recorded for `node` (pids/<name>: root PID and start time) still running? */
+export function daemonRunning(lab: NeutronLab, node: string, name: string): boolean {
+  try {
+    const [pid, start] = readFileSync(join(lab.dir, 'nodes', node, 'pids', name), 'utf8')
+      .trim()
+      .split(/\s+/)
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return fields[19] === start && fields[0] !== 'Z'
+  } catch {
+    return false
+  }
 }
 
 /** `ovs-appctl fdb/show BRIDGE`: ` port  VLAN  MAC                Age` then one entry a line. */
