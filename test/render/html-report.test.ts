@@ -1,13 +1,14 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 // The HTML report in a real browser: Debian's chromium, headless, driven by playwright-core. What a person would
-// check: every host and VM present, the faulty element red, no label clipped or overlapping, text readable at 100%,
-// nothing fetched, no JavaScript error; hostile names shown as text. Screenshots of the seed and of one fault are kept
+// check, on the seed, a lab fault and a report made from two real sosreports: every host and VM present, the faulty
+// element red, no label clipped or overlapping, text readable at 100%, nothing fetched, no JavaScript error; hostile
+// names shown as text. Screenshots of the seed and of one fault are kept
 // in fixtures/report/ (rewritten with UPDATE_GOLDEN=1).
 
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
@@ -16,6 +17,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {analysisOf, loadAnalysis, PACKAGE_ROOT, SEED_SNAPSHOT} from '../../src/engine.js'
 import {renderHtmlReport, reportInput} from '../../src/render/html.js'
 import {readSnapshot} from '../../src/snapshot/read.js'
+import {importSosReports, writeImportedSnapshot} from '../../src/sos/import.js'
 
 const CHROMIUM = process.env.NEUTRACE_CHROMIUM ?? '/usr/bin/chromium'
 const unavailable = existsSync(CHROMIUM)
@@ -243,6 +245,35 @@ describe.skipIf(unavailable !== undefined)('the HTML report in chromium', () => 
     expect(errors).toEqual([])
     expect(requests).toEqual([])
     await keep(page, 'lab-egress', `#path-${broken + 1}`)
+    await page.close()
+  })
+
+  it('from two sosreports and an intent folder (fixtures/sos): every host and VM, every path delivered, labels whole', async () => {
+    const sos = join(PACKAGE_ROOT, 'fixtures', 'sos')
+    const reports = (await readdir(sos)).filter((f) => f.endsWith('.tar.xz')).map((f) => join(sos, f))
+    expect(reports).toHaveLength(2)
+    const snap = join(dir, 'sos-snapshot')
+    await writeImportedSnapshot(await importSosReports(reports), snap)
+    const analysis = await loadAnalysis(snap, {intentDir: join(sos, 'intent')})
+    const input = reportInput(analysis, 'test')
+    const {page, errors, requests} = await open(await renderHtmlReport(input), 'sos')
+    const text = await page.innerText('body')
+    expect(analysis.actual.hosts.map((h) => h.name).sort()).toEqual(['nlab-cmp1', 'nlab-ctl'])
+    for (const h of analysis.actual.hosts)
+      expect(await page.locator('h3', {hasText: h.name}).count()).toBeGreaterThan(0)
+    // The lab runs no libvirt: its VMs are the ports Neutron bound for Nova, each with its path.
+    const vms = analysis.reference.ports.filter((p) => p.owner?.startsWith('compute:'))
+    expect(vms.length).toBe(6)
+    for (const vm of vms) expect(text).toContain(vm.mac)
+    expect(text).toContain('No findings')
+    expect(input.traces.length).toBe(vms.length)
+    expect(input.traces.every((r) => r.verdict === 'delivered')).toBe(true)
+    expect(await redTexts(page)).toEqual([])
+    expect(await labelProblems(page)).toEqual([])
+    expect((await smallestText(page)).svg).toBeGreaterThanOrEqual(11)
+    expect(errors).toEqual([])
+    expect(requests).toEqual([])
+    await keep(page, 'sos')
     await page.close()
   })
 
