@@ -305,7 +305,7 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
       plugin: 'networking',
       paths: [`${NET}/ip_route_show_table_all`],
       format: 'text',
-      note: 'IPv4 only, text: not read from a sosreport yet (the parser reads the JSON form)',
+      note: 'text (both families): converted to the JSON form line by line (src/sos/convert.ts)',
     },
   },
   ip_netns: {
@@ -350,6 +350,16 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
     keys: ROUTER_NAMESPACES,
     argv: (ns) => ['ip', '-n', ns!, '-j', 'route', 'show', 'table', 'all'],
     about: 'routes of every table inside a router namespace (qrouter-, snat-, fip-)',
+    sos: {
+      plugin: 'networking',
+      // As the namespace's addresses: beside the other outputs (sos 4.0), or under namespaces/NS/ (later versions).
+      paths: [
+        `${NET}/ip_netns_exec_{key}_ip_route_show_table_all`,
+        `${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_route_show_table_all`,
+      ],
+      format: 'text',
+      note: 'text: converted to the JSON form line by line (src/sos/convert.ts)',
+    },
   },
   netns_iptables_save: {
     scope: 'netns',

@@ -10,6 +10,7 @@
 //    empty line (which ps's parser skips) so that every process keeps its line number.
 //  - `bridge -s -s -d link show` → `bridge link`: the indented lines under each port (its -d details and -s
 //    statistics) left as empty lines; the port lines, at their own line numbers, are what `bridge link` prints.
+//  - `ip route show table all` (text), root namespace and each namespace → `ip -j route show table all` (JSON).
 
 import {MAX_LINE} from '../parsers/bounds.js'
 
@@ -182,4 +183,85 @@ export function psAuxToPidArgs(text: string): Converted {
 export function bridgeLinkDetailsDropped(text: string): Converted {
   const kept = text.split('\n').map((line) => (/^\s/.test(line) ? '' : line))
   return {text: kept.join('\n'), problems: []}
+}
+
+/** Route types `ip route` prints before the destination (unicast, the default, is not printed). */
+const ROUTE_TYPES = new Set([
+  'local',
+  'broadcast',
+  'anycast',
+  'multicast',
+  'blackhole',
+  'unreachable',
+  'prohibit',
+  'throw',
+  'nat',
+  'xresolve',
+  'unicast',
+])
+/** `KEY VALUE` pairs the JSON form names otherwise (`via` → gateway, `proto` → protocol, `src` → prefsrc). */
+const ROUTE_FIELDS: Record<string, 'gateway' | 'dev' | 'table' | 'protocol' | 'scope' | 'prefsrc' | 'metric'> = {
+  via: 'gateway',
+  dev: 'dev',
+  table: 'table',
+  proto: 'protocol',
+  scope: 'scope',
+  src: 'prefsrc',
+  metric: 'metric',
+}
+/** `KEY VALUE` pairs neutrace does not read (route metrics, IPv6 preference, expiry …): skipped with their value. */
+const ROUTE_SKIPPED = new Set(
+  (
+    'pref expires mtu advmss rtt rttvar cwnd initcwnd initrwnd hoplimit quickack error realms weight nhid ssthresh ' +
+    'reordering window congctl fastopen_no_cookie features tos dsfield ttl-propagate from iif oif uid mark encap'
+  ).split(' '),
+)
+/** Words `ip route` prints alone: the route's flags (the JSON form lists them under `flags`). */
+const ROUTE_FLAGS = new Set(['linkdown', 'onlink', 'dead', 'pervasive', 'offload', 'trap', 'notify', 'rt_offload'])
+
+/**
+ * `ip route show table all` (text: sos runs it without -j) → the `ip -j route show table all` array the route parser
+ * reads. A line is `[TYPE] DST` then `KEY VALUE` pairs and flag words; `nexthop` lines of a multipath route (indented)
+ * are left out, as the JSON form's top level has no device for them either. A word neither form knows is a problem
+ * naming its line, and that route is not kept.
+ */
+export function ipRouteTextToJson(text: string): Converted {
+  const problems: ConvertProblem[] = []
+  const routes: Record<string, string | number | string[]>[] = []
+  text.split('\n').forEach((line, n) => {
+    if (line.trim() === '' || /^\s/.test(line)) return
+    const problem = (message: string) => problems.push({line: n + 1, text: line.slice(0, 200), message})
+    if (line.length > MAX_LINE) return problem(`longer than ${MAX_LINE} characters`)
+    const words = line.trim().split(/\s+/)
+    const route: Record<string, string | number | string[]> = {}
+    let i = 0
+    if (ROUTE_TYPES.has(words[0]!) && words.length > 1) {
+      if (words[0] !== 'unicast') route.type = words[0]!
+      i = 1
+    }
+    route.dst = words[i++]!
+    const flags: string[] = []
+    while (i < words.length) {
+      const word = words[i++]!
+      const field = ROUTE_FIELDS[word]
+      if (field) {
+        // `via inet6 ADDR`: an IPv4 route through an IPv6 gateway names the family first.
+        if (word === 'via' && (words[i] === 'inet' || words[i] === 'inet6')) i++
+        const value = words[i++]
+        if (value === undefined) return problem(`\`${word}\` without a value`)
+        if (field === 'metric') {
+          if (!/^\d{1,10}$/.test(value)) return problem(`metric ${value.slice(0, 20)} is not a number`)
+          route.metric = Number(value)
+        } else route[field] = value
+      } else if (ROUTE_SKIPPED.has(word)) {
+        // `lock` before a metric's value (`mtu lock 1400`) goes with it.
+        if (words[i] === 'lock') i++
+        if (words[i++] === undefined) return problem(`\`${word}\` without a value`)
+      } else if (ROUTE_FLAGS.has(word)) flags.push(word)
+      else return problem(`\`${word.slice(0, 40)}\` is not a word of \`ip route\``)
+    }
+    route.flags = flags
+    routes.push(route)
+  })
+  return {text: JSON.stringify(routes) + '\n', problems}
 }

@@ -25,7 +25,13 @@ import {CONFIG_FILES, type CatalogSpec, DHCP_DIRS, INSTANCE_DIRS, type Role, SPE
 import {readRegularFile} from '../snapshot/files.js'
 import {MAX_CAPTURE_BYTES} from '../snapshot/read.js'
 import {readSosArchive, resolveMember, type SosArchive} from './archive.js'
-import {bridgeLinkDetailsDropped, type Converted, ovsdbTextToJson, psAuxToPidArgs} from './convert.js'
+import {
+  bridgeLinkDetailsDropped,
+  type Converted,
+  ipRouteTextToJson,
+  ovsdbTextToJson,
+  psAuxToPidArgs,
+} from './convert.js'
 
 export class SosImportError extends Error {}
 
@@ -57,11 +63,12 @@ const CONVERT: Partial<Record<string, {run: (text: string) => Converted; as: str
   ovs_vsctl_list_interface: OVSDB_JSON,
   ps: {run: psAuxToPidArgs, as: 'pid-args'},
   bridge_link: {run: bridgeLinkDetailsDropped, as: 'ports'},
+  ip_route: {run: ipRouteTextToJson, as: 'json'},
+  netns_ip_route: {run: ipRouteTextToJson, as: 'json'},
 }
 
 /** Specs a sosreport cannot give in a form neutrace reads, and why (recorded nowhere: they are simply not captured). */
 export const NOT_FROM_SOS: Partial<Record<string, string>> = {
-  ip_route: 'sos keeps `ip route show table all` as text; neutrace reads the JSON form only',
   netns_of_pid: 'sos does not run `ip netns identify`',
 }
 
