@@ -1,7 +1,7 @@
 // What changed between two snapshots of the same cloud: OVS bridges, ports and their tags, flows (by table, priority,
-// match and actions; counters, durations and the cookies the agent regenerates are ignored), namespaces, dnsmasq host
-// entries and port bindings, devices set up or down, dnsmasq and the Neutron agents started or stopped — grouped by host
-// and by network — and the findings that appeared and disappeared.
+// match and actions; counters, durations, the cookies the agent regenerates and the flows that expire, learned from
+// traffic, are ignored), namespaces, dnsmasq host entries and port bindings, devices set up or down, dnsmasq and the
+// Neutron agents started or stopped — grouped by host and by network — and the findings that appeared and disappeared.
 
 import type {Finding} from '../analyze/index.js'
 import {diagnose, type Analysis} from '../engine.js'
@@ -47,11 +47,17 @@ export interface DiffReport {
   findings: {appeared: FindingRef[]; disappeared: FindingRef[]}
 }
 
-/** A flow's identity (table, priority, match) and its behaviour (actions), without what the agent regenerates. */
+/** Flows that expire (`hard_timeout`/`idle_timeout`): what a learn() action makes from traffic (br-tun's table 20
+ * learns each remote MAC), coming and going with the traffic, not the configuration. */
+const EXPIRES = /\b(?:hard|idle)_timeout=[1-9]/
+
+/** A flow's identity (table, priority, match) and its behaviour (actions), without what the agent regenerates and
+ * without the flows traffic teaches. */
 function flowEntries(host: HostModel): Map<string, string> {
   const out = new Map<string, string>()
   for (const [bridge, table] of host.flows) {
     for (const f of table.flows) {
+      if (EXPIRES.test(f.raw)) continue
       const match = formatMatch(f.match)
       const key = `${bridge} table ${f.table} priority=${f.priority}${match ? ` ${match}` : ''}`
       const actions = f.actions.map(formatAction).join(',') || 'drop'

@@ -37,6 +37,39 @@ function edited(...edits: {host: string; spec: string; key?: string; edit: (t: s
 const brief = (d: ReturnType<typeof diffAnalyses>) =>
   d.hosts.flatMap((h) => h.changes.map((c) => `${c.change} ${c.category} ${c.host} ${c.element}`))
 
+describe('diff: agents, dnsmasq, learned flows', () => {
+  it('names the DHCP agent and dnsmasq stopped (ps); a flow learned from traffic (with a timeout) is no change', () => {
+    const after = edited(
+      {
+        host: 'control',
+        spec: 'ps',
+        edit: (t) =>
+          t
+            .split('\n')
+            .filter((l) => !/neutron-dhcp-agent|dnsmasq/.test(l))
+            .join('\n'),
+      },
+      {
+        host: 'compute-1',
+        spec: 'ovs_ofctl_dump_flows',
+        key: 'br-int',
+        edit: (t) =>
+          t +
+          ' cookie=0x0, duration=3.1s, table=20, n_packets=0, n_bytes=0, hard_timeout=300, idle_age=3, priority=1,vlan_tci=0x0003/0x0fff,dl_dst=fa:16:3e:00:00:01 actions=load:0->NXM_OF_VLAN_TCI[],output:1\n',
+      },
+    )
+    const d = diffAnalyses(analysisOf(seed), after, 'test')
+    expect(brief(d)).toEqual([
+      `removed dhcp-server control dnsmasq of ${NET}`,
+      'removed agent control neutron-dhcp-agent',
+    ])
+    expect(d.hosts[0]!.changes[1]).toMatchObject({before: 'pid 2263'})
+    expect(d.networks.map((n) => n.id)).toEqual([NET])
+    expect(d.findings.appeared.map((f) => f.code)).toContain('DHCP_SERVER_DOWN')
+    expectMatchesSchema('diff', d)
+  })
+})
+
 describe('diff on real lab captures', () => {
   it('a snapshot against itself: nothing changed (counters and durations differ between captures, not here)', () => {
     const d = diffAnalyses(healthy, healthy, 'test')
