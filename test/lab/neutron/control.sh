@@ -18,6 +18,7 @@
 #   control.sh net-add NAME / net-del NAME        after demo: one more catalogue network with its two VMs / delete it
 #   control.sh migrate NETNS NODE                 move a VM to NODE (unplug, rebind binding:host_id, plug; cold migration)
 #   control.sh l2pop on|off                       switch l2population (server driver + agents), restarting them
+#   control.sh tunnels vxlan,gre                  the agents' tunnel_types (restarting them), e.g. for net-add nlab-gre1
 #   control.sh sql 'STATEMENT'                    run SQL on the neutron database (behind the API's back)
 #   control.sh sg [apply|restore]   after demo: security groups through the API (nlab-ssh, nlab-web with a
 #                       remote-group rule, an allowed address pair; a third VM on nlab-net1), waits until the computes
@@ -833,6 +834,23 @@ vm_migrate() { # NETNS NODE
   mv "$dir/vms.tmp" "$dir/vms"
   done_step "migrate $vm_ns: $from → $to"
 }
+# The agents' tunnel types at runtime (e.g. vxlan,gre to add a GRE network to a VXLAN lab, then back): every OVS
+# agent's [agent] tunnel_types, all agents restarted at once; the server's type_drivers already have vxlan and gre.
+tunnels_set() { # TYPES
+  local n
+  [ -n "$tunnels" ] || die "tunnels: this lab has no tunnels"
+  [[ "${1:-}" =~ ^(vxlan|gre)(,(vxlan|gre))*$ ]] || die "tunnels vxlan|gre|vxlan,gre"
+  step "tunnel_types $1"
+  for n in $(all_nodes); do
+    crudini --set "$(ndir "$n")/root/etc-neutron/plugins/ml2/openvswitch_agent.ini" agent tunnel_types "$1"
+  done
+  stop_daemons 'openvswitch-agent$' 45
+  for n in $(all_nodes); do start_ovs_agent "$n"; done
+  wait_for 180 "all agents alive" agents_alive
+  tunnels=$1
+  echo "$tunnels $l2pop" > "$dir/tunnels"
+  done_step "tunnel_types $1"
+}
 # l2population on|off: the ML2 mechanism driver (neutron-server restarted) and every OVS agent's l2_population (all
 # agents restarted at once). Off, the agents build a full tunnel mesh from tunnel_sync and flood-and-learn (table 22
 # lists every tunnel, table 10's learn() fills table 20); arp_responder only works with l2population.
@@ -1310,6 +1328,7 @@ case "$cmd" in
   net-add) net_add "$@" ;;
   net-del) net_del "$@" ;;
   l2pop) l2pop_set "$@" ;;
+  tunnels) tunnels_set "$@" ;;
   ini) ini_set "$@" ;;
   env) os_env | sed 's/^/export /' ;;
   sg) sg_cmd "$@" ;;

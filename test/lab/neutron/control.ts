@@ -83,6 +83,8 @@ export interface NeutronLab {
   netDel(name: string): Promise<void>
   /** `control.sh migrate NETNS NODE`: move a VM to NODE (unplug, binding:host_id, plug), waits until ACTIVE there. */
   migrate(netns: string, node: string): Promise<void>
+  /** `control.sh tunnels TYPES`: the OVS agents' tunnel_types (all restarted), e.g. `vxlan,gre` for a GRE network. */
+  tunnelTypes(types: 'vxlan' | 'gre' | 'vxlan,gre'): Promise<void>
   /** `control.sh l2pop on|off`: switch l2population in the server and every OVS agent (restarting them). */
   l2pop(on: boolean): Promise<void>
   /** `control.sh vm NODE NETWORK NETNS [nowait]`: one more VM; returns it as recorded in $NLAB_DIR/vms. */
@@ -202,6 +204,7 @@ export function neutronLab(opts: NeutronLabOptions = {}): NeutronLab {
     },
     netDel: async (name) => void (await control(['net-del', name], `net-del ${name}`)),
     migrate: async (netns, node) => void (await control(['migrate', netns, node], `migrate ${netns} ${node}`)),
+    tunnelTypes: async (types) => void (await control(['tunnels', types], `tunnels ${types}`)),
     l2pop: async (on) => void (await control(['l2pop', on ? 'on' : 'off'], `l2pop ${on ? 'on' : 'off'}`)),
     vm: async (node, network, netns, opts = {}) => {
       await control(

@@ -9,7 +9,8 @@
 //   - tunnel faults made the real way are found with the right code, host and element, and undone (withRestore):
 //     flood flow deleted, tunnel port deleted, underlay MTU lowered, an agent restarted with a local_ip nothing holds,
 //     a VM migrated while nlab-ctl's agent was down (stale l2pop entry), the VNI changed in the database;
-//   - with NEUTRACE_NLAB_EXTRA=1 also: l2population off (flood-and-learn) against the same oracles.
+//   - with NEUTRACE_NLAB_EXTRA=1 also: l2population off (flood-and-learn) against the same oracles, and a GRE network
+//     (nlab-gre1, key 111, added and deleted again) traced, leased and pinged over userspace GRE.
 // Needs root and test/lab/neutron/install.sh; skipped when NEUTRACE_NEUTRON_LAB=0.
 
 import {readFileSync} from 'node:fs'
@@ -35,6 +36,8 @@ const wanted = process.env.NEUTRACE_NEUTRON_LAB !== '0'
 const extra = process.env.NEUTRACE_NLAB_EXTRA === '1'
 const NET = 'nlab-tun1'
 const VNI = 101
+const GRE_NET = 'nlab-gre1'
+const GRE_KEY = 111
 /** VXLAN over IPv4: outer Ethernet 14 + IP 20 + UDP 8 + VXLAN 8 (the inner Ethernet header counts in the 50). */
 const VXLAN_OVERHEAD = 50
 
@@ -520,6 +523,54 @@ describe.skipIf(!wanted || unavailable !== undefined)(
         )
       },
       1_200_000,
+    )
+
+    it.runIf(extra)(
+      'a GRE network end to end (userspace GRE): DHCP traced and leased over key 111, ofproto/trace agrees, pings agree',
+      async () => {
+        // nlab-gre1 (GRE key 111) for the time of this test, its VMs on both computes, the agents tunnelling vxlan and gre.
+        await withRestore(
+          shared,
+          tools,
+          async () => {
+            await lab.tunnelTypes('vxlan,gre')
+            const g: Tenant = {net: GRE_NET, vms: await lab.netAdd(GRE_NET)}
+            expect(new Set(g.vms.map((v) => v.node))).toEqual(new Set(['nlab-cmp1', 'nlab-cmp2']))
+            const a = await expectDiagnosis([])
+            const net = netOf(a, GRE_NET)
+            // Neutron's GRE MTU: 1500 − 20 (outer IP) − 22 (GRE with key + inner Ethernet).
+            expect([net.type, net.segmentationId, net.mtu]).toEqual(['gre', GRE_KEY, 1458])
+            expect(
+              tunnelMesh(a.actual)
+                .filter((l) => l.port.type === 'gre')
+                .map((l) => [l.port.host, l.port.name, l.peer?.name, l.back?.name !== undefined])
+                .sort(),
+            ).toEqual(
+              [
+                ['nlab-ctl', 'nlab-cmp1'],
+                ['nlab-ctl', 'nlab-cmp2'],
+                ['nlab-cmp1', 'nlab-ctl'],
+                ['nlab-cmp1', 'nlab-cmp2'],
+                ['nlab-cmp2', 'nlab-ctl'],
+                ['nlab-cmp2', 'nlab-cmp1'],
+              ]
+                .map(([h, p]) => [h, `gre-${hexIp(localIp(p!))}`, p, true])
+                .sort(),
+            )
+            await leasesAgree(a, g)
+            const learnt = await oracleAgrees(g)
+            // 1458 bytes + 42 of GRE just fit the 1500-byte underlay.
+            const got = await pingsAgree(learnt, [1400, net.mtu!], g)
+            expect(Object.values(got).every(Boolean), JSON.stringify(got)).toBe(true)
+          },
+          async () => {
+            const nets = await lab.openstack(['network', 'list', '-f', 'value', '-c', 'Name'])
+            if (nets.split('\n').includes(GRE_NET)) await lab.netDel(GRE_NET)
+            await lab.tunnelTypes('vxlan')
+          },
+        )
+      },
+      900_000,
     )
   },
 )
