@@ -24,6 +24,8 @@ export type SpecId =
   | 'netns_ip_addr'
   | 'netns_ip_route'
   | 'netns_iptables_save'
+  | 'netns_ip_rule'
+  | 'netns_ip_neigh'
   | 'neutron_ha_files'
   | 'brctl_show'
   | 'bridge_link'
@@ -132,6 +134,7 @@ const AGENT_CONFIG_FILES = [
   '/etc/neutron/plugins/openvswitch/ovs_neutron_plugin.ini',
   '/etc/neutron/plugins/ml2/ml2_conf.ini',
   '/etc/neutron/dhcp_agent.ini',
+  '/etc/neutron/l3_agent.ini',
 ]
 
 /** Agent configuration files read with the `file` spec when present. */
@@ -366,6 +369,42 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
     keys: ROUTER_NAMESPACES,
     argv: (ns) => ['ip', 'netns', 'exec', ns!, 'iptables-save'],
     about: 'iptables rules (nat, filter, mangle, raw) inside a router namespace (qrouter-, snat-, fip-)',
+    sos: {
+      plugin: 'networking',
+      // sos 4.0 (Debian 12) runs it for every namespace beside the other networking outputs; later versions put a
+      // namespace's outputs under namespaces/NS/.
+      paths: [`${NET}/ip_netns_exec_{key}_iptables-save`, `${NET}/namespaces/{key}/ip_netns_exec_{key}_iptables-save`],
+      format: 'same',
+    },
+  },
+  netns_ip_rule: {
+    scope: 'netns',
+    keys: ROUTER_NAMESPACES,
+    argv: (ns) => ['ip', '-n', ns!, '-j', 'rule'],
+    about: 'routing policy rules inside a router namespace (DVR: the tables of floating IPs and subnets)',
+    sos: {
+      plugin: 'networking',
+      paths: [
+        `${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_-4_rule_list`,
+        `${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_rule_list`,
+      ],
+      format: 'text',
+      note: 'sos 4.0 collects no rules per namespace; later versions may, as text (not read yet)',
+      optional: true,
+    },
+  },
+  netns_ip_neigh: {
+    scope: 'netns',
+    keys: ROUTER_NAMESPACES,
+    argv: (ns) => ['ip', '-n', ns!, '-j', 'neigh'],
+    about: "neighbours (ARP) inside a router namespace: the next hop's MAC and whether it answered",
+    sos: {
+      plugin: 'networking',
+      paths: [`${NET}/namespaces/{key}/ip_netns_exec_{key}_ip_-s_-s_neigh_show`],
+      format: 'text',
+      note: 'sos 4.0 collects no neighbours per namespace; later versions may, as text with statistics (not read yet)',
+      optional: true,
+    },
   },
   brctl_show: {
     scope: 'host',
@@ -429,6 +468,12 @@ const DEFINITIONS: {[K in SpecId]: Omit<Spec<K>, 'id'>} = {
     argv: () => ['find', '/var/lib/neutron/ha_confs', '-maxdepth', '2', '-type', 'f'],
     about: 'keepalived files of HA routers (drives the file spec: the state files)',
     optional: true,
+    sos: {
+      plugin: 'openstack_neutron',
+      paths: ['var/lib/neutron/ha_confs'],
+      format: 'different',
+      note: 'the directory tree itself (sos copies /var/lib/neutron), not a listing',
+    },
   },
   nova_instance_files: {
     scope: 'host',

@@ -4,6 +4,7 @@
 // translated; what was not captured or cannot be modelled makes the outcome unknown, naming why.
 
 import type {Evidence, HostModel} from '../model/actual.js'
+import type {IpRule} from '../parsers/ip-rule.js'
 import type {Route} from '../parsers/ip-route.js'
 import type {IptRule} from '../parsers/iptables-save.js'
 import type {LinkDevice} from '../types.js'
@@ -45,11 +46,11 @@ export function localDevice(host: HostModel, netns: string, address: string): Li
   return devicesOf(host, netns).find((d) => d.addresses.some((a) => a.family === 'inet' && a.address === address))
 }
 
-/** Longest-prefix match in table main (IPv4 unicast routes); undefined when none matches. */
-export function lookupRoute(routes: Route[], dst: string): Route | undefined {
+/** Longest-prefix match in one table, main by default (IPv4 unicast routes); undefined when none matches. */
+export function lookupRoute(routes: Route[], dst: string, table = 'main'): Route | undefined {
   let best: {route: Route; len: number; metric: number} | undefined
   for (const r of routes) {
-    if (r.family !== 'inet' || r.table !== 'main') continue
+    if (r.family !== 'inet' || r.table !== table) continue
     if (!['unicast', 'blackhole', 'unreachable', 'prohibit'].includes(r.type)) continue
     const p = prefix(r.dst)
     if (!p || !inPrefix(dst, p)) continue
@@ -57,6 +58,59 @@ export function lookupRoute(routes: Route[], dst: string): Route | undefined {
     if (!best || p.len > best.len || (p.len === best.len && metric < best.metric)) best = {route: r, len: p.len, metric}
   }
   return best?.route
+}
+
+/** The kernel's own rules, when a namespace's were not captured: local, main, default. */
+const DEFAULT_RULES: IpRule[] = [
+  {priority: 0, src: 'all', table: 'local', action: 'lookup', not: false},
+  {priority: 32766, src: 'all', table: 'main', action: 'lookup', not: false},
+  {priority: 32767, src: 'all', table: 'default', action: 'lookup', not: false},
+]
+
+function ruleMatches(rule: IpRule, p: L3Packet): boolean {
+  const side = (addr: string, at?: string, len?: number) =>
+    at === undefined || at === 'all' || inPrefix(addr, `${at}/${len ?? 32}`)
+  let hit =
+    side(p.src, rule.src, rule.srclen) &&
+    side(p.dst, rule.dst, rule.dstlen) &&
+    (rule.iif === undefined || rule.iif === p.inDev) &&
+    // oif rules match only locally generated packets: never a forwarded one.
+    rule.oif === undefined
+  if (hit && rule.fwmark !== undefined) {
+    const mask = rule.fwmask !== undefined ? Number(rule.fwmask) : 0xffffffff
+    hit = (p.mark & mask) >>> 0 === (Number(rule.fwmark) & mask) >>> 0
+  }
+  return rule.not ? !hit : hit
+}
+
+export function policyRuleText(r: IpRule): string {
+  const from = r.src === 'all' ? 'from all' : `from ${r.src}${r.srclen !== undefined ? `/${r.srclen}` : ''}`
+  const to = r.dst !== undefined ? ` to ${r.dst}${r.dstlen !== undefined ? `/${r.dstlen}` : ''}` : ''
+  const iif = r.iif !== undefined ? ` iif ${r.iif}` : ''
+  const mark = r.fwmark !== undefined ? ` fwmark ${r.fwmark}${r.fwmask ? `/${r.fwmask}` : ''}` : ''
+  const act = r.action === 'lookup' ? ` lookup ${r.table ?? '?'}` : ` ${r.action}`
+  return `${r.priority}: ${r.not ? 'not ' : ''}${from}${to}${iif}${mark}${act}`
+}
+
+/**
+ * The route the kernel picks for a forwarded packet: the rules in ascending priority (the kernel's three when none
+ * were captured), each matching `lookup` rule's table searched in turn until one has a route; a matching blackhole,
+ * unreachable or prohibit rule ends the search. `rule` is the rule that decided.
+ */
+export function selectRoute(
+  routes: Route[],
+  rules: IpRule[] | undefined,
+  p: L3Packet,
+): {route?: Route; rule?: IpRule; refused?: IpRule} {
+  for (const rule of [...(rules ?? DEFAULT_RULES)].sort((a, b) => a.priority - b.priority)) {
+    if (!ruleMatches(rule, p)) continue
+    if (rule.action === 'lookup') {
+      if (rule.table === undefined || rule.table === 'local') continue
+      const route = lookupRoute(routes, p.dst, rule.table)
+      if (route) return {route, rule}
+    } else if (['blackhole', 'unreachable', 'prohibit'].includes(rule.action)) return {refused: rule}
+  }
+  return {}
 }
 
 export function routeText(r: Route): string {
@@ -150,11 +204,19 @@ export function throughRouter(host: HostModel, netns: string, input: L3Packet): 
     })
   }
   if (!ns?.routes) return result({kind: 'unknown', reason: `the routes of ${netns} on ${host.name} were not captured`})
-  const route = lookupRoute(ns.routes.value, p.dst)
+  const chosen = selectRoute(ns.routes.value, ns.rules?.value, p)
+  if (chosen.refused) {
+    steps.push({stage: 'rule', text: policyRuleText(chosen.refused), evidence: ns.rules!.evidence})
+    return result({kind: 'unreachable', reason: `${netns} on ${host.name}: rule ${policyRuleText(chosen.refused)}`})
+  }
+  const route = chosen.route
   if (!route) {
-    steps.push({stage: 'route', text: `no route to ${p.dst} in table main`})
+    const tables = ns.rules ? 'in the tables its rules name' : 'in table main'
+    steps.push({stage: 'route', text: `no route to ${p.dst} ${tables}`})
     return result({kind: 'unreachable', reason: `${netns} on ${host.name} has no route to ${p.dst} (no default route)`})
   }
+  if (chosen.rule && chosen.rule.table !== 'main')
+    steps.push({stage: 'rule', text: policyRuleText(chosen.rule), evidence: ns.rules?.evidence})
   steps.push({stage: 'route', text: routeText(route), evidence: ns.routes.evidence})
   if (route.type !== 'unicast' || !route.dev)
     return result({kind: 'unreachable', reason: `the route ${routeText(route)} in ${netns} does not forward`})

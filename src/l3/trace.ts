@@ -5,9 +5,9 @@
 // external bridge's NIC or to the VM. Every hop carries the addresses as translated at that point.
 
 import type {ActualModel, HostModel} from '../model/actual.js'
-import {findDevice, hostByName, isMet} from '../model/actual.js'
-import type {ReferenceModel} from '../model/reference.js'
-import {wiredLinks} from '../model/wiring.js'
+import {findDevice, findOvsInterface, hostByName, isMet} from '../model/actual.js'
+import {DEAD_VLAN, type ReferenceModel} from '../model/reference.js'
+import {INTEGRATION_BRIDGE, wiredLinks} from '../model/wiring.js'
 import type {Packet} from '../sim/packet.js'
 import {
   type FrameEnd,
@@ -18,6 +18,7 @@ import {
   findVm,
   walkFrame,
 } from '../trace/tracer.js'
+import {resolved} from '../parsers/ip-neigh.js'
 import {inPrefix} from './ip.js'
 import type {RouterView} from './reference.js'
 import {throughRouter} from './router.js'
@@ -97,7 +98,42 @@ function base(vm: TraceVm, target: 'ip' | 'fip'): TraceResult {
   return {vm, target, verdict: 'unknown', reason: '', hops: [], elsewhere: [], unknowns: []}
 }
 
-function fail(r: TraceResult, b: Branch | undefined, prefix: string): TraceResult {
+/**
+ * What is wrong with a router port on its host, when something is: not on the integration bridge, in the dead VLAN,
+ * or absent from the namespace. Where a frame to or from the router dies, this, not the flow where the simulator last
+ * saw it (a flood dropped on br-ex or br-eth2), is the element at fault.
+ */
+function routerPortFault(host: HostModel, ns: string, dev: string): string | undefined {
+  const ovs = findOvsInterface(host, dev)
+  if (!ovs && host.ovs?.bridges.length) return `${dev} is on no OVS bridge of ${host.name} (deleted from br-int)`
+  if (ovs?.port.tag === DEAD_VLAN)
+    return `${dev} is in the dead VLAN ${DEAD_VLAN} on ${ovs.bridge.name}: NORMAL switching connects it to nothing`
+  const devices = host.devices.get(ns)
+  if (devices && !devices.some((d) => d.name === dev)) return `${dev} does not exist in ${ns}`
+  return undefined
+}
+
+function fail(
+  r: TraceResult,
+  b: Branch | undefined,
+  prefix: string,
+  port?: {host: HostModel; ns: string; dev: string},
+): TraceResult {
+  const fault = port && routerPortFault(port.host, port.ns, port.dev)
+  if (fault) {
+    // The walk up to the router's host's integration bridge, then the port that does not carry the frame.
+    const hops = b?.hops ?? r.hops
+    let at = hops.length - 1
+    while (at >= 0 && !(hops[at].host === port.host.name && hops[at].element === INTEGRATION_BRIDGE)) at--
+    r.hops = [
+      ...(at >= 0 ? hops.slice(0, at + 1) : hops),
+      {host: port.host.name, kind: 'ovs-port', element: port.dev, vlan: null, note: fault},
+    ]
+    r.verdict = 'blackholed'
+    r.reason = `${prefix}: ${fault}`
+    delete r.dropFlow
+    return r
+  }
   if (!b) {
     r.verdict = 'unknown'
     r.reason = `${prefix}: the frame went nowhere that could be followed`
@@ -107,6 +143,19 @@ function fail(r: TraceResult, b: Branch | undefined, prefix: string): TraceResul
   r.verdict = b.end.kind === 'dropped' ? 'dropped' : b.end.kind === 'unknown' ? 'unknown' : 'blackholed'
   r.reason = `${prefix}: ${b.end.reason}`
   if (b.end.dropFlow) r.dropFlow = b.end.dropFlow
+  return r
+}
+
+/**
+ * A distributed (DVR) router is not modelled: its snat-/fip- namespaces, rules and routes are collected, but the path
+ * through them (the qrouter on the VM's own host, the rfp-/fpr- veth pair into fip-<external net>, fg- on br-int, or
+ * sg- in snat-<router> on the network node, and the DVR MAC rewriting on br-int/br-tun) is not traced: unknown.
+ */
+function dvrUnknown(r: TraceResult, hops: Hop[], router: RouterView): TraceResult {
+  r.hops = hops
+  r.verdict = 'unknown'
+  r.reason = `router ${router.name ?? router.id} is distributed (DVR): its path (qrouter on the VM's host, fip- or snat- namespace) is not modelled`
+  r.unknowns.push(`DVR router ${router.id}: snat-/fip- namespaces are collected, not traced`)
   return r
 }
 
@@ -139,6 +188,22 @@ function hasNamespace(host: HostModel, ns: string): boolean {
 
 function routerHop(host: HostModel, ns: string, text: string): Hop {
   return {host: host.name, kind: 'router', element: ns, vlan: null, note: text}
+}
+
+/** The next hop's MAC as the namespace's neighbour table has it (`ip -j neigh`), with what the table says of it. */
+function nextHopMac(
+  host: HostModel,
+  ns: string,
+  dev: string,
+  nextHop: string,
+): {mac?: string; note: string} | undefined {
+  const table = host.l3.namespaces.get(ns)?.neighbours
+  if (!table) return undefined
+  const n = table.value.find((x) => x.dst === nextHop && (x.dev === undefined || x.dev === dev))
+  if (!n) return {note: `next hop ${nextHop}: not in the neighbour table yet (the router will ARP for it)`}
+  const state = n.state.join(',') || 'no state'
+  if (!resolved(n)) return {note: `next hop ${nextHop}: neighbour ${state} (it did not answer ARP when last asked)`}
+  return {mac: n.lladdr!, note: `next hop ${nextHop} at ${n.lladdr} (neighbour ${state})`}
 }
 
 /** The external bridge of the router's gateway network on its host, and that bridge's NIC. */
@@ -188,6 +253,7 @@ export function traceToIp(
     return r
   }
   const {router, qr} = found
+  if (router.distributed) return dvrUnknown(r, [first], router)
   const host = routerHost(model, router)
   if (!host) {
     r.hops = [first]
@@ -234,6 +300,7 @@ export function traceToIp(
       r,
       worst(toRouter.branches.filter((b) => b.end.kind !== 'namespace')),
       `the frame does not reach ${qr.dev} in ${ns}`,
+      {host, ns, dev: qr.dev},
     )
   r.hops = [...atRouter.hops]
   // Leg 2: the router.
@@ -274,12 +341,14 @@ export function traceToIp(
   const dstPort = ref.ports.find((p) => p.ips.includes(outPkt.dst) && p.mac && p.owner?.startsWith('compute:'))
   const toVm = out.outDev.startsWith('qr-') && dstPort
   const vms = toVm ? findVm(model, ref, dstPort.id) : []
+  const hop = toVm ? undefined : nextHopMac(host, ns, out.outDev, out.nextHop)
+  if (hop) r.hops.push(routerHop(host, ns, hop.note))
   const leave = walkFrame(model, {
     start: vm,
     host,
     netns: ns,
     dev: out.outDev,
-    packet: ipPacket(outPkt.src, outPkt.dst, srcMac, toVm ? dstPort.mac! : UNKNOWN_MAC, o),
+    packet: ipPacket(outPkt.src, outPkt.dst, srcMac, toVm ? dstPort.mac! : (hop?.mac ?? UNKNOWN_MAC), o),
     hops: [...r.hops],
     hosts: vms.map((v) => v.host),
     endAt: vms.filter((v) => v.tap).map((v) => ({host: v.host, dev: v.tap!})),
@@ -293,7 +362,11 @@ export function traceToIp(
       r.reason = `routed by ${router.name ?? router.id} on ${host.name} and delivered to ${hit.end.element} on ${hit.end.host} as ${outPkt.src} → ${outPkt.dst}`
       return r
     }
-    return fail(r, worst(leave.branches), `routed to ${out.outDev}, but the frame does not reach ${outPkt.dst}`)
+    return fail(r, worst(leave.branches), `routed to ${out.outDev}, but the frame does not reach ${outPkt.dst}`, {
+      host,
+      ns,
+      dev: out.outDev,
+    })
   }
   const wire = leave.branches.find((b) => b.end.kind === 'uplink' && b.end.host === host.name)
   if (wire) {
@@ -306,6 +379,7 @@ export function traceToIp(
     r,
     worst(leave.branches),
     `routed out of ${out.outDev}, but the frame does not reach the external network`,
+    {host, ns, dev: out.outDev},
   )
 }
 
@@ -325,6 +399,7 @@ export function traceToFip(
   if (!vm) throw new TraceError(`the VM behind floating IP ${fip} (port ${f.portId}) is not found on any host`)
   const r = base(vm, 'fip')
   const src = opts.from ?? router.gateway?.nextHop ?? '0.0.0.0'
+  if (router.distributed) return dvrUnknown(r, [], router)
   const host = routerHost(model, router)
   if (!host) {
     r.verdict = 'unknown'
@@ -379,6 +454,7 @@ export function traceToFip(
       r,
       worst(inbound.branches.filter((b) => b.end.kind !== 'namespace')),
       `the frame does not reach ${qg ?? 'the gateway port'} in ${ns}`,
+      qg ? {host, ns, dev: qg} : undefined,
     )
   r.hops = [...atRouter.hops]
   const routed = routeIn(r, host, ns, {src, dst: fip, inDev: atRouter.end.element}, o)
@@ -426,5 +502,6 @@ export function traceToFip(
     r,
     worst(leave.branches),
     `translated to ${pkt.dst} and routed out of ${out.outDev}, but the frame does not reach the VM`,
+    {host, ns, dev: out.outDev},
   )
 }

@@ -14,6 +14,8 @@ import {parseIpLink} from '../parsers/ip-link.js'
 import {parseIpNetns} from '../parsers/ip-netns.js'
 import {parseHostname} from '../parsers/hostname.js'
 import {parseIpRoute, type Route} from '../parsers/ip-route.js'
+import {type IpRule, parseIpRule} from '../parsers/ip-rule.js'
+import {type Neighbour, parseIpNeigh} from '../parsers/ip-neigh.js'
 import {type IptablesSave, parseIptablesSave} from '../parsers/iptables-save.js'
 import {type Ipset, parseIpsetSave} from '../parsers/ipset-save.js'
 import {parseSysctl, type SysctlValue} from '../parsers/sysctl.js'
@@ -119,7 +121,12 @@ export interface HostL3 {
   /** By router namespace (qrouter-, snat-, fip-), each part present only when its capture was read. */
   namespaces: Map<
     string,
-    {routes?: {value: Route[]; evidence: Evidence}; iptables?: {value: IptablesSave; evidence: Evidence}}
+    {
+      routes?: {value: Route[]; evidence: Evidence}
+      iptables?: {value: IptablesSave; evidence: Evidence}
+      rules?: {value: IpRule[]; evidence: Evidence}
+      neighbours?: {value: Neighbour[]; evidence: Evidence}
+    }
   >
   /** keepalived's state file per HA router id (primary, backup, master, fault …). */
   haStates: Map<string, {state: string; evidence: Evidence}>
@@ -602,22 +609,27 @@ class HostBuilder {
     }
   }
 
-  /** The router namespaces' routes and iptables; keepalived's state files. */
+  /** The router namespaces' routes, iptables, rules and neighbours; keepalived's state files. */
   buildRouters(): void {
     const l3 = this.host.l3
-    const entry = (ns: string) => {
-      const have = l3.namespaces.get(ns) ?? {}
-      l3.namespaces.set(ns, have)
-      return have
+    type Part = HostL3['namespaces'] extends Map<string, infer E> ? E : never
+    const each = <K extends keyof Part>(
+      spec: SpecId,
+      parser: (text: string) => ParseResult<NonNullable<Part[K]>['value']>,
+      part: K,
+    ) => {
+      for (const c of this.captures(spec)) {
+        const value = c.key ? this.parse(c, parser) : undefined
+        if (!value) continue
+        const have = l3.namespaces.get(c.key!) ?? {}
+        have[part] = {value, evidence: this.evidence(c)} as Part[K]
+        l3.namespaces.set(c.key!, have)
+      }
     }
-    for (const c of this.captures('netns_ip_route')) {
-      const value = c.key ? this.parse(c, parseIpRoute) : undefined
-      if (value) entry(c.key!).routes = {value, evidence: this.evidence(c)}
-    }
-    for (const c of this.captures('netns_iptables_save')) {
-      const value = c.key ? this.parse(c, parseIptablesSave) : undefined
-      if (value) entry(c.key!).iptables = {value, evidence: this.evidence(c)}
-    }
+    each('netns_ip_route', parseIpRoute, 'routes')
+    each('netns_iptables_save', parseIptablesSave, 'iptables')
+    each('netns_ip_rule', parseIpRule, 'rules')
+    each('netns_ip_neigh', parseIpNeigh, 'neighbours')
     for (const c of this.captures('file')) {
       const ha = HA_STATE_FILE.exec(c.key ?? '')
       if (!ha) continue

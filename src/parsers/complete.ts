@@ -28,6 +28,8 @@ const NEVER_EMPTY = new Set([
   'ip_addr',
   'netns_ip_link',
   'netns_ip_addr',
+  'netns_ip_rule',
+  'netns_ip_neigh',
   'ps',
   'hostname',
 ])

@@ -21,7 +21,7 @@ import {
   SNAPSHOT_FORMAT,
   SNAPSHOT_FORMAT_VERSION,
 } from '../snapshot/manifest.js'
-import {CONFIG_FILES, type CatalogSpec, DHCP_DIRS, INSTANCE_DIRS, type Role, SPECS} from '../specs.js'
+import {CONFIG_FILES, type CatalogSpec, DHCP_DIRS, HA_DIRS, INSTANCE_DIRS, type Role, SPECS} from '../specs.js'
 import {readRegularFile} from '../snapshot/files.js'
 import {MAX_CAPTURE_BYTES} from '../snapshot/read.js'
 import {readSosArchive, resolveMember, type SosArchive} from './archive.js'
@@ -52,6 +52,7 @@ const LISTINGS: Partial<Record<string, {dirs: string[]; maxDepth: number; name?:
   neutron_dhcp_files: {dirs: DHCP_DIRS, maxDepth: 3},
   neutron_config_files: {dirs: ['/etc/neutron/'], maxDepth: 4, name: /\.ini$/},
   nova_instance_files: {dirs: INSTANCE_DIRS, maxDepth: 2, name: /\.xml$/},
+  neutron_ha_files: {dirs: HA_DIRS, maxDepth: 2},
 }
 
 /** Conversions from what sos keeps to what the live argv prints (see convert.ts), and the suffix of their files. */
@@ -70,6 +71,8 @@ const CONVERT: Partial<Record<string, {run: (text: string) => Converted; as: str
 /** Specs a sosreport cannot give in a form neutrace reads, and why (recorded nowhere: they are simply not captured). */
 export const NOT_FROM_SOS: Partial<Record<string, string>> = {
   netns_of_pid: 'sos does not run `ip netns identify`',
+  netns_ip_rule: 'sos keeps the rules of a namespace (when it does) as text; neutrace reads the JSON form only',
+  netns_ip_neigh: 'sos keeps the neighbours of a namespace (when it does) as text; neutrace reads the JSON form only',
 }
 
 /** Is a member one the bindings can name? (What the archive reader keeps in memory.) */
@@ -78,6 +81,8 @@ export function wantedMember(path: string): boolean {
   for (const re of BINDING_PATTERNS) if (re.test(path)) return true
   const abs = `/${path}`
   for (const dir of [...DHCP_DIRS, ...INSTANCE_DIRS]) if (abs.startsWith(dir)) return true
+  // keepalived's state files only: its keepalived.conf holds the VRRP password.
+  if (HA_DIRS.some((dir) => abs.startsWith(dir)) && abs.endsWith('/state')) return true
   return CONFIG_FILES.includes(abs)
 }
 

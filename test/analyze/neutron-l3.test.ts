@@ -284,3 +284,114 @@ describe('neutron-l3: faults put into the captures are named', () => {
     )
   })
 })
+
+describe('neutron-l3: where a trace dies, the router port at fault is named', () => {
+  it('qg- in the dead VLAN: both directions end at qg- on br-int, not at the flood dropped on br-ex or br-eth2', () => {
+    const a = analysisOf(edited(...tagged(QG, 4, 4095)))
+    for (const r of [traceVmToIp(a, SNAT_VMS[0], OUTSIDE)[0]!, traceFromOutside(a, FIPS[0].fip)[0]!]) {
+      expect(r.verdict, r.reason).toBe('blackholed')
+      expect(r.reason).toContain(`${QG} is in the dead VLAN 4095 on br-int`)
+      expect(r.reason).not.toMatch(/br-ex|br-eth2/)
+      expect(r.dropFlow).toBeUndefined()
+      expect(r.hops.at(-1)).toMatchObject({host: 'nlab-ctl', kind: 'ovs-port', element: QG})
+      expect(r.hops.at(-2)).toMatchObject({host: 'nlab-ctl', element: 'br-int'})
+    }
+  })
+
+  it('qr- deleted from br-int and the namespace: the VM trace ends at qr-, named as deleted', () => {
+    const port = (t: string) => {
+      const d = JSON.parse(t) as {headings: string[]; data: unknown[][]}
+      const name = d.headings.indexOf('name')
+      d.data = d.data.filter((r) => r[name] !== QR1)
+      return JSON.stringify(d) + '\n'
+    }
+    const snap = edited(
+      {spec: 'ovs_vsctl_show', text: (t) => t.replace(new RegExp(`        Port ${QR1}\\n(            .*\\n)+`), '')},
+      {spec: 'ovs_vsctl_list_port', text: port},
+      {spec: 'ovs_vsctl_list_interface', text: port},
+      jsonDevices('netns_ip_link', (d) => d.filter((x) => x.ifname !== QR1)),
+      jsonDevices('netns_ip_addr', (d) => d.filter((x) => x.ifname !== QR1)),
+    )
+    const [r] = traceVmToIp(analysisOf(snap), SNAT_VMS[0], OUTSIDE)
+    expect(r.verdict, r.reason).toBe('blackholed')
+    expect(r.reason).toBe(
+      `the frame does not reach ${QR1} in ${NS}: ${QR1} is on no OVS bridge of nlab-ctl (deleted from br-int)`,
+    )
+    expect(r.hops.at(-1)).toMatchObject({kind: 'ovs-port', element: QR1})
+  })
+})
+
+describe('neutron-l3: policy routing and neighbours of the router namespace', () => {
+  /** The fixture predates the netns_ip_rule/netns_ip_neigh specs: a capture of each added, like the route one. */
+  const withCapture = (snap: Snapshot, spec: string, text: string): Snapshot => {
+    const like = snap.captures.find((c) => c.spec === 'netns_ip_route' && c.key === NS)!
+    snap.captures.push({
+      ...structuredClone(like),
+      spec: spec as typeof like.spec,
+      text,
+      record: {...like.record, spec, file: `hosts/nlab-ctl/${spec}@${NS}.out`},
+    })
+    return snap
+  }
+  const KERNEL_RULES = [
+    {priority: 0, src: 'all', table: 'local'},
+    {priority: 32766, src: 'all', table: 'main'},
+    {priority: 32767, src: 'all', table: 'default'},
+  ]
+
+  it("the kernel's three rules change nothing; a blackhole rule for the VM's source ends the trace, naming the rule", () => {
+    const plain = withCapture(structuredClone(healthy), 'netns_ip_rule', JSON.stringify(KERNEL_RULES) + '\n')
+    expect(loud(diagnose(analysisOf(plain)))).toEqual([])
+    expect(traceVmToIp(analysisOf(plain), SNAT_VMS[0], OUTSIDE)[0]!.verdict).toBe('delivered')
+    const rules = [...KERNEL_RULES, {priority: 100, src: SNAT_VMS[0], action: 'blackhole'}]
+    const a = analysisOf(withCapture(structuredClone(healthy), 'netns_ip_rule', JSON.stringify(rules) + '\n'))
+    const [r] = traceVmToIp(a, SNAT_VMS[0], OUTSIDE)
+    expect(r.verdict).toBe('blackholed')
+    expect(r.reason).toBe(`${NS} on nlab-ctl: rule 100: from ${SNAT_VMS[0]} blackhole`)
+    expect(traceVmToIp(a, SNAT_VMS[1], OUTSIDE)[0]!.verdict).toBe('delivered')
+  })
+
+  it('a lookup rule sends a source to another table (as DVR does for a floating IP): that table decides', () => {
+    // As in a DVR qrouter: main has no default route; a rule after main's sends the floating IP's fixed IP to table 16.
+    const rules = [...KERNEL_RULES, {priority: 32768, src: SNAT_VMS[0], table: '16'}]
+    const snap = withCapture(structuredClone(healthy), 'netns_ip_rule', JSON.stringify(rules) + '\n')
+    const route = snap.captures.find((c) => c.spec === 'netns_ip_route' && c.key === NS)!
+    const routes = (JSON.parse(route.text!) as {dst: string}[]).filter((x) => x.dst !== 'default')
+    route.text = JSON.stringify([...routes, {dst: 'default', table: '16', type: 'blackhole'}]) + '\n'
+    const a = analysisOf(snap)
+    const [r] = traceVmToIp(a, SNAT_VMS[0], OUTSIDE)
+    expect(r.l3!.decided).toContain(`rule: 32768: from ${SNAT_VMS[0]} lookup 16`)
+    expect(r.verdict).toBe('blackholed')
+    expect(r.reason).toContain(`the route default (blackhole) in ${NS} does not forward`)
+    // Another source has no rule of its own: main, which has no default route any more.
+    expect(traceVmToIp(a, SNAT_VMS[1], OUTSIDE)[0]!.reason).toContain('no route to 198.19.150.200')
+  })
+
+  it("the next hop's MAC comes from the neighbour table; a FAILED entry is said", () => {
+    const neigh = (state: string, lladdr?: string) =>
+      JSON.stringify([{dst: '198.19.150.1', dev: QG, ...(lladdr ? {lladdr} : {}), state: [state]}]) + '\n'
+    const ok = analysisOf(
+      withCapture(structuredClone(healthy), 'netns_ip_neigh', neigh('REACHABLE', '02:aa:bb:cc:dd:01')),
+    )
+    expect(loud(diagnose(ok))).toEqual([])
+    const [r] = traceVmToIp(ok, SNAT_VMS[0], OUTSIDE)
+    expect(r.verdict).toBe('delivered')
+    expect(r.hops.map((h) => h.note)).toContain('next hop 198.19.150.1 at 02:aa:bb:cc:dd:01 (neighbour REACHABLE)')
+    const failed = analysisOf(withCapture(structuredClone(healthy), 'netns_ip_neigh', neigh('FAILED')))
+    expect(traceVmToIp(failed, SNAT_VMS[0], OUTSIDE)[0]!.hops.map((h) => h.note)).toContain(
+      'next hop 198.19.150.1: neighbour FAILED (it did not answer ARP when last asked)',
+    )
+  })
+})
+
+describe('neutron-l3: DVR is reported as not modelled', () => {
+  it('a distributed router: both traces are unknown and say why; diagnose invents no fault', () => {
+    const snap = edited({intent: 'routers.json', text: (t) => t.replace('"distributed": false', '"distributed": true')})
+    const a = analysisOf(snap)
+    expect(loud(diagnose(a))).toEqual([])
+    for (const r of [traceVmToIp(a, SNAT_VMS[0], OUTSIDE)[0]!, traceFromOutside(a, FIPS[0].fip)[0]!]) {
+      expect(r.verdict).toBe('unknown')
+      expect(r.reason).toMatch(/is distributed \(DVR\): its path .* is not modelled/)
+    }
+  })
+})

@@ -120,6 +120,9 @@ describe('stages', () => {
     expect(keys('ovs_ofctl_dump_flows')).toEqual(['br-int', 'br-tun'])
     expect(keys('ovs_ofctl_show')).toEqual(['br-int', 'br-tun'])
     expect(keys('netns_ip_link')).toEqual([`qdhcp-${NET}`, 'qrouter-1'])
+    // The router namespaces only: routes, iptables, rules and neighbours of qrouter-/snat-/fip-.
+    for (const id of ['netns_ip_route', 'netns_iptables_save', 'netns_ip_rule', 'netns_ip_neigh'])
+      expect(keys(id), id).toEqual(['qrouter-1'])
     expect(keys('netns_of_pid')).toContain(String(real.dnsmasqPid))
     expect(keys('ethtool_stats')).toEqual(['qvb3f7e5d8a-1b', 'qvo3f7e5d8a-1b'])
     expect(keys('file')).toContain('/etc/neutron/dhcp_agent.ini')

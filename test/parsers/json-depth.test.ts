@@ -5,7 +5,9 @@
 import {describe, expect, it} from 'vitest'
 import {parseBridgeLink} from '../../src/parsers/bridge-link.js'
 import {parseIpAddr} from '../../src/parsers/ip-addr.js'
+import {parseIpNeigh} from '../../src/parsers/ip-neigh.js'
 import {parseIpRoute} from '../../src/parsers/ip-route.js'
+import {parseIpRule} from '../../src/parsers/ip-rule.js'
 import {parseOvsdbJson} from '../../src/parsers/ovs-vsctl-json.js'
 import type {ParseResult} from '../../src/types.js'
 
@@ -13,6 +15,8 @@ const PARSERS: [string, (text: string) => ParseResult<unknown>][] = [
   ['bridge link', parseBridgeLink],
   ['ip addr', parseIpAddr],
   ['ip route', parseIpRoute],
+  ['ip rule', parseIpRule],
+  ['ip neigh', parseIpNeigh],
   ['ovs-vsctl list', parseOvsdbJson],
 ]
 
