@@ -134,11 +134,15 @@ const AGENT_CONFIG_FILES = [
   '/etc/neutron/plugins/openvswitch/ovs_neutron_plugin.ini',
   '/etc/neutron/plugins/ml2/ml2_conf.ini',
   '/etc/neutron/dhcp_agent.ini',
-  '/etc/neutron/l3_agent.ini',
 ]
 
-/** Agent configuration files read with the `file` spec when present. */
-export const CONFIG_FILES: readonly string[] = AGENT_CONFIG_FILES
+/** The agent configuration files whose settings the L2 checks rest on (bridge_mappings, VLAN ranges, tunnels, the
+ * firewall driver): one the host has but the snapshot lacks makes those checks unknown. */
+export const SETTINGS_FILES: readonly string[] = AGENT_CONFIG_FILES
+
+/** Agent configuration files read with the `file` spec when present (l3_agent.ini since issue 11: snapshots taken
+ * before it list it without capturing it, which is not damage). */
+export const CONFIG_FILES: readonly string[] = [...AGENT_CONFIG_FILES, '/etc/neutron/l3_agent.ini']
 
 export const DHCP_DIRS = ['/var/lib/neutron/dhcp/']
 export const INSTANCE_DIRS = ['/var/lib/nova/instances/', '/etc/libvirt/qemu/']
@@ -158,7 +162,7 @@ export const KEY_SOURCES: Record<Exclude<SpecScope, 'host'>, KeySource[]> = {
     // Only the state files: keepalived.conf holds the VRRP password.
     {from: 'neutron_ha_files', take: 'files', dirs: HA_DIRS, suffix: '/state'},
     // Only the catalogued agent configuration files are read (others hold secrets).
-    {from: 'neutron_config_files', take: 'files', dirs: ['/etc/neutron/'], only: AGENT_CONFIG_FILES},
+    {from: 'neutron_config_files', take: 'files', dirs: ['/etc/neutron/'], only: CONFIG_FILES},
   ],
 }
 

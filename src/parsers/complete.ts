@@ -12,7 +12,7 @@
 import type {Capture} from '../snapshot/read.js'
 import type {DataProblem} from '../types.js'
 import {captureFileName} from '../snapshot/manifest.js'
-import {CONFIG_FILES, sourceOf} from '../specs.js'
+import {CONFIG_FILES, SETTINGS_FILES, sourceOf} from '../specs.js'
 import {excerpt} from './bounds.js'
 
 /** Commands that always print at least one line when they succeed. */
@@ -121,7 +121,7 @@ export function incompleteCaptures(captures: Capture[]): DataProblem[] {
   }
   // An agent configuration file the listing names but no capture holds: its settings (bridge_mappings) are unknown.
   const configs = ok.find((c) => c.spec === 'neutron_config_files')
-  for (const path of configs?.text!.split('\n').filter((p) => CONFIG_FILES.includes(p)) ?? []) {
+  for (const path of configs?.text!.split('\n').filter((p) => SETTINGS_FILES.includes(p)) ?? []) {
     if (captures.some((c) => c.spec === 'file' && c.key === path)) continue
     problems.push({
       host: configs!.host,
