@@ -28,7 +28,7 @@ import {LocalTransport} from '../../../src/collect/transport.js'
 import {loadIntentDir, parseIntentDocument} from '../../../src/intent/index.js'
 import {capturingLogger} from '../../collect/openstack-support.js'
 import {CONTROL_SH, neutronLabUnavailable, runArgv, type NeutronLabVm} from './control.js'
-import {SHARED_LAB_SLOT, SHARED_NETWORKS, useSharedLab} from './suite.js'
+import {SHARED_FEATURES, SHARED_LAB_SLOT, SHARED_NETWORKS, useSharedLab} from './suite.js'
 
 const SLOT = SHARED_LAB_SLOT
 const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -174,10 +174,14 @@ describe.skipIf(unavailable !== undefined || disabled)(
       const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as CollectManifest & {
         intentSource: OpenStackIntentRecord
       }
-      // The shared lab runs without the router service plugin: /v2.0/routers and /v2.0/floatingips answer 404 (noted).
+      // With the l3 feature the router service plugin answers /v2.0/routers and /v2.0/floatingips; without it they
+      // answer 404 (noted).
+      const l3 = SHARED_FEATURES.includes('l3')
       expect(manifest.intent).toEqual([
+        ...(l3 ? ['intent/floatingips.json'] : []),
         'intent/networks.json',
         'intent/ports.json',
+        ...(l3 ? ['intent/routers.json'] : []),
         'intent/security-group-rules.json',
         'intent/security-groups.json',
         'intent/subnets.json',
@@ -211,12 +215,16 @@ describe.skipIf(unavailable !== undefined || disabled)(
       const subnets = (
         JSON.parse(readFileSync(join(out, 'intent/subnets.json'), 'utf8')) as {subnets: Record<string, unknown>[]}
       ).subnets
-      expect(subnets.map((s) => s.cidr).sort()).toEqual([
-        '198.19.201.0/24',
-        '198.19.202.0/24',
-        '198.19.203.0/24',
-        '198.19.211.0/24',
-      ])
+      expect(subnets.map((s) => s.cidr).sort()).toEqual(
+        [
+          '198.19.201.0/24',
+          '198.19.202.0/24',
+          '198.19.203.0/24',
+          '198.19.211.0/24',
+          // The l3 feature's external network (control.sh: 198.19.<slot - 100>.0/25).
+          ...(l3 ? [`198.19.${SHARED_LAB_SLOT - 100}.0/25`] : []),
+        ].sort(),
+      )
       const ports = (
         JSON.parse(readFileSync(join(out, 'intent/ports.json'), 'utf8')) as {ports: Record<string, unknown>[]}
       ).ports

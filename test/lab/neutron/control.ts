@@ -74,9 +74,9 @@ export interface NeutronLab {
   openstack(args: string[]): Promise<string>
   /** A snapshot of the lab with the real collector (capture.ts); `out` must not exist. */
   capture(out: string): Promise<void>
-  /** `control.sh agent stop|start NODE ovs|dhcp`: stop by PID (waits for the exit), or start and wait until alive
+  /** `control.sh agent stop|start NODE ovs|dhcp|l3`: stop by PID (waits for the exit), or start and wait until alive
    * (`wait: false`: an agent expected to refuse to start). */
-  agent(action: 'stop' | 'start', node: string, kind: 'ovs' | 'dhcp', opts?: {wait?: boolean}): Promise<void>
+  agent(action: 'stop' | 'start', node: string, kind: 'ovs' | 'dhcp' | 'l3', opts?: {wait?: boolean}): Promise<void>
   /** `control.sh net-add NAME`: one more catalogue network with its two VMs (as demo builds them); returns them. */
   netAdd(name: string): Promise<NeutronLabVm[]>
   /** `control.sh net-del NAME`: delete the network and its VMs (unplugged, ports deleted), wait for its qdhcp to go. */

@@ -10,7 +10,7 @@ export const SHARED_NETWORKS = ['nlab-net1', 'nlab-net2', 'nlab-net3', 'nlab-tun
 /** The VLAN and flat networks of the shared lab (the issue-4 demo). */
 export const VLAN_NETWORKS = ['nlab-net1', 'nlab-net2', 'nlab-net3']
 /** control.sh feature blocks the shared lab switches on (sg, l3, ... add themselves here). */
-export const SHARED_FEATURES: string[] = []
+export const SHARED_FEATURES: string[] = ['l3']
 
 export const SHARED_LAB_SLOT = Number(process.env.NEUTRACE_NLAB_SLOT ?? 204)
 export const KEEP = process.env.NEUTRACE_NLAB_KEEP === '1'
