@@ -379,6 +379,7 @@ describe.skipIf(unavailable !== undefined || disabled)(
           'ports.json',
           'security-groups.json',
           'security-group-rules.json',
+          ...(SHARED_FEATURES.includes('l3') ? ['routers.json', 'floatingips.json'] : []),
         ])
         expect(skipped.record.notes).toContain('Nova servers not fetched (turned off)')
       } finally {

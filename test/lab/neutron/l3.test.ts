@@ -11,9 +11,9 @@
 // Only 198.18.0.0/15: the external network is 198.19.<slot-100>.0/25. Needs root and install.sh; skipped when
 // NEUTRACE_NEUTRON_LAB=0.
 
-import {readFileSync} from 'node:fs'
+import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
-import {beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type Analysis, traceFromOutside, traceVmToIp} from '../../../src/engine.js'
 import type {TraceResult} from '../../../src/trace/tracer.js'
 import {neutronLabUnavailable, type NeutronLabVm, runArgv} from './control.js'
@@ -36,11 +36,22 @@ const METADATA = '169.254.169.254'
 /** The port of the listeners this file starts (the VMs' nlab-fip group allows tcp from the external network). */
 const PORT = 8080
 
-// Accepts one connection and prints `peer local` (the addresses as this end sees them), or exits 1 after 20 s.
+// Accepts connections until killed, printing `peer local` for each (the addresses as this end sees them).
 const LISTENER =
   'import socket,sys\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n' +
-  's.bind((sys.argv[1],int(sys.argv[2])))\ns.listen(1)\ns.settimeout(20)\n' +
-  'c,p=s.accept()\nprint(p[0],c.getsockname()[0])\nc.close()\n'
+  's.bind((sys.argv[1],int(sys.argv[2])))\ns.listen(8)\n' +
+  'while True:\n c,p=s.accept()\n print(p[0],c.getsockname()[0],flush=True)\n c.close()\n'
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** Polls `check` every 100 ms until it holds or `ms` pass: whether it held. */
+async function within(ms: number, check: () => boolean | Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    if (await check()) return true
+    if (Date.now() > deadline) return false
+    await sleep(100)
+  }
+}
 
 describe.skipIf(!wanted || unavailable !== undefined)('routers and floating IPs against reality (shared lab)', () => {
   const shared = useSharedLab('nlab-l3-')
@@ -51,7 +62,7 @@ describe.skipIf(!wanted || unavailable !== undefined)('routers and floating IPs 
   let ns = ''
   const ctl = 'nlab-ctl'
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const vms = new Map(shared.vms().map((v) => [v.netns, v]))
     const lines = readFileSync(join(lab.dir, 'l3-objects'), 'utf8')
       .split('\n')
@@ -71,6 +82,11 @@ describe.skipIf(!wanted || unavailable !== undefined)('routers and floating IPs 
       snat: lines.filter((l) => l[0] === 'snat').map((l) => vm(l[2])),
     }
     ns = `qrouter-${o.router}`
+    await startListeners()
+  }, 300_000)
+  afterAll(async () => {
+    for (const l of listeners) await l.kill().catch(() => undefined)
+    for (const l of listeners) rmSync(l.log, {force: true})
   })
 
   // ---- reality ------------------------------------------------------------------------------------------------
@@ -87,33 +103,63 @@ describe.skipIf(!wanted || unavailable !== undefined)('routers and floating IPs 
     return Number(snmp[1]?.split(/\s+/)[names.indexOf('InEchos')] ?? NaN)
   }
 
-  /** One TCP connection to ADDR:PORT from `connect`, accepted by a listener `listen` starts: the addresses the
-   * listener saw (`{src, dst}`), or undefined when nothing arrived. */
+  // Listeners, one per place a probe connects to (the outside host's internet address, each floating IP's VM), started
+  // once: each logs the addresses of every connection it accepts to a file of the lab directory.
+  const listeners: {log: string; kill: () => Promise<unknown>}[] = []
+  const logOf = (name: string) => join(lab.dir, `l3-listener-${name}.log`)
+  const linesOf = (log: string): string[] => {
+    try {
+      return readFileSync(log, 'utf8').split('\n').filter(Boolean)
+    } catch {
+      return []
+    }
+  }
+  const listening = (exec: (argv: string[]) => Promise<{stdout: string}>) => async () =>
+    (await exec(['ss', '-Hltn', `sport = :${PORT}`])).stdout.includes(`:${PORT}`)
+  async function startListeners(): Promise<void> {
+    const script = (bind: string, log: string) =>
+      `/usr/bin/python3 -u -c '${LISTENER}' ${bind} ${PORT} >${log} 2>&1 </dev/null & echo $!`
+    const out = await runArgv(['sh', '-c', `ip netns exec ${o.outside} ${script(o.internet, logOf('outside'))}`])
+    const pid = Number(out.stdout.trim())
+    listeners.push({log: logOf('outside'), kill: async () => pid > 0 && process.kill(pid)})
+    await until(
+      `listener in ${o.outside}`,
+      listening((argv) => outside(argv)),
+      30_000,
+    )
+    for (const {vm} of o.fips) {
+      const started = await lab.exec(vm.node, [
+        'sh',
+        '-c',
+        `ip netns exec ${vm.netns} ${script('0.0.0.0', logOf(vm.netns))}`,
+      ])
+      const nspid = started.stdout.trim()
+      listeners.push({log: logOf(vm.netns), kill: () => lab.exec(vm.node, ['kill', nspid])})
+      await until(
+        `listener in ${vm.netns}`,
+        listening((argv) => inVm(vm, argv)),
+        30_000,
+      )
+    }
+  }
+
+  /** One TCP connection from `connect` to a listener logging to `log`: the addresses the listener saw, or undefined
+   * when the connect failed. */
   const tcpSeen = async (
-    listen: (argv: string[]) => Promise<{stdout: string; code: number | null}>,
-    listening: () => Promise<boolean>,
-    bind: string,
-    connect: () => Promise<unknown>,
+    log: string,
+    connect: () => Promise<{code: number | null}>,
   ): Promise<{src: string; dst: string} | undefined> => {
-    const accepted = listen(['/usr/bin/python3', '-c', LISTENER, bind, String(PORT)])
-    await until(`listener on ${bind}:${PORT}`, listening, 30_000)
-    await connect()
-    const r = await accepted
-    const [src, dst] = r.code === 0 ? r.stdout.trim().split(' ') : []
+    const before = linesOf(log).length
+    if ((await connect()).code !== 0) return undefined
+    if (!(await within(10_000, () => linesOf(log).length > before))) return undefined
+    const [src, dst] = linesOf(log)[before]!.split(' ')
     return src && dst ? {src, dst} : undefined
   }
-  const listensIn = (exec: (argv: string[]) => Promise<{stdout: string}>) => async () =>
-    (await exec(['ss', '-Hltn', `sport = :${PORT}`])).stdout.includes(`:${PORT}`)
 
   /** VM → the internet address, for real: ping; TCP, with the source the outside host saw. */
   const vmOut = async (vm: NeutronLabVm) => {
     const ping = (await inVm(vm, ['busybox', 'ping', '-c', '1', '-W', '2', o.internet])).code === 0
-    const seen = await tcpSeen(
-      (argv) => outside(argv),
-      listensIn((argv) => outside(argv)),
-      o.internet,
-      () => inVm(vm, ['busybox', 'nc', '-w', '2', o.internet, String(PORT)]),
-    )
+    const seen = await tcpSeen(logOf('outside'), () => inVm(vm, ['busybox', 'nc', '-w', '2', o.internet, String(PORT)]))
     return {ping, tcp: seen}
   }
   /** The outside host → a floating IP, for real: a ping the VM itself answered; TCP, with the addresses the VM saw. */
@@ -121,12 +167,7 @@ describe.skipIf(!wanted || unavailable !== undefined)('routers and floating IPs 
     const before = await echosIn(vm)
     const answered = (await outside(['busybox', 'ping', '-c', '1', '-W', '2', fip])).code === 0
     const ping = answered && (await echosIn(vm)) > before
-    const seen = await tcpSeen(
-      (argv) => inVm(vm, argv),
-      listensIn((argv) => inVm(vm, argv)),
-      '0.0.0.0',
-      () => outside(['busybox', 'nc', '-w', '2', fip, String(PORT)]),
-    )
+    const seen = await tcpSeen(logOf(vm.netns), () => outside(['busybox', 'nc', '-w', '2', fip, String(PORT)]))
     return {ping, answered, tcp: seen}
   }
   const metadataReal = async (vm: NeutronLabVm) =>
