@@ -26,8 +26,8 @@ export function diagnose(analysis: Analysis): Finding[] {
   return diagnoseAnalysis(analysis).map(publicFinding)
 }
 
-/** Follow a VM's DHCP request (by instance uuid or name, MAC, port id, port name or IP) to its uplink or its DHCP server. One
- * trace per matching VM; throws TraceError when none matches. */
+/** Follow a VM's DHCP request (by instance uuid or name, MAC, port id, port name or IP) to its uplink or its DHCP
+ * server. One trace per matching VM; throws TraceError when none matches. */
 export function trace(analysis: Analysis, vm: string, to: TraceTarget = 'uplink'): Trace[] {
   return traceVm(analysis, vm, to).map(publicTrace)
 }
