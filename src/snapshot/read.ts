@@ -64,7 +64,7 @@ function checkManifest(value: unknown, path: string): Manifest {
 }
 
 /** Resolve a path from the manifest, refusing anything that escapes the snapshot directory. */
-function inside(root: string, rel: string): string | undefined {
+export function inside(root: string, rel: string): string | undefined {
   const full = resolve(root, rel)
   return full.startsWith(root + sep) ? full : undefined
 }
@@ -72,8 +72,8 @@ function inside(root: string, rel: string): string | undefined {
 /** A capture file larger than this is refused (a million-flow dump is ~300 MB). */
 export const MAX_CAPTURE_BYTES = 1024 * 1024 * 1024
 
-export async function readSnapshot(dir: string, opts: {progress?: WorkProgress} = {}): Promise<Snapshot> {
-  const progress = opts.progress ?? NO_PROGRESS
+/** The snapshot's manifest, checked against the schema; the directory's real path for reading files inside it. */
+export async function readManifest(dir: string): Promise<{root: string; realRoot: string; manifest: Manifest}> {
   const root = resolve(dir)
   const manifestPath = join(root, 'manifest.json')
   const realRoot = await realpath(root).catch((error: NodeJS.ErrnoException) => {
@@ -90,7 +90,12 @@ export async function readSnapshot(dir: string, opts: {progress?: WorkProgress} 
   } catch (error) {
     throw new SnapshotError(`${manifestPath}: invalid JSON (${(error as Error).message})`)
   }
-  const manifest = checkManifest(parsed, manifestPath)
+  return {root, realRoot, manifest: checkManifest(parsed, manifestPath)}
+}
+
+export async function readSnapshot(dir: string, opts: {progress?: WorkProgress} = {}): Promise<Snapshot> {
+  const progress = opts.progress ?? NO_PROGRESS
+  const {root, realRoot, manifest} = await readManifest(dir)
   const problems: DataProblem[] = []
   const captures: Capture[] = []
   progress.stage(

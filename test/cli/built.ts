@@ -1,10 +1,28 @@
 // The CLI tests run the built package (bin/run.js loads dist/). A missing or stale build must fail them with a
 // message that says what to do, never skip them or test yesterday's code.
 
+import {execFile} from 'node:child_process'
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import {join, relative} from 'node:path'
+import {promisify} from 'node:util'
 
 export const ROOT = join(import.meta.dirname, '..', '..')
+
+const BIN = join(ROOT, 'bin', 'run.js')
+
+/** Runs the built CLI as a user does (bin/run.js, no colour): its output and exit status, never a throw. */
+export async function cli(...args: string[]): Promise<{stdout: string; stderr: string; code: number}> {
+  try {
+    const {stdout, stderr} = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: {...process.env, NO_COLOR: '1'},
+    })
+    return {stdout, stderr, code: 0}
+  } catch (error) {
+    const e = error as {stdout: string; stderr: string; code: number}
+    return {stdout: e.stdout, stderr: e.stderr, code: e.code}
+  }
+}
 
 function sources(dir: string): string[] {
   return readdirSync(dir, {withFileTypes: true}).flatMap((e) => {

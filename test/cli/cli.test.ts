@@ -2,33 +2,17 @@
 // published schemas, exit codes as documented. Regenerate the golden files with `UPDATE_GOLDEN=1 npx vitest run
 // test/cli`.
 
-import {execFile, execFileSync} from 'node:child_process'
+import {execFileSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {validatorOf} from '../support/schemas.js'
-import {requireBuild} from './built.js'
+import {cli, requireBuild} from './built.js'
 
-const run = promisify(execFile)
 const ROOT = join(import.meta.dirname, '..', '..')
-const BIN = join(ROOT, 'bin', 'run.js')
 const GOLDEN = join(ROOT, 'test', 'golden')
 const SEED = join(ROOT, 'fixtures', 'snapshots', 'seed')
-
-async function cli(...args: string[]): Promise<{stdout: string; stderr: string; code: number}> {
-  try {
-    const {stdout, stderr} = await run(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: {...process.env, NO_COLOR: '1'},
-    })
-    return {stdout, stderr, code: 0}
-  } catch (error) {
-    const e = error as {stdout: string; stderr: string; code: number}
-    return {stdout: e.stdout, stderr: e.stderr, code: e.code}
-  }
-}
 
 /** Paths differ between machines: golden files hold <ROOT>. */
 function portable(text: string): string {
