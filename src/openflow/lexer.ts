@@ -168,6 +168,19 @@ export function isKeyword(text: string): boolean {
   return true
 }
 
+const SEPARATOR = 1
+const EQUALS = 2
+const QUOTE_CHAR = 3
+const OPENER = 4
+const CLOSER = 5
+/** What each ASCII character is to MatchTokens: 0 for an ordinary one. */
+const TOKEN_CHAR = new Uint8Array(128)
+for (const c of [32, 44, 9]) TOKEN_CHAR[c] = SEPARATOR
+TOKEN_CHAR[61] = EQUALS
+TOKEN_CHAR[QUOTE] = QUOTE_CHAR
+for (const c of [40, 91, 123]) TOKEN_CHAR[c] = OPENER
+for (const c of [41, 93, 125]) TOKEN_CHAR[c] = CLOSER
+
 /**
  * The tokens of a flow's match as positions, without cutting the text into strings first: separated by spaces, tabs
  * and commas outside quotes and brackets (what splitTopLevel(text, ', \t') returns, for the parser's hot loop).
@@ -203,19 +216,22 @@ export class MatchTokens {
     this.start = i
     this.eq = -1
     let depth = 0
+    // One table lookup per character: most are none of the few that matter (the parser's hottest loop).
     for (; i < end; i++) {
       const c = text.charCodeAt(i)
-      if (c === QUOTE) {
+      const kind = c < 128 ? TOKEN_CHAR[c]! : 0
+      if (kind === 0) continue
+      if (kind === SEPARATOR) {
+        if (depth === 0) break
+      } else if (kind === EQUALS) {
+        if (this.eq < 0) this.eq = i
+      } else if (kind === QUOTE_CHAR) {
         i = closingQuote(text, i)
         if (i < 0 || i >= end) return undefined
-      } else if (c === 61) {
-        if (this.eq < 0) this.eq = i
-      } else if (c === 40 || c === 91 || c === 123) {
+      } else if (kind === OPENER) {
         if (depth === MAX_NESTING) return undefined
         this.closers[depth++] = OPENERS[c]!
-      } else if (c === 41 || c === 93 || c === 125) {
-        if (depth === 0 || this.closers[--depth] !== c) return undefined
-      } else if (depth === 0 && (c === 32 || c === 44 || c === 9)) break
+      } else if (depth === 0 || this.closers[--depth] !== c) return undefined
     }
     if (depth > 0) return undefined
     this.stop = i

@@ -19,10 +19,30 @@ function prefixMask(bits: number, prefix: number): bigint {
 // ---------------------------------------------------------------------------------------------------------------------
 // Addresses as integers
 
+/** `fa:16:3e:00:00:01` (or with `-`): six groups of one or two hex digits. Read in one pass (the simulator asks for
+ * every MAC it compares), 48 bits being exact in a double until the one BigInt at the end. */
 export function macToBigInt(mac: string): bigint | undefined {
-  const parts = mac.trim().split(/[:-]/)
-  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{1,2}$/.test(p))) return undefined
-  return parts.reduce((acc, p) => (acc << 8n) | BigInt(parseInt(p, 16)), 0n)
+  const s = mac.trim()
+  let value = 0
+  let part = 0
+  let digits = 0
+  let groups = 1
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 58 || c === 45) {
+      if (digits === 0 || ++groups > 6) return undefined
+      value = value * 256 + part
+      part = 0
+      digits = 0
+      continue
+    }
+    const l = c | 32
+    const h = c >= 48 && c <= 57 ? c - 48 : l >= 97 && l <= 102 ? l - 87 : -1
+    if (h < 0 || ++digits > 2) return undefined
+    part = part * 16 + h
+  }
+  if (groups !== 6 || digits === 0) return undefined
+  return BigInt(value * 256 + part)
 }
 
 export function bigIntToMac(value: bigint): string {

@@ -28,6 +28,8 @@ import {clip} from '../text.js'
 export interface DumpFlowsOptions {
   /** Table name -> number, for dumps taken with `--names` on a bridge whose tables have names. */
   tableNames?: Record<string, number>
+  /** Read every line with the two-pass reference reader only: what the one-pass fast path is tested against. */
+  reference?: boolean
 }
 
 const DEFAULT_PRIORITY = 32768
@@ -80,6 +82,7 @@ interface DumpContext extends ActionContext {
   flowProblems: Map<Flow, ParseProblem[]>
   /** Flows that named a table not yet known: read again at the end. */
   unresolved: Set<Flow>
+  reference: boolean
 }
 
 type LineResult = Flow | {error: string}
@@ -127,46 +130,90 @@ function cachedActions(text: string, ctx: DumpContext): readonly FlowAction[] | 
 
 const tokens = new MatchTokens()
 
+const ACTIONS = 'actions='
+const EMPTY_ACTIONS: FlowAction[] = []
+
+/** A flow with the dump's defaults, before its match tokens are read. */
+function newFlow(line: string, lineNo: number, actions: FlowAction[]): Flow {
+  return {line: lineNo, raw: line, table: 0, priority: DEFAULT_PRIORITY, cookie: '0x0', match: {fields: {}}, actions}
+}
+
+/**
+ * One pass over a line that reads as a flow: the tokens of the match up to the one that starts with `actions=`, then
+ * the actions. Whatever it cannot answer exactly as the two-pass reader (`parseFlowLineReference`) does — a line
+ * that is not a clean flow, an `actions=` the reference would find elsewhere — is left to that reader: undefined.
+ */
+function parseFlowLineFast(line: string, lineNo: number, ctx: DumpContext): Flow | undefined {
+  const flow = newFlow(line, lineNo, EMPTY_ACTIONS)
+  const tok = tokens.reset(line, 0, line.length)
+  for (let more = tok.next(); ; more = tok.next()) {
+    if (more !== true) return abandon(flow, ctx)
+    const start = tok.start
+    if (line.charCodeAt(start) === 97 && line.startsWith(ACTIONS, start)) {
+      // The reference reader cuts the line at the first `actions=` after a space or a comma outside quotes: the same
+      // place when it is the first anywhere and follows a space or a comma.
+      const before = start === 0 ? 32 : line.charCodeAt(start - 1)
+      if ((before !== 32 && before !== 44) || line.indexOf(ACTIONS) !== start) return abandon(flow, ctx)
+      const actions = cachedActions(line.slice(start + 8), ctx)
+      if (typeof actions === 'string') return abandon(flow, ctx)
+      flow.actions = actions as FlowAction[]
+      return flow
+    }
+    if (matchToken(flow, tok, line, lineNo, ctx) !== undefined) return abandon(flow, ctx)
+  }
+}
+
+/** Leaves the line to the reference reader: problems noted for this flow object go with it. */
+function abandon(flow: Flow, ctx: DumpContext): undefined {
+  ctx.flowProblems.delete(flow)
+  return undefined
+}
+
 function parseFlowLine(line: string, lineNo: number, ctx: DumpContext): LineResult {
+  const fast = ctx.reference ? undefined : parseFlowLineFast(line, lineNo, ctx)
+  if (fast !== undefined) return fast
+  ctx.unresolvedName = false
+  return parseFlowLineReference(line, lineNo, ctx)
+}
+
+/** The two-pass reader: the actions from the first `actions=` outside quotes, then the match before it. */
+function parseFlowLineReference(line: string, lineNo: number, ctx: DumpContext): LineResult {
   const at = findKeyword(line, 'actions=')
   if (at < 0) return {error: 'not a flow: no actions='}
   const actions = cachedActions(line.slice(at + 8), ctx)
   if (typeof actions === 'string') return {error: actions}
 
-  const flow: Flow = {
-    line: lineNo,
-    raw: line,
-    table: 0,
-    priority: DEFAULT_PRIORITY,
-    cookie: '0x0',
-    match: {fields: {}},
-    actions: actions as FlowAction[],
-  }
+  const flow = newFlow(line, lineNo, actions as FlowAction[])
   const tok = tokens.reset(line, 0, at)
   for (let more = tok.next(); more !== false; more = tok.next()) {
     if (more === undefined) return {error: 'unbalanced quotes or brackets in the match'}
-    const {start, stop, eq} = tok
-    if (eq < 0) {
-      const word = line.slice(start, stop)
-      if (FLOW_FLAGS.has(word) || addShorthand(flow.match, word)) continue
-      if (!isKeyword(word)) return {error: `garbled token '${clip(word)}'`}
-      flow.match.fields[word] = {value: ''}
-      const problem = {line: lineNo, text: clip(line), message: `unknown match keyword '${word}'`}
-      const problems = ctx.flowProblems.get(flow)
-      if (problems) problems.push(problem)
-      else ctx.flowProblems.set(flow, [problem])
-      continue
-    }
-    const error = statField(flow, tok, line, ctx)
-    if (error === undefined) continue
-    if (error !== NOT_A_STAT) return {error}
-    const key = line.slice(start, eq)
-    if (IGNORED_KEYS.has(key)) continue
-    if (!isKeyword(key)) return {error: `garbled token '${clip(line.slice(start, stop))}'`}
-    const err = addMatchField(flow.match, key, line.slice(eq + 1, stop))
-    if (err) return {error: err}
+    const error = matchToken(flow, tok, line, lineNo, ctx)
+    if (error !== undefined) return {error}
   }
   return flow
+}
+
+/** One token of the match into the flow: undefined when read, else why the line is not a flow. */
+function matchToken(flow: Flow, tok: MatchTokens, line: string, lineNo: number, ctx: DumpContext): string | undefined {
+  const {start, stop, eq} = tok
+  if (eq < 0) {
+    const word = line.slice(start, stop)
+    if (FLOW_FLAGS.has(word) || addShorthand(flow.match, word)) return undefined
+    if (!isKeyword(word)) return `garbled token '${clip(word)}'`
+    flow.match.fields[word] = {value: ''}
+    const problem = {line: lineNo, text: clip(line), message: `unknown match keyword '${word}'`}
+    const problems = ctx.flowProblems.get(flow)
+    if (problems) problems.push(problem)
+    else ctx.flowProblems.set(flow, [problem])
+    return undefined
+  }
+  const error = statField(flow, tok, line, ctx)
+  if (error === undefined) return undefined
+  if (error !== NOT_A_STAT) return error
+  const key = line.slice(start, eq)
+  if (IGNORED_KEYS.has(key)) return undefined
+  if (!isKeyword(key)) return `garbled token '${clip(line.slice(start, stop))}'`
+  return addMatchField(flow.match, key, line.slice(eq + 1, stop))
 }
 
 const NOT_A_STAT = '\0'
@@ -268,6 +315,7 @@ export function parseDumpFlows(text: string, options: DumpFlowsOptions = {}): Pa
     cookie: '0x0',
     flowProblems: new Map(),
     unresolved: new Set(),
+    reference: options.reference === true,
   }
   // One pass over the lines, each cut from the text once; lines that named a table not yet seen (`resubmit(,name)`
   // before `table=N(name)`) are read again once all the names are known.

@@ -49,7 +49,13 @@ export {ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP, ETH_TYPE_VLAN} 
 
 /** A deep copy of plain data: the scalars copied at once, the nested values (VLAN tags, registers) copied in turn. */
 export function clonePacket(packet: Packet): Packet {
-  return copyData(packet) as Packet
+  // The own fields in one spread (the traces' most frequent copy); only object-valued ones need a deeper copy.
+  const copy: Record<string, unknown> = {...packet}
+  for (const k in copy) {
+    const v = copy[k]
+    if (typeof v === 'object' && v !== null) copy[k] = copyData(v)
+  }
+  return copy as unknown as Packet
 }
 
 function copyData(value: unknown): unknown {

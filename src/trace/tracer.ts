@@ -714,8 +714,8 @@ export function findVm(model: ActualModel, ref: ReferenceModel, query: string): 
     for (let i = lo; i < index.portIds.length && index.portIds[i][0].startsWith(q); i++) hits.add(index.portIds[i][1])
   }
   const out = [...hits].sort((a, b) => a - b).map((i) => ({...index.vms[i]}))
-  const ports = ref.ports.filter((p) => !isDhcpPort(p))
   if (out.length) return out
+  const ports = ref.ports.filter((p) => !isDhcpPort(p))
   // No libvirt definition captured: fall back on Neutron's port and the OVS interface.
   for (const port of ports) {
     const names = [port.id, port.mac, port.vmName, port.name, port.deviceId, ...port.ips]
