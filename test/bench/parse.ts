@@ -54,7 +54,7 @@ export interface ParseTimes {
   problems?: number
   errors?: number
   firstError?: string | null
-  /** CPU seconds of the worker (user + system); the Python parser reports none. */
+  /** CPU seconds of the worker (user + system; the Python parser: process_time). */
   cpuSeconds?: number
 }
 

@@ -24,7 +24,8 @@ const {values: flags} = parseArgs({
     only: {type: 'string', default: 'collect,parse,analysis,trace'},
     nodes: {type: 'string', default: '3,6,11'},
     flows: {type: 'string', default: '10000,100000,1000000'},
-    'ofp-max': {type: 'string', default: '100000'},
+    'ofp-max': {type: 'string', default: '20000'},
+    repeat: {type: 'string', default: '3'},
     hosts: {type: 'string', default: '50,200,500'},
     vms: {type: 'string', default: '40'},
     'ofproto-calls': {type: 'string', default: '40'},
@@ -63,12 +64,19 @@ interface Result {
   parsing?: {
     flows: number
     bytes: number
+    /** The median run of each tool (by CPU time), and every run. */
     neutrace: ParseTimes
     ofp: ParseTimes
     split: ParseTimes
+    runs: {neutrace: ParseTimes[]; ofp: ParseTimes[]; split: ParseTimes[]}
+    /** Wall-clock µs per flow of the median runs. */
     usPerFlow: {neutrace: number; ofp: number; split: number}
+    /** CPU µs per flow: the least and the median of the runs. */
+    cpuUsPerFlow: {neutrace: MinMedian; ofp: MinMedian; split: MinMedian}
+    /** On the median CPU times. */
     ofpOverNeutrace: number
     neutraceOverSplit: number
+    loadavg: number[]
   }[]
   analysis?: (AnalysisRow & {growthFromPrevious?: number})[]
   tracing?: {
@@ -80,6 +88,19 @@ interface Result {
     bridges?: string[]
   }
   notes: string[]
+}
+
+interface MinMedian {
+  min: number
+  median: number
+}
+
+/** The least and the median CPU µs per flow of repeated runs, and the median run itself. */
+function summarise(runs: ParseTimes[]): {cpu: MinMedian; median: ParseTimes} {
+  const us = (t: ParseTimes) => ((t.cpuSeconds ?? t.seconds) / t.flows) * 1e6
+  const sorted = [...runs].sort((a, b) => us(a) - us(b))
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!
+  return {cpu: {min: us(sorted[0]!), median: us(median)}, median}
 }
 
 /** The numbers so far, after every part: a long run cut short still leaves them. */
@@ -168,19 +189,27 @@ async function main(): Promise<void> {
         log(`parsing: generating ${n} flows`)
         const {bytes} = writeFlowDump(file, n)
         log(`parsing: ${n} flows: neutrace, read+split, ovs.flow.ofp (at most ${ofpMax})`)
-        const neutrace = timeParse('neutrace', file, n)
-        const split = timeParse('split', file, n)
-        const ofp = timeParse('ofp', file, Math.min(n, ofpMax))
+        const load = loadavg()
+        const runs = {neutrace: [] as ParseTimes[], split: [] as ParseTimes[], ofp: [] as ParseTimes[]}
+        for (let i = 0; i < Math.max(1, Number(flags.repeat)); i++) {
+          runs.neutrace.push(timeParse('neutrace', file, n))
+          runs.split.push(timeParse('split', file, n))
+          runs.ofp.push(timeParse('ofp', file, Math.min(n, ofpMax)))
+        }
+        const [neutrace, split, ofp] = [runs.neutrace, runs.split, runs.ofp].map(summarise)
         const us = (t: ParseTimes) => (t.seconds / t.flows) * 1e6
         result.parsing.push({
           flows: n,
           bytes,
-          neutrace,
-          ofp,
-          split,
-          usPerFlow: {neutrace: us(neutrace), ofp: us(ofp), split: us(split)},
-          ofpOverNeutrace: us(ofp) / us(neutrace),
-          neutraceOverSplit: us(neutrace) / us(split),
+          neutrace: neutrace!.median,
+          ofp: ofp!.median,
+          split: split!.median,
+          runs,
+          usPerFlow: {neutrace: us(neutrace!.median), ofp: us(ofp!.median), split: us(split!.median)},
+          cpuUsPerFlow: {neutrace: neutrace!.cpu, ofp: ofp!.cpu, split: split!.cpu},
+          ofpOverNeutrace: ofp!.cpu.median / neutrace!.cpu.median,
+          neutraceOverSplit: neutrace!.cpu.median / split!.cpu.median,
+          loadavg: load,
         })
         await rm(file, {force: true})
       }
@@ -190,7 +219,7 @@ async function main(): Promise<void> {
           `ovs.flow.ofp parses at most ${ofpMax} flows of a dump; its µs/flow there is used for the ratio`,
         )
       table(
-        'Parsing (µs per flow; read + parse, each tool in its own process)',
+        `Parsing (CPU µs per flow, min / median of ${flags.repeat} runs; read + parse, each tool in its own process)`,
         [
           'flows',
           'MB',
@@ -199,19 +228,21 @@ async function main(): Promise<void> {
           'read+split',
           'ofp/neutrace',
           'neutrace/split',
-          'neutrace s',
+          'neutrace wall s',
           'ofp errors',
+          'load',
         ],
         result.parsing.map((r) => [
           r.flows,
           fmt(r.bytes / 1e6, 1),
-          fmt(r.usPerFlow.neutrace),
-          fmt(r.usPerFlow.ofp, 1),
-          fmt(r.usPerFlow.split, 3),
-          fmt(r.ofpOverNeutrace, 1),
-          fmt(r.neutraceOverSplit, 1),
+          `${fmt(r.cpuUsPerFlow.neutrace.min)} / ${fmt(r.cpuUsPerFlow.neutrace.median)}`,
+          `${fmt(r.cpuUsPerFlow.ofp.min, 1)} / ${fmt(r.cpuUsPerFlow.ofp.median, 1)}`,
+          `${fmt(r.cpuUsPerFlow.split.min)} / ${fmt(r.cpuUsPerFlow.split.median)}`,
+          `${fmt(r.ofpOverNeutrace, 1)}×`,
+          `${fmt(r.neutraceOverSplit, 1)}×`,
           fmt(r.neutrace.seconds),
           `${r.ofp.errors}/${r.ofp.flows}`,
+          fmt(r.loadavg[0]!, 0),
         ]),
       )
     }
@@ -223,24 +254,38 @@ async function main(): Promise<void> {
         log(`analysis: ${hosts} hosts × ${vms} VMs: generating, then measuring`)
         const row = benchAnalysis(join(work, `synth-${hosts}`), hosts, vms)
         const prev = result.analysis.at(-1)
-        result.analysis.push({...row, ...(prev ? {growthFromPrevious: row.totalS / prev.totalS} : {})})
+        result.analysis.push({...row, ...(prev ? {growthFromPrevious: row.cpu.totalS / prev.cpu.totalS} : {})})
         log(`analysis: ${hosts} hosts: ${JSON.stringify(row)}`)
         save(result)
         await rm(join(work, `synth-${hosts}`), {recursive: true, force: true})
       }
       table(
-        'Analysis (generated snapshots: read + model + diagnose)',
-        ['hosts', 'VMs', 'flows', 'read+model s', 'diagnose s', 'total s', 'peak RSS MiB', 'growth', 'findings'],
+        'Analysis (generated snapshots: read + model + diagnose; CPU seconds of the worker, wall beside)',
+        [
+          'hosts',
+          'VMs',
+          'flows',
+          'read+model CPU s',
+          'diagnose CPU s',
+          'total CPU s',
+          'total wall s',
+          'peak RSS MiB',
+          'growth (CPU)',
+          'findings',
+          'load',
+        ],
         result.analysis.map((r) => [
           r.hosts,
           r.vms,
           r.flows,
-          fmt(r.readModelS),
-          fmt(r.diagnoseS),
+          fmt(r.cpu.readModelS),
+          fmt(r.cpu.diagnoseS),
+          fmt(r.cpu.totalS),
           fmt(r.totalS),
           fmt(r.peakRssMiB, 0),
           r.growthFromPrevious === undefined ? '' : `×${fmt(r.growthFromPrevious)}`,
           r.findings,
+          fmt(r.loadavg[0]!, 0),
         ]),
       )
     }
@@ -268,15 +313,26 @@ async function main(): Promise<void> {
           : {}),
       }
       table(
-        'Tracing (every VM to its DHCP server and back)',
-        ['hosts', 'VMs', 'delivered', 'ms per VM', `${callsReplaced} × ofproto/trace ms`, 'ratio'],
+        'Tracing (every VM to its DHCP server and back; ofproto/trace per call on the lab, wall clock, same run)',
+        [
+          'hosts',
+          'VMs',
+          'delivered',
+          'CPU ms per VM',
+          'wall ms per VM',
+          `${callsReplaced} × ofproto/trace wall ms`,
+          'ratio (wall)',
+          'load',
+        ],
         rows.map((r) => [
           r.hosts,
           r.traces,
           r.delivered,
-          fmt(r.traceMsPerVm, 3),
+          fmt(r.cpu.traceMsPerVm, 3),
+          fmt(r.traceMsPerVm, 2),
           ofproto ? fmt(callsReplaced * ofproto.seconds * 1000, 1) : '—',
-          ofproto ? fmt((callsReplaced * ofproto.seconds * 1000) / r.traceMsPerVm, 1) : '—',
+          ofproto ? `${fmt((callsReplaced * ofproto.seconds * 1000) / r.traceMsPerVm, 1)}×` : '—',
+          fmt(r.loadavg[0]!, 0),
         ]),
       )
     }
