@@ -15,7 +15,7 @@ import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {dotToSvg} from '../src/render/svg.js'
 import {renderTraceDot, renderTraceText, traceJson} from '../src/render/trace.js'
 import type {TraceTarget} from '../src/trace/tracer.js'
-import {renderPacketText} from '../src/render/packet.js'
+import {packetJson, renderPacketText} from '../src/render/packet.js'
 
 export default class Trace extends NeutraceCommand {
   static override summary =
@@ -116,7 +116,7 @@ error (a bug in neutrace).`
     if (results.some((r) => r.verdict !== 'delivered')) this.exit(EXIT.problem)
   }
 
-  /** `--to VM|IP`: one packet (and its reply) through the firewalls; text or JSON (not yet in trace.schema.json). */
+  /** `--to VM|IP`: one packet (and its reply) through the firewalls; text or JSON (trace.schema.json's `packet`). */
   packet(analysis: Analysis, flags: Interfaces.InferredFlags<typeof Trace.flags>): void {
     let result
     try {
@@ -131,10 +131,7 @@ error (a bug in neutrace).`
       if (error instanceof InputError || error instanceof TraceError) this.error(error.message, {exit: EXIT.usage})
       throw error
     }
-    if (flags.format === 'json')
-      this.log(
-        renderJson({kind: 'packet-trace', tool: {name: 'neutrace', version: this.config.version}, trace: result}),
-      )
+    if (flags.format === 'json') this.log(renderJson(packetJson(result, this.config.version)))
     else if (flags.format !== 'text')
       this.error('--to VM|IP draws no picture yet: use --format text or json', {exit: EXIT.usage})
     else this.log(terminalSafe(renderPacketText(result)))

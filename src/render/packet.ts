@@ -1,10 +1,16 @@
 // `trace --from VM --to VM|IP`: the ARP answer, the packet's hops with the firewalls it met, the verdict naming the
 // deciding rule (and the Neutron rule behind it), and the reply. Terminal text escaped once here.
 
+import type {TraceReport} from '../contracts/index.js'
 import type {FirewallStep, PacketLeg, PacketTraceResult} from '../trace/packet.js'
 import {escapeTerminal as t} from './escape.js'
 import {renderTable} from './table.js'
 import {compactPath} from './trace.js'
+
+/** `trace --from VM --to VM|IP --format json`: schemas/trace.schema.json with the packet trace in `packet`. */
+export function packetJson(r: PacketTraceResult, version: string): TraceReport {
+  return {schemaVersion: 1, tool: {name: 'neutrace', version}, traces: [], packet: r}
+}
 
 function firewallLines(steps: FirewallStep[]): string[] {
   return steps.map((s) => {

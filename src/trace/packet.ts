@@ -3,7 +3,7 @@
 // physical network through the OpenFlow simulator, the receiver's bridge and firewall (ingress) — and with `reply`
 // the answer back, which connection tracking lets through as ESTABLISHED when the request got through.
 
-import type {Hop} from '../contracts/generated/trace.js'
+import type {FirewallStep, Hop, PacketLeg, PacketTrace} from '../contracts/generated/trace.js'
 import type {Analysis} from '../engine.js'
 import {evaluateChain, type CtState, type FwPacket, type FwVerdict} from '../firewall/iptables.js'
 import {describeSgRule, groupLabel, portChain, sgRuleOf, WRAP} from '../firewall/neutron.js'
@@ -15,60 +15,13 @@ import {arrive, type Branch, enterBridge, newWalk, TraceError, type TraceVm, typ
 import {formatFlow} from '../openflow/format.js'
 import {MacTable} from '../sim/mac-table.js'
 
-export type Proto = 'icmp' | 'tcp' | 'udp'
-
-export interface PacketQuery {
-  proto: Proto
-  dport?: number
-  sport?: number
-  reply: boolean
-  /** The IP packet's size in bytes (a ping's -s plus 28), checked against the MTU of the tunnels' underlay. */
-  size?: number
-}
-
-/** Where the packet goes: a VM, or an address some namespace's device holds. */
-export interface PacketTarget {
-  host: string
-  ip: string
-  mac?: string
-  /** The VM's tap (a VM) or the device holding the address. */
-  dev: string
-  netns?: string
-  vm?: TraceVm
-  label: string
-}
-
-export interface FirewallStep {
-  host: string
-  bridge: string
-  port: string
-  direction: 'egress' | 'ingress'
-  verdict: 'accept' | 'drop' | 'unknown'
-  /** The rule that decided, in the port's chain when there is one (chain, number in it, capture line, text). */
-  rule?: {chain: string; number: number; line: number; text: string}
-  /** The Neutron rule it stands for, when intent has the port's groups. */
-  sgRule?: {id: string; group: string; text: string}
-  /** Every rule the packet matched, whose counters it moves. */
-  matched: {chain: string; number: number; line: number}[]
-  reason: string
-}
-
-export interface PacketLeg {
-  verdict: 'delivered' | 'dropped' | 'blackholed' | 'unknown'
-  reason: string
-  hops: Hop[]
-  firewall: FirewallStep[]
-  dropFlow?: {host: string; bridge: string; line: number; text: string}
-}
-
-export interface PacketTraceResult extends PacketLeg {
-  from: TraceVm
-  to: PacketTarget
-  query: PacketQuery
-  arp: {answeredBy: 'peer' | 'responder' | 'nobody' | 'unknown'; mac?: string; reason: string}
-  reply?: PacketLeg
-  unknowns: string[]
-}
+// The records are the public contract's (schemas/trace.schema.json, definitions packetTrace, packetLeg, firewallStep).
+export type PacketTraceResult = PacketTrace
+export type PacketQuery = PacketTrace['query']
+export type Proto = PacketQuery['proto']
+/** Where the packet goes: a VM, or an address some namespace's device holds (dev: the VM's tap or that device). */
+export type PacketTarget = PacketTrace['to']
+export type {FirewallStep, PacketLeg}
 
 const PROTO_NUMBER: Record<Proto, number> = {icmp: 1, tcp: 6, udp: 17}
 

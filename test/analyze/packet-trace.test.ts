@@ -1,6 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
 import {loadAnalysis, tracePacketBetween} from '../../src/engine.js'
+import {packetJson} from '../../src/render/packet.js'
+import {expectMatchesSchema} from '../support/schemas.js'
 
 // The Neutron lab with security groups (fixtures/snapshots/neutron-sg, see its README). The same matrix is checked
 // against the real packets in test/lab/neutron/security-groups.test.ts.
@@ -45,6 +47,15 @@ describe('trace --from VM --to VM through the security groups (iptables_hybrid)'
       ['vm-net1-1', 'vm-net1-3', 'dropped', 'dropped', 'delivered', 'delivered'],
       ['vm-net3-1', 'vm-net3-2', 'delivered', 'delivered', 'delivered', 'delivered'],
     ])
+  })
+
+  it('--format json: every cell of the matrix, with its reply, is valid against trace.schema.json', () => {
+    for (const [f, t] of [
+      ['vm-net1-1', 'vm-net1-2'],
+      ['vm-net1-3', 'vm-net1-1'],
+      ['vm-net3-1', 'vm-net3-2'],
+    ])
+      for (const p of PROBES) expectMatchesSchema('trace', packetJson(cell(f!, t!, p, true), '0.0.0'))
   })
 
   it('names the deciding rule and the Neutron rule behind it', () => {

@@ -29,7 +29,11 @@ export type HopKind =
 export interface TraceReport {
   schemaVersion: 1
   tool: Tool
+  /**
+   * The VM traces (--vm, --to uplink|dhcp, an address beyond a router, --to-fip); empty with --from VM --to VM|IP.
+   */
   traces: Trace[]
+  packet?: PacketTrace
 }
 /**
  * This interface was referenced by `TraceReport`'s JSON-Schema
@@ -165,5 +169,107 @@ export interface TraceReply {
   verdict: TraceVerdict
   reason: string
   hops: Hop[]
+  dropFlow?: DropFlow
+}
+/**
+ * --from VM --to VM|IP: the ARP answer, then one packet (icmp echo, tcp or udp to a port) hop by hop through the firewalls, and with --reply its answer back.
+ *
+ * This interface was referenced by `TraceReport`'s JSON-Schema
+ * via the `definition` "packetTrace".
+ */
+export interface PacketTrace {
+  from: TraceVm
+  /**
+   * Where the packet goes: a VM, or an address a namespace's device holds.
+   */
+  to: {
+    host: string
+    ip: string
+    mac?: string
+    dev: string
+    netns?: string
+    vm?: TraceVm
+    label: string
+  }
+  query: {
+    proto: 'icmp' | 'tcp' | 'udp'
+    dport?: number
+    sport?: number
+    reply: boolean
+    /**
+     * The IP packet's size in bytes (a ping's -s plus 28), checked against the MTU of the tunnels' underlay.
+     */
+    size?: number
+  }
+  /**
+   * Who answers the sender's ARP request for the destination: the peer itself, the ARP responder, nobody.
+   */
+  arp: {
+    answeredBy: 'peer' | 'responder' | 'nobody' | 'unknown'
+    mac?: string
+    reason: string
+  }
+  verdict: TraceVerdict
+  reason: string
+  hops: Hop[]
+  firewall: FirewallStep[]
+  dropFlow?: DropFlow
+  reply?: PacketLeg
+  unknowns: string[]
+}
+/**
+ * A port's security groups on one side of the packet: egress of the sender's port, ingress of the receiver's.
+ *
+ * This interface was referenced by `TraceReport`'s JSON-Schema
+ * via the `definition` "firewallStep".
+ */
+export interface FirewallStep {
+  host: string
+  bridge: string
+  port: string
+  direction: 'egress' | 'ingress'
+  verdict: 'accept' | 'drop' | 'unknown'
+  rule?: FirewallRuleRef
+  /**
+   * The Neutron security group rule the deciding rule stands for, when intent has the port's groups.
+   */
+  sgRule?: {
+    id: string
+    group: string
+    text: string
+  }
+  /**
+   * Every rule the packet matched (whose packet counters it moves).
+   */
+  matched: {
+    chain: string
+    number: number
+    line: number
+  }[]
+  reason: string
+}
+/**
+ * An iptables rule: its chain, its number in the chain, the line of the iptables-save capture, its text.
+ *
+ * This interface was referenced by `TraceReport`'s JSON-Schema
+ * via the `definition` "firewallRuleRef".
+ */
+export interface FirewallRuleRef {
+  chain: string
+  number: number
+  line: number
+  text: string
+}
+/**
+ * One direction of a packet trace: its fate, the hops, the firewalls it met, the flow that dropped it.
+ *
+ * This interface was referenced by `TraceReport`'s JSON-Schema
+ * via the `definition` "packetLeg".
+ */
+export interface PacketLeg {
+  verdict: TraceVerdict
+  reason: string
+  hops: Hop[]
+  firewall: FirewallStep[]
   dropFlow?: DropFlow
 }
