@@ -22,7 +22,8 @@
 #   control.sh sql 'STATEMENT'                    run SQL on the neutron database (behind the API's back)
 #   control.sh sg [apply|restore]   after demo: security groups through the API (nlab-ssh, nlab-web with a
 #                       remote-group rule, an allowed address pair; a third VM on nlab-net1), waits until the computes
-#                       enforce them; restore puts the VMs back in the default group and deletes the two groups
+#                       enforce them; restore puts the VMs back in the default group and deletes the two groups;
+#                       `sg rule add GROUP PROTO PORT [CIDR]` (prints the id) / `sg rule delete ID`: one ingress rule
 #   control.sh ini NODE FILE SECTION KEY [VALUE]  set (or, without VALUE, delete) an option in a node's config file
 #                                                 (a path under /etc/neutron), e.g. before `agent stop/start`
 #
@@ -887,7 +888,9 @@ l2pop_set() { # on|off
 # allowed address pair 198.19.201.250; vm-net1-3: nlab-web only. Waits until both computes' iptables and ipsets
 # show it. Idempotent. Writes $dir/sgs: `default <id>`, `nlab-ssh <id>`, `nlab-web <id>`.
 vm_line() { awk -v ns="$1" '$6 == ns' "$dir/vms"; }
-sg_id() { os security group list -f value -c ID -c Name | awk -v n="$1" '$2 == n {print $1; exit}'; }
+# Neutron's REST API from one python3 process (sg.py): each `openstack` run costs a Python start-up of seconds.
+sg_py() { env -i PATH="$PATH" HOME=/root LANG=C.UTF-8 $(os_env) /usr/bin/python3 "$here/sg.py" "$@"; }
+sg_id() { [ -s "$dir/sgs" ] && awk -v n="$1" '$1 == n {print $2; exit}' "$dir/sgs"; }
 sg_rules_seen() { # NODE PORT WANT-REGEX: the port's ingress chain holds a rule matching WANT
   in_node "$1" iptables-save | grep -- "-A neutron-openvswi-i${2:0:10} " | grep -qE -- "$3"
 }
@@ -896,7 +899,7 @@ sg_set_has() { # NODE SG ADDRESS
 }
 sg_apply() {
   [ -s "$dir/vms" ] || die "sg: run demo first"
-  local a b c ssh web def n1 pa pb pc ia ib ic na nb
+  local a b web pa pb pc ia ib ic na nb
   a=$(vm_line vm-net1-1); b=$(vm_line vm-net1-2)
   [ -n "$a" ] && [ -n "$b" ] || die "sg: demo's vm-net1-1/vm-net1-2 missing"
   read -r na _ pa _ ia _ <<<"$a"
@@ -910,27 +913,9 @@ sg_apply() {
   while read -r n _ _ _ _ ns _; do
     in_node "$n" ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
   done < "$dir/vms"
-  step "security groups nlab-ssh, nlab-web and their rules (API)"
-  ssh=$(sg_id nlab-ssh)
-  if [ -z "$ssh" ]; then
-    ssh=$(os security group create nlab-ssh -f value -c id)
-    os security group rule create --ingress --ethertype IPv4 --protocol tcp --dst-port 22 --remote-ip "$ia/32" \
-      nlab-ssh -f value -c id >/dev/null
-  fi
-  web=$(sg_id nlab-web)
-  if [ -z "$web" ]; then
-    web=$(os security group create nlab-web -f value -c id)
-    os security group rule create --ingress --ethertype IPv4 --protocol tcp --dst-port 80 --remote-group nlab-web \
-      nlab-web -f value -c id >/dev/null
-    os security group rule create --ingress --ethertype IPv4 --protocol udp --dst-port 53 \
-      --remote-ip 198.19.201.0/24 nlab-web -f value -c id >/dev/null
-  fi
-  def=$(sg_id default)
-  os port set --no-security-group --security-group "$def" --security-group "$web" "$pa"
-  os port set --no-security-group --security-group "$ssh" --security-group "$web" --no-allowed-address \
-    --allowed-address ip-address=198.19.201.250 "$pb"
-  os port set --no-security-group --security-group "$web" "$pc"
-  printf 'default %s\nnlab-ssh %s\nnlab-web %s\n' "$def" "$ssh" "$web" > "$dir/sgs"
+  step "security groups nlab-ssh, nlab-web and their rules, the ports' groups (REST API, one process)"
+  sg_py apply "$pa" "$pb" "$pc" "$ia" "$dir/sgs"
+  read -r _ web < <(grep '^nlab-web ' "$dir/sgs")
   done_step "security groups made (API)"
   step "agents apply them (iptables + ipsets on $na and $nb)"
   wait_for 120 "tcp/22 from $ia on $nb" sg_rules_seen "$nb" "$pb" "-s $ia/32 -p tcp -m tcp --dport 22 "
@@ -950,23 +935,24 @@ in_node_grep() { in_node "$1" iptables-save | grep -q -- "$2"; }
 # Undo `control.sh sg` (the shared lab is left as demo made it): the three VMs back in the default group only, no
 # allowed address pair, the two groups deleted; waits until no compute has nlab-web's ipset any more. vm-net1-3 stays.
 sg_restore() {
-  local def web ns port n
-  def=$(sg_id default)
+  local web ports=() ns port n
   web=$(sg_id nlab-web)
   for ns in vm-net1-1 vm-net1-2 vm-net1-3; do
     port=$(vm_line "$ns" | cut -d' ' -f3)
-    [ -z "$port" ] || os port set --no-security-group --security-group "$def" --no-allowed-address "$port"
+    [ -z "$port" ] || ports+=("$port")
   done
-  for n in nlab-ssh nlab-web; do [ -z "$(sg_id "$n")" ] || os security group delete "$n"; done
+  sg_py restore "${ports[@]}"
+  rm -f "$dir/sgs"
   [ -n "$web" ] || return 0
   for n in $(all_nodes); do wait_for 120 "nlab-web's ipset gone on $n" sg_set_gone "$n" "$web"; done
 }
 sg_set_gone() { ! in_node "$1" ipset list -n | grep -qx "NIPv4${2:0:24}"; }
-sg_cmd() { # [apply|restore]
+sg_cmd() { # [apply|restore|rule add GROUP PROTO PORT [CIDR]|rule delete ID]
   case "${1:-apply}" in
     apply) sg_apply ;;
     restore) sg_restore ;;
-    *) die "sg [apply|restore]" ;;
+    rule) shift; sg_py rule "$@" ;;
+    *) die "sg [apply|restore|rule ...]" ;;
   esac
 }
 

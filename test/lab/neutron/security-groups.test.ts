@@ -1,28 +1,28 @@
 // Security groups against reality (issue 10), iptables_hybrid: the lab's groups are made through the API
-// (`control.sh sg`), the lab is captured once, and for a matrix of VM pairs × (icmp, tcp/22, tcp/80, udp/53) the
-// trace's verdict (request and reply) must equal what really happens between the VM namespaces (busybox ping, a TCP
-// connect, a UDP datagram answered by an echo server), and the rules the trace names must be rules whose packet
-// counters really moved (iptables-save -c before/after each probe). Then faults made the real way — a rule deleted
-// behind the agent with iptables, an ipset member removed, net.bridge.bridge-nf-call-iptables=0 — each captured once,
-// traced, compared with the real packet, and restored.
+// (`control.sh sg apply`: sg.py, one process on Neutron's REST API), the lab is captured once and must diagnose clean,
+// and for a matrix of VM pairs × (icmp, tcp/22, tcp/80, udp/53) the trace's verdict (request and reply) must equal
+// what really happens between the VM namespaces (busybox ping, a TCP connect, a UDP datagram answered by an echo
+// server), and the rules the trace names must be rules whose packet counters really moved (iptables-save -c
+// before/after each probe). Then faults made the real way — a rule deleted behind the agent with iptables, an ipset
+// member removed, net.bridge.bridge-nf-call-iptables=0, a rule added in Neutron while the host's OVS agent is stopped
+// — each captured once: the right code on the right host and element and no other error or warning, the trace against
+// the real packet; each undone (withRestore: the lab must diagnose clean again).
 //
-// Lab: the shared Neutron lab (useSharedLab); `control.sh sg restore` puts it back as demo made it afterwards (the lab
-// is marked dirty if that fails). NEUTRACE_SG_LAB_SLOT=<slot> runs on a lab of that slot already up with its demo
-// instead (development). Skipped unless NEUTRACE_NEUTRON_LAB=1 (root + install.sh).
+// On the shared Neutron lab (useSharedLab); `control.sh sg restore` puts it back as demo made it afterwards (vm-net1-3
+// stays; the lab is marked dirty if that fails). Needs root and test/lab/neutron/install.sh; skipped when
+// NEUTRACE_NEUTRON_LAB=0.
 
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {type Analysis, loadAnalysis, tracePacketBetween} from '../../../src/engine.js'
+import {type Analysis, diagnose, tracePacketBetween} from '../../../src/engine.js'
 import {parseIptablesSave} from '../../../src/parsers/iptables-save.js'
 import type {PacketTraceResult, Proto} from '../../../src/trace/packet.js'
-import {CONTROL_SH, neutronLab, neutronLabUnavailable, type NeutronLabVm, runArgv} from './control.js'
-import {useSharedLab} from './suite.js'
+import {CONTROL_SH, neutronLabUnavailable, type NeutronLabVm, runArgv} from './control.js'
+import {findingLine, isExactly, labTools, useSharedLab, type Want, withRestore} from './suite.js'
 
 const unavailable = neutronLabUnavailable()
-const wanted = process.env.NEUTRACE_NEUTRON_LAB === '1'
-const reuse = process.env.NEUTRACE_SG_LAB_SLOT
+const wanted = process.env.NEUTRACE_NEUTRON_LAB !== '0'
 
 const PROBES: {proto: Proto; dport?: number; label: string}[] = [
   {proto: 'icmp', label: 'icmp'},
@@ -46,11 +46,19 @@ const UDP_CLIENT =
   'import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.settimeout(2)\ns.sendto(b"q",(sys.argv[1],53))\ntry:\n s.recvfrom(64)\nexcept OSError:\n sys.exit(1)\n'
 
 describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables_hybrid) against reality', () => {
-  const shared = reuse ? undefined : useSharedLab('nlab-sg-')
-  const lab = shared?.lab ?? neutronLab({slot: Number(reuse), computes: 2})
-  let scratch = ''
-  const sg = (action: 'apply' | 'restore') =>
-    runArgv([CONTROL_SH, 'sg', action], {NLAB_SLOT: String(lab.slot), NLAB_DIR: lab.dir}, 900_000)
+  const shared = useSharedLab('nlab-sg-')
+  const lab = shared.lab
+  const tools = labTools(lab, shared.scratch)
+  const sg = (...args: string[]) =>
+    runArgv([CONTROL_SH, 'sg', ...args], {NLAB_SLOT: String(lab.slot), NLAB_DIR: lab.dir}, 900_000)
+  /** The groups control.sh sg made: name → id. */
+  const groups = (): Map<string, string> =>
+    new Map(
+      readFileSync(join(lab.dir, 'sgs'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ') as [string, string]),
+    )
   let vms: Map<string, NeutronLabVm>
   const servers: {node: string; pid: string}[] = []
 
@@ -74,10 +82,15 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
     return out
   }
 
-  async function snapshot(name: string): Promise<Analysis> {
-    const out = join(scratch, name)
-    await lab.capture(out)
-    return loadAnalysis(out)
+  /** One capture of the faulty lab: exactly `wants` (no other error, no warning), else every finding in the message. */
+  async function faultSnapshot(wants: Want[]): Promise<Analysis> {
+    const a = await tools.snapshot()
+    const findings = diagnose(a).filter((f) => f.severity !== 'info')
+    expect(
+      isExactly(findings, wants),
+      `want ${wants.map((w) => `${w.code} ${w.host} ${String(w.element)}`).join(', ')}; found:\n${findings.map((f) => `  ${findingLine(f)}: ${f.message}`).join('\n')}`,
+    ).toBe(true)
+    return a
   }
 
   const traceOf = (a: Analysis, from: string, to: string, p: (typeof PROBES)[number]): PacketTraceResult =>
@@ -89,16 +102,16 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
   const through = (t: PacketTraceResult) => t.verdict === 'delivered' && t.reply?.verdict === 'delivered'
 
   beforeAll(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'nlab-sg-'))
     const r = await sg('apply')
     if (r.code !== 0) throw new Error(`control.sh sg failed: ${r.stderr.slice(-2000)}`)
     vms = new Map(lab.vms().map((v) => [v.netns, v]))
     // Listeners in every VM of the matrix: tcp/22 and tcp/80 (busybox nc, persistent), udp/53 (an echo server).
-    for (const name of new Set(PAIRS.map((p) => p[1]))) {
+    for (const name of [...new Set(PAIRS.map((p) => p[1]))]) {
       const vm = vms.get(name)!
       for (const cmd of [
         'busybox nc -ll -p 22 -e /bin/true',
         'busybox nc -ll -p 80 -e /bin/true',
+        'busybox nc -ll -p 8080 -e /bin/true',
         `/usr/bin/python3 -c '${UDP_SERVER}'`,
       ]) {
         const started = await sh(vm.node, `ip netns exec ${vm.netns} ${cmd} </dev/null >/dev/null 2>&1 & echo $!`)
@@ -110,12 +123,11 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
   afterAll(async () => {
     for (const s of servers) if (/^\d+$/.test(s.pid)) await lab.exec(s.node, ['kill', s.pid])
     const r = await sg('restore')
-    if (r.code !== 0) shared?.dirty(`control.sh sg restore failed: ${r.stderr.slice(-500)}`)
-    if (scratch) rmSync(scratch, {recursive: true, force: true})
+    if (r.code !== 0) shared.dirty(`control.sh sg restore failed: ${r.stderr.slice(-500)}`)
   }, 600_000)
 
   it('every cell of the matrix: the trace equals the real packet, and the rules it names really counted it', async () => {
-    const a = await snapshot('healthy')
+    const a = await tools.expectDiagnosis([])
     const mismatches: string[] = []
     const uncounted: string[] = []
     const table: string[] = []
@@ -147,7 +159,7 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
     expect(table.join(' ')).toMatch(/drop/)
   }, 900_000)
 
-  it('a rule deleted behind the agent with iptables: tcp/22 is dropped, in the trace as in reality', async () => {
+  it('a rule deleted behind the agent with iptables → SG_RULE_NOT_ENFORCED; tcp/22 dropped in the trace and really', async () => {
     const a = vms.get('vm-net1-1')!
     const b = vms.get('vm-net1-2')!
     const chain = `neutron-openvswi-i${b.portId.slice(0, 10)}`
@@ -160,7 +172,10 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
     expect(position).toBeGreaterThanOrEqual(0)
     await lab.exec(b.node, ['iptables', '-D', chain, ...spec])
     try {
-      const t = traceOf(await snapshot('rule-deleted'), 'vm-net1-1', 'vm-net1-2', PROBES[1])
+      const snap = await faultSnapshot([
+        {code: 'SG_RULE_NOT_ENFORCED', host: b.node, element: new RegExp(`^${chain}: `)},
+      ])
+      const t = traceOf(snap, 'vm-net1-1', 'vm-net1-2', PROBES[1])
       expect(t.verdict).toBe('dropped')
       expect(t.reason).toMatch(new RegExp(`^dropped by ${chain}: no rule of its security groups`))
       expect(await real(a, b, PROBES[1])).toBe(false)
@@ -170,17 +185,17 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
     expect(await real(a, b, PROBES[1])).toBe(true)
   }, 600_000)
 
-  it('an ipset member removed: tcp/80 from that member is dropped, and only from it', async () => {
+  it('an ipset member removed → SG_IPSET_MEMBER_MISSING; tcp/80 from that member is dropped, and only from it', async () => {
     const b = vms.get('vm-net1-2')!
     const c = vms.get('vm-net1-3')!
     const a = vms.get('vm-net1-1')!
-    const sets = (await lab.exec(b.node, ['ipset', 'list', '-n'])).stdout.split('\n')
-    const web = (await lab.openstack(['security', 'group', 'show', 'nlab-web', '-f', 'value', '-c', 'id'])).trim()
-    const set = sets.find((s) => s === `NIPv4${web}`.slice(0, 29))!
-    expect(set).toBeDefined()
+    const set = `NIPv4${groups().get('nlab-web')}`.slice(0, 29)
+    expect((await lab.exec(b.node, ['ipset', 'list', '-n'])).stdout.split('\n')).toContain(set)
     await lab.exec(b.node, ['ipset', 'del', set, c.ip])
     try {
-      const snap = await snapshot('ipset-member')
+      const snap = await faultSnapshot([
+        {code: 'SG_IPSET_MEMBER_MISSING', host: b.node, element: `ipset ${set}: ${c.ip}`},
+      ])
       expect(traceOf(snap, 'vm-net1-3', 'vm-net1-2', PROBES[2]).verdict).toBe('dropped')
       expect(through(traceOf(snap, 'vm-net1-1', 'vm-net1-2', PROBES[2]))).toBe(true)
       expect(await real(c, b, PROBES[2])).toBe(false)
@@ -191,13 +206,16 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
     expect(await real(c, b, PROBES[2])).toBe(true)
   }, 600_000)
 
-  it('net.bridge.bridge-nf-call-iptables=0: no security group applies, the ping goes through', async () => {
+  it('net.bridge.bridge-nf-call-iptables=0 → BRIDGE_NF_OFF; no security group applies, the ping goes through', async () => {
     const a = vms.get('vm-net1-1')!
     const b = vms.get('vm-net1-2')!
     expect(await real(a, b, PROBES[0])).toBe(false)
     await lab.exec(b.node, ['sysctl', '-w', 'net.bridge.bridge-nf-call-iptables=0'])
     try {
-      const t = traceOf(await snapshot('bridge-nf-off'), 'vm-net1-1', 'vm-net1-2', PROBES[0])
+      const snap = await faultSnapshot([
+        {code: 'BRIDGE_NF_OFF', host: b.node, element: 'net.bridge.bridge-nf-call-iptables'},
+      ])
+      const t = traceOf(snap, 'vm-net1-1', 'vm-net1-2', PROBES[0])
       expect(through(t)).toBe(true)
       expect(t.firewall.find((s) => s.host === b.node)?.reason).toMatch(/bridge-nf-call-iptables is not 1/)
       expect(await real(a, b, PROBES[0])).toBe(true)
@@ -205,5 +223,39 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
       await lab.exec(b.node, ['sysctl', '-w', 'net.bridge.bridge-nf-call-iptables=1'])
     }
     expect(await real(a, b, PROBES[0])).toBe(false)
+  }, 600_000)
+
+  it('a rule added in Neutron while the OVS agent is stopped → SG_RULE_NOT_ENFORCED on that host and port', async () => {
+    const a = vms.get('vm-net1-1')!
+    const b = vms.get('vm-net1-2')!
+    const probe = {proto: 'tcp' as const, dport: 8080, label: 'tcp/8080'}
+    let ruleId = ''
+    await withRestore(
+      shared,
+      tools,
+      async () => {
+        await lab.agent('stop', b.node, 'ovs')
+        const r = await sg('rule', 'add', 'nlab-ssh', 'tcp', '8080')
+        expect(r.code, r.stderr).toBe(0)
+        ruleId = r.stdout.trim()
+        const snap = await faultSnapshot([
+          {
+            code: 'SG_RULE_NOT_ENFORCED',
+            host: b.node,
+            element: `neutron-openvswi-i${b.portId.slice(0, 10)}: ${ruleId}`,
+          },
+        ])
+        const t = traceOf(snap, 'vm-net1-1', 'vm-net1-2', probe)
+        expect(t.verdict).toBe('dropped')
+        expect(t.reason).toMatch(/no rule of its security groups/)
+        expect(await real(a, b, probe)).toBe(false)
+      },
+      // Restored, the lab must diagnose clean (withRestore): also after the three faults above, undone by inverses.
+      async () => {
+        if (ruleId) expect((await sg('rule', 'delete', ruleId)).code).toBe(0)
+        const running = await lab.exec(b.node, ['/usr/bin/pgrep', '-f', 'neutron-openvswitch-agent'])
+        if (running.code !== 0) await lab.agent('start', b.node, 'ovs')
+      },
+    )
   }, 600_000)
 })
