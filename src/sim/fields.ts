@@ -121,10 +121,11 @@ const ACCESS: Record<string, Access> = {
   tun_id: {get: (p) => p.tun_id ?? 0n, set: (p, v) => (p.tun_id = v)},
   metadata: {get: (p) => p.metadata ?? 0n, set: (p, v) => (p.metadata = v)},
   pkt_mark: {get: (p) => BigInt(p.pkt_mark ?? 0), set: (p, v) => (p.pkt_mark = Number(v))},
-  // Connection tracking: a packet that has not been through ct() has all-zero ct fields; after ct() they are unknown.
-  ct_state: {get: () => 0n},
-  ct_zone: {get: () => 0n},
-  ct_mark: {get: () => 0n},
+  // Connection tracking: a packet that has not been through ct() has all-zero ct fields; ct(table=N) sets them (with a
+  // connection tracker for the trace, src/sim/conntrack.ts) or leaves them unknown (tainted).
+  ct_state: {get: (p) => BigInt(p.ct_state ?? 0)},
+  ct_zone: {get: (p) => BigInt(p.ct_zone ?? 0)},
+  ct_mark: {get: (p) => BigInt(p.ct_mark ?? 0)},
   ct_label: {get: () => 0n},
   ...Object.fromEntries(Array.from({length: 16}, (_, i) => [`reg${i}`, regAccess(i)])),
 }

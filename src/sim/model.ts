@@ -1,6 +1,7 @@
 // What the simulator needs to know about a bridge: its ports (with their VLAN configuration) and its flows.
 
 import type {Flow, FlowAction, VlanMode} from '../types.js'
+import type {Conntrack} from './conntrack.js'
 import type {MacTable} from './mac-table.js'
 import type {Packet, VlanTag} from './packet.js'
 
@@ -40,6 +41,9 @@ export interface SimOptions {
   /** Flows learn() installed on this bridge earlier in the same trace: looked up with the bridge's own, and
    * learn() adds to them. Without it learn() is noted and has no effect. */
   learned?: Flow[]
+  /** The connection tracker of this bridge's host for the trace (request, then reply): ct() looks packets up in it and
+   * commits them, ct(table=N) recirculates with the state it gives. Without it ct() is noted and its state unknown. */
+  conntrack?: Conntrack
 }
 
 export type OutputVia = 'output' | 'normal' | 'flood'

@@ -13,6 +13,7 @@ import {
   allOnes,
   type SubField,
 } from './fields.js'
+import type {Conntrack} from './conntrack.js'
 import type {MacTable} from './mac-table.js'
 import {installLearnt, learnFlow} from './learn.js'
 import {matchFlow} from './match.js'
@@ -76,7 +77,6 @@ const NO_EFFECT_ACTIONS = new Set([
 const UNMODELLED_DECISIVE = new Set([
   'group',
   'clone',
-  'conjunction',
   'bundle',
   'bundle_load',
   'multipath',
@@ -88,8 +88,70 @@ const UNMODELLED_DECISIVE = new Set([
   'recirc',
 ])
 
+const CT_FIELDS = ['ct_state', 'ct_zone', 'ct_mark', 'ct_label'] as const
+/** OVS's limit on recirculations of one packet (a ct(table=N) loop fails translation like a resubmit loop). */
+const MAX_RECIRCULATIONS = 16
+
+/** `conjunction(id,k/n)`: the flow is dimension k of n of conjunctive match `id` (it never matches by itself). */
+function conjunctionOf(action: FlowAction): {id: number; k: number; n: number} | undefined {
+  if (action.type !== 'other' || action.name.toLowerCase() !== 'conjunction') return undefined
+  const m = /^conjunction\(\s*(\d+)\s*,\s*(\d+)\s*\/\s*(\d+)\s*\)$/i.exec(action.text)
+  return m ? {id: Number(m[1]), k: Number(m[2]), n: Number(m[3])} : undefined
+}
+const conjunctions = new WeakMap<Flow, {id: number; k: number; n: number}[]>()
+/** The conjunction() actions of a flow whose actions are all conjunction() (Neutron's firewall), else []. */
+function conjunctionsOf(flow: Flow): {id: number; k: number; n: number}[] {
+  let have = conjunctions.get(flow)
+  if (!have) {
+    const all = flow.actions.map(conjunctionOf)
+    have = all.length > 0 && all.every((c) => c !== undefined) ? (all as {id: number; k: number; n: number}[]) : []
+    conjunctions.set(flow, have)
+  }
+  return have
+}
+const withoutConjId = new WeakMap<Flow, Flow>()
+/** The flow with its conj_id match left out (the classifier tests conj_id itself). */
+function restOfConjFlow(flow: Flow): Flow {
+  let rest = withoutConjId.get(flow)
+  if (!rest) {
+    const fields = Object.fromEntries(Object.entries(flow.match.fields).filter(([k]) => k.toLowerCase() !== 'conj_id'))
+    rest = {...flow, match: {...flow.match, fields}}
+    withoutConjId.set(flow, rest)
+  }
+  return rest
+}
+const conjIdOf = (flow: Flow): number | undefined => {
+  const entry = Object.entries(flow.match.fields).find(([k]) => k.toLowerCase() === 'conj_id')
+  return entry ? Number(entry[1].value) : undefined
+}
+
 function actionsKey(actions: FlowAction[]): string {
   return JSON.stringify(actions, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))
+}
+
+/** The comma-separated arguments of ct(...), nested parentheses (exec(...), nat(...)) kept whole. */
+function splitCtArgs(text: string): string[] {
+  const out: string[] = []
+  let depth = 0
+  let start = 0
+  for (let i = 0; i <= text.length; i++) {
+    const c = text[i]
+    if (c === '(') depth++
+    else if (c === ')') depth--
+    else if ((c === ',' && depth === 0) || i === text.length) {
+      const part = text.slice(start, i).trim()
+      if (part) out.push(part)
+      start = i + 1
+    }
+  }
+  return out
+}
+
+const CT_STATE_NAMES = ['new', 'est', 'rel', 'rpl', 'inv', 'trk', 'snat', 'dnat']
+/** ct_state as ovs-ofctl prints it: `trk|new`, `trk|est|rpl`. */
+export function formatCtState(state: number): string {
+  const set = CT_STATE_NAMES.filter((_, i) => state & (1 << i))
+  return set.length ? [...set.filter((n) => n === 'trk'), ...set.filter((n) => n !== 'trk')].join('|') : '0'
 }
 
 class XlateContext {
@@ -99,7 +161,9 @@ class XlateContext {
   readonly notes: string[] = []
   readonly drops: DropCandidate[] = []
   readonly tainted = new Set<string>()
-  readonly packet: Packet
+  packet: Packet
+  /** ct(table=N) forks: the packet goes on in table N with its conntrack state once this translation is done. */
+  readonly recirculations: {table: number; packet: Packet; tainted: string[]; from: number}[] = []
   private readonly compiled: CompiledBridge
   private readonly byNumber: ReadonlyMap<number, SimPort>
   readonly portNumberOf: (ref: PortRef) => number | undefined
@@ -114,6 +178,7 @@ class XlateContext {
     private readonly opts: Required<Pick<SimOptions, 'maxDepth' | 'maxResubmits' | 'learn'>> & {
       macTable?: MacTable
       learned?: Flow[]
+      conntrack?: Conntrack
     },
   ) {
     this.packet = clonePacket(entering)
@@ -198,9 +263,21 @@ class XlateContext {
     const flows = learned.length ? this.compiled.inLookupOrder([...own, ...learned]) : own
     const matched: Flow[] = []
     const undecided: {flow: Flow; fields: string[]}[] = []
+    let conj: Map<number, 'match' | 'undetermined'> | undefined
     for (const flow of flows) {
       if (matched.length && flow.priority < matched[0]!.priority) break
-      const outcome = matchFlow(flow, probe, this.portNumberOf, this.tainted)
+      if (conjunctionsOf(flow).length) continue // a dimension of a conjunctive match, never a match by itself
+      const conjId = conjIdOf(flow)
+      let outcome
+      if (conjId === undefined) outcome = matchFlow(flow, probe, this.portNumberOf, this.tainted)
+      else {
+        conj ??= this.conjunctive(flows, probe)
+        const whole = conj.get(conjId)
+        if (!whole) continue
+        outcome = matchFlow(restOfConjFlow(flow), probe, this.portNumberOf, this.tainted)
+        if (whole === 'undetermined' && outcome.result === 'match')
+          outcome = {result: 'undetermined' as const, unknownFields: [`conjunction(${conjId})`], unsupportedFields: []}
+      }
       if (outcome.result === 'match') matched.push(flow)
       else if (outcome.result === 'undetermined')
         undecided.push({flow, fields: [...outcome.unknownFields, ...outcome.unsupportedFields]})
@@ -228,6 +305,33 @@ class XlateContext {
         true,
       )
     }
+  }
+
+  /**
+   * The conjunctive matches of a table the packet satisfies (ofproto's classifier): id → 'match' when, for every
+   * dimension 1..n, a flow with conjunction(id,k/n) matches; 'undetermined' when some dimension can only be told
+   * undetermined.
+   */
+  private conjunctive(flows: readonly Flow[], probe: Packet): Map<number, 'match' | 'undetermined'> {
+    const dims = new Map<number, {n: number; seen: Map<number, 'match' | 'undetermined'>}>()
+    for (const flow of flows) {
+      const parts = conjunctionsOf(flow)
+      if (!parts.length) continue
+      const outcome = matchFlow(flow, probe, this.portNumberOf, this.tainted).result
+      if (outcome === 'no-match') continue
+      for (const {id, k, n} of parts) {
+        const d = dims.get(id) ?? {n, seen: new Map()}
+        dims.set(id, d)
+        if (d.seen.get(k) !== 'match') d.seen.set(k, outcome)
+      }
+    }
+    const out = new Map<number, 'match' | 'undetermined'>()
+    for (const [id, d] of dims) {
+      const all = Array.from({length: d.n}, (_, i) => d.seen.get(i + 1))
+      if (all.every((x) => x === 'match')) out.set(id, 'match')
+      else if (all.every((x) => x !== undefined)) out.set(id, 'undetermined')
+    }
+    return out
   }
 
   private execute(step: SimStep, index: number, actions: FlowAction[]): void {
@@ -436,7 +540,7 @@ class XlateContext {
       return
     }
     if (name === 'ct_clear') {
-      for (const f of ['ct_state', 'ct_zone', 'ct_mark', 'ct_label']) this.tainted.delete(f)
+      this.clearConntrack()
       return
     }
     if (name === 'dec_ttl') {
@@ -450,6 +554,12 @@ class XlateContext {
       return
     }
     if (NO_EFFECT_ACTIONS.has(name)) return
+    if (name === 'conjunction') {
+      // In a flow that also does other things; alone it is a dimension of a conjunctive match (see choose()).
+      event.notes.push('conjunction() beside other actions: not modelled')
+      this.uncertainty(`${action.text} in ${step.flow ? describeFlow(step.flow) : 'a flow'} is not modelled`, true)
+      return
+    }
     if (UNMODELLED_DECISIVE.has(name)) {
       event.notes.push('not modelled')
       this.uncertainty(
@@ -556,7 +666,9 @@ class XlateContext {
         return
       }
       case 'ct':
-        return this.conntrack(action.text, event, step)
+        return this.opts.conntrack
+          ? this.trackConnection(this.opts.conntrack, action.text, event, step, index)
+          : this.conntrack(action.text, event, step)
       case 'note':
         return
       case 'other': {
@@ -587,6 +699,92 @@ class XlateContext {
     }
     event.notes.push('conntrack (commit/zone): does not change where this packet goes')
     this.uncertainty(`ct() in ${step.flow ? describeFlow(step.flow) : 'a flow'} is not modelled`, false)
+  }
+
+  /** ct_clear, and what every ct() leaves for the actions after it: an untracked packet (flow_clear_conntrack). */
+  private clearConntrack(): void {
+    this.packet.ct_state = 0
+    this.packet.ct_zone = 0
+    this.packet.ct_mark = 0
+    for (const f of CT_FIELDS) this.tainted.delete(f)
+  }
+
+  /**
+   * ct(commit,zone=Z,table=N,exec(set ct_mark)) with the trace's connection tracker: commit remembers the
+   * connection (with its mark); table=N recirculates a copy with ct_state/ct_zone/ct_mark as the tracker says, once
+   * this translation is done. nat, alg, and a state the tracker cannot tell leave the fields unknown.
+   */
+  private trackConnection(ct: Conntrack, text: string, event: StepEvent, step: SimStep, index: number): void {
+    const where = step.flow ? describeFlow(step.flow) : 'a flow'
+    const args = splitCtArgs(text)
+    const table = args.find((a) => /^table=/.test(a))
+    const zoneArg = args.find((a) => /^zone=/.test(a))?.slice(5)
+    let zone: number | undefined = 0
+    if (zoneArg !== undefined) {
+      if (/^\d+$|^0x[0-9a-f]+$/i.test(zoneArg)) zone = Number(zoneArg)
+      else {
+        const sub = parseSubField(zoneArg)
+        const v = sub?.def && !this.tainted.has(sub.def.name) ? readSubField(this.packet, sub) : undefined
+        zone = v === undefined ? undefined : Number(v)
+      }
+    }
+    const exec = args.find((a) => a.startsWith('exec('))
+    const markLoad = exec
+      ? /(?:load:|set_field:)(0x[0-9a-f]+|\d+)->(?:NXM_NX_CT_MARK\[\]|ct_mark)\)$/i.exec(exec)
+      : null
+    const unmodelled = args.filter((a) => /^(nat|alg=|force)/.test(a) || (a.startsWith('exec(') && !markLoad))
+    const before = clonePacket(this.packet)
+    let state: {state: number; mark: number} | undefined
+    if (zone === undefined || unmodelled.length) {
+      const why = zone === undefined ? `zone ${zoneArg} unknown` : `${unmodelled.join(', ')} not modelled`
+      event.notes.push(`conntrack: ${why}`)
+      this.uncertainty(`ct(${text}) in ${where}: ${why}`, table !== undefined)
+    } else {
+      state = table ? ct.lookup(zone, before) : undefined
+      if (args.includes('commit')) {
+        const committed = ct.commit(zone, before, markLoad ? Number(markLoad[1]) : undefined)
+        event.notes.push(
+          committed
+            ? `conntrack: connection committed in zone ${zone}${markLoad ? ` with ct_mark ${markLoad[1]}` : ''}`
+            : 'conntrack: commit of a packet the model does not track',
+        )
+      }
+    }
+    if (table) {
+      const n = Number(table.slice(6))
+      const packet = clonePacket(before)
+      const tainted: string[] = []
+      if (state && zone !== undefined) {
+        packet.ct_state = state.state
+        packet.ct_zone = zone
+        packet.ct_mark = state.mark
+        event.notes.push(`conntrack: ${formatCtState(state.state)} in zone ${zone}; recirculated to table ${n}`)
+      } else {
+        tainted.push(...CT_FIELDS)
+        event.notes.push(`conntrack: state not known (not guessed); recirculated to table ${n}`)
+        if (zone !== undefined && !unmodelled.length)
+          this.uncertainty(`ct(${text}) in ${where}: the connection's state is not modelled for this packet`, false)
+      }
+      this.recirculations.push({table: n, packet, tainted, from: index})
+    }
+    this.clearConntrack()
+  }
+
+  /** Runs the recirculations ct(table=N) queued, in order (each may queue more), as OVS does after a translation. */
+  recirculate(): void {
+    for (let i = 0; i < this.recirculations.length && !this.failure; i++) {
+      if (i >= MAX_RECIRCULATIONS) {
+        this.fail(`over ${MAX_RECIRCULATIONS} recirculations`)
+        return
+      }
+      const r = this.recirculations[i]!
+      this.packet = r.packet
+      this.tainted.clear()
+      for (const f of r.tainted) this.tainted.add(f)
+      this.exited = false
+      const at = this.lookup(r.table, this.packet.in_port, 0)
+      if (at !== undefined) this.steps[at]!.notes.unshift(`recirculated from step ${r.from + 1} (ct(table=${r.table}))`)
+    }
   }
 
   result(): BridgeResult {
@@ -641,10 +839,12 @@ export function simulateBridge(bridge: SimBridge, packet: Packet, opts: SimOptio
     learn: opts.learn ?? true,
     macTable: opts.macTable,
     learned: opts.learned,
+    conntrack: opts.conntrack,
   })
   if (!bridge.ports.some((p) => p.ofport === packet.in_port)) {
     run.notes.push(`in_port ${packet.in_port} is not a port of ${bridge.name}`)
   }
   run.lookup(0, packet.in_port, 0)
+  run.recirculate()
   return run.result()
 }

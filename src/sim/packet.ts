@@ -43,6 +43,10 @@ export interface Packet {
   /** reg0..reg15 by index; missing entries are 0, as OVS starts them. */
   regs?: number[]
   pkt_mark?: number
+  /** Connection tracking fields after ct(table=N) recirculated the packet (0 = untracked, as OVS starts them). */
+  ct_state?: number
+  ct_zone?: number
+  ct_mark?: number
 }
 
 export {ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP, ETH_TYPE_VLAN} from '../openflow/fields.js'
