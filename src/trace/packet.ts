@@ -13,6 +13,7 @@ import type {Packet} from '../sim/packet.js'
 import type {IntentSecurityGroup} from '../types.js'
 import {arrive, type Branch, enterBridge, newWalk, TraceError, type TraceVm, type Walk, worst} from './tracer.js'
 import {formatFlow} from '../openflow/format.js'
+import type {Conntrack} from '../sim/conntrack.js'
 import {MacTable} from '../sim/mac-table.js'
 
 // The records are the public contract's (schemas/trace.schema.json, definitions packetTrace, packetLeg, firewallStep).
@@ -69,7 +70,12 @@ function firewallStep(
   const driver = firewallDriverOf(host)
   if (driver === 'noop') return {...base, verdict: 'accept', reason: 'firewall_driver noop: no filtering'}
   if (driver === 'openvswitch')
-    return {...base, verdict: 'unknown', reason: 'the openvswitch firewall driver is not modelled yet'}
+    return {
+      ...base,
+      verdict: 'accept',
+      reason:
+        "firewall_driver openvswitch: no iptables on this bridge; the port's security groups are br-int's tables 60–94, simulated there with connection tracking",
+    }
   const nf = bridgeNfOn(host)
   if (nf === false)
     return {
@@ -159,10 +165,12 @@ function leg(
   state: CtState,
   first: Hop[],
   macs: Map<string, MacTable>,
+  conntrack: Map<string, Conntrack>,
   size?: number,
 ): PacketLeg {
   const steps: FirewallStep[] = []
   const w: Walk = newWalk(a.actual, {host: fromHost.name, mac: packet.dl_src} as TraceVm, 'dhcp', macs)
+  w.conntrack = conntrack
   w.replyTo = to
   if (size !== undefined) w.ipSize = size
   w.bridgeFilter = (host, bridge, inDev, outDev, frame) => {
@@ -315,6 +323,7 @@ export function tracePacket(a: Analysis, from: TraceVm, to: PacketTarget, query:
   if (!from.ip || !from.tap) throw new TraceError("the sender's address or device is not known")
   const fromHost = a.actual.hosts.find((h) => h.name === from.host)!
   const macs = new Map<string, MacTable>()
+  const conntrack = new Map<string, Conntrack>()
   const arp = arpOf(a, fromHost, from, to, macs)
   const result: PacketTraceResult = {
     from,
@@ -348,7 +357,7 @@ export function tracePacket(a: Analysis, from: TraceVm, to: PacketTarget, query:
   const request = packetOf({srcMac: from.mac, dstMac, src: from.ip, dst: to.ip}, query, false)
   Object.assign(
     result,
-    leg(a, fromHost, from.tap, {host: to.host, dev: to.dev}, request, ends, 'NEW', first, macs, query.size),
+    leg(a, fromHost, from.tap, {host: to.host, dev: to.dev}, request, ends, 'NEW', first, macs, conntrack, query.size),
   )
   if (query.reply) {
     const toHost = a.actual.hosts.find((h) => h.name === to.host)!
@@ -367,7 +376,19 @@ export function tracePacket(a: Analysis, from: TraceVm, to: PacketTarget, query:
     const dev = findDevice(toHost, to.dev, to.netns ?? '')
     result.reply =
       dev || to.vm
-        ? leg(a, toHost, to.dev, {host: from.host, dev: from.tap}, back, ends, state, start, macs, query.size)
+        ? leg(
+            a,
+            toHost,
+            to.dev,
+            {host: from.host, dev: from.tap},
+            back,
+            ends,
+            state,
+            start,
+            macs,
+            conntrack,
+            query.size,
+          )
         : {verdict: 'unknown', reason: `${to.dev} is not known on ${to.host}`, hops: [], firewall: []}
   }
   return result

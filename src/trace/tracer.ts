@@ -21,6 +21,7 @@ import {type PhysLink, wiredLinks} from '../model/wiring.js'
 import {formatFlow} from '../openflow/format.js'
 import type {Packet} from '../sim/packet.js'
 import {MacTable} from '../sim/mac-table.js'
+import {Conntrack} from '../sim/conntrack.js'
 import {simulateBridge} from '../sim/openflow.js'
 import type {Flow, VmInterface} from '../types.js'
 import {simBridgeOf} from './datapath.js'
@@ -80,6 +81,9 @@ export interface Walk {
   alsoTo?: {host: string; dev: string}[]
   /** The inner IP packet's size in bytes, when it matters (MTU on a tunnel's underlay). */
   ipSize?: number
+  /** Packet traces: each host's connection tracker, shared by the request and the reply (ct() in the openvswitch
+   * firewall's flows); none for DHCP traces, whose ct() stays unknown. */
+  conntrack?: Map<string, Conntrack>
   /** Packet traces between VMs: the firewall of the Linux bridges (none for DHCP traces). */
   bridgeFilter?: BridgeFilter
   /** The hosts to follow the frame into across the wire (walkFrame: a router's, a VM's), instead of DHCP's. */
@@ -94,6 +98,13 @@ function learnedOf(w: Walk, host: HostModel, bridge: string): Flow[] {
     w.learned.set(key, flows)
   }
   return flows
+}
+
+function conntrackOf(w: Walk, host: HostModel): Conntrack | undefined {
+  if (!w.conntrack) return undefined
+  let ct = w.conntrack.get(host.name)
+  if (!ct) w.conntrack.set(host.name, (ct = new Conntrack()))
+  return ct
 }
 
 function macsOf(w: Walk, host: HostModel): MacTable {
@@ -283,15 +294,16 @@ export function enterBridge(
   }
   if (!host.flows.has(bridge))
     w.unknowns.push(`flows of ${bridge} on ${host.name} were not captured: NORMAL switching assumed`)
-  // Entering a bridge (through a patch port or from a device) starts with registers, metadata and tunnel id cleared.
-  // A frame decapsulated on a tunnel port carries the tunnel id as metadata.
-  const {regs: _regs, metadata: _metadata, tun_id: _tun, ...headers} = packet
+  // Entering a bridge (through a patch port or from a device) starts with registers, metadata, tunnel id and conntrack
+  // state cleared. A frame decapsulated on a tunnel port carries the tunnel id as metadata.
+  const {regs: _regs, metadata: _metadata, tun_id: _tun, ct_state: _s, ct_zone: _z, ct_mark: _m, ...headers} = packet
   const entering: Packet =
     tunId === undefined ? {...headers, in_port: port.ofport} : {...headers, in_port: port.ofport, tun_id: tunId}
   const result = simulateBridge(sim, entering, {
     macTable: macsOf(w, host),
     learn: true,
     learned: learnedOf(w, host, bridge),
+    conntrack: conntrackOf(w, host),
   })
   w.unknowns.push(...result.unknownReasons.map((r) => `${host.name} ${bridge}: ${r}`))
   const flows = result.steps

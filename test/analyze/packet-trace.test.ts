@@ -88,3 +88,53 @@ describe('trace --from VM --to VM through the security groups (iptables_hybrid)'
     expect(dhcp.hops.some((h) => h.kind === 'firewall')).toBe(false)
   })
 })
+
+// The same lab with nlab-cmp2 on the openvswitch firewall driver (fixtures/snapshots/neutron-ovsfw, see its README):
+// vm-net1-2's security groups are br-int's tables 60–94, simulated with connection tracking; the expected verdicts
+// are what the real packets did at capture time.
+describe('trace --from VM --to VM through the openvswitch firewall (br-int tables 60–94, conntrack)', async () => {
+  const a = await loadAnalysis(new URL('../../fixtures/snapshots/neutron-ovsfw', import.meta.url).pathname)
+  const OVSFW: Record<string, string> = {
+    'vm-net1-1': '20c9154d-ea01-48de-aacc-e75b3f85fcd2',
+    'vm-net1-2': '1878039b-6971-44a0-9732-1dfd645eade3',
+    'vm-net1-3': '7493bad9-5bf2-4236-abc0-e44b75a55520',
+  }
+  const cell = (from: string, to: string, p: (typeof PROBES)[number]) =>
+    tracePacketBetween(a, OVSFW[from]!, OVSFW[to]!, {
+      proto: p.proto,
+      ...('dport' in p ? {dport: p.dport} : {}),
+      reply: true,
+    })
+  const fate = (t: ReturnType<typeof cell>) =>
+    t.verdict === 'delivered' && t.reply?.verdict === 'delivered' ? 'pass' : t.verdict === 'unknown' ? '?' : 'drop'
+
+  it('the matrix equals the real packets (request and reply)', () => {
+    const pairs = [
+      ['vm-net1-1', 'vm-net1-2'],
+      ['vm-net1-2', 'vm-net1-1'],
+      ['vm-net1-3', 'vm-net1-2'],
+    ]
+    expect(pairs.map(([f, t]) => [f, t, ...PROBES.map((p) => fate(cell(f!, t!, p)))])).toEqual([
+      ['vm-net1-1', 'vm-net1-2', 'drop', 'pass', 'pass', 'pass'],
+      ['vm-net1-2', 'vm-net1-1', 'drop', 'drop', 'pass', 'pass'],
+      ['vm-net1-3', 'vm-net1-2', 'drop', 'drop', 'pass', 'pass'],
+    ])
+  })
+
+  it('the receiver on nlab-cmp2 is filtered by br-int: tcp/22 committed as +trk+new, its reply +trk+est+rpl', () => {
+    const t = cell('vm-net1-1', 'vm-net1-2', PROBES[1])
+    expect(t.unknowns).toEqual([])
+    const cmp2 = t.hops.find((h) => h.host === 'nlab-cmp2' && h.kind === 'ovs-bridge' && h.element === 'br-int')!
+    expect(cmp2.flows?.map((f) => f.table)).toEqual(expect.arrayContaining([81, 82]))
+    expect(cmp2.flows?.find((f) => f.table === 82)?.text).toMatch(/ct_state=\+new-est.*tp_dst=22/)
+    const back = t.reply!.hops.find((h) => h.host === 'nlab-cmp2' && h.kind === 'ovs-bridge' && h.element === 'br-int')!
+    expect(back.flows?.find((f) => f.table === 72)?.text).toMatch(/ct_state=\+est-rel\+rpl/)
+  })
+
+  it('a drop there names the flow that dropped it (br-int table 93)', () => {
+    const t = cell('vm-net1-3', 'vm-net1-2', PROBES[1])
+    expect(t.verdict).toBe('dropped')
+    expect(t.dropFlow).toMatchObject({host: 'nlab-cmp2', bridge: 'br-int'})
+    expect(t.reason).toMatch(/table=93/)
+  })
+})
