@@ -14,6 +14,15 @@ import {join} from 'node:path'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {type Analysis, diagnose, traceVm} from '../../../src/engine.js'
 import {neutronLabUnavailable, type NeutronLabVm} from './control.js'
+import {
+  agentRunning,
+  deleteTranslationFlow,
+  ensureAgent as ensureLabAgent,
+  netId as labNetId,
+  newVmName,
+  qvo,
+  vmOf as vmIn,
+} from './faults.js'
 import {labTools, useSharedLab, VLAN_NETWORKS, type Want, withRestore} from './suite.js'
 
 const unavailable = neutronLabUnavailable()
@@ -36,7 +45,6 @@ describe.skipIf(!wanted || unavailable !== undefined)(
       expect(await lease(vm, 2), `${vm.netns} on ${vm.node} still gets a lease`).toBeUndefined()
     }
 
-    const qvo = (vm: NeutronLabVm): string => `qvo${vm.portId.slice(0, 11)}`
     const agentIni = (node: string): string =>
       join(lab.dir, 'nodes', node, 'root', 'etc-neutron', 'plugins', 'ml2', 'openvswitch_agent.ini')
     const setMappings = (node: string, mappings: string): void => {
@@ -50,35 +58,11 @@ describe.skipIf(!wanted || unavailable !== undefined)(
       await lab.agent('stop', node, 'ovs')
       await lab.agent('start', node, 'ovs')
     }
-    const vmOf = (netns: string): NeutronLabVm => {
-      const vm = vms.find((v) => v.netns === netns)
-      if (!vm) throw new Error(`no VM ${netns}`)
-      return vm
-    }
-
-    /** A name for a VM a test adds, unique per process (a kept lab, NEUTRACE_NLAB_KEEP=1, keeps earlier ones). */
-    const newVmName = (what: string): string => `vm-${what}${process.pid % 100000}`
-    /** Is the agent `name` recorded for `node` (control.sh's pids/<name>: root PID and start time) still running? */
-    const agentRunning = (node: string, name: string): boolean => {
-      const [pid, start] = readFileSync(join(lab.dir, 'nodes', node, 'pids', name), 'utf8')
-        .trim()
-        .split(/\s+/)
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-        return fields[19] === start && fields[0] !== 'Z'
-      } catch {
-        return false
-      }
-    }
+    const vmOf = (netns: string): NeutronLabVm => vmIn(vms, netns)
     /** Is the OVS agent recorded for `node` still running? */
-    const ovsAgentRunning = (node: string): boolean => agentRunning(node, 'neutron-openvswitch-agent')
-    const ensureAgent = async (node: string, kind: 'ovs' | 'dhcp'): Promise<void> => {
-      if (!agentRunning(node, kind === 'ovs' ? 'neutron-openvswitch-agent' : 'neutron-dhcp-agent'))
-        await lab.agent('start', node, kind)
-    }
-    const netId = async (name: string): Promise<string> =>
-      (JSON.parse(await lab.openstack(['network', 'show', name, '-f', 'json', '-c', 'id'])) as {id: string}).id
+    const ovsAgentRunning = (node: string): boolean => agentRunning(lab, node, 'neutron-openvswitch-agent')
+    const ensureAgent = (node: string, kind: 'ovs' | 'dhcp'): Promise<void> => ensureLabAgent(lab, node, kind)
+    const netId = (name: string): Promise<string> => labNetId(lab, name)
 
     it('starts clean', async () => {
       expect(vms.filter((v) => VLAN_NETWORKS.includes(v.network)).length).toBeGreaterThanOrEqual(6)
@@ -87,35 +71,19 @@ describe.skipIf(!wanted || unavailable !== undefined)(
 
     it("a flow deleted behind the agent's back → FLOW_MISSING on that bridge; the agent does not put it back", async () => {
       const vm = vmOf('vm-net1-1')
-      const local = Number((await run(vm.node, ['ovs-vsctl', 'get', 'Port', qvo(vm), 'tag'])).trim())
-      const dumped = await run(vm.node, [
-        'ovs-ofctl',
-        '--names',
-        'dump-flows',
-        'br-eth2',
-        `table=0,in_port=phy-br-eth2,dl_vlan=${local}`,
-      ])
-      const m = /cookie=(0x[0-9a-f]+),.*priority=(\d+),in_port="?phy-br-eth2"?,dl_vlan=\d+ actions=(\S+)/.exec(dumped)
-      expect(m, dumped).not.toBeNull()
+      let flow: Awaited<ReturnType<typeof deleteTranslationFlow>> | undefined
       await withRestore(
         shared,
         tools,
         async () => {
-          await run(vm.node, ['ovs-ofctl', '--names', 'del-flows', 'br-eth2', `in_port=phy-br-eth2,dl_vlan=${local}`])
-          const analysis = await expectDiagnosis([
-            {code: 'FLOW_MISSING', host: vm.node, element: `br-eth2 table 0: in_port=phy-br-eth2,dl_vlan=${local}`},
-          ])
+          flow = await deleteTranslationFlow(tools, vm)
+          const analysis = await expectDiagnosis([{code: 'FLOW_MISSING', host: vm.node, element: flow.what}])
           await expectCutOff(analysis, vm)
         },
         // The same flow, same cookie.
-        () =>
-          run(vm.node, [
-            'ovs-ofctl',
-            '--names',
-            'add-flow',
-            'br-eth2',
-            `cookie=${m![1]},table=0,priority=${m![2]},in_port=phy-br-eth2,dl_vlan=${local},actions=${m![3]}`,
-          ]).then(() => undefined),
+        async () => {
+          await flow?.restore()
+        },
       )
     }, 300_000)
 
