@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 
 import {parseHostname} from '../../src/parsers/hostname.js'
+import {bestTimeMs} from '../support/best-time.js'
 
 /** `hostname` as the lab's nodes printed it (each node its own UTS namespace), captured by the collector. */
 const captured = (snapshot: string, host: string) =>
@@ -40,9 +41,9 @@ describe('parseHostname', () => {
   })
 
   it('linear time on a megabyte of one label', () => {
-    const start = performance.now()
     expect(parseHostname(`${'a'.repeat(1_000_000)}!\n`).value).toBeUndefined()
     expect(parseHostname(`${'a-'.repeat(30_000)}\n`).value).toBeUndefined()
-    expect(performance.now() - start).toBeLessThan(1000)
+    expect(bestTimeMs(() => parseHostname(`${'a'.repeat(1_000_000)}!\n`))).toBeLessThan(1000)
+    expect(bestTimeMs(() => parseHostname(`${'a-'.repeat(30_000)}\n`))).toBeLessThan(1000)
   })
 })
