@@ -1031,47 +1031,32 @@ l3_up() {
 }
 l3_get() { awk -v k="$1" '$1 == k {print $2}' "$dir/l3-objects"; }
 l3_demo() {
-  local ext_id router_id sg_id gw name line n port fixed netns fip first routed=()
-  step "L3: external network $l3_ext_cidr, router, interfaces"
-  ext_id=$(os network create --external --provider-network-type flat --provider-physical-network "$l3_ext_physnet" \
-    nlab-ext -f value -c id)
-  os subnet create --network "$ext_id" --subnet-range "$l3_ext_cidr" --gateway "$l3_ext_gw" --no-dhcp \
-    --allocation-pool "start=$l3_ext_net.10,end=$l3_ext_net.100" nlab-ext-subnet -f value -c id >/dev/null
-  router_id=$(os router create nlab-router -f value -c id)
-  os router set --external-gateway "$ext_id" "$router_id"
-  gw=$(os router show "$router_id" -f json -c external_gateway_info | /usr/bin/python3 -c \
-    'import json,sys; print(json.load(sys.stdin)["external_gateway_info"]["external_fixed_ips"][0]["ip_address"])')
-  # The first two demo networks get an interface (the others stay isolated).
-  while read -r line; do
-    read -r name _ <<<"$line"
-    routed+=("$name")
-    os router add subnet "$router_id" "$name-subnet"
-  done < <(demo_networks | head -2)
-  { echo "router $router_id"; echo "external $ext_id"; echo "gateway $gw"; echo "outside $l3_outside"
-    echo "internet $l3_internet"; } > "$dir/l3-objects.tmp"
-  done_step "L3: external network + router (API)"
-  step "L3: floating IPs for the first VM of each routed network"
-  # Ingress from the external network only, for the VMs with a floating IP (the default group stays as it is).
-  sg_id=$(os security group create nlab-fip -f value -c id)
-  os security group rule create --ingress --protocol icmp --remote-ip "$l3_ext_cidr" "$sg_id" >/dev/null
-  os security group rule create --ingress --protocol tcp --dst-port 1:65535 --remote-ip "$l3_ext_cidr" "$sg_id" >/dev/null
+  local name n port fixed netns first routed=() fip_ports=() snat=() fip router_id
+  # The first two demo networks get an interface (the others stay isolated); the first VM of each a floating IP.
+  while read -r name _; do routed+=("$name"); done < <(demo_networks | head -2)
   for name in "${routed[@]}"; do
     first=1
     while read -r n _ port _ fixed netns _; do
       in_node "$n" ip netns exec "$netns" ip route replace default via "${fixed%.*}.1"
       in_node "$n" ip netns exec "$netns" ethtool -K eth0 tx off >/dev/null
-      if [ $first = 1 ]; then
-        os port set --security-group "$sg_id" "$port"
-        fip=$(os floating ip create --port "$port" "$ext_id" -f value -c floating_ip_address)
-        echo "fip $fip $n $netns $fixed $port" >> "$dir/l3-objects.tmp"
-        first=0
-      else
-        echo "snat $n $netns $fixed" >> "$dir/l3-objects.tmp"
-      fi
+      if [ $first = 1 ]; then fip_ports+=("$port"); first=0; else snat+=("snat $n $netns $fixed"); fi
     done < <(awk -v net="$name" '$2 == net' "$dir/vms")
   done
+  step "L3: external network $l3_ext_cidr, router, interfaces, floating IPs (REST API, one process)"
+  # Ingress from the external network only, for the VMs with a floating IP (group nlab-fip; the default group stays).
+  env -i PATH="$PATH" HOME=/root LANG=C.UTF-8 $(os_env) /usr/bin/python3 "$here/l3.py" demo "$l3_ext_physnet" \
+    "$l3_ext_cidr" "$l3_ext_gw" "$l3_ext_net.10" "$l3_ext_net.100" "${routed[@]}" -- "${fip_ports[@]}" \
+    > "$dir/l3-api.out" || die "l3: the API calls failed (see above)"
+  { grep -E '^(router|external|gateway) ' "$dir/l3-api.out"; echo "outside $l3_outside"; echo "internet $l3_internet"
+    while read -r _ port fip; do
+      read -r n _ _ _ fixed netns _ < <(awk -v p="$port" '$3 == p' "$dir/vms")
+      echo "fip $fip $n $netns $fixed $port"
+    done < <(grep '^fip ' "$dir/l3-api.out")
+    printf '%s\n' "${snat[@]}"; } > "$dir/l3-objects.tmp"
+  rm -f "$dir/l3-api.out"
+  router_id=$(awk '$1 == "router" {print $2}' "$dir/l3-objects.tmp")
+  done_step "L3: router and floating IPs (API)"
   mv "$dir/l3-objects.tmp" "$dir/l3-objects"
-  done_step "L3: floating IPs (API)"
   step "L3: qrouter-$router_id with gateway, interfaces, floating IPs, metadata proxy"
   wait_for 300 "qrouter-$router_id ready" l3_ready "$router_id"
   done_step "L3: router namespace ready"

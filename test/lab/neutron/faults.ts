@@ -41,6 +41,50 @@ export async function ensureAgent(lab: NeutronLab, node: string, kind: 'ovs' | '
     await lab.agent('start', node, kind)
 }
 
+/** The networks a dnsmasq of node serves (from its --dhcp-hostsfile=/var/lib/neutron/dhcp/<net>/host argument). */
+async function dnsmasqNetworks(lab: NeutronLab, node: string): Promise<Set<string>> {
+  const r = await lab.exec(node, ['/usr/bin/pgrep', '-a', 'dnsmasq'])
+  return new Set(
+    [...r.stdout.matchAll(/--dhcp-hostsfile=\/var\/lib\/neutron\/dhcp\/([0-9a-f-]+)\/host/g)].map((m) => m[1]!),
+  )
+}
+
+/**
+ * Stop node's DHCP agent while it is idle. An agent that starts (or resyncs after an RPC error on a busy machine)
+ * restarts every dnsmasq it serves, one after the other; stopped in the middle, it leaves a network without its
+ * dnsmasq — a real second fault the test did not mean to make. So: wait until every network the agent serves has its
+ * dnsmasq, stop, and if one went missing meanwhile start the agent again and retry.
+ */
+export async function stopDhcpAgentIdle(lab: NeutronLab, tools: LabTools, node = 'nlab-ctl'): Promise<void> {
+  const served = async (): Promise<string[]> =>
+    (
+      await lab.exec(node, [
+        '/usr/bin/find',
+        '/var/lib/neutron/dhcp',
+        '-mindepth',
+        '2',
+        '-maxdepth',
+        '2',
+        '-name',
+        'host',
+      ])
+    ).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((p) => p.split('/')[5]!)
+  const allUp = async (): Promise<boolean> => {
+    const running = await dnsmasqNetworks(lab, node)
+    return (await served()).every((n) => running.has(n))
+  }
+  for (let attempt = 1; ; attempt++) {
+    await tools.until(`every dnsmasq of ${node} running`, allUp, 120_000)
+    await lab.agent('stop', node, 'dhcp')
+    if (await allUp()) return
+    if (attempt >= 3) throw new Error(`the DHCP agent of ${node} kept stopping in the middle of a dnsmasq restart`)
+    await lab.agent('start', node, 'dhcp')
+  }
+}
+
 /** A Neutron network's id, by name. */
 export async function netId(lab: NeutronLab, name: string): Promise<string> {
   return (JSON.parse(await lab.openstack(['network', 'show', name, '-f', 'json', '-c', 'id'])) as {id: string}).id

@@ -21,6 +21,7 @@ import {
   netId as labNetId,
   newVmName,
   qvo,
+  stopDhcpAgentIdle,
   vmOf as vmIn,
 } from './faults.js'
 import {labTools, useSharedLab, VLAN_NETWORKS, type Want, withRestore} from './suite.js'
@@ -118,7 +119,7 @@ describe.skipIf(!wanted || unavailable !== undefined)(
         shared,
         tools,
         async () => {
-          await lab.agent('stop', 'nlab-ctl', 'dhcp')
+          await stopDhcpAgentIdle(lab, tools)
           vm = await lab.vm('nlab-cmp2', 'nlab-net1', newVmName('d'), {wait: false})
           vms = lab.vms()
           const analysis = await expectDiagnosis([

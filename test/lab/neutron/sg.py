@@ -5,96 +5,23 @@ a dozen `openstack` CLI runs (each a Python start-up of seconds on a loaded mach
     sg.py apply PORT_A PORT_B PORT_C IP_A SGS_FILE   nlab-ssh, nlab-web and their rules (made once), the three ports'
                                                      groups and vm-net1-2's allowed address pair; writes SGS_FILE
     sg.py restore PORT...                            the ports back in the default group, no pairs; the groups deleted
+                                                     (both keep a port's other groups, e.g. the l3 block's nlab-fip)
     sg.py rule add|delete ...                        see rule() below (the fault tests' rules)
 
-Credentials from the OS_* variables control.sh's os_env sets (OS_AUTH_URL, OS_USERNAME, OS_PASSWORD,
-OS_PROJECT_NAME, OS_USER_DOMAIN_NAME, OS_PROJECT_DOMAIN_NAME). Talks to the lab's control node only.
+The API and its credentials: neutron_api.py.
 """
-import json
-import os
 import sys
-import urllib.error
-import urllib.request
 
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def call(method, url, body=None, token=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header('Content-Type', 'application/json')
-    req.add_header('Accept', 'application/json')
-    if token:
-        req.add_header('X-Auth-Token', token)
-    try:
-        with OPENER.open(req, timeout=60) as r:
-            raw = r.read()
-            return r.headers, (json.loads(raw) if raw else None)
-    except urllib.error.HTTPError as e:
-        sys.exit(f'sg.py: {method} {url}: HTTP {e.code}: {e.read().decode(errors="replace")[:500]}')
-
-
-class Neutron:
-    def __init__(self):
-        auth = {
-            'auth': {
-                'identity': {
-                    'methods': ['password'],
-                    'password': {
-                        'user': {
-                            'name': os.environ['OS_USERNAME'],
-                            'domain': {'name': os.environ['OS_USER_DOMAIN_NAME']},
-                            'password': os.environ['OS_PASSWORD'],
-                        }
-                    },
-                },
-                'scope': {
-                    'project': {
-                        'name': os.environ['OS_PROJECT_NAME'],
-                        'domain': {'name': os.environ['OS_PROJECT_DOMAIN_NAME']},
-                    }
-                },
-            }
-        }
-        headers, body = call('POST', os.environ['OS_AUTH_URL'].rstrip('/') + '/auth/tokens', auth)
-        self.token = headers['X-Subject-Token']
-        self.project = body['token']['project']['id']
-        urls = [
-            e['url']
-            for s in body['token']['catalog']
-            if s['type'] == 'network'
-            for e in s['endpoints']
-            if e['interface'] == 'public'
-        ]
-        if not urls:
-            sys.exit('sg.py: no public network endpoint in the catalog')
-        self.url = urls[0].rstrip('/') + '/v2.0'
-
-    def req(self, method, path, body=None):
-        return call(method, self.url + path, body, self.token)[1]
-
-    def group(self, name):
-        """The project's group of that name (id), or None."""
-        found = self.req('GET', f'/security-groups?name={name}&project_id={self.project}')['security_groups']
-        return found[0]['id'] if found else None
-
-    def create_group(self, name, rules):
-        sg = self.req('POST', '/security-groups', {'security_group': {'name': name}})['security_group']['id']
-        for rule in rules:
-            self.add_rule(sg, rule)
-        return sg
-
-    def add_rule(self, sg, rule):
-        body = {'security_group_id': sg, 'direction': 'ingress', 'ethertype': 'IPv4', **rule}
-        return self.req('POST', '/security-group-rules', {'security_group_rule': body})['security_group_rule']['id']
-
-    def set_port(self, port, groups, pairs):
-        body = {'security_groups': groups, 'allowed_address_pairs': [{'ip_address': ip} for ip in pairs]}
-        self.req('PUT', f'/ports/{port}', {'port': body})
+from neutron_api import Neutron
 
 
 def tcp_udp(proto, port, **remote):
     return {'protocol': proto, 'port_range_min': port, 'port_range_max': port, **remote}
+
+
+def others(n, port, ours):
+    """The port's groups that sg.py does not manage (e.g. the l3 block's nlab-fip): kept by apply and restore."""
+    return [g for g in n.req('GET', f'/ports/{port}')['port']['security_groups'] if g not in ours]
 
 
 def apply(n, pa, pb, pc, ia, sgs_file):
@@ -107,17 +34,19 @@ def apply(n, pa, pb, pc, ia, sgs_file):
         web = n.create_group('nlab-web', [])
         n.add_rule(web, tcp_udp('tcp', 80, remote_group_id=web))
         n.add_rule(web, tcp_udp('udp', 53, remote_ip_prefix='198.19.201.0/24'))
-    n.set_port(pa, [default, web], [])
-    n.set_port(pb, [ssh, web], ['198.19.201.250'])
-    n.set_port(pc, [web], [])
+    ours = {default, ssh, web}
+    n.set_port(pa, [default, web] + others(n, pa, ours), [])
+    n.set_port(pb, [ssh, web] + others(n, pb, ours), ['198.19.201.250'])
+    n.set_port(pc, [web] + others(n, pc, ours), [])
     with open(sgs_file, 'w') as f:
         f.write(f'default {default}\nnlab-ssh {ssh}\nnlab-web {web}\n')
 
 
 def restore(n, ports):
     default = n.group('default')
+    ours = {default, n.group('nlab-ssh'), n.group('nlab-web')}
     for port in ports:
-        n.set_port(port, [default], [])
+        n.set_port(port, [default] + others(n, port, ours), [])
     for name in ('nlab-ssh', 'nlab-web'):
         sg = n.group(name)
         if sg:

@@ -29,6 +29,7 @@ import {
   newVmName,
   qvo,
   retagQvo,
+  stopDhcpAgentIdle,
   vmOf,
 } from './faults.js'
 import {labSosReports, routesDiffer} from './sos.js'
@@ -158,7 +159,7 @@ describe.skipIf(!wanted || unavailable !== undefined)(
           const v1 = vmOf(vms, 'vm-net1-1')
           const other = v1.node === 'nlab-cmp1' ? 'nlab-cmp2' : 'nlab-cmp1'
           made.push({what: 'neutron-dhcp-agent', restore: () => ensureAgent(lab, 'nlab-ctl', 'dhcp')})
-          await lab.agent('stop', 'nlab-ctl', 'dhcp')
+          await stopDhcpAgentIdle(lab, tools)
           const added = await lab.vm(other, 'nlab-net1', newVmName('s'), {wait: false})
           const net1 = await netId(lab, 'nlab-net1')
           const w4 = {code: 'DHCP_HOST_MISSING', host: 'nlab-ctl', element: `/var/lib/neutron/dhcp/${net1}/host`}
