@@ -49,6 +49,17 @@ async function dnsmasqNetworks(lab: NeutronLab, node: string): Promise<Set<strin
   )
 }
 
+/** Every network node's DHCP agent serves (a /var/lib/neutron/dhcp/<net>/host file) has its dnsmasq running. */
+async function allDnsmasqUp(lab: NeutronLab, node: string): Promise<boolean> {
+  const find = ['/usr/bin/find', '/var/lib/neutron/dhcp', '-mindepth', '2', '-maxdepth', '2', '-name', 'host']
+  const served = (await lab.exec(node, find)).stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((p) => p.split('/')[5]!)
+  const running = await dnsmasqNetworks(lab, node)
+  return served.every((n) => running.has(n))
+}
+
 /**
  * Stop node's DHCP agent while it is idle. An agent that starts (or resyncs after an RPC error on a busy machine)
  * restarts every dnsmasq it serves, one after the other; stopped in the middle, it leaves a network without its
@@ -56,26 +67,7 @@ async function dnsmasqNetworks(lab: NeutronLab, node: string): Promise<Set<strin
  * dnsmasq, stop, and if one went missing meanwhile start the agent again and retry.
  */
 export async function stopDhcpAgentIdle(lab: NeutronLab, tools: LabTools, node = 'nlab-ctl'): Promise<void> {
-  const served = async (): Promise<string[]> =>
-    (
-      await lab.exec(node, [
-        '/usr/bin/find',
-        '/var/lib/neutron/dhcp',
-        '-mindepth',
-        '2',
-        '-maxdepth',
-        '2',
-        '-name',
-        'host',
-      ])
-    ).stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((p) => p.split('/')[5]!)
-  const allUp = async (): Promise<boolean> => {
-    const running = await dnsmasqNetworks(lab, node)
-    return (await served()).every((n) => running.has(n))
-  }
+  const allUp = (): Promise<boolean> => allDnsmasqUp(lab, node)
   for (let attempt = 1; ; attempt++) {
     await tools.until(`every dnsmasq of ${node} running`, allUp, 120_000)
     await lab.agent('stop', node, 'dhcp')
@@ -163,6 +155,8 @@ export async function killDnsmasq(
     restore: async () => {
       if (agentRunning(lab, node, 'neutron-dhcp-agent')) await lab.agent('stop', node, 'dhcp')
       await lab.agent('start', node, 'dhcp')
+      // The starting agent restarts every dnsmasq in turn, slowly on a busy machine: wait for all of them.
+      await tools.until(`every dnsmasq of ${node} running again`, () => allDnsmasqUp(lab, node), 300_000)
     },
   }
 }

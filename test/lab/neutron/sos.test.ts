@@ -11,7 +11,9 @@
 //
 // A sos run costs ~10 s of CPU per node (most of it the networking plugin's 15 ethtool commands per device): 105–140 s
 // of wall time per state on the 2-core machine at a load of ~20 where this was written, hence two states, not six.
-// On the shared lab (suite.ts); skipped with NEUTRACE_NEUTRON_LAB=0 or NEUTRACE_SOS_LAB=0.
+// On the shared lab (suite.ts); runs only with NEUTRACE_SOS_LAB=1 (vitest reports it skipped otherwise): it adds
+// 4–7 minutes to CI, and under load the DHCP agent's restart of every dnsmasq after the dnsmasq fault's restore can
+// outlast the wait (seen once on a lab beside a running CI, after the idle stop fixed the mid-restart stop).
 
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
@@ -36,7 +38,7 @@ import {labSosReports, routesDiffer} from './sos.js'
 import {labTools, useSharedLab, type Want, withRestore} from './suite.js'
 
 const unavailable = neutronLabUnavailable()
-const wanted = process.env.NEUTRACE_NEUTRON_LAB !== '0' && process.env.NEUTRACE_SOS_LAB !== '0'
+const wanted = process.env.NEUTRACE_NEUTRON_LAB !== '0' && process.env.NEUTRACE_SOS_LAB === '1'
 
 type Change = DiffReport['hosts'][number]['changes'][number]
 const changes = (d: DiffReport): Change[] => d.hosts.flatMap((h) => h.changes)
