@@ -151,8 +151,8 @@ describe.skipIf(!wanted || unavailable !== undefined)(
         ])
     })
 
-    /** Every VM's DHCP trace reaches dnsmasq on nlab-ctl and comes back over the network's segmentation id, and its real udhcpc gets the
-     * lease and MTU the trace predicts. */
+    /** Every VM's DHCP trace reaches dnsmasq on nlab-ctl and comes back over the network's segmentation id, and its
+     * real udhcpc gets the lease and MTU the trace predicts. */
     const leasesAgree = async (a: Analysis, g = tun1()): Promise<void> => {
       const net = netOf(a, g.net)
       const id = net.segmentationId
@@ -174,8 +174,9 @@ describe.skipIf(!wanted || unavailable !== undefined)(
 
     /**
      * The simulator against ofproto/trace on br-int and br-tun of every node, for each VM's broadcasts and unicasts,
-     * entering from its qvo, from patch-int with the local VLAN and from every tunnel port of its type with its segmentation id as tun_id. MAC tables
-     * and learnt br-tun flows first: every VM pings its peer; then a fresh capture, the bridges' own fdb/show for NORMAL
+     * entering from its qvo, from patch-int with the local VLAN and from every tunnel port of its type with its
+     * segmentation id as tun_id. MAC tables and learnt br-tun flows first: every VM pings its peer; then a fresh
+     * capture, the bridges' own fdb/show for NORMAL
      * (ofproto/trace does not learn, neither does the simulator here). Returns the capture it compared.
      */
     const oracleAgrees = async (g = tun1()): Promise<Analysis> => {
@@ -437,7 +438,8 @@ describe.skipIf(!wanted || unavailable !== undefined)(
       "a VM moved to the other compute while nlab-ctl's agent was down → TUNNEL_FDB_STALE on nlab-ctl; no lease",
       async () => {
         // A cold migration the real way (os_vif unplug, binding:host_id to nlab-cmp2, os_vif plug there): l2population
-        // tells every agent, but nlab-ctl's is stopped and misses it; its table 20 still sends the VM's MAC to nlab-cmp1.
+        // tells every agent, but nlab-ctl's is stopped and misses it; its table 20 still sends the VM's MAC to
+        // nlab-cmp1.
         const vm = vms.find((v) => v.node === 'nlab-cmp1')!
         const moved = {...vm, node: 'nlab-cmp2'}
         await withRestore(
@@ -534,7 +536,8 @@ describe.skipIf(!wanted || unavailable !== undefined)(
     it.runIf(extra)(
       'a GRE network end to end (userspace GRE): DHCP traced and leased over key 111, ofproto/trace agrees, pings agree',
       async () => {
-        // nlab-gre1 (GRE key 111) for the time of this test, its VMs on both computes, the agents tunnelling vxlan and gre.
+        // nlab-gre1 (GRE key 111) for the time of this test, its VMs on both computes, the agents tunnelling vxlan
+        // and gre.
         await withRestore(
           shared,
           tools,
