@@ -1,10 +1,8 @@
 // Fault makers and the small helpers the fault tests of the shared Neutron lab share (neutron-faults.test.ts,
 // sos.test.ts): each fault made the way it happens in real life, with what undoes it.
 
-import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
 import type {NeutronLab, NeutronLabVm} from './control.js'
-import type {LabTools} from './suite.js'
+import {daemonRunning, type LabTools} from './suite.js'
 
 /** The OVS end of a VM's hybrid plug: `qvo` + the port id's first 11 characters. */
 export const qvo = (vm: NeutronLabVm): string => `qvo${vm.portId.slice(0, 11)}`
@@ -21,23 +19,9 @@ export function vmOf(vms: readonly NeutronLabVm[], netns: string): NeutronLabVm 
 /** A name for a VM a test adds, unique per process (a kept lab, NEUTRACE_NLAB_KEEP=1, keeps earlier ones). */
 export const newVmName = (what: string): string => `vm-${what}${process.pid % 100000}`
 
-/** Is the agent `name` recorded for `node` (control.sh's pids/<name>: root PID and start time) still running? */
-export function agentRunning(lab: NeutronLab, node: string, name: string): boolean {
-  const [pid, start] = readFileSync(join(lab.dir, 'nodes', node, 'pids', name), 'utf8')
-    .trim()
-    .split(/\s+/)
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return fields[19] === start && fields[0] !== 'Z'
-  } catch {
-    return false
-  }
-}
-
 /** Start the OVS or DHCP agent of `node` unless it runs. */
 export async function ensureAgent(lab: NeutronLab, node: string, kind: 'ovs' | 'dhcp'): Promise<void> {
-  if (!agentRunning(lab, node, kind === 'ovs' ? 'neutron-openvswitch-agent' : 'neutron-dhcp-agent'))
+  if (!daemonRunning(lab, node, kind === 'ovs' ? 'neutron-openvswitch-agent' : 'neutron-dhcp-agent'))
     await lab.agent('start', node, kind)
 }
 
@@ -153,7 +137,7 @@ export async function killDnsmasq(
   return {
     what: `dnsmasq qdhcp-${networkId}`,
     restore: async () => {
-      if (agentRunning(lab, node, 'neutron-dhcp-agent')) await lab.agent('stop', node, 'dhcp')
+      if (daemonRunning(lab, node, 'neutron-dhcp-agent')) await lab.agent('stop', node, 'dhcp')
       await lab.agent('start', node, 'dhcp')
       // The starting agent restarts every dnsmasq in turn, slowly on a busy machine: wait for all of them.
       await tools.until(`every dnsmasq of ${node} running again`, () => allDnsmasqUp(lab, node), 300_000)

@@ -17,7 +17,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type Analysis, traceFromOutside, traceVmToIp} from '../../../src/engine.js'
 import type {TraceResult} from '../../../src/trace/tracer.js'
 import {neutronLabUnavailable, type NeutronLabVm, runArgv} from './control.js'
-import {labTools, useSharedLab, withRestore} from './suite.js'
+import {daemonRunning, labTools, useSharedLab, withRestore} from './suite.js'
 
 const unavailable = neutronLabUnavailable()
 const wanted = process.env.NEUTRACE_NEUTRON_LAB !== '0'
@@ -209,18 +209,6 @@ describe.skipIf(!wanted || unavailable !== undefined)('routers and floating IPs 
     return bad
   }
 
-  const agentRunning = (name: string): boolean => {
-    try {
-      const [pid, start] = readFileSync(join(lab.dir, 'nodes', ctl, 'pids', name), 'utf8')
-        .trim()
-        .split(/\s+/)
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      return fields[19] === start && fields[0] !== 'Z'
-    } catch {
-      return false
-    }
-  }
   /** The router is back: namespace, gateway and floating IPs on qg-, both qr-, the metadata proxy. */
   const routerReady = async (): Promise<boolean> => {
     const addrs = await lab.exec(ctl, ['ip', 'netns', 'exec', ns, 'ip', '-o', '-4', 'addr', 'show'])
@@ -231,7 +219,7 @@ describe.skipIf(!wanted || unavailable !== undefined)('routers and floating IPs 
     return ps.code === 0
   }
   const restartL3Agent = async (): Promise<void> => {
-    if (agentRunning('neutron-l3-agent')) await lab.agent('stop', ctl, 'l3')
+    if (daemonRunning(lab, ctl, 'neutron-l3-agent')) await lab.agent('stop', ctl, 'l3')
     await lab.agent('start', ctl, 'l3')
     await until('the L3 agent rebuilt the router', routerReady, 240_000)
   }

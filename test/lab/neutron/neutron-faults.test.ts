@@ -15,7 +15,6 @@ import {beforeAll, describe, expect, it} from 'vitest'
 import {type Analysis, diagnose, traceVm} from '../../../src/engine.js'
 import {neutronLabUnavailable, type NeutronLabVm} from './control.js'
 import {
-  agentRunning,
   deleteTranslationFlow,
   ensureAgent as ensureLabAgent,
   netId as labNetId,
@@ -24,7 +23,7 @@ import {
   stopDhcpAgentIdle,
   vmOf as vmIn,
 } from './faults.js'
-import {labTools, useSharedLab, VLAN_NETWORKS, type Want, withRestore} from './suite.js'
+import {daemonRunning, labTools, useSharedLab, VLAN_NETWORKS, type Want, withRestore} from './suite.js'
 
 const unavailable = neutronLabUnavailable()
 const wanted = process.env.NEUTRACE_NEUTRON_LAB !== '0'
@@ -61,7 +60,7 @@ describe.skipIf(!wanted || unavailable !== undefined)(
     }
     const vmOf = (netns: string): NeutronLabVm => vmIn(vms, netns)
     /** Is the OVS agent recorded for `node` still running? */
-    const ovsAgentRunning = (node: string): boolean => agentRunning(lab, node, 'neutron-openvswitch-agent')
+    const ovsAgentRunning = (node: string): boolean => daemonRunning(lab, node, 'neutron-openvswitch-agent')
     const ensureAgent = (node: string, kind: 'ovs' | 'dhcp'): Promise<void> => ensureLabAgent(lab, node, kind)
     const netId = (name: string): Promise<string> => labNetId(lab, name)
 
