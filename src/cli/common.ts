@@ -106,7 +106,10 @@ export async function load(
       scratch = await mkdtemp(join(tmpdir(), 'neutrace-sos-'))
       const dir = join(scratch, 'snapshot')
       await writeImportedSnapshot(await importSosReports(reports, {roles: opts.roles}), dir)
-      return await loadAnalysis(dir, {intentDir, progress})
+      const analysis = await loadAnalysis(dir, {intentDir, progress})
+      // The scratch directory is gone once read: reports and messages name the sosreports the user gave.
+      analysis.snapshot.sosreports = reports
+      return analysis
     }
     if (opts.roles?.size) throw new InputError('--role applies to sosreports only (a snapshot records its roles)')
     return await loadAnalysis(paths[0] ?? SEED_SNAPSHOT, {intentDir, progress})

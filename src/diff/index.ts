@@ -8,7 +8,7 @@ import {diagnose, type Analysis} from '../engine.js'
 import type {HostModel} from '../model/actual.js'
 import {formatAction, formatMatch} from '../openflow/format.js'
 import {parsePs} from '../parsers/ps.js'
-import type {Snapshot} from '../snapshot/read.js'
+import {type Snapshot, snapshotOrigin} from '../snapshot/read.js'
 
 const DIFF_SCHEMA_VERSION = 1
 
@@ -39,8 +39,8 @@ interface FindingRef {
 export interface DiffReport {
   schemaVersion: typeof DIFF_SCHEMA_VERSION
   tool: {name: 'neutrace'; version: string}
-  old: {dir: string; createdAt?: string}
-  new: {dir: string; createdAt?: string}
+  old: {dir: string; sosreports?: string[]; createdAt?: string}
+  new: {dir: string; sosreports?: string[]; createdAt?: string}
   summary: {changes: number; appeared: number; disappeared: number}
   hosts: {name: string; changes: Change[]}[]
   networks: {id: string; name?: string; changes: Change[]}[]
@@ -331,8 +331,8 @@ export function diffAnalyses(before: Analysis, after: Analysis, version: string)
   return {
     schemaVersion: DIFF_SCHEMA_VERSION,
     tool: {name: 'neutrace', version},
-    old: {dir: before.snapshot.dir, createdAt: before.snapshot.manifest.createdAt},
-    new: {dir: after.snapshot.dir, createdAt: after.snapshot.manifest.createdAt},
+    old: {...snapshotOrigin(before.snapshot), createdAt: before.snapshot.manifest.createdAt},
+    new: {...snapshotOrigin(after.snapshot), createdAt: after.snapshot.manifest.createdAt},
     summary: {changes: changes.length, appeared: appeared.length, disappeared: disappeared.length},
     hosts: names.map((n) => ({name: n, changes: changes.filter((c) => c.host === n)})).filter((h) => h.changes.length),
     networks: networkIds.map((id) => ({

@@ -4,6 +4,7 @@
 import type {Finding} from '../analyze/index.js'
 import {type DiagnoseReport, publicFinding} from '../contracts/index.js'
 import type {Analysis} from '../engine.js'
+import {snapshotOrigin} from '../snapshot/read.js'
 import {escapeTerminal} from './escape.js'
 import {renderTable} from './table.js'
 
@@ -17,7 +18,7 @@ export function buildReport(analysis: Analysis, findings: Finding[], version: st
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: {name: 'neutrace', version},
     snapshot: {
-      dir: analysis.snapshot.dir,
+      ...snapshotOrigin(analysis.snapshot),
       createdAt: analysis.snapshot.manifest.createdAt,
       source: analysis.snapshot.manifest.source,
       hosts: analysis.snapshot.hosts.map((h) => ({name: h.name, roles: h.roles ?? [], status: h.status ?? 'complete'})),
@@ -36,7 +37,9 @@ export function renderReportTable(report: DiagnoseReport): string {
     .map((h) => `${t(h.name)} (${t(h.roles.join(',')) || '?'}${h.status === 'complete' ? '' : `, ${t(h.status)}`})`)
     .join(', ')
   out.push(
-    `Snapshot ${t(report.snapshot.dir)}${report.snapshot.createdAt ? ` taken ${t(report.snapshot.createdAt)}` : ''}`,
+    report.snapshot.sosreports
+      ? `Sosreports ${report.snapshot.sosreports.map(t).join(', ')}${report.snapshot.createdAt ? ` (imported ${t(report.snapshot.createdAt)})` : ''}`
+      : `Snapshot ${t(report.snapshot.dir)}${report.snapshot.createdAt ? ` taken ${t(report.snapshot.createdAt)}` : ''}`,
   )
   out.push(`Hosts: ${hosts}`)
   out.push(

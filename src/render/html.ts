@@ -160,7 +160,9 @@ export async function renderHtmlReport(input: ReportInput): Promise<string> {
   out.push(
     '<header>',
     `<h1>${e(title)}</h1>`,
-    `<p>Snapshot ${e(report.snapshot.dir)}${report.snapshot.createdAt ? ` taken ${e(report.snapshot.createdAt)}` : ''}${report.snapshot.source ? ` from ${e(report.snapshot.source)}` : ''}</p>`,
+    report.snapshot.sosreports
+      ? `<p>Sosreports ${e(report.snapshot.sosreports.join(', '))}${report.snapshot.createdAt ? ` (imported ${e(report.snapshot.createdAt)})` : ''}</p>`
+      : `<p>Snapshot ${e(report.snapshot.dir)}${report.snapshot.createdAt ? ` taken ${e(report.snapshot.createdAt)}` : ''}${report.snapshot.source ? ` from ${e(report.snapshot.source)}` : ''}</p>`,
     `<p>Hosts: ${report.snapshot.hosts.map((h) => `${e(h.name)} (${e(h.roles.join(', ') || '?')}${h.status === 'complete' ? '' : `, ${e(h.status)}`})`).join(', ')}</p>`,
     `<p>Intent: ${report.intent.known ? e(report.intent.sources.join(', ')) : 'none (inferred from the hosts)'} · neutrace ${e(report.tool.version)}</p>`,
     '</header><main>',

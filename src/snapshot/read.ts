@@ -31,12 +31,20 @@ export interface Capture {
 
 export interface Snapshot {
   dir: string
+  /** The sosreports it was imported from when they were read directly (src/cli/common.ts load(): \`dir\` is then a
+   * scratch copy, gone once read): what reports and messages name instead of \`dir\`. */
+  sosreports?: string[]
   manifest: Manifest
   hosts: HostRecord[]
   captures: Capture[]
   /** Intent documents: file name (relative to intent/), text, and `intent/<name>` for problems. */
   intentFiles: IntentDocument[]
   problems: DataProblem[]
+}
+
+/** Where a snapshot's data came from, for reports: its directory, or the sosreports it was imported from. */
+export function snapshotOrigin(s: Snapshot): {dir: string; sosreports?: string[]} {
+  return s.sosreports?.length ? {dir: s.sosreports.join(', '), sosreports: [...s.sosreports]} : {dir: s.dir}
 }
 
 /** Capture files read at once (well under the usual 1024 open-file limit). */

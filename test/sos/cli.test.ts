@@ -91,6 +91,15 @@ describe('neutrace import sos', () => {
     expect(d.stdout).toContain('Hosts: nlab-ctl (control,network), nlab-cmp1 (compute,network)')
     expect(d.stdout).toContain('Intent: networks.json, ports.json, subnets.json')
     expect(d.stdout).toContain('No findings')
+    // Provenance: the sosreports given, never the scratch snapshot they were imported into.
+    expect(d.stdout.split('\n')[0]).toMatch(
+      /^Sosreports \S+nlab-ctl\S+\.tar\.xz, \S+unpacked\/sosreport-nlab-cmp1-\S+ \(imported /,
+    )
+    expect(d.stdout).not.toMatch(/neutrace-sos-(?!cli-)/)
+    const j = await neutrace('diagnose', ctl!, dir, '--intent', intent, ...role, '--format', 'json')
+    expect(j.code, j.stderr).toBe(0)
+    const snap = (JSON.parse(j.stdout) as {snapshot: {dir: string; sosreports: string[]; source: string}}).snapshot
+    expect(snap).toMatchObject({dir: `${ctl!}, ${dir}`, sosreports: [ctl!, dir], source: 'sos'})
     const t = await neutrace('topology', ctl!, dir, '--intent', intent, ...role, '--format', 'json')
     expect(t.code, t.stderr).toBe(0)
     const hosts = (JSON.parse(t.stdout) as {hosts: {name: string; roles: string[]}[]}).hosts
@@ -110,6 +119,15 @@ describe('neutrace import sos', () => {
     const r = await neutrace('report', ctl!, dir, '--intent', intent, ...role, '-o', html)
     expect(r.code, r.stderr).toBe(0)
     expect(readFileSync(html, 'utf8')).toContain('<h1>neutrace report: nlab-ctl, nlab-cmp1</h1>')
+    expect(readFileSync(html, 'utf8')).not.toMatch(/neutrace-sos-(?!cli-)/)
+    const diff = await neutrace('diff', FIXTURE, FIXTURE, '--format', 'json')
+    expect(diff.code, diff.stderr).toBe(0)
+    expect((JSON.parse(diff.stdout) as {old: {sosreports: string[]}}).old.sosreports).toEqual(
+      readdirSync(FIXTURE)
+        .filter((f) => f.startsWith('sosreport-'))
+        .sort()
+        .map((f) => join(FIXTURE, f)),
+    )
     const out = join(scratch, 'mixed-snap')
     const i = await neutrace('import', 'sos', ctl!, dir, '--intent', intent, ...role, '-o', out)
     expect(i.code, i.stderr).toBe(0)
@@ -133,5 +151,15 @@ describe('neutrace import sos', () => {
     const nohost = await neutrace('import', 'sos', FIXTURE, '--role', 'ghost=compute', '-o', join(scratch, 'z'))
     expect(nohost.code).toBe(2)
     expect(nohost.stderr).toContain('ghost')
+    // A mistyped flag is refused as a flag, on every command that takes sosreports; never read as a path.
+    for (const cmd of [['diagnose'], ['trace', '--vm', 'x'], ['topology'], ['report', '-o', join(scratch, 'r.html')]]) {
+      const typo = await neutrace(...cmd, FIXTURE, '--intnet', join(FIXTURE, 'intent'))
+      expect(typo.code, cmd[0]).toBe(2)
+      expect(typo.stderr, cmd[0]).toContain('Nonexistent flag: --intnet')
+      expect(typo.stderr, cmd[0]).not.toContain('not a sosreport')
+    }
+    const typo = await neutrace('import', 'sos', FIXTURE, '--rol', 'x=compute', '-o', join(scratch, 'w'))
+    expect(typo.code).toBe(2)
+    expect(typo.stderr).toContain('Nonexistent flag: --rol')
   }, 180_000)
 })

@@ -4,7 +4,14 @@ export interface DiagnoseReport {
   schemaVersion: 1
   tool: Tool
   snapshot: {
+    /**
+     * the snapshot directory read; for sosreports read directly, the sosreports given, joined by ', ' (listed in sosreports)
+     */
     dir: string
+    /**
+     * the sosreports the snapshot was imported from, as given (only when they were read directly)
+     */
+    sosreports?: string[]
     createdAt?: string
     source?: string
     hosts: {
