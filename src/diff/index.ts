@@ -7,6 +7,7 @@ import type {Finding} from '../analyze/index.js'
 import {diagnose, type Analysis} from '../engine.js'
 import type {HostModel} from '../model/actual.js'
 import {formatAction, formatMatch} from '../openflow/format.js'
+import type {FlowAction, FlowMatch, PortRef} from '../openflow/types.js'
 import {parsePs} from '../parsers/ps.js'
 import {type Snapshot, snapshotOrigin} from '../snapshot/read.js'
 
@@ -51,16 +52,38 @@ export interface DiffReport {
  * learns each remote MAC), coming and going with the traffic, not the configuration. */
 const EXPIRES = /\b(?:hard|idle)_timeout=[1-9]/
 
-/** A flow's identity (table, priority, match) and its behaviour (actions), without what the agent regenerates and
- * without the flows traffic teaches. */
+/** A flow's ports by name where the bridge's port table (`ovs-ofctl show`, the Interface table) names their number:
+ * a dump with `--names` (the SSH collector) and one without (sos) then read alike, and a port renumbered under the
+ * same name is no change of flow (its port change is reported as such). */
+function portsByName(host: HostModel, bridge: string): (p: PortRef) => PortRef {
+  const names = new Map<number, string>()
+  for (const [name, ofport] of host.ofports.get(bridge) ?? []) names.set(ofport, name)
+  return (p) => (typeof p === 'number' ? (names.get(p) ?? p) : p)
+}
+
+function namedMatch(match: FlowMatch, name: (p: PortRef) => PortRef): FlowMatch {
+  // Read field by field: a parsed match may decode on first use (dump-flows' LazyMatch), its fields no own property.
+  const inPort = match.inPort
+  return inPort === undefined ? match : {fields: match.fields, inPort: name(inPort)}
+}
+
+function namedAction(action: FlowAction, name: (p: PortRef) => PortRef): FlowAction {
+  if (action.type === 'output') return {...action, port: name(action.port)}
+  if (action.type === 'resubmit' && action.port !== undefined) return {...action, port: name(action.port)}
+  return action
+}
+
+/** A flow's identity (table, priority, match) and its behaviour (actions), ports by name, without what the agent
+ * regenerates and without the flows traffic teaches. */
 function flowEntries(host: HostModel): Map<string, string> {
   const out = new Map<string, string>()
   for (const [bridge, table] of host.flows) {
+    const name = portsByName(host, bridge)
     for (const f of table.flows) {
       if (EXPIRES.test(f.raw)) continue
-      const match = formatMatch(f.match)
+      const match = formatMatch(namedMatch(f.match, name))
       const key = `${bridge} table ${f.table} priority=${f.priority}${match ? ` ${match}` : ''}`
-      const actions = f.actions.map(formatAction).join(',') || 'drop'
+      const actions = f.actions.map((a) => formatAction(namedAction(a, name))).join(',') || 'drop'
       out.set(key, out.has(key) ? `${out.get(key)} | ${actions}` : actions)
     }
   }

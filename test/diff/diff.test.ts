@@ -141,12 +141,48 @@ describe('diff on seed faults', () => {
     )
     const d = diffAnalyses(analysisOf(structuredClone(seed)), after, 'test')
     expect(brief(d).sort()).toEqual([
-      'changed flow compute-1 br-eth2 table 0 priority=4 in_port=2,dl_vlan=3',
+      'changed flow compute-1 br-eth2 table 0 priority=4 in_port="phy-br-eth2",dl_vlan=3',
       'removed dhcp-host control dnsmasq host fa:16:3e:fe:c7:87',
     ])
     expect(d.networks.map((n) => [n.id, n.changes.map((c) => c.category)])).toEqual([[NET, ['dhcp-host']]])
     expect(d.findings.appeared.map((f) => f.code).sort()).toEqual(['DHCP_HOST_MISSING', 'SEGMENT_MISMATCH'])
     expectMatchesSchema('diff', d)
+  })
+})
+
+describe('diff: ports by number (sos, no --names) and by name (SSH) read alike', () => {
+  const named = (t: string) =>
+    t.replaceAll('in_port=2', 'in_port="phy-br-eth2"').replace('actions=drop', 'actions=output:"phy-br-eth2"')
+  it('the same flows dumped with port names are no change; a real difference in match or actions still is', () => {
+    const renamed = edited({host: 'compute-1', spec: 'ovs_ofctl_dump_flows', key: 'br-eth2', edit: named})
+    const numbered = edited({
+      host: 'compute-1',
+      spec: 'ovs_ofctl_dump_flows',
+      key: 'br-eth2',
+      edit: (t) => t.replace('actions=drop', 'actions=output:2'),
+    })
+    expect(brief(diffAnalyses(numbered, renamed, 'test'))).toEqual([])
+    // Another port (int-br-eth2 is 1 on br-int, unknown on br-eth2: it stays a number), another action: named.
+    const other = edited({
+      host: 'compute-1',
+      spec: 'ovs_ofctl_dump_flows',
+      key: 'br-eth2',
+      edit: (t) => named(t).replace('in_port="phy-br-eth2",dl_vlan=3', 'in_port=7,dl_vlan=3'),
+    })
+    const d = diffAnalyses(numbered, other, 'test')
+    expect(brief(d).sort()).toEqual([
+      'added flow compute-1 br-eth2 table 0 priority=4 in_port=7,dl_vlan=3',
+      'removed flow compute-1 br-eth2 table 0 priority=4 in_port="phy-br-eth2",dl_vlan=3',
+    ])
+    const output = edited({
+      host: 'compute-1',
+      spec: 'ovs_ofctl_dump_flows',
+      key: 'br-eth2',
+      edit: (t) => t.replace('actions=drop', 'actions=output:9'),
+    })
+    expect(diffAnalyses(renamed, output, 'test').hosts[0]!.changes).toMatchObject([
+      {change: 'changed', before: 'actions=output:"phy-br-eth2"', after: 'actions=output:9'},
+    ])
   })
 })
 
