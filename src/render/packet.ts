@@ -15,8 +15,13 @@ export function packetJson(r: PacketTraceResult, version: string): TraceReport {
 function firewallLines(steps: FirewallStep[]): string[] {
   return steps.map((s) => {
     const rule = s.rule ? ` ${t(s.rule.chain)} rule ${s.rule.number} (line ${s.rule.line}): ${t(s.rule.text)}` : ''
-    const sg = s.sgRule ? `; Neutron rule ${t(s.sgRule.id)} of group ${t(s.sgRule.group)}: ${t(s.sgRule.text)}` : ''
-    return `  ${t(s.host)} ${t(s.port)} ${s.direction}: ${s.verdict.toUpperCase()}${rule}${sg}`
+    const flow = s.flow ? ` ${t(s.flow.bridge)} table ${s.flow.table} (line ${s.flow.line}): ${t(s.flow.text)}` : ''
+    const sg = s.sgRule
+      ? `; Neutron rule ${t(s.sgRule.id)} of group ${t(s.sgRule.group)}: ${t(s.sgRule.text)}`
+      : s.flow
+        ? `; ${t(s.reason)}`
+        : ''
+    return `  ${t(s.host)} ${t(s.port)} ${s.direction}: ${s.verdict.toUpperCase()}${rule}${flow}${sg}`
   })
 }
 

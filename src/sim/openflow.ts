@@ -100,7 +100,7 @@ function conjunctionOf(action: FlowAction): {id: number; k: number; n: number} |
 }
 const conjunctions = new WeakMap<Flow, {id: number; k: number; n: number}[]>()
 /** The conjunction() actions of a flow whose actions are all conjunction() (Neutron's firewall), else []. */
-function conjunctionsOf(flow: Flow): {id: number; k: number; n: number}[] {
+export function conjunctionsOf(flow: Flow): {id: number; k: number; n: number}[] {
   let have = conjunctions.get(flow)
   if (!have) {
     const all = flow.actions.map(conjunctionOf)

@@ -7,12 +7,14 @@ import type {FirewallStep, Hop, PacketLeg, PacketTrace} from '../contracts/gener
 import type {Analysis} from '../engine.js'
 import {evaluateChain, type CtState, type FwPacket, type FwVerdict} from '../firewall/iptables.js'
 import {describeSgRule, groupLabel, portChain, sgRuleOf, WRAP} from '../firewall/neutron.js'
+import {loadsPortReg, OVSFW_TABLES, ovsfwDecision} from '../firewall/ovsfw.js'
 import {commentOf, type IptRule} from '../parsers/iptables-save.js'
-import {findDevice, findOvsInterface, type HostModel} from '../model/actual.js'
+import {findDevice, findOvsInterface, findOvsInterfaceById, type HostModel} from '../model/actual.js'
 import type {Packet} from '../sim/packet.js'
 import type {IntentSecurityGroup} from '../types.js'
 import {arrive, type Branch, enterBridge, newWalk, TraceError, type TraceVm, type Walk, worst} from './tracer.js'
 import {formatFlow} from '../openflow/format.js'
+import type {Flow} from '../openflow/types.js'
 import type {Conntrack} from '../sim/conntrack.js'
 import {MacTable} from '../sim/mac-table.js'
 
@@ -65,17 +67,12 @@ function firewallStep(
   portId: string | undefined,
   direction: 'egress' | 'ingress',
   packet: FwPacket,
-): FirewallStep {
+): FirewallStep | undefined {
   const base = {host: host.name, bridge, port: tap, direction, matched: []}
   const driver = firewallDriverOf(host)
   if (driver === 'noop') return {...base, verdict: 'accept', reason: 'firewall_driver noop: no filtering'}
-  if (driver === 'openvswitch')
-    return {
-      ...base,
-      verdict: 'accept',
-      reason:
-        "firewall_driver openvswitch: no iptables on this bridge; the port's security groups are br-int's tables 60–94, simulated there with connection tracking",
-    }
+  // openvswitch: no iptables on this bridge; the port's groups are br-int's tables 71–82 (ovsfwStep, after the walk).
+  if (driver === 'openvswitch') return undefined
   const nf = bridgeNfOn(host)
   if (nf === false)
     return {
@@ -186,6 +183,7 @@ function leg(
       inInterface: bridge,
       outInterface: bridge,
     })
+    if (!step) return passThrough(host, bridge)
     steps.push(step)
     const note = `${direction} firewall of ${tap}: ${step.verdict}${step.rule ? ` — ${step.rule.chain} rule ${step.rule.number}` : ''}`
     return {
@@ -197,23 +195,174 @@ function leg(
   const ovs = findOvsInterface(fromHost, fromDev)
   if (ovs) enterBridge(w, fromHost, ovs.bridge.name, fromDev, packet, first)
   else arrive(w, fromHost, '', fromDev, packet, first)
+  // The openvswitch firewall's steps come from the br-int flows of the branch followed: the sender's egress, the
+  // receiver's ingress, in the order of the walk beside the iptables steps of the other side.
+  const sides: OvsfwSide[] = []
+  if (ends.taps.has(fromDev)) sides.push({host: fromHost, tap: fromDev, direction: 'egress'})
+  const toHost = a.actual.hosts.find((h) => h.name === to.host)
+  if (toHost && ends.taps.has(to.dev)) sides.push({host: toHost, tap: to.dev, direction: 'ingress'})
+  const ovsfw = sides.filter((s) => firewallDriverOf(s.host) === 'openvswitch')
+  const withOvsfw = (branch: Branch): FirewallStep[] => {
+    if (!ovsfw.length) return steps
+    const own = ovsfw.flatMap((s) => ovsfwStep(a, s, ends.taps.get(s.tap)?.portId, branch.hops, packet) ?? [])
+    const egress = own.filter((s) => s.direction === 'egress')
+    return [...egress, ...steps, ...own.filter((s) => s.direction === 'ingress')]
+  }
   const hit = w.branches.find((b) => b.end?.kind === 'vm' && b.end.host === to.host && b.end.element === to.dev)
-  if (hit) return {verdict: 'delivered', reason: `reaches ${to.dev} on ${to.host}`, hops: hit.hops, firewall: steps}
+  if (hit)
+    return {verdict: 'delivered', reason: `reaches ${to.dev} on ${to.host}`, hops: hit.hops, firewall: withOvsfw(hit)}
   const ns = w.branches.find((b) => b.end?.kind === 'namespace' && b.end.host === to.host && b.end.element === to.dev)
-  if (ns) return {verdict: 'delivered', reason: `reaches ${to.dev} on ${to.host}`, hops: ns.hops, firewall: steps}
-  const b = pick(w.branches, ends)
+  if (ns)
+    return {verdict: 'delivered', reason: `reaches ${to.dev} on ${to.host}`, hops: ns.hops, firewall: withOvsfw(ns)}
+  const failed = w.branches.filter((x) => x.end).map((x) => ({branch: x, firewall: withOvsfw(x)}))
+  const ovsDrop = ovsfw.length ? failed.find((f) => f.firewall.some((s) => s.flow && s.verdict === 'drop')) : undefined
+  const b = ovsDrop?.branch ?? pick(w.branches, ends)
   if (!b?.end)
     return {verdict: 'unknown', reason: 'the packet went nowhere that could be followed', hops: [], firewall: steps}
   const end = b.end
+  const firewall = failed.find((f) => f.branch === b)?.firewall ?? withOvsfw(b)
+  const decided = ovsDrop?.firewall.find((s) => s.flow && s.verdict === 'drop')
   return {
     verdict: end.kind === 'dropped' ? 'dropped' : end.kind === 'unknown' ? 'unknown' : 'blackholed',
-    reason: end.reason,
+    reason: decided
+      ? `${decided.reason} (br-int table ${decided.flow!.table} line ${decided.flow!.line}: ${decided.flow!.text}; then ${end.reason})`
+      : end.reason,
     hops: b.hops,
-    firewall: steps,
+    firewall,
     ...(end.flow && end.bridge
       ? {dropFlow: {host: end.host, bridge: end.bridge, line: end.flow.line, text: formatFlow(end.flow)}}
       : {}),
   }
+}
+
+interface OvsfwSide {
+  host: HostModel
+  tap: string
+  direction: 'egress' | 'ingress'
+}
+
+const PROTO_NAMES: Record<number, string> = {1: 'icmp', 6: 'tcp', 17: 'udp'}
+
+/** `tcp/22 from 198.19.201.17`, `icmp type 8 to 198.19.201.5`: the packet as a rule would name it. */
+function packetWords(p: Packet, direction: 'egress' | 'ingress'): string {
+  const proto = PROTO_NAMES[p.nw_proto ?? -1] ?? `protocol ${p.nw_proto}`
+  const ports = p.nw_proto === 1 ? ` type ${p.tp_src}` : p.tp_dst !== undefined ? `/${p.tp_dst}` : ''
+  return `${proto}${ports} ${direction === 'ingress' ? `from ${p.nw_src}` : `to ${p.nw_dst}`}`
+}
+
+/**
+ * The openvswitch firewall of one port on a branch: the flows of br-int's tables 71/72 (egress) or 81/82 (ingress)
+ * after table 60 loaded the port's ofport into reg5; the last one of the rules table decided (else the base table's),
+ * and ovsfwDecision maps it back to the security-group rule. undefined when the branch never reached that port's
+ * firewall.
+ */
+function ovsfwStep(
+  a: Analysis,
+  side: OvsfwSide,
+  portId: string | undefined,
+  hops: Hop[],
+  packet: Packet,
+): FirewallStep | undefined {
+  const ref =
+    (portId && findOvsInterfaceById(side.host, portId)) || findOvsInterface(side.host, `qvo${side.tap.slice(3)}`)
+  if (!ref) return undefined
+  const bridge = ref.bridge.name
+  const ofport = side.host.ofports.get(bridge)?.get(ref.iface.name)
+  const dump = side.host.flows.get(bridge)?.flows
+  if (ofport === undefined || !dump) return undefined
+  const byLine = new Map(dump.map((f) => [f.line, f]))
+  const tables: number[] =
+    side.direction === 'egress'
+      ? [OVSFW_TABLES.egressBase, OVSFW_TABLES.egress]
+      : [OVSFW_TABLES.ingressBase, OVSFW_TABLES.ingress]
+  let active = false
+  let seen: Flow[] = []
+  let decided: Flow[] = []
+  for (const hop of hops) {
+    if (hop.host !== side.host.name) continue
+    for (const hf of hop.flows ?? []) {
+      if (hf.bridge !== bridge) continue
+      const flow = byLine.get(hf.line)
+      if (!flow) continue
+      if (loadsPortReg(flow) === ofport) {
+        active = true
+        seen = []
+        continue
+      }
+      if (!active) continue
+      if (tables.includes(flow.table)) seen.push(flow)
+      else {
+        if (seen.length) decided = seen
+        active = false
+        seen = []
+      }
+    }
+  }
+  if (active && seen.length) decided = seen
+  if (!decided.length) return undefined
+  const flow = [...decided].reverse().find((f) => f.table === tables[1]) ?? decided[decided.length - 1]!
+  const groups = groupsOf(a, portId)
+  const table = dump.filter((f) => f.table === flow.table)
+  const d = ovsfwDecision(flow, table, side.direction, packet, groups?.list, a.intent?.ports ?? [])
+  const evidence = {bridge, table: flow.table, line: flow.line, text: formatFlow(flow)}
+  const step: FirewallStep = {
+    host: side.host.name,
+    bridge,
+    port: side.tap,
+    direction: side.direction,
+    verdict: d.verdict,
+    matched: [],
+    flow: evidence,
+    reason: '',
+  }
+  const where = `br-int table ${flow.table} line ${flow.line}`
+  const port = a.intent?.ports.find((p) => p.id === portId)
+  const portName = port?.name ? `${port.name} (${port.id.slice(0, 8)})` : (portId ?? side.tap)
+  const what = packetWords(packet, side.direction)
+  switch (d.kind) {
+    case 'rule': {
+      const [first, ...more] = d.rules
+      step.sgRule = {
+        id: first!.rule.id,
+        group: groupLabel(first!.group),
+        text: describeSgRule(first!.rule, groups!.byId),
+      }
+      const also = more.length
+        ? ` (also ${more.map((m) => `rule ${m.rule.id} of group ${groupLabel(m.group)}`).join(', ')})`
+        : ''
+      step.reason = `allowed by rule ${first!.rule.id} of group ${step.sgRule.group}: ${step.sgRule.text}${also}`
+      break
+    }
+    case 'unmapped':
+      step.reason = `allowed by ${where}; the security-group rule behind it is unknown: ${d.why}`
+      break
+    case 'established':
+      step.reason = `allowed: ${what} belongs to a connection already allowed (${where}: ${flow.match.fields.ct_state?.value ?? ''})`
+      break
+    case 'no-rule':
+      step.reason = !groups
+        ? `dropped: no flow of ${where.replace(/ line \d+$/, '')} allows ${what} for port ${portName} (its security groups are not in intent)`
+        : d.wouldAllow.length
+          ? `dropped: rule ${d.wouldAllow[0]!.rule.id} of group ${groupLabel(d.wouldAllow[0]!.group)} allows ${what} in Neutron, but br-int has no flow for it (the agent has not applied it)`
+          : `dropped: no rule of security group(s) ${groups.list.map(groupLabel).join(', ') || 'none'} of port ${portName} allows ${what}`
+      break
+    case 'spoof':
+      step.reason = `dropped by the anti-spoofing flows of ${where}: the source is not one of the port's IP/MAC pairs`
+      break
+    case 'invalid':
+      step.reason = `dropped: connection tracking says invalid (${where})`
+      break
+    case 'marked':
+      step.reason = `dropped: its connection is marked ct_mark=1, no longer allowed since a rule was removed (${where})`
+      break
+    case 'closed':
+      step.reason = `dropped: an established connection no rule allows any more, marked ct_mark=1 (${where})`
+      break
+    case 'unknown':
+      step.reason = `${where}: ${d.why}`
+      break
+  }
+  return step
 }
 
 function passThrough(host: HostModel, bridge: string) {

@@ -230,6 +230,7 @@ export interface FirewallStep {
   direction: 'egress' | 'ingress'
   verdict: 'accept' | 'drop' | 'unknown'
   rule?: FirewallRuleRef
+  flow?: HopFlow1
   /**
    * The Neutron security group rule the deciding rule stands for, when intent has the port's groups.
    */
@@ -239,7 +240,7 @@ export interface FirewallStep {
     text: string
   }
   /**
-   * Every rule the packet matched (whose packet counters it moves).
+   * Every rule the packet matched (whose packet counters it moves); openvswitch firewall: none (the flows are the hop's).
    */
   matched: {
     chain: string
@@ -257,6 +258,15 @@ export interface FirewallStep {
 export interface FirewallRuleRef {
   chain: string
   number: number
+  line: number
+  text: string
+}
+/**
+ * A flow the frame matched at this hop: the bridge, its table, and the line of the flow dump.
+ */
+export interface HopFlow1 {
+  bridge: string
+  table: number
   line: number
   text: string
 }
