@@ -190,6 +190,9 @@ os_env() {
   echo "OS_INTERFACE=public"
 }
 os() { env -i PATH="$PATH" HOME=/root LANG=C.UTF-8 $(os_env) openstack "$@"; }
+# Neutron's REST API from python3 (api.py): what bring-up and the tests' waits call, milliseconds a call where the
+# `openstack` CLI costs seconds of CPU per run (wait_for polls twice a second).
+api() { env -i PATH="$PATH" HOME=/root LANG=C.UTF-8 $(os_env) /usr/bin/python3 "$here/api.py" "$@"; }
 
 # ---- configuration files (written from the root side into the nodes' private copies) ---------------------------
 auth_section() { # SECTION
@@ -511,14 +514,8 @@ start_keystone() {
 }
 
 register_neutron() {
-  os project create --domain Default --description 'Service project' service -f value -c id >/dev/null
-  os user create --domain Default --password "$(secret neutron)" neutron -f value -c id >/dev/null
-  os role add --project service --user neutron admin
-  os service create --name neutron --description 'OpenStack Networking' network -f value -c id >/dev/null
-  local iface
-  for iface in public internal admin; do
-    os endpoint create --region RegionOne network "$iface" "http://$ctl_addr:9696" -f value -c id >/dev/null
-  done
+  env -i PATH="$PATH" HOME=/root LANG=C.UTF-8 $(os_env) NLAB_NEUTRON_PASSWORD="$(secret neutron)" \
+    /usr/bin/python3 "$here/api.py" keystone-register "http://$ctl_addr:9696"
 }
 
 server_conf_args=(--config-file /etc/neutron/neutron.conf --config-file /etc/neutron/plugins/ml2/ml2_conf.ini)
@@ -526,7 +523,7 @@ server_conf_args=(--config-file /etc/neutron/neutron.conf --config-file /etc/neu
 start_neutron_server() {
   launch "$ctl" neutron-server /var/log/neutron/server.out /usr/bin/neutron-server "${server_conf_args[@]}" \
     --log-file /var/log/neutron/server.log
-  wait_for 120 "neutron-server" os network list
+  wait_for 120 "neutron-server" api server-up
 }
 
 start_ovs_agent() { # NODE
@@ -540,10 +537,8 @@ start_dhcp_agent() {
     --log-file /var/log/neutron/dhcp-agent.log
 }
 agents_alive() {
-  local out n
-  out=$(os network agent list -f value -c 'Agent Type' -c Host -c Alive) || return 1
-  grep -qx "DHCP agent $ctl True" <<<"$out" || return 1
-  for n in $(all_nodes); do grep -qx "Open vSwitch agent $n True" <<<"$out" || return 1; done
+  # shellcheck disable=SC2046 # one node name a word
+  api agents-alive "$ctl" $(all_nodes)
 }
 
 # ---- memory ----------------------------------------------------------------------------------------------------
@@ -628,14 +623,11 @@ demo_network() { # I "NAME TYPE SEGMENT CIDR"
   local i=$1 j name type seg cidr net_id first second
   read -r name type seg cidr <<<"$2"
   step "$name: $type network + subnet $cidr"
-  local provider=(--provider-network-type "$type")
   case "$type" in
-    vlan) provider+=(--provider-physical-network "$physnet" --provider-segment "$seg") ;;
-    flat) provider+=(--provider-physical-network "$physnet") ;;
-    *) provider+=(--provider-segment "$seg") ;;
+    vlan) net_id=$(api net-create "$name" "$type" "$physnet" "$seg" "$cidr") ;;
+    flat) net_id=$(api net-create "$name" "$type" "$physnet" - "$cidr") ;;
+    *) net_id=$(api net-create "$name" "$type" - "$seg" "$cidr") ;;
   esac
-  net_id=$(os network create "${provider[@]}" "$name" -f value -c id)
-  os subnet create --network "$net_id" --subnet-range "$cidr" --dhcp "${name}-subnet" -f value -c id >/dev/null
   done_step "$name: network+subnet created (API)"
   step "$name: DHCP agent makes qdhcp namespace + dnsmasq"
   wait_for 120 "qdhcp-$net_id with dnsmasq" dhcp_ready "$net_id"
@@ -657,10 +649,7 @@ demo_vm() { # NODE NET_ID NET_NAME VM_NETNS [MODE]
   instance=$(cat /proc/sys/kernel/random/uuid)
   step "$n/$vm_ns: compute port bound to $n"
   # device_id = the instance, as Nova sets it; os-vif writes the same uuid as the qvo's vm-uuid.
-  json=$(os port create --network "$net_id" --device-owner compute:nova --device "$instance" --host "$n" "$vm_ns" -f json \
-    -c id -c mac_address -c fixed_ips -c binding_vif_type)
-  read -r port_id mac ip vif_type < <(/usr/bin/python3 -c 'import json,sys; p=json.load(sys.stdin)
-print(p["id"], p["mac_address"], p["fixed_ips"][0]["ip_address"], p["binding_vif_type"])' <<<"$json")
+  read -r port_id mac ip vif_type < <(api port-create "$net_id" "$n" "$vm_ns" "$instance")
   log "  port $port_id mac $mac ip $ip vif_type $vif_type"
   [ "$vif_type" = ovs ] || die "port $port_id not bound to $n (vif_type $vif_type)"
   done_step "$n/$vm_ns: port created + bound (API)"
@@ -719,7 +708,7 @@ port_tagged() { # NODE PORT
   t=$(in_node "$1" ovs-vsctl get Port "$2" tag 2>/dev/null) || return 1
   [[ "$t" =~ ^[0-9]+$ ]] && [ "$t" != 4095 ]
 }
-port_active() { [ "$(os port show "$1" -f value -c status)" = ACTIVE ]; }
+port_active() { api port-active "$1"; }
 
 # ---- fault making: agents stopped/started by PID, a VM added on demand, SQL behind the API's back --------------
 agent_name() {
@@ -753,11 +742,7 @@ agent() { # stop|start NODE ovs|dhcp
     *) die "agent stop|start NODE ovs|dhcp [nowait]" ;;
   esac
 }
-agent_alive() { # NODE ovs|dhcp
-  local type
-  case "$2" in ovs) type='Open vSwitch agent' ;; dhcp) type='DHCP agent' ;; *) type='L3 agent' ;; esac
-  os network agent list --host "$1" -f value -c 'Agent Type' -c Alive | grep -qx "$type True"
-}
+agent_alive() { api agent-alive "$1" "$2"; } # NODE ovs|dhcp|l3
 ini_set() { # NODE FILE SECTION KEY [VALUE]: FILE relative to /etc/neutron in the node
   local f
   [ $# -ge 4 ] || die "ini NODE FILE SECTION KEY [VALUE]"
@@ -767,7 +752,7 @@ ini_set() { # NODE FILE SECTION KEY [VALUE]: FILE relative to /etc/neutron in th
 }
 vm_add() { # NODE NETWORK_NAME VM_NETNS [nowait]
   local net_id
-  net_id=$(os network show "$2" -f value -c id)
+  net_id=$(api net-id "$2")
   demo_vm "$1" "$net_id" "$2" "$3" "${4:-wait}"
 }
 
@@ -780,11 +765,10 @@ net_add() { # NAME
 }
 net_del() { # NAME
   local net_id ns
-  net_id=$(os network show "$1" -f value -c id) || die "net-del: no network $1"
+  net_id=$(api net-id "$1") || die "net-del: no network $1"
   step "delete $1 and its VMs"
   for ns in $(awk -v net="$1" '$2 == net {print $6}' "$dir/vms"); do vm_del "$ns"; done
-  os subnet delete "$1-subnet"
-  os network delete "$net_id"
+  api net-delete "$1"
   wait_for 120 "qdhcp-$net_id gone" dhcp_gone "$net_id"
   done_step "delete $1"
 }
@@ -795,10 +779,10 @@ vm_del() { # NETNS
   line=$(awk -v ns="$1" '$6 == ns' "$dir/vms")
   [ -n "$line" ] || die "vm-del: no VM $1 in $dir/vms"
   read -r n net port mac _ _ inst <<<"$line"
-  net_id=$(os network show "$net" -f value -c id)
+  net_id=$(api net-id "$net")
   in_node "$n" ip netns del "$1"
   in_node "$n" /usr/bin/python3 "$here/plug.py" unplug "$port" "$mac" "$net_id" "$inst" >/dev/null
-  os port delete "$port"
+  api port-delete "$port"
   awk -v ns="$1" '$6 != ns' "$dir/vms" > "$dir/vms.tmp"
   mv "$dir/vms.tmp" "$dir/vms"
 }
@@ -815,14 +799,14 @@ vm_migrate() { # NETNS NODE
   read -r from net port mac ip _ inst <<<"$line"
   [ "$from" != "$to" ] || die "migrate: $vm_ns is on $to already"
   dev11=${port:0:11}
-  net_id=$(os network show "$net" -f value -c id)
+  net_id=$(api net-id "$net")
   mtu=$(in_node "$from" ip netns exec "$vm_ns" cat /sys/class/net/eth0/mtu)
   route=$(in_node "$from" ip netns exec "$vm_ns" ip -4 route show default | awk '{print $3; exit}')
   tx=$(in_node "$from" ip netns exec "$vm_ns" ethtool -k eth0 | awk '$1 == "tx-checksumming:" {print $2}')
   step "migrate $vm_ns: $from → $to"
   in_node "$from" ip netns del "$vm_ns"
   in_node "$from" /usr/bin/python3 "$here/plug.py" unplug "$port" "$mac" "$net_id" "$inst" >/dev/null
-  os port set --host "$to" "$port"
+  api port-host "$port" "$to"
   in_node "$to" /usr/bin/python3 "$here/plug.py" plug "$port" "$mac" "$net_id" "$inst" >/dev/null
   wait_for 120 "qvo$dev11 tagged on $to" port_tagged "$to" "qvo$dev11"
   wait_for 120 "port $port ACTIVE" port_active "$port"
@@ -1302,6 +1286,7 @@ case "$cmd" in
   tunnels) tunnels_set "$@" ;;
   ini) ini_set "$@" ;;
   env) os_env | sed 's/^/export /' ;;
+  api) api "$@" ;;
   sg) sg_cmd "$@" ;;
   *)
     if [ -n "$cmd" ] && has_feature "$cmd" && declare -F "${cmd}_cmd" >/dev/null; then

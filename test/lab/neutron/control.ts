@@ -72,6 +72,8 @@ export interface NeutronLab {
   exec(node: string, argv: string[], timeoutMs?: number): Promise<RunResult>
   /** The openstack CLI as the lab's admin (stdout). Throws on a non-zero exit. */
   openstack(args: string[]): Promise<string>
+  /** `control.sh api …` (api.py: Neutron's REST API, milliseconds where the CLI takes seconds), stdout trimmed. */
+  api(args: string[]): Promise<string>
   /** A snapshot of the lab with the real collector (capture.ts); `out` must not exist. */
   capture(out: string): Promise<void>
   /** `control.sh agent stop|start NODE ovs|dhcp|l3`: stop by PID (waits for the exit), or start and wait until alive
@@ -189,6 +191,7 @@ export function neutronLab(opts: NeutronLabOptions = {}): NeutronLab {
     vms: () => (existsSync(join(dir, 'vms')) ? parseVms(readFileSync(join(dir, 'vms'), 'utf8')) : []),
     exec: (node, argv, timeoutMs) => runArgv([CONTROL_SH, 'exec', node, ...argv], env, timeoutMs ?? 60_000),
     openstack: (args) => control(['openstack', ...args], `openstack ${args.join(' ')}`),
+    api: async (args) => (await control(['api', ...args], `api ${args.join(' ')}`)).trim(),
     capture: async (out) => {
       const r = await runArgv([process.execPath, '--import', 'tsx', CAPTURE_TS, out], env)
       if (r.code !== 0) throw new Error(`neutron lab: capture failed (${r.code}): ${r.stderr.trim().slice(-2000)}`)

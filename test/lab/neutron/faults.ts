@@ -63,7 +63,7 @@ export async function stopDhcpAgentIdle(lab: NeutronLab, tools: LabTools, node =
 
 /** A Neutron network's id, by name. */
 export async function netId(lab: NeutronLab, name: string): Promise<string> {
-  return (JSON.parse(await lab.openstack(['network', 'show', name, '-f', 'json', '-c', 'id'])) as {id: string}).id
+  return lab.api(['net-id', name])
 }
 
 export interface MadeFault {

@@ -141,7 +141,7 @@ describe.skipIf(!wanted || unavailable !== undefined)(
         shared,
         tools,
         async () => {
-          await lab.openstack(['port', 'set', '--host', 'nlab-cmp2', vm.portId])
+          await lab.api(['port-host', vm.portId, 'nlab-cmp2'])
           const analysis = await expectDiagnosis([{code: 'VIF_MISMATCH', host: 'nlab-cmp2', element: vm.portId}])
           // What the agent left on the old host: tag 4095 and a drop flow below the port's resubmit(,25).
           expect((await run(vm.node, ['ovs-vsctl', 'get', 'Port', qvo(vm), 'tag'])).trim()).toBe('4095')
@@ -156,7 +156,7 @@ describe.skipIf(!wanted || unavailable !== undefined)(
           expect(flows).toMatch(/priority=9,in_port="?qvo\S+ actions=resubmit\(,25\)/)
           await expectCutOff(analysis, vm)
         },
-        () => lab.openstack(['port', 'set', '--host', vm.node, vm.portId]).then(() => undefined),
+        () => lab.api(['port-host', vm.portId, vm.node]).then(() => undefined),
       )
     }, 360_000)
 

@@ -29,30 +29,35 @@ def call(method, url, body=None, token=None):
         sys.exit(f'{sys.argv[0]}: {method} {url}: HTTP {e.code}: {e.read().decode(errors="replace")[:500]}')
 
 
-class Neutron:
-    def __init__(self):
-        auth = {
-            'auth': {
-                'identity': {
-                    'methods': ['password'],
-                    'password': {
-                        'user': {
-                            'name': os.environ['OS_USERNAME'],
-                            'domain': {'name': os.environ['OS_USER_DOMAIN_NAME']},
-                            'password': os.environ['OS_PASSWORD'],
-                        }
-                    },
-                },
-                'scope': {
-                    'project': {
-                        'name': os.environ['OS_PROJECT_NAME'],
-                        'domain': {'name': os.environ['OS_PROJECT_DOMAIN_NAME']},
+def keystone_token():
+    """A token scoped to the OS_* project for the OS_* user: (token, its body with the catalog)."""
+    auth = {
+        'auth': {
+            'identity': {
+                'methods': ['password'],
+                'password': {
+                    'user': {
+                        'name': os.environ['OS_USERNAME'],
+                        'domain': {'name': os.environ['OS_USER_DOMAIN_NAME']},
+                        'password': os.environ['OS_PASSWORD'],
                     }
                 },
-            }
+            },
+            'scope': {
+                'project': {
+                    'name': os.environ['OS_PROJECT_NAME'],
+                    'domain': {'name': os.environ['OS_PROJECT_DOMAIN_NAME']},
+                }
+            },
         }
-        headers, body = call('POST', os.environ['OS_AUTH_URL'].rstrip('/') + '/auth/tokens', auth)
-        self.token = headers['X-Subject-Token']
+    }
+    headers, body = call('POST', os.environ['OS_AUTH_URL'].rstrip('/') + '/auth/tokens', auth)
+    return headers['X-Subject-Token'], body
+
+
+class Neutron:
+    def __init__(self):
+        self.token, body = keystone_token()
         self.project = body['token']['project']['id']
         urls = [
             e['url']
