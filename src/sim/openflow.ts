@@ -358,8 +358,10 @@ class XlateContext {
     step: number,
     flow: Flow | undefined,
     packet: Packet = this.packet,
+    /** False when `packet` is already a copy of its own (NORMAL's, one per output port). */
+    copy = true,
   ): void {
-    this.outputs.push({port, packet: clonePacket(packet), via, flow, step})
+    this.outputs.push({port, packet: copy ? clonePacket(packet) : packet, via, flow, step})
   }
 
   /** output:N, the way xlate_output_action treats a plain port number. */
@@ -416,7 +418,7 @@ class XlateContext {
     for (const out of result.outputs) {
       const packet = clonePacket(this.packet)
       setVlanStack(packet, out.vlans)
-      this.emit(out.port, 'normal', index, step.flow, packet)
+      this.emit(out.port, 'normal', index, step.flow, packet, false)
       if (out.port.tag === 4095)
         this.noteOnce(`NORMAL delivered VLAN 4095 traffic to ${out.port.name}: 4095 is Neutron's dead VLAN`)
     }
@@ -794,7 +796,8 @@ class XlateContext {
       steps: this.steps,
       unknownReasons: this.uncertain.map((u) => u.reason),
       notes: this.notes,
-      finalPacket: clonePacket(this.packet),
+      // The run is over (result() is its last call): the working packet is handed out rather than copied.
+      finalPacket: this.packet,
     }
     if (this.failure) {
       // xlate_actions: a translation error replaces all datapath actions with a drop.
