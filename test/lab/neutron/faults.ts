@@ -122,25 +122,53 @@ export async function linkDown(tools: LabTools, vm: NeutronLabVm): Promise<MadeF
   }
 }
 
-/** The dnsmasq of network `networkId` on `node` killed (SIGTERM, by its PID from ps): DHCP_SERVER_DOWN. The DHCP agent
- * respawns it when it resyncs; restarting the agent does it at once (restore). */
-export async function killDnsmasq(
-  lab: NeutronLab,
+/** The VXLAN flood flow of `vm`'s network (br-tun table 22, its local VLAN) deleted on its host behind the agent's back:
+ * FLOW_MISSING `br-tun table 22: dl_vlan=<local>`. */
+export async function deleteFloodFlow(tools: LabTools, vm: NeutronLabVm): Promise<MadeFault & {local: number}> {
+  const {run} = tools
+  const local = Number((await run(vm.node, ['ovs-vsctl', 'get', 'Port', qvo(vm), 'tag'])).trim())
+  const dumped = await run(vm.node, ['ovs-ofctl', 'dump-flows', 'br-tun', `table=22,dl_vlan=${local}`])
+  const m = /cookie=(0x[0-9a-f]+),.*priority=(\d+),dl_vlan=\d+ actions=(\S+)/.exec(dumped)
+  if (!m) throw new Error(`${vm.node}: no br-tun table 22 flow for local VLAN ${local}: ${dumped}`)
+  await run(vm.node, ['ovs-ofctl', 'del-flows', 'br-tun', `table=22,dl_vlan=${local}`])
+  return {
+    what: `br-tun table 22: dl_vlan=${local}`,
+    local,
+    restore: () =>
+      run(vm.node, [
+        'ovs-ofctl',
+        'add-flow',
+        'br-tun',
+        `cookie=${m[1]},table=22,priority=${m[2]},dl_vlan=${local},actions=${m[3]}`,
+      ]).then(() => undefined),
+  }
+}
+
+/** `vm`'s entry dropped from its network's dnsmasq host file on `node` and dnsmasq told (SIGHUP, as the DHCP agent
+ * does): what a DHCP agent that missed the port's notification leaves — DHCP_HOST_MISSING on the host file, with no
+ * agent stopped (a starting DHCP agent restarts every dnsmasq: minutes on a busy machine). Restore: the file as it was,
+ * and SIGHUP. */
+export async function dropDhcpHost(
   tools: LabTools,
   node: string,
   networkId: string,
+  vm: NeutronLabVm,
 ): Promise<MadeFault> {
-  const ps = await tools.run(node, ['ps', '-eo', 'pid=,args='])
-  const line = ps.split('\n').find((l) => /\bdnsmasq /.test(l) && l.includes(`/dhcp/${networkId}/`))
-  if (!line) throw new Error(`${node}: no dnsmasq for ${networkId}:\n${ps}`)
-  await tools.run(node, ['kill', line.trim().split(/\s+/)[0]!])
-  return {
-    what: `dnsmasq qdhcp-${networkId}`,
-    restore: async () => {
-      if (daemonRunning(lab, node, 'neutron-dhcp-agent')) await lab.agent('stop', node, 'dhcp')
-      await lab.agent('start', node, 'dhcp')
-      // The starting agent restarts every dnsmasq in turn, slowly on a busy machine: wait for all of them.
-      await tools.until(`every dnsmasq of ${node} running again`, () => allDnsmasqUp(lab, node), 300_000)
-    },
+  const file = `/var/lib/neutron/dhcp/${networkId}/host`
+  const before = await tools.run(node, ['cat', file])
+  const after = before
+    .split('\n')
+    .filter((l) => !l.toLowerCase().startsWith(`${vm.mac.toLowerCase()},`))
+    .join('\n')
+  if (after === before) throw new Error(`${node}: ${vm.mac} not in ${file}:\n${before}`)
+  const write = async (text: string): Promise<void> => {
+    // Rewritten in place (same inode), as dnsmasq's owner would.
+    await tools.run(node, ['sh', '-c', 'printf %s "$1" > "$2"', 'sh', text, file])
+    const ps = await tools.run(node, ['ps', '-eo', 'pid=,args='])
+    const line = ps.split('\n').find((l) => /\bdnsmasq /.test(l) && l.includes(`/dhcp/${networkId}/`))
+    if (!line) throw new Error(`${node}: no dnsmasq for ${networkId}:\n${ps}`)
+    await tools.run(node, ['kill', '-HUP', line.trim().split(/\s+/)[0]!])
   }
+  await write(after)
+  return {what: file, restore: () => write(before)}
 }

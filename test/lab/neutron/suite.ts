@@ -275,15 +275,17 @@ export function labTools(lab: NeutronLab, scratch: () => string): LabTools {
 /**
  * A fault test on the shared lab: `make` makes the fault and asserts what it should; `restore` then always runs (also
  * when `make` failed) and the lab must diagnose clean again. A lab that does not come back clean is marked dirty (the
- * next test file gets a new one) and fails this test, never a later one.
+ * next test file gets a new one) and fails this test, never a later one. Returns that clean capture (a healthy
+ * baseline for the test, at no extra capture).
  */
 export async function withRestore(
   shared: SharedLab,
   tools: LabTools,
   make: () => Promise<void>,
   restore: () => Promise<void>,
-): Promise<void> {
+): Promise<Analysis> {
   let failure: unknown
+  let clean: Analysis | undefined
   try {
     await make()
   } catch (error) {
@@ -291,13 +293,14 @@ export async function withRestore(
   }
   try {
     await restore()
-    await tools.expectDiagnosis([])
+    clean = await tools.expectDiagnosis([])
   } catch (error) {
     shared.dirty(`not restored: ${(error as Error).message.split('\n')[0]}`)
     if (failure === undefined) failure = error
     else console.error(`restoring the lab failed too: ${(error as Error).message}`)
   }
-  if (failure !== undefined) throw failure
+  if (failure !== undefined || clean === undefined) throw failure
+  return clean
 }
 
 /** Is the daemon `name` that control.sh recorded for `node` (pids/<name>: root PID and start time) still running? */
