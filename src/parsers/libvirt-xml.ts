@@ -1,7 +1,9 @@
 // libvirt domain XML: Nova's libvirt.xml (double quotes, Nova's element order), `virsh dumpxml` and the
 // /etc/libvirt/qemu/ files (single quotes, reordered, with <alias>/<address>), and a bare <interface> fragment such as
 // the seed quotes. xml2js is used synchronously: with its default `async: false`, parseString runs the sax parser and
-// calls its callback before returning (checked in the test).
+// calls its callback before returning (checked in the test). It is also slow (an object per element through
+// defineProperty, on top of sax), and a 500-host cloud has 20,000 of these files: `quickTree` builds the very tree
+// xml2js would for the plain subset libvirt writes, and hands anything else to xml2js (see quickTree).
 
 import {Parser} from 'xml2js'
 
@@ -20,8 +22,11 @@ const FRAGMENT_ROOT = 'neutrace-fragment'
 /** The largest domain definition read (real ones are 5–30 KB; sax takes ~1 ms per KB on a busy machine). */
 const MAX_XML = 128 * 1024
 
-/** Parses a libvirt domain definition (or an <interface> fragment); never throws. */
-export function parseLibvirtXml(text: string): ParseResult<VmDomain> {
+/**
+ * Parses a libvirt domain definition (or an <interface> fragment); never throws. `reference: true` always builds the
+ * tree through xml2js (the tests compare the two).
+ */
+export function parseLibvirtXml(text: string, opts: {reference?: boolean} = {}): ParseResult<VmDomain> {
   const problems: ParseProblem[] = []
   const domain: VmDomain = {interfaces: []}
   const body = text.replace(/^\uFEFF/, '').trim()
@@ -55,7 +60,8 @@ export function parseLibvirtXml(text: string): ParseResult<VmDomain> {
     xml = closeFragment(body, problems)
   }
 
-  const parsed = parseXml(xml)
+  const quick = opts.reference ? undefined : quickTree(xml)
+  const parsed = quick ? {value: quick} : parseXml(xml)
   if ('error' in parsed) {
     problems.push(parsed.error)
     return {value: domain, problems}
@@ -147,6 +153,135 @@ function parseXml(xml: string): {value: Record<string, unknown>} | {error: Parse
     result ??= {error: xmlProblem(error as Error)}
   }
   return result ?? {error: {message: 'XML parser returned nothing'}}
+}
+
+/** Above this, sax cuts or refuses a token (its 64 KiB buffers): left to xml2js. Domain definitions are 5–30 KB. */
+const QUICK_MAX = 60 * 1024
+const QUICK_NAME = /[A-Za-z_:][A-Za-z0-9_:.-]*/y
+/** Whitespace as sax sees it. */
+const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d
+
+/**
+ * The tree xml2js gives with its default options — `{root: node}`, attributes under `$`, text under `_` (dropped when
+ * only whitespace), children as arrays, a node of only text as its string, an empty one as its whitespace — for the
+ * plain XML libvirt and Nova write: an optional `<?xml …?>` first, comments, elements with ASCII names, attributes
+ * quoted and written `name="value"`, text and attribute values without entities or carriage returns. Anything else —
+ * CDATA, DOCTYPE, an entity, a processing instruction further on, a name xml2js keys by (`_`) or an object
+ * already has (`constructor`, `__proto__`: xml2js's `in` test sees them), a duplicate
+ * attribute, a comment sax calls malformed, a mismatched or missing close tag, a token as long as sax's buffers — is
+ * undefined: xml2js reads it, so every error and every odd case stays exactly what it was. Like xml2js, it stops when
+ * the root element closes.
+ */
+export function quickTree(xml: string): Record<string, unknown> | undefined {
+  const n = xml.length
+  if (n > QUICK_MAX) return undefined
+  let i = 0
+  if (xml.startsWith('<?xml', 0)) {
+    const end = xml.indexOf('?>', 5)
+    if (end < 0 || !isSpace(xml.charCodeAt(5))) return undefined
+    const body = xml.slice(5, end)
+    if (body.includes('<') || body.includes('>') || body.includes('?')) return undefined
+    i = end + 2
+  }
+  const stack: {name: string; node: XmlNode}[] = []
+  while (i < n) {
+    const lt = xml.indexOf('<', i)
+    if (lt < 0) return undefined // text after the last tag, or the root left open
+    if (lt > i) {
+      const text = xml.slice(i, lt)
+      if (!stack.length) {
+        // Outside the root only whitespace is plain (sax fails on anything else).
+        for (let k = 0; k < text.length; k++) if (!isSpace(text.charCodeAt(k))) return undefined
+      } else {
+        if (text.includes('&') || text.includes('\r')) return undefined
+        stack[stack.length - 1].node._ += text
+      }
+    }
+    const c = xml.charCodeAt(lt + 1)
+    if (c === 0x21 /* ! */) {
+      if (!xml.startsWith('<!--', lt)) return undefined
+      const end = xml.indexOf('-->', lt + 4)
+      if (end < 0) return undefined
+      const body = xml.slice(lt + 4, end)
+      if (body.includes('--') || body.endsWith('-')) return undefined
+      i = end + 3
+      continue
+    }
+    if (c === 0x2f /* / */) {
+      QUICK_NAME.lastIndex = lt + 2
+      const name = QUICK_NAME.exec(xml)?.[0]
+      const top = stack.pop()
+      if (!name || !top || name !== top.name) return undefined
+      let k = lt + 2 + name.length
+      while (isSpace(xml.charCodeAt(k))) k++
+      if (xml.charCodeAt(k) !== 0x3e /* > */) return undefined
+      i = k + 1
+      const value = closeNode(top.node)
+      if (!stack.length) return {[name]: value}
+      pushChild(stack[stack.length - 1].node, name, value)
+      continue
+    }
+    QUICK_NAME.lastIndex = lt + 1
+    const name = QUICK_NAME.exec(xml)?.[0]
+    if (!name || name === '_' || name in Object.prototype) return undefined
+    const node: XmlNode = {_: ''}
+    let k = lt + 1 + name.length
+    let selfClosing = false
+    for (;;) {
+      const spaced = isSpace(xml.charCodeAt(k))
+      while (isSpace(xml.charCodeAt(k))) k++
+      const d = xml.charCodeAt(k)
+      if (d === 0x3e /* > */) {
+        k++
+        break
+      }
+      if (d === 0x2f /* / */) {
+        if (xml.charCodeAt(k + 1) !== 0x3e) return undefined
+        selfClosing = true
+        k += 2
+        break
+      }
+      if (!spaced) return undefined
+      QUICK_NAME.lastIndex = k
+      const attr = QUICK_NAME.exec(xml)?.[0]
+      if (!attr || attr in Object.prototype) return undefined
+      k += attr.length
+      const quote = xml.charCodeAt(k + 1)
+      if (xml.charCodeAt(k) !== 0x3d /* = */ || (quote !== 0x22 && quote !== 0x27)) return undefined
+      const end = xml.indexOf(quote === 0x22 ? '"' : "'", k + 2)
+      if (end < 0) return undefined
+      const value = xml.slice(k + 2, end)
+      if (/[<&\r\n\t]/.test(value)) return undefined
+      node.$ ??= {}
+      if (Object.prototype.hasOwnProperty.call(node.$, attr)) return undefined
+      node.$[attr] = value
+      k = end + 1
+    }
+    i = k
+    if (selfClosing) {
+      const value = closeNode(node)
+      if (!stack.length) return {[name]: value}
+      pushChild(stack[stack.length - 1].node, name, value)
+    } else stack.push({name, node})
+  }
+  return undefined
+}
+
+/** What xml2js makes of an element when it closes (its onclosetag with default options). */
+function closeNode(node: XmlNode): unknown {
+  const text = node._!
+  let whitespace: string | undefined
+  if (/^\s*$/.test(text)) {
+    whitespace = text
+    delete node._
+  } else if (Object.keys(node).length === 1) return text
+  return Object.keys(node).length ? node : whitespace
+}
+
+function pushChild(parent: XmlNode, name: string, value: unknown): void {
+  const list = parent[name]
+  if (Array.isArray(list)) list.push(value)
+  else parent[name] = [value]
 }
 
 /** sax messages end with `Line: N` (0-based) and `Column: N`. */
