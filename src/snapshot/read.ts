@@ -3,12 +3,11 @@
 import {createHash} from 'node:crypto'
 import {realpath} from 'node:fs/promises'
 import {join, resolve, sep} from 'node:path'
-import pLimit from 'p-limit'
 import {type IntentDocument, isIntentDocumentName, readIntentDocuments} from '../intent/load.js'
 import {NO_PROGRESS, type WorkProgress} from '../progress.js'
 import {sourceOf} from '../specs.js'
 import type {DataProblem} from '../types.js'
-import {readRegularFile} from './files.js'
+import {readRegularFile, readRegularFileSync} from './files.js'
 import {manifestErrors} from './schema.js'
 import {
   type CaptureRecord,
@@ -46,9 +45,6 @@ export interface Snapshot {
 export function snapshotOrigin(s: Snapshot): {dir: string; sosreports?: string[]} {
   return s.sosreports?.length ? {dir: s.sosreports.join(', '), sosreports: [...s.sosreports]} : {dir: s.dir}
 }
-
-/** Capture files read at once (well under the usual 1024 open-file limit). */
-const READ_CONCURRENCY = 64
 
 export class SnapshotError extends Error {}
 
@@ -110,44 +106,41 @@ export async function readSnapshot(dir: string, opts: {progress?: WorkProgress} 
     'reading captures',
     manifest.hosts.reduce((n, h) => n + h.captures.length, 0),
   )
-  // Reads at most READ_CONCURRENCY files at once: a 500-host snapshot has ~27,500 captures, and opening them all at
-  // once fails with EMFILE (which would turn into thousands of false DATA_MISSING findings).
-  const limit = pLimit(READ_CONCURRENCY)
-  await Promise.all(
-    manifest.hosts.flatMap((host) =>
-      host.captures.map((record) => {
-        const capture: Capture = {host: host.name, spec: record.spec, key: record.key, record}
-        captures.push(capture)
-        return limit(async () => {
-          const where = {host: host.name, spec: sourceOf(record.spec), file: record.file}
-          const path = typeof record.file === 'string' ? inside(root, record.file) : undefined
-          if (!path) {
-            problems.push({
-              ...where,
-              kind: 'missing',
-              message: `capture file path ${JSON.stringify(record.file)} is outside the snapshot`,
-            })
-            return
-          }
-          const file = await readRegularFile(path, MAX_CAPTURE_BYTES, {within: realRoot})
-          progress.tick()
-          if ('error' in file) {
-            if (file.error !== 'ENOENT')
-              problems.push({...where, kind: 'missing', message: `capture file refused: ${file.error}`})
-            else if (record.exitCode === 0)
-              problems.push({...where, kind: 'missing', message: 'capture file missing from the snapshot'})
-            return
-          }
-          capture.text = file.text
-          const sum = createHash('sha256').update(file.buffer).digest('hex')
-          if (record.sha256 && sum !== record.sha256) {
-            capture.damage = `sha256 mismatch: manifest says ${record.sha256.slice(0, 12)}…, file has ${sum.slice(0, 12)}… (edited or truncated)`
-            problems.push({...where, kind: 'damaged', message: capture.damage})
-          }
+  // One file open at a time, in manifest order, through synchronous system calls (see readRegularFileSync); a pause
+  // between hosts lets a progress display draw.
+  const realDirs = new Map<string, string | undefined>()
+  for (const host of manifest.hosts) {
+    for (const record of host.captures) {
+      const capture: Capture = {host: host.name, spec: record.spec, key: record.key, record}
+      captures.push(capture)
+      const where = {host: host.name, spec: sourceOf(record.spec), file: record.file}
+      const path = typeof record.file === 'string' ? inside(root, record.file) : undefined
+      if (!path) {
+        problems.push({
+          ...where,
+          kind: 'missing',
+          message: `capture file path ${JSON.stringify(record.file)} is outside the snapshot`,
         })
-      }),
-    ),
-  )
+        continue
+      }
+      const file = readRegularFileSync(path, MAX_CAPTURE_BYTES, {within: realRoot, realDirs})
+      progress.tick()
+      if ('error' in file) {
+        if (file.error !== 'ENOENT')
+          problems.push({...where, kind: 'missing', message: `capture file refused: ${file.error}`})
+        else if (record.exitCode === 0)
+          problems.push({...where, kind: 'missing', message: 'capture file missing from the snapshot'})
+        continue
+      }
+      capture.text = file.text
+      const sum = createHash('sha256').update(file.buffer).digest('hex')
+      if (record.sha256 && sum !== record.sha256) {
+        capture.damage = `sha256 mismatch: manifest says ${record.sha256.slice(0, 12)}…, file has ${sum.slice(0, 12)}… (edited or truncated)`
+        problems.push({...where, kind: 'damaged', message: capture.damage})
+      }
+    }
+    await new Promise((resolve) => setImmediate(resolve))
+  }
   // Names the collector refused to use (hostile or malformed) and fan-outs it cut short.
   for (const p of manifest.problems ?? []) {
     problems.push({host: p.host, spec: sourceOf(p.spec), line: p.line, text: p.text, kind: 'parse', message: p.message})
