@@ -157,7 +157,20 @@ function parseXml(xml: string): {value: Record<string, unknown>} | {error: Parse
 
 /** Above this, sax cuts or refuses a token (its 64 KiB buffers): left to xml2js. Domain definitions are 5–30 KB. */
 const QUICK_MAX = 60 * 1024
-const QUICK_NAME = /[A-Za-z_:][A-Za-z0-9_:.-]*/y
+/** 1: may start a name (ASCII letters, `_`, `:`), 2: may follow (also digits, `.`, `-`). */
+const NAME_CHAR = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c)
+  if (/[A-Za-z_:]/.test(ch)) NAME_CHAR[c] = 1
+  else if (/[0-9.-]/.test(ch)) NAME_CHAR[c] = 2
+}
+/** Where the ASCII name starting at `at` ends (`at` itself when none starts there). */
+function nameEnd(xml: string, at: number): number {
+  if (NAME_CHAR[xml.charCodeAt(at)] !== 1) return at
+  let k = at + 1
+  while (NAME_CHAR[xml.charCodeAt(k)]) k++
+  return k
+}
 /** Whitespace as sax sees it. */
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d
 
@@ -183,7 +196,8 @@ export function quickTree(xml: string): Record<string, unknown> | undefined {
     if (body.includes('<') || body.includes('>') || body.includes('?')) return undefined
     i = end + 2
   }
-  const stack: {name: string; node: XmlNode}[] = []
+  /** Each open element, with how many keys besides `_` its node has (`$`, one per child name). */
+  const stack: {name: string; node: XmlNode; keys: number; text: string}[] = []
   while (i < n) {
     const lt = xml.indexOf('<', i)
     if (lt < 0) return undefined // text after the last tag, or the root left open
@@ -194,7 +208,7 @@ export function quickTree(xml: string): Record<string, unknown> | undefined {
         for (let k = 0; k < text.length; k++) if (!isSpace(text.charCodeAt(k))) return undefined
       } else {
         if (text.includes('&') || text.includes('\r')) return undefined
-        stack[stack.length - 1].node._ += text
+        stack[stack.length - 1].text += text
       }
     }
     const c = xml.charCodeAt(lt + 1)
@@ -208,24 +222,23 @@ export function quickTree(xml: string): Record<string, unknown> | undefined {
       continue
     }
     if (c === 0x2f /* / */) {
-      QUICK_NAME.lastIndex = lt + 2
-      const name = QUICK_NAME.exec(xml)?.[0]
+      let k = nameEnd(xml, lt + 2)
       const top = stack.pop()
-      if (!name || !top || name !== top.name) return undefined
-      let k = lt + 2 + name.length
+      if (k === lt + 2 || !top || k - lt - 2 !== top.name.length || !xml.startsWith(top.name, lt + 2)) return undefined
+      const name = top.name
       while (isSpace(xml.charCodeAt(k))) k++
       if (xml.charCodeAt(k) !== 0x3e /* > */) return undefined
       i = k + 1
-      const value = closeNode(top.node)
+      const value = closeNode(top.node, top.keys, top.text)
       if (!stack.length) return {[name]: value}
-      pushChild(stack[stack.length - 1].node, name, value)
+      pushChild(stack[stack.length - 1], name, value)
       continue
     }
-    QUICK_NAME.lastIndex = lt + 1
-    const name = QUICK_NAME.exec(xml)?.[0]
+    let k = nameEnd(xml, lt + 1)
+    const name = xml.slice(lt + 1, k)
     if (!name || name === '_' || name in Object.prototype) return undefined
-    const node: XmlNode = {_: ''}
-    let k = lt + 1 + name.length
+    const node: XmlNode = {}
+    let keys = 0
     let selfClosing = false
     for (;;) {
       const spaced = isSpace(xml.charCodeAt(k))
@@ -242,46 +255,61 @@ export function quickTree(xml: string): Record<string, unknown> | undefined {
         break
       }
       if (!spaced) return undefined
-      QUICK_NAME.lastIndex = k
-      const attr = QUICK_NAME.exec(xml)?.[0]
+      const attrEnd = nameEnd(xml, k)
+      const attr = xml.slice(k, attrEnd)
       if (!attr || attr in Object.prototype) return undefined
-      k += attr.length
+      k = attrEnd
       const quote = xml.charCodeAt(k + 1)
       if (xml.charCodeAt(k) !== 0x3d /* = */ || (quote !== 0x22 && quote !== 0x27)) return undefined
-      const end = xml.indexOf(quote === 0x22 ? '"' : "'", k + 2)
-      if (end < 0) return undefined
+      let end = k + 2
+      for (let q = xml.charCodeAt(end); q !== quote; q = xml.charCodeAt(++end)) {
+        // < & CR LF TAB, or the end of the text (NaN)
+        if (q === 0x3c || q === 0x26 || q === 0x0d || q === 0x0a || q === 0x09 || q !== q) return undefined
+      }
       const value = xml.slice(k + 2, end)
-      if (/[<&\r\n\t]/.test(value)) return undefined
-      node.$ ??= {}
+      if (!node.$) {
+        node.$ = {}
+        keys++
+      }
       if (Object.prototype.hasOwnProperty.call(node.$, attr)) return undefined
       node.$[attr] = value
       k = end + 1
     }
     i = k
     if (selfClosing) {
-      const value = closeNode(node)
+      const value = closeNode(node, keys, '')
       if (!stack.length) return {[name]: value}
-      pushChild(stack[stack.length - 1].node, name, value)
-    } else stack.push({name, node})
+      pushChild(stack[stack.length - 1], name, value)
+    } else stack.push({name, node, keys, text: ''})
   }
   return undefined
 }
 
-/** What xml2js makes of an element when it closes (its onclosetag with default options). */
-function closeNode(node: XmlNode): unknown {
-  const text = node._!
-  let whitespace: string | undefined
-  if (/^\s*$/.test(text)) {
-    whitespace = text
-    delete node._
-  } else if (Object.keys(node).length === 1) return text
-  return Object.keys(node).length ? node : whitespace
+/** What xml2js makes of an element when it closes (its onclosetag with default options): `keys` the node's keys (`$`
+ * and one per child name), `text` its own text. */
+function closeNode(node: XmlNode, keys: number, text: string): unknown {
+  if (!keys) return text
+  if (!blank(text)) node._ = text
+  return node
 }
 
-function pushChild(parent: XmlNode, name: string, value: unknown): void {
-  const list = parent[name]
+/** /^\s*$/ (xml2js's test), without a regular expression for the usual ASCII text. */
+function blank(text: string): boolean {
+  for (let k = 0; k < text.length; k++) {
+    const c = text.charCodeAt(k)
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) continue
+    return c < 0x80 ? false : /^\s*$/.test(text.slice(k))
+  }
+  return true
+}
+
+function pushChild(parent: {node: XmlNode; keys: number}, name: string, value: unknown): void {
+  const list = parent.node[name]
   if (Array.isArray(list)) list.push(value)
-  else parent[name] = [value]
+  else {
+    parent.node[name] = [value]
+    parent.keys++
+  }
 }
 
 /** sax messages end with `Line: N` (0-based) and `Column: N`. */
