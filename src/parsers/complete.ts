@@ -141,7 +141,8 @@ export function incompleteCaptures(captures: Capture[]): DataProblem[] {
     const bridges = [...ipLink.text!.matchAll(/"master":"([^"]+)"|\bmaster (\S+)|^\d+: (qbr[0-9a-f-]+)[:@]/gm)]
       .map((m) => m[1] ?? m[2] ?? m[3])
       .filter((b) => b !== 'ovs-system')
-    const gone = bridges.find((b) => !brctl.text!.split('\n').some((l) => l.split(/\s/, 1)[0] === b))
+    const listed = new Set(brctl.text!.split('\n').map((l) => l.split(/\s/, 1)[0]))
+    const gone = bridges.find((b) => !listed.has(b))
     if (gone) flag(brctl, `lacks Linux bridge ${gone}, which ip link shows: cut short`)
   }
   return problems
