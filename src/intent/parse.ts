@@ -19,6 +19,7 @@ import type {
   ParseResult,
 } from '../types.js'
 import {clip} from '../text.js'
+import {jsonTooDeep} from '../parsers/bounds.js'
 import {
   type IntentKind,
   type ReadContext,
@@ -54,6 +55,8 @@ const ENVELOPES: {key: string; kind: IntentKind; many: boolean}[] = [
 
 /** What one document yields, gathered while reading it. */
 class Gathered {
+  /** The JSON text can hold no garbled string (see mayBeGarbled): records need no search for one. */
+  clean = false
   readonly networks: IntentNetwork[] = []
   readonly subnets: IntentSubnet[] = []
   readonly ports: IntentPort[] = []
@@ -220,12 +223,17 @@ function recordName(rec: Loose): string {
   return typeof id === 'string' && !GARBLED.test(id) ? ` ${clip(id, 80)}` : ''
 }
 
+/** Whether a parsed string of `text` can hold a garbled character: only if the text holds one, or a \u escape. */
+function mayBeGarbled(text: string): boolean {
+  return GARBLED.test(text) || text.includes('\\u')
+}
+
 function readJsonRecord(text: string, rec: unknown, kind: IntentKind | undefined, out: Gathered, where: string): void {
   if (!isLoose(rec)) {
     out.problems.push({text: preview(rec), message: `${where}: expected an object`})
     return
   }
-  const garbled = garbledString(rec)
+  const garbled = out.clean ? undefined : garbledString(rec)
   if (garbled !== undefined) {
     // A damaged record is not read: what rests on it becomes unknown, and no check compares a cloud with garbage.
     const line = lineOfId(text, rec)
@@ -253,13 +261,16 @@ function readJson(text: string, out: Gathered): void {
     })
     return
   }
-  if (depthOf(data, MAX_INTENT_DEPTH) > MAX_INTENT_DEPTH) {
+  // The text's brackets nest at least as deep as the value (a duplicate key can only drop a level): within the bound
+  // there, the walk over every value is not needed.
+  if (jsonTooDeep(text, MAX_INTENT_DEPTH) !== undefined && depthOf(data, MAX_INTENT_DEPTH) > MAX_INTENT_DEPTH) {
     out.problems.push({
       line: 1,
       message: `nested more than ${MAX_INTENT_DEPTH} levels deep: not an intent document, not read`,
     })
     return
   }
+  out.clean = !mayBeGarbled(text)
   if (Array.isArray(data)) {
     data.forEach((item) => readJsonRecord(text, item, undefined, out, 'list item'))
     return
