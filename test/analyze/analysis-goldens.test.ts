@@ -20,7 +20,8 @@ const GOLDENS = join(import.meta.dirname, 'goldens')
 const SNAPSHOTS = join(PACKAGE_ROOT, 'fixtures', 'snapshots')
 const UPDATE = process.env.UPDATE_GOLDEN === '1'
 
-/** Everything reachable from `value` as one canonical text: keys sorted, Maps and Sets as lists, cycles named. */
+/** Everything reachable from `value` as one canonical text: keys sorted, Maps and Sets as lists, cycles named; an
+ * object that says how it is printed (toJSON: a flow's match read on first use) as it prints. */
 function canonical(value: unknown, dir: string): string {
   const out: string[] = []
   const onPath = new Set<object>()
@@ -31,6 +32,7 @@ function canonical(value: unknown, dir: string): string {
     else if (typeof v === 'function') out.push('<function>')
     else if (v === null || typeof v !== 'object') out.push(JSON.stringify(v))
     else if (onPath.has(v)) out.push('<cycle>')
+    else if (typeof (v as {toJSON?: unknown}).toJSON === 'function') walk((v as {toJSON(): unknown}).toJSON())
     else {
       onPath.add(v)
       if (v instanceof Map) {
