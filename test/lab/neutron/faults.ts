@@ -122,8 +122,8 @@ export async function linkDown(tools: LabTools, vm: NeutronLabVm): Promise<MadeF
   }
 }
 
-/** The VXLAN flood flow of `vm`'s network (br-tun table 22, its local VLAN) deleted on its host behind the agent's back:
- * FLOW_MISSING `br-tun table 22: dl_vlan=<local>`. */
+/** The VXLAN flood flow of `vm`'s network (br-tun table 22, its local VLAN) deleted on its host behind the agent's
+ * back: FLOW_MISSING `br-tun table 22: dl_vlan=<local>`. */
 export async function deleteFloodFlow(tools: LabTools, vm: NeutronLabVm): Promise<MadeFault & {local: number}> {
   const {run} = tools
   const local = Number((await run(vm.node, ['ovs-vsctl', 'get', 'Port', qvo(vm), 'tag'])).trim())

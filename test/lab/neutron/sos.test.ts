@@ -236,7 +236,8 @@ describe.skipIf(!wanted || unavailable !== undefined)(
       }
       expect(d.findings.appeared).toHaveLength(made.length)
       expect(d.findings.disappeared).toEqual([])
-      // A healthy SSH snapshot against the sosreports of the faulty state: the same changes line for line, and findings.
+      // A healthy SSH snapshot against the sosreports of the faulty state: the same changes line for line, and
+      // findings.
       const viaSos = diffAnalyses(healthy, faulty!.sos, 'test')
       expect(changes(viaSos).map(line).sort()).toEqual(all.map(line).sort())
       expect(viaSos.findings).toEqual(d.findings)
