@@ -6,7 +6,10 @@
 // before/after each probe). Then faults made the real way — a rule deleted behind the agent with iptables, an ipset
 // member removed, net.bridge.bridge-nf-call-iptables=0, a rule added in Neutron while the host's OVS agent is stopped
 // — each captured once: the right code on the right host and element and no other error or warning, the trace against
-// the real packet; each undone (withRestore: the lab must diagnose clean again).
+// the real packet; each undone (withRestore: the lab must diagnose clean again). Last, the openvswitch firewall
+// driver, contained: nlab-cmp2 switched to it and back (two restarts of its OVS agent), in between the trace naming the
+// rule = the real packet, the named br-int flow's n_packets moved, and the simulator = ofproto/trace --ct-next on
+// nlab-cmp2's br-int, flow by flow.
 //
 // On the shared Neutron lab (useSharedLab); `control.sh sg restore` puts it back as demo made it afterwards (vm-net1-3
 // stays; the lab is marked dirty if that fails). Needs root and test/lab/neutron/install.sh; skipped when
@@ -16,6 +19,9 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {type Analysis, diagnose, tracePacketBetween} from '../../../src/engine.js'
+import {formatFlow, formatMatch} from '../../../src/openflow/format.js'
+import type {Flow} from '../../../src/openflow/types.js'
+import {parseDumpFlows} from '../../../src/parsers/ovs-ofctl-dump-flows.js'
 import {parseIptablesSave} from '../../../src/parsers/iptables-save.js'
 import type {PacketTraceResult, Proto} from '../../../src/trace/packet.js'
 import {CONTROL_SH, neutronLabUnavailable, type NeutronLabVm, runArgv} from './control.js'
@@ -258,4 +264,157 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
       },
     )
   }, 600_000)
+  // The openvswitch firewall driver, contained: nlab-cmp2's agent restarted with firewall_driver = openvswitch (its
+  // hybrid-plugged ports are then filtered by br-int tables 71–82 and the agent drops their iptables chains), and back
+  // to iptables_hybrid afterwards (withRestore: the lab must diagnose clean again). For the VM pairs that cross
+  // nlab-cmp2: the trace names the rule (or the missing one) and equals the real packet; the br-int flow it names is a
+  // flow whose n_packets really moved; and on nlab-cmp2's br-int the simulator follows the same flows, table by table,
+  // as `ofproto/trace --ct-next` told the state the simulator's tracker gave.
+  it('nlab-cmp2 on the openvswitch firewall: rule named, verdict = real packet, its flow counted, flows = ofproto/trace', async () => {
+    const b = vms.get('vm-net1-2')!
+    const node = b.node
+    const ini = 'plugins/ml2/openvswitch_agent.ini'
+    const flowsOf = async (): Promise<Flow[]> => {
+      const r = await lab.exec(node, ['ovs-ofctl', 'dump-flows', '--names', 'br-int'])
+      return parseDumpFlows(r.stdout).value
+    }
+    const packets = async () => new Map((await flowsOf()).map((f) => [formatFlow(f), f.nPackets ?? 0]))
+    // The flows of the tcp/22 rule in table 82 (the agent may keep the port's iptables chains a while: the packet
+    // then meets both, the same rules).
+    const ovsfwUp = async () =>
+      (await flowsOf()).some(
+        (f) => f.table === 82 && /tp_dst=22/.test(formatFlow(f)) && formatFlow(f).includes(vms.get('vm-net1-1')!.ip),
+      )
+    const hybridUp = async () => {
+      const flows = await flowsOf()
+      const rules = (await lab.exec(node, ['iptables-save', '-t', 'filter'])).stdout
+      return (
+        !flows.some((f) => f.table === 82) &&
+        rules.includes(
+          `-A neutron-openvswi-i${b.portId.slice(0, 10)} -s ${vms.get('vm-net1-1')!.ip}/32 -p tcp -m tcp --dport 22 -j RETURN`,
+        )
+      )
+    }
+    const driver = async (name: 'openvswitch' | 'iptables_hybrid') => {
+      await lab.ini(node, ini, 'securitygroup', 'firewall_driver', name)
+      await lab.agent('stop', node, 'ovs')
+      await lab.agent('start', node, 'ovs')
+      await tools.until(
+        `${node}'s agent enforces the groups with ${name}`,
+        name === 'openvswitch' ? ovsfwUp : hybridUp,
+        300_000,
+      )
+    }
+    const ofport = async (dev: string) =>
+      Number((await lab.exec(node, ['ovs-vsctl', 'get', 'Interface', dev, 'ofport'])).stdout.trim())
+    const key = (table: number, priority: number, match: Flow['match']) =>
+      `${table}/${priority}/${formatMatch({fields: match.fields}).split(',').sort().join(',')}`
+    /** The br-int flows (table/priority/match) ofproto/trace --ct-next walks on the node, in order. */
+    async function ofprotoTrace(flow: string, state: string) {
+      const r = await lab.exec(node, ['ovs-appctl', 'ofproto/trace', 'br-int', flow, '--ct-next', state])
+      expect(r.code, r.stderr).toBe(0)
+      let bridge = ''
+      const out: string[] = []
+      for (const line of r.stdout.split('\n')) {
+        const br = /^\s*bridge\("([^"]+)"\)/.exec(line)
+        if (br) bridge = br[1]!
+        const m = /^\s{0,3}(\d+)\. (?:(.*), )?priority (\d+), cookie/.exec(line)
+        if (!m || bridge !== 'br-int') continue
+        const parsed = parseDumpFlows(` table=${m[1]}, priority=${m[3]}${m[2] ? `,${m[2]}` : ''} actions=drop\n`)
+          .value[0]
+        out.push(parsed ? key(parsed.table, parsed.priority, parsed.match) : `unparsed: ${line}`)
+      }
+      return {flows: out, text: r.stdout}
+    }
+
+    const cells: [string, string][] = [
+      ['vm-net1-1', 'vm-net1-2'],
+      ['vm-net1-2', 'vm-net1-1'],
+      ['vm-net1-3', 'vm-net1-2'],
+      ['vm-net3-1', 'vm-net3-2'],
+    ]
+    await withRestore(
+      shared,
+      tools,
+      async () => {
+        await driver('openvswitch')
+        const a = await faultSnapshot([])
+        const mismatches: string[] = []
+        const uncounted: string[] = []
+        const unnamed: string[] = []
+        const differ: string[] = []
+        const table: string[] = []
+        for (const [from, to] of cells) {
+          const row: string[] = []
+          for (const p of PROBES) {
+            const t = traceOf(a, from, to, p)
+            const cell = `${from} → ${to} ${p.label}`
+            const step = t.firewall.find((s) => s.host === node && s.flow)
+            if (!step) unnamed.push(`${cell}: no openvswitch firewall step on ${node}`)
+            else if (
+              step.verdict === 'accept'
+                ? !step.sgRule && !/connection already allowed/.test(step.reason)
+                : !/^dropped: no rule of security group\(s\) /.test(step.reason)
+            )
+              unnamed.push(`${cell}: ${step.reason}`)
+            const before = await packets()
+            const really = await real(vms.get(from)!, vms.get(to)!, p)
+            // OVS adds a datapath flow's packets to its OpenFlow flows when its revalidators next run: wait for them.
+            const moved = async () =>
+              step?.flow ? ((await packets()).get(step.flow.text) ?? 0) - (before.get(step.flow.text) ?? 0) >= 1 : true
+            const deadline = Date.now() + 15_000
+            while (!(await moved()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500))
+            const after = await packets()
+            row.push(`${p.label}:${really ? 'pass' : 'drop'}`)
+            if (through(t) !== really)
+              mismatches.push(`${cell}: trace ${t.verdict}/${t.reply?.verdict}, real ${really}`)
+            if (step?.flow && (after.get(step.flow.text) ?? 0) - (before.get(step.flow.text) ?? 0) < 1)
+              uncounted.push(`${cell}: ${step.flow.text} did not move`)
+            // Flow by flow against ofproto/trace, request and reply, where each enters nlab-cmp2's br-int; the reply is
+            // +est+rpl there when nlab-cmp2's firewall accepted (committed) the request, as the simulator's tracker says.
+            for (const [leg, state] of [
+              [t, 'trk,new'],
+              [t.reply!, step?.verdict === 'accept' ? 'trk,est,rpl' : 'trk,new'],
+            ] as const) {
+              const hops = leg.hops
+              const at = hops.findIndex((h) => h.host === node && h.kind === 'ovs-bridge' && h.element === 'br-int')
+              if (at < 0) continue
+              const entry = hops[at - 1]!
+              const src = leg === t ? vms.get(from)! : vms.get(to)!
+              const dst = leg === t ? vms.get(to)! : vms.get(from)!
+              const vlan = entry.element.startsWith('qvo') || entry.vlan === null ? '' : `,dl_vlan=${entry.vlan}`
+              const l4 =
+                p.proto === 'icmp'
+                  ? `icmp_type=${leg === t ? 8 : 0},icmp_code=0`
+                  : `${p.proto}_src=${leg === t ? 40000 : p.dport},${p.proto}_dst=${leg === t ? p.dport : 40000}`
+              const flow = `${p.proto},in_port=${await ofport(entry.element)}${vlan},dl_src=${src.mac},dl_dst=${dst.mac},nw_src=${src.ip},nw_dst=${dst.ip},nw_ttl=64,${l4}`
+              const dump = new Map(
+                (a.actual.hosts.find((h) => h.name === node)?.flows.get('br-int')?.flows ?? []).map((f) => [f.line, f]),
+              )
+              const sim = (hops[at]!.flows ?? []).map((f) => {
+                const known = f.bridge === 'br-int' ? dump.get(f.line) : undefined
+                return known ? key(known.table, known.priority, known.match) : `not in the dump: ${f.text}`
+              })
+              const ovs = await ofprotoTrace(flow, state)
+              if (JSON.stringify(sim) !== JSON.stringify(ovs.flows))
+                differ.push(
+                  `${cell} ${leg === t ? 'request' : 'reply'}:\n  sim  ${sim.join(' ')}\n  ovs  ${ovs.flows.join(' ')}`,
+                )
+            }
+          }
+          table.push(`${from} → ${to}: ${row.join(' ')}`)
+        }
+        console.log(`security-group matrix, ${node} on the openvswitch firewall (real):\n${table.join('\n')}`)
+        expect({mismatches, unnamed, uncounted, differ}).toEqual({
+          mismatches: [],
+          unnamed: [],
+          uncounted: [],
+          differ: [],
+        })
+        expect(table.join(' ')).toMatch(/pass/)
+        expect(table.join(' ')).toMatch(/drop/)
+      },
+      async () => driver('iptables_hybrid'),
+    )
+  }, 1_500_000)
 })
