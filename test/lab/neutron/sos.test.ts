@@ -15,10 +15,9 @@
 //   - `diff` of it to the faulty SSH capture names exactly what each fault changed (each fault's changes matched one
 //     by one, nothing unexplained: a fault not undone exactly would show too) and exactly the finding each made
 //     appear — and to the sosreports (a snapshot against sosreports) the same, line for line.
-// The healthy state's sos route is checked against the SSH route of the same state on the captured pair of this lab
-// (fixtures/sos, test/sos), and live on the compute the faults leave alone.
+// Before the faults, the healthy lab goes both routes too: no finding either way, the same traces, an empty `diff`.
 //
-// Cheap on purpose (CI time): one sos round (a sos run costs ~10 s of CPU per node, most of it the networking plugin's
+// Cheap on purpose (CI time): two sos rounds (a sos run costs ~10 s of CPU per node, most of it the networking plugin's
 // ethtool commands per device: 100–150 s of wall time at a load of 20 on the 2-core machine), no agent stopped or
 // restarted (a starting DHCP agent restarts every dnsmasq: minutes on a busy machine), faults that act at once.
 // On the shared lab (suite.ts); NEUTRACE_SOS_LAB=0 or NEUTRACE_NEUTRON_LAB=0 skip it.
@@ -106,6 +105,11 @@ describe.skipIf(!wanted || unavailable !== undefined)(
         return got
       }
     }
+
+    it('healthy: no finding, the same traces and the same state from sosreports as over SSH', async () => {
+      const healthy = await agree([])
+      expect(changes(diffAnalyses(healthy.ssh, healthy.sos, 'test')).map(line)).toEqual([])
+    }, 600_000)
 
     it('five faults at once: the same findings, traces and state from sosreports as over SSH; diff names each fault', async () => {
       const vms = lab.vms()
