@@ -371,7 +371,8 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
             if (step?.flow && (after.get(step.flow.text) ?? 0) - (before.get(step.flow.text) ?? 0) < 1)
               uncounted.push(`${cell}: ${step.flow.text} did not move`)
             // Flow by flow against ofproto/trace, request and reply, where each enters nlab-cmp2's br-int; the reply is
-            // +est+rpl there when nlab-cmp2's firewall accepted (committed) the request, as the simulator's tracker says.
+            // +est+rpl there when nlab-cmp2's firewall accepted (committed) the request, as the simulator's tracker
+            // says.
             for (const [leg, state] of [
               [t, 'trk,new'],
               [t.reply!, step?.verdict === 'accept' ? 'trk,est,rpl' : 'trk,new'],
