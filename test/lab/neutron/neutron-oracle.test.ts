@@ -62,7 +62,8 @@ describe.skipIf(!wanted || unavailable !== undefined)(
     }
 
     it('has six VMs, two per network on different computes, captured complete', () => {
-      expect(vms).toHaveLength(6)
+      // The demo's two per network; VMs other files add and leave (security-groups' vm-net1-3) are checked too.
+      expect(vms.filter((v) => /^vm-net\d+-[12]$/.test(v.netns))).toHaveLength(6)
       expect(analysis.snapshot.hosts.map((h) => [h.name, h.status])).toEqual([
         ['nlab-ctl', 'complete'],
         ['nlab-cmp1', 'complete'],
