@@ -8,12 +8,12 @@ wait_for paid over and over on the very cores the agents being waited for needed
                                               network NAME (PHYSNET, SEG: - for none) and its DHCP subnet NAME-subnet;
                                               prints the network's id
     api.py net-id NAME                        the network's id
-    api.py net-delete NAME                    the network NAME and its subnet NAME-subnet
+    api.py net-delete NET_ID                  the network and its subnets
     api.py port-create NET_ID HOST NAME DEVICE_ID
                                               a compute port bound to HOST; prints `id mac ip vif_type`
     api.py port-active PORT                   exit 0 when the port is ACTIVE
     api.py port-host PORT HOST                the port's binding moved to HOST
-    api.py port-delete NAME_OR_ID             the port deleted
+    api.py port-delete PORT_ID                the port deleted
     api.py agent-alive HOST TYPE              exit 0 when HOST's agent of TYPE (ovs, dhcp, l3) is alive
     api.py agents-alive DHCP_HOST NODE...     exit 0 when DHCP_HOST's DHCP agent and every NODE's OVS agent are alive
     api.py keystone-register URL              Keystone (just bootstrapped) gets the project "service", the user
@@ -34,13 +34,11 @@ def q(value):
     return urllib.parse.quote(value, safe='')
 
 
-def one(n, kind, name):
-    """The id of the only `kind` (networks, ports, subnets) named `name` (a port may also be given by its id)."""
-    found = n.req('GET', f'/{kind}?name={q(name)}&fields=id')[kind]
-    if not found and kind == 'ports':
-        found = n.req('GET', f'/ports?id={q(name)}&fields=id')['ports']
+def net_id(n, name):
+    """The id of the only network named `name`."""
+    found = n.req('GET', f'/networks?name={q(name)}&fields=id')['networks']
     if len(found) != 1:
-        sys.exit(f'api.py: {len(found)} {kind} named {name}')
+        sys.exit(f'api.py: {len(found)} networks named {name}')
     return found[0]['id']
 
 
@@ -103,13 +101,12 @@ def main(argv):
         elif cmd == 'net-create' and len(args) == 5:
             net_create(Neutron(), *args)
         elif cmd == 'net-id' and len(args) == 1:
-            print(one(Neutron(), 'networks', args[0]))
+            print(net_id(Neutron(), args[0]))
         elif cmd == 'net-delete' and len(args) == 1:
             n = Neutron()
-            net = one(n, 'networks', args[0])
-            for s in n.req('GET', f'/subnets?network_id={net}&fields=id')['subnets']:
+            for s in n.req('GET', f'/subnets?network_id={q(args[0])}&fields=id')['subnets']:
                 n.req('DELETE', f'/subnets/{s["id"]}')
-            n.req('DELETE', f'/networks/{net}')
+            n.req('DELETE', f'/networks/{q(args[0])}')
         elif cmd == 'port-create' and len(args) == 4:
             port_create(Neutron(), *args)
         elif cmd == 'port-active' and len(args) == 1:
@@ -118,8 +115,7 @@ def main(argv):
         elif cmd == 'port-host' and len(args) == 2:
             Neutron().req('PUT', f'/ports/{q(args[0])}', {'port': {'binding:host_id': args[1]}})
         elif cmd == 'port-delete' and len(args) == 1:
-            n = Neutron()
-            n.req('DELETE', f'/ports/{one(n, "ports", args[0])}')
+            Neutron().req('DELETE', f'/ports/{q(args[0])}')
         elif cmd == 'agent-alive' and len(args) == 2 and args[1] in AGENT_TYPES:
             sys.exit(0 if alive(Neutron(), *args) else 1)
         elif cmd == 'keystone-register' and len(args) == 1:

@@ -768,7 +768,7 @@ net_del() { # NAME
   net_id=$(api net-id "$1") || die "net-del: no network $1"
   step "delete $1 and its VMs"
   for ns in $(awk -v net="$1" '$2 == net {print $6}' "$dir/vms"); do vm_del "$ns"; done
-  api net-delete "$1"
+  api net-delete "$net_id"
   wait_for 120 "qdhcp-$net_id gone" dhcp_gone "$net_id"
   done_step "delete $1"
 }
