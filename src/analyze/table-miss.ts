@@ -15,6 +15,7 @@ import {INTEGRATION_BRIDGE, type LocalVlan, bridgeOf, localVlanOf, portsOnHost} 
 import {type Packet, ETH_TYPE_IP} from '../sim/packet.js'
 import {simulateBridge} from '../sim/openflow.js'
 import {simBridgeOf} from '../trace/datapath.js'
+import {fieldInfo} from '../openflow/fields.js'
 import {type AnalysisContext, type Analyzer, confidenceOf, finding, impactOf} from './context.js'
 import type {Finding} from './finding.js'
 
@@ -43,11 +44,16 @@ function macOf(port: PortView, ovsMac?: string): string | undefined {
 function probes(host: HostModel, net: NetworkView, local: LocalVlan, ports: PortView[]): Probe[] {
   const out: Probe[] = []
   const macs = local.ports.map(({port, ovs}) => macOf(port, ovs.iface.externalIds['attached-mac']))
+  const intFlows = host.flows.get(INTEGRATION_BRIDGE)
+  const blind = intFlows !== undefined && dstBlind(intFlows)
   for (const [i, {port, ovs}] of local.ports.entries()) {
     const src = macs[i]
     if (!src) continue
     const peer = macs.find((m, j) => j !== i && m) ?? SOMEONE
     for (const dst of [BROADCAST, peer]) {
+      // The unicast frame follows the broadcast's path through a bridge blind to destinations: its finding would be
+      // the broadcast's (the same element, found second), so it is not simulated again.
+      if (dst !== BROADCAST && plainUnicast(dst) && blind) continue
       out.push({
         bridge: INTEGRATION_BRIDGE,
         port: ovs.iface.name,
@@ -137,6 +143,49 @@ function cannotMiss(flows: FlowTable): boolean {
   }
   return known
 }
+
+const DST_SPELLINGS = /dl_dst|eth_dst/i
+/** Actions that hash the frame's addresses without naming them. */
+const HASHING = new Set(['multipath', 'bundle', 'bundle_load'])
+const dstBlindTables = new WeakMap<FlowTable, boolean>()
+
+/** Can no flow of the bridge tell one destination MAC from another? True when no match field is the Ethernet
+ * destination and no action reads it (named in a move, load, set_field, learn or ct, or hashed). Then, with no MAC
+ * table (the probes learn nothing), a frame to a unicast MAC takes exactly the broadcast's path: NORMAL floods both. */
+function dstBlind(flows: FlowTable): boolean {
+  let known = dstBlindTables.get(flows)
+  if (known === undefined) {
+    known = flows.flows.every(
+      (f) =>
+        Object.keys(f.match.fields).every((k) => !DST_SPELLINGS.test(k) && fieldInfo(k) !== undefined) &&
+        f.actions.every((a) => {
+          switch (a.type) {
+            case 'move':
+              return !DST_SPELLINGS.test(a.src) && !DST_SPELLINGS.test(a.dst)
+            case 'load':
+              return !DST_SPELLINGS.test(a.dst)
+            case 'set_field':
+              return !DST_SPELLINGS.test(a.field)
+            case 'learn':
+            case 'ct':
+            case 'note':
+            case 'controller':
+              return !DST_SPELLINGS.test(a.text)
+            case 'other':
+              return !HASHING.has(a.name.toLowerCase()) && !DST_SPELLINGS.test(a.text)
+            default:
+              return true
+          }
+        }),
+    )
+    dstBlindTables.set(flows, known)
+  }
+  return known
+}
+
+/** A unicast MAC that is neither multicast nor reserved: NORMAL treats it like the broadcast address when it has
+ * learnt nothing. */
+const plainUnicast = (mac: string): boolean => (parseInt(mac.slice(0, 2), 16) & 1) === 0
 
 function check(ctx: AnalysisContext, host: HostModel, p: Probe): Finding | undefined {
   const flows = host.flows.get(p.bridge)
