@@ -1,9 +1,10 @@
 // The simulator's view of one bridge on one host, built from the actual model: its flows and its ports with their
 // OpenFlow numbers and VLAN configuration.
 
-import type {HostModel} from '../model/actual.js'
+import {type DeviceRef, type HostModel, vethPeer} from '../model/actual.js'
+import {type PhysLink, wiredLinks} from '../model/wiring.js'
 import {OFPP_LOCAL, type SimBridge, type SimPort} from '../sim/openflow.js'
-import type {Flow} from '../types.js'
+import type {Flow, LinkDevice, LinuxBridge} from '../types.js'
 
 /** The NORMAL-only table a bridge behaves as when its flows were not captured (OVS's default flow). */
 const DEFAULT_NORMAL: Flow = {
@@ -50,4 +51,48 @@ export function simBridgeOf(host: HostModel, name: string): SimBridge {
   const sim: SimBridge = {name, flows: host.flows.get(name)?.flows ?? [DEFAULT_NORMAL], ports}
   perHost.set(name, sim)
   return sim
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The model look-ups a trace makes at every hop, answered once per host and element: a model does not change once
+// built (the simulator's bridges above are cached the same way), and every VM's trace asks the same questions of its
+// host and of the hosts serving DHCP.
+
+interface HostLookups {
+  peers: WeakMap<LinkDevice, {peer: DeviceRef | undefined}>
+  linuxBridges?: {of: LinuxBridge[] | undefined; byMember: Map<string, LinuxBridge>}
+  wired?: PhysLink[]
+}
+
+const lookups = new WeakMap<HostModel, HostLookups>()
+
+function lookupsOf(host: HostModel): HostLookups {
+  let have = lookups.get(host)
+  if (!have) lookups.set(host, (have = {peers: new WeakMap()}))
+  return have
+}
+
+/** vethPeer, once per device. */
+export function peerOf(host: HostModel, ref: DeviceRef): DeviceRef | undefined {
+  const peers = lookupsOf(host).peers
+  let have = peers.get(ref.device)
+  if (!have) peers.set(ref.device, (have = {peer: vethPeer(host, ref)}))
+  return have.peer
+}
+
+/** linuxBridgeOf: the first Linux bridge that has `device` as a member. */
+export function linuxBridgeWith(host: HostModel, device: string): LinuxBridge | undefined {
+  const l = lookupsOf(host)
+  if (l.linuxBridges?.of !== host.linuxBridges) {
+    const byMember = new Map<string, LinuxBridge>()
+    for (const br of host.linuxBridges ?? []) for (const m of br.interfaces) if (!byMember.has(m)) byMember.set(m, br)
+    l.linuxBridges = {of: host.linuxBridges, byMember}
+  }
+  return l.linuxBridges.byMember.get(device)
+}
+
+/** wiredLinks, once per host (read only). */
+export function wiredLinksOf(host: HostModel): readonly PhysLink[] {
+  const l = lookupsOf(host)
+  return (l.wired ??= wiredLinks(host))
 }

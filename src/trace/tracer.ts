@@ -10,21 +10,19 @@ import {
   findDevice,
   dnsmasqServes,
   findOvsInterface,
-  linuxBridgeOf,
   isMet,
   showsDhcpFor,
-  vethPeer,
 } from '../model/actual.js'
 import {type PortView, type ReferenceModel, isDhcpPort} from '../model/reference.js'
 import {ENCAP_OVERHEAD, endpointAt, endpointOf, hostOfEndpoint, isTunnelType, tunnelPortTo} from '../model/tunnels.js'
-import {type PhysLink, wiredLinks} from '../model/wiring.js'
+import type {PhysLink} from '../model/wiring.js'
 import {formatFlow} from '../openflow/format.js'
 import type {Packet} from '../sim/packet.js'
 import {MacTable} from '../sim/mac-table.js'
 import {Conntrack} from '../sim/conntrack.js'
 import {simulateBridge} from '../sim/openflow.js'
 import type {Flow, VmInterface} from '../types.js'
-import {simBridgeOf} from './datapath.js'
+import {linuxBridgeWith, peerOf, simBridgeOf, wiredLinksOf} from './datapath.js'
 
 export type TraceTarget = 'uplink' | 'dhcp'
 // The trace's records are the public contract's (schemas/trace.schema.json → src/contracts/generated/trace.ts), so they
@@ -141,7 +139,7 @@ function sendOut(w: Walk, host: HostModel, netns: string, dev: string, packet: P
     })
     return
   }
-  const peer = vethPeer(host, ref)
+  const peer = peerOf(host, ref)
   if (peer) {
     if (!peer.device.adminUp || !ref.device.adminUp) {
       w.branches.push({
@@ -191,7 +189,7 @@ export function arrive(w: Walk, host: HostModel, netns: string, dev: string, pac
     enterBridge(w, host, ovs.bridge.name, dev, packet, hops)
     return
   }
-  const br = netns === '' ? linuxBridgeOf(host, dev) : undefined
+  const br = netns === '' ? linuxBridgeWith(host, dev) : undefined
   if (br) {
     const here = [
       ...hops,
@@ -257,6 +255,19 @@ function flowText(flow: Flow): string {
   return text
 }
 
+/** What a bridge's pipeline clears on entry (registers, metadata, tunnel id, conntrack state). */
+const CLEARED_ON_ENTRY = new Set(['regs', 'metadata', 'tun_id', 'ct_state', 'ct_zone', 'ct_mark'])
+
+/** The packet as it enters a bridge on `ofport`: its own fields in their order but those cleared on entry, then the
+ * tunnel id it was decapsulated with (a loop rather than rest destructuring, which V8 runs through a slow path). */
+function enteringPacket(packet: Packet, ofport: number, tunId: bigint | undefined): Packet {
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(packet)) if (!CLEARED_ON_ENTRY.has(k)) out[k] = packet[k as keyof Packet]
+  out.in_port = ofport
+  if (tunId !== undefined) out.tun_id = tunId
+  return out as unknown as Packet
+}
+
 export function enterBridge(
   w: Walk,
   host: HostModel,
@@ -296,9 +307,7 @@ export function enterBridge(
     w.unknowns.push(`flows of ${bridge} on ${host.name} were not captured: NORMAL switching assumed`)
   // Entering a bridge (through a patch port or from a device) starts with registers, metadata, tunnel id and conntrack
   // state cleared. A frame decapsulated on a tunnel port carries the tunnel id as metadata.
-  const {regs: _regs, metadata: _metadata, tun_id: _tun, ct_state: _s, ct_zone: _z, ct_mark: _m, ...headers} = packet
-  const entering: Packet =
-    tunId === undefined ? {...headers, in_port: port.ofport} : {...headers, in_port: port.ofport, tun_id: tunId}
+  const entering = enteringPacket(packet, port.ofport, tunId)
   const result = simulateBridge(sim, entering, {
     macTable: macsOf(w, host),
     learn: true,
@@ -411,7 +420,7 @@ function leaveBridge(w: Walk, host: HostModel, bridge: string, port: string, pac
   // A system port: a veth into a Linux bridge or another OVS bridge, or the physical NIC.
   const dev = findDevice(host, port, '')
   const isUplink =
-    wiredLinks(host).some((l) => l.bridge === bridge && l.phyPort !== port) && (!dev || !vethPeer(host, dev))
+    wiredLinksOf(host).some((l) => l.bridge === bridge && l.phyPort !== port) && (!dev || !peerOf(host, dev))
   if (isUplink) {
     const upHop: Hop = {
       host: host.name,
@@ -458,10 +467,10 @@ function dhcpCandidates(w: Walk): HostModel[] {
 
 /** Across the physical network: every other host's uplink on the same physnet receives the frame (a flat L2 switch). */
 function crossPhysical(w: Walk, from: HostModel, bridge: string, nic: string, packet: Packet, hops: Hop[]): void {
-  const physnet = wiredLinks(from).find((l) => l.bridge === bridge)?.physnet
+  const physnet = wiredLinksOf(from).find((l) => l.bridge === bridge)?.physnet
   for (const host of dhcpCandidates(w)) {
     if (host === from) continue
-    for (const link of wiredLinks(host).filter(
+    for (const link of wiredLinksOf(host).filter(
       (l) => physnet === undefined || l.physnet === undefined || l.physnet === physnet,
     )) {
       crossInto(w, from, nic, host, link, physnet, packet, hops)
