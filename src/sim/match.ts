@@ -19,9 +19,20 @@ type FieldTest = 'match' | 'no-match' | 'unknown' | 'unsupported'
 /** The OF1.0 VLAN fields are shorthands for vlan_tci value/mask pairs (as ovs-ofctl documents them). */
 function vlanFieldTest(name: string, masked: Masked, packet: Packet): FieldTest | undefined {
   if (name !== 'dl_vlan' && name !== 'dl_vlan_pcp' && name !== 'vlan_pcp') return undefined
-  const tci = vlanFieldTci(name, {value: masked.value.split('/')[0] ?? ''})
+  const tci = vlanTciOf(name, masked)
   if (!tci) return 'unsupported'
   return (vlanTci(packet) & tci.mask) === tci.value ? 'match' : 'no-match'
+}
+
+/** The TCI a flow's OF1.0 VLAN field tests, read once per flow field (its mask is ignored, as OVS does). */
+const vlanTcis = new WeakMap<Masked, {name: string; value: string; tci: ReturnType<typeof vlanFieldTci>}>()
+
+function vlanTciOf(name: string, masked: Masked): ReturnType<typeof vlanFieldTci> {
+  const have = vlanTcis.get(masked)
+  if (have && have.name === name && have.value === masked.value) return have.tci
+  const tci = vlanFieldTci(name, {value: masked.value.split('/')[0] ?? ''})
+  vlanTcis.set(masked, {name, value: masked.value, tci})
+  return tci
 }
 
 function fragTest(masked: Masked): FieldTest {

@@ -65,8 +65,13 @@ export function clonePacket(packet: Packet): Packet {
 function copyData(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value
   if (Array.isArray(value)) return value.map(copyData)
+  // Own enumerable string keys in order, as Object.entries gives them, without an array of pairs per object.
+  const from = value as Record<string, unknown>
   const copy: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value)) copy[k] = copyData(v)
+  for (const k of Object.keys(from)) {
+    const v = from[k]
+    copy[k] = typeof v === 'object' && v !== null ? copyData(v) : v
+  }
   return copy
 }
 

@@ -21,7 +21,7 @@ import type {Packet} from '../sim/packet.js'
 import {MacTable} from '../sim/mac-table.js'
 import {Conntrack} from '../sim/conntrack.js'
 import {simulateBridge} from '../sim/openflow.js'
-import type {Flow, VmInterface} from '../types.js'
+import type {DhcpHostEntry, Flow, VmInterface} from '../types.js'
 import {linuxBridgeWith, peerOf, simBridgeOf, wiredLinksOf} from './datapath.js'
 
 export type TraceTarget = 'uplink' | 'dhcp'
@@ -799,6 +799,22 @@ function dnsmasqFor(host: HostModel, netns: string): DnsmasqInstance | undefined
   return host.dnsmasq.find((d) => dnsmasqServes(d, netns.slice('qdhcp-'.length)))
 }
 
+/** A dnsmasq hosts file's entries by MAC (lower case), the first entry of each: looked up once per VM's trace. */
+const dhcpEntries = new WeakMap<readonly DhcpHostEntry[], {length: number; byMac: Map<string, DhcpHostEntry>}>()
+
+function dhcpEntryFor(entries: readonly DhcpHostEntry[], mac: string): DhcpHostEntry | undefined {
+  let index = dhcpEntries.get(entries)
+  if (index?.length !== entries.length) {
+    const byMac = new Map<string, DhcpHostEntry>()
+    for (const e of entries) {
+      const key = e.mac.toLowerCase()
+      if (!byMac.has(key)) byMac.set(key, e)
+    }
+    dhcpEntries.set(entries, (index = {length: entries.length, byMac}))
+  }
+  return index.byMac.get(mac)
+}
+
 export function trace(model: ActualModel, ref: ReferenceModel, vm: TraceVm, target: TraceTarget): TraceResult {
   if (!macOk(vm.mac))
     throw new TraceError(`the VM's MAC address is unknown (${vm.mac || 'none'}); cannot build its frame`)
@@ -846,7 +862,7 @@ export function trace(model: ActualModel, ref: ReferenceModel, vm: TraceVm, targ
     const h = model.hosts.find((x) => x.name === b.end!.host)!
     const server = dnsmasqFor(h, b.end!.netns!)
     const files = h.dhcp.get(b.end!.netns!.slice('qdhcp-'.length))
-    const entry = files?.hosts?.entries.find((e) => e.mac.toLowerCase() === vm.mac)
+    const entry = files?.hosts ? dhcpEntryFor(files.hosts.entries, vm.mac) : undefined
     result.dhcp = {
       host: h.name,
       namespace: b.end!.netns!,
