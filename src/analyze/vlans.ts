@@ -146,7 +146,7 @@ function flowChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost, link: P
   const conf = confidenceOf(net.source)
 
   // Egress: physical bridge, from phy-<br> with the local VLAN.
-  const egress = translations(host, link.bridge, link.phyPort).filter((t) => t.from === L)
+  const egress = translations(host, link.bridge, link.phyPort, {from: L})
   const egressWant = flat ? `strip_vlan` : `mod_vlan_vid:${seg ?? '<segment>'}`
   const egressExpected = `priority=4,in_port=${link.phyPort},dl_vlan=${L} actions=${egressWant},NORMAL`
   const network = net.name ?? net.id
@@ -228,12 +228,12 @@ function flowChecks(ctx: AnalysisContext, host: HostModel, n: NetOnHost, link: P
   // Ingress: br-int, from int-<br> with the segment.
   if (seg === undefined) return out
   const from = flat ? 'untagged' : (seg as number)
-  const ingress = translations(host, INTEGRATION_BRIDGE, link.intPort).filter((t) => t.from === from)
+  const ingress = translations(host, INTEGRATION_BRIDGE, link.intPort, {from})
   const ingressMatch = flat ? 'vlan_tci=0x0000/0x1fff' : `dl_vlan=${seg}`
   const ingressExpected = `priority=3,in_port=${link.intPort},${ingressMatch} actions=mod_vlan_vid:${L},NORMAL`
   if (!ingress.length) {
     const hit = winner(host, INTEGRATION_BRIDGE, link.intPort, from)
-    const mapsElsewhere = translations(host, INTEGRATION_BRIDGE, link.intPort).find((t) => t.to === L)
+    const mapsElsewhere = translations(host, INTEGRATION_BRIDGE, link.intPort, {to: L})[0]
     if (mapsElsewhere) {
       out.push(
         finding(

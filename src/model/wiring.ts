@@ -192,14 +192,19 @@ export interface VlanTranslation {
   to: number | 'pop'
 }
 
-/** Translation flows on table 0 of `bridge` for frames arriving on `inPort`. */
-export function translations(host: HostModel, bridge: string, inPort: string): VlanTranslation[] {
-  const table = host.flows.get(bridge)
-  if (!table) return []
+interface Translations {
+  length: number
+  byPort: Map<string, VlanTranslation[]>
+  /** Per port, the same lists by the VLAN matched and by the VLAN written, made when first asked. */
+  byFrom: Map<string, Map<number | 'untagged', VlanTranslation[]>>
+  byTo: Map<string, Map<number | 'pop', VlanTranslation[]>>
+}
+
+/** The translations of a dump's table 0 by the port they name, once per dump (each network of each host asks). */
+function translationsOf(host: HostModel, bridge: string, table: FlowTable): Translations {
   let have = translationsByPort.get(table.flows)
   if (have?.length !== table.flows.length) {
-    // Every translation flow of table 0 by the port it names, once per dump (each network of each host asks).
-    have = {length: table.flows.length, byPort: new Map()}
+    have = {length: table.flows.length, byPort: new Map(), byFrom: new Map(), byTo: new Map()}
     for (const flow of tableZero(table)) {
       const port = flowInPort(host, bridge, flow)
       const from = flowVlan(flow)
@@ -211,10 +216,46 @@ export function translations(host: HostModel, bridge: string, inPort: string): V
     }
     translationsByPort.set(table.flows, have)
   }
-  return (have.byPort.get(inPort) ?? []).map((t) => ({...t}))
+  return have
 }
 
-const translationsByPort = new WeakMap<Flow[], {length: number; byPort: Map<string, VlanTranslation[]>}>()
+function grouped<K>(list: VlanTranslation[], key: (t: VlanTranslation) => K): Map<K, VlanTranslation[]> {
+  const out = new Map<K, VlanTranslation[]>()
+  for (const t of list) {
+    const k = key(t)
+    const have = out.get(k)
+    if (have) have.push(t)
+    else out.set(k, [t])
+  }
+  return out
+}
+
+/** Translation flows on table 0 of `bridge` for frames arriving on `inPort`; with `only`, those matching its `from`
+ * or its `to` (the same list, in the same order, as filtering them all). */
+export function translations(
+  host: HostModel,
+  bridge: string,
+  inPort: string,
+  only?: {from: number | 'untagged'} | {to: number | 'pop'},
+): VlanTranslation[] {
+  const table = host.flows.get(bridge)
+  if (!table) return []
+  const have = translationsOf(host, bridge, table)
+  const all = have.byPort.get(inPort) ?? []
+  let list = all
+  if (only && 'from' in only) {
+    let by = have.byFrom.get(inPort)
+    if (!by) have.byFrom.set(inPort, (by = grouped(all, (t) => t.from)))
+    list = by.get(only.from) ?? []
+  } else if (only) {
+    let by = have.byTo.get(inPort)
+    if (!by) have.byTo.set(inPort, (by = grouped(all, (t) => t.to)))
+    list = by.get(only.to) ?? []
+  }
+  return list.map((t) => ({...t}))
+}
+
+const translationsByPort = new WeakMap<Flow[], Translations>()
 
 export interface LocalVlan {
   vlan?: number
@@ -233,15 +274,13 @@ export function localVlanOf(host: HostModel, net: NetworkView, ports: PortView[]
   const link = physLinkFor(host, net)
   const seg = net.type === 'flat' ? 'untagged' : (net.segmentationId ?? undefined)
   if (link && seg !== undefined) {
-    const ingress = translations(host, INTEGRATION_BRIDGE, link.intPort).filter(
-      (t) => t.from === seg && typeof t.to === 'number',
+    const ingress = translations(host, INTEGRATION_BRIDGE, link.intPort, {from: seg}).filter(
+      (t) => typeof t.to === 'number',
     )
     const vids = new Set(ingress.map((t) => t.to as number))
     if (vids.size === 1) return {vlan: [...vids][0], from: 'ingress-flow', ports: placed, link}
-    const want = net.type === 'flat' ? 'pop' : seg
-    const egress = translations(host, link.bridge, link.phyPort).filter(
-      (t) => t.to === want && typeof t.from === 'number',
-    )
+    const want = seg === 'untagged' ? 'pop' : seg // 'untagged' only for a flat network
+    const egress = translations(host, link.bridge, link.phyPort, {to: want}).filter((t) => typeof t.from === 'number')
     const evids = new Set(egress.map((t) => t.from as number))
     if (evids.size === 1) return {vlan: [...evids][0], from: 'egress-flow', ports: placed, link}
   }
