@@ -44,10 +44,12 @@ export function splitTopLevel(text: string, separators: string): string[] | unde
   return parts
 }
 
-/** Index of the `"` that closes the quote opened at `open` (backslash escapes skipped), or -1 when it is not closed. */
-function closingQuote(text: string, open: number): number {
-  const n = text.length
-  for (let i = open + 1; i < n; i++) {
+/**
+ * Index of the `"` that closes the quote opened at `open` (backslash escapes skipped), before `end`; -1 when it is not
+ * closed there.
+ */
+function closingQuote(text: string, open: number, end = text.length): number {
+  for (let i = open + 1; i < end; i++) {
     const c = text.charCodeAt(i)
     if (c === BACKSLASH) i++
     else if (c === QUOTE) return i
@@ -159,13 +161,34 @@ export function parseDecimal(text: string): number | undefined {
 
 /** `[a-z][a-z0-9_]*`: a keyword as OVS spells match fields and flags. */
 export function isKeyword(text: string): boolean {
-  const n = text.length
-  if (n === 0) return false
-  for (let i = 0; i < n; i++) {
+  return isKeywordAt(text, 0, text.length)
+}
+
+/** Is text[from, to) a keyword? */
+export function isKeywordAt(text: string, from: number, to: number): boolean {
+  if (from >= to) return false
+  for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i)
-    if (!((c >= 97 && c <= 122) || (i > 0 && ((c >= 48 && c <= 57) || c === 95)))) return false
+    if (!((c >= 97 && c <= 122) || (i > from && ((c >= 48 && c <= 57) || c === 95)))) return false
   }
   return true
+}
+
+/** A fixed set of words, each with what it stands for, found in place: text[from, to) compared without cutting it. */
+export class Words {
+  private readonly byLength: [string, string][][] = []
+
+  constructor(words: Iterable<readonly [string, string]>) {
+    for (const [word, value] of words) (this.byLength[word.length] ??= []).push([word, value])
+  }
+
+  /** What text[from, to) stands for, when it is one of the words. */
+  at(text: string, from: number, to: number): string | undefined {
+    const candidates = this.byLength[to - from]
+    if (candidates === undefined) return undefined
+    for (const [word, value] of candidates) if (text.startsWith(word, from)) return value
+    return undefined
+  }
 }
 
 const SEPARATOR = 1
@@ -202,8 +225,8 @@ export class MatchTokens {
     return this
   }
 
-  /** Moves to the next token: false when there is none, undefined when its quotes or brackets do not balance. */
-  next(): boolean | undefined {
+  /** Moves to where the next token starts, before reading it (next): its index, -1 when there is none. */
+  skip(): number {
     const text = this.text
     const end = this.end
     let i = this.pos
@@ -212,7 +235,16 @@ export class MatchTokens {
       if (c !== 32 && c !== 44 && c !== 9) break
       i++
     }
-    if (i >= end) return false
+    this.pos = i
+    return i < end ? i : -1
+  }
+
+  /** Moves to the next token: false when there is none, undefined when its quotes or brackets do not balance. */
+  next(): boolean | undefined {
+    const text = this.text
+    const end = this.end
+    let i = this.skip()
+    if (i < 0) return false
     this.start = i
     this.eq = -1
     let depth = 0
@@ -226,8 +258,8 @@ export class MatchTokens {
       } else if (kind === EQUALS) {
         if (this.eq < 0) this.eq = i
       } else if (kind === QUOTE_CHAR) {
-        i = closingQuote(text, i)
-        if (i < 0 || i >= end) return undefined
+        i = closingQuote(text, i, end)
+        if (i < 0) return undefined
       } else if (kind === OPENER) {
         if (depth === MAX_NESTING) return undefined
         this.closers[depth++] = OPENERS[c]!

@@ -12,10 +12,13 @@ import {
   type Masked,
   type PortRef,
   MAX_TABLE,
-  canonicalField,
   addMatchField,
   addShorthand,
   MatchTokens,
+  SHORTHANDS,
+  FIELDS,
+  Words,
+  isKeywordAt,
   decimalAt,
   findKeyword,
   isKeyword,
@@ -79,7 +82,7 @@ function isCookie(text: string, from: number, to: number): boolean {
 }
 
 interface DumpContext extends ActionContext {
-  cache: Map<string, FlowAction[]>
+  cache: Map<string, readonly FlowAction[]>
   /** The last cookie read: a dump repeats one cookie per agent, so equal text shares one string. */
   cookie: string
   /** Problems of lines that were still read as flows (unknown match keywords), by flow. */
@@ -110,23 +113,25 @@ function parseTableToken(value: string, ctx: DumpContext): {table: number; name?
 }
 
 /**
- * The actions of a line, read once per distinct text: real dumps repeat a few hundred action lists over thousands of
- * flows. Flows with the same text share one frozen list (nothing may change a parsed flow).
+ * The actions in text[from, to), read once per distinct text: real dumps repeat a few hundred action lists over
+ * thousands of flows. Flows with the same text share one frozen list (nothing may change a parsed flow). The cache
+ * is looked up by a hash of the text compared in place, so a hit neither cuts the text nor hashes a new string.
  */
-function cachedActions(text: string, ctx: DumpContext): readonly FlowAction[] | string {
-  const hit = ctx.cache.get(text)
+function cachedActions(text: string, from: number, to: number, ctx: DumpContext): readonly FlowAction[] | string {
+  const actionText = text.slice(from, to)
+  const hit = ctx.cache.get(actionText)
   if (hit) return hit
   ctx.problem = undefined
   const unresolvedBefore = ctx.unresolvedName
   ctx.unresolvedName = false
-  const actions = parseActions(text, ctx)
+  const actions = parseActions(actionText, ctx)
   if (!actions) return 'unbalanced quotes or brackets in the actions'
   if (ctx.problem !== undefined) return ctx.problem
   for (const action of actions) Object.freeze(action)
   Object.freeze(actions)
   if (!ctx.unresolvedName) {
     if (ctx.cache.size >= ACTION_CACHE) ctx.cache.clear()
-    ctx.cache.set(text, actions)
+    ctx.cache.set(actionText, actions)
   }
   ctx.unresolvedName ||= unresolvedBefore
   return actions
@@ -170,8 +175,13 @@ function newFlow(line: string, lineNo: number, actions: FlowAction[]): Flow {
   return new ParsedFlow(line, lineNo, {fields: {}}, actions)
 }
 
-/** Match spellings whose values addMatchField may refuse (range checks): the fast path checks them as it reads. */
+/** Match fields whose values addMatchField may refuse (range checks): the fast path checks them as it reads. */
 const CHECKED_FIELDS = new Set(['in_port', 'dl_vlan', 'vlan_tci', 'vlan_vid', 'dl_type', 'nw_proto'])
+/** Their spellings (aliases included), found in place; each gives its field's name. */
+const CHECKED_KEYS = new Words(
+  FIELDS.filter((f) => CHECKED_FIELDS.has(f.name)).flatMap((f) => [f.name, ...f.aliases].map((w) => [w, f.name])),
+)
+const SHORTHAND_WORDS = new Words(Object.keys(SHORTHANDS).map((w) => [w, w]))
 /** Where the fast path checks those values; what it writes here is never read. */
 const scratch: FlowMatch = {fields: {}}
 const decodeTokens = new MatchTokens()
@@ -229,7 +239,11 @@ class LazyMatch implements FlowMatch {
       if (!IGNORED_KEYS.has(key)) addMatchField(match, key, line.slice(eq + 1, stop))
     }
     own(this, 'fields', match.fields)
+    // Without an in_port the property still becomes own data (hidden from keys and spreads, as on a plain match),
+    // so reading it again does not decode again.
     if (match.inPort !== undefined) own(this, 'inPort', match.inPort)
+    else
+      Object.defineProperty(this, 'inPort', {value: undefined, writable: true, enumerable: false, configurable: true})
     return match
   }
 }
@@ -260,49 +274,118 @@ function isStatKey(tok: MatchTokens, line: string): boolean {
 }
 
 /**
- * One pass over a line that reads as a flow: the tokens of the match up to the one that starts with `actions=`, then
- * the actions. Whatever it cannot answer exactly as the two-pass reader (`parseFlowLineReference`) does — a line
- * that is not a clean flow, an `actions=` the reference would find elsewhere — is left to that reader: undefined.
+ * One pass over a line that reads as a flow, text[from, to) (`line` is that text, cut): the tokens of the match up
+ * to the one that starts with `actions=`, then the actions. Keys are told apart in place; only the values that can
+ * be refused are cut out and checked (LazyMatch decodes the match on first use). Whatever it cannot answer exactly
+ * as the two-pass reader (`parseFlowLineReference`) does — a line that is not a clean flow, an `actions=` the
+ * reference would find elsewhere — is left to that reader: undefined.
  */
-function parseFlowLineFast(line: string, lineNo: number, ctx: DumpContext): Flow | undefined {
-  const flow: Flow = new ParsedFlow(line, lineNo, scratch, EMPTY_ACTIONS)
-  const tok = tokens.reset(line, 0, line.length)
-  for (let more = tok.next(); ; more = tok.next()) {
-    if (more !== true) return abandon(flow, ctx)
-    const start = tok.start
-    if (line.charCodeAt(start) === 97 && line.startsWith(ACTIONS, start)) {
+function parseFlowLineFast(
+  text: string,
+  from: number,
+  to: number,
+  line: string,
+  lineNo: number,
+  ctx: DumpContext,
+): Flow | undefined {
+  let flow: Flow = new ParsedFlow(line, lineNo, scratch, EMPTY_ACTIONS)
+  let rest = leadingStats(flow, text, from, to, ctx)
+  if (rest < 0) {
+    // A bad value: the generic loop below finds it again (and so leaves the line to the reference reader).
+    flow = new ParsedFlow(line, lineNo, scratch, EMPTY_ACTIONS)
+    rest = from
+  }
+  let unknown: ParseProblem[] | undefined
+  const tok = tokens.reset(text, rest, to)
+  for (let start = tok.skip(); start >= 0; start = tok.skip()) {
+    if (text.charCodeAt(start) === 97 && text.startsWith(ACTIONS, start)) {
       // The reference reader cuts the line at the first `actions=` after a space or a comma outside quotes: the same
       // place when it is the first anywhere and follows a space or a comma.
-      const before = start === 0 ? 32 : line.charCodeAt(start - 1)
-      if ((before !== 32 && before !== 44) || line.indexOf(ACTIONS) !== start) return abandon(flow, ctx)
-      const actions = cachedActions(line.slice(start + 8), ctx)
-      if (typeof actions === 'string') return abandon(flow, ctx)
+      const before = start === from ? 32 : text.charCodeAt(start - 1)
+      if ((before !== 32 && before !== 44) || text.indexOf(ACTIONS, from) !== start) return undefined
+      const actions = cachedActions(text, start + 8, to, ctx)
+      if (typeof actions === 'string') return undefined
       flow.actions = actions as FlowAction[]
-      flow.match = new LazyMatch(line, start)
+      flow.match = new LazyMatch(line, start - from)
+      if (unknown !== undefined) ctx.flowProblems.set(flow, unknown)
       return flow
     }
-    if (matchToken(flow, tok, line, lineNo, ctx, true) !== undefined) return abandon(flow, ctx)
+    if (tok.next() !== true) return undefined
+    const {stop, eq} = tok
+    if (eq < 0) {
+      if (SHORTHAND_WORDS.at(text, start, stop) !== undefined) continue
+      const word = text.slice(start, stop)
+      if (FLOW_FLAGS.has(word)) continue
+      if (!isKeyword(word)) return undefined
+      unknown ??= []
+      unknown.push({line: lineNo, text: clip(line), message: `unknown match keyword '${word}'`})
+      continue
+    }
+    const error = statField(flow, text, start, eq, stop, ctx)
+    if (error === undefined) continue
+    if (error !== NOT_A_STAT || !isKeywordAt(text, start, eq)) return undefined
+    const key = CHECKED_KEYS.at(text, start, eq)
+    if (key === undefined || (key === 'in_port' && portNameOrSmall(text, eq + 1, stop))) continue
+    if (addMatchField(scratch, key, text.slice(eq + 1, stop)) !== undefined) return undefined
   }
-}
-
-/** Leaves the line to the reference reader: problems noted for this flow object go with it. */
-function abandon(flow: Flow, ctx: DumpContext): undefined {
-  ctx.flowProblems.delete(flow)
   return undefined
 }
 
-function parseFlowLine(line: string, lineNo: number, ctx: DumpContext): LineResult {
-  const fast = ctx.reference ? undefined : parseFlowLineFast(line, lineNo, ctx)
-  if (fast !== undefined) return fast
-  ctx.unresolvedName = false
-  return parseFlowLineReference(line, lineNo, ctx)
+/**
+ * The flow's own fields where OVS prints them, first on the line (cookie, duration, table, counters, ages, priority),
+ * read in place as plain `key=value` tokens. Returns where the first other token starts (a match field, a flag, a
+ * token with quotes or brackets: the generic loop reads those), or -1 when one of them has a bad value.
+ */
+function leadingStats(flow: Flow, text: string, from: number, to: number, ctx: DumpContext): number {
+  let i = from
+  for (;;) {
+    while (i < to) {
+      const c = text.charCodeAt(i)
+      if (c !== 32 && c !== 44 && c !== 9) break
+      i++
+    }
+    const start = i
+    let eq = -1
+    for (; i < to; i++) {
+      const c = text.charCodeAt(i)
+      if (c === 61) {
+        eq = i
+        break
+      }
+      if (!((c >= 97 && c <= 122) || c === 95)) return start
+    }
+    if (eq < 0) return start
+    let stop = eq + 1
+    for (; stop < to; stop++) {
+      const c = text.charCodeAt(stop)
+      if (c === 32 || c === 44 || c === 9) break
+      if (c === 34 || c === 40 || c === 41 || c === 91 || c === 93 || c === 123 || c === 125) return start
+    }
+    const error = statField(flow, text, start, eq, stop, ctx)
+    if (error === NOT_A_STAT) return start
+    if (error !== undefined) return -1
+    i = stop
+  }
+}
+
+/** An in_port value addMatchField accepts without a look: a name (quoted or not) or a number of at most 9 digits. */
+function portNameOrSmall(text: string, from: number, to: number): boolean {
+  if (from === to) return false
+  const c = text.charCodeAt(from)
+  if (c < 48 || c > 57) return true
+  if (to - from > 9) return false
+  for (let i = from + 1; i < to; i++) {
+    const d = text.charCodeAt(i)
+    if (d < 48 || d > 57) return false
+  }
+  return true
 }
 
 /** The two-pass reader: the actions from the first `actions=` outside quotes, then the match before it. */
 function parseFlowLineReference(line: string, lineNo: number, ctx: DumpContext): LineResult {
   const at = findKeyword(line, 'actions=')
   if (at < 0) return {error: 'not a flow: no actions='}
-  const actions = cachedActions(line.slice(at + 8), ctx)
+  const actions = cachedActions(line, at + 8, line.length, ctx)
   if (typeof actions === 'string') return {error: actions}
 
   const flow = newFlow(line, lineNo, actions as FlowAction[])
@@ -315,18 +398,8 @@ function parseFlowLineReference(line: string, lineNo: number, ctx: DumpContext):
   return flow
 }
 
-/**
- * One token of the match into the flow: undefined when read, else why the line is not a flow. With `lazy` (the fast
- * path) match fields are only checked, LazyMatch decodes them on first use; the flow's own fields are set either way.
- */
-function matchToken(
-  flow: Flow,
-  tok: MatchTokens,
-  line: string,
-  lineNo: number,
-  ctx: DumpContext,
-  lazy = false,
-): string | undefined {
+/** One token of the match into the flow: undefined when read, else why the line is not a flow. */
+function matchToken(flow: Flow, tok: MatchTokens, line: string, lineNo: number, ctx: DumpContext): string | undefined {
   const {start, stop, eq} = tok
   if (eq < 0) {
     const word = line.slice(start, stop)
@@ -339,13 +412,12 @@ function matchToken(
     else ctx.flowProblems.set(flow, [problem])
     return undefined
   }
-  const error = statField(flow, tok, line, ctx)
+  const error = statField(flow, line, start, eq, stop, ctx)
   if (error === undefined) return undefined
   if (error !== NOT_A_STAT) return error
   const key = line.slice(start, eq)
   if (IGNORED_KEYS.has(key)) return undefined
   if (!isKeyword(key)) return `garbled token '${clip(line.slice(start, stop))}'`
-  if (lazy && !CHECKED_FIELDS.has(canonicalField(key))) return undefined
   return addMatchField(flow.match, key, line.slice(eq + 1, stop))
 }
 
@@ -369,41 +441,55 @@ function fractionAt(text: string, from: number, to: number): number | undefined 
   return from === to ? undefined : scale ? value / scale : value
 }
 
+/** Is text[start, eq) the key `word`? (Its first character is already known to be the word's.) */
+function keyIs(text: string, start: number, eq: number, word: string): boolean {
+  if (eq - start !== word.length) return false
+  for (let i = 1; i < word.length; i++) if (text.charCodeAt(start + i) !== word.charCodeAt(i)) return false
+  return true
+}
+
 /**
- * The flow's own fields among the match tokens (cookie, table, priority and the counters), read in place. Returns
- * undefined when read, an error message when the value is bad, NOT_A_STAT for every other token.
+ * The flow's own fields among the match tokens (cookie, table, priority and the counters), read in place from the
+ * token text[start, stop) whose first '=' is at eq. Returns undefined when read, an error message when the value is
+ * bad, NOT_A_STAT for every other token.
  */
-function statField(flow: Flow, tok: MatchTokens, line: string, ctx: DumpContext): string | undefined {
-  const from = tok.eq + 1
-  const to = tok.stop
-  switch (line.charCodeAt(tok.start)) {
+function statField(
+  flow: Flow,
+  text: string,
+  start: number,
+  eq: number,
+  to: number,
+  ctx: DumpContext,
+): string | undefined {
+  const from = eq + 1
+  switch (text.charCodeAt(start)) {
     case 99: // c
-      if (!tok.keyIs('cookie')) break
-      if (to - from === ctx.cookie.length && line.startsWith(ctx.cookie, from)) {
+      if (!keyIs(text, start, eq, 'cookie')) break
+      if (to - from === ctx.cookie.length && text.startsWith(ctx.cookie, from)) {
         flow.cookie = ctx.cookie
         return undefined
       }
-      if (!isCookie(line, from, to)) return `bad cookie '${clip(line.slice(from, to))}'`
-      flow.cookie = hasUpper(line, from, to) ? line.slice(from, to).toLowerCase() : line.slice(from, to)
-      if (flow.cookie === line.slice(from, to)) ctx.cookie = flow.cookie
+      if (!isCookie(text, from, to)) return `bad cookie '${clip(text.slice(from, to))}'`
+      flow.cookie = hasUpper(text, from, to) ? text.slice(from, to).toLowerCase() : text.slice(from, to)
+      if (flow.cookie === text.slice(from, to)) ctx.cookie = flow.cookie
       return undefined
     case 112: {
       // p
-      if (!tok.keyIs('priority')) break
-      const p = decimalAt(line, from, to) ?? parseInteger(line.slice(from, to))
-      if (p === undefined || p > MAX_PRIORITY) return `bad priority '${clip(line.slice(from, to))}'`
+      if (!keyIs(text, start, eq, 'priority')) break
+      const p = decimalAt(text, from, to) ?? parseInteger(text.slice(from, to))
+      if (p === undefined || p > MAX_PRIORITY) return `bad priority '${clip(text.slice(from, to))}'`
       flow.priority = p
       return undefined
     }
     case 116: {
       // t
-      if (!tok.keyIs('table')) break
-      const n = to - from < 6 ? decimalAt(line, from, to) : undefined
+      if (!keyIs(text, start, eq, 'table')) break
+      const n = to - from < 6 ? decimalAt(text, from, to) : undefined
       if (n !== undefined && n <= MAX_TABLE) {
         flow.table = n
         return undefined
       }
-      const table = parseTableToken(line.slice(from, to), ctx)
+      const table = parseTableToken(text.slice(from, to), ctx)
       if (typeof table === 'string') return table
       flow.table = table.table
       if (table.name !== undefined) flow.tableName = table.name
@@ -411,30 +497,30 @@ function statField(flow: Flow, tok: MatchTokens, line: string, ctx: DumpContext)
     }
     case 100: {
       // d
-      if (!tok.keyIs('duration')) break
-      const d = fractionAt(line, from, line.charCodeAt(to - 1) === 115 ? to - 1 : to)
-      if (d === undefined) return `bad duration '${clip(line.slice(from, to))}'`
+      if (!keyIs(text, start, eq, 'duration')) break
+      const d = fractionAt(text, from, text.charCodeAt(to - 1) === 115 ? to - 1 : to)
+      if (d === undefined) return `bad duration '${clip(text.slice(from, to))}'`
       flow.durationS = d
       return undefined
     }
     case 110: // n
-      if (tok.keyIs('n_packets')) {
-        flow.nPackets = decimalAt(line, from, to)
-        return flow.nPackets === undefined ? `bad n_packets '${clip(line.slice(from, to))}'` : undefined
+      if (keyIs(text, start, eq, 'n_packets')) {
+        flow.nPackets = decimalAt(text, from, to)
+        return flow.nPackets === undefined ? `bad n_packets '${clip(text.slice(from, to))}'` : undefined
       }
-      if (tok.keyIs('n_bytes')) {
-        flow.nBytes = decimalAt(line, from, to)
-        return flow.nBytes === undefined ? `bad n_bytes '${clip(line.slice(from, to))}'` : undefined
+      if (keyIs(text, start, eq, 'n_bytes')) {
+        flow.nBytes = decimalAt(text, from, to)
+        return flow.nBytes === undefined ? `bad n_bytes '${clip(text.slice(from, to))}'` : undefined
       }
       break
     case 105: // i
-      if (!tok.keyIs('idle_age')) break
-      flow.idleAge = decimalAt(line, from, to)
-      return flow.idleAge === undefined ? `bad idle_age '${clip(line.slice(from, to))}'` : undefined
+      if (!keyIs(text, start, eq, 'idle_age')) break
+      flow.idleAge = decimalAt(text, from, to)
+      return flow.idleAge === undefined ? `bad idle_age '${clip(text.slice(from, to))}'` : undefined
     case 104: // h
-      if (!tok.keyIs('hard_age')) break
-      flow.hardAge = decimalAt(line, from, to)
-      return flow.hardAge === undefined ? `bad hard_age '${clip(line.slice(from, to))}'` : undefined
+      if (!keyIs(text, start, eq, 'hard_age')) break
+      flow.hardAge = decimalAt(text, from, to)
+      return flow.hardAge === undefined ? `bad hard_age '${clip(text.slice(from, to))}'` : undefined
   }
   return NOT_A_STAT
 }
@@ -518,7 +604,11 @@ function readLine(text: string, from: number, to: number, lineNo: number, ctx: D
     return {line: lineNo, text: clip(line), message: `command reported: ${clip(line)}`}
   }
   ctx.unresolvedName = false
-  const result = parseFlowLine(line, lineNo, ctx)
+  let result: LineResult | undefined = ctx.reference ? undefined : parseFlowLineFast(text, from, to, line, lineNo, ctx)
+  if (result === undefined) {
+    ctx.unresolvedName = false
+    result = parseFlowLineReference(line, lineNo, ctx)
+  }
   if ('error' in result) return {line: lineNo, text: clip(line), message: result.error}
   if (ctx.unresolvedName) ctx.unresolved.add(result)
   return result
