@@ -58,14 +58,37 @@ function misboundTo(ctx: AnalysisContext, host: HostModel, port: PortView): Host
   return ctx.actual.hosts.find((h) => h !== host && ovsPortOf(h, port))
 }
 
+interface VmInterfaces {
+  length: number
+  macs: Set<string | undefined>
+  devs: Set<string | undefined>
+}
+const vmInterfaces = new WeakMap<HostModel['vms'], VmInterfaces>()
+
+/** The MACs (lower case) and target devices of every interface of the host's VMs, once per host; undefined is in a set
+ * when an interface lacks it (a port without the same then matches, as comparing them one by one does). */
+function vmInterfacesOf(host: HostModel): VmInterfaces {
+  let have = vmInterfaces.get(host.vms)
+  if (have?.length !== host.vms.length) {
+    have = {length: host.vms.length, macs: new Set(), devs: new Set()}
+    for (const vm of host.vms) {
+      for (const i of vm.domain.interfaces) {
+        have.macs.add(i.mac?.toLowerCase())
+        have.devs.add(i.targetDev)
+      }
+    }
+    vmInterfaces.set(host.vms, have)
+  }
+  return have
+}
+
 function hybridChecks(ctx: AnalysisContext, host: HostModel, port: PortView): Finding[] {
   const out: Finding[] = []
   const d = devicesOf(port)
   const impact = impactOf(ctx, [port])
   const conf = confidenceOf(port.source)
-  const vmHere = host.vms.some((vm) =>
-    vm.domain.interfaces.some((i) => i.mac?.toLowerCase() === port.mac || i.targetDev === d.tap),
-  )
+  const here = vmInterfacesOf(host)
+  const vmHere = here.macs.has(port.mac) || here.devs.has(d.tap)
   const absent = (element: string, evidence: Evidence[]): FindingFields => ({
     host: host.name,
     element,
