@@ -72,15 +72,25 @@ function realFile(path: string, realDirs?: Map<string, string | undefined>): str
   return realDir === undefined ? undefined : realDir === sep ? sep + basename(path) : realDir + sep + basename(path)
 }
 
-/** The whole file, however its size changed since fstat (as readFile reads it: until a read returns nothing). */
+/** Where a read past the size fstat gave lands: it returns nothing unless the file grew since. */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024)
+
+/** The whole file, however its size changed since fstat (as readFile reads it: until a read returns nothing). The
+ * buffer has fstat's size: the read that finds the end goes into SCRATCH, so a file that kept its size (all of them,
+ * nearly) is neither copied nor held in a buffer twice its size. */
 function readToEnd(fd: number, size: number): Buffer {
   let buffer = Buffer.allocUnsafe(Math.max(size, 1))
   let length = 0
   for (;;) {
     if (length === buffer.length) {
-      const grown = Buffer.allocUnsafe(buffer.length * 2)
+      const n = readSync(fd, SCRATCH, 0, SCRATCH.length, null)
+      if (n === 0) break
+      const grown = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + n))
       buffer.copy(grown, 0, 0, length)
+      SCRATCH.copy(grown, length, 0, n)
       buffer = grown
+      length += n
+      continue
     }
     const n = readSync(fd, buffer, length, buffer.length - length, null)
     if (n === 0) break
