@@ -91,14 +91,16 @@ export function matchFlow(
   portNumberOf: (ref: PortRef) => number | undefined,
   tainted: ReadonlySet<string> = new Set(),
 ): MatchOutcome {
-  const unknownFields: string[] = []
-  const unsupportedFields: string[] = []
-  const noMatch = (): MatchOutcome => ({result: 'no-match', unknownFields: [], unsupportedFields: []})
   if (flow.match.inPort !== undefined) {
     const port = portNumberOf(flow.match.inPort)
     if (port === undefined || port !== packet.in_port) return noMatch()
   }
-  for (const [name, masked] of Object.entries(flow.match.fields)) {
+  // The lists only when a field needs one: most flows a lookup tests match or not outright.
+  let unknownFields: string[] | undefined
+  let unsupportedFields: string[] | undefined
+  const fields = flow.match.fields
+  for (const name in fields) {
+    const masked = fields[name]
     if (name.toLowerCase() === 'in_port') {
       const ref = parseInteger(masked.value.trim()) ?? unquoteOvs(masked.value)
       if (portNumberOf(ref) !== packet.in_port) return noMatch()
@@ -106,9 +108,13 @@ export function matchFlow(
     }
     const outcome = testField(name, masked, packet, tainted)
     if (outcome === 'no-match') return noMatch()
-    if (outcome === 'unknown') unknownFields.push(name)
-    if (outcome === 'unsupported') unsupportedFields.push(name)
+    if (outcome === 'unknown') (unknownFields ??= []).push(name)
+    if (outcome === 'unsupported') (unsupportedFields ??= []).push(name)
   }
-  const result = unknownFields.length > 0 || unsupportedFields.length > 0 ? 'undetermined' : 'match'
-  return {result, unknownFields, unsupportedFields}
+  const result = unknownFields !== undefined || unsupportedFields !== undefined ? 'undetermined' : 'match'
+  return {result, unknownFields: unknownFields ?? [], unsupportedFields: unsupportedFields ?? []}
+}
+
+function noMatch(): MatchOutcome {
+  return {result: 'no-match', unknownFields: [], unsupportedFields: []}
 }

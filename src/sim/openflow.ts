@@ -121,8 +121,15 @@ function restOfConjFlow(flow: Flow): Flow {
   return rest
 }
 const conjIdOf = (flow: Flow): number | undefined => {
-  const entry = Object.entries(flow.match.fields).find(([k]) => k.toLowerCase() === 'conj_id')
-  return entry ? Number(entry[1].value) : undefined
+  const fields = flow.match.fields
+  for (const k in fields) if (k.toLowerCase() === 'conj_id') return Number(fields[k].value)
+  return undefined
+}
+/** Whether a flow has a conjunction() action, the only kind conjunctionsOf can find (a scan of its few actions costs
+ * less than the lookup in the table of every flow asked about, which a lookup would make for each flow it tests). */
+function namesConjunction(flow: Flow): boolean {
+  for (const a of flow.actions) if (a.type === 'other' && a.name.toLowerCase() === 'conjunction') return true
+  return false
 }
 
 function actionsKey(actions: FlowAction[]): string {
@@ -266,7 +273,8 @@ class XlateContext {
     let conj: Map<number, 'match' | 'undetermined'> | undefined
     for (const flow of flows) {
       if (matched.length && flow.priority < matched[0]!.priority) break
-      if (conjunctionsOf(flow).length) continue // a dimension of a conjunctive match, never a match by itself
+      // A dimension of a conjunctive match, never a match by itself.
+      if (namesConjunction(flow) && conjunctionsOf(flow).length) continue
       const conjId = conjIdOf(flow)
       let outcome
       if (conjId === undefined) outcome = matchFlow(flow, probe, this.portNumberOf, this.tainted)
@@ -315,7 +323,7 @@ class XlateContext {
   private conjunctive(flows: readonly Flow[], probe: Packet): Map<number, 'match' | 'undetermined'> {
     const dims = new Map<number, {n: number; seen: Map<number, 'match' | 'undetermined'>}>()
     for (const flow of flows) {
-      const parts = conjunctionsOf(flow)
+      const parts = namesConjunction(flow) ? conjunctionsOf(flow) : []
       if (!parts.length) continue
       const outcome = matchFlow(flow, probe, this.portNumberOf, this.tainted).result
       if (outcome === 'no-match') continue
