@@ -33,6 +33,23 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** A deep copy of a record as the readers build it (objects, arrays and primitives only), as structuredClone copies
+ * it: own enumerable keys, undefined values kept, plain objects out. structuredClone serialises and deserialises every
+ * record; at 20,000 ports that was a quarter of merging. */
+function copyOf<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) return value.map(copyOf) as T
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) {
+    const v = copyOf((value as Record<string, unknown>)[key])
+    // A key "__proto__" (JSON.parse makes it an own key) stays a key: an assignment would set the prototype.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, {value: v, writable: true, enumerable: true, configurable: true})
+    else out[key] = v
+  }
+  return out as T
+}
+
 function mergeFixedIps(known: FixedIp[], more: FixedIp[]): FixedIp[] {
   const result = known.map((ip) => ({...ip}))
   for (const ip of more) {
@@ -73,11 +90,11 @@ function mergeInto<T extends object>(into: T, from: T, label: string, conflict: 
   for (const [key, next] of Object.entries(from)) {
     const known = target[key]
     if (next === undefined) continue
-    if (known === undefined || known === '') target[key] = structuredClone(next)
+    if (known === undefined || known === '') target[key] = copyOf(next)
     else if (Array.isArray(known) && Array.isArray(next)) target[key] = mergeList(key, known, next)
     else if (key === 'addresses' && isPlainObject(known) && isPlainObject(next))
       target[key] = mergeAddresses(known as Addresses, next as Addresses)
-    else if (isPlainObject(known) && isPlainObject(next)) target[key] = {...structuredClone(next), ...known}
+    else if (isPlainObject(known) && isPlainObject(next)) target[key] = {...copyOf(next), ...known}
     else if (known !== next && next !== '') {
       conflict(`${label}: ${key} is ${show(known)} in an earlier document but ${show(next)} here; kept ${show(known)}`)
     }
@@ -87,7 +104,7 @@ function mergeInto<T extends object>(into: T, from: T, label: string, conflict: 
 function upsert<T extends {id: string}>(map: Map<string, T>, item: T, kind: IntentKind, conflict: Conflict): void {
   const known = map.get(item.id)
   if (known) mergeInto(known, item, `${kind} ${item.id}`, conflict)
-  else map.set(item.id, structuredClone(item))
+  else map.set(item.id, copyOf(item))
 }
 
 /** Cross-document completions: what one document says answers what another lacked. */

@@ -31,6 +31,25 @@ describe('mergeIntent', () => {
     expect(intent.sources).toEqual(['osc-network-list-long.json', 'api-networks.json'])
   })
 
+  it('copies the records it merges as structuredClone would: nothing shared with the documents', () => {
+    const docs = [part('osc-port-list-long.json'), part('api-subnets.json'), part('neutron-port-list.txt')]
+    const before = structuredClone(docs)
+    const intent = mergeIntent(docs)
+    expect(docs).toEqual(before)
+    const alone = mergeIntent([structuredClone(docs[0])])
+    expect(alone.ports).toEqual(structuredClone(docs[0].ports))
+    for (const port of intent.ports) {
+      port.fixedIps.push({ipAddress: '0.0.0.0'})
+      port.macAddress = 'changed'
+    }
+    expect(docs).toEqual(before)
+    // A key named __proto__ (JSON.parse makes it an own key) stays an own key of the copy.
+    const odd = JSON.parse('{"id": "p1", "networkId": "", "macAddress": "", "fixedIps": [], "__proto__": {"x": 1}}')
+    const merged = mergeIntent([{ports: [odd]}]).ports[0]
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype)
+    expect(Object.keys(merged)).toEqual(Object.keys(structuredClone(odd)))
+  })
+
   it('never erases a known value with a later unknown one', () => {
     const intent = mergeIntent([part('api-networks.json'), part('osc-network-list-long.json')])
     expect(intent.networks.find((n) => n.id === NET1)?.segmentationId).toBe(1000)
