@@ -111,10 +111,12 @@ export function matchFlow(
     if (outcome === 'unknown') (unknownFields ??= []).push(name)
     if (outcome === 'unsupported') (unsupportedFields ??= []).push(name)
   }
-  const result = unknownFields !== undefined || unsupportedFields !== undefined ? 'undetermined' : 'match'
-  return {result, unknownFields: unknownFields ?? [], unsupportedFields: unsupportedFields ?? []}
+  if (unknownFields === undefined && unsupportedFields === undefined) return MATCH
+  return {result: 'undetermined', unknownFields: unknownFields ?? [], unsupportedFields: unsupportedFields ?? []}
 }
 
-function noMatch(): MatchOutcome {
-  return {result: 'no-match', unknownFields: [], unsupportedFields: []}
-}
+// The outcomes without lists, one object each (a lookup tests many flows; callers only read them), frozen.
+const NONE = Object.freeze([]) as unknown as string[]
+const MATCH: MatchOutcome = Object.freeze({result: 'match', unknownFields: NONE, unsupportedFields: NONE})
+const NO_MATCH: MatchOutcome = Object.freeze({result: 'no-match', unknownFields: NONE, unsupportedFields: NONE})
+const noMatch = (): MatchOutcome => NO_MATCH

@@ -26,7 +26,23 @@ export interface PortVlanConfig {
   excludesVlan0: boolean
 }
 
-export function portVlanConfig(port: SimPort): PortVlanConfig {
+const configs = new WeakMap<
+  SimPort,
+  {tag: SimPort['tag']; vlanMode: SimPort['vlanMode']; trunks: string; cfg: PortVlanConfig}
+>()
+
+/** A port's VLAN behaviour, worked out once per port while its tag, vlan_mode and trunks stay the same (a flood asks
+ * it of every port of the bridge). Read only. */
+export function portVlanConfig(port: SimPort): Readonly<PortVlanConfig> {
+  const trunks = port.trunks.join(',')
+  const have = configs.get(port)
+  if (have && have.tag === port.tag && have.vlanMode === port.vlanMode && have.trunks === trunks) return have.cfg
+  const cfg = vlanConfigOf(port)
+  configs.set(port, {tag: port.tag, vlanMode: port.vlanMode, trunks, cfg})
+  return cfg
+}
+
+function vlanConfigOf(port: SimPort): PortVlanConfig {
   const tag = port.tag !== undefined && port.tag >= 0 && port.tag <= 4095 ? port.tag : undefined
   // bridge.c port_configure: without vlan_mode, a tag makes an access port (trunks then ignored), else a trunk.
   const mode: VlanMode = port.vlanMode ?? (tag !== undefined ? 'access' : 'trunk')

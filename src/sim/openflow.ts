@@ -63,6 +63,8 @@ interface DropCandidate {
 }
 
 const SPECIAL_PORTS = RESERVED_PORTS
+/** No learned flows (read only). */
+const NO_FLOWS: readonly Flow[] = []
 
 const NO_EFFECT_ACTIONS = new Set([
   'note',
@@ -224,7 +226,8 @@ class XlateContext {
       }
       this.resubmits++
     }
-    const probe: Packet = {...this.packet, in_port: lookupInPort}
+    // The packet as the lookup sees it; itself when its in_port is the lookup's (choose only reads it).
+    const probe: Packet = lookupInPort === this.packet.in_port ? this.packet : {...this.packet, in_port: lookupInPort}
     const step: SimStep = {
       bridge: this.bridge.name,
       table,
@@ -265,7 +268,7 @@ class XlateContext {
    * order, only those whose in_port can be the packet's: the scan stops below the winner's priority.
    */
   private choose(step: SimStep, probe: Packet): void {
-    const learned = this.opts.learned?.filter((f) => f.table === step.table) ?? []
+    const learned = this.opts.learned?.length ? this.opts.learned.filter((f) => f.table === step.table) : NO_FLOWS
     const own = this.compiled.candidates(step.table, probe.in_port)
     const flows = learned.length ? this.compiled.inLookupOrder([...own, ...learned]) : own
     const matched: Flow[] = []
