@@ -5,7 +5,7 @@
 // ports; and bridged frames must reach iptables at all (net.bridge.bridge-nf-call-iptables = 1).
 
 import type {HostModel} from '../model/actual.js'
-import type {PortView} from '../model/reference.js'
+import type {PortView, ReferenceModel} from '../model/reference.js'
 import {contains, prefix} from '../firewall/ipv4.js'
 import {type IptRule, type IptTable, optionOf} from '../parsers/iptables-save.js'
 import {
@@ -289,14 +289,53 @@ function bridgeNfFindings(ctx: AnalysisContext, host: HostModel, ports: PortView
   ]
 }
 
+interface PortIndex {
+  count: number
+  byHost: Map<string, PortView[]>
+  /** By the first 10 characters of the id: what the agent's chain names keep of it. */
+  byChainId: Map<string, PortView[]>
+  positions: Map<PortView, number>
+}
+const portIndexes = new WeakMap<ReferenceModel, PortIndex>()
+
+/** The reference's ports with an id, by bound host and by chain id, once per reference (built again if ports were
+ * added); a filter of every port of the cloud per host was quadratic in the hosts. */
+function portIndex(ref: ReferenceModel): PortIndex {
+  const have = portIndexes.get(ref)
+  if (have?.count === ref.ports.length) return have
+  const out: PortIndex = {count: ref.ports.length, byHost: new Map(), byChainId: new Map(), positions: new Map()}
+  const add = (map: Map<string, PortView[]>, key: string, p: PortView) => {
+    const list = map.get(key)
+    if (list) list.push(p)
+    else map.set(key, [p])
+  }
+  ref.ports.forEach((p, at) => {
+    if (!p.id) return
+    out.positions.set(p, at)
+    if (p.host !== undefined) add(out.byHost, p.host, p)
+    add(out.byChainId, p.id.slice(0, 10), p)
+  })
+  portIndexes.set(ref, out)
+  return out
+}
+
+/** The ports a host filters: bound to it, or with a chain of the agent's in its filter table; in reference order. */
+function filteredPorts(ctx: AnalysisContext, host: HostModel, filter: IptTable | undefined): PortView[] {
+  const index = portIndex(ctx.reference)
+  const mine = new Set(index.byHost.get(host.name) ?? [])
+  const chain = `${WRAP}-i`
+  for (const name of filter?.chains.keys() ?? []) {
+    if (!name.startsWith(chain)) continue
+    for (const p of index.byChainId.get(name.slice(chain.length)) ?? []) mine.add(p)
+  }
+  return [...mine].sort((a, b) => index.positions.get(a)! - index.positions.get(b)!)
+}
+
 export const securityGroupAnalyzer: Analyzer = (ctx) =>
   ctx.actual.hosts.flatMap((host) => {
     if (firewallDriverOf(host) !== 'iptables_hybrid') return []
     const filter = host.firewall.iptables?.value.tables.get('filter')
-    const ports = ctx.reference.ports.filter(
-      (p) =>
-        p.id && (p.host === host.name || (filter !== undefined && filter.chains.has(`${WRAP}-i${p.id.slice(0, 10)}`))),
-    )
+    const ports = filteredPorts(ctx, host, filter)
     return [
       ...ports.flatMap((p) => [...portFindings(ctx, host, p), ...spoofFindings(ctx, host, p)]),
       ...ipsetFindings(ctx, host, ports),
