@@ -17,14 +17,14 @@ import {
   MatchTokens,
   SHORTHANDS,
   FIELDS,
-  Words,
-  isKeywordAt,
   decimalAt,
   findKeyword,
   isKeyword,
   isTrimmed,
   newActionContext,
+  parseAction,
   parseActions,
+  splitTopLevel,
   parseDecimal,
   parseInteger,
   unquoteOvs,
@@ -81,14 +81,17 @@ function isCookie(text: string, from: number, to: number): boolean {
   return true
 }
 
-interface DumpContext extends ActionContext {
-  cache: Map<string, readonly FlowAction[]>
+/** What readActions needs: the action context and the single actions read so far, by their text. */
+export interface ActionsContext extends ActionContext {
+  actions: Map<string, FlowAction>
+}
+
+interface DumpContext extends ActionsContext {
+  cache: ActionCache
   /** The last cookie read: a dump repeats one cookie per agent, so equal text shares one string. */
   cookie: string
   /** Problems of lines that were still read as flows (unknown match keywords), by flow. */
   flowProblems: Map<Flow, ParseProblem[]>
-  /** Flows that named a table not yet known: read again at the end. */
-  unresolved: Set<Flow>
   reference: boolean
 }
 
@@ -112,29 +115,115 @@ function parseTableToken(value: string, ctx: DumpContext): {table: number; name?
   return {table: known ?? -1, name}
 }
 
+/** Slots of a CacheTable: a power of two, twice the entries it holds. */
+const CACHE_SLOTS = 2 * ACTION_CACHE
+
+/** Action lists by their text's hash and text, in open addressing; found by comparing the text where it lies. */
+class CacheTable {
+  private readonly texts: (string | undefined)[] = new Array<string | undefined>(CACHE_SLOTS).fill(undefined)
+  private readonly lists: (readonly FlowAction[] | undefined)[] = new Array<undefined>(CACHE_SLOTS).fill(undefined)
+  private readonly hashes = new Int32Array(CACHE_SLOTS)
+  size = 0
+
+  find(text: string, from: number, to: number, hash: number): readonly FlowAction[] | undefined {
+    for (let slot = hash & (CACHE_SLOTS - 1); ; slot = (slot + 1) & (CACHE_SLOTS - 1)) {
+      const known = this.texts[slot]
+      if (known === undefined) return undefined
+      if (this.hashes[slot] === hash && known.length === to - from && text.startsWith(known, from)) {
+        return this.lists[slot]
+      }
+    }
+  }
+
+  add(text: string, actions: readonly FlowAction[], hash: number): void {
+    let slot = hash & (CACHE_SLOTS - 1)
+    while (this.texts[slot] !== undefined) slot = (slot + 1) & (CACHE_SLOTS - 1)
+    this.texts[slot] = text
+    this.lists[slot] = actions
+    this.hashes[slot] = hash
+    this.size++
+  }
+
+  clear(): void {
+    this.texts.fill(undefined)
+    this.lists.fill(undefined)
+    this.size = 0
+  }
+}
+
+/**
+ * Parsed action lists by their text, looked up where the text lies: an FNV-1a hash of text[from, to) and a comparison
+ * in place, so that a hit neither cuts the text out nor hashes a new string. Emptied when full.
+ */
+class ActionCache {
+  private readonly table = new CacheTable()
+  /** The hash of the text last looked up (set stores under it). */
+  private hash = 0
+
+  get(text: string, from: number, to: number): readonly FlowAction[] | undefined {
+    let h = 0x811c9dc5 | 0
+    for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
+    this.hash = h
+    return this.table.find(text, from, to, h)
+  }
+
+  /** Remembers the actions of the text last looked up (`text` is that text). */
+  set(text: string, actions: readonly FlowAction[]): void {
+    if (this.table.size >= ACTION_CACHE) this.table.clear()
+    this.table.add(text, actions, this.hash)
+  }
+}
+
 /**
  * The actions in text[from, to), read once per distinct text: real dumps repeat a few hundred action lists over
- * thousands of flows. Flows with the same text share one frozen list (nothing may change a parsed flow). The cache
- * is looked up by a hash of the text compared in place, so a hit neither cuts the text nor hashes a new string.
+ * thousands of flows. Flows with the same text share one frozen list (nothing may change a parsed flow).
  */
 function cachedActions(text: string, from: number, to: number, ctx: DumpContext): readonly FlowAction[] | string {
-  const actionText = text.slice(from, to)
-  const hit = ctx.cache.get(actionText)
+  const hit = ctx.cache.get(text, from, to)
   if (hit) return hit
+  const actionText = text.slice(from, to)
   ctx.problem = undefined
   const unresolvedBefore = ctx.unresolvedName
   ctx.unresolvedName = false
-  const actions = parseActions(actionText, ctx)
+  const actions = readActions(actionText, ctx)
   if (!actions) return 'unbalanced quotes or brackets in the actions'
   if (ctx.problem !== undefined) return ctx.problem
   for (const action of actions) Object.freeze(action)
   Object.freeze(actions)
-  if (!ctx.unresolvedName) {
-    if (ctx.cache.size >= ACTION_CACHE) ctx.cache.clear()
-    ctx.cache.set(actionText, actions)
-  }
+  if (!ctx.unresolvedName) ctx.cache.set(actionText, actions)
   ctx.unresolvedName ||= unresolvedBefore
   return actions
+}
+
+/**
+ * parseActions(text, ctx), with each action's text looked up first among the actions already read in this dump: a
+ * list seen for the first time most often differs from others by one action (a VM's MAC or port), so the others are
+ * not read again. Only actions read without a problem or an unknown table name are remembered, so ctx.problem and
+ * ctx.unresolvedName end as parseActions leaves them (ctx.problem is undefined on entry). Tested equal to parseActions
+ * on the actions of every fixture and of damaged lines.
+ */
+export function readActions(text: string, ctx: ActionsContext): FlowAction[] | undefined {
+  const trimmed = text.trim()
+  const parts = trimmed === '' ? undefined : splitTopLevel(trimmed, ',')
+  if (parts === undefined) return parseActions(trimmed, ctx)
+  const out: FlowAction[] = []
+  let unresolved = false
+  for (const part of parts) {
+    const one = part.trim()
+    let action = ctx.actions.get(one)
+    if (action === undefined) {
+      ctx.unresolvedName = false
+      action = parseAction(one, ctx)
+      if (ctx.problem === undefined && !ctx.unresolvedName) {
+        if (ctx.actions.size >= ACTION_CACHE) ctx.actions.clear()
+        ctx.actions.set(one, Object.freeze(action))
+      }
+      unresolved ||= ctx.unresolvedName
+    }
+    out.push(action)
+  }
+  ctx.unresolvedName = unresolved
+  return out
 }
 
 const tokens = new MatchTokens()
@@ -175,13 +264,97 @@ function newFlow(line: string, lineNo: number, actions: FlowAction[]): Flow {
   return new ParsedFlow(line, lineNo, {fields: {}}, actions)
 }
 
+/**
+ * A flow whose line starts with the five statistics in OVS's order (orderedStats): made once they are read, so that
+ * its counters are part of its shape from the start instead of added one by one; the same keys, in the same order, as
+ * the ParsedFlow the reference reader fills in as it reads them.
+ */
+class StatsFlow implements Flow {
+  declare line: number
+  declare raw: string
+  declare table: number
+  declare priority: number
+  declare cookie: string
+  declare match: FlowMatch
+  declare actions: FlowAction[]
+  declare durationS: number
+  declare nPackets: number
+  declare nBytes: number
+  declare idleAge?: number
+  declare hardAge?: number
+  declare tableName?: string
+
+  constructor(raw: string, lineNo: number, stats: LeadingStats) {
+    this.line = lineNo
+    this.raw = raw
+    this.table = stats.table
+    this.priority = DEFAULT_PRIORITY
+    this.cookie = stats.cookie
+    this.match = scratch
+    this.actions = EMPTY_ACTIONS
+    this.durationS = stats.durationS
+    this.nPackets = stats.nPackets
+    this.nBytes = stats.nBytes
+  }
+}
+
+/** What orderedStats read: the first `count` of cookie, duration, table, n_packets, n_bytes. */
+interface LeadingStats {
+  count: number
+  cookie: string
+  durationS: number
+  table: number
+  nPackets: number
+  nBytes: number
+}
+const leading: LeadingStats = {count: 0, cookie: '0x0', durationS: 0, table: 0, nPackets: 0, nBytes: 0}
+
+/** The flow for a line whose leading statistics orderedStats read into `leading`. */
+function flowWithStats(line: string, lineNo: number): Flow {
+  const stats = leading
+  if (stats.count === 5) return new StatsFlow(line, lineNo, stats)
+  // Fewer: set in the order the line gave them (the reference reader adds the keys in that order).
+  const flow = new ParsedFlow(line, lineNo, scratch, EMPTY_ACTIONS)
+  if (stats.count > 0) flow.cookie = stats.cookie
+  if (stats.count > 1) flow.durationS = stats.durationS
+  if (stats.count > 2) flow.table = stats.table
+  if (stats.count > 3) flow.nPackets = stats.nPackets
+  return flow
+}
+
 /** Match fields whose values addMatchField may refuse (range checks): the fast path checks them as it reads. */
 const CHECKED_FIELDS = new Set(['in_port', 'dl_vlan', 'vlan_tci', 'vlan_vid', 'dl_type', 'nw_proto'])
-/** Their spellings (aliases included), found in place; each gives its field's name. */
-const CHECKED_KEYS = new Words(
-  FIELDS.filter((f) => CHECKED_FIELDS.has(f.name)).flatMap((f) => [f.name, ...f.aliases].map((w) => [w, f.name])),
-)
-const SHORTHAND_WORDS = new Words(Object.keys(SHORTHANDS).map((w) => [w, w]))
+
+/** What a key or a bare word of a match is to the fast path (KEYS); any other key is a plain match field. */
+const STAT = 1 // one of the flow's own fields (statField reads it)
+const CHECKED = 2 // a CHECKED_FIELDS spelling (aliases included): its value is checked as it is read
+const FLAG = 3 // a flow flag or a protocol shorthand: a bare word that reads without a problem
+const PRIORITY = 4 // the priority: a plain number is read here, anything else by statField
+
+/** The words the fast path tells apart, by length: spelling, kind, and for CHECKED the field's name. */
+const KEYS: [string, number, string][][] = []
+for (const w of ['cookie', 'priority', 'table', 'duration', 'n_packets', 'n_bytes', 'idle_age', 'hard_age']) {
+  ;(KEYS[w.length] ??= []).push([w, w === 'priority' ? PRIORITY : STAT, w])
+}
+for (const f of FIELDS.filter((f) => CHECKED_FIELDS.has(f.name))) {
+  for (const w of [f.name, ...f.aliases]) (KEYS[w.length] ??= []).push([w, CHECKED, f.name])
+}
+for (const w of [...FLOW_FLAGS, ...Object.keys(SHORTHANDS)]) (KEYS[w.length] ??= []).push([w, FLAG, w])
+
+/** The KEYS entry of text[from, to), if it is one of them. */
+function keyAt(text: string, from: number, to: number): [string, number, string] | undefined {
+  const candidates = KEYS[to - from]
+  if (candidates === undefined) return undefined
+  for (const entry of candidates) if (wordAt(text, from, entry[0])) return entry
+  return undefined
+}
+
+/** Does text hold `word` at `at`? */
+function wordAt(text: string, at: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if (text.charCodeAt(at + k) !== word.charCodeAt(k)) return false
+  return true
+}
+
 /** Where the fast path checks those values; what it writes here is never read. */
 const scratch: FlowMatch = {fields: {}}
 const decodeTokens = new MatchTokens()
@@ -274,11 +447,12 @@ function isStatKey(tok: MatchTokens, line: string): boolean {
 }
 
 /**
- * One pass over a line that reads as a flow, text[from, to) (`line` is that text, cut): the tokens of the match up
- * to the one that starts with `actions=`, then the actions. Keys are told apart in place; only the values that can
- * be refused are cut out and checked (LazyMatch decodes the match on first use). Whatever it cannot answer exactly
- * as the two-pass reader (`parseFlowLineReference`) does — a line that is not a clean flow, an `actions=` the
- * reference would find elsewhere — is left to that reader: undefined.
+ * One pass over a line that reads as a flow, text[from, to) (`line` is that text, cut): the statistics in OVS's order,
+ * then the tokens of the match up to the one that starts with `actions=`, then the actions. Keys are told apart in
+ * place; only the values that can be refused are cut out and checked (LazyMatch decodes the match on first use).
+ * Whatever it cannot answer exactly as the two-pass reader (`parseFlowLineReference`) does — a line that is not a
+ * clean flow (a key that is not a keyword, unbalanced quotes or brackets, a bad value), an `actions=` the reference
+ * would find elsewhere — is left to that reader: undefined.
  */
 function parseFlowLineFast(
   text: string,
@@ -288,21 +462,25 @@ function parseFlowLineFast(
   lineNo: number,
   ctx: DumpContext,
 ): Flow | undefined {
-  let flow: Flow = new ParsedFlow(line, lineNo, scratch, EMPTY_ACTIONS)
-  let rest = leadingStats(flow, text, from, to, ctx)
-  if (rest < 0) {
-    // A bad value: the generic loop below finds it again (and so leaves the line to the reference reader).
-    flow = new ParsedFlow(line, lineNo, scratch, EMPTY_ACTIONS)
-    rest = from
-  }
+  let i = orderedStats(text, from, to, ctx)
+  const flow = flowWithStats(line, lineNo)
   let unknown: ParseProblem[] | undefined
-  const tok = tokens.reset(text, rest, to)
-  for (let start = tok.skip(); start >= 0; start = tok.skip()) {
-    if (text.charCodeAt(start) === 97 && text.startsWith(ACTIONS, start)) {
+  // Whether an `actions=` may sit inside a token read so far where the reference reader would see it: after a key's
+  // letters, in a value's `=` or inside brackets (inside quotes it sees none, as the tokens here do not).
+  let recheck = false
+  for (;;) {
+    let c = 0
+    for (; i < to; i++) {
+      c = text.charCodeAt(i)
+      if (c !== 32 && c !== 44 && c !== 9) break
+    }
+    if (i >= to) return undefined
+    const start = i
+    if (c === 97 && wordAt(text, start, ACTIONS)) {
       // The reference reader cuts the line at the first `actions=` after a space or a comma outside quotes: the same
-      // place when it is the first anywhere and follows a space or a comma.
+      // place when it follows a space or a comma and no token before it holds one.
       const before = start === from ? 32 : text.charCodeAt(start - 1)
-      if ((before !== 32 && before !== 44) || text.indexOf(ACTIONS, from) !== start) return undefined
+      if ((before !== 32 && before !== 44) || (recheck && text.indexOf(ACTIONS, from) !== start)) return undefined
       const actions = cachedActions(text, start + 8, to, ctx)
       if (typeof actions === 'string') return undefined
       flow.actions = actions as FlowAction[]
@@ -310,62 +488,148 @@ function parseFlowLineFast(
       if (unknown !== undefined) ctx.flowProblems.set(flow, unknown)
       return flow
     }
-    if (tok.next() !== true) return undefined
-    const {stop, eq} = tok
-    if (eq < 0) {
-      if (SHORTHAND_WORDS.at(text, start, stop) !== undefined) continue
-      const word = text.slice(start, stop)
-      if (FLOW_FLAGS.has(word)) continue
-      if (!isKeyword(word)) return undefined
+    // The key (or the bare word): a keyword, else the reference reader finds the token garbled or unbalanced.
+    if (c < 97 || c > 122) return undefined
+    for (i++; i < to; i++) {
+      c = text.charCodeAt(i)
+      if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95)) break
+    }
+    if (i === to || c === 32 || c === 44 || c === 9) {
+      const entry = keyAt(text, start, i)
+      if (entry !== undefined && entry[1] === FLAG) continue
+      const word = text.slice(start, i)
       unknown ??= []
       unknown.push({line: lineNo, text: clip(line), message: `unknown match keyword '${word}'`})
       continue
     }
-    const error = statField(flow, text, start, eq, stop, ctx)
-    if (error === undefined) continue
-    if (error !== NOT_A_STAT || !isKeywordAt(text, start, eq)) return undefined
-    const key = CHECKED_KEYS.at(text, start, eq)
-    if (key === undefined || (key === 'in_port' && portNameOrSmall(text, eq + 1, stop))) continue
-    if (addMatchField(scratch, key, text.slice(eq + 1, stop)) !== undefined) return undefined
+    if (c !== 61) return undefined
+    const eq = i
+    if (eq - start > 7 && text.charCodeAt(eq - 1) === 115) recheck = true
+    // The value, up to a separator outside quotes and brackets (a bracket is rare: MatchTokens reads that token).
+    for (i++; i < to; i++) {
+      c = text.charCodeAt(i)
+      if (c === 32 || c === 44 || c === 9) break
+      if (c === 34) {
+        i = closingQuote(text, i, to)
+        if (i < 0) return undefined
+      } else if (c === 61) recheck = true
+      else if (c === 40 || c === 41 || c === 91 || c === 93 || c === 123 || c === 125) {
+        const tok = tokens.reset(text, start, to)
+        if (tok.next() !== true) return undefined
+        i = tok.stop
+        recheck = true
+        break
+      }
+    }
+    const entry = keyAt(text, start, eq)
+    if (entry === undefined) continue
+    const kind = entry[1]
+    if (kind === PRIORITY && i - eq <= 6) {
+      const p = decimalAt(text, eq + 1, i)
+      if (p !== undefined && p <= MAX_PRIORITY) {
+        flow.priority = p
+        continue
+      }
+    }
+    if (kind === STAT || kind === PRIORITY) {
+      if (statField(flow, text, start, eq, i, ctx) !== undefined) return undefined
+    } else if (kind === CHECKED) {
+      const key = entry[2]
+      if (key === 'in_port' && portNameOrSmall(text, eq + 1, i)) continue
+      if (addMatchField(scratch, key, text.slice(eq + 1, i)) !== undefined) return undefined
+    }
   }
-  return undefined
+}
+
+/** Index of the `"` that closes the quote opened at `open` (backslash escapes skipped), before `end`; -1 if none. */
+function closingQuote(text: string, open: number, end: number): number {
+  for (let i = open + 1; i < end; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 92) i++
+    else if (c === 34) return i
+  }
+  return -1
 }
 
 /**
- * The flow's own fields where OVS prints them, first on the line (cookie, duration, table, counters, ages, priority),
- * read in place as plain `key=value` tokens. Returns where the first other token starts (a match field, a flag, a
- * token with quotes or brackets: the generic loop reads those), or -1 when one of them has a bad value.
+ * The flow's statistics at the start of the line as OVS prints them — `cookie=0x…, duration=N.NNNs, table=N,
+ * n_packets=N, n_bytes=N, ` — read in place while they come in that order and in their plain form (the cookie of the
+ * line before, digits), each value read as it is scanned. Returns where the next token starts: anything else,
+ * including a stat in another order or spelling, is read by the token loop (statField), as the reference reader does.
  */
-function leadingStats(flow: Flow, text: string, from: number, to: number, ctx: DumpContext): number {
+function orderedStats(text: string, from: number, to: number, ctx: DumpContext): number {
+  const stats = leading
+  stats.count = 0
   let i = from
-  for (;;) {
-    while (i < to) {
-      const c = text.charCodeAt(i)
-      if (c !== 32 && c !== 44 && c !== 9) break
-      i++
-    }
-    const start = i
-    let eq = -1
-    for (; i < to; i++) {
-      const c = text.charCodeAt(i)
-      if (c === 61) {
-        eq = i
-        break
-      }
-      if (!((c >= 97 && c <= 122) || c === 95)) return start
-    }
-    if (eq < 0) return start
-    let stop = eq + 1
-    for (; stop < to; stop++) {
-      const c = text.charCodeAt(stop)
-      if (c === 32 || c === 44 || c === 9) break
-      if (c === 34 || c === 40 || c === 41 || c === 91 || c === 93 || c === 123 || c === 125) return start
-    }
-    const error = statField(flow, text, start, eq, stop, ctx)
-    if (error === NOT_A_STAT) return start
-    if (error !== undefined) return -1
-    i = stop
+  // cookie=: most often the text of the line before (a dump repeats one cookie per agent).
+  if (!wordAt(text, i, 'cookie=')) return i
+  let j = i + 7
+  if (wordAt(text, j, ctx.cookie)) j += ctx.cookie.length
+  else {
+    while (j < to && !isSeparator(text.charCodeAt(j))) j++
+    // A new cookie, in lower case: kept for the lines after (statField reads any other spelling).
+    if (!isCookie(text, i + 7, j) || hasUpper(text, i + 7, j)) return i
+    ctx.cookie = text.slice(i + 7, j)
   }
+  if (j < to && !isSeparator(text.charCodeAt(j))) return i
+  stats.cookie = ctx.cookie
+  stats.count = 1
+  i = skipSeparators(text, j, to)
+  // duration=: digits, an optional fraction and `s`, read as fractionAt reads them.
+  if (!wordAt(text, i, 'duration=')) return i
+  let value = 0
+  let scale = 0
+  let c = 0
+  for (j = i + 9; j < to; j++) {
+    c = text.charCodeAt(j)
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48)
+      scale *= 10
+    } else if (c === 46 && scale === 0 && j > i + 9) scale = 1
+    else break
+  }
+  if (c === 115 && j < to) c = text.charCodeAt(++j)
+  const end = text.charCodeAt(j - 1) === 115 ? j - 1 : j
+  if (scale === 1 || end === i + 9 || end - (i + 9) > 15 || (j < to && !isSeparator(c))) return i
+  stats.durationS = scale ? value / scale : value
+  stats.count = 2
+  i = skipSeparators(text, j, to)
+  // table=: a number in range.
+  if (!wordAt(text, i, 'table=')) return i
+  j = numberEnd(text, i + 6, to, 5)
+  if (j < 0 || decimalAt(text, i + 6, j)! > MAX_TABLE) return i
+  stats.table = decimalAt(text, i + 6, j)!
+  stats.count = 3
+  i = skipSeparators(text, j, to)
+  // n_packets=, n_bytes=: numbers.
+  if (!wordAt(text, i, 'n_packets=') || (j = numberEnd(text, i + 10, to, 15)) < 0) return i
+  stats.nPackets = decimalAt(text, i + 10, j)!
+  stats.count = 4
+  i = skipSeparators(text, j, to)
+  if (!wordAt(text, i, 'n_bytes=') || (j = numberEnd(text, i + 8, to, 15)) < 0) return i
+  stats.nBytes = decimalAt(text, i + 8, j)!
+  stats.count = 5
+  return skipSeparators(text, j, to)
+}
+
+function isSeparator(c: number): boolean {
+  return c === 32 || c === 44 || c === 9
+}
+
+function skipSeparators(text: string, i: number, to: number): number {
+  while (i < to && isSeparator(text.charCodeAt(i))) i++
+  return i
+}
+
+/** Where the digits that start at `from` end, when there are 1 to `most` of them and a separator or the end follows;
+ * else -1. */
+function numberEnd(text: string, from: number, to: number, most: number): number {
+  let i = from
+  for (; i < to; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 48 || c > 57) break
+  }
+  return i === from || i - from > most || (i < to && !isSeparator(text.charCodeAt(i))) ? -1 : i
 }
 
 /** An in_port value addMatchField accepts without a look: a name (quoted or not) or a number of at most 9 digits. */
@@ -526,48 +790,63 @@ function statField(
 }
 
 export function parseDumpFlows(text: string, options: DumpFlowsOptions = {}): ParseResult<Flow[]> {
-  const flows: Flow[] = []
-  const problems: ParseProblem[] = []
+  let flows: Flow[] = []
   const ctx: DumpContext = {
     ...newActionContext(new Map(Object.entries(options.tableNames ?? {}))),
-    cache: new Map(),
+    cache: new ActionCache(),
+    actions: new Map(),
     cookie: '0x0',
     flowProblems: new Map(),
-    unresolved: new Set(),
     reference: options.reference === true,
   }
   // One pass over the lines, each cut from the text once; lines that named a table not yet seen (`resubmit(,name)`
-  // before `table=N(name)`) are read again once all the names are known.
+  // before `table=N(name)`) are read again once all the names are known. Lines that are not flows leave their problem
+  // in lineProblems (in line order), flows go straight to `flows`.
   scratch.fields = {}
-  const results: ReadLine[] = []
+  const lineProblems: ParseProblem[] = []
   const again: {at: number; lineNo: number; from: number; to: number}[] = []
   let lineNo = 0
   for (let from = 0; from <= text.length;) {
     let to = text.indexOf('\n', from)
     if (to < 0) to = text.length
     lineNo++
-    const result = readLine(text, from, to, lineNo, ctx)
-    if (result !== undefined) {
-      if ('raw' in result && ctx.unresolved.has(result)) again.push({at: results.length, lineNo, from, to})
-      results.push(result)
+    const flow = readLine(text, from, to, lineNo, ctx, lineProblems)
+    if (flow !== undefined) {
+      if (ctx.unresolvedName) again.push({at: flows.length, lineNo, from, to})
+      flows.push(flow)
     }
     from = to + 1
   }
-  for (const {at, lineNo, from, to} of again) {
-    ctx.flowProblems.delete(results[at] as Flow)
-    results[at] = readLine(text, from, to, lineNo, ctx)!
+  if (again.length > 0) {
+    const notFlows = new Set<Flow>()
+    for (const {at, lineNo, from, to} of again) {
+      const before = flows[at]!
+      ctx.flowProblems.delete(before)
+      const flow = readLine(text, from, to, lineNo, ctx, lineProblems)
+      if (flow === undefined) notFlows.add(before)
+      else flows[at] = flow
+    }
+    if (notFlows.size > 0) {
+      flows = flows.filter((f) => !notFlows.has(f))
+      lineProblems.sort((x, y) => (x.line ?? 0) - (y.line ?? 0))
+    }
   }
   scratch.fields = {}
 
+  // The problems in line order: each line gave either a problem or a flow (with its own problems).
+  const problems: ParseProblem[] = []
   const unresolved = new Set<string>()
-  for (const result of results) {
-    if (!('raw' in result)) {
-      problems.push(result)
-      continue
+  const byFlow = ctx.flowProblems.size > 0
+  let next = 0
+  for (const flow of flows) {
+    if (next < lineProblems.length) {
+      while (next < lineProblems.length && (lineProblems[next]!.line ?? 0) < flow.line)
+        problems.push(lineProblems[next++]!)
     }
-    const flow = result
-    const mine = ctx.flowProblems.get(flow)
-    if (mine) problems.push(...mine)
+    if (byFlow) {
+      const mine = ctx.flowProblems.get(flow)
+      if (mine) problems.push(...mine)
+    }
     if (flow.table < 0 && flow.tableName !== undefined && !unresolved.has(flow.tableName)) {
       unresolved.add(flow.tableName)
       problems.push({
@@ -576,23 +855,33 @@ export function parseDumpFlows(text: string, options: DumpFlowsOptions = {}): Pa
         message: `table '${flow.tableName}' is printed by name only; its number is unknown (table -1)`,
       })
     }
-    flows.push(flow)
   }
+  while (next < lineProblems.length) problems.push(lineProblems[next++]!)
   return {value: flows, problems}
 }
 
-/** One line: a flow, a problem, or undefined for lines with nothing to say (blank, the reply header). */
-type ReadLine = Flow | ParseProblem
-
-function readLine(text: string, from: number, to: number, lineNo: number, ctx: DumpContext): ReadLine | undefined {
+/**
+ * One line: its flow, or undefined for a line that is not one — its problem pushed to `problems` — and for lines with
+ * nothing to say (blank, the reply header). ctx.unresolvedName tells whether the flow named a table not yet known.
+ */
+function readLine(
+  text: string,
+  from: number,
+  to: number,
+  lineNo: number,
+  ctx: DumpContext,
+  problems: ParseProblem[],
+): Flow | undefined {
+  ctx.unresolvedName = false
   if (to > from && text.charCodeAt(to - 1) === 13) to--
   if (to - from > MAX_LINE) {
     const head = text.slice(from, from + 2 * MAX_TEXT).trim()
-    return {
+    problems.push({
       line: lineNo,
       text: clip(head),
       message: `line of ${to - from} characters is too long to be a flow (over ${MAX_LINE})`,
-    }
+    })
+    return undefined
   }
   while (from < to && isTrimmed(text.charCodeAt(from))) from++
   while (to > from && isTrimmed(text.charCodeAt(to - 1))) to--
@@ -601,15 +890,17 @@ function readLine(text: string, from: number, to: number, lineNo: number, ctx: D
   const c0 = line.charCodeAt(0)
   if ((c0 === 78 || c0 === 79) && HEADER.test(line)) return undefined
   if ((c0 === 111 && ERROR_LINE.test(line)) || (c0 >= 48 && c0 <= 57 && LOG_LINE.test(line))) {
-    return {line: lineNo, text: clip(line), message: `command reported: ${clip(line)}`}
+    problems.push({line: lineNo, text: clip(line), message: `command reported: ${clip(line)}`})
+    return undefined
   }
-  ctx.unresolvedName = false
-  let result: LineResult | undefined = ctx.reference ? undefined : parseFlowLineFast(text, from, to, line, lineNo, ctx)
-  if (result === undefined) {
+  if (!ctx.reference) {
+    const flow = parseFlowLineFast(text, from, to, line, lineNo, ctx)
+    if (flow !== undefined) return flow
     ctx.unresolvedName = false
-    result = parseFlowLineReference(line, lineNo, ctx)
   }
-  if ('error' in result) return {line: lineNo, text: clip(line), message: result.error}
-  if (ctx.unresolvedName) ctx.unresolved.add(result)
-  return result
+  const result = parseFlowLineReference(line, lineNo, ctx)
+  if (!('error' in result)) return result
+  problems.push({line: lineNo, text: clip(line), message: result.error})
+  ctx.unresolvedName = false
+  return undefined
 }

@@ -4,7 +4,8 @@
 import {readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {parseDumpFlows} from '../../src/parsers/ovs-ofctl-dump-flows.js'
+import {newActionContext, parseActions} from '../../src/openflow/index.js'
+import {type ActionsContext, parseDumpFlows, readActions} from '../../src/parsers/ovs-ofctl-dump-flows.js'
 import {rng} from '../fuzz/corrupt.js'
 
 const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures')
@@ -86,6 +87,32 @@ describe('ovs-ofctl dump-flows: the fast path against the reference reader', () 
 
   it('reads every real dump in fixtures/ exactly as the reference reader does', () => {
     for (const f of DUMPS) same(readFileSync(join(FIXTURES, f), 'utf8'), f)
+  })
+
+  it('reads action lists as parseActions does, with the single actions of the lists before remembered', () => {
+    const lines = DUMPS.flatMap((f) => readFileSync(join(FIXTURES, f), 'utf8').split('\n')).filter((l) => l.trim())
+    const texts = lines.map((l) => l.slice(l.indexOf('actions=') + 8))
+    const rnd = rng(7)
+    for (let k = 0; k < 2000; k++) {
+      const text = texts[Math.floor(rnd() * texts.length)]!
+      const at = Math.floor(rnd() * (text.length + 1))
+      texts.push(text.slice(0, at) + PIECES[Math.floor(rnd() * PIECES.length)]! + text.slice(at))
+    }
+    // One context for all, as in a dump; table names known for some lines, as `table=N(name)` lines teach them.
+    const names = new Map([['local_switching', 60]])
+    const ctx: ActionsContext = {...newActionContext(names), actions: new Map()}
+    for (const text of texts) {
+      const expected = newActionContext(names)
+      const want = parseActions(text, expected)
+      ctx.problem = undefined
+      ctx.unresolvedName = false
+      expect(readActions(text, ctx), text).toEqual(want)
+      expect([ctx.problem, Boolean(ctx.unresolvedName)], text).toEqual([
+        expected.problem,
+        Boolean(expected.unresolvedName),
+      ])
+    }
+    expect(ctx.actions.size).toBeGreaterThan(50)
   })
 
   it('reads randomly damaged lines of them exactly as the reference reader does', () => {
