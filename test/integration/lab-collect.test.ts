@@ -135,7 +135,8 @@ describe.skipIf(Boolean(unavailable))('healthy lab: 2 compute nodes, 2 VLAN netw
     )
     expect(traced.stdout).toContain('Verdict: DELIVERED')
     expect(traced.stdout).toContain(`dnsmasq offers ${vm.ip}`)
-  })
+    // Three CLI processes, each collecting the lab over SSH: 30 s was not enough at load 16 (CI of 3f23fcc).
+  }, 180_000)
 
   it('at every OVS hop of every VM path, the simulator agrees with ovs-appctl ofproto/trace, patch ports followed', async () => {
     let compared = 0
@@ -243,7 +244,8 @@ describe.skipIf(Boolean(unavailable))(
         } finally {
           await lab.stop()
         }
-      })
+        // A lab of its own per fault: 20-26 s at load 16, against vitest's default 30 s.
+      }, 180_000)
     }
   },
 )
@@ -265,7 +267,7 @@ describe.skipIf(Boolean(unavailable))('collection faults', () => {
     } finally {
       await lab.stop()
     }
-  })
+  }, 180_000)
 
   it('a node whose host key does not match known_hosts is refused with a clear error; the others are collected', async () => {
     const lab = await startLab({computeNodes: 1})
@@ -307,7 +309,7 @@ describe.skipIf(Boolean(unavailable))('collection faults', () => {
     } finally {
       await lab.stop()
     }
-  })
+  }, 180_000)
 
   it('a command that hangs is cut at its timeout and recorded; everything else is collected', async () => {
     const lab = await startLab({computeNodes: 1})
@@ -321,7 +323,7 @@ describe.skipIf(Boolean(unavailable))('collection faults', () => {
     } finally {
       await lab.stop()
     }
-  })
+  }, 180_000)
 
   it('a hostile namespace name is refused, recorded with host and spec, and never run', async () => {
     expect(existsSync('/tmp/pwned')).toBe(false)
@@ -337,5 +339,5 @@ describe.skipIf(Boolean(unavailable))('collection faults', () => {
     } finally {
       await lab.stop()
     }
-  })
+  }, 180_000)
 })
