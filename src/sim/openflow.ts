@@ -102,7 +102,9 @@ function conjunctionOf(action: FlowAction): {id: number; k: number; n: number} |
 }
 const conjunctions = new WeakMap<Flow, {id: number; k: number; n: number}[]>()
 /** The conjunction() actions of a flow whose actions are all conjunction() (Neutron's firewall), else []. */
-export function conjunctionsOf(flow: Flow): {id: number; k: number; n: number}[] {
+export function conjunctionsOf(flow: Flow): readonly {id: number; k: number; n: number}[] {
+  // Most flows name no conjunction: a scan of their few actions costs less than the WeakMap lookup.
+  if (!namesConjunction(flow)) return NO_CONJUNCTIONS
   let have = conjunctions.get(flow)
   if (!have) {
     const all = flow.actions.map(conjunctionOf)
@@ -127,8 +129,8 @@ const conjIdOf = (flow: Flow): number | undefined => {
   for (const k in fields) if (k.toLowerCase() === 'conj_id') return Number(fields[k].value)
   return undefined
 }
-/** Whether a flow has a conjunction() action, the only kind conjunctionsOf can find (a scan of its few actions costs
- * less than the lookup in the table of every flow asked about, which a lookup would make for each flow it tests). */
+const NO_CONJUNCTIONS: readonly {id: number; k: number; n: number}[] = []
+/** Whether a flow has a conjunction() action, the only kind conjunctionsOf can find. */
 function namesConjunction(flow: Flow): boolean {
   const actions = flow.actions
   for (let i = 0; i < actions.length; i++) {
@@ -284,7 +286,7 @@ class XlateContext {
       const flow = flows[i]!
       if (matched.length && flow.priority < matched[0]!.priority) break
       // A dimension of a conjunctive match, never a match by itself.
-      if (namesConjunction(flow) && conjunctionsOf(flow).length) continue
+      if (conjunctionsOf(flow).length) continue
       const conjId = conjIdOf(flow)
       let outcome
       if (conjId === undefined) outcome = matchFlow(flow, probe, this.portNumberOf, this.tainted)
@@ -333,7 +335,7 @@ class XlateContext {
   private conjunctive(flows: readonly Flow[], probe: Packet): Map<number, 'match' | 'undetermined'> {
     const dims = new Map<number, {n: number; seen: Map<number, 'match' | 'undetermined'>}>()
     for (const flow of flows) {
-      const parts = namesConjunction(flow) ? conjunctionsOf(flow) : []
+      const parts = conjunctionsOf(flow)
       if (!parts.length) continue
       const outcome = matchFlow(flow, probe, this.portNumberOf, this.tainted).result
       if (outcome === 'no-match') continue
