@@ -8,7 +8,6 @@
 // in full. Names coming back from hosts are validated (plan.ts) before they are used in a command.
 
 import {setMaxListeners} from 'node:events'
-import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, rmSync} from 'node:fs'
 import {copyFile, mkdir, readdir, rename, rm, rmdir, stat, writeFile} from 'node:fs/promises'
 import {dirname, join, resolve} from 'node:path'
@@ -17,6 +16,7 @@ import pLimit from 'p-limit'
 import type {Logger} from 'pino'
 import {
   captureFileName,
+  captureSha256,
   type CaptureRecord,
   type HostRecord,
   type Manifest,
@@ -185,10 +185,6 @@ export function redactIni(text: string): string {
     .join('\n')
 }
 
-function sha256(buf: Buffer): string {
-  return createHash('sha256').update(buf).digest('hex')
-}
-
 async function writeCapture(
   root: string,
   host: InventoryHost,
@@ -212,7 +208,7 @@ async function writeCapture(
     exitCode: r.exitCode,
     durationMs: r.durationMs,
     startedAt: r.startedAt,
-    sha256: sha256(stdout),
+    sha256: captureSha256(stdout),
   }
   if (r.stderr.length > 0) {
     const stderrFile = file.replace(/\.out$/, '.err')

@@ -1,6 +1,5 @@
 // Reading a snapshot directory: the manifest plus the raw text of every capture, checked against its sha256.
 
-import * as crypto from 'node:crypto'
 import {realpath} from 'node:fs/promises'
 import {join, resolve, sep} from 'node:path'
 import {type IntentDocument, isIntentDocumentName, readIntentDocuments} from '../intent/load.js'
@@ -10,6 +9,7 @@ import type {DataProblem} from '../types.js'
 import {readRegularFile, readRegularFileSync} from './files.js'
 import {manifestErrors} from './schema.js'
 import {
+  captureSha256,
   type CaptureRecord,
   type HostRecord,
   type Manifest,
@@ -47,13 +47,6 @@ export function snapshotOrigin(s: Snapshot): {dir: string; sosreports?: string[]
 }
 
 export class SnapshotError extends Error {}
-
-/** crypto.hash (Node 20.12+): one call per capture, without a Hash object made, fed and finished for each of the
- * 27,500 files of a 500-host snapshot; createHash on older Node. */
-const oneShot = (crypto as {hash?: (algorithm: string, data: Buffer, encoding: 'hex') => string}).hash
-function sha256Hex(data: Buffer): string {
-  return oneShot ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex')
-}
 
 function checkManifest(value: unknown, path: string): Manifest {
   const m = value as Partial<Manifest> | null
@@ -140,7 +133,7 @@ export async function readSnapshot(dir: string, opts: {progress?: WorkProgress} 
         continue
       }
       capture.text = file.text
-      const sum = sha256Hex(file.buffer)
+      const sum = captureSha256(file.buffer)
       if (record.sha256 && sum !== record.sha256) {
         capture.damage = `sha256 mismatch: manifest says ${record.sha256.slice(0, 12)}…, file has ${sum.slice(0, 12)}… (edited or truncated)`
         problems.push({...where, kind: 'damaged', message: capture.damage})

@@ -4,7 +4,6 @@
 // binding names but the report lacks is a capture that failed with the member's path as its reason (DATA_MISSING); a
 // member read with lines neutrace cannot read is a problem naming host, member and line (PARSE_ERROR).
 
-import {createHash} from 'node:crypto'
 import {lstat, mkdir, readdir, rename, rm, writeFile} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {redactIni, toolVersion} from '../collect/collector.js'
@@ -13,6 +12,7 @@ import {parseIpNetns} from '../parsers/ip-netns.js'
 import {parsePs} from '../parsers/ps.js'
 import {parseOvsdbJson} from '../parsers/ovs-vsctl-json.js'
 import {
+  captureSha256,
   type CaptureRecord,
   keyToFileName,
   type HostRecord,
@@ -107,10 +107,6 @@ interface OutFile {
 export interface ImportResult {
   manifest: Manifest
   files: OutFile[]
-}
-
-function sha256(buf: Buffer): string {
-  return createHash('sha256').update(buf).digest('hex')
 }
 
 /** The report's own label for problems: `sosreport-ctl-…/sos_commands/…`. */
@@ -220,7 +216,7 @@ function importOne(archive: SosArchive, opts: ImportOptions, used: Set<string>) 
       exitCode: 0,
       durationMs: 0,
       startedAt: '',
-      sha256: sha256(data),
+      sha256: captureSha256(data),
     })
   }
   const convert = (spec: CatalogSpec, hit: {member: string; text: string}) => {
