@@ -68,14 +68,18 @@ interface Result {
     neutrace: ParseTimes
     ofp: ParseTimes
     split: ParseTimes
-    runs: {neutrace: ParseTimes[]; ofp: ParseTimes[]; split: ParseTimes[]}
+    /** The one-pass floor: every character once, one small object per line (parse.ts). */
+    scan: ParseTimes
+    runs: {neutrace: ParseTimes[]; ofp: ParseTimes[]; split: ParseTimes[]; scan: ParseTimes[]}
     /** Wall-clock µs per flow of the median runs. */
-    usPerFlow: {neutrace: number; ofp: number; split: number}
+    usPerFlow: {neutrace: number; ofp: number; split: number; scan: number}
     /** CPU µs per flow: the least and the median of the runs. */
-    cpuUsPerFlow: {neutrace: MinMedian; ofp: MinMedian; split: MinMedian}
+    cpuUsPerFlow: {neutrace: MinMedian; ofp: MinMedian; split: MinMedian; scan: MinMedian}
     /** On the median CPU times. */
     ofpOverNeutrace: number
     neutraceOverSplit: number
+    /** The most any parser that makes an object per line could be faster than ovs.flow.ofp, here. */
+    ofpOverScan: number
     loadavg: number[]
   }[]
   analysis?: (AnalysisRow & {growthFromPrevious?: number})[]
@@ -188,15 +192,21 @@ async function main(): Promise<void> {
         const file = join(work, `flows-${n}.txt`)
         log(`parsing: generating ${n} flows`)
         const {bytes} = writeFlowDump(file, n)
-        log(`parsing: ${n} flows: neutrace, read+split, ovs.flow.ofp (at most ${ofpMax})`)
+        log(`parsing: ${n} flows: neutrace, read+split, one pass, ovs.flow.ofp (at most ${ofpMax})`)
         const load = loadavg()
-        const runs = {neutrace: [] as ParseTimes[], split: [] as ParseTimes[], ofp: [] as ParseTimes[]}
+        const runs = {
+          neutrace: [] as ParseTimes[],
+          split: [] as ParseTimes[],
+          scan: [] as ParseTimes[],
+          ofp: [] as ParseTimes[],
+        }
         for (let i = 0; i < Math.max(1, Number(flags.repeat)); i++) {
           runs.neutrace.push(timeParse('neutrace', file, n))
           runs.split.push(timeParse('split', file, n))
+          runs.scan.push(timeParse('scan', file, n))
           runs.ofp.push(timeParse('ofp', file, Math.min(n, ofpMax)))
         }
-        const [neutrace, split, ofp] = [runs.neutrace, runs.split, runs.ofp].map(summarise)
+        const [neutrace, split, scan, ofp] = [runs.neutrace, runs.split, runs.scan, runs.ofp].map(summarise)
         const us = (t: ParseTimes) => (t.seconds / t.flows) * 1e6
         result.parsing.push({
           flows: n,
@@ -204,11 +214,18 @@ async function main(): Promise<void> {
           neutrace: neutrace!.median,
           ofp: ofp!.median,
           split: split!.median,
+          scan: scan!.median,
           runs,
-          usPerFlow: {neutrace: us(neutrace!.median), ofp: us(ofp!.median), split: us(split!.median)},
-          cpuUsPerFlow: {neutrace: neutrace!.cpu, ofp: ofp!.cpu, split: split!.cpu},
+          usPerFlow: {
+            neutrace: us(neutrace!.median),
+            ofp: us(ofp!.median),
+            split: us(split!.median),
+            scan: us(scan!.median),
+          },
+          cpuUsPerFlow: {neutrace: neutrace!.cpu, ofp: ofp!.cpu, split: split!.cpu, scan: scan!.cpu},
           ofpOverNeutrace: ofp!.cpu.median / neutrace!.cpu.median,
           neutraceOverSplit: neutrace!.cpu.median / split!.cpu.median,
+          ofpOverScan: ofp!.cpu.median / scan!.cpu.median,
           loadavg: load,
         })
         await rm(file, {force: true})
@@ -226,8 +243,10 @@ async function main(): Promise<void> {
           'neutrace',
           'ovs.flow.ofp',
           'read+split',
+          'one pass',
           'ofp/neutrace',
           'neutrace/split',
+          'ofp/one pass',
           'neutrace wall s',
           'ofp errors',
           'load',
@@ -238,8 +257,10 @@ async function main(): Promise<void> {
           `${fmt(r.cpuUsPerFlow.neutrace.min)} / ${fmt(r.cpuUsPerFlow.neutrace.median)}`,
           `${fmt(r.cpuUsPerFlow.ofp.min, 1)} / ${fmt(r.cpuUsPerFlow.ofp.median, 1)}`,
           `${fmt(r.cpuUsPerFlow.split.min)} / ${fmt(r.cpuUsPerFlow.split.median)}`,
+          `${fmt(r.cpuUsPerFlow.scan.min)} / ${fmt(r.cpuUsPerFlow.scan.median)}`,
           `${fmt(r.ofpOverNeutrace, 1)}×`,
           `${fmt(r.neutraceOverSplit, 1)}×`,
+          `${fmt(r.ofpOverScan, 1)}×`,
           fmt(r.neutrace.seconds),
           `${r.ofp.errors}/${r.ofp.flows}`,
           fmt(r.loadavg[0]!, 0),
