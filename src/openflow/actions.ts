@@ -280,13 +280,44 @@ function learnAction(text: string): FlowAction {
 }
 
 /** An action list as printed after `actions=`; undefined when its quotes or brackets do not balance. */
-export function parseActions(text: string, ctx: ActionContext = newActionContext()): FlowAction[] | undefined {
+/** How many single actions a memo of parseActions holds before it is emptied. */
+export const ACTION_MEMO_LIMIT = 4096
+
+/**
+ * The actions of a flow, `actions=` cut off. With `memo`, each action's text is looked up first among the actions
+ * read before (a dump's new lists most often differ from others by one action: a VM's MAC or port), and only actions
+ * read without a problem or an unresolved table name are remembered, so ctx ends as it would without the memo.
+ */
+export function parseActions(
+  text: string,
+  ctx: ActionContext = newActionContext(),
+  memo?: Map<string, FlowAction>,
+): FlowAction[] | undefined {
   const trimmed = text.trim()
   if (trimmed === '') return [{type: 'drop'}]
   const parts = splitTopLevel(trimmed, ',')
   if (!parts) return undefined
   const out: FlowAction[] = []
-  for (const part of parts) out.push(parseAction(part.trim(), ctx))
+  if (memo === undefined) {
+    for (const part of parts) out.push(parseAction(part.trim(), ctx))
+    return out
+  }
+  let unresolved = ctx.unresolvedName === true
+  for (const part of parts) {
+    const one = part.trim()
+    let action = memo.get(one)
+    if (action === undefined) {
+      ctx.unresolvedName = false
+      action = parseAction(one, ctx)
+      if (ctx.problem === undefined && !ctx.unresolvedName) {
+        if (memo.size >= ACTION_MEMO_LIMIT) memo.clear()
+        memo.set(one, Object.freeze(action))
+      }
+      unresolved ||= ctx.unresolvedName
+    }
+    out.push(action)
+  }
+  ctx.unresolvedName = unresolved
   return out
 }
 

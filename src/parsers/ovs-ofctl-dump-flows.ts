@@ -22,9 +22,7 @@ import {
   isKeyword,
   isTrimmed,
   newActionContext,
-  parseAction,
   parseActions,
-  splitTopLevel,
   parseDecimal,
   parseInteger,
   unquoteOvs,
@@ -81,13 +79,10 @@ function isCookie(text: string, from: number, to: number): boolean {
   return true
 }
 
-/** What readActions needs: the action context and the single actions read so far, by their text. */
-export interface ActionsContext extends ActionContext {
-  actions: Map<string, FlowAction>
-}
-
-interface DumpContext extends ActionsContext {
+interface DumpContext extends ActionContext {
   cache: ActionCache
+  /** The single actions read so far, by their text (parseActions' memo). */
+  actions: Map<string, FlowAction>
   /** The last cookie read: a dump repeats one cookie per agent, so equal text shares one string. */
   cookie: string
   /** Problems of lines that were still read as flows (unknown match keywords), by flow. */
@@ -115,16 +110,27 @@ function parseTableToken(value: string, ctx: DumpContext): {table: number; name?
   return {table: known ?? -1, name}
 }
 
-/** Slots of a CacheTable: a power of two, twice the entries it holds. */
+/** Slots of the ActionCache: a power of two, twice the entries it holds. */
 const CACHE_SLOTS = 2 * ACTION_CACHE
 
-/** Action lists by their text's hash and text, in open addressing; found by comparing the text where it lies. */
-class CacheTable {
+/** The FNV-1a hash of text[from, to), computed where the text lies (no slice, no string hash). */
+function textHash(text: string, from: number, to: number): number {
+  let h = 0x811c9dc5 | 0
+  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
+  return h
+}
+
+/**
+ * Parsed action lists by their text, in open addressing on textHash: a lookup compares the text where it lies, so a
+ * hit neither cuts the text out nor hashes a new string. Emptied when full.
+ */
+class ActionCache {
   private readonly texts: (string | undefined)[] = new Array<string | undefined>(CACHE_SLOTS).fill(undefined)
   private readonly lists: (readonly FlowAction[] | undefined)[] = new Array<undefined>(CACHE_SLOTS).fill(undefined)
   private readonly hashes = new Int32Array(CACHE_SLOTS)
-  size = 0
+  private size = 0
 
+  /** The list of text[from, to), whose textHash is `hash`. */
   find(text: string, from: number, to: number, hash: number): readonly FlowAction[] | undefined {
     for (let slot = hash & (CACHE_SLOTS - 1); ; slot = (slot + 1) & (CACHE_SLOTS - 1)) {
       const known = this.texts[slot]
@@ -135,7 +141,13 @@ class CacheTable {
     }
   }
 
+  /** Remembers `actions` as the list of `text`, whose textHash is `hash`. */
   add(text: string, actions: readonly FlowAction[], hash: number): void {
+    if (this.size >= ACTION_CACHE) {
+      this.texts.fill(undefined)
+      this.lists.fill(undefined)
+      this.size = 0
+    }
     let slot = hash & (CACHE_SLOTS - 1)
     while (this.texts[slot] !== undefined) slot = (slot + 1) & (CACHE_SLOTS - 1)
     this.texts[slot] = text
@@ -143,87 +155,29 @@ class CacheTable {
     this.hashes[slot] = hash
     this.size++
   }
-
-  clear(): void {
-    this.texts.fill(undefined)
-    this.lists.fill(undefined)
-    this.size = 0
-  }
-}
-
-/**
- * Parsed action lists by their text, looked up where the text lies: an FNV-1a hash of text[from, to) and a comparison
- * in place, so that a hit neither cuts the text out nor hashes a new string. Emptied when full.
- */
-class ActionCache {
-  private readonly table = new CacheTable()
-  /** The hash of the text last looked up (set stores under it). */
-  private hash = 0
-
-  get(text: string, from: number, to: number): readonly FlowAction[] | undefined {
-    let h = 0x811c9dc5 | 0
-    for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
-    this.hash = h
-    return this.table.find(text, from, to, h)
-  }
-
-  /** Remembers the actions of the text last looked up (`text` is that text). */
-  set(text: string, actions: readonly FlowAction[]): void {
-    if (this.table.size >= ACTION_CACHE) this.table.clear()
-    this.table.add(text, actions, this.hash)
-  }
 }
 
 /**
  * The actions in text[from, to), read once per distinct text: real dumps repeat a few hundred action lists over
- * thousands of flows. Flows with the same text share one frozen list (nothing may change a parsed flow).
+ * thousands of flows. Flows with the same text share one frozen list (nothing may change a parsed flow); a new list
+ * reads only its single actions not met before (ctx.actions, parseActions' memo).
  */
 function cachedActions(text: string, from: number, to: number, ctx: DumpContext): readonly FlowAction[] | string {
-  const hit = ctx.cache.get(text, from, to)
+  const hash = textHash(text, from, to)
+  const hit = ctx.cache.find(text, from, to, hash)
   if (hit) return hit
   const actionText = text.slice(from, to)
   ctx.problem = undefined
   const unresolvedBefore = ctx.unresolvedName
   ctx.unresolvedName = false
-  const actions = readActions(actionText, ctx)
+  const actions = parseActions(actionText, ctx, ctx.actions)
   if (!actions) return 'unbalanced quotes or brackets in the actions'
   if (ctx.problem !== undefined) return ctx.problem
   for (const action of actions) Object.freeze(action)
   Object.freeze(actions)
-  if (!ctx.unresolvedName) ctx.cache.set(actionText, actions)
+  if (!ctx.unresolvedName) ctx.cache.add(actionText, actions, hash)
   ctx.unresolvedName ||= unresolvedBefore
   return actions
-}
-
-/**
- * parseActions(text, ctx), with each action's text looked up first among the actions already read in this dump: a
- * list seen for the first time most often differs from others by one action (a VM's MAC or port), so the others are
- * not read again. Only actions read without a problem or an unknown table name are remembered, so ctx.problem and
- * ctx.unresolvedName end as parseActions leaves them (ctx.problem is undefined on entry). Tested equal to parseActions
- * on the actions of every fixture and of damaged lines.
- */
-export function readActions(text: string, ctx: ActionsContext): FlowAction[] | undefined {
-  const trimmed = text.trim()
-  const parts = trimmed === '' ? undefined : splitTopLevel(trimmed, ',')
-  if (parts === undefined) return parseActions(trimmed, ctx)
-  const out: FlowAction[] = []
-  let unresolved = false
-  for (const part of parts) {
-    const one = part.trim()
-    let action = ctx.actions.get(one)
-    if (action === undefined) {
-      ctx.unresolvedName = false
-      action = parseAction(one, ctx)
-      if (ctx.problem === undefined && !ctx.unresolvedName) {
-        if (ctx.actions.size >= ACTION_CACHE) ctx.actions.clear()
-        ctx.actions.set(one, Object.freeze(action))
-      }
-      unresolved ||= ctx.unresolvedName
-    }
-    out.push(action)
-  }
-  ctx.unresolvedName = unresolved
-  return out
 }
 
 const tokens = new MatchTokens()
