@@ -3,7 +3,7 @@
 // reads what it records ($NLAB_DIR/vms, nodes/<node>/init.pid).
 
 import {spawn} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+import {appendFileSync, existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -98,6 +98,13 @@ export interface NeutronLab {
   ini(node: string, file: string, section: string, key: string, value?: string): Promise<void>
 }
 
+/** NEUTRACE_NLAB_TIMING=FILE: a line per command run on the lab and per wait of the tests (`start ms what`) appended
+ * to FILE, to see where the Neutron tier's time goes; nothing without it. */
+export function nlabTiming(what: string, t0: number): void {
+  const file = process.env.NEUTRACE_NLAB_TIMING
+  if (file) appendFileSync(file, `${new Date(t0).toISOString()} ${Date.now() - t0} ${what}\n`)
+}
+
 /** Run argv with a clean environment plus `env`; never throws for a non-zero exit. */
 export function runArgv(
   argv: string[],
@@ -105,7 +112,8 @@ export function runArgv(
   timeoutMs = 600_000,
   cwd = REPO_ROOT,
 ): Promise<RunResult> {
-  return new Promise((resolve) => {
+  const t0 = Date.now()
+  return new Promise<RunResult>((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd,
       env: {PATH: CLEAN_PATH, HOME: '/root', LANG: 'C.UTF-8', ...env},
@@ -124,6 +132,9 @@ export function runArgv(
       clearTimeout(timer)
       resolve({stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), code})
     })
+  }).then((r) => {
+    nlabTiming(`run ${r.code} ${argv.slice(1).join(' ').slice(0, 160)}`, t0)
+    return r
   })
 }
 

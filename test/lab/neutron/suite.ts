@@ -26,7 +26,14 @@ import {afterAll, beforeAll, expect, inject} from 'vitest'
 import type {Finding} from '../../../src/analyze/index.js'
 import type {MacEntry} from '../../../src/sim/mac-table.js'
 import {type Analysis, diagnose, loadAnalysis} from '../../../src/engine.js'
-import {type NeutronLab, neutronLab, type NeutronLabOptions, type NeutronLabVm, type RunResult} from './control.js'
+import {
+  type NeutronLab,
+  neutronLab,
+  type NeutronLabOptions,
+  type NeutronLabVm,
+  nlabTiming,
+  type RunResult,
+} from './control.js'
 import {
   acquireLock,
   KEEP,
@@ -88,9 +95,15 @@ export function useSharedLab(scratchPrefix = 'nlab-shared-'): SharedLab {
     if (!reusable) {
       writeState(lab, {run, state: 'starting', options})
       try {
+        let t0 = Date.now()
         await lab.down() // a lab left by an interrupted run, or a dirty one
+        nlabTiming('shared.down', t0)
+        t0 = Date.now()
         await lab.up()
+        nlabTiming('shared.up', t0)
+        t0 = Date.now()
         await lab.demo()
+        nlabTiming('shared.demo', t0)
       } catch (error) {
         writeState(lab, {run, state: 'failed', reason: (error as Error).message, options})
         throw error
@@ -203,8 +216,11 @@ export function labTools(lab: NeutronLab, scratch: () => string): LabTools {
       for (let attempt = 1; ; attempt++) {
         const out = join(scratch(), `snap-${++captures}`)
         try {
+          const t0 = Date.now()
           await lab.capture(out)
-          return await loadAnalysis(out)
+          const a = await loadAnalysis(out)
+          nlabTiming('snapshot', t0)
+          return a
         } catch (error) {
           if (attempt >= 5) throw error
           await sleep(2000)
@@ -214,12 +230,16 @@ export function labTools(lab: NeutronLab, scratch: () => string): LabTools {
       }
     },
     expectDiagnosis: async (wants, timeoutMs = 90_000) => {
+      const t0 = Date.now()
       const deadline = Date.now() + timeoutMs
+      let n = 1
       let analysis = await tools.snapshot()
       while (!isExactly(diagnose(analysis), wants) && Date.now() < deadline) {
         await sleep(2000)
+        n++
         analysis = await tools.snapshot()
       }
+      nlabTiming(`expectDiagnosis[${wants.map((w) => w.code).join(',')}] x${n}`, t0)
       const findings = diagnose(analysis).filter((f) => f.severity !== 'info')
       const seen = `findings:\n${findings.map((f) => `  ${findingLine(f)}: ${f.message}`).join('\n') || '  none'}\n${captureDurations(analysis)}`
       for (const w of wants)
@@ -234,8 +254,14 @@ export function labTools(lab: NeutronLab, scratch: () => string): LabTools {
       return analysis
     },
     until: async (what, check, timeoutMs = 90_000) => {
+      const t0 = Date.now()
       const deadline = Date.now() + timeoutMs
-      while (!(await check()) && Date.now() < deadline) await sleep(2000)
+      let n = 1
+      while (!(await check()) && Date.now() < deadline) {
+        await sleep(2000)
+        n++
+      }
+      nlabTiming(`until[${what.slice(0, 60)}] x${n}`, t0)
       expect(await check(), what).toBe(true)
     },
     udhcpc: (vm, tries = 5) =>
@@ -292,8 +318,12 @@ export async function withRestore(
     failure = error
   }
   try {
+    const t0 = Date.now()
     await restore()
+    nlabTiming('withRestore.restore', t0)
+    const t1 = Date.now()
     clean = await tools.expectDiagnosis([])
+    nlabTiming('withRestore.clean', t1)
   } catch (error) {
     shared.dirty(`not restored: ${(error as Error).message.split('\n')[0]}`)
     if (failure === undefined) failure = error
