@@ -16,6 +16,10 @@ wait_for paid over and over on the very cores the agents being waited for needed
     api.py port-delete PORT_ID                the port deleted
     api.py agent-alive HOST TYPE              exit 0 when HOST's agent of TYPE (ovs, dhcp, l3) is alive
     api.py agents-alive DHCP_HOST NODE...     exit 0 when DHCP_HOST's DHCP agent and every NODE's OVS agent are alive
+    api.py intent DIR                         the API bodies the intent reader takes (GET /networks, /subnets, /ports,
+                                              /security-groups, /security-group-rules, /routers, /floatingips) as
+                                              DIR/<what>.json, from one token that never leaves this process (capture.ts);
+                                              routers and floatingips are left out when the router plugin is off (404)
     api.py keystone-register URL              Keystone (just bootstrapped) gets the project "service", the user
                                               neutron (password from NLAB_NEUTRON_PASSWORD, never an argument) as its
                                               admin, and the network service with its three endpoints at URL
@@ -24,8 +28,9 @@ import os
 import sys
 import urllib.error
 import urllib.parse
+import urllib.request
 
-from neutron_api import Neutron, call, keystone_token
+from neutron_api import OPENER, Neutron, call, keystone_token
 
 AGENT_TYPES = {'ovs': 'Open vSwitch agent', 'dhcp': 'DHCP agent', 'l3': 'L3 agent'}
 
@@ -69,6 +74,24 @@ def port_create(n, net, host, name, device):
     }
     p = n.req('POST', '/ports', {'port': port})['port']
     print(p['id'], p['mac_address'], p['fixed_ips'][0]['ip_address'], p['binding:vif_type'])
+
+
+INTENT = ('networks', 'subnets', 'ports', 'security-groups', 'security-group-rules', 'routers', 'floatingips')
+
+
+def intent(n, into):
+    for what in INTENT:
+        req = urllib.request.Request(f'{n.url}/{what}', headers={'X-Auth-Token': n.token, 'Accept': 'application/json'})
+        try:
+            with OPENER.open(req, timeout=60) as r:
+                body = r.read()
+        except urllib.error.HTTPError as e:
+            # routers and floatingips exist only with the router service plugin (the L3 block): a 404 is no document.
+            if e.code == 404 and what in ('routers', 'floatingips'):
+                continue
+            sys.exit(f'api.py intent: GET /{what}: HTTP {e.code}: {e.read().decode(errors="replace")[:500]}')
+        with open(os.path.join(into, f'{what}.json'), 'wb') as f:
+            f.write(body)
 
 
 def keystone_register(url):
@@ -118,6 +141,8 @@ def main(argv):
             Neutron().req('DELETE', f'/ports/{q(args[0])}')
         elif cmd == 'agent-alive' and len(args) == 2 and args[1] in AGENT_TYPES:
             sys.exit(0 if alive(Neutron(), *args) else 1)
+        elif cmd == 'intent' and len(args) == 1:
+            intent(Neutron(), args[0])
         elif cmd == 'keystone-register' and len(args) == 1:
             keystone_register(args[0])
         elif cmd == 'agents-alive' and len(args) >= 1:

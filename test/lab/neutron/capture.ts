@@ -6,11 +6,13 @@
 //
 // Reads the lab from NLAB_DIR (default /tmp/neutrace-nlab<NLAB_SLOT or 200>). OUT_DIR must not exist.
 
-import {execFileSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {execFile} from 'node:child_process'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {collect, LocalTransport, type InventoryHost} from '../../../src/collect/index.js'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+import {promisify} from 'node:util'
+import {collect, type CollectResult, LocalTransport, type InventoryHost} from '../../../src/collect/index.js'
 import type {Role} from '../../../src/specs.js'
 
 const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -57,56 +59,35 @@ function inventoryHost(n: LabNode): InventoryHost {
   }
 }
 
-/** `export OS_X=...` lines from control.sh env, as an environment for the openstack CLI. */
-function adminEnv(controlSh: string): NodeJS.ProcessEnv {
-  const text = execFileSync(controlSh, ['env'], {encoding: 'utf8'})
-  const env: NodeJS.ProcessEnv = {PATH: CLEAN_PATH, HOME: '/root', LANG: 'C.UTF-8'}
-  for (const line of text.split('\n')) {
-    const m = /^export (OS_[A-Z_]+)=(.*)$/.exec(line)
-    if (m) env[m[1]!] = m[2]!
+/** The Neutron API bodies, as the intent reader takes them (pretty-printed as the collector writes them): fetched by
+ * `control.sh api intent` (api.py, one Python process whose token never leaves it; the `openstack` CLI it replaces cost
+ * seconds of CPU per capture). `env`: the lab's NLAB_* variables. */
+async function fetchIntent(env: NodeJS.ProcessEnv, into: string): Promise<void> {
+  const controlSh = fileURLToPath(new URL('./control.sh', import.meta.url))
+  try {
+    await promisify(execFile)(controlSh, ['api', 'intent', into], {env: {PATH: CLEAN_PATH, ...env}})
+  } catch (error) {
+    throw new Error(`control.sh api intent failed: ${(error as {stderr?: string}).stderr?.trim() || String(error)}`)
   }
-  return env
-}
-
-/** The Neutron API bodies, as the intent reader takes them; the token lives only in this process. */
-function fetchIntent(controlSh: string, controlAddress: string, into: string): void {
-  const env = adminEnv(controlSh)
-  const token = execFileSync('openstack', ['token', 'issue', '-f', 'value', '-c', 'id'], {env, encoding: 'utf8'}).trim()
-  // routers and floatingips exist only with the router service plugin (the L3 block): a 404 there is no document.
-  for (const what of [
-    'networks',
-    'subnets',
-    'ports',
-    'security-groups',
-    'security-group-rules',
-    'routers',
-    'floatingips',
-  ]) {
-    let body: string
-    try {
-      body = execFileSync(
-        'curl',
-        ['-sf', '--noproxy', '*', '-H', `X-Auth-Token: ${token}`, `http://${controlAddress}:9696/v2.0/${what}`],
-        {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']},
-      )
-    } catch (error) {
-      if (what === 'routers' || what === 'floatingips') continue
-      throw error
-    }
-    writeFileSync(join(into, `${what}.json`), JSON.stringify(JSON.parse(body), null, 2) + '\n')
+  for (const file of readdirSync(into).filter((f) => f.endsWith('.json'))) {
+    const path = join(into, file)
+    writeFileSync(path, JSON.stringify(JSON.parse(readFileSync(path, 'utf8')), null, 2) + '\n')
   }
 }
 
-async function main(): Promise<void> {
-  const out = process.argv[2]
-  if (!out) throw new Error('usage: capture.ts OUT_DIR [DESCRIPTION]')
-  const slot = Number(process.env.NLAB_SLOT ?? 200)
-  const dir = process.env.NLAB_DIR ?? `/tmp/neutrace-nlab${slot}`
-  const controlSh = new URL('./control.sh', import.meta.url).pathname
+/** A snapshot of the lab in `env` (NLAB_SLOT, NLAB_DIR) into `out`, which must not exist. Called in-process by the
+ * tests (control.ts: no Node and tsx start-up per capture) and by main() below. */
+export async function captureLab(
+  out: string,
+  env: NodeJS.ProcessEnv = process.env,
+  description?: string,
+): Promise<CollectResult & {hosts: string[]}> {
+  const slot = Number(env.NLAB_SLOT ?? 200)
+  const dir = env.NLAB_DIR || `/tmp/neutrace-nlab${slot}`
   const nodes = labNodes(dir, slot)
   const intentDir = mkdtempSync(join(tmpdir(), 'nlab-intent-'))
   try {
-    fetchIntent(controlSh, nodes[0]!.address, intentDir)
+    await fetchIntent({NLAB_SLOT: String(slot), NLAB_DIR: dir}, intentDir)
     const result = await collect({
       hosts: nodes.map(inventoryHost),
       out,
@@ -115,14 +96,21 @@ async function main(): Promise<void> {
       source: 'lab',
       handleSigint: false,
       description:
-        process.argv[3] ??
+        description ??
         `Neutron lab (test/lab/neutron/control.sh): Debian Zed neutron-server + OVS/DHCP agents on ${nodes.length} node(s), OVS 3.1 netdev`,
     })
-    console.log(`${out}: ${result.complete ? 'complete' : 'INCOMPLETE'}; hosts ${nodes.map((n) => n.name).join(', ')}`)
-    if (!result.complete) process.exitCode = 1
+    return {...result, hosts: nodes.map((n) => n.name)}
   } finally {
     rmSync(intentDir, {recursive: true, force: true})
   }
 }
 
-await main()
+async function main(): Promise<void> {
+  const out = process.argv[2]
+  if (!out) throw new Error('usage: capture.ts OUT_DIR [DESCRIPTION]')
+  const result = await captureLab(out, process.env, process.argv[3])
+  console.log(`${out}: ${result.complete ? 'complete' : 'INCOMPLETE'}; hosts ${result.hosts.join(', ')}`)
+  if (!result.complete) process.exitCode = 1
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main()

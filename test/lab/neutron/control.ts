@@ -74,7 +74,7 @@ export interface NeutronLab {
   openstack(args: string[]): Promise<string>
   /** `control.sh api …` (api.py: Neutron's REST API, milliseconds where the CLI takes seconds), stdout trimmed. */
   api(args: string[]): Promise<string>
-  /** A snapshot of the lab with the real collector (capture.ts); `out` must not exist. */
+  /** A snapshot of the lab with the real collector (capture.ts, in this process); `out` must not exist. */
   capture(out: string): Promise<void>
   /** `control.sh agent stop|start NODE ovs|dhcp|l3`: stop by PID (waits for the exit), or start and wait until alive
    * (`wait: false`: an agent expected to refuse to start). */
@@ -203,9 +203,15 @@ export function neutronLab(opts: NeutronLabOptions = {}): NeutronLab {
     exec: (node, argv, timeoutMs) => runArgv([CONTROL_SH, 'exec', node, ...argv], env, timeoutMs ?? 60_000),
     openstack: (args) => control(['openstack', ...args], `openstack ${args.join(' ')}`),
     api: async (args) => (await control(['api', ...args], `api ${args.join(' ')}`)).trim(),
+    // In this process: a capture per poll of expectDiagnosis, and a Node + tsx start-up each cost seconds on a busy
+    // machine.
     capture: async (out) => {
-      const r = await runArgv([process.execPath, '--import', 'tsx', CAPTURE_TS, out], env)
-      if (r.code !== 0) throw new Error(`neutron lab: capture failed (${r.code}): ${r.stderr.trim().slice(-2000)}`)
+      const {captureLab} = await import('./capture.js')
+      const r = await captureLab(out, env)
+      if (!r.complete)
+        throw new Error(
+          `neutron lab: capture ${out} incomplete: ${r.manifest.hosts.map((h) => `${h.name} ${h.status}`).join(', ')}`,
+        )
     },
     agent: async (action, node, kind, opts = {}) =>
       void (await control(
