@@ -616,7 +616,16 @@ demo() {
   local i demo_networks
   mapfile -t demo_networks < <(demo_networks)
   [ ${#demo_networks[@]} -gt 0 ] || die "no demo networks"
-  for i in "${!demo_networks[@]}"; do demo_network "$i" "${demo_networks[$i]}"; done
+  # The networks side by side (each mostly waits on the agents: its DHCP namespace, its ports' tags, leases); a
+  # network's two VMs one after the other, so $dir/vms lists them in order. All are waited for before a failure ends
+  # this script (no subshell left working on a lab being torn down).
+  local pids=() failed=0 pid
+  for i in "${!demo_networks[@]}"; do
+    demo_network "$i" "${demo_networks[$i]}" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  [ $failed = 0 ] || die "demo: a network failed (see above)"
   run_hooks demo
   log "VMs (node network port mac ip netns instance): $dir/vms"
   cat "$dir/vms" >&2
@@ -1141,14 +1150,24 @@ up() {
   run_hooks wire_root
   for n in $(all_nodes); do start_node "$n"; wire_node "$n"; run_hooks wire_node "$n"; done
   done_step "nodes + OVS + links"
+  # Side by side where one needs nothing of the other (each mostly waits on a daemon's start-up): RabbitMQ from the
+  # start; after MariaDB, Keystone and the Neutron schema. neutron-server needs all of them. (rabbit and schema are
+  # not local: the EXIT trap below reads them.)
+  (step "RabbitMQ"; start_rabbitmq; done_step "RabbitMQ up + user") & rabbit=$!
   step "MariaDB"; start_mariadb; done_step "MariaDB up + DBs"
-  step "RabbitMQ"; start_rabbitmq; done_step "RabbitMQ up + user"
+  (
+    step "neutron-db-manage upgrade heads"
+    in_node "$ctl" neutron-db-manage "${server_conf_args[@]}" upgrade heads >"$dir/db-manage.log" 2>&1 ||
+      die "neutron-db-manage failed: $(tail -5 "$dir/db-manage.log")"
+    done_step "neutron-db-manage upgrade heads"
+  ) & schema=$!
+  # Keystone failing ends this script: not the two subshells with it.
+  trap 'kill "$rabbit" "$schema" 2>/dev/null || true' EXIT
   step "Keystone"; start_keystone; done_step "Keystone db_sync+bootstrap+uwsgi"
   step "register neutron in Keystone"; register_neutron; done_step "Keystone: service user+endpoints"
-  step "neutron-db-manage upgrade heads"
-  in_node "$ctl" neutron-db-manage "${server_conf_args[@]}" upgrade heads >"$dir/db-manage.log" 2>&1 ||
-    die "neutron-db-manage failed: $(tail -5 "$dir/db-manage.log")"
-  done_step "neutron-db-manage upgrade heads"
+  wait "$schema" || die "neutron-db-manage failed (see above)"
+  wait "$rabbit" || die "RabbitMQ failed (see above)"
+  trap - EXIT
   step "neutron-server"; start_neutron_server; done_step "neutron-server answering"
   step "agents"
   start_dhcp_agent
