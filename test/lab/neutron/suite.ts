@@ -191,13 +191,19 @@ export function captureDurations(analysis: Analysis, top = 15): string {
   ].join('\n')
 }
 
+/** The pause before poll `n + 1` of a wait on the lab: short at first (most waits end within a few seconds, and a
+ * capture takes seconds itself), then every 2 s. */
+function pollPause(n: number): number {
+  return [250, 500, 1000][n - 1] ?? 2000
+}
+
 export interface LabTools {
   /** A capture of the lab, analysed; one taken while an agent rewrites a namespace or file can fail: retried. */
   snapshot(): Promise<Analysis>
   /** Capture until the diagnosis is exactly `wants` (agents take seconds to act), at most `timeoutMs`; then assert it,
    * printing every finding and the collector's per-capture durations when it fails. */
   expectDiagnosis(wants: Want[], timeoutMs?: number): Promise<Analysis>
-  /** Poll `check` every 2 s until it holds, at most `timeoutMs`; then assert it. */
+  /** Poll `check` until it holds (at once, then after pollPause), at most `timeoutMs`; then assert it. */
   until(what: string, check: () => Promise<boolean>, timeoutMs?: number): Promise<void>
   /** The VM's real DHCP client (busybox udhcpc): the address it gets, or undefined; `tries` DISCOVERs 1 s apart. */
   lease(vm: NeutronLabVm, tries?: number): Promise<string | undefined>
@@ -235,8 +241,7 @@ export function labTools(lab: NeutronLab, scratch: () => string): LabTools {
       let n = 1
       let analysis = await tools.snapshot()
       while (!isExactly(diagnose(analysis), wants) && Date.now() < deadline) {
-        await sleep(2000)
-        n++
+        await sleep(pollPause(n++))
         analysis = await tools.snapshot()
       }
       nlabTiming(`expectDiagnosis[${wants.map((w) => w.code).join(',')}] x${n}`, t0)
@@ -257,12 +262,13 @@ export function labTools(lab: NeutronLab, scratch: () => string): LabTools {
       const t0 = Date.now()
       const deadline = Date.now() + timeoutMs
       let n = 1
-      while (!(await check()) && Date.now() < deadline) {
-        await sleep(2000)
-        n++
+      let held = await check()
+      while (!held && Date.now() < deadline) {
+        await sleep(pollPause(n++))
+        held = await check()
       }
       nlabTiming(`until[${what.slice(0, 60)}] x${n}`, t0)
-      expect(await check(), what).toBe(true)
+      expect(held, what).toBe(true)
     },
     udhcpc: (vm, tries = 5) =>
       lab.exec(
