@@ -226,7 +226,8 @@ describe.skipIf(!wanted || unavailable !== undefined)(
           const renamed = diagnose(analysis).find((f) => f.host === 'nlab-cmp2')!
           expect(renamed.actual).toBe('bridge_mappings = physnet2:br-eth2')
           expect(renamed.expected).toContain('default:br-eth2')
-          for (const vm of onCmp('nlab-cmp2')) await expectCutOff(analysis, vm)
+          // Each VM's own udhcpc, side by side (each waits out its DISCOVERs alone).
+          await Promise.all(onCmp('nlab-cmp2').map((vm) => expectCutOff(analysis, vm)))
           // nlab-cmp1's VMs still get through the old br-eth2 and its flows: the trace says so, and udhcpc agrees.
           for (const vm of onCmp('nlab-cmp1')) {
             const [r] = traceVm(analysis, vm.portId, 'dhcp')
@@ -260,7 +261,7 @@ describe.skipIf(!wanted || unavailable !== undefined)(
             {code: 'UPLINK_MISSING', host: 'nlab-cmp1', element: 'br-ex'},
           ])
           expect(diagnose(analysis).find((f) => f.host === 'nlab-cmp1')!.message).toContain('has no physical NIC')
-          for (const vm of onCmp('nlab-cmp1')) await expectCutOff(analysis, vm)
+          await Promise.all(onCmp('nlab-cmp1').map((vm) => expectCutOff(analysis, vm)))
         },
         // Back to default:br-eth2; br-ex and its patch port go; the restarted agents rewire br-eth2 and drop the flows
         // of their previous cookie.
