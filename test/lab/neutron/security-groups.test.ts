@@ -338,7 +338,10 @@ describe.skipIf(!wanted || unavailable !== undefined)('security groups (iptables
       tools,
       async () => {
         await driver('openvswitch')
-        const a = await faultSnapshot([])
+        // The agent may still be writing the groups' flows when table 82 first holds the tcp/22 rule (a capture then
+        // can catch a conjunction half made: FLOW_SHADOWED of a priority 70 flow under a priority 73 one, seen once):
+        // captured until it diagnoses clean, as after every other agent restart.
+        const a = await tools.expectDiagnosis([])
         const mismatches: string[] = []
         const uncounted: string[] = []
         const unnamed: string[] = []
