@@ -67,7 +67,9 @@ async function fetchIntent(env: NodeJS.ProcessEnv, into: string): Promise<void> 
   try {
     await promisify(execFile)(controlSh, ['api', 'intent', into], {env: {PATH: CLEAN_PATH, ...env}})
   } catch (error) {
-    throw new Error(`control.sh api intent failed: ${(error as {stderr?: string}).stderr?.trim() || String(error)}`)
+    throw new Error(`control.sh api intent failed: ${(error as {stderr?: string}).stderr?.trim() || String(error)}`, {
+      cause: error,
+    })
   }
   for (const file of readdirSync(into).filter((f) => f.endsWith('.json'))) {
     const path = join(into, file)
