@@ -13,7 +13,7 @@
 
 import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {type Analysis, traceFromOutside, traceVmToIp} from '../../../src/engine.js'
 import type {TraceResult} from '../../../src/trace/tracer.js'
 import {neutronLabUnavailable, type NeutronLabVm, runArgv} from './control.js'
@@ -33,6 +33,8 @@ interface L3Objects {
 }
 
 const METADATA = '169.254.169.254'
+/** The L3 agent's log in nlab-ctl (control.sh starts it with --log-file). */
+const L3_LOG = '/var/log/neutron/l3-agent.log'
 /** The port of the listeners this file starts (the VMs' nlab-fip group allows tcp from the external network). */
 const PORT = 8080
 
@@ -218,11 +220,35 @@ describe.skipIf(!wanted || unavailable !== undefined)('routers and floating IPs 
     const ps = await lab.exec(ctl, ['pgrep', '-f', `ns-metadata-proxy/${o.router}.conf`])
     return ps.code === 0
   }
+  /** Bytes in the L3 agent's log now: where a later l3Settled reads from. */
+  const l3LogSize = async (): Promise<number> => Number((await run(ctl, ['stat', '-c', '%s', L3_LOG])).trim())
+  /**
+   * The L3 agent has processed the router since byte `from` of its log and has no update of it under way. A started
+   * agent's first update of a router sets its gateway up from scratch (external_gateway_added: addresses, default
+   * route, NAT rules), as later ones do when the gateway port changed; the namespace a stopped agent leaves behind
+   * passes routerReady at once, and that first update, seconds later and 10-25 s long on a loaded machine, put back the
+   * default route the next test had just deleted (CI of 4a1b563: no ROUTER_NO_DEFAULT_ROUTE in 90 s).
+   */
+  const l3Settled = async (from: number): Promise<boolean> => {
+    const r = await lab.exec(ctl, ['tail', '-c', `+${from + 1}`, L3_LOG])
+    if (r.code !== 0) return false
+    // An update that fails is queued again (a later Starting line): the last of the router's lines must be a Finished.
+    const finished = r.stdout.lastIndexOf(`Finished a router update for ${o.router},`)
+    return finished >= 0 && finished > r.stdout.lastIndexOf(`Starting router update for ${o.router},`)
+  }
   const restartL3Agent = async (): Promise<void> => {
     if (daemonRunning(lab, ctl, 'neutron-l3-agent')) await lab.agent('stop', ctl, 'l3')
+    const from = await l3LogSize()
     await lab.agent('start', ctl, 'l3')
-    await until('the L3 agent rebuilt the router', routerReady, 240_000)
+    await until(
+      'the L3 agent rebuilt the router',
+      async () => (await routerReady()) && (await l3Settled(from)),
+      240_000,
+    )
   }
+  // Each test starts with no update of the router under way: one would undo a fault made in the namespace (the
+  // default route, a NAT rule) before a capture saw it.
+  beforeEach(() => until('the L3 agent done with the router', () => l3Settled(0), 240_000))
 
   const qg = async (): Promise<string> => {
     const links = JSON.parse(await inRouter(['ip', '-j', 'link'])) as {ifname: string}[]
