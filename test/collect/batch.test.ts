@@ -72,6 +72,17 @@ describe('runBatch on /bin/sh', () => {
     for (const x of r) expect(Math.abs(Date.parse(x.startedAt) - t0)).toBeLessThan(3000)
   })
 
+  it('keeps time with date where the host has no /proc/uptime', async () => {
+    const noUptime: ScriptRunner = {
+      runScript: (script, opts) => local.runScript(script.replaceAll('/proc/uptime', join(work, 'no-uptime')), opts),
+    }
+    const t0 = Date.now()
+    const r = (await runBatch(noUptime, [cmd(['sh', '-c', 'sleep 0.3; echo b']), cmd(['echo', 'a'])], {workers: 2}))!
+    expect(r.map((x) => x.stdout.toString())).toEqual(['b\n', 'a\n'])
+    expect(r[0].durationMs).toBeGreaterThanOrEqual(250)
+    for (const x of r) expect(Math.abs(Date.parse(x.startedAt) - t0)).toBeLessThan(3000)
+  })
+
   it('runs nothing from an argument: quoting survives the script', async () => {
     const marker = join(work, 'pwned')
     const nasty = [
