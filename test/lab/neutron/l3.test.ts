@@ -11,7 +11,7 @@
 // Only 198.18.0.0/15: the external network is 198.19.<slot-100>.0/25. Needs root and install.sh; skipped when
 // NEUTRACE_NEUTRON_LAB=0.
 
-import {readFileSync, rmSync} from 'node:fs'
+import {existsSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {type Analysis, traceFromOutside, traceVmToIp} from '../../../src/engine.js'
@@ -33,8 +33,6 @@ interface L3Objects {
 }
 
 const METADATA = '169.254.169.254'
-/** The L3 agent's log in nlab-ctl (control.sh starts it with --log-file). */
-const L3_LOG = '/var/log/neutron/l3-agent.log'
 /** The port of the listeners this file starts (the VMs' nlab-fip group allows tcp from the external network). */
 const PORT = 8080
 
@@ -220,8 +218,10 @@ describe.skipIf(!wanted || unavailable !== undefined)('routers and floating IPs 
     const ps = await lab.exec(ctl, ['pgrep', '-f', `ns-metadata-proxy/${o.router}.conf`])
     return ps.code === 0
   }
+  /** The L3 agent's log (control.sh: --log-file /var/log/neutron/l3-agent.log), read from the host side. */
+  const l3Log = (): string => join(lab.dir, 'nodes', ctl, 'root', 'log-neutron', 'l3-agent.log')
   /** Bytes in the L3 agent's log now: where a later l3Settled reads from. */
-  const l3LogSize = async (): Promise<number> => Number((await run(ctl, ['stat', '-c', '%s', L3_LOG])).trim())
+  const l3LogSize = (): number => statSync(l3Log()).size
   /**
    * The L3 agent has processed the router since byte `from` of its log and has no update of it under way. A started
    * agent's first update of a router sets its gateway up from scratch (external_gateway_added: addresses, default
@@ -230,15 +230,15 @@ describe.skipIf(!wanted || unavailable !== undefined)('routers and floating IPs 
    * default route the next test had just deleted (CI of 4a1b563: no ROUTER_NO_DEFAULT_ROUTE in 90 s).
    */
   const l3Settled = async (from: number): Promise<boolean> => {
-    const r = await lab.exec(ctl, ['tail', '-c', `+${from + 1}`, L3_LOG])
-    if (r.code !== 0) return false
+    if (!existsSync(l3Log())) return false
+    const log = readFileSync(l3Log()).subarray(from).toString('utf8')
     // An update that fails is queued again (a later Starting line): the last of the router's lines must be a Finished.
-    const finished = r.stdout.lastIndexOf(`Finished a router update for ${o.router},`)
-    return finished >= 0 && finished > r.stdout.lastIndexOf(`Starting router update for ${o.router},`)
+    const finished = log.lastIndexOf(`Finished a router update for ${o.router},`)
+    return finished >= 0 && finished > log.lastIndexOf(`Starting router update for ${o.router},`)
   }
   const restartL3Agent = async (): Promise<void> => {
     if (daemonRunning(lab, ctl, 'neutron-l3-agent')) await lab.agent('stop', ctl, 'l3')
-    const from = await l3LogSize()
+    const from = l3LogSize()
     await lab.agent('start', ctl, 'l3')
     await until(
       'the L3 agent rebuilt the router',
