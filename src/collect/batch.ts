@@ -1,20 +1,28 @@
 // Many commands in one round trip: a generated POSIX sh script, fed to `/bin/sh -s` on one channel, runs every command
 // of a stage (each argv fully quoted, exactly the argv the per-command path would run, sudo and prefix included) in a
-// few parallel workers, each command with its own deadline, and streams back one frame per command as it ends:
+// few parallel workers, each command with its own deadline, and streams back the commands' results as they end, in
+// groups (every command that has ended by the time the previous group is sent):
 //
 //   @@NT <nonce> begin <host clock, ns>\n
-//   @@NT <nonce> <index> <exit status> <start ns> <end ns> <timed out 0|1> <stdout bytes> <stderr bytes>\n
-//   <stdout bytes><stderr bytes>
+//   @@NT <nonce> group <K>\n
+//   @@NT <nonce> <index> <exit status> <start ns> <end ns> <timed out 0|1> <stdout bytes> <stderr bytes>\n   (K lines)
+//   <stdout bytes><stderr bytes> of the first command of the group, then of the second, …
 //   …
 //   @@NT <nonce> end\n
 //
 // Output is kept byte for byte (lengths, not delimiters, frame it). Each command's stdout and stderr go to files in a
-// private temporary directory (mktemp -d, mode 0700) until its frame is sent, and the directory is removed when the
+// private temporary directory (mktemp -d, mode 0700) until its group is sent, and the directory is removed when the
 // script ends. Nothing in a command's output is ever interpreted as a frame: only lengths decide where one ends.
 // The nonce is the client's: a header not carrying it (shell start-up noise before `begin`) is skipped.
+//
+// The script's own processes are what a batch costs beyond the commands (a fork + exec is ~3.5 ms of CPU on a small
+// VM, more than many of the commands): per command there is none but the command itself. One `wc -c` and one `cat`
+// serve a whole group; deadlines are kept by the main loop, woken by one ticker (a `sleep` every half second) instead
+// of a watchdog and its `sleep` per command. A command is sent TERM within half a second (a second where sleep takes
+// only whole seconds) after its deadline and KILL two seconds later.
 
 import {randomBytes} from 'node:crypto'
-import {quoteArg, shellQuote} from './quote.js'
+import {shellQuote} from './quote.js'
 import type {RunOptions, RunResult} from './transport.js'
 
 export interface BatchCommand {
@@ -38,21 +46,24 @@ export interface BatchOptions {
   nonce?: string
 }
 
-/** Seconds for sleep(1): whole when possible (POSIX), else with milliseconds (GNU and busybox accept them). */
-function seconds(ms: number): string {
-  const s = Math.max(ms, 1) / 1000
-  return Number.isInteger(s) ? String(s) : s.toFixed(3)
-}
+/** How late a deadline can be noticed: the ticker's period where sleep takes fractions, and a second more. */
+const TICK_SLACK_MS = 1500
 
 /**
- * The script for `commands`. Command i goes to worker i % workers; workers run their commands one after another and
- * report `i rc start end timedout out err` on a FIFO that the main loop reads, sending each frame whole.
+ * The script for `commands`. Command i goes to worker lane i % workers; a lane runs its commands one after another,
+ * announces each (`s index pid deadline`) on a FIFO before waiting for it, writes its result to `index.h` and
+ * announces its end (`e index`). The main loop reads the FIFO: on an end it sends, as one group, every command whose
+ * result is written, lane by lane in order; on a tick it ends the commands past their deadline. Everything the main
+ * loop evaluates is a number the script itself made.
  */
 export function batchScript(commands: BatchCommand[], nonce: string, workers = 8): string {
   if (!/^[0-9a-f]{16,64}$/.test(nonce)) throw new Error('the batch nonce must be hex')
   const k = Math.max(1, Math.min(workers, commands.length))
   const lanes: string[][] = Array.from({length: k}, () => [])
-  commands.forEach((c, i) => lanes[i % k].push(`  run ${i} ${quoteArg(seconds(c.timeoutMs))} ${shellQuote(c.argv)}`))
+  commands.forEach((c, i) => {
+    const ns = BigInt(Math.max(1, Math.round(c.timeoutMs))) * 1_000_000n
+    lanes[i % k].push(`  run ${i} ${ns} ${shellQuote(c.argv)}`)
+  })
   const lines = [
     // One brace group: the shell reads all of it before running anything, so no command can read the script.
     '{',
@@ -60,7 +71,7 @@ export function batchScript(commands: BatchCommand[], nonce: string, workers = 8
     'umask 077',
     `N=${nonce}`,
     // now sets c to the host's clock in ns: /proc/uptime read by the shell itself (10 ms steps, no process), else
-    // date (+%N where it has it). Two date processes per command were most of the script's own cost.
+    // date (+%N where it has it).
     'if read -r c _ </proc/uptime 2>/dev/null && case $c in *[0-9].[0-9][0-9]) true ;; *) false ;; esac; then',
     '  now() { read -r c _ </proc/uptime; c=${c%.*}${c#*.}0000000; }',
     'else',
@@ -69,44 +80,95 @@ export function batchScript(commands: BatchCommand[], nonce: string, workers = 8
     '    *) now() { c=$(date +%s%N); } ;;',
     '  esac',
     'fi',
-    't=$(mktemp -d "${TMPDIR:-/tmp}/neutrace.XXXXXXXX") || { echo "neutrace: cannot create a temporary directory" >&2; exit 90; }',
-    'W=',
-    'cleanup() { [ -n "$W" ] && kill $W 2>/dev/null; rm -rf "$t"; }',
+    // The commands' output waits in memory where the host has a tmpfs for it: creating a file on ext4 cost more than a
+    // process on the lab's VM (inode allocation), and a stage creates three per command.
+    'if [ -n "${TMPDIR:-}" ]; then b=$TMPDIR; elif [ -d /dev/shm ] && [ -w /dev/shm ]; then b=/dev/shm; else b=/tmp; fi',
+    't=$(mktemp -d "$b/neutrace.XXXXXXXX") || { echo "neutrace: cannot create a temporary directory in $b" >&2; exit 90; }',
+    'W= T=',
+    'cleanup() { [ -n "$W$T" ] && kill $W $T 2>/dev/null; rm -rf "$t"; }',
     'trap cleanup EXIT',
     "trap 'exit 129' HUP INT TERM PIPE",
     'mkfifo "$t/q" || { echo "neutrace: cannot create a FIFO in $t" >&2; exit 91; }',
-    // Opened for reading and writing, the FIFO never reports end-of-file: the loop below counts the workers instead.
+    // Opened for reading and writing, the FIFO never reports end-of-file and never blocks a writer's open.
     'exec 4<>"$t/q"',
-    // run INDEX SECONDS ARGV...: the command in the background, a watchdog that ends it at its deadline (TERM, then
-    // KILL), the watchdog's own sleep ended with it.
+    // run INDEX DEADLINE-NS ARGV...: the command in the background, announced with its pid and deadline so that the
+    // main loop can end it; its result written whole by one echo, then its end announced.
     'run() {',
     '  i=$1; d=$2; shift 2',
     '  now; s=$c',
-    '  "$@" >"$t/$i.o" 2>"$t/$i.e" &',
+    // The command gets neither end of the FIFO: it cannot speak for the script.
+    '  "$@" >"$t/$i.o" 2>"$t/$i.e" 3>&- 4<&- &',
     '  p=$!',
-    "  ( z=; trap 'kill $z 2>/dev/null; exit 0' TERM",
-    '    sleep "$d" & z=$!',
-    '    wait $z',
-    '    : >"$t/$i.t"; kill -TERM $p 2>/dev/null',
-    '    sleep 2 & z=$!',
-    '    wait $z; kill -KILL $p 2>/dev/null ) >/dev/null 2>&1 &',
-    '  w=$!',
+    '  echo "s $i $p $((s + d))" >&3',
     '  wait $p; rc=$?',
-    '  kill -TERM $w 2>/dev/null; wait $w 2>/dev/null',
-    '  now; e=$c',
+    '  now',
     '  if [ -e "$t/$i.t" ]; then x=1; else x=0; fi',
-    '  set -- $(cd "$t" && wc -c "$i.o" "$i.e")',
-    '  echo "$i $rc $s $e $x $1 $3" >&3',
+    '  echo "$rc $s $c $x" >"$t/$i.h"',
+    '  echo "e $i" >&3',
     '}',
     `now; printf '@@NT %s begin %s\\n' "$N" "$c"`,
-    ...lanes.flatMap((lane) => ['{', ...lane, '  echo done >&3', '} 3>"$t/q" &', 'W="$W $!"']),
-    `k=${k}`,
-    'while [ $k -gt 0 ] && read -r i rc s e x so se <&4; do',
-    '  if [ "$i" = done ]; then k=$((k - 1)); continue; fi',
-    `  printf '@@NT %s %s %s %s %s %s %s %s\\n' "$N" "$i" "$rc" "$s" "$e" "$x" "$so" "$se"`,
-    '  cat "$t/$i.o" "$t/$i.e"',
+    ...lanes.flatMap((lane) => ['{', ...lane, '} 3>"$t/q" &', 'W="$W $!"']),
+    // The ticker: its sleep's output goes nowhere, so a sleep outliving the script holds no channel open.
+    '( while :; do sleep 0.5 2>/dev/null || sleep 1; echo t >&3; done ) >/dev/null 2>&1 3>"$t/q" &',
+    'T=$!',
+    'cd "$t" || exit 92',
+    `n=${commands.length} k=${k} m=0 z=0 R=`,
+    Array.from({length: k}, (_, l) => `L${l}=${l}`).join(' '),
+    // send: the results written so far, lane by lane, as one group: one wc for their sizes, one cat for their bytes.
+    'send() {',
+    '  g= a=0 l=0',
+    '  while [ $l -lt $k ]; do',
+    '    eval "j=\\$L$l"',
+    '    while [ $j -lt $n ] && [ -s $j.h ] && read -r rc s e x <$j.h; do',
+    '      eval "h$j=\\"\\$rc \\$s \\$e \\$x\\""',
+    '      g="$g $j.o $j.e" a=$((a + 1)) j=$((j + k))',
+    '    done',
+    '    eval "L$l=$j"',
+    '    l=$((l + 1))',
+    '  done',
+    '  [ $a -gt 0 ] || return 0',
+    '  set -- $(wc -c $g)',
+    '  H="@@NT $N group $a" ok=1',
+    '  for f in $g; do',
+    '    [ "$2" = "$f" ] || { ok=; break; }',
+    '    case $f in',
+    '      *.o) j=${f%.o} so=$1 ;;',
+    '      *) eval "H=\\"\\$H',
+    '@@NT \\$N \\$j \\$h$j \\$so \\$1\\"" ;;',
+    '    esac',
+    '    shift 2',
+    '  done',
+    '  [ -n "$ok" ] || { echo "neutrace: wc -c did not list $f" >&2; exit 93; }',
+    `  printf '%s\\n' "$H"`,
+    '  cat $g',
     // Emptied, not removed (rm is a process; cleanup removes the directory): the space is given back as before.
-    '  : >"$t/$i.o"; : >"$t/$i.e"',
+    '  for f in $g; do : >$f; done',
+    '  m=$((m + a))',
+    '}',
+    // tick: TERM to a command past its deadline (marked timed out first), KILL two seconds later; a command whose
+    // result is written has ended and is left alone (its pid may be another process's by now).
+    'tick() {',
+    '  now; r=',
+    '  for i in $R; do',
+    '    eval "p=\\$P$i d=\\$D$i"',
+    '    [ -n "$p" ] && [ ! -e $i.h ] || continue',
+    '    r="$r $i"',
+    '    [ $c -ge $d ] || continue',
+    '    if [ -e $i.t ]; then kill -KILL $p 2>/dev/null; eval "P$i="',
+    '    else : >$i.t; kill -TERM $p 2>/dev/null; eval "D$i=$((c + 2000000000))"',
+    '    fi',
+    '  done',
+    '  R=$r',
+    '}',
+    'while [ $m -lt $n ] && read -r a b p d <&4; do',
+    // Only the script writes to the FIFO; what it evaluates is checked to be numbers all the same.
+    '  case $b$p$d in *[!0-9]*) continue ;; esac',
+    '  case $a in',
+    '    s) eval "P$b=$p D$b=$d"; R="$R $b" ;;',
+    // A group goes out on a tick or when the last command has ended: one wc and one cat per half second, not per end.
+    '    e) eval "P$b="; z=$((z + 1)); [ $z -lt $n ] || send ;;',
+    '    t) send; [ -z "$R" ] || tick ;;',
+    '  esac',
     'done',
     'W=',
     `printf '@@NT %s end\\n' "$N"`,
@@ -129,6 +191,8 @@ interface Frame {
 
 const HEADER_MAX = 256
 
+type Header = Omit<Frame, 'stdout' | 'stderr'> & {out: number; err: number}
+
 /** Reads frames out of the script's stdout as it arrives. */
 export class FrameReader {
   private buf: Buffer = Buffer.alloc(0)
@@ -139,7 +203,11 @@ export class FrameReader {
   ended = false
   /** Set when the stream stops making sense; nothing after it is read. */
   garbled?: string
-  private pending?: {header: Omit<Frame, 'stdout' | 'stderr'>; out: number; err: number}
+  /** Headers of the current group still to come. */
+  private headersDue = 0
+  /** Headers read whose bytes have not all arrived, in the order the bytes come. */
+  private readonly waiting: Header[] = []
+  private readonly seen = new Set<number>()
 
   constructor(
     readonly nonce: string,
@@ -153,14 +221,13 @@ export class FrameReader {
     if (this.ended || this.garbled) return
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk])
     for (;;) {
-      if (this.pending) {
-        const need = this.pending.out + this.pending.err
-        if (this.buf.length < need) return
-        const {header, out} = this.pending
+      if (this.headersDue === 0 && this.waiting.length > 0) {
+        const {out, err, ...header} = this.waiting[0]
+        if (this.buf.length < out + err) return
         const stdout = Buffer.from(this.buf.subarray(0, out))
-        const stderr = Buffer.from(this.buf.subarray(out, need))
-        this.buf = this.buf.subarray(need)
-        this.pending = undefined
+        const stderr = Buffer.from(this.buf.subarray(out, out + err))
+        this.buf = this.buf.subarray(out + err)
+        this.waiting.shift()
         this.onFrame({...header, stdout, stderr})
         continue
       }
@@ -180,6 +247,7 @@ export class FrameReader {
         if (this.buf.length > HEADER_MAX) this.stop('a frame header is too long')
         return
       }
+      if (nl < this.tag.length) return this.stop('a frame does not start where the previous one ended')
       const line = this.buf.subarray(this.tag.length, nl).toString('latin1')
       this.buf = this.buf.subarray(nl + 1)
       const f = line.split(' ')
@@ -190,19 +258,35 @@ export class FrameReader {
         this.beganAt = Date.now()
         continue
       }
+      if (this.headersDue > 0) {
+        if (f.length !== 7 || !f.every((x) => /^\d{1,30}$/.test(x)))
+          return this.stop(`bad frame header ${JSON.stringify(line)}`)
+        const index = Number(f[0])
+        if (index >= this.count) return this.stop(`frame for command ${index} of ${this.count}`)
+        if (this.seen.has(index)) return this.stop(`a second frame for command ${index}`)
+        this.seen.add(index)
+        this.headersDue--
+        this.waiting.push({
+          index,
+          exitCode: Number(f[1]),
+          startNs: BigInt(f[2]),
+          endNs: BigInt(f[3]),
+          timedOut: f[4] === '1',
+          out: Number(f[5]),
+          err: Number(f[6]),
+        })
+        continue
+      }
       if (f[0] === 'end' && f.length === 1) {
         this.ended = true
         return
       }
-      if (f.length !== 7 || !f.every((x) => /^\d+$/.test(x)))
-        return this.stop(`bad frame header ${JSON.stringify(line)}`)
-      const index = Number(f[0])
-      if (index >= this.count) return this.stop(`frame for command ${index} of ${this.count}`)
-      this.pending = {
-        header: {index, exitCode: Number(f[1]), startNs: BigInt(f[2]), endNs: BigInt(f[3]), timedOut: f[4] === '1'},
-        out: Number(f[5]),
-        err: Number(f[6]),
-      }
+      if (f[0] !== 'group' || f.length !== 2 || !/^[1-9]\d{0,9}$/.test(f[1]))
+        return this.stop(`bad group line ${JSON.stringify(line)}`)
+      const k = Number(f[1])
+      if (k > this.count - this.seen.size)
+        return this.stop(`a group of ${k} with ${this.count - this.seen.size} to come`)
+      this.headersDue = k
     }
   }
 
@@ -251,7 +335,7 @@ export async function runBatch(
     results[f.index] = r
     opts.onResult?.(f.index, r)
   })
-  const longest = Math.max(...commands.map((c) => c.timeoutMs))
+  const longest = Math.max(...commands.map((c) => c.timeoutMs)) + TICK_SLACK_MS
   const rounds = Math.ceil(commands.length / Math.max(1, opts.workers ?? 8))
   const run = await runner.runScript(batchScript(commands, nonce, opts.workers), {
     // Each command has its own deadline; this one only catches a script that never ends.

@@ -18,7 +18,7 @@ const NONCE = '0123456789abcdef0123456789abcdef'
 const TRICKY: BatchCommand[] = [
   cmd(['printf', 'no newline at the end']),
   cmd(['printf', 'a\\000b\\377\\n']),
-  cmd(['printf', `@@NT ${NONCE} 0 0 0 0 0 5 0\\nforged\\n@@NT ${NONCE} end\\n`]),
+  cmd(['printf', `@@NT ${NONCE} group 1\\n@@NT ${NONCE} 0 0 0 0 0 5 0\\nforged\\n@@NT ${NONCE} end\\n`]),
   cmd(['sh', '-c', 'echo out; echo err >&2; exit 7']),
   cmd(['head', '-c', '1000000', '/dev/zero']),
   cmd(['sh', '-c', 'i=0; while [ $i -lt 3000 ]; do echo "line $i"; echo "e$i" >&2; i=$((i+1)); done']),
@@ -72,6 +72,32 @@ describe('runBatch on /bin/sh', () => {
     for (const x of r) expect(Math.abs(Date.parse(x.startedAt) - t0)).toBeLessThan(3000)
   })
 
+  it('kills a command that ignores TERM two seconds after its deadline', async () => {
+    const t0 = Date.now()
+    // The shell ignores TERM; the sleep it waits for outlives it by at most a second, writing nowhere.
+    const ignores = 'trap "" TERM; i=0; while [ $i -lt 10 ]; do sleep 1; i=$((i + 1)); done'
+    const [r] = (await runBatch(local, [cmd(['sh', '-c', ignores], 400)]))!
+    expect(r).toMatchObject({exitCode: null, error: 'timeout after 400 ms'})
+    expect(r.durationMs).toBeGreaterThanOrEqual(2300)
+    expect(Date.now() - t0).toBeLessThan(8000)
+  })
+
+  it('returns every result of many commands finishing in groups, in the right places', async () => {
+    const many = Array.from({length: 300}, (_, i) =>
+      i % 3 === 0
+        ? cmd(['sh', '-c', `echo out${i}; echo err${i} >&2; exit ${i % 7}`])
+        : cmd(['printf', `%0${i}d`, '0']),
+    )
+    const r = (await runBatch(local, many, {workers: 5}))!
+    expect(
+      r.flatMap((x, i) => {
+        const want = i % 3 === 0 ? [`out${i}\n`, `err${i}\n`, i % 7] : ['0'.repeat(Math.max(1, i)), '', 0]
+        const got = [x.stdout.toString(), x.stderr.toString(), x.exitCode]
+        return JSON.stringify(got) === JSON.stringify(want) ? [] : [{i, got, want}]
+      }),
+    ).toEqual([])
+  })
+
   it('keeps time with date where the host has no /proc/uptime', async () => {
     const noUptime: ScriptRunner = {
       runScript: (script, opts) => local.runScript(script.replaceAll('/proc/uptime', join(work, 'no-uptime')), opts),
@@ -97,6 +123,16 @@ describe('runBatch on /bin/sh', () => {
     expect(existsSync(marker)).toBe(false)
   })
 
+  it('gives a command no way to speak for the script: the FIFO is closed to it', async () => {
+    const marker = join(work, 'fifo-pwned')
+    const inject = `echo "s 1 1\\$(touch ${marker}) 1" >&3; echo "e 1" >&3; echo "t" >&4`
+    const r = (await runBatch(local, [cmd(['sh', '-c', inject]), cmd(['echo', 'b'])], {workers: 1}))!
+    expect(r[0].exitCode).not.toBe(0)
+    expect(r[0].stderr.toString()).toMatch(/3|4/)
+    expect(r[1]).toMatchObject({exitCode: 0, stdout: Buffer.from('b\n')})
+    expect(existsSync(marker)).toBe(false)
+  })
+
   it('keeps what finished and names the reason for the rest when aborted', async () => {
     const ac = new AbortController()
     const pending = runBatch(local, [cmd(['echo', 'quick']), cmd(['sleep', '30'])], {
@@ -118,25 +154,41 @@ describe('runBatch on /bin/sh', () => {
 })
 
 describe('FrameReader', () => {
-  it('skips start-up noise, reads frames split at every byte, and stops at a frame that does not line up', () => {
+  it('skips start-up noise, reads groups split at every byte, and stops at a frame that does not line up', () => {
     const frames: {index: number; stdout: string; stderr: string}[] = []
-    const reader = new FrameReader(NONCE, 2, (f) =>
+    const reader = new FrameReader(NONCE, 3, (f) =>
       frames.push({index: f.index, stdout: f.stdout.toString(), stderr: f.stderr.toString()}),
     )
-    const body = `Welcome! @@NT 0000 begin 7\n@@NT ${NONCE} begin 100\n@@NT ${NONCE} 1 0 100 200 0 3 1\nab\nE@@NT ${NONCE} 0 2 100 300 0 0 0\n@@NT ${NONCE} end\n`
+    const body =
+      `Welcome! @@NT 0000 begin 7\n@@NT ${NONCE} begin 100\n` +
+      `@@NT ${NONCE} group 2\n@@NT ${NONCE} 1 0 100 200 0 3 1\n@@NT ${NONCE} 2 5 100 250 1 0 2\nab\nEe@` +
+      `@@NT ${NONCE} group 1\n@@NT ${NONCE} 0 2 100 300 0 0 0\n@@NT ${NONCE} end\n`
     for (const b of Buffer.from(`motd line\n${body}`)) reader.feed(Buffer.from([b]))
     expect([reader.beginNs, reader.ended, reader.garbled]).toEqual([100n, true, undefined])
     expect(frames).toEqual([
       {index: 1, stdout: 'ab\n', stderr: 'E'},
+      {index: 2, stdout: '', stderr: 'e@'},
       {index: 0, stdout: '', stderr: ''},
     ])
 
-    const bad = new FrameReader(NONCE, 2, () => {})
-    bad.feed(Buffer.from(`@@NT ${NONCE} begin 1\n@@NT ${NONCE} 0 0 1 2 0 1 0\nxy@@NT ${NONCE} end\n`))
-    expect(bad.garbled).toBe('a frame does not start where the previous one ended')
-    const other = new FrameReader(NONCE, 1, () => {})
-    other.feed(Buffer.from(`@@NT ${NONCE} begin 1\n@@NT ${NONCE} 5 0 1 2 0 0 0\n`))
-    expect(other.garbled).toBe('frame for command 5 of 1')
+    const garbled = (count: number, text: string) => {
+      const r = new FrameReader(NONCE, count, () => {})
+      r.feed(Buffer.from(`@@NT ${NONCE} begin 1\n${text}`))
+      return r.garbled
+    }
+    expect(garbled(2, `@@NT ${NONCE} group 1\n@@NT ${NONCE} 0 0 1 2 0 1 0\nxy@@NT ${NONCE} end\n`)).toBe(
+      'a frame does not start where the previous one ended',
+    )
+    expect(garbled(1, `@@NT ${NONCE} group 1\n@@NT ${NONCE} 5 0 1 2 0 0 0\n`)).toBe('frame for command 5 of 1')
+    // A group that claims more commands than are left, a header where a group line belongs, a command twice.
+    expect(garbled(2, `@@NT ${NONCE} group 3\n`)).toBe('a group of 3 with 2 to come')
+    expect(garbled(2, `@@NT ${NONCE} 0 0 1 2 0 0 0\n`)).toMatch(/^bad group line/)
+    expect(garbled(3, `@@NT ${NONCE} group 2\n@@NT ${NONCE} 0 0 1 2 0 0 0\n@@NT ${NONCE} 0 0 1 2 0 0 0\n`)).toBe(
+      'a second frame for command 0',
+    )
+    expect(garbled(2, `@@NT ${NONCE} group 2\n@@NT ${NONCE} 0 0 1 2 0 0 0\n@@NT ${NONCE} end\n`)).toMatch(
+      /^bad frame header/,
+    )
   })
 
   it('wants a hex nonce in the script', () => {
