@@ -81,8 +81,14 @@ export function batchScript(commands: BatchCommand[], nonce: string, workers = 8
     '  esac',
     'fi',
     // The commands' output waits in memory where the host has a tmpfs for it: creating a file on ext4 cost more than a
-    // process on the lab's VM (inode allocation), and a stage creates three per command.
-    'if [ -n "${TMPDIR:-}" ]; then b=$TMPDIR; elif [ -d /dev/shm ] && [ -w /dev/shm ]; then b=/dev/shm; else b=/tmp; fi',
+    // process on the lab's VM (inode allocation), and a stage creates three per command. Only a roomy one (1 GiB
+    // free; a container's /dev/shm is often 64 MB): a command that runs out of space mid-output may still exit 0.
+    'b=/tmp',
+    'if [ -n "${TMPDIR:-}" ]; then b=$TMPDIR',
+    'elif [ -d /dev/shm ] && [ -w /dev/shm ]; then',
+    '  set -- $(df -Pk /dev/shm 2>/dev/null </dev/null)',
+    '  [ "${11:-0}" -ge 1048576 ] 2>/dev/null && b=/dev/shm',
+    'fi',
     't=$(mktemp -d "$b/neutrace.XXXXXXXX") || { echo "neutrace: cannot create a temporary directory in $b" >&2; exit 90; }',
     'W= T=',
     'cleanup() { [ -n "$W$T" ] && kill $W $T 2>/dev/null; rm -rf "$t"; }',

@@ -1,6 +1,6 @@
 // The batch script (batch.ts) run by a real /bin/sh: the same bytes, exit codes and stderr as running each command on
 // its own, deadlines per command, quoting, and a frame reader that never takes a command's output for a frame.
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -107,6 +107,27 @@ describe('runBatch on /bin/sh', () => {
     expect(r.map((x) => x.stdout.toString())).toEqual(['b\n', 'a\n'])
     expect(r[0].durationMs).toBeGreaterThanOrEqual(250)
     for (const x of r) expect(Math.abs(Date.parse(x.startedAt) - t0)).toBeLessThan(3000)
+  })
+
+  it('keeps the output on /dev/shm only when it has a gigabyte free', async () => {
+    const shm = join(work, 'shm')
+    mkdirSync(shm, {recursive: true})
+    const where = async (freeKiB: number) => {
+      const fakeDf = `printf '%s\\n' 'Filesystem 1024-blocks Used Available Capacity Mounted on' 'tmpfs 9 0 ${freeKiB} 0% /x'`
+      const runner: ScriptRunner = {
+        runScript: (script, opts) =>
+          local.runScript(
+            // As on a host whose TMPDIR is not set, whatever this one's is.
+            script.replace('df -Pk /dev/shm', fakeDf).replaceAll('/dev/shm', shm).replace('"${TMPDIR:-}"', '""'),
+            opts,
+          ),
+      }
+      const [r] = (await runBatch(runner, [cmd(['ls', shm])]))!
+      return r.stdout.toString().trim()
+    }
+    expect(await where(2_000_000)).toMatch(/^neutrace\.\w{8}$/)
+    expect(await where(60_000)).toBe('')
+    expect(readdirSync(shm)).toEqual([])
   })
 
   it('runs nothing from an argument: quoting survives the script', async () => {
