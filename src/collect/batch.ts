@@ -22,6 +22,7 @@
 // only whole seconds) after its deadline and KILL two seconds later.
 
 import {randomBytes} from 'node:crypto'
+import {PassThrough, type Readable} from 'node:stream'
 import {shellQuote} from './quote.js'
 import type {RunOptions, RunResult} from './transport.js'
 
@@ -32,7 +33,7 @@ export interface BatchCommand {
 
 /** A transport that can feed a script to `/bin/sh -s` and stream its stdout. */
 export interface ScriptRunner {
-  runScript(script: string, opts: RunOptions & {onStdout: (chunk: Buffer) => void}): Promise<RunResult>
+  runScript(script: string | Readable, opts: RunOptions & {onStdout: (chunk: Buffer) => void}): Promise<RunResult>
 }
 
 export interface BatchOptions {
@@ -50,34 +51,22 @@ export interface BatchOptions {
 const TICK_SLACK_MS = 1500
 
 /**
- * The script for `commands`. Command i goes to worker lane i % workers; a lane runs its commands one after another,
- * announces each (`s index pid deadline`) on a FIFO before waiting for it, writes its result to `index.h` and
- * announces its end (`e index`). The main loop reads the FIFO: on an end it sends, as one group, every command whose
- * result is written, lane by lane in order; on a tick it ends the commands past their deadline. Everything the main
- * loop evaluates is a number the script itself made.
+ * What a shell runs once, before its first stage: the clock, the private directory, the FIFO, the functions and the
+ * ticker. Nothing here runs a command of the batch; the shell then waits on its stdin for stages.
  */
-export function batchScript(commands: BatchCommand[], nonce: string, workers = 8): string {
-  if (!/^[0-9a-f]{16,64}$/.test(nonce)) throw new Error('the batch nonce must be hex')
-  const k = Math.max(1, Math.min(workers, commands.length))
-  const lanes: string[][] = Array.from({length: k}, () => [])
-  commands.forEach((c, i) => {
-    const ns = BigInt(Math.max(1, Math.round(c.timeoutMs))) * 1_000_000n
-    lanes[i % k].push(`  run ${i} ${ns} ${shellQuote(c.argv)}`)
-  })
-  const lines = [
-    // One brace group: the shell reads all of it before running anything, so no command can read the script.
+export function batchSetup(): string {
+  return [
+    // One brace group: the shell reads all of it before running anything.
     '{',
-    'exec </dev/null',
     'umask 077',
-    `N=${nonce}`,
     // now sets c to the host's clock in ns: /proc/uptime read by the shell itself (10 ms steps, no process), else
     // date (+%N where it has it).
     'if read -r c _ </proc/uptime 2>/dev/null && case $c in *[0-9].[0-9][0-9]) true ;; *) false ;; esac; then',
     '  now() { read -r c _ </proc/uptime; c=${c%.*}${c#*.}0000000; }',
     'else',
-    '  case $(date +%s%N 2>/dev/null) in',
-    "    ''|*[!0-9]*) now() { c=$(date +%s)000000000; } ;;",
-    '    *) now() { c=$(date +%s%N); } ;;',
+    '  case $(date +%s%N 2>/dev/null </dev/null) in',
+    "    ''|*[!0-9]*) now() { c=$(date +%s </dev/null)000000000; } ;;",
+    '    *) now() { c=$(date +%s%N </dev/null); } ;;',
     '  esac',
     'fi',
     // The commands' output waits in memory where the host has a tmpfs for it: creating a file on ext4 cost more than a
@@ -89,56 +78,48 @@ export function batchScript(commands: BatchCommand[], nonce: string, workers = 8
     '  set -- $(df -Pk /dev/shm 2>/dev/null </dev/null)',
     '  [ "${11:-0}" -ge 1048576 ] 2>/dev/null && b=/dev/shm',
     'fi',
-    't=$(mktemp -d "$b/neutrace.XXXXXXXX") || { echo "neutrace: cannot create a temporary directory in $b" >&2; exit 90; }',
-    'W= T=',
-    'cleanup() { [ -n "$W$T" ] && kill $W $T 2>/dev/null; rm -rf "$t"; }',
+    't=$(mktemp -d "$b/neutrace.XXXXXXXX" </dev/null) || { echo "neutrace: cannot create a temporary directory in $b" >&2; exit 90; }',
+    'W= T= U=$PWD',
+    'cleanup() { [ -n "$W$T" ] && kill $W $T 2>/dev/null; rm -rf "$t" </dev/null; }',
     'trap cleanup EXIT',
     "trap 'exit 129' HUP INT TERM PIPE",
-    'mkfifo "$t/q" || { echo "neutrace: cannot create a FIFO in $t" >&2; exit 91; }',
+    'mkfifo "$t/q" </dev/null || { echo "neutrace: cannot create a FIFO in $t" >&2; exit 91; }',
     // Opened for reading and writing, the FIFO never reports end-of-file and never blocks a writer's open.
     'exec 4<>"$t/q"',
-    // run INDEX DEADLINE-NS ARGV...: the command in the background, announced with its pid and deadline so that the
-    // main loop can end it; its result written whole by one echo, then its end announced.
+    // run INDEX DEADLINE-NS ARGV...: the command in the background, announced with its stage, pid and deadline so
+    // that the main loop can end it; its result written whole by one echo, then its end announced. The command gets
+    // neither end of the FIFO (it cannot speak for the script) and no stdin (the shell's is the client's next stage).
     'run() {',
     '  i=$1; d=$2; shift 2',
     '  now; s=$c',
-    // The command gets neither end of the FIFO: it cannot speak for the script.
-    '  "$@" >"$t/$i.o" 2>"$t/$i.e" 3>&- 4<&- &',
+    '  "$@" >"$t/$S-$i.o" 2>"$t/$S-$i.e" </dev/null 3>&- 4<&- &',
     '  p=$!',
-    '  echo "s $i $p $((s + d))" >&3',
+    '  echo "s $S $i $p $((s + d))" >&3',
     '  wait $p; rc=$?',
     '  now',
-    '  if [ -e "$t/$i.t" ]; then x=1; else x=0; fi',
-    '  echo "$rc $s $c $x" >"$t/$i.h"',
-    '  echo "e $i" >&3',
+    '  if [ -e "$t/$S-$i.t" ]; then x=1; else x=0; fi',
+    '  echo "$rc $s $c $x" >"$t/$S-$i.h"',
+    '  echo "e $S $i" >&3',
     '}',
-    `now; printf '@@NT %s begin %s\\n' "$N" "$c"`,
-    ...lanes.flatMap((lane) => ['{', ...lane, '} 3>"$t/q" &', 'W="$W $!"']),
-    // The ticker: its sleep's output goes nowhere, so a sleep outliving the script holds no channel open.
-    '( while :; do sleep 0.5 2>/dev/null || sleep 1; echo t >&3; done ) >/dev/null 2>&1 3>"$t/q" &',
-    'T=$!',
-    'cd "$t" || exit 92',
-    `n=${commands.length} k=${k} m=0 z=0 R=`,
-    Array.from({length: k}, (_, l) => `L${l}=${l}`).join(' '),
     // send: the results written so far, lane by lane, as one group: one wc for their sizes, one cat for their bytes.
     'send() {',
     '  g= a=0 l=0',
     '  while [ $l -lt $k ]; do',
     '    eval "j=\\$L$l"',
-    '    while [ $j -lt $n ] && [ -s $j.h ] && read -r rc s e x <$j.h; do',
+    '    while [ $j -lt $n ] && [ -s $S-$j.h ] && read -r rc s e x <$S-$j.h; do',
     '      eval "h$j=\\"\\$rc \\$s \\$e \\$x\\""',
-    '      g="$g $j.o $j.e" a=$((a + 1)) j=$((j + k))',
+    '      g="$g $S-$j.o $S-$j.e" a=$((a + 1)) j=$((j + k))',
     '    done',
     '    eval "L$l=$j"',
     '    l=$((l + 1))',
     '  done',
     '  [ $a -gt 0 ] || return 0',
-    '  set -- $(wc -c $g)',
+    '  set -- $(wc -c $g </dev/null)',
     '  H="@@NT $N group $a" ok=1',
     '  for f in $g; do',
     '    [ "$2" = "$f" ] || { ok=; break; }',
     '    case $f in',
-    '      *.o) j=${f%.o} so=$1 ;;',
+    '      *.o) j=${f%.o} j=${j#*-} so=$1 ;;',
     '      *) eval "H=\\"\\$H',
     '@@NT \\$N \\$j \\$h$j \\$so \\$1\\"" ;;',
     '    esac',
@@ -146,7 +127,7 @@ export function batchScript(commands: BatchCommand[], nonce: string, workers = 8
     '  done',
     '  [ -n "$ok" ] || { echo "neutrace: wc -c did not list $f" >&2; exit 93; }',
     `  printf '%s\\n' "$H"`,
-    '  cat $g',
+    '  cat $g </dev/null',
     // Emptied, not removed (rm is a process; cleanup removes the directory): the space is given back as before.
     '  for f in $g; do : >$f; done',
     '  m=$((m + a))',
@@ -157,32 +138,69 @@ export function batchScript(commands: BatchCommand[], nonce: string, workers = 8
     '  now; r=',
     '  for i in $R; do',
     '    eval "p=\\$P$i d=\\$D$i"',
-    '    [ -n "$p" ] && [ ! -e $i.h ] || continue',
+    '    [ -n "$p" ] && [ ! -e $S-$i.h ] || continue',
     '    r="$r $i"',
     '    [ $c -ge $d ] || continue',
-    '    if [ -e $i.t ]; then kill -KILL $p 2>/dev/null; eval "P$i="',
-    '    else : >$i.t; kill -TERM $p 2>/dev/null; eval "D$i=$((c + 2000000000))"',
+    '    if [ -e $S-$i.t ]; then kill -KILL $p 2>/dev/null; eval "P$i="',
+    '    else : >$S-$i.t; kill -TERM $p 2>/dev/null; eval "D$i=$((c + 2000000000))"',
     '    fi',
     '  done',
     '  R=$r',
     '}',
-    'while [ $m -lt $n ] && read -r a b p d <&4; do',
+    // The ticker: its sleep's output goes nowhere, so a sleep outliving the shell holds no channel open.
+    '( while :; do sleep 0.5 2>/dev/null || sleep 1; echo t >&3; done ) </dev/null >/dev/null 2>&1 3>"$t/q" &',
+    'T=$!',
+    'cd "$t" || exit 92',
+    '}',
+    '',
+  ].join('\n')
+}
+
+/**
+ * Stage `stage` of a shell set up by batchSetup(): `commands`, framed with `nonce`. Command i goes to worker lane
+ * i % workers; a lane runs its commands one after another, announces each (`s stage index pid deadline`) on the FIFO
+ * before waiting for it, writes its result to `stage-index.h` and announces its end (`e stage index`). The main loop
+ * reads the FIFO: on a tick it sends, as one group, every command whose result is written, lane by lane in order, and
+ * ends the commands past their deadline; the last end sends the rest. Lines of another stage are left alone.
+ * Everything the main loop evaluates is a number the script itself made.
+ */
+export function batchStage(commands: BatchCommand[], nonce: string, stage = 1, workers = 8): string {
+  if (!/^[0-9a-f]{16,64}$/.test(nonce)) throw new Error('the batch nonce must be hex')
+  if (!Number.isSafeInteger(stage) || stage < 1) throw new Error('the batch stage must be a positive integer')
+  const k = Math.max(1, Math.min(workers, commands.length))
+  const lanes: string[][] = Array.from({length: k}, () => [])
+  commands.forEach((c, i) => {
+    const ns = BigInt(Math.max(1, Math.round(c.timeoutMs))) * 1_000_000n
+    lanes[i % k].push(`  run ${i} ${ns} ${shellQuote(c.argv)}`)
+  })
+  return [
+    // One brace group: the shell reads all of it before running anything, so no command can read the script.
+    '{',
+    `S=${stage} N=${nonce} n=${commands.length} k=${k} m=0 z=0 R= W=`,
+    Array.from({length: k}, (_, l) => `L${l}=${l}`).join(' '),
+    `now; printf '@@NT %s begin %s\\n' "$N" "$c"`,
+    // Each lane where the commands of a channel of their own would run: the login directory.
+    ...lanes.flatMap((lane) => ['{', '  cd "$U" || :', ...lane, '} </dev/null 3>"$t/q" &', 'W="$W $!"']),
+    'while [ $m -lt $n ] && read -r a q b p d <&4; do',
     // Only the script writes to the FIFO; what it evaluates is checked to be numbers all the same.
-    '  case $b$p$d in *[!0-9]*) continue ;; esac',
+    '  case $q$b$p$d in *[!0-9]*) continue ;; esac',
     '  case $a in',
-    '    s) eval "P$b=$p D$b=$d"; R="$R $b" ;;',
+    '    s) [ "$q" != "$S" ] || { eval "P$b=$p D$b=$d"; R="$R $b"; } ;;',
     // A group goes out on a tick or when the last command has ended: one wc and one cat per half second, not per end.
-    '    e) eval "P$b="; z=$((z + 1)); [ $z -lt $n ] || send ;;',
+    '    e) [ "$q" != "$S" ] || { eval "P$b="; z=$((z + 1)); [ $z -lt $n ] || send; } ;;',
     '    t) send; [ -z "$R" ] || tick ;;',
     '  esac',
     'done',
     'W=',
     `printf '@@NT %s end\\n' "$N"`,
-    'exit 0',
     '}',
     '',
-  ]
-  return lines.join('\n')
+  ].join('\n')
+}
+
+/** A whole one-stage script: the setup and one stage; the shell ends when its stdin does. */
+export function batchScript(commands: BatchCommand[], nonce: string, workers = 8): string {
+  return batchSetup() + batchStage(commands, nonce, 1, workers)
 }
 
 interface Frame {
@@ -306,19 +324,17 @@ function batchNonce(): string {
   return randomBytes(16).toString('hex')
 }
 
-/**
- * Run `commands` in one script on `runner`. Returns one RunResult per command, in order, or undefined when the script
- * did not start (no /bin/sh, no temporary directory): the caller then runs the commands one by one.
- */
-export async function runBatch(
-  runner: ScriptRunner,
-  commands: BatchCommand[],
-  opts: BatchOptions = {},
-): Promise<RunResult[] | undefined> {
-  if (commands.length === 0) return []
-  const nonce = opts.nonce ?? batchNonce()
+/** How long a stage may run before its script is taken for hung: every command's deadline, lane by lane, and more. */
+function stageGuardMs(commands: BatchCommand[], workers: number): number {
+  const longest = Math.max(...commands.map((c) => c.timeoutMs)) + TICK_SLACK_MS
+  const rounds = Math.ceil(commands.length / Math.max(1, workers))
+  return (longest + 3000) * rounds + 30_000
+}
+
+/** A reader for one stage and the results it fills in as frames arrive. */
+function stageReader(commands: BatchCommand[], nonce: string, opts: BatchOptions) {
   const results: (RunResult | undefined)[] = Array.from({length: commands.length})
-  const reader = new FrameReader(nonce, commands.length, (f) => {
+  const reader: FrameReader = new FrameReader(nonce, commands.length, (f) => {
     const beganAt = reader.beganAt ?? Date.now()
     const startMs = beganAt + Number(f.startNs - reader.beginNs!) / 1e6
     const durationMs = Math.max(0, Math.round(Number(f.endNs - f.startNs) / 1e6))
@@ -341,27 +357,122 @@ export async function runBatch(
     results[f.index] = r
     opts.onResult?.(f.index, r)
   })
-  const longest = Math.max(...commands.map((c) => c.timeoutMs)) + TICK_SLACK_MS
-  const rounds = Math.ceil(commands.length / Math.max(1, opts.workers ?? 8))
-  const run = await runner.runScript(batchScript(commands, nonce, opts.workers), {
-    // Each command has its own deadline; this one only catches a script that never ends.
-    timeoutMs: (longest + 3000) * rounds + 30_000,
-    maxOutputBytes: Number.MAX_SAFE_INTEGER,
-    ...(opts.signal ? {signal: opts.signal} : {}),
-    onStdout: (chunk) => reader.feed(chunk),
-  })
-  if (reader.beginNs === undefined && !opts.signal?.aborted) return undefined
-  const why =
-    run.error ??
-    reader.garbled ??
-    (reader.ended
-      ? 'the batch ended without this command'
-      : `the batch script ended early (exit status ${run.exitCode ?? '?'}${firstLine(run.stderr)})`)
+  return {reader, results}
+}
+
+/** Every command's result, the missing ones failed with `why`. */
+function complete(results: (RunResult | undefined)[], why: string): RunResult[] {
   const startedAt = new Date().toISOString()
   return results.map(
     (r) =>
       r ?? {stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), exitCode: null, durationMs: 0, startedAt, error: why},
   )
+}
+
+function endedEarly(run: RunResult): string {
+  return `the batch script ended early (exit status ${run.exitCode ?? '?'}${firstLine(run.stderr)})`
+}
+
+/**
+ * Run `commands` in one script on `runner`, a shell of their own. Returns one RunResult per command, in order, or
+ * undefined when the script did not start (no /bin/sh, no temporary directory): the caller then runs the commands one
+ * by one.
+ */
+export async function runBatch(
+  runner: ScriptRunner,
+  commands: BatchCommand[],
+  opts: BatchOptions = {},
+): Promise<RunResult[] | undefined> {
+  if (commands.length === 0) return []
+  const nonce = opts.nonce ?? batchNonce()
+  const {reader, results} = stageReader(commands, nonce, opts)
+  const run = await runner.runScript(batchScript(commands, nonce, opts.workers), {
+    // Each command has its own deadline; this one only catches a script that never ends.
+    timeoutMs: stageGuardMs(commands, opts.workers ?? 8),
+    maxOutputBytes: Number.MAX_SAFE_INTEGER,
+    ...(opts.signal ? {signal: opts.signal} : {}),
+    onStdout: (chunk) => reader.feed(chunk),
+  })
+  if (reader.beginNs === undefined && !opts.signal?.aborted) return undefined
+  return complete(
+    results,
+    run.error ?? reader.garbled ?? (reader.ended ? 'the batch ended without this command' : endedEarly(run)),
+  )
+}
+
+/** The longest a timer can wait (setTimeout's limit). */
+const FOREVER_MS = 2 ** 31 - 1
+
+/**
+ * One shell on the host for all the stages of a collection: set up once (its directory, FIFO and ticker), then each
+ * stage written to its stdin when the caller has it, on the same channel: one login, one session, one set of the
+ * script's own processes per host instead of one per stage. A shell that died, or whose output stopped making sense,
+ * is replaced at the next stage.
+ */
+export class BatchShell {
+  private shell?: {input: PassThrough; stop: AbortController; session: Promise<RunResult>; exited?: RunResult}
+  private sink: (chunk: Buffer) => void = () => {}
+  private stages = 0
+
+  constructor(
+    private readonly runner: ScriptRunner,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  private open(): NonNullable<BatchShell['shell']> {
+    const input = new PassThrough()
+    const stop = new AbortController()
+    const session = this.runner.runScript(input, {
+      // Each stage has its own guard (run); the host's timeout and Ctrl-C come as `signal`.
+      timeoutMs: FOREVER_MS,
+      maxOutputBytes: Number.MAX_SAFE_INTEGER,
+      signal: this.signal ? AbortSignal.any([this.signal, stop.signal]) : stop.signal,
+      onStdout: (chunk) => this.sink(chunk),
+    })
+    const shell: NonNullable<BatchShell['shell']> = {input, stop, session}
+    void session.then((r) => (shell.exited = r))
+    this.shell = shell
+    return shell
+  }
+
+  /** Same contract as runBatch, in this shell; the shell's signal is the one that aborts. */
+  async run(commands: BatchCommand[], opts: Omit<BatchOptions, 'signal'> = {}): Promise<RunResult[] | undefined> {
+    if (commands.length === 0) return []
+    const fresh = this.shell === undefined || this.shell.exited !== undefined
+    const shell = fresh ? this.open() : this.shell!
+    const nonce = opts.nonce ?? batchNonce()
+    const {reader, results} = stageReader(commands, nonce, opts)
+    const workers = opts.workers ?? 8
+    const ms = stageGuardMs(commands, workers)
+    const guard = setTimeout(() => shell.stop.abort(new Error(`timeout after ${ms} ms`)), ms)
+    await new Promise<void>((resolve) => {
+      this.sink = (chunk) => {
+        reader.feed(chunk)
+        if (reader.ended || reader.garbled !== undefined) resolve()
+      }
+      void shell.session.then(() => resolve())
+      shell.input.write((fresh ? batchSetup() : '') + batchStage(commands, nonce, ++this.stages, workers))
+    })
+    clearTimeout(guard)
+    this.sink = () => {}
+    if (reader.ended) return complete(results, 'the batch ended without this command')
+    // A stream that stopped making sense cannot be trusted with the next stage either.
+    if (reader.garbled !== undefined) shell.stop.abort(new Error(reader.garbled))
+    const run = await shell.session
+    if (fresh && reader.beginNs === undefined && !this.signal?.aborted) return undefined
+    return complete(results, reader.garbled ?? run.error ?? endedEarly(run))
+  }
+
+  /** End the shell: its stdin closed, it removes its directory and exits; stopped if it has not within 5 s. */
+  async close(): Promise<void> {
+    const shell = this.shell
+    if (shell === undefined) return
+    this.shell = undefined
+    shell.input.end()
+    const timer = setTimeout(() => shell.stop.abort(new Error('the batch shell did not exit')), 5000)
+    await shell.session
+    clearTimeout(timer)
+  }
 }
 
 function firstLine(b: Buffer): string {

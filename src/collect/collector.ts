@@ -28,7 +28,7 @@ import {CONFIG_FILES, SPECS, type Spec} from '../specs.js'
 import {type InventoryHost, readSshConfig} from './inventory.js'
 import {silentLogger} from './log.js'
 import {followUps, hostStage, keySourceIds, type PlanProblem, type PlannedCapture} from './plan.js'
-import {runBatch} from './batch.js'
+import {BatchShell} from './batch.js'
 import {type RunResult, SshTransport, type Transport, TransportError} from './transport.js'
 
 /** A problem met while collecting that is not one capture's: a host's name rejected, a fan-out cut short. */
@@ -295,6 +295,8 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
   const signal = controller.signal
   const started = Date.now()
   let transport: Transport | undefined
+  // Every stage of the host in one shell, on one channel (batch.ts).
+  let shell: BatchShell | undefined
   try {
     ctx.progress(host.name, 'connecting')
     try {
@@ -348,14 +350,10 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
       const todo = planned.flatMap((p, i) => (results[i] === undefined ? [i] : []))
       let batched: RunResult[] | undefined
       if (ctx.execution === 'batch' && transport!.runScript && todo.length > 0) {
-        batched = await runBatch(
-          {runScript: transport!.runScript.bind(transport)},
+        shell ??= new BatchShell({runScript: transport!.runScript.bind(transport)}, signal)
+        batched = await shell.run(
           todo.map((i) => ({argv: argvs[i]!, timeoutMs: ctx.commandTimeoutMs})),
-          {
-            workers: ctx.workers,
-            signal,
-            onResult: (j, r) => finished(planned[todo[j]], r),
-          },
+          {workers: ctx.workers, onResult: (j, r) => finished(planned[todo[j]], r)},
         )
         if (batched === undefined)
           log.warn(
@@ -400,6 +398,7 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
       )
     // After a host timeout, stage 2 would only record a list of commands that never ran.
     const results2 = signal.aborted ? [] : await runStage(2, plan.captures)
+    await shell?.close()
 
     const all = [...results1, ...results2]
     const captures = all.map((r) => r.record)
@@ -417,6 +416,7 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
   } finally {
     clearTimeout(timer)
     ctx.signal.removeEventListener('abort', onOuterAbort)
+    await shell?.close().catch(() => {})
     await transport?.close().catch(() => {})
   }
 }

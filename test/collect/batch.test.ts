@@ -4,7 +4,15 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {type BatchCommand, batchScript, FrameReader, runBatch, type ScriptRunner} from '../../src/collect/batch.js'
+import {Transform} from 'node:stream'
+import {
+  type BatchCommand,
+  BatchShell,
+  batchScript,
+  FrameReader,
+  runBatch,
+  type ScriptRunner,
+} from '../../src/collect/batch.js'
 import {LocalTransport, type RunResult} from '../../src/collect/transport.js'
 
 const work = mkdtempSync(join(tmpdir(), 'neutrace-batch-'))
@@ -171,6 +179,77 @@ describe('runBatch on /bin/sh', () => {
       runScript: (script, opts) => local.run(['sh', '-c', 'echo "sh: cannot" >&2; exit 2'], opts),
     }
     expect(await runBatch(broken, [cmd(['echo', 'x'])])).toBeUndefined()
+  })
+})
+
+describe('BatchShell: every stage of a host in one shell', () => {
+  /** A local runner whose scripts put their directory under `shm` (as a host's /dev/shm), counting the shells. */
+  function counted(shm: string) {
+    const edit = (text: string) =>
+      text
+        .replace('df -Pk /dev/shm', `printf '%s\\n' 'F B U A C M on' 'tmpfs 9 0 2000000 0% /x'`)
+        .replaceAll('/dev/shm', shm)
+        .replace('"${TMPDIR:-}"', '""')
+    const runner = {
+      shells: 0,
+      runScript: (script: Parameters<ScriptRunner['runScript']>[0], opts: Parameters<ScriptRunner['runScript']>[1]) => {
+        runner.shells++
+        // Each stage is one write, so each chunk is whole text.
+        const edited =
+          typeof script === 'string'
+            ? edit(script)
+            : script.pipe(new Transform({transform: (c: Buffer, _e, done) => done(null, edit(c.toString()))}))
+        return local.runScript(edited, opts)
+      },
+    }
+    return runner
+  }
+
+  it('runs the stages one after another on one shell, each command where a channel of its own would run', async () => {
+    const shm = join(work, 'shm-stages')
+    mkdirSync(shm, {recursive: true})
+    const runner = counted(shm)
+    const shell = new BatchShell(runner)
+    const first = (await shell.run([cmd(['echo', 'one']), cmd(['pwd']), cmd(['sh', '-c', 'echo e >&2; exit 4'])]))!
+    expect(first.map((r) => [r.stdout.toString(), r.stderr.toString(), r.exitCode])).toEqual([
+      ['one\n', '', 0],
+      [`${process.cwd()}\n`, '', 0],
+      ['', 'e\n', 4],
+    ])
+    expect(readdirSync(shm)).toHaveLength(1)
+    const second = (await shell.run([cmd(['printf', 'two']), cmd(['sleep', '30'], 300)], {workers: 2}))!
+    expect(second[0]).toMatchObject({exitCode: 0, stdout: Buffer.from('two')})
+    expect(second[1]).toMatchObject({exitCode: null, error: 'timeout after 300 ms'})
+    expect(runner.shells).toBe(1)
+    await shell.close()
+    expect(readdirSync(shm)).toEqual([])
+  })
+
+  it('replaces a shell that died between stages', async () => {
+    const runner = counted(join(work, 'shm-died'))
+    mkdirSync(join(work, 'shm-died'), {recursive: true})
+    const shell = new BatchShell(runner)
+    // TERM to the whole process group: the shell's trap exits, taking the stage with it.
+    const [dead] = (await shell.run([cmd(['sh', '-c', 'kill -TERM 0; sleep 5'])]))!
+    expect(dead.exitCode).toBeNull()
+    expect(dead.error).toMatch(/ended early|killed/)
+    const [alive] = (await shell.run([cmd(['echo', 'again'])]))!
+    expect(alive).toMatchObject({exitCode: 0, stdout: Buffer.from('again\n')})
+    expect(runner.shells).toBe(2)
+    await shell.close()
+  })
+
+  it('stops at the signal: what finished is kept, the rest says why', async () => {
+    const ac = new AbortController()
+    const shell = new BatchShell(local, ac.signal)
+    const pending = shell.run([cmd(['echo', 'quick']), cmd(['sleep', '30'])], {
+      workers: 2,
+      onResult: (i) => i === 0 && ac.abort(new Error('host timeout after 1 ms')),
+    })
+    const r = (await pending)!
+    expect(r[0]).toMatchObject({exitCode: 0, stdout: Buffer.from('quick\n')})
+    expect(r[1]).toMatchObject({exitCode: null, error: 'aborted: host timeout after 1 ms'})
+    await shell.close()
   })
 })
 
