@@ -32,6 +32,12 @@ export const liveFlags = {
   concurrency: Flags.integer({description: 'hosts collected at once', default: 32, min: 1}),
   'command-timeout': Flags.integer({description: 'seconds one command may take', default: 60, min: 1}),
   'host-timeout': Flags.integer({description: 'seconds one host may take, connection included', default: 600, min: 1}),
+  execution: Flags.string({
+    description:
+      'batch: one shell per host runs every command (one channel); per-command: one SSH channel per command, as `ssh host cmd`',
+    options: ['batch', 'per-command'],
+    default: 'batch',
+  }),
   'accept-new': Flags.boolean({
     description: 'add unknown host keys to known_hosts (changed keys are still refused)',
     default: false,
@@ -68,6 +74,7 @@ export interface LiveOptions {
   concurrency: number
   'command-timeout': number
   'host-timeout': number
+  execution?: string
   'accept-new': boolean
   'ssh-config'?: string
   'log-level': string
@@ -139,6 +146,7 @@ export async function collectLive(
       concurrency: flags.concurrency,
       commandTimeoutMs: flags['command-timeout'] * 1000,
       hostTimeoutMs: flags['host-timeout'] * 1000,
+      execution: flags.execution === 'per-command' ? 'per-command' : 'batch',
       acceptNew: flags['accept-new'],
       sshConfigPath: flags['ssh-config'],
       logger: createLogger({level: flags['log-level']}),

@@ -119,8 +119,21 @@ describe.skipIf(Boolean(unavailable))('healthy lab: 2 compute nodes, 2 VLAN netw
       join(base, 'snap'),
     )
     expect(collected.stdout).toMatch(/\(complete\)/)
-    const diag = await cli('diagnose', '--inventory', lab.inventoryPath, '--intent', lab.intentDir, '--format', 'json')
+    // One channel per command, as a host that cannot run the batch shell would be collected: the same verdict.
+    const diag = await cli(
+      'diagnose',
+      '--inventory',
+      lab.inventoryPath,
+      '--intent',
+      lab.intentDir,
+      '--execution',
+      'per-command',
+      '--format',
+      'json',
+    )
     expect(JSON.parse(diag.stdout).summary).toEqual({error: 0, warning: 0, info: 0})
+    const bad = await cli('diagnose', '--inventory', lab.inventoryPath, '--execution', 'serial').catch((e) => e)
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/--execution/)])
     const vm = lab.vms[0]
     const traced = await cli(
       'trace',
