@@ -7,7 +7,7 @@ export default class Collect extends NeutraceCommand {
   static override summary =
     'Take a snapshot of the hosts over SSH: read-only commands, host keys verified, written atomically.'
   static override description = `Connects to each host once (ssh2; ~/.ssh/config and ssh-agent honoured), runs the fixed set of read-only specs
-as one generated sh script per stage (every argument quoted, a timeout per command), validates every name a host
+in one sh shell per host, one generated script per stage (every argument quoted, a timeout per command), validates every name a host
 returns before using it in a follow-up command, and writes the
 snapshot into --out (which must not exist) only when done. A host that is down, refuses the key or times out is
 recorded in the manifest with the reason; the others are collected in full.
