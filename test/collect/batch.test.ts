@@ -225,6 +225,25 @@ describe('BatchShell: every stage of a host in one shell', () => {
     expect(readdirSync(shm)).toEqual([])
   })
 
+  // A host's /bin/sh is dash (Debian, Ubuntu), bash (RHEL and its kin) or busybox ash (small images).
+  it.each([
+    ['bash', ['bash', '-c', 'exec bash -s', 'sh']],
+    ['busybox ash', ['busybox', 'sh', '-c', 'exec busybox sh -s', 'sh']],
+  ])('gives the same results under %s as under this /bin/sh, in one shell and in two stages', async (_name, prefix) => {
+    const commands = [
+      ...TRICKY.filter((c) => c.argv[0] !== 'neutrace-no-such-command-xyz'),
+      cmd(['pwd']),
+      cmd(['sleep', '30'], 500),
+    ]
+    const mine = (await runBatch(local, commands, {workers: 3}))!
+    const shell = new BatchShell(new LocalTransport('here', prefix))
+    const first = (await shell.run(commands.slice(0, 5), {workers: 2}))!
+    const second = (await shell.run(commands.slice(5), {workers: 3}))!
+    await shell.close()
+    expect([...first, ...second]).toHaveLength(mine.length)
+    for (const [i, r] of [...first, ...second].entries()) same(r, mine[i])
+  })
+
   it('replaces a shell that died between stages', async () => {
     const runner = counted(join(work, 'shm-died'))
     mkdirSync(join(work, 'shm-died'), {recursive: true})
