@@ -1,7 +1,8 @@
-// Many commands in one round trip: a generated POSIX sh script, fed to `/bin/sh -s` on one channel, runs every command
-// of a stage (each argv fully quoted, exactly the argv the per-command path would run, sudo and prefix included) in a
-// few parallel workers, each command with its own deadline, and streams back the commands' results as they end, in
-// groups (every command that has ended by the time the previous group is sent):
+// Many commands in one round trip: a generated POSIX sh script, written to `/bin/sh -s` on one channel, runs every
+// command of a stage (each argv fully quoted, exactly the argv the per-command path would run, sudo and prefix
+// included) in a few parallel workers, each command with its own deadline, and streams back the commands' results as
+// they end, in groups (every command that has ended by the time a group is sent). One shell serves every stage of a
+// host (BatchShell): set up once, then each stage written to its stdin when the collector has it.
 //
 //   @@NT <nonce> begin <host clock, ns>\n
 //   @@NT <nonce> group <K>\n
@@ -12,7 +13,7 @@
 //
 // Output is kept byte for byte (lengths, not delimiters, frame it). Each command's stdout and stderr go to files in a
 // private temporary directory (mktemp -d, mode 0700) until its group is sent, and the directory is removed when the
-// script ends. Nothing in a command's output is ever interpreted as a frame: only lengths decide where one ends.
+// shell ends. Nothing in a command's output is ever interpreted as a frame: only lengths decide where one ends.
 // The nonce is the client's: a header not carrying it (shell start-up noise before `begin`) is skipped.
 //
 // The script's own processes are what a batch costs beyond the commands (a fork + exec is ~3.5 ms of CPU on a small
