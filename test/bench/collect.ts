@@ -1,5 +1,5 @@
 // Collection on the issue-3 lab, the first N nodes of one lab (control first), every way an operator could do it:
-//   neutrace        collect(): one SSH connection and one shell per host, each stage a script (batch.ts), hosts in parallel
+//   neutrace        collect(): one SSH connection and one shell per host, a script per stage (batch.ts), hosts at once
 //   per-command     the same with one SSH channel per command (the previous execution model)
 //   floor           the same commands (the argv neutrace recorded) run inside every node at once through nsenter: no
 //                   SSH, output discarded, both stages in one go — what the commands themselves cost
