@@ -1,14 +1,15 @@
 // readRegularFileSync reads a file whole into a buffer of the size fstat gave, and past it only into a scratch
 // buffer: the whole text, whatever the size says (procfs files say 0), with nothing left over.
 
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 import {readRegularFileSync} from '../../src/snapshot/files.js'
 
 describe('readRegularFileSync', () => {
   const dir = mkdtempSync(join(tmpdir(), 'neutrace-files-'))
+  afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
   it('reads files of every size whole, the buffer exactly the file', () => {
     for (const size of [0, 1, 4095, 8192, 65_536, 65_537, 300_001]) {
