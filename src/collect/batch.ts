@@ -32,9 +32,9 @@ export interface BatchCommand {
   timeoutMs: number
 }
 
-/** A transport that can feed a script to `/bin/sh -s` and stream its stdout. */
+/** A transport that can feed a stream of script to `/bin/sh -s` and stream its stdout. */
 export interface ScriptRunner {
-  runScript(script: string | Readable, opts: RunOptions & {onStdout: (chunk: Buffer) => void}): Promise<RunResult>
+  runScript(script: Readable, opts: RunOptions & {onStdout: (chunk: Buffer) => void}): Promise<RunResult>
 }
 
 export interface BatchOptions {
@@ -197,11 +197,6 @@ export function batchStage(commands: BatchCommand[], nonce: string, stage = 1, w
     '}',
     '',
   ].join('\n')
-}
-
-/** A whole one-stage script: the setup and one stage; the shell ends when its stdin does. */
-export function batchScript(commands: BatchCommand[], nonce: string, workers = 8): string {
-  return batchSetup() + batchStage(commands, nonce, 1, workers)
 }
 
 interface Frame {
@@ -375,30 +370,22 @@ function endedEarly(run: RunResult): string {
 }
 
 /**
- * Run `commands` in one script on `runner`, a shell of their own. Returns one RunResult per command, in order, or
- * undefined when the script did not start (no /bin/sh, no temporary directory): the caller then runs the commands one
- * by one.
+ * Run `commands` in a shell of their own on `runner` (one BatchShell stage, then the shell closed). Returns one
+ * RunResult per command, in order, or undefined when the script did not start (no /bin/sh, no temporary directory):
+ * the caller then runs the commands one by one.
  */
 export async function runBatch(
   runner: ScriptRunner,
   commands: BatchCommand[],
   opts: BatchOptions = {},
 ): Promise<RunResult[] | undefined> {
-  if (commands.length === 0) return []
-  const nonce = opts.nonce ?? batchNonce()
-  const {reader, results} = stageReader(commands, nonce, opts)
-  const run = await runner.runScript(batchScript(commands, nonce, opts.workers), {
-    // Each command has its own deadline; this one only catches a script that never ends.
-    timeoutMs: stageGuardMs(commands, opts.workers ?? 8),
-    maxOutputBytes: Number.MAX_SAFE_INTEGER,
-    ...(opts.signal ? {signal: opts.signal} : {}),
-    onStdout: (chunk) => reader.feed(chunk),
-  })
-  if (reader.beginNs === undefined && !opts.signal?.aborted) return undefined
-  return complete(
-    results,
-    run.error ?? reader.garbled ?? (reader.ended ? 'the batch ended without this command' : endedEarly(run)),
-  )
+  const {signal, ...rest} = opts
+  const shell = new BatchShell(runner, signal)
+  try {
+    return await shell.run(commands, rest)
+  } finally {
+    await shell.close()
+  }
 }
 
 /** The longest a timer can wait (setTimeout's limit). */

@@ -58,10 +58,10 @@ export interface Transport {
   host: string
   run(argv: string[], opts: RunOptions): Promise<RunResult>
   /**
-   * Feed `script` to `/bin/sh -s` (batch.ts): a string, or a stream the caller goes on writing to (the shell runs each
-   * part as it comes and ends when the stream does). A transport without it is used one command at a time.
+   * Feed `script` to `/bin/sh -s` (batch.ts): a stream the caller goes on writing to; the shell runs each part as it
+   * comes and ends when the stream does. A transport without it is used one command at a time.
    */
-  runScript?(script: string | Readable, opts: ScriptOptions): Promise<RunResult>
+  runScript?(script: Readable, opts: ScriptOptions): Promise<RunResult>
   close(): Promise<void>
 }
 
@@ -162,14 +162,14 @@ export class LocalTransport implements Transport {
     return this.spawn(argv, opts)
   }
 
-  runScript(script: string | Readable, opts: ScriptOptions): Promise<RunResult> {
+  runScript(script: Readable, opts: ScriptOptions): Promise<RunResult> {
     return this.spawn([...this.prefix, '/bin/sh', '-s'], opts, script)
   }
 
   private spawn(
     argv: string[],
     opts: RunOptions & {onStdout?: (chunk: Buffer) => void},
-    input?: string | Readable,
+    input?: Readable,
   ): Promise<RunResult> {
     return new Promise((resolve) => {
       let child: ReturnType<typeof spawn> | undefined
@@ -194,8 +194,7 @@ export class LocalTransport implements Transport {
       })
       if (script) {
         child.stdin!.on('error', () => {}) // the shell may exit before reading it all; its exit status says why
-        if (typeof input === 'string') child.stdin!.end(input)
-        else input.pipe(child.stdin!)
+        input.pipe(child.stdin!)
       }
       let killer: NodeJS.Timeout | undefined
       const stop = (reason: string) => {
@@ -214,7 +213,7 @@ export class LocalTransport implements Transport {
         state.fail(e.code === 'ENOENT' ? `command not found: ${argv[0]}` : `cannot run ${argv[0]}: ${e.message}`)
       })
       child.on('close', (code, sig) => {
-        if (input !== undefined && typeof input !== 'string') input.unpipe(child!.stdin!)
+        input?.unpipe(child!.stdin!)
         clearTimeout(timer)
         clearTimeout(killer)
         opts.signal?.removeEventListener('abort', onAbort)
@@ -539,7 +538,7 @@ export class SshTransport implements Transport {
   }
 
   /** One channel running `/bin/sh -s` with `script` on its stdin (no pty; the login shell only execs sh). */
-  async runScript(script: string | Readable, opts: ScriptOptions): Promise<RunResult> {
+  async runScript(script: Readable, opts: ScriptOptions): Promise<RunResult> {
     return this.retrying(() => this.exec(() => 'exec /bin/sh -s', opts, script), opts.signal)
   }
 
@@ -555,7 +554,7 @@ export class SshTransport implements Transport {
   private exec(
     commandOf: () => string,
     opts: RunOptions & {onStdout?: (chunk: Buffer) => void},
-    input?: string | Readable,
+    input?: Readable,
   ): Promise<RunResult> {
     return new Promise((resolve) => {
       let channel: ClientChannel | undefined
@@ -630,11 +629,10 @@ export class SshTransport implements Transport {
           else if (signal) state.fail(`killed by signal ${signal}`)
         })
         stream.on('close', () => {
-          if (input !== undefined && typeof input !== 'string') input.unpipe(stream)
+          input?.unpipe(stream)
           finish()
         })
-        if (typeof input === 'string') stream.end(input)
-        else if (input !== undefined) input.pipe(stream)
+        input?.pipe(stream)
       })
     })
   }

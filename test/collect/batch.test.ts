@@ -3,12 +3,12 @@
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
 import {Transform} from 'node:stream'
+import {afterAll, describe, expect, it} from 'vitest'
 import {
   type BatchCommand,
   BatchShell,
-  batchScript,
+  batchStage,
   FrameReader,
   runBatch,
   type ScriptRunner,
@@ -21,6 +21,30 @@ afterAll(() => rmSync(work, {recursive: true, force: true}))
 const local = new LocalTransport('here')
 const cmd = (argv: string[], timeoutMs = 10_000): BatchCommand => ({argv, timeoutMs})
 const NONCE = '0123456789abcdef0123456789abcdef'
+
+/** A local runner that edits the script on its way to /bin/sh, counting the shells it starts. Each stage is one
+ * write, so each chunk of the stream is whole text. */
+function editing(edit: (text: string) => string) {
+  const runner = {
+    shells: 0,
+    runScript: (script: Parameters<ScriptRunner['runScript']>[0], opts: Parameters<ScriptRunner['runScript']>[1]) => {
+      runner.shells++
+      const edited = script.pipe(new Transform({transform: (c: Buffer, _e, done) => done(null, edit(c.toString()))}))
+      return local.runScript(edited, opts)
+    },
+  }
+  return runner
+}
+
+/** As on a host whose /dev/shm is `shm` with `freeKiB` free, and whose TMPDIR is not set (whatever this one's is). */
+const onShm = (shm: string, freeKiB: number) => (text: string) =>
+  text
+    .replace(
+      'df -Pk /dev/shm',
+      `printf '%s\\n' 'Filesystem 1024-blocks Used Available Capacity Mounted on' 'tmpfs 9 0 ${freeKiB} 0% /x'`,
+    )
+    .replaceAll('/dev/shm', shm)
+    .replace('"${TMPDIR:-}"', '""')
 
 /** Output shapes that break naive framing: no final newline, NUL bytes, a fake frame, more than a pipe buffer. */
 const TRICKY: BatchCommand[] = [
@@ -107,9 +131,7 @@ describe('runBatch on /bin/sh', () => {
   })
 
   it('keeps time with date where the host has no /proc/uptime', async () => {
-    const noUptime: ScriptRunner = {
-      runScript: (script, opts) => local.runScript(script.replaceAll('/proc/uptime', join(work, 'no-uptime')), opts),
-    }
+    const noUptime = editing((text) => text.replaceAll('/proc/uptime', join(work, 'no-uptime')))
     const t0 = Date.now()
     const r = (await runBatch(noUptime, [cmd(['sh', '-c', 'sleep 0.3; echo b']), cmd(['echo', 'a'])], {workers: 2}))!
     expect(r.map((x) => x.stdout.toString())).toEqual(['b\n', 'a\n'])
@@ -121,16 +143,7 @@ describe('runBatch on /bin/sh', () => {
     const shm = join(work, 'shm')
     mkdirSync(shm, {recursive: true})
     const where = async (freeKiB: number) => {
-      const fakeDf = `printf '%s\\n' 'Filesystem 1024-blocks Used Available Capacity Mounted on' 'tmpfs 9 0 ${freeKiB} 0% /x'`
-      const runner: ScriptRunner = {
-        runScript: (script, opts) =>
-          local.runScript(
-            // As on a host whose TMPDIR is not set, whatever this one's is.
-            script.replace('df -Pk /dev/shm', fakeDf).replaceAll('/dev/shm', shm).replace('"${TMPDIR:-}"', '""'),
-            opts,
-          ),
-      }
-      const [r] = (await runBatch(runner, [cmd(['ls', shm])]))!
+      const [r] = (await runBatch(editing(onShm(shm, freeKiB)), [cmd(['ls', shm])]))!
       return r.stdout.toString().trim()
     }
     expect(await where(2_000_000)).toMatch(/^neutrace\.\w{8}$/)
@@ -183,32 +196,10 @@ describe('runBatch on /bin/sh', () => {
 })
 
 describe('BatchShell: every stage of a host in one shell', () => {
-  /** A local runner whose scripts put their directory under `shm` (as a host's /dev/shm), counting the shells. */
-  function counted(shm: string) {
-    const edit = (text: string) =>
-      text
-        .replace('df -Pk /dev/shm', `printf '%s\\n' 'F B U A C M on' 'tmpfs 9 0 2000000 0% /x'`)
-        .replaceAll('/dev/shm', shm)
-        .replace('"${TMPDIR:-}"', '""')
-    const runner = {
-      shells: 0,
-      runScript: (script: Parameters<ScriptRunner['runScript']>[0], opts: Parameters<ScriptRunner['runScript']>[1]) => {
-        runner.shells++
-        // Each stage is one write, so each chunk is whole text.
-        const edited =
-          typeof script === 'string'
-            ? edit(script)
-            : script.pipe(new Transform({transform: (c: Buffer, _e, done) => done(null, edit(c.toString()))}))
-        return local.runScript(edited, opts)
-      },
-    }
-    return runner
-  }
-
   it('runs the stages one after another on one shell, each command where a channel of its own would run', async () => {
     const shm = join(work, 'shm-stages')
     mkdirSync(shm, {recursive: true})
-    const runner = counted(shm)
+    const runner = editing(onShm(shm, 2_000_000))
     const shell = new BatchShell(runner)
     const first = (await shell.run([cmd(['echo', 'one']), cmd(['pwd']), cmd(['sh', '-c', 'echo e >&2; exit 4'])]))!
     expect(first.map((r) => [r.stdout.toString(), r.stderr.toString(), r.exitCode])).toEqual([
@@ -245,7 +236,7 @@ describe('BatchShell: every stage of a host in one shell', () => {
   })
 
   it('replaces a shell that died between stages', async () => {
-    const runner = counted(join(work, 'shm-died'))
+    const runner = editing(onShm(join(work, 'shm-died'), 2_000_000))
     mkdirSync(join(work, 'shm-died'), {recursive: true})
     const shell = new BatchShell(runner)
     // TERM to the whole process group: the shell's trap exits, taking the stage with it.
@@ -311,6 +302,6 @@ describe('FrameReader', () => {
   })
 
   it('wants a hex nonce in the script', () => {
-    expect(() => batchScript([cmd(['true'])], 'x; rm -rf /')).toThrow(/hex/)
+    expect(() => batchStage([cmd(['true'])], 'x; rm -rf /')).toThrow(/hex/)
   })
 })
