@@ -398,7 +398,6 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
       )
     // After a host timeout, stage 2 would only record a list of commands that never ran.
     const results2 = signal.aborted ? [] : await runStage(2, plan.captures)
-    await shell?.close()
 
     const all = [...results1, ...results2]
     const captures = all.map((r) => r.record)
