@@ -454,6 +454,10 @@ async function connectClient(host: InventoryHost, opts: SshConnectOptions, sock?
     client.once('ready', onReady)
     client.once('error', onError)
     client.connect(config)
+    // Every SSH message is written at once: with Nagle's algorithm on, a message written in two segments waited for
+    // the server's delayed ACK (about 40 ms) at each round trip of the authentication, each channel opened and each
+    // stage written (207 ms to authenticate on the lab instead of 45). ssh2 leaves the socket's default.
+    client.setNoDelay(true)
   })
 }
 
