@@ -59,6 +59,7 @@ interface Result {
   collection?: (CollectionRow & {
     vsFloorPlusHandshakes: number
     controlPersistOverNeutrace: number
+    controlPersistOverCli: number
     runbookOverNeutrace: number
   })[]
   parsing?: {
@@ -146,20 +147,22 @@ async function main(): Promise<void> {
     }
 
     if (parts.has('collect') && lab) {
-      const rows = await benchCollection(lab, list(flags.nodes), log)
+      const rows = await benchCollection(lab, list(flags.nodes), Number(flags.repeat), log)
       result.collection = rows.map((r) => ({
         ...r,
         vsFloorPlusHandshakes: r.neutrace / (r.floor + r.handshakes),
         controlPersistOverNeutrace: r.controlPersist / r.neutrace,
+        controlPersistOverCli: r.controlPersist / r.cli,
         runbookOverNeutrace: r.runbook / r.neutrace,
       }))
       save(result)
       table(
-        'Collection (seconds; lab nodes over SSH)',
+        `Collection (seconds, medians of ${flags.repeat} runs, the runbook once; lab nodes over SSH)`,
         [
           'nodes',
           'captures',
           'neutrace',
+          'CLI',
           'per-command',
           'floor',
           'handshakes',
@@ -167,12 +170,14 @@ async function main(): Promise<void> {
           'ControlPersist',
           'neutrace/(floor+hs)',
           'CP/neutrace',
+          'CP/CLI',
           'runbook/neutrace',
         ],
         result.collection.map((r) => [
           r.nodes,
           r.captures,
           fmt(r.neutrace),
+          fmt(r.cli),
           fmt(r.perCommand),
           fmt(r.floor),
           fmt(r.handshakes),
@@ -180,6 +185,7 @@ async function main(): Promise<void> {
           fmt(r.controlPersist),
           fmt(r.vsFloorPlusHandshakes),
           fmt(r.controlPersistOverNeutrace, 1),
+          fmt(r.controlPersistOverCli, 1),
           fmt(r.runbookOverNeutrace, 1),
         ]),
       )
