@@ -1,11 +1,8 @@
 import {Flags} from '@oclif/core'
-import {SEVERITY_RANK} from '../src/analyze/codes.js'
-import {diagnose} from '../src/engine.js'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
 import {EXIT, InputError, intentFlag, NeutraceCommand, roleFlag, snapshotArg, sources} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {workProgress} from '../src/cli/work-progress.js'
-import {buildReport, renderReportTable} from '../src/render/findings.js'
 
 export default class Diagnose extends NeutraceCommand {
   static override summary = 'Compare what the hosts have with what Neutron expects, and name the element at fault.'
@@ -40,6 +37,12 @@ Exit status: 0 when no finding reaches --fail-on, 1 when one does, 2 for usage o
     let code: number = EXIT.ok
     try {
       const analysis = await loadOrCollect(sources(argv), flags, (m) => this.warn(m))
+      // Imported once there is something to analyse: with --inventory/--host, after the hosts were collected.
+      const [{SEVERITY_RANK}, {diagnose}, {buildReport, renderReportTable}] = await Promise.all([
+        import('../src/analyze/codes.js'),
+        import('../src/engine.js'),
+        import('../src/render/findings.js'),
+      ])
       const progress = workProgress(process.stderr, {enabled: flags.format !== 'json'})
       const findings = diagnose(analysis, progress)
       progress.done()

@@ -2,7 +2,6 @@ import {writeFile} from 'node:fs/promises'
 import {Command, Flags} from '@oclif/core'
 import {EXIT, InputError, intentFlag, roleFlag, snapshotArg, sources} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
-import {renderHtmlReport, reportInput} from '../src/render/html.js'
 
 export default class Report extends Command {
   static override summary =
@@ -31,6 +30,8 @@ Exit status: 0 when the page was written, 2 for usage or input errors.`
     let html
     try {
       const analysis = await loadOrCollect(sources(argv), flags, (m) => this.warn(m))
+      // Imported once there is something to draw: with --inventory/--host, after the hosts were collected.
+      const {renderHtmlReport, reportInput} = await import('../src/render/html.js')
       html = await renderHtmlReport(reportInput(analysis, this.config.version))
     } catch (error) {
       if (error instanceof InputError) this.error(error.message, {exit: EXIT.usage})

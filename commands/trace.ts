@@ -1,21 +1,10 @@
 import {Flags, type Interfaces} from '@oclif/core'
-import {
-  type Analysis,
-  diagnose,
-  goesThroughRouter,
-  traceFromOutside,
-  traceVm,
-  traceVmToIp,
-  tracePacketBetween,
-  TraceError,
-} from '../src/engine.js'
+import type * as Engine from '../src/engine.js'
 import {renderJson, terminalSafe} from '../src/render/escape.js'
 import {EXIT, InputError, intentFlag, NeutraceCommand, roleFlag, snapshotArg, sources} from '../src/cli/common.js'
 import {liveFlags, loadOrCollect} from '../src/cli/live.js'
 import {dotToSvg} from '../src/render/svg.js'
-import {renderTraceDot, renderTraceText, traceJson} from '../src/render/trace.js'
 import type {TraceTarget} from '../src/trace/tracer.js'
-import {packetJson, renderPacketText} from '../src/render/packet.js'
 
 export default class Trace extends NeutraceCommand {
   static override summary =
@@ -92,23 +81,29 @@ error (a bug in neutrace).`
     const {argv, flags} = await this.parse(Trace)
     let results
     let findings
+    // The engine is imported once there is a snapshot to trace through: with --inventory/--host, after collecting.
+    let engine: typeof Engine | undefined
     try {
       const analysis = await loadOrCollect(sources(argv), flags, (m) => this.warn(m))
+      engine = await import('../src/engine.js')
       const between = !flags['to-fip'] && flags.to !== 'uplink' && flags.to !== 'dhcp'
-      if (between && !goesThroughRouter(analysis, flags.vm!, flags.to)) return this.packet(analysis, flags)
+      if (between && !engine.goesThroughRouter(analysis, flags.vm!, flags.to))
+        return await this.packet(analysis, flags, engine)
       const l3 = {
         ...(flags.proto ? {proto: flags.proto as 'icmp' | 'tcp' | 'udp'} : {}),
         ...(flags.dport ? {dport: flags.dport} : {}),
       }
-      if (flags['to-fip']) results = traceFromOutside(analysis, flags['to-fip'], l3)
+      if (flags['to-fip']) results = engine.traceFromOutside(analysis, flags['to-fip'], l3)
       else if (flags.to === 'uplink' || flags.to === 'dhcp')
-        results = traceVm(analysis, flags.vm!, flags.to as TraceTarget)
-      else results = traceVmToIp(analysis, flags.vm!, flags.to, l3)
-      findings = flags.format === 'dot' || flags.format === 'svg' ? diagnose(analysis) : []
+        results = engine.traceVm(analysis, flags.vm!, flags.to as TraceTarget)
+      else results = engine.traceVmToIp(analysis, flags.vm!, flags.to, l3)
+      findings = flags.format === 'dot' || flags.format === 'svg' ? engine.diagnose(analysis) : []
     } catch (error) {
-      if (error instanceof InputError || error instanceof TraceError) this.error(error.message, {exit: EXIT.usage})
+      if (error instanceof InputError || (engine && error instanceof engine.TraceError))
+        this.error(error.message, {exit: EXIT.usage})
       throw error
     }
+    const {renderTraceDot, renderTraceText, traceJson} = await import('../src/render/trace.js')
     if (flags.format === 'json') this.log(renderJson(traceJson(results, this.config.version)))
     else if (flags.format === 'dot') this.log(terminalSafe(renderTraceDot(results, findings)))
     else if (flags.format === 'svg') this.log(await dotToSvg(renderTraceDot(results, findings)))
@@ -117,10 +112,14 @@ error (a bug in neutrace).`
   }
 
   /** `--to VM|IP`: one packet (and its reply) through the firewalls; text or JSON (trace.schema.json's `packet`). */
-  packet(analysis: Analysis, flags: Interfaces.InferredFlags<typeof Trace.flags>): void {
+  async packet(
+    analysis: Engine.Analysis,
+    flags: Interfaces.InferredFlags<typeof Trace.flags>,
+    engine: typeof Engine,
+  ): Promise<void> {
     let result
     try {
-      result = tracePacketBetween(analysis, flags.vm!, flags.to, {
+      result = engine.tracePacketBetween(analysis, flags.vm!, flags.to, {
         proto: (flags.proto ?? 'icmp') as 'icmp' | 'tcp' | 'udp',
         ...(flags.dport !== undefined ? {dport: flags.dport} : {}),
         ...(flags.sport !== undefined ? {sport: flags.sport} : {}),
@@ -128,9 +127,11 @@ error (a bug in neutrace).`
         ...(flags.size !== undefined ? {size: flags.size} : {}),
       })
     } catch (error) {
-      if (error instanceof InputError || error instanceof TraceError) this.error(error.message, {exit: EXIT.usage})
+      if (error instanceof InputError || error instanceof engine.TraceError)
+        this.error(error.message, {exit: EXIT.usage})
       throw error
     }
+    const {packetJson, renderPacketText} = await import('../src/render/packet.js')
     if (flags.format === 'json') this.log(renderJson(packetJson(result, this.config.version)))
     else if (flags.format !== 'text')
       this.error('--to VM|IP draws no picture yet: use --format text or json', {exit: EXIT.usage})

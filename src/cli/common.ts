@@ -4,8 +4,9 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Args, Command, Errors, Flags} from '@oclif/core'
-import {type Analysis, loadAnalysis, SEED_SNAPSHOT, SnapshotError} from '../engine.js'
-import {importSosReports, SosImportError, sosReportsIn, writeImportedSnapshot} from '../sos/import.js'
+// The engine and the sosreport reader are imported where a snapshot is loaded (load()), not here: every command imports
+// this module, and `collect` or `merge` have no use for either (the engine is most of neutrace's modules, with ajv).
+import type {Analysis} from '../engine.js'
 import type {Role} from '../specs.js'
 import {workProgress} from './work-progress.js'
 
@@ -78,7 +79,10 @@ export class InputError extends Error {}
 
 /** The sosreports among `paths`: every path must be a sosreport or a folder of them when there are several; one path
  * that is neither is a snapshot (none returned). */
-async function sosReportsOf(paths: readonly string[]): Promise<string[]> {
+async function sosReportsOf(
+  paths: readonly string[],
+  sosReportsIn: (path: string) => Promise<string[]>,
+): Promise<string[]> {
   const reports: string[] = []
   for (const path of paths) {
     const found = await sosReportsIn(path)
@@ -97,15 +101,18 @@ export async function load(
   opts: {quiet?: boolean; roles?: ReadonlyMap<string, Role[]>} = {},
 ): Promise<Analysis> {
   const paths = snapshot === undefined ? [] : typeof snapshot === 'string' ? [snapshot] : snapshot
+  const {loadAnalysis, SEED_SNAPSHOT, SnapshotError} = await import('../engine.js')
+  // The seed (no path) is no sosreport: the reader is loaded only to look at paths given.
+  const sos = paths.length ? await import('../sos/import.js') : undefined
   const progress = workProgress(process.stderr, {enabled: !opts.quiet})
   let scratch: string | undefined
   try {
-    const reports = await sosReportsOf(paths)
-    if (reports.length) {
+    const reports = sos ? await sosReportsOf(paths, sos.sosReportsIn) : []
+    if (sos && reports.length) {
       // sosreports: imported into a scratch snapshot (the same reading as `neutrace import sos`), removed once read.
       scratch = await mkdtemp(join(tmpdir(), 'neutrace-sos-'))
       const dir = join(scratch, 'snapshot')
-      await writeImportedSnapshot(await importSosReports(reports, {roles: opts.roles}), dir)
+      await sos.writeImportedSnapshot(await sos.importSosReports(reports, {roles: opts.roles}), dir)
       const analysis = await loadAnalysis(dir, {intentDir, progress})
       // The scratch directory is gone once read: reports and messages name the sosreports the user gave.
       analysis.snapshot.sosreports = reports
@@ -114,7 +121,8 @@ export async function load(
     if (opts.roles?.size) throw new InputError('--role applies to sosreports only (a snapshot records its roles)')
     return await loadAnalysis(paths[0] ?? SEED_SNAPSHOT, {intentDir, progress})
   } catch (error) {
-    if (error instanceof SnapshotError || error instanceof SosImportError) throw new InputError(error.message)
+    if (error instanceof SnapshotError || (sos && error instanceof sos.SosImportError))
+      throw new InputError(error.message)
     throw error
   } finally {
     progress.done()

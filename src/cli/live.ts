@@ -4,19 +4,12 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {Flags} from '@oclif/core'
-import {
-  collect,
-  CollectError,
-  createLogger,
-  type CollectResult,
-  InventoryError,
-  loadInventory,
-  progressLine,
-  resolveHostArgs,
-} from '../collect/index.js'
-import {type IntentSource} from '../collect/collector.js'
+// The collector (ssh2, pino, the inventory readers) is imported when hosts are collected from (collectLive), not
+// here: `diagnose`, `trace` and `report` take these flags but mostly read a snapshot. The OpenStack client stays: it
+// is small once its HTTP client loads undici on the first request, and intentSourceOf answers synchronously.
+import type {CollectResult, InventoryHost} from '../collect/index.js'
+import type {IntentSource} from '../collect/collector.js'
 import {OpenStackError, openstackIntentSource, resolveCloudConfig} from '../collect/openstack/index.js'
-import type {InventoryHost} from '../collect/index.js'
 import type {Analysis} from '../engine.js'
 import {SPEC_BY_ID} from '../specs.js'
 import {escapeTerminal} from '../render/escape.js'
@@ -115,6 +108,7 @@ export function intentSourceOf(flags: LiveOptions, env: NodeJS.ProcessEnv = proc
 }
 
 async function hostsOf(flags: LiveOptions): Promise<InventoryHost[]> {
+  const {InventoryError, loadInventory, resolveHostArgs} = await import('../collect/index.js')
   try {
     const hosts: InventoryHost[] = []
     if (flags.inventory)
@@ -136,6 +130,7 @@ export async function collectLive(
   quiet = false,
 ): Promise<CollectResult> {
   const hosts = await hostsOf(flags)
+  const {collect, CollectError, createLogger, progressLine} = await import('../collect/index.js')
   const dir = out ?? join(await mkdtemp(join(tmpdir(), 'neutrace-')), 'snapshot')
   const progress = progressLine(process.stderr, {enabled: !quiet})
   try {

@@ -2,9 +2,14 @@
 // Nothing in pipes, in CI or for JSON output, and nothing for work that ends within half a second (the seed snapshot
 // never shows a bar).
 
+import {createRequire} from 'node:module'
 import type {WriteStream} from 'node:tty'
-import cliProgress from 'cli-progress'
+import type * as CliProgress from 'cli-progress'
 import {NO_PROGRESS, type WorkProgress, drawsProgress} from '../progress.js'
+
+// cli-progress is required when a bar is drawn (only on a terminal, after QUIET_MS): the bar is made in a synchronous
+// tick of long work, where an import() would not resolve in time.
+const require = createRequire(import.meta.url)
 
 /** Work shorter than this shows no bar at all. */
 const QUIET_MS = 500
@@ -15,13 +20,14 @@ export function workProgress(
 ): WorkProgress {
   if (!drawsProgress(stream, opts)) return NO_PROGRESS
   const started = Date.now()
-  let bar: cliProgress.SingleBar | undefined
+  let bar: CliProgress.SingleBar | undefined
   let name = ''
   let total = 0
   let value = 0
   const show = () => {
     if (!bar) {
       if (Date.now() - started < QUIET_MS) return
+      const cliProgress = require('cli-progress') as typeof CliProgress
       bar = new cliProgress.SingleBar(
         {
           stream,

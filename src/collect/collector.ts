@@ -23,13 +23,14 @@ import {
   SNAPSHOT_FORMAT,
   SNAPSHOT_FORMAT_VERSION,
 } from '../snapshot/manifest.js'
-import {IntentFolderError, listIntentDocuments} from '../intent/load.js'
 import {CONFIG_FILES, SPECS, type Spec} from '../specs.js'
-import {type InventoryHost, readSshConfig} from './inventory.js'
-import {silentLogger} from './log.js'
+// The SSH transport (ssh2), the ssh_config and inventory readers (ssh-config, yaml) and the logger (pino) are imported
+// where collect() needs them: `import sos` and every snapshot read by the CLI take redactIni and toolVersion from
+// here, and a caller's transportFactory needs no ssh2.
+import type {InventoryHost} from './inventory.js'
 import {followUps, hostStage, keySourceIds, type PlanProblem, type PlannedCapture} from './plan.js'
 import {BatchShell} from './batch.js'
-import {type RunResult, SshTransport, type Transport, TransportError} from './transport.js'
+import type {RunResult, Transport} from './transport.js'
 
 /** A problem met while collecting that is not one capture's: a host's name rejected, a fan-out cut short. */
 interface CollectProblem extends PlanProblem {
@@ -303,6 +304,7 @@ async function collectHost(host: InventoryHost, ctx: HostContext): Promise<HostO
       transport = await raceAbort(ctx.connect(host), signal, (t) => void t.close())
     } catch (error) {
       if (ctx.signal.aborted) throw error
+      const {TransportError} = await import('./transport.js')
       const message = error instanceof TransportError ? error.message : reasonText(error)
       log.error({kind: error instanceof TransportError ? error.kind : undefined}, message)
       return {record: {...base, status: 'unreachable', error: message, captures: []}, problems: []}
@@ -434,6 +436,8 @@ async function checkOut(out: string): Promise<void> {
 
 /** The intent documents to copy, listed by the one intent reader. */
 async function intentFiles(dir: string): Promise<string[]> {
+  // The intent reader (and its parsers) only with --intent.
+  const {IntentFolderError, listIntentDocuments} = await import('../intent/load.js')
   try {
     return (await listIntentDocuments(dir, {required: true})) ?? []
   } catch (error) {
@@ -479,7 +483,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const out = resolve(opts.out)
   await checkOut(out)
   const intent = opts.intentDir !== undefined ? await intentFiles(opts.intentDir) : []
-  const logger = opts.logger ?? silentLogger()
+  const logger = opts.logger ?? (await import('./log.js')).silentLogger()
   const fetched = opts.intent !== undefined ? await fetchIntent(opts.intent, intent, logger, opts.signal) : undefined
   const specs = opts.specs ?? SPECS
   const partial = `${out}.partial-${process.pid}`
@@ -502,11 +506,11 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const handleSigint = opts.handleSigint ?? true
   if (handleSigint) process.on('SIGINT', onSigint)
 
-  let sshConfigText: string | undefined
-  if (!opts.transportFactory) sshConfigText = await readSshConfig(opts.sshConfigPath)
-  const connect =
-    opts.transportFactory ??
-    ((host: InventoryHost) =>
+  let connect = opts.transportFactory
+  if (!connect) {
+    const [{readSshConfig}, {SshTransport}] = await Promise.all([import('./inventory.js'), import('./transport.js')])
+    const sshConfigText = await readSshConfig(opts.sshConfigPath)
+    connect = (host: InventoryHost) =>
       SshTransport.connect(host, {
         acceptNew: opts.acceptNew,
         connectTimeoutMs: opts.connectTimeoutMs,
@@ -514,7 +518,8 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
         agentSocket: opts.agentSocket,
         sshConfigText,
         logger,
-      }))
+      })
+  }
 
   const totals = {hostsDone: 0, capturesDone: 0, capturesFailed: 0}
   const progress: HostContext['progress'] = (host, event, d = {}) => {

@@ -12,10 +12,17 @@
 
 import {existsSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
+import {createRequire} from 'node:module'
 import {homedir, userInfo} from 'node:os'
 import SSHConfig from 'ssh-config'
-import {isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap} from 'yaml'
+import type * as Yaml from 'yaml'
+import type {LineCounter, Node, Pair, YAMLMap} from 'yaml'
 import type {Role} from '../specs.js'
+
+// yaml is required when a YAML inventory is read (the parsers are synchronous, and so is require; yaml's Node entry
+// is CommonJS): `--host` and INI inventories never load it.
+const require = createRequire(import.meta.url)
+const yamlModule = (): typeof Yaml => require('yaml') as typeof Yaml
 
 export interface InventoryHost {
   /** The name used in the snapshot (hosts/<name>/). */
@@ -194,6 +201,7 @@ function readFields(
   what: string,
   allowed: string[],
 ): Defaults & {address?: string} {
+  const {isScalar, isSeq} = yamlModule()
   const out: Defaults & {address?: string} = {}
   for (const pair of map.items) {
     const line = yamlLine(pair.key as Node, lc)
@@ -256,8 +264,10 @@ function readFields(
 }
 
 function parseYamlInventory(text: string, file: string): {drafts: HostDraft[]; defaults: Defaults} {
-  const lc = new LineCounter()
-  const doc = parseDocument(text, {lineCounter: lc, prettyErrors: false})
+  const yaml = yamlModule()
+  const {isMap, isScalar} = yaml
+  const lc = new yaml.LineCounter()
+  const doc = yaml.parseDocument(text, {lineCounter: lc, prettyErrors: false})
   if (doc.errors.length > 0) {
     const e = doc.errors[0]
     throw new InventoryError(file, e.linePos?.[0].line ?? lc.linePos(e.pos[0]).line, e.message.split('\n')[0])

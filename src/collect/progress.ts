@@ -2,8 +2,9 @@
 // stage (connecting, host-wide commands, per bridge / namespace / file / pid commands). Nothing at all in pipes, in
 // CI, or when the command's output is JSON.
 
+import {createRequire} from 'node:module'
 import type {WriteStream} from 'node:tty'
-import cliProgress from 'cli-progress'
+import type * as CliProgress from 'cli-progress'
 import {drawsProgress} from '../progress.js'
 import {escapeTerminal} from '../render/escape.js'
 import type {CollectProgress} from './collector.js'
@@ -27,6 +28,9 @@ function stageLabel(e: CollectProgress): string {
   return e.stage === 2 ? 'per bridge/netns/file/pid' : 'host-wide commands'
 }
 
+// cli-progress is required when bars are drawn (on a terminal), not in pipes or CI, where none are.
+const require = createRequire(import.meta.url)
+
 /** Host bars shown at once; the others still count in the total. */
 const MAX_HOST_BARS = 8
 
@@ -35,6 +39,7 @@ export function progressLine(
   opts: {enabled?: boolean} = {},
 ): ProgressLine {
   if (!drawsProgress(stream, opts)) return {onProgress: () => {}, done: () => {}}
+  const cliProgress = require('cli-progress') as typeof CliProgress
   const bars = new cliProgress.MultiBar(
     {
       stream,
@@ -48,8 +53,8 @@ export function progressLine(
     },
     cliProgress.Presets.shades_classic,
   )
-  let total: cliProgress.SingleBar | undefined
-  const hosts = new Map<string, cliProgress.SingleBar>()
+  let total: CliProgress.SingleBar | undefined
+  const hosts = new Map<string, CliProgress.SingleBar>()
   // Names come from inventories: escaped for the terminal, never wider than their column.
   const label = (name: string) => {
     const safe = escapeTerminal(name)

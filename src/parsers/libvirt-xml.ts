@@ -5,7 +5,8 @@
 // defineProperty, on top of sax), and a 500-host cloud has 20,000 of these files: `quickTree` builds the very tree
 // xml2js would for the plain subset libvirt writes, and hands anything else to xml2js (see quickTree).
 
-import {Parser} from 'xml2js'
+import {createRequire} from 'node:module'
+import type * as Xml2js from 'xml2js'
 
 import type {ParseProblem, ParseResult, VmDomain, VmInterface} from '../types.js'
 import {clip} from '../text.js'
@@ -139,7 +140,12 @@ function closeFragment(body: string, problems: ParseProblem[]): string {
   return `<${FRAGMENT_ROOT}>${withoutDecl}${closing}</${FRAGMENT_ROOT}>`
 }
 
+// xml2js is required (synchronously, like the parse) the first time quickTree hands it a document: most snapshots
+// never need it, and every command that reads one imports this module.
+const require = createRequire(import.meta.url)
+
 function parseXml(xml: string): {value: Record<string, unknown>} | {error: ParseProblem} {
+  const {Parser} = require('xml2js') as typeof Xml2js
   let result: {value: Record<string, unknown>} | {error: ParseProblem} | undefined
   try {
     new Parser({async: false}).parseString(xml, (error: Error | null, value: unknown) => {

@@ -13,7 +13,6 @@ import {lstat, open, readdir, readlink} from 'node:fs/promises'
 import {posix, join} from 'node:path'
 import type {Readable} from 'node:stream'
 import {createGunzip} from 'node:zlib'
-import tar from 'tar-stream'
 
 /** What a member of a sosreport is. */
 export type MemberKind = 'file' | 'directory' | 'symlink' | 'hardlink'
@@ -178,6 +177,9 @@ class Collector {
 }
 
 async function readTar(path: string, opts: ReadOptions, c: Collector): Promise<string> {
+  // tar-stream is imported with the first archive: a command reading a snapshot directory checks whether it is a
+  // sosreport (this module) but never opens a tar.
+  const {default: tar} = await import('tar-stream')
   const kind = compression(await firstBytes(path))
   const {stream, done} = tarStream(path, kind)
   const extract = tar.extract()

@@ -2,13 +2,18 @@
 // --os-cloud, OS_* variables (openstacksdk's loader plus osc-lib's argparse defaults and default domain).
 
 import {readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {homedir} from 'node:os'
 import {isAbsolute, join, resolve} from 'node:path'
-import {parse as parseYaml} from 'yaml'
+import type * as Yaml from 'yaml'
 import {configError, type OpenStackError} from './errors.js'
 import {isLoose, type Loose, text} from './loose.js'
 import {Secret} from './secret.js'
 import {keystoneV3Url} from './urls.js'
+
+// yaml is required when a clouds.yaml is read, not when the CLI starts: every command with the --openstack flags
+// imports this module, and resolveCloudConfig is synchronous (the require is; yaml's Node entry is CommonJS).
+const require = createRequire(import.meta.url)
 
 export type EndpointInterface = 'public' | 'internal' | 'admin'
 
@@ -137,7 +142,7 @@ function readConfigFile(path: string): LoadedFile | undefined {
   let data: unknown
   try {
     // YAML 1.1 like PyYAML's safe_load (yes/no are booleans); JSON files parse as YAML too, but JSON.parse is exact.
-    data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text, {version: '1.1'})
+    data = path.endsWith('.json') ? JSON.parse(text) : (require('yaml') as typeof Yaml).parse(text, {version: '1.1'})
   } catch (error) {
     const pos = (error as {linePos?: {line: number}[]}).linePos?.[0]
     const first = ((error as Error).message ?? String(error)).split('\n')[0]

@@ -4,7 +4,7 @@
 // AbortSignal (AbortSignal.timeout + AbortSignal.any); redirects are not followed; the body is capped.
 
 import {readFileSync} from 'node:fs'
-import {Agent, fetch} from 'undici'
+import type {Agent} from 'undici'
 import {configError, OpenStackError, type OpenStackErrorKind} from './errors.js'
 
 export interface HttpRequest {
@@ -109,15 +109,18 @@ export function nodeHttpClient(tls: TlsOptions = {}, opts: HttpClientOptions = {
   const cert = tls.cert ? readPem(tls.cert, 'client certificate') : undefined
   const key = tls.key ? readPem(tls.key, 'client key') : undefined
   const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES
-  const dispatcher = new Agent({
-    connect: {
-      rejectUnauthorized: tls.insecure !== true,
-      ...(ca ? {ca} : {}),
-      ...(cert ? {cert} : {}),
-      ...(key ? {key} : {}),
-    },
-  })
+  const connect = {
+    rejectUnauthorized: tls.insecure !== true,
+    ...(ca ? {ca} : {}),
+    ...(cert ? {cert} : {}),
+    ...(key ? {key} : {}),
+  }
+  let dispatcher: Agent | undefined
   return async (req) => {
+    // undici is loaded with the first request (a run without --openstack never makes one); the Agent made then is
+    // the client's for every later request. The certificates were read above, so a bad path still fails at once.
+    const {Agent, fetch} = await import('undici')
+    dispatcher ??= new Agent({connect})
     const deadline = AbortSignal.timeout(req.timeoutMs)
     const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline
     const stopped = (): OpenStackError | undefined => {

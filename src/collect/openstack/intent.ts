@@ -3,7 +3,6 @@
 
 import type {Logger} from 'pino'
 import type {IntentSource} from '../collector.js'
-import {silentLogger} from '../log.js'
 import {type CloudConfig, describeUser, type EndpointInterface, secretsOf} from './config.js'
 import {OpenStackError} from './errors.js'
 import {nodeHttpClient, type HttpClient} from './http.js'
@@ -63,7 +62,9 @@ function body(key: string, items: unknown[]): string {
 /** Authenticate, find the endpoints and fetch networks, subnets, ports, security groups and rules (and servers). */
 export async function fetchOpenStackIntent(opts: OpenStackIntentOptions): Promise<OpenStackIntent> {
   const {config} = opts
-  const logger = opts.logger ?? silentLogger()
+  // pino is imported here, not at the top: the CLI imports this module (intentSourceOf) on every run that reads a
+  // snapshot, where no API is asked.
+  const logger = opts.logger ?? (await import('../log.js')).silentLogger()
   const secrets = secretsOf(config)
   const http = opts.http ?? nodeHttpClient(config)
   const s: ApiSession = {http, config, secrets, logger, ...(opts.signal ? {signal: opts.signal} : {})}
