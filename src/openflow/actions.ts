@@ -25,29 +25,31 @@ export const MAX_OFPORT = 0xfffffeff
 /** Flow tables 0..254 (255 means "all tables" in requests and never holds flows). */
 export const MAX_TABLE = 254
 
-const SIMPLE_ACTIONS: Readonly<Record<string, FlowAction>> = {
-  NORMAL: {type: 'normal'},
-  FLOOD: {type: 'flood'},
-  ALL: {type: 'all'},
-  IN_PORT: {type: 'in_port'},
-  LOCAL: {type: 'local'},
-  drop: {type: 'drop'},
-  strip_vlan: {type: 'pop_vlan'},
-  pop_vlan: {type: 'pop_vlan'},
-}
+// The two tables below are Maps, not objects: the words looked up in them are cut from a dump, and an object looked up
+// by such a string first searches V8's table of interned strings, a Map only hashes it (a dump reads thousands).
+const SIMPLE_ACTIONS: ReadonlyMap<string, FlowAction> = new Map([
+  ['NORMAL', {type: 'normal'}],
+  ['FLOOD', {type: 'flood'}],
+  ['ALL', {type: 'all'}],
+  ['IN_PORT', {type: 'in_port'}],
+  ['LOCAL', {type: 'local'}],
+  ['drop', {type: 'drop'}],
+  ['strip_vlan', {type: 'pop_vlan'}],
+  ['pop_vlan', {type: 'pop_vlan'}],
+])
 
 /** OF1.0 field-setting actions and the field each sets (`mod_dl_src:V` is `set_field:V->dl_src`). */
-const MOD_ACTIONS: Readonly<Record<string, string>> = {
-  mod_dl_src: 'dl_src',
-  mod_dl_dst: 'dl_dst',
-  mod_nw_src: 'nw_src',
-  mod_nw_dst: 'nw_dst',
-  mod_nw_tos: 'nw_tos',
-  mod_nw_ecn: 'nw_ecn',
-  mod_nw_ttl: 'nw_ttl',
-  mod_tp_src: 'tp_src',
-  mod_tp_dst: 'tp_dst',
-}
+const MOD_ACTIONS: ReadonlyMap<string, string> = new Map([
+  ['mod_dl_src', 'dl_src'],
+  ['mod_dl_dst', 'dl_dst'],
+  ['mod_nw_src', 'nw_src'],
+  ['mod_nw_dst', 'nw_dst'],
+  ['mod_nw_tos', 'nw_tos'],
+  ['mod_nw_ecn', 'nw_ecn'],
+  ['mod_nw_ttl', 'nw_ttl'],
+  ['mod_tp_src', 'tp_src'],
+  ['mod_tp_dst', 'tp_dst'],
+])
 
 export interface ActionContext {
   /** Table name -> number, for `resubmit(,name)` / `goto_table:name` in dumps taken with `--names`. */
@@ -128,14 +130,14 @@ export function parseAction(text: string, ctx: ActionContext = newActionContext(
     const n = parseInteger(text)
     if (n !== undefined && !text.startsWith('0x')) return {type: 'output', port: portArg(text, ctx)}
   }
-  const simple = SIMPLE_ACTIONS[text]
-  if (simple && Object.hasOwn(SIMPLE_ACTIONS, text)) return {...simple}
+  const simple = SIMPLE_ACTIONS.get(text)
+  if (simple) return {...simple}
   const {name, arg} = splitCall(text)
   const other: FlowAction = {type: 'other', name, text}
   switch (name) {
     case 'output': {
       if (arg === undefined || arg === '' || arg.includes('[')) return other
-      const simpleOut = Object.hasOwn(SIMPLE_ACTIONS, arg) ? SIMPLE_ACTIONS[arg] : undefined
+      const simpleOut = SIMPLE_ACTIONS.get(arg)
       if (simpleOut && simpleOut.type !== 'drop' && simpleOut.type !== 'pop_vlan') return {...simpleOut}
       return {type: 'output', port: portArg(arg, ctx)}
     }
@@ -187,7 +189,7 @@ export function parseAction(text: string, ctx: ActionContext = newActionContext(
     case 'note':
       return {type: 'note', text: arg ?? ''}
     default: {
-      const field = Object.hasOwn(MOD_ACTIONS, name) ? MOD_ACTIONS[name] : undefined
+      const field = MOD_ACTIONS.get(name)
       if (field !== undefined) return arg === undefined ? other : {type: 'set_field', field, value: arg}
       return other
     }

@@ -89,6 +89,45 @@ describe('ovs-ofctl dump-flows: the fast path against the reference reader', () 
     for (const f of DUMPS) same(readFileSync(join(FIXTURES, f), 'utf8'), f)
   })
 
+  it('reads the plain forms the sticky patterns take, and their near misses, as the reference reader does', () => {
+    const stats = (cookie: string, rest: string) =>
+      ` cookie=${cookie}, duration=12.034s, table=3, n_packets=7, n_bytes=686, ${rest}`
+    const lines = [
+      stats('0x1', 'priority=10,arp,in_port="qvo3c6ef362-01",arp_spa=10.0.0.5 actions=goto_table:24'),
+      stats('0x1', 'priority=65535,dl_vlan=4095 actions=drop'),
+      stats('0x1', 'priority=65536,ip actions=drop'),
+      stats('0x1', 'priority=099999,ip actions=drop'),
+      stats('0x1f', 'priority=1,in_port=1234567890 actions=drop'),
+      stats('0x1', 'priority=1,in_port=123456789 actions=drop'),
+      stats('0x1', 'priority=1,in_port=12ab actions=drop'),
+      stats('0x1', 'priority=1,in_port= actions=drop'),
+      stats('0x1', 'priority=1,in_port=LOCAL,note="a \\"b\\" actions=x" actions=NORMAL'),
+      stats('0x1', 'priority=1,ipv6,ipv6_src=fe80::/64 actions=FLOOD'),
+      stats('0x1', 'priority=1,foo_actions=1 actions=drop'),
+      stats('0x1', 'priority=1,ip, actions=drop   '),
+      stats('0x1', 'priority=1,ip\tactions=drop'),
+      stats('0x1', 'priority=1,ip,priority=7 actions=drop'),
+      stats('0x1', 'priority=1,bogus,ip actions=drop'),
+      stats('0x1', 'priority=1 actions='),
+      stats('0x1', 'actions=drop'),
+      stats('0x1', 'priority=1,ip'),
+      stats('0x1', 'priority=1,reg0=0x5,table=7 actions=drop'),
+      ' cookie=0x1, duration=1.5s, table=255, n_packets=1, n_bytes=2, priority=1 actions=drop',
+      ' cookie=0x1, duration=1.s, table=1, n_packets=1, n_bytes=2, priority=1 actions=drop',
+      ' cookie=0x1, duration=1234567890123.5s, table=1, n_packets=1, n_bytes=2, priority=1 actions=drop',
+      ' cookie=0X1, duration=1s, table=1, n_packets=1, n_bytes=2, priority=1 actions=drop',
+      ' cookie=0xAb, duration=1s, table=1, n_packets=1, n_bytes=2, priority=1 actions=drop',
+      ' cookie=0x1, duration=1s, table=1, n_packets=1, n_bytes=2',
+      ' cookie=0x1, duration=1s, table=1, n_packets=1, n_bytes=2,priority=3 actions=drop',
+      ' cookie=0x12345678901234567, duration=1s, table=1, n_packets=1, n_bytes=2, priority=1 actions=drop',
+    ]
+    same(lines.join('\n'), 'plain forms')
+    same(lines.join('\r\n'), 'plain forms, CRLF')
+    // Many cookies in turn: more than get a pattern of their own.
+    const many = Array.from({length: 200}, (_, i) => stats(`0x${(i % 90).toString(16)}`, `priority=${i} actions=drop`))
+    same(many.join('\n'), 'many cookies')
+  })
+
   it('parseActions with a memo of the single actions of the lists before reads as it does without', () => {
     const lines = DUMPS.flatMap((f) => readFileSync(join(FIXTURES, f), 'utf8').split('\n')).filter((l) => l.trim())
     const texts = lines.map((l) => l.slice(l.indexOf('actions=') + 8))
