@@ -5,7 +5,17 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  {ignores: ['dist/', 'node_modules/', 'coverage/', 'fixtures/', 'src/contracts/generated/', 'test/lab/.state/']},
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'fixtures/',
+      'src/contracts/generated/',
+      'src/snapshot/generated/',
+      'test/lab/.state/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,72 +1,12 @@
-// The JSON Schema of manifest.json (format version 1), and its validation with messages that name the field.
+// manifest.json's validation against its JSON Schema (manifest-schema.ts), with messages that name the field.
 // Checked before anything in the manifest is used: a null capture, a `problems` that is not a list, a failed capture
 // without its argv or a formatVersion written as a string are input errors, never crashes.
 
-import {Ajv, type ErrorObject} from 'ajv'
+import type {ErrorObject} from 'ajv'
+import validateManifest from './generated/manifest-validator.js'
 
-const text = {type: 'string'}
-const count = {type: 'integer', minimum: 0}
-
-const MANIFEST_SCHEMA = {
-  $id: 'neutrace-snapshot-manifest',
-  type: 'object',
-  required: ['format', 'formatVersion', 'hosts'],
-  properties: {
-    format: {const: 'neutrace-snapshot'},
-    formatVersion: {type: 'integer', minimum: 1},
-    toolVersion: text,
-    createdAt: text,
-    source: text,
-    description: text,
-    intent: {type: 'array', items: text},
-    hosts: {type: 'array', items: {$ref: '#/$defs/host'}},
-    problems: {type: 'array', items: {$ref: '#/$defs/problem'}},
-  },
-  $defs: {
-    host: {
-      type: 'object',
-      required: ['name', 'captures'],
-      properties: {
-        name: {type: 'string', minLength: 1},
-        roles: {type: 'array', items: {enum: ['control', 'network', 'compute']}},
-        address: text,
-        status: {enum: ['complete', 'partial', 'unreachable']},
-        error: text,
-        captures: {type: 'array', items: {$ref: '#/$defs/capture'}},
-      },
-    },
-    capture: {
-      type: 'object',
-      required: ['spec', 'argv', 'file', 'exitCode'],
-      properties: {
-        spec: {type: 'string', minLength: 1},
-        key: text,
-        argv: {type: 'array', items: text},
-        file: {type: 'string', minLength: 1},
-        stderrFile: text,
-        exitCode: {type: ['integer', 'null']},
-        durationMs: {type: 'number', minimum: 0},
-        startedAt: text,
-        sha256: text,
-        error: text,
-      },
-    },
-    problem: {
-      type: 'object',
-      required: ['host', 'spec', 'message'],
-      properties: {
-        host: text,
-        spec: {type: 'string', minLength: 1},
-        kind: {enum: ['rejected', 'truncated']},
-        line: count,
-        text,
-        message: text,
-      },
-    },
-  },
-} as const
-
-let compiled: ReturnType<Ajv['compile']> | undefined
+/** The generated validator (an Ajv standalone function): true or false, and its errors beside it. */
+const compiled = validateManifest as unknown as {(data: unknown): boolean; errors?: ErrorObject[] | null}
 
 /** `hosts[0].captures[3].argv` for `/hosts/0/captures/3/argv`. */
 function fieldOf(path: string): string {
@@ -110,7 +50,6 @@ function describe(error: ErrorObject, data: unknown): string {
 
 /** The problems of a parsed manifest against the schema, each naming its field; empty when it is valid. */
 export function manifestErrors(data: unknown): string[] {
-  compiled ??= new Ajv({allErrors: true, strict: false}).compile(MANIFEST_SCHEMA)
   if (compiled(data)) return []
   const errors = compiled.errors ?? []
   // A field of the wrong type also fails its siblings' checks in some shapes: name each field once.
