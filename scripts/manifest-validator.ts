@@ -4,12 +4,18 @@
 // fails when the committed file differs from what the schema gives, and compares its answers with Ajv's own.
 
 import {writeFile} from 'node:fs/promises'
+import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {Ajv} from 'ajv'
-import standaloneCode from 'ajv/dist/standalone/index.js'
 import {format, resolveConfig} from 'prettier'
 import {MANIFEST_SCHEMA} from '../src/snapshot/manifest-schema.js'
+
+// A CommonJS module whose function is its `default` export: Node's and tsx's ESM interop disagree on what a default
+// import of it gives, require does not.
+const standaloneCode = (
+  createRequire(import.meta.url)('ajv/dist/standalone') as typeof import('ajv/dist/standalone/index.js')
+).default
 
 export const GENERATED = join(import.meta.dirname, '..', 'src', 'snapshot', 'generated', 'manifest-validator.ts')
 
