@@ -461,9 +461,17 @@ function dhcpCandidates(w: Walk): HostModel[] {
     return w.model.hosts.filter((h) => h.name === w.replyTo!.host || w.alsoTo?.some((t) => t.host === h.name))
   const net = w.start.networkId
   if (!net) return w.model.hosts
-  const serving = w.model.hosts.filter((h) => showsDhcpFor(h, net))
+  let byNet = servingHosts.get(w.model.hosts)
+  if (!byNet) servingHosts.set(w.model.hosts, (byNet = new Map()))
+  let serving = byNet.get(net)
+  if (!serving) byNet.set(net, (serving = w.model.hosts.filter((h) => showsDhcpFor(h, net))))
   return serving.length ? serving : w.model.hosts
 }
+
+/** The hosts that show DHCP for a network, by network, per model's host list: looked for once per network, not once
+ * per trace (a cloud of 500 hosts scanned them all again for each of its 20,000 VMs). A model is not changed once
+ * built; its host list is the key, so a new model starts afresh. */
+const servingHosts = new WeakMap<HostModel[], Map<string, HostModel[]>>()
 
 /** Across the physical network: every other host's uplink on the same physnet receives the frame (a flat L2 switch). */
 function crossPhysical(w: Walk, from: HostModel, bridge: string, nic: string, packet: Packet, hops: Hop[]): void {
